@@ -1,0 +1,1 @@
+//! User-space driver for the Intel 82599 10 GbE controller.

@@ -1,0 +1,1 @@
+//! PCI device access and DMA memory for user-space drivers.

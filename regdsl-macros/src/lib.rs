@@ -1,0 +1,1 @@
+//! `registers!`: expands a regdsl table into typed register handles (see `regdsl-rt`).

@@ -1,0 +1,2 @@
+//! The register-table language. See `GRAMMAR.md`.
+pub mod model;
