@@ -1,0 +1,1 @@
+//! Code generation (owned by the macro work).
