@@ -1,0 +1,1 @@
+//! Packet buffers in DMA memory (owned by the driver work).
