@@ -1,5 +1,32 @@
 //! PCI device access and DMA memory for user-space drivers.
+//!
+//! ```no_run
+//! use pci_dma::{PciDevice, PciId, PciOptions};
+//! const SUPPORTED: &[PciId] = &[PciId::new(0x8086, 0x10c9)];
+//! let dev = PciDevice::open("0000:03:00.0", SUPPORTED, &PciOptions::default())?;
+//! let (bar, dma) = dev.into_parts();
+//! let status = regdsl_rt::Bus::read32(&bar, 0x8, regdsl_rt::Site::UNNAMED);
+//! let ring = dma.alloc(4096, 128)?; // ring.virt() for the CPU, ring.phys() for the card
+//! # let _ = (status, ring);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+pub mod bar;
+pub mod config;
+pub mod device;
 pub mod dma;
-pub mod mempool;
+pub mod error;
+pub mod hugepage;
+pub mod ids;
+pub mod pagemap;
+pub mod sysfs;
+pub mod vfio;
 
+pub use bar::Bar;
+pub use device::{Backend, PciDevice, PciOptions};
 pub use dma::{DmaError, DmaMemory, DmaRegion};
+pub use error::{is_root, PciError};
+pub use hugepage::{hugepage_counts, HugepageAllocator, HUGE_PAGE_SIZE};
+pub use ids::{PciAddr, PciId};
+pub use pagemap::virt_to_phys;
+pub use sysfs::{DeviceInfo, Sysfs};
+pub use vfio::VfioDma;

@@ -1,0 +1,274 @@
+//! PCI devices through sysfs (Linux Documentation/PCI/sysfs-pci.rst): ids, driver unbinding,
+//! the config space file, and `resource0` mapping.
+//!
+//! Every path goes through a root (default `/sys`), so tests build a fake tree in a temporary
+//! directory and never touch the machine's devices.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use memmap2::MmapOptions;
+
+use crate::bar::Bar;
+use crate::config;
+use crate::device::PciOptions;
+use crate::error::{is_root, PciError};
+use crate::ids::{parse_id16, PciAddr, PciId};
+
+/// A sysfs tree: the real `/sys` or a fake one.
+#[derive(Clone, Debug)]
+pub struct Sysfs {
+    root: PathBuf,
+}
+
+impl Default for Sysfs {
+    fn default() -> Self {
+        Sysfs::new("/sys")
+    }
+}
+
+/// What `list` tells about one device (read-only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub addr: PciAddr,
+    pub id: PciId,
+    /// Name of the bound kernel driver, if any.
+    pub driver: Option<String>,
+    pub iommu_group: Option<u32>,
+}
+
+fn read_text(path: &Path) -> Result<String, PciError> {
+    fs::read_to_string(path).map_err(|e| PciError::io(path, e))
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), PciError> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| PciError::io(path, e))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| PciError::io(path, e))
+}
+
+impl Sysfs {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Sysfs { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn devices_dir(&self) -> PathBuf {
+        self.root.join("bus/pci/devices")
+    }
+
+    /// `ROOT/bus/pci/devices/ADDR` (whether or not it exists).
+    pub fn device_dir(&self, addr: PciAddr) -> PathBuf {
+        self.devices_dir().join(addr.to_string())
+    }
+
+    fn existing_dir(&self, addr: PciAddr) -> Result<PathBuf, PciError> {
+        let dir = self.device_dir(addr);
+        if dir.is_dir() {
+            Ok(dir)
+        } else {
+            Err(PciError::NoSuchDevice { addr, path: dir })
+        }
+    }
+
+    /// The vendor:device id, from the `vendor` and `device` files.
+    pub fn id(&self, addr: PciAddr) -> Result<PciId, PciError> {
+        let dir = self.existing_dir(addr)?;
+        let read = |name: &str| -> Result<u16, PciError> {
+            let path = dir.join(name);
+            let text = read_text(&path)?;
+            parse_id16(&path.display().to_string(), &text)
+        };
+        Ok(PciId::new(read("vendor")?, read("device")?))
+    }
+
+    /// Name of the bound driver (`driver` is a symlink to it), if any.
+    pub fn driver(&self, addr: PciAddr) -> Option<String> {
+        let link = self.device_dir(addr).join("driver");
+        match fs::read_link(&link) {
+            Ok(target) => target.file_name().map(|n| n.to_string_lossy().into_owned()),
+            // A fake tree may use a plain directory.
+            Err(_) if link.exists() => Some("(unknown)".to_string()),
+            Err(_) => None,
+        }
+    }
+
+    /// The IOMMU group number (`iommu_group` is a symlink to `kernel/iommu_groups/N`).
+    pub fn iommu_group(&self, addr: PciAddr) -> Option<u32> {
+        let target = fs::read_link(self.device_dir(addr).join("iommu_group")).ok()?;
+        target.file_name()?.to_str()?.parse().ok()
+    }
+
+    /// Every PCI device, read-only. Devices whose ids do not parse are left out.
+    pub fn list(&self) -> Result<Vec<DeviceInfo>, PciError> {
+        let dir = self.devices_dir();
+        let entries = fs::read_dir(&dir).map_err(|e| PciError::io(&dir, e))?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| PciError::io(&dir, e))?;
+            let Some(addr) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            if let Ok(id) = self.id(addr) {
+                out.push(DeviceInfo {
+                    addr,
+                    id,
+                    driver: self.driver(addr),
+                    iommu_group: self.iommu_group(addr),
+                });
+            }
+        }
+        out.sort_by_key(|d| d.addr);
+        Ok(out)
+    }
+
+    /// Addresses of the devices with one of the `supported` ids.
+    pub fn find(&self, supported: &[PciId]) -> Result<Vec<PciAddr>, PciError> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|d| supported.contains(&d.id))
+            .map(|d| d.addr)
+            .collect())
+    }
+
+    /// The device's id if it is one of `supported`; reads only.
+    pub fn check_supported(&self, addr: PciAddr, supported: &[PciId]) -> Result<PciId, PciError> {
+        let found = self.id(addr)?;
+        if supported.contains(&found) {
+            Ok(found)
+        } else {
+            Err(PciError::WrongDevice {
+                addr,
+                found,
+                supported: supported.to_vec(),
+            })
+        }
+    }
+
+    /// Refuse a device whose network interface is up: the host is using it.
+    fn check_not_in_use(&self, addr: PciAddr) -> Result<(), PciError> {
+        let Ok(ifaces) = fs::read_dir(self.device_dir(addr).join("net")) else {
+            return Ok(());
+        };
+        for iface in ifaces.flatten() {
+            let flags = fs::read_to_string(iface.path().join("flags")).unwrap_or_default();
+            let flags = flags.trim().trim_start_matches("0x");
+            // IFF_UP is bit 0 of the interface flags.
+            if u32::from_str_radix(flags, 16).is_ok_and(|f| f & 1 != 0) {
+                return Err(PciError::Busy {
+                    addr,
+                    reason: format!(
+                        "network interface {} is up (bring it down first: ip link set {} down)",
+                        iface.file_name().to_string_lossy(),
+                        iface.file_name().to_string_lossy()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Unbind the device from its kernel driver, if it has one.
+    pub fn unbind(&self, addr: PciAddr) -> Result<(), PciError> {
+        let unbind = self.device_dir(addr).join("driver/unbind");
+        if !unbind.exists() {
+            return Ok(());
+        }
+        write_text(&unbind, &addr.to_string()).map_err(|e| match e {
+            PciError::Io { err, .. } if err.raw_os_error() == Some(libc::EBUSY) => PciError::Busy {
+                addr,
+                reason: format!("driver {:?} refused to unbind", self.driver(addr)),
+            },
+            e => e,
+        })
+    }
+
+    /// Set memory-space decoding and bus mastering in the command register (`config` file,
+    /// offset 4, read-modify-write). Returns the new command value.
+    pub fn enable_bus_master(&self, addr: PciAddr) -> Result<u16, PciError> {
+        let path = self.device_dir(addr).join("config");
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| PciError::io(&path, e))?;
+        let (_, new) = config::enable_bus_master(&f, 0).map_err(|e| PciError::io(&path, e))?;
+        Ok(new)
+    }
+
+    /// The command register as it reads now.
+    pub fn command(&self, addr: PciAddr) -> Result<u16, PciError> {
+        let path = self.device_dir(addr).join("config");
+        let f = File::open(&path).map_err(|e| PciError::io(&path, e))?;
+        config::read_command(&f, 0).map_err(|e| PciError::io(&path, e))
+    }
+
+    /// Check, take, and map a device: id check (before anything is written), root check,
+    /// in-use checks and an exclusive lock on `resource0`, unbind, bus mastering, map BAR0.
+    pub fn open_bar(
+        &self,
+        addr: PciAddr,
+        supported: &[PciId],
+        opts: &PciOptions,
+    ) -> Result<Bar, PciError> {
+        let dir = self.existing_dir(addr)?;
+        self.check_supported(addr, supported)?;
+        if opts.require_root && !is_root() {
+            return Err(PciError::NotRoot {
+                what: format!("taking PCI device {addr} (unbind, config write, BAR mapping)"),
+            });
+        }
+        self.check_not_in_use(addr)?;
+
+        let res = dir.join("resource0");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&res)
+            .map_err(|e| PciError::io(&res, e))?;
+        // One user at a time: an advisory lock held for as long as the mapping lives.
+        // SAFETY: flock on a file descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let err = io::Error::last_os_error();
+            return Err(if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                PciError::Busy {
+                    addr,
+                    reason: format!("another process holds {}", res.display()),
+                }
+            } else {
+                PciError::io(&res, err)
+            });
+        }
+        let size = file.metadata().map_err(|e| PciError::io(&res, e))?.len() as usize;
+        if size == 0 {
+            return Err(PciError::io(
+                &res,
+                io::Error::other("BAR0 has size 0 (not a memory BAR, or not assigned)"),
+            ));
+        }
+        if size < opts.min_bar_size {
+            return Err(PciError::BarTooSmall {
+                addr,
+                size,
+                needed: opts.min_bar_size,
+            });
+        }
+
+        self.unbind(addr)?;
+        self.enable_bus_master(addr)?;
+        let map = MmapOptions::new()
+            .len(size)
+            .map_raw(&file)
+            .map_err(|e| PciError::io(&res, e))?;
+        Ok(Bar::new(map, Box::new(file)))
+    }
+}
