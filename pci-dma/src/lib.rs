@@ -17,6 +17,7 @@ pub mod dma;
 pub mod error;
 pub mod hugepage;
 pub mod ids;
+pub mod mempool;
 pub mod pagemap;
 pub mod sysfs;
 pub mod vfio;
