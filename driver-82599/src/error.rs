@@ -1,0 +1,53 @@
+//! Every way the driver can fail, as one typed error.
+
+use std::time::Duration;
+
+/// A driver error. Every bounded wait that runs out has its own variant naming what was awaited.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// CTRL.RST/LRST did not clear after a global reset (datasheet 4.6.3.2).
+    #[error("device reset did not complete within {0:?} (CTRL.RST/CTRL.LRST still set)")]
+    ResetTimeout(Duration),
+    /// EEC.ARD never came up: the EEPROM auto-read did not finish (4.6.3).
+    #[error("EEPROM auto-read did not complete within {0:?} (EEC.ARD not set)")]
+    EepromTimeout(Duration),
+    /// RDRXCTL.DMAIDONE never came up (4.6.3).
+    #[error("DMA initialisation did not complete within {0:?} (RDRXCTL.DMAIDONE not set)")]
+    DmaInitTimeout(Duration),
+    /// LINKS.UP stayed clear (4.6.4).
+    #[error("link did not come up within {0:?}")]
+    LinkTimeout(Duration),
+    /// RXDCTL.ENABLE / TXDCTL.ENABLE did not read back as set (4.6.7.1, 4.6.8.1).
+    #[error("{dir} queue {queue} did not {what} within {timeout:?}")]
+    QueueEnableTimeout {
+        dir: &'static str,
+        queue: u32,
+        what: &'static str,
+        timeout: Duration,
+    },
+    /// A configuration value the card or the driver cannot use.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A queue number that does not exist on this device, or was handed out already.
+    #[error("no {dir} queue {queue} here (device has {count}; queues given out with take_* are gone)")]
+    NoQueue {
+        dir: &'static str,
+        queue: usize,
+        count: usize,
+    },
+    /// DMA memory for rings or buffers.
+    #[error("DMA memory: {0}")]
+    Dma(#[from] pci_dma::DmaError),
+    /// The packet buffer pool.
+    #[error("mempool: {0}")]
+    Mempool(#[from] pci_dma::mempool::MempoolError),
+    /// A register access the generated code rejected (index out of range, value too wide).
+    #[error("register access: {0}")]
+    Register(String),
+    /// Opening real hardware.
+    #[error("PCI: {0}")]
+    Pci(String),
+}
+
+/// Shorthand.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
