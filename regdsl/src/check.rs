@@ -1,0 +1,256 @@
+//! Checks across registers: `over=` references and byte overlaps. Overlaps that no ALIAS row
+//! or `over=` declares are warnings (Snabb tables define 64-bit views without declaring them);
+//! two elements of one register at the same bytes are errors.
+use std::collections::{HashMap, HashSet};
+
+use crate::diag::Diagnostic;
+use crate::model::{Layout, Span, Table};
+use crate::resolve::{hex, OverRef};
+
+/// Above this many elements in total the overlap check is skipped (with a warning), so that
+/// no table makes the checker slow.
+pub const MAX_CHECKED_ELEMENTS: usize = 1 << 22;
+/// Overlap warnings listed per table, at most.
+pub const MAX_OVERLAP_REPORTS: usize = 500;
+
+pub fn check(table: &Table, over_refs: &[OverRef], diags: &mut Vec<Diagnostic>) {
+    let file = table.file.as_str();
+    let index: HashMap<&str, usize> = table
+        .registers
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.as_str(), i))
+        .collect();
+    // Declared overlays, as unordered register pairs.
+    let mut declared: HashSet<(usize, usize)> = HashSet::new();
+    let mut declared_at: Vec<(usize, usize, Span)> = Vec::new();
+    for o in over_refs {
+        let me = &table.registers[o.reg].name;
+        match index.get(o.name.as_str()) {
+            None => diags.push(
+                Diagnostic::error(
+                    file,
+                    o.span,
+                    format!(
+                        "`over=` names `{}`, which is not a register of this table",
+                        o.name
+                    ),
+                )
+                .with_label("unknown register"),
+            ),
+            Some(&j) if j == o.reg => diags.push(
+                Diagnostic::error(file, o.span, format!("`{me}` cannot overlay itself"))
+                    .with_label("itself"),
+            ),
+            Some(&j) => {
+                declared.insert(pair(o.reg, j));
+                declared_at.push((o.reg, j, o.span));
+            }
+        }
+    }
+    overlaps(table, &declared, &declared_at, diags);
+}
+
+fn pair(a: usize, b: usize) -> (usize, usize) {
+    (a.min(b), a.max(b))
+}
+
+/// One element of a register (or of an alias): bytes `start..=last`.
+struct Piece {
+    start: u64,
+    last: u64,
+    reg: usize,
+    index: Option<u32>,
+    /// Index of the alias in `Register::aliases`, if this is an alias address.
+    alias: Option<usize>,
+    span: Span,
+}
+
+fn pieces(table: &Table) -> Vec<Piece> {
+    let mut out = Vec::new();
+    for (r, reg) in table.registers.iter().enumerate() {
+        let bytes = reg.width().bytes();
+        let layouts = std::iter::once((None, &reg.layout)).chain(
+            reg.aliases
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (Some(i), &a.layout)),
+        );
+        for (alias, layout) in layouts {
+            match layout {
+                Layout::Single { address } => out.push(Piece {
+                    start: *address,
+                    last: address + (bytes - 1),
+                    reg: r,
+                    index: None,
+                    alias,
+                    span: alias.map_or(reg.span, |a| reg.aliases[a].span),
+                }),
+                Layout::Array { segments } => {
+                    for s in segments {
+                        for i in s.min..=s.max {
+                            let start = s.base + s.step * u64::from(i - s.min);
+                            out.push(Piece {
+                                start,
+                                last: start + (bytes - 1),
+                                reg: r,
+                                index: Some(i),
+                                alias,
+                                span: s.span,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn total_elements(table: &Table) -> u64 {
+    table
+        .registers
+        .iter()
+        .map(|r| r.layout.len() + r.aliases.iter().map(|a| a.layout.len()).sum::<u64>())
+        .sum()
+}
+
+fn overlaps(
+    table: &Table,
+    declared: &HashSet<(usize, usize)>,
+    declared_at: &[(usize, usize, Span)],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let file = table.file.as_str();
+    let total = total_elements(table);
+    if total > MAX_CHECKED_ELEMENTS as u64 {
+        if let Some(r) = table.registers.first() {
+            diags.push(Diagnostic::warning(
+                file,
+                r.span,
+                format!("overlap check skipped: the table has {total} register elements (checked up to {MAX_CHECKED_ELEMENTS})"),
+            ));
+        }
+        return;
+    }
+    let mut ps = pieces(table);
+    ps.sort_by_key(|p| (p.start, p.last, p.span.offset));
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut used: HashSet<(usize, usize)> = HashSet::new();
+    let mut reports = 0usize;
+    'outer: for i in 0..ps.len() {
+        for j in i + 1..ps.len() {
+            let (a, b) = (&ps[i], &ps[j]);
+            if b.start > a.last {
+                break;
+            }
+            if a.reg == b.reg {
+                // An alias over its own register is deliberate; two elements of one register
+                // at the same bytes are not.
+                if a.alias.is_none()
+                    && b.alias.is_none()
+                    && a.index != b.index
+                    && seen.insert((a.reg, a.reg))
+                {
+                    let (early, late) = order(a, b);
+                    let name = &table.registers[a.reg].name;
+                    diags.push(
+                        Diagnostic::error(
+                            file,
+                            late.span,
+                            format!(
+                                "{} at {} overlaps {} at {}: the segments of a split array must not share addresses",
+                                element(name, late),
+                                hex(late.start),
+                                element(name, early),
+                                hex(early.start)
+                            ),
+                        )
+                        .with_label("same bytes"),
+                    );
+                }
+                continue;
+            }
+            let key = pair(a.reg, b.reg);
+            if declared.contains(&key) {
+                used.insert(key);
+                continue;
+            }
+            if !seen.insert(key) {
+                continue;
+            }
+            reports += 1;
+            if reports > MAX_OVERLAP_REPORTS {
+                diags.push(Diagnostic::warning(
+                    file,
+                    b.span,
+                    format!("more than {MAX_OVERLAP_REPORTS} overlapping register pairs; the rest are not listed"),
+                ));
+                return;
+            }
+            let (early, late) = order(a, b);
+            let (en, ln) = (&table.registers[early.reg], &table.registers[late.reg]);
+            let how = if early.alias.is_some() || late.alias.is_some() {
+                "an ALIAS range"
+            } else {
+                "a register"
+            };
+            diags.push(
+                Diagnostic::warning(
+                    file,
+                    late.span,
+                    format!(
+                        "{} ({}..={}) overlaps {} ({}..={}, line {}), {how} not declared as an overlay: add `over={}` if this is deliberate",
+                        element(&ln.name, late),
+                        hex(late.start),
+                        hex(late.last),
+                        element(&en.name, early),
+                        hex(early.start),
+                        hex(early.last),
+                        early.span.line,
+                        if ln.width().bits() >= en.width().bits() { &en.name } else { &ln.name },
+                    ),
+                )
+                .with_label("overlapping bytes"),
+            );
+            if reports > MAX_OVERLAP_REPORTS {
+                break 'outer;
+            }
+        }
+    }
+    for &(r, o, span) in declared_at {
+        if !used.contains(&pair(r, o)) {
+            diags.push(
+                Diagnostic::warning(
+                    file,
+                    span,
+                    format!(
+                        "`{}` is declared `over={}` but they share no bytes",
+                        table.registers[r].name, table.registers[o].name
+                    ),
+                )
+                .with_label("no overlap"),
+            );
+        }
+    }
+}
+
+fn order<'a>(a: &'a Piece, b: &'a Piece) -> (&'a Piece, &'a Piece) {
+    if (a.span.offset, a.index) <= (b.span.offset, b.index) {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+fn element(name: &str, p: &Piece) -> String {
+    let mut s = format!("`{name}");
+    if let Some(i) = p.index {
+        s.push_str(&format!("[{i}]"));
+    }
+    s.push('`');
+    if p.alias.is_some() {
+        s.push_str(" (ALIAS)");
+    }
+    s
+}

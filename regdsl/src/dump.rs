@@ -1,0 +1,83 @@
+//! `regdsl dump --json`: the resolved model as JSON. Arrays list every index with its address.
+use serde_json::{json, Map, Value};
+
+use crate::model::{Layout, Register, Table};
+
+pub fn to_json(table: &Table) -> Value {
+    json!({
+        "file": table.file,
+        "registers": table.registers.iter().map(register).collect::<Vec<_>>(),
+    })
+}
+
+fn layout(obj: &mut Map<String, Value>, l: &Layout) {
+    match l {
+        Layout::Single { address } => {
+            obj.insert("address".into(), json!(address));
+        }
+        Layout::Array { segments } => {
+            obj.insert(
+                "segments".into(),
+                segments
+                    .iter()
+                    .map(|s| json!({"base": s.base, "step": s.step, "min": s.min, "max": s.max}))
+                    .collect(),
+            );
+            obj.insert(
+                "elements".into(),
+                l.elements()
+                    .into_iter()
+                    .map(|(i, a)| json!({"index": i, "address": a}))
+                    .collect(),
+            );
+        }
+    }
+}
+
+fn register(r: &Register) -> Value {
+    let mut obj = Map::new();
+    obj.insert("name".into(), json!(r.name));
+    obj.insert("mode".into(), json!(r.mode.to_string()));
+    obj.insert("access".into(), json!(r.mode.access.as_str()));
+    obj.insert("width".into(), json!(r.width().bits()));
+    obj.insert("description".into(), json!(r.description));
+    obj.insert("section".into(), json!(r.section));
+    obj.insert("line".into(), json!(r.span.line));
+    obj.insert("reset".into(), json!(r.reset));
+    layout(&mut obj, &r.layout);
+    obj.insert(
+        "aliases".into(),
+        r.aliases
+            .iter()
+            .map(|a| {
+                let mut o = Map::new();
+                o.insert("description".into(), json!(a.description));
+                o.insert("line".into(), json!(a.span.line));
+                layout(&mut o, &a.layout);
+                Value::Object(o)
+            })
+            .collect(),
+    );
+    obj.insert("over".into(), json!(r.over));
+    obj.insert(
+        "fields".into(),
+        r.fields
+            .iter()
+            .map(|f| {
+                json!({
+                    "name": f.name,
+                    "lsb": f.lsb,
+                    "msb": f.msb,
+                    "access": f.access.map(|a| a.as_str()),
+                    "reset": f.reset,
+                    "write": f.write_value,
+                    "description": f.description,
+                    "values": f.values.iter().map(|v| json!({
+                        "name": v.name, "value": v.value, "description": v.description,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    );
+    Value::Object(obj)
+}

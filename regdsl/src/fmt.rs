@@ -1,0 +1,138 @@
+//! `regdsl fmt`: the canonical layout of a table. Columns are aligned within each paragraph
+//! (rows between blank lines or `@section` lines); register rows start in column 1, field rows
+//! are indented by 2, named values by 4. Tokens, descriptions and comments are kept as written,
+//! so the formatted table has the same model. Runs of blank lines become one.
+use crate::diag::Diagnostic;
+use crate::syntax::{self, Item, Line};
+
+/// The formatted text, or the syntax errors that prevent formatting.
+pub fn format(file: &str, src: &str) -> Result<String, Vec<Diagnostic>> {
+    let (lines, diags) = syntax::parse(file, src);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok(format_lines(&lines))
+}
+
+/// The aligned columns of one row, and the free text after them (attributes, description).
+fn columns(item: &Item) -> Option<(usize, Vec<String>, String)> {
+    Some(match item {
+        Item::Register(Some(r)) => (
+            0,
+            vec![
+                r.name.text.clone(),
+                r.offset.text.clone(),
+                r.layout.text.clone(),
+                r.mode_tok.text.clone(),
+            ],
+            tail(&r.attrs, &r.description),
+        ),
+        Item::Field(Some(f)) => (
+            1,
+            vec![
+                format!(".{}", f.name.text),
+                f.bits.text.clone(),
+                f.access
+                    .as_ref()
+                    .map(|(_, t)| t.text.clone())
+                    .unwrap_or_default(),
+            ],
+            tail(&f.attrs, &f.description),
+        ),
+        Item::Value(Some(v)) => (
+            2,
+            vec![format!("={}", v.name.text), v.value.text.clone()],
+            v.description.clone(),
+        ),
+        _ => return None,
+    })
+}
+
+fn tail(attrs: &[syntax::Attr], description: &str) -> String {
+    let mut parts: Vec<&str> = attrs.iter().map(|a| a.text.as_str()).collect();
+    parts.push(description);
+    parts.join(" ")
+}
+
+const INDENT: [&str; 3] = ["", "  ", "    "];
+
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn format_lines(lines: &[Line]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        match &lines[i].item {
+            Item::Blank => {
+                if out.last().is_some_and(|l| !l.is_empty()) {
+                    out.push(String::new());
+                }
+                i += 1;
+            }
+            Item::Section { title, .. } => {
+                out.push(with_comment(format!("@section {title}"), &lines[i].comment));
+                i += 1;
+            }
+            _ => {
+                let end = lines[i..]
+                    .iter()
+                    .position(|l| matches!(l.item, Item::Blank | Item::Section { .. }))
+                    .map_or(lines.len(), |p| i + p);
+                paragraph(&lines[i..end], &mut out);
+                i = end;
+            }
+        }
+    }
+    while out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+fn paragraph(lines: &[Line], out: &mut Vec<String>) {
+    // Column widths per row kind (register, field, value).
+    let mut widths: [Vec<usize>; 3] = [vec![0; 4], vec![0; 3], vec![0; 2]];
+    for l in lines {
+        if let Some((kind, cols, _)) = columns(&l.item) {
+            for (w, c) in widths[kind].iter_mut().zip(&cols) {
+                *w = (*w).max(width(c));
+            }
+        }
+    }
+    for (n, l) in lines.iter().enumerate() {
+        let Some((kind, cols, desc)) = columns(&l.item) else {
+            // A comment line: indented like the row it stands above.
+            let next = lines[n + 1..]
+                .iter()
+                .find_map(|l| columns(&l.item))
+                .map_or(0, |c| c.0);
+            let text = l.comment.as_deref().unwrap_or("");
+            out.push(format!("{}{text}", INDENT[next]));
+            continue;
+        };
+        let mut s = INDENT[kind].to_string();
+        for (c, &w) in cols.iter().zip(&widths[kind]) {
+            if w == 0 {
+                continue;
+            }
+            s.push_str(c);
+            s.extend(std::iter::repeat_n(' ', w - width(c) + 1));
+        }
+        s.push_str(&desc);
+        out.push(with_comment(s.trim_end().to_string(), &l.comment));
+    }
+}
+
+fn with_comment(mut s: String, comment: &Option<String>) -> String {
+    if let Some(c) = comment {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(c);
+    }
+    s
+}

@@ -1,0 +1,146 @@
+//! `regdsl`: check, format, dump and document register tables.
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "regdsl",
+    version,
+    about = "Register tables: check, fmt, dump, doc"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Report every error and warning; exit 1 if any file has errors.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One line per diagnostic (file:line:col: severity: message), no source excerpt.
+        #[arg(long)]
+        short: bool,
+    },
+    /// Print the table in canonical layout (aligned columns).
+    Fmt {
+        file: PathBuf,
+        /// Rewrite the file in place.
+        #[arg(long, conflicts_with = "check")]
+        write: bool,
+        /// Exit 1 if the file is not formatted; print nothing else.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the resolved model.
+    Dump {
+        /// As JSON (the only format).
+        #[arg(long, required = true)]
+        json: bool,
+        file: PathBuf,
+    },
+    /// Print a Markdown register reference.
+    Doc { file: PathBuf },
+}
+
+fn read(path: &Path) -> Result<String, ExitCode> {
+    std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("regdsl: {}: {e}", path.display());
+        ExitCode::from(2)
+    })
+}
+
+fn report(diags: &[regdsl::Diagnostic], src: &str, short: bool) {
+    if diags.is_empty() {
+        return;
+    }
+    if short {
+        for d in diags {
+            eprintln!("{d}");
+        }
+    } else {
+        eprint!(
+            "{}",
+            regdsl::diag::render(diags, src, std::io::stderr().is_terminal())
+        );
+    }
+}
+
+/// A table without errors (warnings are shown), or the exit code after showing the errors.
+fn table(path: &Path) -> Result<regdsl::model::Table, ExitCode> {
+    let src = read(path)?;
+    let out = regdsl::compile(&path.display().to_string(), &src);
+    report(&out.diagnostics, &src, false);
+    out.table.ok_or(ExitCode::from(1))
+}
+
+fn run(cli: Cli) -> Result<(), ExitCode> {
+    match cli.cmd {
+        Cmd::Check { files, short } => {
+            let (mut errors, mut warnings, mut failed) = (0, 0, false);
+            for f in &files {
+                let src = read(f)?;
+                let out = regdsl::compile(&f.display().to_string(), &src);
+                report(&out.diagnostics, &src, short);
+                let e = out.errors().count();
+                errors += e;
+                warnings += out.warnings().count();
+                failed |= e > 0;
+                if e == 0 {
+                    let t = out.table.as_ref().map_or(0, |t| t.registers.len());
+                    eprintln!("{}: ok, {t} registers", f.display());
+                }
+            }
+            eprintln!("{errors} error(s), {warnings} warning(s)");
+            if failed {
+                return Err(ExitCode::from(1));
+            }
+        }
+        Cmd::Fmt { file, write, check } => {
+            let src = read(&file)?;
+            let formatted =
+                regdsl::fmt::format(&file.display().to_string(), &src).map_err(|d| {
+                    report(&d, &src, false);
+                    ExitCode::from(1)
+                })?;
+            if check {
+                if formatted != src {
+                    eprintln!(
+                        "{}: not formatted (run `regdsl fmt --write`)",
+                        file.display()
+                    );
+                    return Err(ExitCode::from(1));
+                }
+            } else if write {
+                if formatted != src {
+                    std::fs::write(&file, formatted).map_err(|e| {
+                        eprintln!("regdsl: {}: {e}", file.display());
+                        ExitCode::from(2)
+                    })?;
+                }
+            } else {
+                print!("{formatted}");
+            }
+        }
+        Cmd::Dump { json: _, file } => {
+            let t = table(&file)?;
+            println!("{:#}", regdsl::dump::to_json(&t));
+        }
+        Cmd::Doc { file } => {
+            let t = table(&file)?;
+            print!("{}", regdsl::doc::to_markdown(&t));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}

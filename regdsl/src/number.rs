@@ -1,0 +1,210 @@
+//! Numbers (`0x1F`, `0X1f`, `31`, `11111b`, `_` separators allowed) and array layouts
+//! (`+STEP*MIN..MAX`), parsed with nom inside one token.
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::char;
+use nom::combinator::{recognize, verify};
+use nom::sequence::{pair, preceded, terminated};
+use nom::IResult;
+
+/// Why a token is not what was expected, and where (byte position in the token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumError {
+    pub at: usize,
+    pub kind: NumErrorKind,
+    /// The text from `at` to the end of the token.
+    pub found: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NumErrorKind {
+    /// No number at all here.
+    NotANumber,
+    /// Something specific was expected (a `*`, a `..`).
+    Expected(&'static str),
+    /// More than 64 bits.
+    TooLarge(String),
+    /// A number followed by garbage.
+    Trailing,
+}
+
+impl NumError {
+    /// A one-line message; `what` names the expected number ("an offset").
+    pub fn message(&self, what: &str) -> String {
+        let found = if self.found.is_empty() {
+            "end of token".to_string()
+        } else {
+            format!("`{}`", self.found)
+        };
+        match &self.kind {
+            NumErrorKind::NotANumber => format!(
+                "expected {} (hex `0x1F`, decimal `31` or binary `11111b`), found {found}",
+                if what.is_empty() { "a number" } else { what }
+            ),
+            NumErrorKind::Expected(e) => format!("expected {e}, found {found}"),
+            NumErrorKind::TooLarge(t) => format!("number `{t}` does not fit in 64 bits"),
+            NumErrorKind::Trailing => format!("unexpected {found} after the number"),
+        }
+    }
+}
+
+fn hex_digits(s: &str) -> IResult<&str, &str> {
+    preceded(
+        alt((tag("0x"), tag("0X"))),
+        verify(
+            take_while1(|c: char| c.is_ascii_hexdigit() || c == '_'),
+            |d: &str| d.chars().any(|c| c != '_'),
+        ),
+    )(s)
+}
+
+fn bin_digits(s: &str) -> IResult<&str, &str> {
+    terminated(
+        recognize(pair(
+            take_while1(|c: char| c == '0' || c == '1'),
+            take_while(|c: char| c == '0' || c == '1' || c == '_'),
+        )),
+        char('b'),
+    )(s)
+}
+
+fn dec_digits(s: &str) -> IResult<&str, &str> {
+    recognize(pair(
+        take_while1(|c: char| c.is_ascii_digit()),
+        take_while(|c: char| c.is_ascii_digit() || c == '_'),
+    ))(s)
+}
+
+/// A number at the start of `s`: `(value, bytes consumed)`.
+fn number_prefix(s: &str) -> Result<(u64, usize), NumError> {
+    let err = |at: usize, kind| NumError {
+        at,
+        kind,
+        found: s[at..].to_string(),
+    };
+    let (rest, digits, radix) = if let Ok((rest, d)) = hex_digits(s) {
+        (rest, d, 16)
+    } else if s.starts_with("0x") || s.starts_with("0X") {
+        return Err(err(2, NumErrorKind::Expected("hex digits after `0x`")));
+    } else if let Ok((rest, d)) = bin_digits(s) {
+        // `101b` is binary, but `101bad` is not a number.
+        if rest.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(err(s.len() - rest.len() - 1, NumErrorKind::Trailing));
+        }
+        (rest, d, 2)
+    } else if let Ok((rest, d)) = dec_digits(s) {
+        (rest, d, 10)
+    } else {
+        return Err(err(0, NumErrorKind::NotANumber));
+    };
+    let clean: String = digits.chars().filter(|&c| c != '_').collect();
+    let consumed = s.len() - rest.len();
+    let value = u64::from_str_radix(&clean, radix)
+        .map_err(|_| err(0, NumErrorKind::TooLarge(s[..consumed].to_string())))?;
+    Ok((value, consumed))
+}
+
+/// A whole token that must be one number.
+pub fn parse_number(s: &str) -> Result<u64, NumError> {
+    let (v, n) = number_prefix(s)?;
+    if n != s.len() {
+        return Err(NumError {
+            at: n,
+            kind: NumErrorKind::Trailing,
+            found: s[n..].to_string(),
+        });
+    }
+    Ok(v)
+}
+
+/// The parts of `+STEP*MIN..MAX`: `(position, length, value)` of each number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayoutParts {
+    pub step: (usize, usize, u64),
+    pub min: (usize, usize, u64),
+    pub max: (usize, usize, u64),
+}
+
+/// `+STEP*MIN..MAX` (the caller handles `-`).
+pub fn parse_layout(s: &str) -> Result<LayoutParts, NumError> {
+    let expect = |at: usize, lit: &'static str, what: &'static str| -> Result<usize, NumError> {
+        let r: IResult<&str, &str> = tag(lit)(&s[at..]);
+        match r {
+            Ok(_) => Ok(at + lit.len()),
+            Err(_) => Err(NumError {
+                at,
+                kind: NumErrorKind::Expected(what),
+                found: s[at..].to_string(),
+            }),
+        }
+    };
+    let num = |at: usize, what: &'static str| -> Result<(usize, usize, u64), NumError> {
+        let (v, n) = number_prefix(&s[at..]).map_err(|mut e| {
+            if e.kind == NumErrorKind::NotANumber {
+                e.kind = NumErrorKind::Expected(what);
+            }
+            e.at += at;
+            e.found = s[e.at..].to_string();
+            e
+        })?;
+        Ok((at, n, v))
+    };
+    let at = expect(
+        0,
+        "+",
+        "a layout: `-` (one register) or `+STEP*MIN..MAX` (an array)",
+    )?;
+    let step = num(at, "the step after `+`")?;
+    let at = expect(step.0 + step.1, "*", "`*` after the step")?;
+    let min = num(at, "the first index after `*`")?;
+    let at = expect(min.0 + min.1, "..", "`..` between the first and last index")?;
+    let max = num(at, "the last index after `..`")?;
+    let end = max.0 + max.1;
+    if end != s.len() {
+        return Err(NumError {
+            at: end,
+            kind: NumErrorKind::Trailing,
+            found: s[end..].to_string(),
+        });
+    }
+    Ok(LayoutParts { step, min, max })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("0x01000"), Ok(0x1000));
+        assert_eq!(parse_number("0X0F400"), Ok(0xF400));
+        assert_eq!(parse_number("0xabCD"), Ok(0xabcd));
+        assert_eq!(parse_number("64"), Ok(64));
+        assert_eq!(parse_number("001b"), Ok(1));
+        assert_eq!(parse_number("1_000"), Ok(1000));
+        assert_eq!(parse_number("0x1b"), Ok(0x1b));
+        assert!(parse_number("0x").is_err());
+        assert!(parse_number("12b3").is_err());
+        assert!(parse_number("102b").is_err());
+        assert!(parse_number("0x1_0000_0000_0000_0000").is_err());
+        assert_eq!(parse_number("0xFFFF_FFFF_FFFF_FFFF"), Ok(u64::MAX));
+        assert_eq!(parse_number("0x10g").unwrap_err().at, 4);
+    }
+
+    #[test]
+    fn layouts() {
+        let p = parse_layout("+0x40*64..127").unwrap();
+        assert_eq!(p.step, (1, 4, 0x40));
+        assert_eq!(p.min, (6, 2, 64));
+        assert_eq!(p.max, (10, 3, 127));
+        assert_eq!(parse_layout("+4*0..7").unwrap().step.2, 4);
+        let e = parse_layout("+0x40*0..").unwrap_err();
+        assert_eq!(e.at, 9);
+        assert_eq!(
+            e.message(""),
+            "expected the last index after `..`, found end of token"
+        );
+        let e = parse_layout("+0x40-0..3").unwrap_err();
+        assert_eq!(e.message(""), "expected `*` after the step, found `-0..3`");
+    }
+}

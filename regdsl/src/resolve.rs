@@ -1,0 +1,759 @@
+//! Syntax rows → the model: merges split arrays, attaches aliases, fields and named values, and
+//! runs every check that needs only one row and what came before it (identifiers, ranges,
+//! alignment, stride, widths, duplicates). Cross-register checks are in `check.rs`.
+use std::collections::HashMap;
+
+use crate::diag::Diagnostic;
+use crate::ident::ident_problem;
+use crate::model::{
+    Access, Alias, Field, Layout, Mode, NamedValue, Register, Segment, Span, Table, Width,
+};
+use crate::syntax::{Attr, AttrValue, FieldRow, Item, Line, ModeSyn, Num, RegRow, ValueRow};
+
+/// Largest number of elements of one array (a 64 KiB-element array is far past any device).
+pub const MAX_ELEMENTS: u64 = 1 << 16;
+
+/// A name in `over=`, checked once the whole table is known.
+pub struct OverRef {
+    pub reg: usize,
+    pub name: String,
+    pub span: Span,
+}
+
+pub struct Resolved {
+    pub table: Table,
+    pub over_refs: Vec<OverRef>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Where a field or value row attaches.
+#[derive(Clone, Copy)]
+enum Ctx {
+    /// Nothing above (start of file, after `@section`).
+    None,
+    /// The row above had an error: rows under it are skipped, not reported again.
+    Poison,
+    /// The row above is an ALIAS row (line).
+    Alias(u32),
+    Reg {
+        reg: usize,
+        field: FieldCtx,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum FieldCtx {
+    None,
+    Poison,
+    At(usize),
+}
+
+enum Loc {
+    Single(u64),
+    Seg(Segment),
+}
+
+pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
+    let mut b = Builder {
+        file,
+        table: Table {
+            file: file.to_string(),
+            registers: Vec::new(),
+        },
+        by_name: HashMap::new(),
+        over_refs: Vec::new(),
+        diags: Vec::new(),
+        ctx: Ctx::None,
+        section: None,
+        value_names: HashMap::new(),
+    };
+    for line in lines {
+        match &line.item {
+            Item::Blank | Item::Comment => {}
+            Item::Section { title, .. } => {
+                b.section = Some(title.clone());
+                b.ctx = Ctx::None;
+            }
+            Item::BadDirective => b.ctx = Ctx::None,
+            Item::Register(None) => b.ctx = Ctx::Poison,
+            Item::Register(Some(row)) => b.register(row, line.number),
+            Item::Field(row) => b.field_line(row.as_ref()),
+            Item::Value(row) => b.value_line(row.as_ref()),
+        }
+    }
+    Resolved {
+        table: b.table,
+        over_refs: b.over_refs,
+        diags: b.diags,
+    }
+}
+
+pub fn hex(v: u64) -> String {
+    format!("0x{v:05X}")
+}
+
+struct Builder<'f> {
+    file: &'f str,
+    table: Table,
+    by_name: HashMap<String, usize>,
+    over_refs: Vec<OverRef>,
+    diags: Vec<Diagnostic>,
+    ctx: Ctx,
+    section: Option<String>,
+    /// Named values of the current field: name → line.
+    value_names: HashMap<String, u32>,
+}
+
+impl Builder<'_> {
+    fn error(&mut self, span: Span, msg: impl Into<String>, label: &str) {
+        self.diags
+            .push(Diagnostic::error(self.file, span, msg).with_label(label));
+    }
+    fn warning(&mut self, span: Span, msg: impl Into<String>, label: &str) {
+        self.diags
+            .push(Diagnostic::warning(self.file, span, msg).with_label(label));
+    }
+
+    fn name_ok(&mut self, name: &str, span: Span) -> bool {
+        match ident_problem(name) {
+            Some(p) => {
+                self.error(span, p, "not a valid name");
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Attributes by key; reports repeated and misplaced keys.
+    fn attrs<'a>(
+        &mut self,
+        attrs: &'a [Attr],
+        allowed: &[&str],
+        row: &str,
+    ) -> Option<HashMap<&'a str, &'a Attr>> {
+        let mut out: HashMap<&str, &Attr> = HashMap::new();
+        let mut ok = true;
+        for a in attrs {
+            if !allowed.contains(&a.key.as_str()) {
+                let msg = match a.key.as_str() {
+                    "write" => "`write=` belongs on RSV field rows".to_string(),
+                    "over" => "`over=` belongs on register rows".to_string(),
+                    k => format!("`{k}=` is not allowed on {row}"),
+                };
+                self.error(a.span, msg, "not allowed here");
+                ok = false;
+            } else if out.insert(a.key.as_str(), a).is_some() {
+                self.error(a.span, format!("`{}=` is given twice", a.key), "repeated");
+                ok = false;
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// The row's address or segment, after the per-row layout checks.
+    fn location(&mut self, row: &RegRow, width: Width, what: &str) -> Option<Loc> {
+        let base = row.offset.value;
+        let bytes = width.bytes();
+        let bits = width.bits();
+        let mut ok = true;
+        let Some(arr) = &row.layout.array else {
+            if base.checked_add(bytes - 1).is_none() {
+                self.error(
+                    row.offset.span,
+                    format!("{what} at {} runs past the 64-bit address space", hex(base)),
+                    "too large",
+                );
+                return None;
+            }
+            ok &= self.align(base, width, what, row.offset.span, false);
+            return ok.then_some(Loc::Single(base));
+        };
+        for n in [&arr.min, &arr.max] {
+            if n.value > u64::from(u32::MAX) {
+                self.error(
+                    n.span,
+                    format!("index {} is too large (at most {})", n.text, u32::MAX),
+                    "too large",
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        if arr.min.value > arr.max.value {
+            self.error(
+                arr.range_span,
+                format!(
+                    "reversed index range `{}..{}`: the first index must not exceed the last",
+                    arr.min.text, arr.max.text
+                ),
+                "empty range",
+            );
+            return None;
+        }
+        let count = arr.max.value - arr.min.value + 1;
+        if count > MAX_ELEMENTS {
+            self.error(
+                arr.range_span,
+                format!("{what} would have {count} elements; arrays have at most {MAX_ELEMENTS}"),
+                "too many elements",
+            );
+            return None;
+        }
+        let step = arr.step.value;
+        let last = step
+            .checked_mul(count - 1)
+            .and_then(|d| d.checked_add(base))
+            .and_then(|l| l.checked_add(bytes - 1));
+        if last.is_none() {
+            self.error(
+                row.layout.span,
+                format!("{what} runs past the 64-bit address space"),
+                "too large",
+            );
+            return None;
+        }
+        ok &= self.align(base, width, what, row.offset.span, false);
+        if count > 1 {
+            if step < bytes {
+                self.error(
+                    arr.step.span,
+                    format!(
+                        "stride {} of {what} is smaller than its width ({bits} bits = {bytes} bytes): elements would overlap",
+                        arr.step.text
+                    ),
+                    "stride too small",
+                );
+                ok = false;
+            } else {
+                ok &= self.align(step, width, what, arr.step.span, true);
+            }
+        }
+        ok.then(|| {
+            Loc::Seg(Segment {
+                base,
+                step,
+                min: arr.min.value as u32,
+                max: arr.max.value as u32,
+                span: row.offset.span,
+            })
+        })
+    }
+
+    /// Alignment of an address (or a stride): 32-bit registers need 4 bytes (error); 64-bit
+    /// registers need 4 (error) and should have 8 (warning: two 32-bit halves then).
+    fn align(&mut self, v: u64, width: Width, what: &str, span: Span, stride: bool) -> bool {
+        let thing = if stride {
+            format!("stride {} of {what}", hex(v))
+        } else {
+            format!("{what} at {}", hex(v))
+        };
+        if v % 4 != 0 {
+            self.error(
+                span,
+                format!(
+                    "{thing} is not 4-byte aligned ({}-bit registers need 4-byte alignment)",
+                    width.bits()
+                ),
+                "not 4-byte aligned",
+            );
+            return false;
+        }
+        if width == Width::W64 && v % 8 != 0 {
+            self.warning(
+                span,
+                format!("{thing} is not 8-byte aligned: the 64-bit register is accessed as two 32-bit halves"),
+                "not 8-byte aligned",
+            );
+        }
+        true
+    }
+
+    fn register(&mut self, row: &RegRow, line: u32) {
+        self.ctx = Ctx::Poison;
+        if !self.name_ok(&row.name.text, row.name.span) {
+            return;
+        }
+        match row.mode {
+            ModeSyn::Alias => self.alias(row, line),
+            ModeSyn::Reg(mode) => self.reg_row(row, mode),
+        }
+    }
+
+    fn reg_row(&mut self, row: &RegRow, mode: Mode) {
+        let name = row.name.text.as_str();
+        let loc = self.location(row, mode.width, &format!("`{name}`"));
+        let attrs = self.attrs(&row.attrs, &["reset", "over"], "register rows");
+        let (Some(loc), Some(attrs)) = (loc, attrs) else {
+            return;
+        };
+        let mut reset = None;
+        if let Some(a) = attrs.get("reset") {
+            if let AttrValue::Num(n) = &a.value {
+                if fits(n.value, mode.width.bits()) {
+                    reset = Some(n.value);
+                } else {
+                    self.error(
+                        n.span,
+                        format!(
+                            "reset value {} does not fit the {}-bit register `{name}`",
+                            n.text,
+                            mode.width.bits()
+                        ),
+                        "too wide",
+                    );
+                    return;
+                }
+            }
+        }
+        let over: Vec<_> = match attrs.get("over").map(|a| &a.value) {
+            Some(AttrValue::Names(names)) => names.clone(),
+            _ => Vec::new(),
+        };
+        let idx = match self.by_name.get(name) {
+            Some(&idx) => match self.merge(idx, row, mode, loc) {
+                Some(()) => idx,
+                None => return,
+            },
+            None => {
+                let layout = match loc {
+                    Loc::Single(address) => Layout::Single { address },
+                    Loc::Seg(s) => Layout::Array { segments: vec![s] },
+                };
+                self.table.registers.push(Register {
+                    name: name.to_string(),
+                    mode,
+                    description: row.description.clone(),
+                    layout,
+                    aliases: Vec::new(),
+                    over: Vec::new(),
+                    reset: None,
+                    fields: Vec::new(),
+                    section: self.section.clone(),
+                    span: row.name.span,
+                });
+                self.by_name
+                    .insert(name.to_string(), self.table.registers.len() - 1);
+                self.table.registers.len() - 1
+            }
+        };
+        let reg = &mut self.table.registers[idx];
+        if reset.is_some() {
+            reg.reset = reset;
+        }
+        for o in over {
+            if !reg.over.contains(&o.text) {
+                reg.over.push(o.text.clone());
+                self.over_refs.push(OverRef {
+                    reg: idx,
+                    name: o.text,
+                    span: o.span,
+                });
+            }
+        }
+        self.ctx = Ctx::Reg {
+            reg: idx,
+            field: FieldCtx::None,
+        };
+    }
+
+    /// Another row for an existing name: a split-array segment or a repeated row.
+    fn merge(&mut self, idx: usize, row: &RegRow, mode: Mode, loc: Loc) -> Option<()> {
+        let name = row.name.text.as_str();
+        let first_line = self.table.registers[idx].span.line;
+        let first_mode = self.table.registers[idx].mode;
+        let mode_differs = |this: &mut Self| {
+            if first_mode != mode {
+                this.error(
+                    row.mode_tok.span,
+                    format!("`{name}` has mode {mode} here but {first_mode} at line {first_line}"),
+                    "different mode",
+                );
+                return true;
+            }
+            false
+        };
+        let repeated = |this: &mut Self, line: u32| {
+            this.warning(
+                row.name.span,
+                format!("`{name}` is defined again with the same address and layout as at line {line}; the last description wins"),
+                "repeated",
+            );
+            this.table.registers[idx].description = row.description.clone();
+        };
+        match (&self.table.registers[idx].layout, loc) {
+            (Layout::Single { address }, Loc::Single(a)) => {
+                if *address != a {
+                    let msg = format!(
+                        "`{name}` is defined twice at different addresses: {} here, {} at line {first_line} (only arrays can be split over several rows)",
+                        hex(a),
+                        hex(*address)
+                    );
+                    self.error(row.offset.span, msg, "second address");
+                    return None;
+                }
+                if mode_differs(self) {
+                    return None;
+                }
+                repeated(self, first_line);
+            }
+            (Layout::Array { segments }, Loc::Seg(seg)) => {
+                let same = segments
+                    .iter()
+                    .find(|s| {
+                        s.base == seg.base
+                            && s.step == seg.step
+                            && s.min == seg.min
+                            && s.max == seg.max
+                    })
+                    .map(|s| s.span.line);
+                let clash = segments
+                    .iter()
+                    .find(|s| s.min <= seg.max && seg.min <= s.max)
+                    .map(|s| (s.min, s.max, s.span.line));
+                if let Some(line) = same {
+                    if mode_differs(self) {
+                        return None;
+                    }
+                    repeated(self, line);
+                } else if let Some((lo, hi, line)) = clash {
+                    let arr = row.layout.array.as_ref().expect("array layout");
+                    self.error(
+                        arr.range_span,
+                        format!(
+                            "index range {}..{} of split array `{name}` overlaps its segment {lo}..{hi} at line {line}",
+                            seg.min, seg.max
+                        ),
+                        "overlapping indices",
+                    );
+                    return None;
+                } else {
+                    if mode_differs(self) {
+                        return None;
+                    }
+                    if let Layout::Array { segments } = &mut self.table.registers[idx].layout {
+                        let at = segments.partition_point(|s| s.min < seg.min);
+                        segments.insert(at, seg);
+                    }
+                }
+            }
+            (Layout::Single { .. }, Loc::Seg(_)) | (Layout::Array { .. }, Loc::Single(_)) => {
+                let (was, is) = if matches!(self.table.registers[idx].layout, Layout::Single { .. })
+                {
+                    ("a single register", "an array")
+                } else {
+                    ("an array", "a single register")
+                };
+                self.error(
+                    row.layout.span,
+                    format!(
+                        "`{name}` is defined twice: as {was} at line {first_line} and as {is} here"
+                    ),
+                    "different layout",
+                );
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    fn alias(&mut self, row: &RegRow, line: u32) {
+        let name = row.name.text.as_str();
+        let Some(&idx) = self.by_name.get(name) else {
+            self.error(
+                row.name.span,
+                format!("ALIAS of `{name}`, but no register `{name}` is defined above (an ALIAS row adds an address range to an earlier register)"),
+                "unknown register",
+            );
+            return;
+        };
+        if let Some(a) = row.attrs.first() {
+            self.error(
+                a.span,
+                "attributes are not allowed on ALIAS rows",
+                "not allowed here",
+            );
+            return;
+        }
+        let width = self.table.registers[idx].mode.width;
+        let Some(loc) = self.location(row, width, &format!("ALIAS of `{name}`")) else {
+            return;
+        };
+        let layout = match (&self.table.registers[idx].layout, loc) {
+            (Layout::Single { .. }, Loc::Single(address)) => Layout::Single { address },
+            (Layout::Array { segments }, Loc::Seg(seg)) => {
+                if let Some(i) = first_missing(segments, seg.min, seg.max) {
+                    let have: Vec<String> = segments
+                        .iter()
+                        .map(|s| format!("{}..{}", s.min, s.max))
+                        .collect();
+                    let arr = row.layout.array.as_ref().expect("array layout");
+                    self.error(
+                        arr.range_span,
+                        format!(
+                            "index {i} of this ALIAS is not an index of `{name}` (it has {})",
+                            have.join(", ")
+                        ),
+                        "outside the register's indices",
+                    );
+                    return;
+                }
+                Layout::Array {
+                    segments: vec![seg],
+                }
+            }
+            (Layout::Single { .. }, Loc::Seg(_)) => {
+                self.error(
+                    row.layout.span,
+                    format!("`{name}` is a single register: its ALIAS must have layout `-`"),
+                    "array layout",
+                );
+                return;
+            }
+            (Layout::Array { .. }, Loc::Single(_)) => {
+                self.error(
+                    row.layout.span,
+                    format!("`{name}` is an array: its ALIAS needs `+STEP*MIN..MAX`"),
+                    "single layout",
+                );
+                return;
+            }
+        };
+        self.table.registers[idx].aliases.push(Alias {
+            layout,
+            description: row.description.clone(),
+            span: row.offset.span,
+        });
+        self.ctx = Ctx::Alias(line);
+    }
+
+    fn field_line(&mut self, row: Option<&FieldRow>) {
+        let reg = match self.ctx {
+            Ctx::Reg { reg, .. } => reg,
+            Ctx::Poison => return,
+            Ctx::None | Ctx::Alias(_) => {
+                if let Some(row) = row {
+                    let msg = match self.ctx {
+                        Ctx::Alias(line) => format!(
+                            "field `.{}` follows an ALIAS row (line {line}): fields go under the register's own row",
+                            row.name.text
+                        ),
+                        _ => format!("field `.{}` must follow a register row", row.name.text),
+                    };
+                    self.error(row.name.span, msg, "no register above");
+                }
+                self.ctx = Ctx::Poison;
+                return;
+            }
+        };
+        let field = match row.and_then(|row| self.field(reg, row)) {
+            Some(f) => FieldCtx::At(f),
+            None => FieldCtx::Poison,
+        };
+        self.value_names.clear();
+        self.ctx = Ctx::Reg { reg, field };
+    }
+
+    /// Adds a field to register `reg`; `None` if it has an error.
+    fn field(&mut self, reg: usize, row: &FieldRow) -> Option<usize> {
+        let name = row.name.text.as_str();
+        let ok_name = self.name_ok(name, row.name.span);
+        let r = &self.table.registers[reg];
+        let rname = r.name.clone();
+        let bits = r.mode.width.bits();
+        let (msb, lsb) = (row.bits.msb.value, row.bits.lsb.value);
+        if lsb > msb {
+            self.error(
+                row.bits.span,
+                format!(
+                    "reversed bit range `{}`: write the high bit first (`{}:{}`)",
+                    row.bits.text, row.bits.lsb.text, row.bits.msb.text
+                ),
+                "reversed",
+            );
+            return None;
+        }
+        if msb >= u64::from(bits) {
+            let what = if msb == lsb {
+                format!("bit {msb} is")
+            } else {
+                format!("bits {msb}:{lsb} are")
+            };
+            self.error(
+                row.bits.span,
+                format!(
+                    "{what} beyond the {bits}-bit register `{rname}` (bits {}:0)",
+                    bits - 1
+                ),
+                "beyond the register",
+            );
+            return None;
+        }
+        let (msb, lsb) = (msb as u32, lsb as u32);
+        if let Some(f) = r.fields.iter().find(|f| f.name == name) {
+            let line = f.span.line;
+            self.error(
+                row.name.span,
+                format!("field `{name}` is defined twice in `{rname}` (first at line {line})"),
+                "repeated field",
+            );
+            return None;
+        }
+        if let Some(f) = r.fields.iter().find(|f| f.lsb <= msb && lsb <= f.msb) {
+            let msg = format!(
+                "{} of field `{name}` overlap{} field `{}` ({}, line {})",
+                bit_text(msb, lsb),
+                if msb == lsb { "s" } else { "" },
+                f.name,
+                bit_text(f.msb, f.lsb),
+                f.span.line
+            );
+            self.error(row.bits.span, msg, "overlapping bits");
+            return None;
+        }
+        let mut allowed = vec!["reset"];
+        let access = row.access.as_ref().map(|(a, _)| *a);
+        if access == Some(Access::RSV) {
+            allowed.push("write");
+        }
+        let attrs = self.attrs(&row.attrs, &allowed, "field rows")?;
+        let width = msb - lsb + 1;
+        let value_of = |this: &mut Self, key: &str| -> Result<Option<u64>, ()> {
+            match attrs.get(key).map(|a| &a.value) {
+                Some(AttrValue::Num(n)) => {
+                    if fits(n.value, width) {
+                        Ok(Some(n.value))
+                    } else {
+                        this.too_wide(n, &format!("{key} value"), width, name);
+                        Err(())
+                    }
+                }
+                _ => Ok(None),
+            }
+        };
+        let reset = value_of(self, "reset");
+        let write_value = value_of(self, "write");
+        let (Ok(reset), Ok(write_value), true) = (reset, write_value, ok_name) else {
+            return None;
+        };
+        let r = &mut self.table.registers[reg];
+        r.fields.push(Field {
+            name: name.to_string(),
+            lsb,
+            msb,
+            access,
+            reset,
+            write_value,
+            description: row.description.clone(),
+            values: Vec::new(),
+            span: row.name.span,
+        });
+        Some(r.fields.len() - 1)
+    }
+
+    fn too_wide(&mut self, n: &Num, what: &str, width: u32, field: &str) {
+        let max = if width >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        self.error(
+            n.span,
+            format!(
+                "{what} {} ({}) is too wide for the {width}-bit field `{field}` (at most {max})",
+                n.text, n.value
+            ),
+            "too wide",
+        );
+    }
+
+    fn value_line(&mut self, row: Option<&ValueRow>) {
+        let (reg, field) = match self.ctx {
+            Ctx::Reg {
+                reg,
+                field: FieldCtx::At(f),
+            } => (reg, f),
+            Ctx::Poison
+            | Ctx::Reg {
+                field: FieldCtx::Poison,
+                ..
+            } => return,
+            _ => {
+                if let Some(row) = row {
+                    self.error(
+                        row.name.span,
+                        format!(
+                            "named value `={}` must follow a field row (`.NAME BITS ...`)",
+                            row.name.text
+                        ),
+                        "no field above",
+                    );
+                }
+                return;
+            }
+        };
+        let Some(row) = row else { return };
+        let name = row.name.text.as_str();
+        if !self.name_ok(name, row.name.span) {
+            return;
+        }
+        let f = &self.table.registers[reg].fields[field];
+        let (fname, width) = (f.name.clone(), f.width());
+        if let Some(line) = self.value_names.get(name) {
+            let line = *line;
+            self.error(
+                row.name.span,
+                format!(
+                    "value `{name}` is defined twice for field `{fname}` (first at line {line})"
+                ),
+                "repeated value",
+            );
+            return;
+        }
+        if !fits(row.value.value, width) {
+            self.too_wide(&row.value, "value", width, &fname);
+            return;
+        }
+        self.value_names
+            .insert(name.to_string(), row.name.span.line);
+        self.table.registers[reg].fields[field]
+            .values
+            .push(NamedValue {
+                name: name.to_string(),
+                value: row.value.value,
+                description: row.description.clone(),
+                span: row.name.span,
+            });
+    }
+}
+
+fn fits(v: u64, bits: u32) -> bool {
+    bits >= 64 || v >> bits == 0
+}
+
+fn bit_text(msb: u32, lsb: u32) -> String {
+    if msb == lsb {
+        format!("bit {msb}")
+    } else {
+        format!("bits {msb}:{lsb}")
+    }
+}
+
+/// The first index in `min..=max` that no segment has (segments sorted and disjoint).
+fn first_missing(segments: &[Segment], min: u32, max: u32) -> Option<u32> {
+    let mut cur = u64::from(min);
+    for s in segments {
+        if u64::from(s.max) < cur {
+            continue;
+        }
+        if u64::from(s.min) > cur {
+            return Some(cur as u32);
+        }
+        cur = u64::from(s.max) + 1;
+        if cur > u64::from(max) {
+            return None;
+        }
+    }
+    (cur <= u64::from(max)).then_some(cur as u32)
+}
