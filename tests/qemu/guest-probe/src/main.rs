@@ -1,0 +1,321 @@
+//! Runs inside the QEMU guest booted by `tests/qemu/run`: checks pci-dma against QEMU's
+//! emulated Intel 82576 (igb) devices, then prints `N passed, N failed`.
+//!
+//! Usage: guest-probe [--expect N]   (N: how many 8086:10c9 devices the VM has, default 2)
+
+use std::ptr;
+use std::sync::atomic::{fence, Ordering};
+use std::time::{Duration, Instant};
+
+use pci_dma::{
+    virt_to_phys, Backend, DmaError, DmaMemory, PciDevice, PciError, PciId, PciOptions, Sysfs,
+    HUGE_PAGE_SIZE,
+};
+use regdsl_rt::{Bus, Site};
+
+const IGB: PciId = PciId::new(0x8086, 0x10c9);
+const IXGBE: PciId = PciId::new(0x8086, 0x10fb);
+
+// 82576 datasheet 8.x register offsets (queue 0).
+const CTRL: usize = 0x0000;
+const STATUS: usize = 0x0008;
+const IMC: usize = 0x150c;
+const TCTL: usize = 0x0400;
+const RAL0: usize = 0x5400;
+const TDBAL: usize = 0xe000;
+const TDBAH: usize = 0xe004;
+const TDLEN: usize = 0xe008;
+const TDH: usize = 0xe010;
+const TDT: usize = 0xe018;
+const TXDCTL: usize = 0xe028;
+const CTRL_RST: u32 = 1 << 26;
+const TCTL_EN: u32 = 1 << 1;
+const TCTL_PSP: u32 = 1 << 3;
+const TXDCTL_ENABLE: u32 = 1 << 25;
+
+#[derive(Default)]
+struct Report {
+    passed: u32,
+    failed: u32,
+}
+
+impl Report {
+    fn check(&mut self, name: &str, r: Result<String, String>) {
+        match r {
+            Ok(detail) => {
+                self.passed += 1;
+                println!("ok   {name}: {detail}");
+            }
+            Err(why) => {
+                self.failed += 1;
+                println!("FAIL {name}: {why}");
+            }
+        }
+    }
+}
+
+fn reg(bar: &impl Bus, off: usize) -> u32 {
+    bar.read32(off, Site::UNNAMED)
+}
+
+fn set(bar: &impl Bus, off: usize, v: u32) {
+    bar.write32(off, v, Site::UNNAMED)
+}
+
+fn wait(mut done: impl FnMut() -> bool, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    done()
+}
+
+/// Send one frame from queue 0 (advanced data descriptor, 82576 datasheet 7.2.2.3) and wait for
+/// the card to write DD back into the descriptor: proves bus mastering and that the physical
+/// addresses from pagemap are the ones the card reaches.
+fn tx_one_frame(bar: &impl Bus, dma: &dyn DmaMemory) -> Result<String, String> {
+    let ring = dma.alloc(8 * 16, 128).map_err(|e| e.to_string())?;
+    let buf = dma.alloc(64, 64).map_err(|e| e.to_string())?;
+    let mut frame = [0u8; 60];
+    frame[0..6].copy_from_slice(&[0xff; 6]);
+    frame[6..12].copy_from_slice(&[0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+    frame[12..14].copy_from_slice(&[0x88, 0xb5]); // local experimental EtherType
+    frame[14..27].copy_from_slice(b"pci-dma probe");
+    // SAFETY: `buf` is 64 bytes of DMA memory the card has not been told about yet.
+    unsafe { ptr::copy_nonoverlapping(frame.as_ptr(), buf.virt(), frame.len()) };
+
+    set(bar, TCTL, 0);
+    set(bar, TXDCTL, 0);
+    set(bar, TDBAL, ring.phys() as u32);
+    set(bar, TDBAH, (ring.phys() >> 32) as u32);
+    set(bar, TDLEN, ring.len() as u32);
+    set(bar, TDH, 0);
+    set(bar, TDT, 0);
+    set(bar, TXDCTL, TXDCTL_ENABLE);
+    if !wait(
+        || reg(bar, TXDCTL) & TXDCTL_ENABLE != 0,
+        Duration::from_millis(100),
+    ) {
+        return Err("TXDCTL.ENABLE does not read back".into());
+    }
+    set(bar, TCTL, TCTL_EN | TCTL_PSP);
+
+    let len = frame.len() as u32;
+    // DTYP=0011b (data), DCMD: EOP(24) IFCS(25) RS(27) DEXT(29); PAYLEN in olinfo 31:14.
+    let cmd = len | (0b0011 << 20) | (1 << 24) | (1 << 25) | (1 << 27) | (1 << 29);
+    let desc = ring.virt();
+    // SAFETY: descriptor 0 is inside `ring`; the card reads it only after the TDT write.
+    unsafe {
+        ptr::write_volatile(desc as *mut u64, buf.phys());
+        ptr::write_volatile(desc.add(8) as *mut u32, cmd);
+        ptr::write_volatile(desc.add(12) as *mut u32, len << 14);
+    }
+    fence(Ordering::Release);
+    set(bar, TDT, 1);
+    // SAFETY: reading the status word the card writes back; volatile, no reference made.
+    let status = || unsafe { ptr::read_volatile(desc.add(12) as *const u32) };
+    if !wait(|| status() & 1 != 0, Duration::from_secs(2)) {
+        return Err(format!(
+            "no DD write-back (status {:#x}, TDH {}) at physical {:#x}",
+            status(),
+            reg(bar, TDH),
+            ring.phys()
+        ));
+    }
+    let tdh = reg(bar, TDH);
+    set(bar, TCTL, 0);
+    set(bar, TXDCTL, 0);
+    if tdh != 1 {
+        return Err(format!("DD written but TDH is {tdh}, not 1"));
+    }
+    Ok(format!(
+        "descriptor at {:#x}, frame at {:#x}: DD written back, TDH 1",
+        ring.phys(),
+        buf.phys()
+    ))
+}
+
+fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr) {
+    let a = addr.to_string();
+    let cmd_before = sysfs.command(addr).ok();
+    rep.check(
+        &format!("{a} refused for a wrong id list"),
+        match PciDevice::open(&a, &[IXGBE], &PciOptions::default()) {
+            Err(PciError::WrongDevice { found, .. }) if found == IGB => {
+                match (cmd_before, sysfs.command(addr)) {
+                    (Some(b), Ok(a)) if a == b => Ok(format!(
+                        "WrongDevice, command register untouched ({a:#06x})"
+                    )),
+                    (b, a) => Err(format!("command register {b:?} -> {a:?}")),
+                }
+            }
+            Err(e) => Err(format!("wrong error: {e}")),
+            Ok(_) => Err("opened a device with an unsupported id".into()),
+        },
+    );
+
+    let opts = PciOptions {
+        min_bar_size: 0x20000,
+        max_dma_pages: 4,
+        ..PciOptions::default()
+    };
+    let dev = match PciDevice::open(&a, &[IXGBE, IGB], &opts) {
+        Ok(d) => {
+            rep.check(
+                &format!("{a} open"),
+                Ok(format!(
+                    "backend {:?}, BAR0 {:#x} bytes",
+                    d.backend(),
+                    d.bar().len()
+                )),
+            );
+            d
+        }
+        Err(e) => {
+            rep.check(&format!("{a} open"), Err(e.to_string()));
+            return;
+        }
+    };
+    rep.check(
+        &format!("{a} backend"),
+        if dev.backend() == Backend::Sysfs {
+            Ok("sysfs (no IOMMU in the guest)".into())
+        } else {
+            Err(format!("{:?}", dev.backend()))
+        },
+    );
+    rep.check(
+        &format!("{a} bus master"),
+        match sysfs.command(addr) {
+            Ok(c) if c & 0x6 == 0x6 => Ok(format!("command {c:#06x}")),
+            Ok(c) => Err(format!("command {c:#06x} lacks memory space/bus master")),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    let bar = dev.bar();
+    let status = reg(bar, STATUS);
+    rep.check(
+        &format!("{a} STATUS"),
+        if status != 0xffff_ffff {
+            Ok(format!("{status:#010x}"))
+        } else {
+            Err("reads all ones: BAR not decoded".into())
+        },
+    );
+    // Reset the MAC (82576 datasheet 4.3.1: CTRL.RST self-clears), mask interrupts.
+    set(bar, CTRL, reg(bar, CTRL) | CTRL_RST);
+    let reset_done = wait(
+        || reg(bar, CTRL) & CTRL_RST == 0,
+        Duration::from_millis(100),
+    );
+    set(bar, IMC, 0xffff_ffff);
+    rep.check(
+        &format!("{a} reset"),
+        if reset_done {
+            Ok("CTRL.RST cleared".into())
+        } else {
+            Err("CTRL.RST did not clear in 100 ms".into())
+        },
+    );
+    set(bar, RAL0, 0x1234_5678);
+    let ral = reg(bar, RAL0);
+    rep.check(
+        &format!("{a} RAL0 write/read"),
+        if ral == 0x1234_5678 {
+            Ok("0x12345678 read back".into())
+        } else {
+            Err(format!("read {ral:#x}"))
+        },
+    );
+
+    let dma = dev.dma();
+    rep.check(
+        &format!("{a} DMA alloc + pagemap"),
+        (|| {
+            let r = dma.alloc(4096, 128).map_err(|e| e.to_string())?;
+            let again = virt_to_phys(r.virt()).map_err(|e| e.to_string())?;
+            let last = virt_to_phys(r.virt().wrapping_add(4095)).map_err(|e| e.to_string())?;
+            if again != r.phys() || last != r.phys() + 4095 || r.phys() == 0 {
+                return Err(format!(
+                    "phys {:#x}, pagemap says {again:#x} / last byte {last:#x}",
+                    r.phys()
+                ));
+            }
+            if r.phys() % 128 != 0 || r.phys() + 4096 > 512 << 20 {
+                return Err(format!("phys {:#x} misaligned or beyond 512 MiB", r.phys()));
+            }
+            // SAFETY: the region is 4096 bytes, owned here, and the card does not know it.
+            unsafe {
+                ptr::write_volatile(r.virt().add(4095), 0xa5);
+                if ptr::read_volatile(r.virt().add(4095)) != 0xa5 {
+                    return Err("memory does not hold a written byte".into());
+                }
+            }
+            Ok(format!("virt {:p} -> phys {:#x}", r.virt(), r.phys()))
+        })(),
+    );
+    rep.check(
+        &format!("{a} DMA size limits"),
+        match (
+            dma.alloc(HUGE_PAGE_SIZE, 4096),
+            dma.alloc(HUGE_PAGE_SIZE + 1, 64),
+        ) {
+            (Ok(w), Err(DmaError::TooLarge { .. })) if w.phys() % HUGE_PAGE_SIZE as u64 == 0 => {
+                Ok(format!("2 MiB piece at {:#x}, 2 MiB + 1 refused", w.phys()))
+            }
+            (w, t) => Err(format!("2 MiB: {w:?}, 2 MiB + 1: {t:?}")),
+        },
+    );
+    rep.check(&format!("{a} TX DMA round trip"), tx_one_frame(bar, &*dma));
+}
+
+fn main() {
+    let mut expect = 2usize;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--expect", Some(n)) => match n.parse() {
+                Ok(n) => expect = n,
+                Err(_) => {
+                    eprintln!("guest-probe: --expect needs a number, got {n:?}");
+                    std::process::exit(2);
+                }
+            },
+            _ => {
+                eprintln!("usage: guest-probe [--expect N]");
+                std::process::exit(2);
+            }
+        }
+    }
+
+    let mut rep = Report::default();
+    let sysfs = Sysfs::default();
+    let found = sysfs.find(&[IGB]).unwrap_or_else(|e| {
+        println!("FAIL listing PCI devices: {e}");
+        Vec::new()
+    });
+    rep.check(
+        "find 8086:10c9",
+        if found.len() == expect {
+            Ok(found
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(" "))
+        } else {
+            Err(format!(
+                "found {} devices, expected {expect}: {found:?}",
+                found.len()
+            ))
+        },
+    );
+    for addr in found {
+        probe_device(&mut rep, &sysfs, addr);
+    }
+    println!("{} passed, {} failed", rep.passed, rep.failed);
+    std::process::exit(if rep.failed == 0 { 0 } else { 1 });
+}
