@@ -1,0 +1,512 @@
+//! The card's state shared between the driver's register accesses and the engines: register
+//! files, queue enable bits, timers (reset, link), faults, strict-mode records, trace.
+
+use crate::dma::{DmaFault, SimMemory};
+use crate::fault::FaultState;
+use crate::regs::{self, Decoded, Kind, RegFile, R};
+use crate::strict::{Rule, Violation};
+use crate::trace::Tracer;
+use regdsl_rt::{Dir, Site};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// A set of queues (128 bits), lock-free.
+#[derive(Default)]
+pub(crate) struct QueueBits([AtomicU64; 2]);
+
+impl QueueBits {
+    pub fn set(&self, q: u32, on: bool) {
+        let (w, b) = ((q / 64) as usize & 1, 1u64 << (q % 64));
+        if on {
+            self.0[w].fetch_or(b, Ordering::AcqRel);
+        } else {
+            self.0[w].fetch_and(!b, Ordering::AcqRel);
+        }
+    }
+    pub fn test(&self, q: u32) -> bool {
+        self.0[(q / 64) as usize & 1].load(Ordering::Acquire) & (1 << (q % 64)) != 0
+    }
+    pub fn clear(&self) {
+        self.0[0].store(0, Ordering::Release);
+        self.0[1].store(0, Ordering::Release);
+    }
+    pub fn snapshot(&self) -> [u64; 2] {
+        [
+            self.0[0].load(Ordering::Acquire),
+            self.0[1].load(Ordering::Acquire),
+        ]
+    }
+}
+
+/// Time as the card sees it: real, or advanced by hand (`Sim::advance`).
+pub(crate) enum Clock {
+    Real(Instant),
+    Manual(AtomicU64),
+}
+
+impl Clock {
+    pub fn now(&self) -> u64 {
+        match self {
+            // +1 so that 0 can mean "no deadline".
+            Clock::Real(t) => t.elapsed().as_nanos() as u64 + 1,
+            Clock::Manual(n) => n.load(Ordering::Acquire) + 1,
+        }
+    }
+}
+
+/// Counts the model keeps for itself (not registers): what left the card and where frames
+/// were lost outside the datasheet's counters.
+#[derive(Default)]
+pub(crate) struct ModelStats {
+    pub tx_frames: AtomicU64,
+    pub rx_frames: AtomicU64,
+    pub lost_link_down: AtomicU64,
+    pub lost_rx_disabled: AtomicU64,
+    pub filtered: AtomicU64,
+    pub dma_error_drops: AtomicU64,
+    pub sink_errors: AtomicU64,
+}
+
+pub(crate) struct PortHw {
+    pub idx: usize,
+    pub regs: RegFile,
+    /// ENABLE as last written to RXDCTL/TXDCTL.
+    pub rx_en: QueueBits,
+    pub tx_en: QueueBits,
+    /// Queues stopped by a DMA fault on a bad address (cleared by re-enabling).
+    pub rx_stop: QueueBits,
+    pub tx_stop: QueueBits,
+    pub reset_at: AtomicU64,
+    pub link_at: AtomicU64,
+    pub link_up: AtomicBool,
+    pub faults: FaultState,
+    /// Bumped by writes to registers the RX filter/RSS snapshot depends on.
+    pub cfg_gen: AtomicU64,
+    /// Bumped by every reset: engines drop what they hold.
+    pub reset_gen: AtomicU64,
+    pub tracer: Tracer,
+    pub model: ModelStats,
+}
+
+pub(crate) struct Config {
+    pub strict: bool,
+    pub reset_ns: u64,
+    pub link_ns: u64,
+}
+
+pub(crate) struct Shared {
+    pub ports: Vec<PortHw>,
+    pub mem: Arc<SimMemory>,
+    pub cfg: Config,
+    pub clock: Clock,
+    pub violations: Mutex<Vec<Violation>>,
+    pub dma_faults: Mutex<Vec<DmaFault>>,
+    pub stop: AtomicBool,
+    /// Bumped by tail writes, to wake an idle engine thread.
+    pub doorbell: AtomicU64,
+}
+
+impl PortHw {
+    pub fn new(idx: usize, mac: [u8; 6]) -> PortHw {
+        PortHw {
+            idx,
+            regs: RegFile::new(idx as u32, mac),
+            rx_en: QueueBits::default(),
+            tx_en: QueueBits::default(),
+            rx_stop: QueueBits::default(),
+            tx_stop: QueueBits::default(),
+            reset_at: AtomicU64::new(0),
+            link_at: AtomicU64::new(0),
+            link_up: AtomicBool::new(false),
+            faults: FaultState::default(),
+            cfg_gen: AtomicU64::new(1),
+            reset_gen: AtomicU64::new(0),
+            tracer: Tracer::default(),
+            model: ModelStats::default(),
+        }
+    }
+
+    pub fn resetting(&self) -> bool {
+        self.regs.get(R::CTRL, 0) & (regs::CTRL_RST | regs::CTRL_LRST) != 0
+    }
+
+    /// Descriptors in the RX ring of `q` (0 when RDLEN is not set).
+    pub fn rx_count(&self, q: u32) -> u32 {
+        self.regs.get(R::RDLEN, q) / 16
+    }
+    pub fn tx_count(&self, q: u32) -> u32 {
+        self.regs.get(R::TDLEN, q) / 16
+    }
+
+    /// An RX queue runs once enabled with a ring, not stopped, not in reset.
+    pub fn rx_can_run(&self, q: u32) -> bool {
+        self.rx_en.test(q) && self.rx_count(q) != 0 && !self.rx_stop.test(q) && !self.resetting()
+    }
+    /// A TX queue also needs DMATXCTL.TE (datasheet 4.6.8).
+    pub fn tx_can_run(&self, q: u32) -> bool {
+        self.tx_en.test(q)
+            && self.tx_count(q) != 0
+            && !self.tx_stop.test(q)
+            && self.regs.get(R::DMATXCTL, 0) & regs::DMATXCTL_TE != 0
+            && !self.resetting()
+    }
+
+    pub fn set_link(&self, up: bool) {
+        if self.link_up.swap(up, Ordering::AcqRel) == up {
+            return;
+        }
+        self.regs
+            .set(R::LINKS, 0, if up { regs::LINKS_UP_VALUE } else { 0 });
+        let st = self.regs.cell(R::STATUS, 0);
+        if up {
+            st.fetch_or(regs::STATUS_LINK_UP, Ordering::AcqRel);
+        } else {
+            st.fetch_and(!regs::STATUS_LINK_UP, Ordering::AcqRel);
+        }
+        // Link status change interrupt cause (datasheet 8.2.3.5.1).
+        self.regs
+            .cell(R::EICR, 0)
+            .fetch_or(regs::EICR_LSC, Ordering::AcqRel);
+    }
+}
+
+impl Shared {
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// Run due timers of a port: reset completion, link up/down.
+    pub fn poll_timers(&self, p: &PortHw) {
+        let r = p.reset_at.load(Ordering::Acquire);
+        let l = p.link_at.load(Ordering::Acquire);
+        if r == 0 && l == 0 {
+            return;
+        }
+        let now = self.now();
+        if r != 0
+            && now >= r
+            && !p.faults.reset_never.load(Ordering::Relaxed)
+            && p.reset_at
+                .compare_exchange(r, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            // Reset done: RST/LRST self-clear, EEPROM auto-read and DMA init done
+            // (datasheet 4.6.3), and the link is brought up again.
+            p.regs
+                .cell(R::CTRL, 0)
+                .fetch_and(!(regs::CTRL_RST | regs::CTRL_LRST), Ordering::AcqRel);
+            p.regs
+                .cell(R::EEC, 0)
+                .fetch_or(regs::EEC_ARD, Ordering::AcqRel);
+            p.regs
+                .cell(R::RDRXCTL, 0)
+                .fetch_or(regs::RDRXCTL_DMAIDONE, Ordering::AcqRel);
+            self.arm_link(p, now);
+        }
+        if l != 0
+            && now >= l
+            && p.link_at
+                .compare_exchange(l, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            let flap = p.faults.flap_ns.load(Ordering::Relaxed);
+            if p.faults.link_never.load(Ordering::Relaxed) {
+                p.set_link(false);
+            } else if !p.link_up.load(Ordering::Acquire) {
+                p.set_link(true);
+                if flap != 0 {
+                    p.link_at.store(now + flap, Ordering::Release);
+                }
+            } else if flap != 0 {
+                p.set_link(false);
+                p.link_at.store(now + flap, Ordering::Release);
+            }
+        }
+    }
+
+    pub fn arm_link(&self, p: &PortHw, now: u64) {
+        p.link_at
+            .store(now + self.cfg.link_ns.max(1), Ordering::Release);
+    }
+
+    fn begin_reset(&self, p: &PortHw, bits: u32) {
+        p.regs.restore();
+        p.rx_en.clear();
+        p.tx_en.clear();
+        p.rx_stop.clear();
+        p.tx_stop.clear();
+        p.link_at.store(0, Ordering::Release);
+        p.link_up.store(false, Ordering::Release);
+        p.regs.set(R::CTRL, 0, bits);
+        p.regs.cell(R::EEC, 0).fetch_and(!regs::EEC_ARD, Ordering::AcqRel);
+        p.regs
+            .cell(R::RDRXCTL, 0)
+            .fetch_and(!regs::RDRXCTL_DMAIDONE, Ordering::AcqRel);
+        p.reset_gen.fetch_add(1, Ordering::AcqRel);
+        p.cfg_gen.fetch_add(1, Ordering::AcqRel);
+        p.reset_at
+            .store(self.now() + self.cfg.reset_ns.max(1), Ordering::Release);
+    }
+
+    pub fn violation(&self, p: &PortHw, dir: Dir, off: usize, v: u32, rule: Rule, detail: String) {
+        let (name, index) = regs::lookup(off).unwrap_or(("?", None));
+        let v = Violation {
+            port: p.idx,
+            dir,
+            offset: off,
+            value: v,
+            register: name.to_string(),
+            index,
+            rule,
+            detail,
+        };
+        self.violations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(v);
+    }
+
+    pub fn dma_fault(&self, f: DmaFault) {
+        self.dma_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(f);
+    }
+
+    pub fn read32(&self, p: &PortHw, off: usize, site: Site) -> u32 {
+        if off % 4 != 0 || off + 4 > regs::BAR0_LEN {
+            self.violation(p, Dir::R, off, 0, Rule::BadAccess, bad_access(off));
+            return 0xFFFF_FFFF;
+        }
+        self.poll_timers(p);
+        let v = match regs::decode(off) {
+            None => p.regs.dw[off / 4].load(Ordering::Acquire),
+            Some(d) => self.read_reg(p, d),
+        };
+        p.tracer.log(Dir::R, off, v, site);
+        v
+    }
+
+    fn read_reg(&self, p: &PortHw, d: Decoded) -> u32 {
+        let cell = &p.regs.dw[d.dword];
+        let i = d.index.unwrap_or(0);
+        match d.id.def().kind {
+            Kind::Rc => return cell.swap(0, Ordering::AcqRel),
+            Kind::Wo => return 0,
+            _ => {}
+        }
+        match d.id {
+            // Read-to-clear cause register (datasheet 8.2.3.5.1).
+            R::EICR => cell.swap(0, Ordering::AcqRel),
+            R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
+            R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
+            _ => cell.load(Ordering::Acquire),
+        }
+    }
+
+    pub fn write32(&self, p: &PortHw, off: usize, v: u32, site: Site) {
+        if off % 4 != 0 || off + 4 > regs::BAR0_LEN {
+            self.violation(p, Dir::W, off, v, Rule::BadAccess, bad_access(off));
+            return;
+        }
+        p.tracer.log(Dir::W, off, v, site);
+        self.poll_timers(p);
+        let Some(d) = regs::decode(off) else {
+            p.regs.dw[off / 4].store(v, Ordering::Release);
+            return;
+        };
+        let def = d.id.def();
+        let cell = &p.regs.dw[d.dword];
+        let i = d.index.unwrap_or(0);
+        let old = cell.load(Ordering::Acquire);
+        let new = (old & !def.wmask) | (v & def.wmask);
+        if self.cfg.strict {
+            self.check(p, d, off, v, old, new);
+        }
+        match def.kind {
+            Kind::Ro | Kind::Rc => return,
+            Kind::Rw | Kind::Wo => {}
+        }
+        match d.id {
+            R::CTRL => {
+                let rst = v & (regs::CTRL_RST | regs::CTRL_LRST);
+                if rst != 0 {
+                    self.begin_reset(p, rst);
+                } else {
+                    cell.store(new, Ordering::Release);
+                }
+            }
+            // Write 1 to clear (8.2.3.5.1); EICS sets causes, EIMS/EIMC set/clear the mask.
+            R::EICR => {
+                cell.fetch_and(!v, Ordering::AcqRel);
+            }
+            R::EICS => {
+                p.regs
+                    .cell(R::EICR, 0)
+                    .fetch_or(v & def.wmask, Ordering::AcqRel);
+            }
+            R::EIMS => {
+                cell.fetch_or(v & def.wmask, Ordering::AcqRel);
+            }
+            R::EIMC => {
+                p.regs
+                    .cell(R::EIMS, 0)
+                    .fetch_and(!(v & def.wmask), Ordering::AcqRel);
+            }
+            R::AUTOC => {
+                cell.store(new & !regs::AUTOC_RESTART_AN, Ordering::Release);
+                if v & regs::AUTOC_RESTART_AN != 0 {
+                    // Restart auto-negotiation: link goes down, comes up after the delay.
+                    p.set_link(false);
+                    self.arm_link(p, self.now());
+                }
+            }
+            R::EERD => {
+                // EEPROM read: done at once; the model's EEPROM reads as blank (0xFFFF).
+                if v & regs::EERD_START != 0 {
+                    cell.store((new & 0xFFFC) | regs::EERD_DONE | 0xFFFF_0000, Ordering::Release);
+                } else {
+                    cell.store(new, Ordering::Release);
+                }
+            }
+            R::MSCA => cell.store(new & !regs::MSCA_MDICMD, Ordering::Release),
+            R::RXDCTL => {
+                cell.store(new, Ordering::Release);
+                let on = new & regs::XDCTL_ENABLE != 0;
+                if on {
+                    p.rx_stop.set(i, false);
+                }
+                p.rx_en.set(i, on);
+            }
+            R::TXDCTL => {
+                cell.store(new, Ordering::Release);
+                let on = new & regs::XDCTL_ENABLE != 0;
+                if on {
+                    p.tx_stop.set(i, false);
+                }
+                p.tx_en.set(i, on);
+            }
+            R::RDT | R::TDT => {
+                cell.store(new, Ordering::Release);
+                self.doorbell.fetch_add(1, Ordering::Release);
+            }
+            R::FCTRL
+            | R::RXCTRL
+            | R::HLREG0
+            | R::MAXFRS
+            | R::MCSTCTRL
+            | R::MTA
+            | R::RAL
+            | R::RAH
+            | R::MRQC
+            | R::RETA
+            | R::RSSRK
+            | R::RQSMR
+            | R::TQSM
+            | R::RDRXCTL
+            | R::SRRCTL => {
+                cell.store(new, Ordering::Release);
+                p.cfg_gen.fetch_add(1, Ordering::AcqRel);
+            }
+            _ => cell.store(new, Ordering::Release),
+        }
+    }
+
+    /// Strict-mode rules for one write (`new` is what the register would hold).
+    fn check(&self, p: &PortHw, d: Decoded, off: usize, v: u32, old: u32, new: u32) {
+        let i = d.index.unwrap_or(0);
+        let bad = |rule: Rule, detail: String| self.violation(p, Dir::W, off, v, rule, detail);
+        let rxen = || p.regs.get(R::RXCTRL, 0) & regs::RXCTRL_RXEN != 0;
+        match d.id {
+            R::FCTRL | R::RXCSUM if new != old && rxen() => bad(
+                Rule::FilterChangedWhileRxEnabled,
+                format!(
+                    "{} changed from {old:#010x} to {new:#010x} while RXCTRL.RXEN = 1 (datasheet 8.2.3.7: write it only while receive is disabled)",
+                    d.id.def().name
+                ),
+            ),
+            R::RDBAL | R::RDBAH | R::RDLEN | R::RDH if new != old && p.rx_en.test(i) => bad(
+                Rule::RingChangedWhileEnabled,
+                format!("RX ring register of queue {i} changed while RXDCTL[{i}].ENABLE = 1"),
+            ),
+            R::TDBAL | R::TDBAH | R::TDLEN | R::TDH if new != old && p.tx_en.test(i) => bad(
+                Rule::RingChangedWhileEnabled,
+                format!("TX ring register of queue {i} changed while TXDCTL[{i}].ENABLE = 1"),
+            ),
+            _ => {}
+        }
+        match d.id {
+            R::RDBAL | R::TDBAL if v & 0x7F != 0 => bad(
+                Rule::RingMisaligned,
+                format!("ring base {v:#x} is not 128-byte aligned (bits 6:0 must be 0)"),
+            ),
+            R::RDLEN | R::TDLEN if v & !0x000F_FF80 != 0 || v == 0 => bad(
+                Rule::RingMisaligned,
+                format!("ring length {v:#x} is not a non-zero multiple of 128 bytes below 1 MB"),
+            ),
+            R::RDT | R::TDT => {
+                let count = if d.id == R::RDT { p.rx_count(i) } else { p.tx_count(i) };
+                if v >= count {
+                    bad(
+                        Rule::TailBeyondRing,
+                        format!("tail {v} is beyond the ring of {count} descriptors"),
+                    );
+                }
+            }
+            R::EIMC if v & (1 << 31) != 0 => bad(
+                Rule::ReservedBits,
+                "EIMC bit 31 is reserved (write 0x7FFFFFFF to mask all)".into(),
+            ),
+            R::DTXMXSZRQ if v & !0xFFF != 0 => bad(
+                Rule::ReservedBits,
+                format!("DTXMXSZRQ bits 31:12 are reserved: {v:#x} (the field is 11:0, max 0xFFF)"),
+            ),
+            R::DMATXCTL
+                if (old >> regs::DMATXCTL_VT_SHIFT) != 0 && (v >> regs::DMATXCTL_VT_SHIFT) == 0 =>
+            {
+                bad(
+                    Rule::VtClobbered,
+                    format!(
+                        "DMATXCTL.VT (31:16) overwritten with 0 (was {:#06x}): use read-modify-write",
+                        old >> regs::DMATXCTL_VT_SHIFT
+                    ),
+                )
+            }
+            R::RXDCTL if v & regs::XDCTL_ENABLE != 0 && !p.rx_en.test(i) => {
+                let (lo, hi, len) = (
+                    p.regs.get(R::RDBAL, i),
+                    p.regs.get(R::RDBAH, i),
+                    p.regs.get(R::RDLEN, i),
+                );
+                if len == 0 || (lo == 0 && hi == 0) {
+                    bad(
+                        Rule::EnabledBeforeRing,
+                        format!("RX queue {i} enabled before its ring was set (RDBAL {lo:#x} RDBAH {hi:#x} RDLEN {len:#x})"),
+                    );
+                }
+            }
+            R::TXDCTL if v & regs::XDCTL_ENABLE != 0 && !p.tx_en.test(i) => {
+                let (lo, hi, len) = (
+                    p.regs.get(R::TDBAL, i),
+                    p.regs.get(R::TDBAH, i),
+                    p.regs.get(R::TDLEN, i),
+                );
+                if len == 0 || (lo == 0 && hi == 0) {
+                    bad(
+                        Rule::EnabledBeforeRing,
+                        format!("TX queue {i} enabled before its ring was set (TDBAL {lo:#x} TDBAH {hi:#x} TDLEN {len:#x})"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn bad_access(off: usize) -> String {
+    format!(
+        "offset {off:#x} is not a 4-byte aligned offset inside BAR0 (0..{:#x})",
+        regs::BAR0_LEN
+    )
+}

@@ -1,0 +1,191 @@
+//! Simulated physical memory: the only memory the card can reach by DMA.
+//!
+//! One anonymous mapping seen by the card at `PHYS_BASE` + offset, so physical addresses never
+//! equal virtual ones: a virtual address written into a descriptor falls outside and is caught
+//! as a DMA fault instead of silently working.
+
+use pci_dma::{DmaError, DmaMemory, DmaRegion};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// Where the simulated physical memory starts (4 GiB: above any 32-bit address, and far from
+/// the addresses a process maps).
+pub const PHYS_BASE: u64 = 0x1_0000_0000;
+
+pub(crate) struct Block {
+    /// Owns the mapping that `base` points into.
+    _map: memmap2::MmapMut,
+    base: *mut u8,
+}
+
+// SAFETY: the block is plain anonymous memory; every access goes through raw pointers, and
+// whoever reads or writes it synchronises with the other side (fences around tail/DD).
+unsafe impl Send for Block {}
+// SAFETY: as for `Send`; the block itself has no interior state besides the mapping.
+unsafe impl Sync for Block {}
+
+/// The simulated physical memory of a card; implements [`DmaMemory`].
+pub struct SimMemory {
+    block: Arc<Block>,
+    len: usize,
+    next: Mutex<usize>,
+}
+
+impl fmt::Debug for SimMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SimMemory {{ phys: {:#x}..{:#x} }}",
+            PHYS_BASE,
+            PHYS_BASE + self.len as u64
+        )
+    }
+}
+
+impl SimMemory {
+    pub fn new(len: usize) -> Result<SimMemory, DmaError> {
+        let len = len.max(4096).next_multiple_of(4096);
+        let mut map = memmap2::MmapMut::map_anon(len).map_err(|err| DmaError::Os {
+            what: format!("mapping {len} bytes of simulated DMA memory"),
+            err,
+        })?;
+        let base = map.as_mut_ptr();
+        Ok(SimMemory {
+            block: Arc::new(Block { _map: map, base }),
+            len,
+            next: Mutex::new(0),
+        })
+    }
+
+    /// Size of the simulated physical memory in bytes.
+    pub fn size(&self) -> usize {
+        self.len
+    }
+
+    /// Host pointer for `len` bytes at physical address `phys`, or `None` if any byte lies
+    /// outside the simulated memory (a DMA fault on real hardware).
+    #[inline]
+    pub fn translate(&self, phys: u64, len: usize) -> Option<*mut u8> {
+        let off = phys.checked_sub(PHYS_BASE)?;
+        let end = off.checked_add(len as u64)?;
+        if end > self.len as u64 {
+            return None;
+        }
+        // SAFETY: `off + len <= self.len`, inside the mapping.
+        Some(unsafe { self.block.base.add(off as usize) })
+    }
+
+    /// Whether `addr` is an address of the host mapping (a virtual address where a physical one
+    /// belongs), for the fault message.
+    pub fn is_host_address(&self, addr: u64) -> bool {
+        let b = self.block.base as u64;
+        addr >= b && addr < b + self.len as u64
+    }
+}
+
+impl DmaMemory for SimMemory {
+    fn alloc(&self, size: usize, align: usize) -> Result<DmaRegion, DmaError> {
+        if !align.is_power_of_two() || align > 1 << 21 {
+            return Err(DmaError::BadAlign(align));
+        }
+        if size > self.len {
+            return Err(DmaError::TooLarge {
+                size,
+                max: self.len,
+            });
+        }
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        // PHYS_BASE is aligned to anything up to 4 GiB, so aligning the offset aligns the
+        // physical address.
+        let start = next.next_multiple_of(align);
+        let end = start
+            .checked_add(size.max(1))
+            .filter(|&e| e <= self.len)
+            .ok_or(DmaError::Exhausted { size })?;
+        *next = end;
+        drop(next);
+        // Bump allocation: memory is never handed out twice, so it is still zero from the
+        // anonymous mapping.
+        let owner: Box<dyn Send + Sync> = Box::new(self.block.clone());
+        // SAFETY: `start..end` lies inside the mapping kept alive by `owner`; the card sees it
+        // at PHYS_BASE + start.
+        Ok(unsafe {
+            DmaRegion::new(
+                self.block.base.add(start),
+                PHYS_BASE + start as u64,
+                size,
+                owner,
+            )
+        })
+    }
+}
+
+/// A DMA access the card could not make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DmaFault {
+    pub port: usize,
+    /// "RX descriptor", "RX buffer", "TX descriptor", "TX buffer", "TX head write-back".
+    pub what: &'static str,
+    pub queue: u32,
+    pub addr: u64,
+    pub len: usize,
+    /// The address is one of the host's virtual addresses of DMA memory (a driver wrote
+    /// `virt()` where `phys()` belongs).
+    pub virtual_address: bool,
+    /// Caused by [`crate::Fault::DmaError`], not by a bad address.
+    pub injected: bool,
+}
+
+impl fmt::Display for DmaFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "port {} queue {}: DMA fault on {} at {:#x} ({} bytes)",
+            self.port, self.queue, self.what, self.addr, self.len
+        )?;
+        if self.injected {
+            f.write_str(": injected DMA error")
+        } else if self.virtual_address {
+            f.write_str(": a virtual address, not a physical one (use DmaRegion::phys)")
+        } else {
+            f.write_str(": outside the simulated physical memory")
+        }
+    }
+}
+
+// Raw accessors for descriptor words. Descriptors are shared with the driver, which polls
+// them concurrently: volatile accesses through raw pointers, never references.
+
+#[inline]
+pub(crate) fn rd64(p: *mut u8, off: usize) -> u64 {
+    // SAFETY: callers pass a pointer from `translate` covering `off + 8` bytes.
+    unsafe { core::ptr::read_volatile(p.add(off) as *const u64) }
+}
+#[inline]
+pub(crate) fn rd32(p: *mut u8, off: usize) -> u32 {
+    // SAFETY: as for `rd64`, with 4 bytes.
+    unsafe { core::ptr::read_volatile(p.add(off) as *const u32) }
+}
+#[inline]
+pub(crate) fn wr64(p: *mut u8, off: usize, v: u64) {
+    // SAFETY: as for `rd64`.
+    unsafe { core::ptr::write_volatile(p.add(off) as *mut u64, v) }
+}
+#[inline]
+pub(crate) fn wr32(p: *mut u8, off: usize, v: u32) {
+    // SAFETY: as for `rd32`.
+    unsafe { core::ptr::write_volatile(p.add(off) as *mut u32, v) }
+}
+/// Copy `len` bytes from DMA memory into `dst`.
+#[inline]
+pub(crate) fn copy_from(src: *mut u8, dst: &mut [u8]) {
+    // SAFETY: `src` comes from `translate(.., dst.len())`; the memory is plain bytes and
+    // `dst` is host memory that cannot overlap the DMA block.
+    unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), dst.len()) }
+}
+/// Copy `src` into DMA memory at `dst`.
+#[inline]
+pub(crate) fn copy_to(src: &[u8], dst: *mut u8) {
+    // SAFETY: `dst` comes from `translate(.., src.len())`.
+    unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) }
+}

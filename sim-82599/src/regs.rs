@@ -1,0 +1,412 @@
+//! The register definitions the card decodes (82599 datasheet section 8.2.3): name, address
+//! ranges (82598-compatible aliases decode to the same storage), reset value, writable mask and
+//! kind. Offsets not listed here are plain read/write storage.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+/// Size of BAR0 (memory-mapped registers), 82599 datasheet 9.3.6.1.
+pub const BAR0_LEN: usize = 0x20000;
+pub const DWORDS: usize = BAR0_LEN / 4;
+
+/// Rows of an array: element `i` in `min..=max` at `base + step * (i - min)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Seg {
+    pub base: u32,
+    pub step: u32,
+    pub min: u16,
+    pub max: u16,
+}
+
+const fn one(base: u32) -> Seg {
+    Seg {
+        base,
+        step: 0,
+        min: 0,
+        max: 0,
+    }
+}
+const fn arr(base: u32, step: u32, min: u16, max: u16) -> Seg {
+    Seg {
+        base,
+        step,
+        min,
+        max,
+    }
+}
+
+/// How reads and writes behave, apart from register-specific side effects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Read/write through the writable mask.
+    Rw,
+    /// Read only: writes ignored.
+    Ro,
+    /// Read-to-clear statistics counter: writes ignored.
+    Rc,
+    /// Write only: reads return 0.
+    Wo,
+}
+
+pub struct Def {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub reset: u32,
+    pub wmask: u32,
+    pub segs: &'static [Seg],
+    pub aliases: &'static [Seg],
+}
+
+impl Def {
+    pub fn is_array(&self) -> bool {
+        self.segs[0].step != 0
+    }
+    /// Canonical byte address of element `i` (0 for single registers).
+    pub fn addr(&self, i: u32) -> usize {
+        for s in self.segs {
+            if s.step == 0 {
+                return s.base as usize;
+            }
+            if (u32::from(s.min)..=u32::from(s.max)).contains(&i) {
+                return (s.base + s.step * (i - u32::from(s.min))) as usize;
+            }
+        }
+        // Callers only pass indices inside the table; fall back to element 0.
+        self.segs[0].base as usize
+    }
+}
+
+macro_rules! defs {
+    ($($id:ident : $kind:ident, $reset:expr, $mask:expr, [$($seg:expr),+], [$($al:expr),*];)*) => {
+        /// Register ids: index into [`DEFS`].
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        pub enum R { $($id),* }
+        pub static DEFS: &[Def] = &[$(Def {
+            name: stringify!($id),
+            kind: Kind::$kind,
+            reset: $reset,
+            wmask: $mask,
+            segs: &[$($seg),+],
+            aliases: &[$($al),*],
+        }),*];
+        impl R {
+            pub fn def(self) -> &'static Def { &DEFS[self as usize] }
+            fn from_u16(v: u16) -> R {
+                const ALL: &[R] = &[$(R::$id),*];
+                ALL[v as usize]
+            }
+        }
+    };
+}
+
+const RXQ: [Seg; 2] = [arr(0x01000, 0x40, 0, 63), arr(0x0D000, 0x40, 64, 127)];
+const fn rxq(off: u32) -> [Seg; 2] {
+    [
+        arr(RXQ[0].base + off, 0x40, 0, 63),
+        arr(RXQ[1].base + off, 0x40, 64, 127),
+    ]
+}
+const RDBAH_S: [Seg; 2] = rxq(0x04);
+const RDLEN_S: [Seg; 2] = rxq(0x08);
+const DCA_RX_S: [Seg; 2] = rxq(0x0C);
+const RDH_S: [Seg; 2] = rxq(0x10);
+const SRRCTL_S: [Seg; 2] = rxq(0x14);
+const RDT_S: [Seg; 2] = rxq(0x18);
+const RXDCTL_S: [Seg; 2] = rxq(0x28);
+
+defs! {
+    // General (datasheet 8.2.3.1)
+    CTRL: Rw, 0, 0x0400_000C, [one(0x00000)], [];
+    STATUS: Ro, 0x0008_0000, 0, [one(0x00008)], [];
+    CTRL_EXT: Rw, 0, 0x1403_4000, [one(0x00018)], [];
+    // Interrupts (8.2.3.5)
+    EICR: Rw, 0, 0xFFFF_FFFF, [one(0x00800)], [];
+    EICS: Wo, 0, 0x7FFF_FFFF, [one(0x00808)], [];
+    EIAC: Rw, 0, 0xFFFF_FFFF, [one(0x00810)], [];
+    EITR: Rw, 0, 0xFFFF_FFF8, [arr(0x00820, 4, 0, 23), arr(0x12300, 4, 24, 127)], [];
+    EIMS: Rw, 0, 0x7FFF_FFFF, [one(0x00880)], [];
+    EIMC: Wo, 0, 0x7FFF_FFFF, [one(0x00888)], [];
+    EIAM: Rw, 0, 0xFFFF_FFFF, [one(0x00890)], [];
+    GPIE: Rw, 0, 0xFFFF_FFFF, [one(0x00898)], [];
+    IVAR: Rw, 0, 0x8F8F_8F8F, [arr(0x00900, 4, 0, 63)], [];
+    IVAR_MISC: Rw, 0, 0x0000_8F8F, [one(0x00A00)], [];
+    // EEPROM / flash (8.2.3.2)
+    EEC: Rw, 0x0000_1730, 0x0000_0077, [one(0x10010)], [];
+    EERD: Rw, 0, 0x0000_FFFD, [one(0x10014)], [];
+    // Receive queues (8.2.3.8)
+    RDBAL: Rw, 0, 0xFFFF_FF80, [RXQ[0], RXQ[1]], [];
+    RDBAH: Rw, 0, 0xFFFF_FFFF, [RDBAH_S[0], RDBAH_S[1]], [];
+    RDLEN: Rw, 0, 0x000F_FF80, [RDLEN_S[0], RDLEN_S[1]], [];
+    DCA_RXCTRL: Rw, 0x0000_1000, 0x0000_B2E0 | 0xFF00_0000, [DCA_RX_S[0], DCA_RX_S[1]], [arr(0x02200, 4, 0, 15)];
+    RDH: Rw, 0, 0x0000_FFFF, [RDH_S[0], RDH_S[1]], [];
+    SRRCTL: Rw, 0x0000_0402, 0x1FC0_3F1F, [SRRCTL_S[0], SRRCTL_S[1]], [arr(0x02100, 4, 0, 15)];
+    RDT: Rw, 0, 0x0000_FFFF, [RDT_S[0], RDT_S[1]], [];
+    RXDCTL: Rw, 0, 0x4200_BFFF, [RXDCTL_S[0], RXDCTL_S[1]], [];
+    RQSMR: Rw, 0, 0x0F0F_0F0F, [arr(0x02300, 4, 0, 31)], [];
+    RDRXCTL: Rw, 0x0010_8800, 0x063E_0006, [one(0x02F00)], [];
+    RXCTRL: Rw, 0, 0x0000_0001, [one(0x03000)], [];
+    RXPBSIZE: Rw, 0, 0x000F_FC00, [arr(0x03C00, 4, 0, 7)], [];
+    // Receive filtering (8.2.3.7)
+    RXCSUM: Rw, 0, 0x0000_30FF, [one(0x05000)], [];
+    RFCTL: Rw, 0, 0x0000_7FE0, [one(0x05008)], [];
+    FCTRL: Rw, 0, 0x0000_0702, [one(0x05080)], [];
+    VLNCTRL: Rw, 0x0000_8100, 0x7000_FFFF, [one(0x05088)], [];
+    MCSTCTRL: Rw, 0, 0x0000_0007, [one(0x05090)], [];
+    MTA: Rw, 0, 0xFFFF_FFFF, [arr(0x05200, 4, 0, 127)], [];
+    RAL: Rw, 0, 0xFFFF_FFFF, [arr(0x0A200, 8, 0, 127)], [arr(0x05400, 8, 0, 15)];
+    RAH: Rw, 0, 0x8000_FFFF, [arr(0x0A204, 8, 0, 127)], [arr(0x05404, 8, 0, 15)];
+    MPSAR: Rw, 0, 0xFFFF_FFFF, [arr(0x0A600, 4, 0, 255)], [];
+    PSRTYPE: Rw, 0, 0xE000_1F70, [arr(0x0EA00, 4, 0, 63)], [];
+    RETA: Rw, 0, 0xFFFF_FFFF, [arr(0x0EB00, 4, 0, 31)], [arr(0x05C00, 4, 0, 31)];
+    RSSRK: Rw, 0, 0xFFFF_FFFF, [arr(0x0EB80, 4, 0, 9)], [arr(0x05C80, 4, 0, 9)];
+    MRQC: Rw, 0, 0x01FF_800F, [one(0x0EC80)], [one(0x05818)];
+    // MAC (8.2.3.22)
+    HLREG0: Rw, 0x0801_2C0B, 0x18F3_8407, [one(0x04240)], [];
+    MSCA: Rw, 0, 0x7FFF_FFFF, [one(0x0425C)], [];
+    MSRWD: Rw, 0, 0xFFFF_FFFF, [one(0x04260)], [];
+    MAXFRS: Rw, 0x05EE_0000, 0xFFFF_0000, [one(0x04268)], [];
+    MFLCN: Rw, 0, 0x0000_0FFB, [one(0x04294)], [];
+    AUTOC: Rw, 0xC19D_8284, 0xFFFF_FFFF, [one(0x042A0)], [];
+    LINKS: Ro, 0, 0, [one(0x042A4)], [];
+    AUTOC2: Rw, 0, 0xFFFF_FFFF, [one(0x042A8)], [];
+    // Transmit (8.2.3.9)
+    TDBAL: Rw, 0, 0xFFFF_FF80, [arr(0x06000, 0x40, 0, 127)], [];
+    TDBAH: Rw, 0, 0xFFFF_FFFF, [arr(0x06004, 0x40, 0, 127)], [];
+    TDLEN: Rw, 0, 0x000F_FF80, [arr(0x06008, 0x40, 0, 127)], [];
+    DCA_TXCTRL: Rw, 0x0000_2800, 0xFF00_2A20, [arr(0x0600C, 0x40, 0, 127)], [];
+    TDH: Rw, 0, 0x0000_FFFF, [arr(0x06010, 0x40, 0, 127)], [];
+    TDT: Rw, 0, 0x0000_FFFF, [arr(0x06018, 0x40, 0, 127)], [];
+    TXDCTL: Rw, 0, 0x067F_7F7F, [arr(0x06028, 0x40, 0, 127)], [];
+    TDWBAL: Rw, 0, 0xFFFF_FFFD, [arr(0x06038, 0x40, 0, 127)], [];
+    TDWBAH: Rw, 0, 0xFFFF_FFFF, [arr(0x0603C, 0x40, 0, 127)], [];
+    RTTDCS: Rw, 0, 0xFFFF_FFFF, [one(0x04900)], [];
+    TXPBTHRESH: Rw, 0, 0x0000_03FF, [arr(0x04950, 4, 0, 7)], [];
+    DMATXCTL: Rw, 0x8100_0004, 0xFFFF_000B, [one(0x04A80)], [];
+    DTXMXSZRQ: Rw, 0x0000_0010, 0x0000_0FFF, [one(0x08100)], [];
+    MTQC: Rw, 0, 0x0000_000F, [one(0x08120)], [];
+    TQSM: Rw, 0, 0x0F0F_0F0F, [arr(0x08600, 4, 0, 31)], [];
+    TXPBSIZE: Rw, 0, 0x000F_FC00, [arr(0x0CC00, 4, 0, 7)], [];
+    SECTXCTRL: Rw, 0x0000_0001, 0x0000_0007, [one(0x08800)], [];
+    SECRXCTRL: Rw, 0x0000_0001, 0x0000_0003, [one(0x08D00)], [];
+    // Statistics (8.2.3.23), all read-to-clear
+    QPRC: Rc, 0, 0, [arr(0x01030, 0x40, 0, 15)], [];
+    QBRC_L: Rc, 0, 0, [arr(0x01034, 0x40, 0, 15)], [];
+    QBRC_H: Rc, 0, 0, [arr(0x01038, 0x40, 0, 15)], [];
+    QPRDC: Rc, 0, 0, [arr(0x01430, 0x40, 0, 15)], [];
+    QPTC: Rc, 0, 0, [arr(0x08680, 4, 0, 15)], [arr(0x06030, 0x40, 0, 15)];
+    QBTC_L: Rc, 0, 0, [arr(0x08700, 8, 0, 15)], [];
+    QBTC_H: Rc, 0, 0, [arr(0x08704, 8, 0, 15)], [];
+    RXDGPC: Rc, 0, 0, [one(0x02F50)], [];
+    RXDGBCL: Rc, 0, 0, [one(0x02F54)], [];
+    RXDGBCH: Rc, 0, 0, [one(0x02F58)], [];
+    LXONTXC: Rc, 0, 0, [one(0x03F60)], [];
+    LXOFFTXC: Rc, 0, 0, [one(0x03F68)], [];
+    MPC: Rc, 0, 0, [arr(0x03FA0, 4, 0, 7)], [];
+    CRCERRS: Rc, 0, 0, [one(0x04000)], [];
+    ILLERRC: Rc, 0, 0, [one(0x04004)], [];
+    ERRBC: Rc, 0, 0, [one(0x04008)], [];
+    MLFC: Rc, 0, 0, [one(0x04034)], [];
+    MRFC: Rc, 0, 0, [one(0x04038)], [];
+    RLEC: Rc, 0, 0, [one(0x04040)], [];
+    PRC64: Rc, 0, 0, [one(0x0405C)], [];
+    PRC127: Rc, 0, 0, [one(0x04060)], [];
+    PRC255: Rc, 0, 0, [one(0x04064)], [];
+    PRC511: Rc, 0, 0, [one(0x04068)], [];
+    PRC1023: Rc, 0, 0, [one(0x0406C)], [];
+    PRC1522: Rc, 0, 0, [one(0x04070)], [];
+    GPRC: Rc, 0, 0, [one(0x04074)], [];
+    BPRC: Rc, 0, 0, [one(0x04078)], [];
+    MPRC: Rc, 0, 0, [one(0x0407C)], [];
+    GPTC: Rc, 0, 0, [one(0x04080)], [];
+    GORCL: Rc, 0, 0, [one(0x04088)], [];
+    GORCH: Rc, 0, 0, [one(0x0408C)], [];
+    GOTCL: Rc, 0, 0, [one(0x04090)], [];
+    GOTCH: Rc, 0, 0, [one(0x04094)], [];
+    RUC: Rc, 0, 0, [one(0x040A4)], [];
+    RFC: Rc, 0, 0, [one(0x040A8)], [];
+    ROC: Rc, 0, 0, [one(0x040AC)], [];
+    RJC: Rc, 0, 0, [one(0x040B0)], [];
+    TORL: Rc, 0, 0, [one(0x040C0)], [];
+    TORH: Rc, 0, 0, [one(0x040C4)], [];
+    TPR: Rc, 0, 0, [one(0x040D0)], [];
+    TPT: Rc, 0, 0, [one(0x040D4)], [];
+    PTC64: Rc, 0, 0, [one(0x040D8)], [];
+    PTC127: Rc, 0, 0, [one(0x040DC)], [];
+    PTC255: Rc, 0, 0, [one(0x040E0)], [];
+    PTC511: Rc, 0, 0, [one(0x040E4)], [];
+    PTC1023: Rc, 0, 0, [one(0x040E8)], [];
+    PTC1522: Rc, 0, 0, [one(0x040EC)], [];
+    MPTC: Rc, 0, 0, [one(0x040F0)], [];
+    BPTC: Rc, 0, 0, [one(0x040F4)], [];
+    XEC: Rc, 0, 0, [one(0x04120)], [];
+    LXONRXCNT: Rc, 0, 0, [one(0x041A4)], [];
+    LXOFFRXCNT: Rc, 0, 0, [one(0x041A8)], [];
+    RXNFGPC: Rc, 0, 0, [one(0x041B0)], [];
+    RXNFGBCL: Rc, 0, 0, [one(0x041B4)], [];
+    RXNFGBCH: Rc, 0, 0, [one(0x041B8)], [];
+    TXDGPC: Rc, 0, 0, [one(0x087A0)], [];
+    TXDGBCL: Rc, 0, 0, [one(0x087A4)], [];
+    TXDGBCH: Rc, 0, 0, [one(0x087A8)], [];
+    MNGPTC: Rc, 0, 0, [one(0x0CF90)], [];
+}
+
+// Field bits used by the model (datasheet 8.2.3).
+pub const CTRL_LRST: u32 = 1 << 3;
+pub const CTRL_RST: u32 = 1 << 26;
+pub const STATUS_LINK_UP: u32 = 1 << 7;
+pub const EEC_ARD: u32 = 1 << 9;
+pub const EERD_START: u32 = 1 << 0;
+pub const EERD_DONE: u32 = 1 << 1;
+pub const RDRXCTL_CRCSTRIP: u32 = 1 << 1;
+pub const RDRXCTL_DMAIDONE: u32 = 1 << 3;
+pub const EICR_LSC: u32 = 1 << 20;
+pub const RXCTRL_RXEN: u32 = 1 << 0;
+pub const FCTRL_MPE: u32 = 1 << 8;
+pub const FCTRL_UPE: u32 = 1 << 9;
+pub const FCTRL_BAM: u32 = 1 << 10;
+pub const HLREG0_RXCRCSTRP: u32 = 1 << 1;
+pub const HLREG0_JUMBOEN: u32 = 1 << 2;
+pub const HLREG0_TXPADEN: u32 = 1 << 10;
+pub const HLREG0_LPBK: u32 = 1 << 15;
+pub const AUTOC_RESTART_AN: u32 = 1 << 12;
+pub const LINKS_UP_VALUE: u32 = (1 << 31) | (1 << 30) | (0b11 << 28) | (1 << 7);
+pub const MSCA_MDICMD: u32 = 1 << 30;
+pub const XDCTL_ENABLE: u32 = 1 << 25;
+pub const SRRCTL_BSIZEPACKET: u32 = 0x1F;
+pub const SRRCTL_DROP_EN: u32 = 1 << 28;
+pub const DMATXCTL_TE: u32 = 1 << 0;
+pub const DMATXCTL_VT_SHIFT: u32 = 16;
+pub const RAH_AV: u32 = 1 << 31;
+pub const MCSTCTRL_MFE: u32 = 1 << 2;
+pub const TDWBAL_EN: u32 = 1 << 0;
+
+/// What a BAR0 dword decodes to.
+#[derive(Clone, Copy, Debug)]
+pub struct Decoded {
+    pub id: R,
+    pub index: Option<u32>,
+    /// Canonical dword (aliases resolved).
+    pub dword: usize,
+}
+
+const NONE: u32 = u32::MAX;
+
+fn decode_table() -> &'static [(u32, u32)] {
+    static T: OnceLock<Box<[(u32, u32)]>> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = vec![(NONE, 0u32); DWORDS].into_boxed_slice();
+        for (id, d) in DEFS.iter().enumerate() {
+            let mut put = |addr: u32, idx: u32| {
+                let dw = addr as usize / 4;
+                if dw < DWORDS {
+                    t[dw] = (id as u32, idx);
+                }
+            };
+            for s in d.segs.iter().chain(d.aliases) {
+                if s.step == 0 {
+                    put(s.base, 0);
+                } else {
+                    for i in s.min..=s.max {
+                        put(s.base + s.step * u32::from(i - s.min), u32::from(i));
+                    }
+                }
+            }
+        }
+        t
+    })
+}
+
+/// Decode a byte offset (4-aligned, inside BAR0).
+pub fn decode(offset: usize) -> Option<Decoded> {
+    let (id, idx) = *decode_table().get(offset / 4)?;
+    if id == NONE {
+        return None;
+    }
+    let r = R::from_u16(id as u16);
+    let d = r.def();
+    Some(Decoded {
+        id: r,
+        index: d.is_array().then_some(idx),
+        dword: d.addr(idx) / 4,
+    })
+}
+
+/// Canonical name and index of a BAR0 offset (for traces and violations), `None` if unknown.
+pub fn lookup(offset: usize) -> Option<(&'static str, Option<u32>)> {
+    decode(offset).map(|d| (d.id.def().name, d.index))
+}
+
+/// The register storage of one port: one atomic per BAR0 dword, so the driver's tail writes
+/// and the engine thread need no lock.
+pub struct RegFile {
+    pub dw: Box<[AtomicU32]>,
+    pub reset: Box<[u32]>,
+}
+
+impl RegFile {
+    pub fn new(lan_id: u32, mac: [u8; 6]) -> RegFile {
+        let mut reset = vec![0u32; DWORDS].into_boxed_slice();
+        for d in DEFS {
+            if d.is_array() {
+                for s in d.segs {
+                    for i in s.min..=s.max {
+                        reset[d.addr(u32::from(i)) / 4] = d.reset;
+                    }
+                }
+            } else {
+                reset[d.addr(0) / 4] = d.reset;
+            }
+        }
+        // Per-element reset values (datasheet 8.2.3.8.9, 8.2.3.9.13, 8.2.3.9.16).
+        reset[R::RXPBSIZE.def().addr(0) / 4] = 0x0008_0000; // 512 KB
+        reset[R::TXPBSIZE.def().addr(0) / 4] = 0x0002_8000; // 160 KB
+        reset[R::TXPBTHRESH.def().addr(0) / 4] = 0x96;
+        // LAN ID of the function (STATUS 3:2); the MAC address loaded from the EEPROM.
+        reset[R::STATUS.def().addr(0) / 4] |= (lan_id & 3) << 2;
+        reset[R::RAL.def().addr(0) / 4] = u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]);
+        reset[R::RAH.def().addr(0) / 4] = u32::from(u16::from_le_bytes([mac[4], mac[5]])) | RAH_AV;
+        let dw = reset.iter().map(|&v| AtomicU32::new(v)).collect();
+        RegFile { dw, reset }
+    }
+
+    #[inline]
+    pub fn get(&self, r: R, i: u32) -> u32 {
+        self.dw[r.def().addr(i) / 4].load(Ordering::Acquire)
+    }
+    #[inline]
+    pub fn cell(&self, r: R, i: u32) -> &AtomicU32 {
+        &self.dw[r.def().addr(i) / 4]
+    }
+    #[inline]
+    pub fn set(&self, r: R, i: u32, v: u32) {
+        self.cell(r, i).store(v, Ordering::Release)
+    }
+    /// Add to a read-to-clear counter (saturating as the 82599's 32-bit counters do not wrap
+    /// silently in software's view; they are read and cleared long before).
+    #[inline]
+    pub fn count(&self, r: R, i: u32, n: u64) {
+        if n != 0 {
+            self.cell(r, i).fetch_add(n as u32, Ordering::Relaxed);
+        }
+    }
+    /// Add to a split 64-bit (L/H) octet counter, carrying into the high register.
+    pub fn count64(&self, lo: R, hi: R, i: u32, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let old = self.cell(lo, i).fetch_add(n as u32, Ordering::Relaxed);
+        let carry = (u64::from(old) + (n & 0xFFFF_FFFF)) >> 32;
+        let high = (n >> 32) + carry;
+        if high != 0 {
+            self.cell(hi, i).fetch_add(high as u32, Ordering::Relaxed);
+        }
+    }
+    /// Restore every reset value (the register part of CTRL.RST, datasheet 4.2.1.6).
+    pub fn restore(&self) {
+        for (c, &v) in self.dw.iter().zip(self.reset.iter()) {
+            c.store(v, Ordering::Relaxed);
+        }
+    }
+}

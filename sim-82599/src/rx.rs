@@ -1,0 +1,314 @@
+//! The receive engine: MAC checks, L2 filters (datasheet 7.1.1), queue selection (RSS,
+//! 7.1.2.8), the packet buffer, DMA into advanced one-buffer descriptors and write-back
+//! (7.1.6.2).
+
+use crate::card::{PortHw, Shared};
+use crate::dma::{self, DmaFault};
+use crate::engine::{bucket, Buffered, Meta, PortEng, RxQ};
+use crate::fault::FaultState;
+use crate::regs::{self, R};
+use crate::rss;
+use std::sync::atomic::{fence, Ordering};
+
+// Write-back status bits (datasheet 7.1.6.2).
+pub const STAT_DD: u32 = 1 << 0;
+pub const STAT_EOP: u32 = 1 << 1;
+
+/// A frame (without FCS, as pcap and TAP carry it) arrives at port `p` from the wire.
+pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step: u64) {
+    let st = &mut pe.st;
+    st.dirty = true;
+    let wire_len = f.len() + 4;
+    if !pe.cfg.rxen {
+        // Receiver off: the MAC does not take the frame (datasheet 8.2.3.8.10).
+        st.m_lost_rxdis += 1;
+        return;
+    }
+    st.tpr += 1;
+    st.tor += wire_len as u64;
+    if wire_len < 64 {
+        st.ruc += 1;
+        return;
+    }
+    if wire_len > pe.cfg.max_len {
+        st.roc += 1;
+        return;
+    }
+    let dst = &f[..6];
+    let bcast = dst == [0xFF; 6];
+    let mcast = dst[0] & 1 != 0;
+    let c = &pe.cfg;
+    let accept = if bcast {
+        c.fctrl & (regs::FCTRL_BAM | regs::FCTRL_MPE) != 0
+    } else if mcast {
+        c.fctrl & regs::FCTRL_MPE != 0 || mta_match(c.mcstctrl, &c.mta, dst)
+    } else {
+        c.fctrl & regs::FCTRL_UPE != 0 || c.macs.iter().any(|m| m == dst)
+    };
+    if !accept {
+        st.m_filtered += 1;
+        return;
+    }
+    let meta = classify(pe, f);
+    // Into the packet buffer: behind anything already waiting there (one FIFO per traffic
+    // class; the model has one class).
+    if pe.pb.is_empty() {
+        match write(pe, sh, p, meta, f, step) {
+            Ok(()) => {
+                count_good(pe, wire_len, bcast, mcast);
+                return;
+            }
+            Err(NoRoom) if rxq(pe, sh, p, meta.queue, step).drop_en => {
+                count_good(pe, wire_len, bcast, mcast);
+                let m = pe.cfg.rqsm[meta.queue as usize] as usize;
+                pe.st.qprdc[m] += 1;
+                return;
+            }
+            Err(NoRoom) => {}
+        }
+    }
+    if pe.pb_bytes + f.len() > pe.cfg.pb_limit {
+        // Packet buffer full: missed packet (datasheet 8.2.3.23.4).
+        pe.st.mpc += 1;
+        return;
+    }
+    count_good(pe, wire_len, bcast, mcast);
+    let mut data = pe.pool.pop().unwrap_or_default();
+    data.clear();
+    data.extend_from_slice(f);
+    pe.pb_bytes += f.len();
+    pe.pb.push_back(Buffered { meta, data });
+}
+
+fn count_good(pe: &mut PortEng, wire_len: usize, bcast: bool, mcast: bool) {
+    let st = &mut pe.st;
+    st.gprc += 1;
+    st.gorc += wire_len as u64;
+    if let Some(b) = bucket(wire_len) {
+        st.prc[b] += 1;
+    }
+    if bcast {
+        st.bprc += 1;
+    } else if mcast {
+        st.mprc += 1;
+    }
+}
+
+/// Multicast table lookup: 12 bits of the destination address chosen by MCSTCTRL.MO
+/// (datasheet 8.2.3.7.7), bit 4:0 in MTA[11:5].
+fn mta_match(mcstctrl: u32, mta: &[u32; 128], dst: &[u8]) -> bool {
+    if mcstctrl & regs::MCSTCTRL_MFE == 0 {
+        return false;
+    }
+    let a = u16::from(dst[4]) | (u16::from(dst[5]) << 8);
+    let h = match mcstctrl & 3 {
+        0 => a >> 4,
+        1 => a >> 3,
+        2 => a >> 2,
+        _ => a,
+    } & 0xFFF;
+    mta[usize::from(h >> 5)] & (1 << (h & 31)) != 0
+}
+
+/// Queue and write-back fields (RSS type, packet type, hash).
+fn classify(pe: &PortEng, f: &[u8]) -> Meta {
+    let c = &pe.cfg;
+    // MRQC.MRQE: RSS in modes 0001b, and with DCB 0100b/0101b (datasheet 8.2.3.7.12).
+    let rss_on = matches!(c.mrqc & 0xF, 0b0001 | 0b0100 | 0b0101);
+    if !rss_on {
+        return Meta::default();
+    }
+    let parsed = rss::parse(f);
+    match rss::hash(&c.key, c.mrqc, &parsed) {
+        Some((h, t)) => Meta {
+            queue: u32::from(c.reta[(h & 0x7F) as usize] & 0xF),
+            lo: t as u32 | parsed.ptype,
+            hash: h,
+        },
+        None => Meta {
+            queue: 0,
+            lo: parsed.ptype,
+            hash: 0,
+        },
+    }
+}
+
+pub(crate) struct NoRoom;
+
+/// The queue's state for this step, loaded from the registers on first use.
+pub(crate) fn rxq(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) -> RxQ {
+    let cached = pe.rxq[q as usize];
+    if cached.stamp == step {
+        return cached;
+    }
+    let mut rq = RxQ {
+        stamp: step,
+        ..RxQ::default()
+    };
+    let srrctl = p.regs.get(R::SRRCTL, q);
+    rq.drop_en = srrctl & regs::SRRCTL_DROP_EN != 0;
+    // BSIZEPACKET in 1 KB units; 0 is not allowed by the datasheet, treated as the 2 KB default.
+    rq.bsize = match (srrctl & regs::SRRCTL_BSIZEPACKET) as usize {
+        0 => 2048,
+        k => k * 1024,
+    };
+    if p.rx_can_run(q) {
+        let count = p.rx_count(q);
+        let base =
+            u64::from(p.regs.get(R::RDBAL, q)) | (u64::from(p.regs.get(R::RDBAH, q)) << 32);
+        match sh.mem.translate(base, count as usize * 16) {
+            Some(ring) => {
+                let head = p.regs.get(R::RDH, q);
+                let tail = p.regs.get(R::RDT, q);
+                if head < count {
+                    rq.running = true;
+                    rq.ring = ring as usize;
+                    rq.count = count;
+                    rq.head = head;
+                    // A tail beyond the ring (a strict violation) gives the card nothing.
+                    rq.tail = if tail < count { tail } else { head };
+                }
+            }
+            None => {
+                sh.dma_fault(DmaFault {
+                    port: p.idx,
+                    what: "RX descriptor ring",
+                    queue: q,
+                    addr: base,
+                    len: count as usize * 16,
+                    virtual_address: sh.mem.is_host_address(base),
+                    injected: false,
+                });
+                p.rx_stop.set(q, true);
+            }
+        }
+    }
+    pe.rxq[q as usize] = rq;
+    pe.touched.push(q);
+    rq
+}
+
+/// DMA one frame into the queue's descriptors and write them back.
+fn write(
+    pe: &mut PortEng,
+    sh: &Shared,
+    p: &PortHw,
+    meta: Meta,
+    f: &[u8],
+    step: u64,
+) -> Result<(), NoRoom> {
+    let q = meta.queue;
+    let mut rq = rxq(pe, sh, p, q, step);
+    if !rq.running {
+        return Err(NoRoom);
+    }
+    let data: &[u8] = if pe.cfg.strip_crc {
+        f
+    } else {
+        // CRC kept (HLREG0.RXCRCSTRP = 0): the frame as on the wire, FCS included.
+        pe.crcbuf.clear();
+        pe.crcbuf.extend_from_slice(f);
+        pe.crcbuf
+            .extend_from_slice(&crate::crc::crc32(f).to_le_bytes());
+        &pe.crcbuf
+    };
+    let ndesc = data.len().div_ceil(rq.bsize).max(1) as u32;
+    let avail = (rq.tail + rq.count - rq.head) % rq.count;
+    if avail < ndesc {
+        return Err(NoRoom);
+    }
+    let faults = p.faults.packet_faults();
+    if faults && FaultState::take(&p.faults.dma_errors) {
+        sh.dma_fault(DmaFault {
+            port: p.idx,
+            what: "RX buffer",
+            queue: q,
+            addr: dma::rd64(rq.ring as *mut u8, rq.head as usize * 16),
+            len: data.len(),
+            virtual_address: false,
+            injected: true,
+        });
+        pe.st.m_dma_drops += 1;
+        return Ok(());
+    }
+    let (mut extra_len, mut err_bits) = (0u32, 0u32);
+    if faults {
+        if FaultState::take(&p.faults.len_count) {
+            extra_len = p.faults.len_extra.load(Ordering::Relaxed);
+        }
+        if FaultState::take(&p.faults.err_count) {
+            err_bits = p.faults.err_bits.load(Ordering::Relaxed) & 0xFFF0_0000;
+        }
+    }
+    let ring = rq.ring as *mut u8;
+    let mut head = rq.head;
+    let mut rest = data;
+    let lo = u64::from(meta.lo) | (u64::from(meta.hash) << 32);
+    for k in 0..ndesc {
+        let d = ring.wrapping_add(head as usize * 16);
+        let addr = dma::rd64(d, 0);
+        let n = rest.len().min(rq.bsize);
+        let Some(buf) = sh.mem.translate(addr, n) else {
+            sh.dma_fault(DmaFault {
+                port: p.idx,
+                what: "RX buffer",
+                queue: q,
+                addr,
+                len: n,
+                virtual_address: sh.mem.is_host_address(addr),
+                injected: false,
+            });
+            // A failed DMA write stops the queue (its ring state is no longer trusted).
+            p.rx_stop.set(q, true);
+            rq.running = false;
+            rq.head = head;
+            pe.rxq[q as usize] = rq;
+            pe.st.m_dma_drops += 1;
+            return Ok(());
+        };
+        dma::copy_to(&rest[..n], buf);
+        rest = &rest[n..];
+        let last = k + 1 == ndesc;
+        let len = (n as u32 + if last { extra_len } else { 0 }).min(0xFFFF);
+        let status = STAT_DD | if last { STAT_EOP | err_bits } else { 0 };
+        dma::wr64(d, 0, lo);
+        dma::wr32(d, 12, len);
+        // The descriptor's other fields before DD: the driver reads them once it sees DD.
+        fence(Ordering::Release);
+        dma::wr32(d, 8, status);
+        head = (head + 1) % rq.count;
+    }
+    rq.head = head;
+    pe.rxq[q as usize] = rq;
+    let m = pe.cfg.rqsm[q as usize] as usize;
+    pe.st.qprc[m] += 1;
+    pe.st.qbrc[m] += data.len() as u64;
+    pe.st.m_rx += 1;
+    Ok(())
+}
+
+/// Move frames waiting in the packet buffer into their queues, in order.
+pub(crate) fn drain(pe: &mut PortEng, sh: &Shared, p: &PortHw, step: u64) -> usize {
+    let mut n = 0;
+    while let Some(b) = pe.pb.pop_front() {
+        pe.pb_bytes -= b.data.len();
+        let r = write(pe, sh, p, b.meta, &b.data, step);
+        match r {
+            Ok(()) => {}
+            Err(NoRoom) if rxq(pe, sh, p, b.meta.queue, step).drop_en => {
+                let m = pe.cfg.rqsm[b.meta.queue as usize] as usize;
+                pe.st.qprdc[m] += 1;
+                pe.st.dirty = true;
+            }
+            Err(NoRoom) => {
+                pe.pb_bytes += b.data.len();
+                pe.pb.push_front(b);
+                break;
+            }
+        }
+        pe.st.dirty = true;
+        pe.pool.push(b.data);
+        n += 1;
+    }
+    n
+}

@@ -1,0 +1,68 @@
+//! Strict mode: datasheet rules a driver must follow, each break recorded with the access that
+//! caused it.
+
+use regdsl_rt::{Dir, TraceLine};
+use std::fmt;
+
+/// The rule a driver broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// FCTRL (or RXCSUM) changed while RXCTRL.RXEN = 1 (datasheet 8.2.3.7.1, 4.6.7).
+    FilterChangedWhileRxEnabled,
+    /// Base, length or head of a ring changed while its queue is enabled (4.6.7.1, 4.6.8.1).
+    RingChangedWhileEnabled,
+    /// RDT/TDT at or beyond the number of descriptors in the ring.
+    TailBeyondRing,
+    /// Ring base not 128-byte aligned, or length not a multiple of 128 (8.2.3.8.1, 8.2.3.8.3).
+    RingMisaligned,
+    /// Reserved bits written with a value other than the required one.
+    ReservedBits,
+    /// DMATXCTL written so that its VT field (VLAN EtherType, reset 0x8100) was lost.
+    VtClobbered,
+    /// RXDCTL/TXDCTL.ENABLE set before the queue's ring was configured.
+    EnabledBeforeRing,
+    /// An access outside BAR0 or not 4-byte aligned.
+    BadAccess,
+}
+
+/// One strict-mode rule break: the access (as a trace line) and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub port: usize,
+    pub dir: Dir,
+    pub offset: usize,
+    pub value: u32,
+    /// Register name (`?` when the offset is not a known register) and index.
+    pub register: String,
+    pub index: Option<u32>,
+    pub rule: Rule,
+    pub detail: String,
+}
+
+impl Violation {
+    /// The access in the project's trace format: `W 0x01018 0x00000200 RDT[0]`.
+    pub fn access(&self) -> String {
+        TraceLine {
+            dir: self.dir,
+            offset: self.offset,
+            value: u64::from(self.value),
+            wide: false,
+            name: &self.register,
+            index: self.index,
+        }
+        .to_string()
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "port {}: {}: {:?}: {}",
+            self.port,
+            self.access(),
+            self.rule,
+            self.detail
+        )
+    }
+}

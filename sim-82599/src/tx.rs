@@ -1,0 +1,245 @@
+//! The transmit engine: fetch descriptors between TDH and TDT (advanced data and context
+//! descriptors, legacy descriptors), gather each packet up to EOP, write back DD where RS is
+//! set (datasheet 7.2.3), pad short frames (HLREG0.TXPADEN) and put the frame on the wire.
+
+use crate::card::Shared;
+use crate::dma::{self, DmaFault};
+use crate::engine::{bucket, Engine, MAX_FRAME, TX_BUDGET};
+use crate::fault::FaultState;
+use crate::regs::{self, R};
+use crate::wire::Sink;
+use std::sync::atomic::{fence, Ordering};
+
+// DCMD bits, the same places in legacy and advanced descriptors (datasheet 7.2.3.2.4).
+const DCMD_EOP: u32 = 1 << 24;
+const DCMD_RS: u32 = 1 << 27;
+const DCMD_DEXT: u32 = 1 << 29;
+const DTYP_CONTEXT: u32 = 0x2;
+/// DD in the write-back STA field (bits 3:0 of dword 3).
+const STA_DD: u32 = 1;
+/// Minimum frame without FCS (64 on the wire).
+const MIN_FRAME: usize = 60;
+
+pub(crate) fn run(eng: &mut Engine, sh: &Shared, pi: usize) -> usize {
+    let p = &sh.ports[pi];
+    let lpbk = eng.ports[pi].cfg.lpbk;
+    // Without link the MAC does not transmit; descriptors wait (MAC loopback needs no link).
+    if !lpbk && !p.link_up.load(Ordering::Acquire) {
+        return 0;
+    }
+    let bits = p.tx_en.snapshot();
+    let mut frame = std::mem::take(&mut eng.frame);
+    let mut work = 0;
+    for (w, mut b) in bits.into_iter().enumerate() {
+        while b != 0 {
+            let q = w as u32 * 64 + b.trailing_zeros();
+            b &= b - 1;
+            work += queue(eng, sh, pi, q, &mut frame);
+        }
+    }
+    eng.frame = frame;
+    work
+}
+
+fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut Vec<u8>) -> usize {
+    let p = &sh.ports[pi];
+    if !p.tx_can_run(q) {
+        return 0;
+    }
+    let count = p.tx_count(q);
+    let base = u64::from(p.regs.get(R::TDBAL, q)) | (u64::from(p.regs.get(R::TDBAH, q)) << 32);
+    let Some(ring) = sh.mem.translate(base, count as usize * 16) else {
+        sh.dma_fault(DmaFault {
+            port: pi,
+            what: "TX descriptor ring",
+            queue: q,
+            addr: base,
+            len: count as usize * 16,
+            virtual_address: sh.mem.is_host_address(base),
+            injected: false,
+        });
+        p.tx_stop.set(q, true);
+        return 0;
+    };
+    let reset_gen = p.reset_gen.load(Ordering::Acquire);
+    let mut head = p.regs.get(R::TDH, q);
+    let tail = p.regs.get(R::TDT, q);
+    if head >= count || tail >= count {
+        return 0;
+    }
+    let desc = |i: u32| ring.wrapping_add(i as usize * 16);
+    let next = |i: u32| if i + 1 == count { 0 } else { i + 1 };
+    let mut sent = 0;
+    while head != tail && sent < TX_BUDGET {
+        // A packet is sent once all its descriptors, up to EOP, are before the tail.
+        let mut end = head;
+        let mut eop = false;
+        while end != tail {
+            let cmd = dma::rd32(desc(end), 8);
+            end = next(end);
+            if cmd & DCMD_EOP != 0 {
+                eop = true;
+                break;
+            }
+        }
+        if !eop {
+            break;
+        }
+        let injected = p.faults.packet_faults() && FaultState::take(&p.faults.dma_errors);
+        frame.clear();
+        let mut i = head;
+        let mut failed = None;
+        while i != end && !injected {
+            let d = desc(i);
+            let cmd = dma::rd32(d, 8);
+            let context = cmd & DCMD_DEXT != 0 && (cmd >> 20) & 0xF == DTYP_CONTEXT;
+            let len = (cmd & 0xFFFF) as usize;
+            if !context && len != 0 {
+                let addr = dma::rd64(d, 0);
+                match sh.mem.translate(addr, len) {
+                    Some(src) if frame.len() + len <= MAX_FRAME => {
+                        let at = frame.len();
+                        frame.resize(at + len, 0);
+                        dma::copy_from(src, &mut frame[at..]);
+                    }
+                    Some(_) => {} // beyond the model's largest frame: truncated
+                    None => {
+                        failed = Some((addr, len));
+                        break;
+                    }
+                }
+            }
+            i = next(i);
+        }
+        if let Some((addr, len)) = failed {
+            sh.dma_fault(DmaFault {
+                port: pi,
+                what: "TX buffer",
+                queue: q,
+                addr,
+                len,
+                virtual_address: sh.mem.is_host_address(addr),
+                injected: false,
+            });
+            // The queue stops at the packet it could not fetch.
+            p.tx_stop.set(q, true);
+            break;
+        }
+        // Write back DD on descriptors with RS, after their reads (datasheet 7.2.3.5.1).
+        fence(Ordering::Release);
+        let mut i = head;
+        while i != end {
+            let d = desc(i);
+            let cmd = dma::rd32(d, 8);
+            if cmd & DCMD_RS != 0 {
+                if cmd & DCMD_DEXT != 0 {
+                    dma::wr32(d, 12, STA_DD);
+                } else {
+                    let v = dma::rd32(d, 12);
+                    dma::wr32(d, 12, v | STA_DD);
+                }
+            }
+            i = next(i);
+        }
+        head = end;
+        sent += 1;
+        if injected {
+            sh.dma_fault(DmaFault {
+                port: pi,
+                what: "TX buffer",
+                queue: q,
+                addr: dma::rd64(desc(head), 0),
+                len: 0,
+                virtual_address: false,
+                injected: true,
+            });
+            eng.ports[pi].st.m_dma_drops += 1;
+            eng.ports[pi].st.dirty = true;
+            continue;
+        }
+        if eng.ports[pi].cfg.txpad && frame.len() < MIN_FRAME {
+            frame.resize(MIN_FRAME, 0);
+        }
+        emit(eng, sh, pi, q, frame);
+    }
+    if sent != 0 && p.reset_gen.load(Ordering::Acquire) == reset_gen {
+        p.regs.set(R::TDH, q, head);
+        head_writeback(sh, pi, q, head);
+    }
+    sent
+}
+
+/// TX head write-back (TDWBAL.Head_WB_En, datasheet 7.2.3.5.2).
+fn head_writeback(sh: &Shared, pi: usize, q: u32, head: u32) {
+    let p = &sh.ports[pi];
+    let lo = p.regs.get(R::TDWBAL, q);
+    if lo & regs::TDWBAL_EN == 0 {
+        return;
+    }
+    let addr = u64::from(lo & !3) | (u64::from(p.regs.get(R::TDWBAH, q)) << 32);
+    match sh.mem.translate(addr, 4) {
+        Some(ptr) => dma::wr32(ptr, 0, head),
+        None => sh.dma_fault(DmaFault {
+            port: pi,
+            what: "TX head write-back",
+            queue: q,
+            addr,
+            len: 4,
+            virtual_address: sh.mem.is_host_address(addr),
+            injected: false,
+        }),
+    }
+}
+
+/// Count a transmitted frame and hand it to the port's wires.
+fn emit(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &[u8]) {
+    let Engine {
+        ports,
+        sinks,
+        step_no,
+        ..
+    } = eng;
+    let step = *step_no;
+    let pe = &mut ports[pi];
+    let st = &mut pe.st;
+    st.dirty = true;
+    let wire_len = frame.len() + 4;
+    st.gptc += 1;
+    st.gotc += wire_len as u64;
+    if let Some(b) = bucket(wire_len) {
+        st.ptc[b] += 1;
+    }
+    if frame.len() >= 6 && frame[0] & 1 != 0 {
+        if frame[..6] == [0xFF; 6] {
+            st.bptc += 1;
+        } else {
+            st.mptc += 1;
+        }
+    }
+    let m = pe.cfg.tqsm[q as usize] as usize;
+    st.qptc[m] += 1;
+    st.qbtc[m] += wire_len as u64;
+    st.m_tx += 1;
+    if pe.cfg.lpbk {
+        // MAC loopback (HLREG0.LPBK): back into this port's receive path, not onto the wire.
+        crate::rx::deliver(pe, sh, &sh.ports[pi], frame, step);
+        return;
+    }
+    for sink in sinks[pi].iter_mut() {
+        match sink {
+            Sink::Port(d) => {
+                let d = *d;
+                if sh.ports[d].link_up.load(Ordering::Acquire) {
+                    crate::rx::deliver(&mut ports[d], sh, &sh.ports[d], frame, step);
+                } else {
+                    ports[pi].st.m_lost_link += 1;
+                }
+            }
+            other => {
+                if other.write(frame).is_err() {
+                    ports[pi].st.m_sink_err += 1;
+                }
+            }
+        }
+    }
+}
