@@ -137,12 +137,20 @@ mod tests {
             rx_ring: 100,
             ..Config::default()
         };
-        assert!(c.validate().unwrap_err().to_string().contains("rx_ring = 100"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("rx_ring = 100"));
         let c = Config {
             mtu: 9000,
             ..Config::default()
         };
-        assert!(c.validate().unwrap_err().to_string().contains("buf_size = 2048"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("buf_size = 2048"));
         let c = Config {
             mtu: 9000,
             buf_size: 10240,

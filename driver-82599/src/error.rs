@@ -29,7 +29,9 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
     /// A queue number that does not exist on this device, or was handed out already.
-    #[error("no {dir} queue {queue} here (device has {count}; queues given out with take_* are gone)")]
+    #[error(
+        "no {dir} queue {queue} here (device has {count}; queues given out with take_* are gone)"
+    )]
     NoQueue {
         dir: &'static str,
         queue: usize,
@@ -46,7 +48,7 @@ pub enum Error {
     Register(String),
     /// Opening real hardware.
     #[error("PCI: {0}")]
-    Pci(String),
+    Pci(#[from] pci_dma::PciError),
 }
 
 /// Shorthand.

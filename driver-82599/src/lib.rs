@@ -1,7 +1,427 @@
-//! User-space driver for the Intel 82599 10 GbE controller (in progress: device layer lands
-//! with the generated register types).
+//! User-space driver for the Intel 82599 10 GbE controller, written only against the register
+//! types generated from `registers/82599.txt`.
+//!
+//! ```ignore
+//! let sim = sim_82599::Sim::builder().ports(1).build();
+//! let mut dev = Device::new(sim.port(0), sim.dma(), Config::default())?;
+//! let mut pkts = Vec::new();
+//! let n = dev.rx_batch(0, &mut pkts, 32)?;        // zero-copy packets from the queue's pool
+//! dev.tx_batch(0, &mut pkts)?;                    // sends (and frees once the card is done)
+//! let s = dev.stats();                            // 64-bit totals
+//! ```
+//! For one thread per queue, take the queues out: [`Device::take_rx_queue`] and
+//! [`Device::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`.
+
+pub mod backend;
 pub mod config;
 pub mod desc;
 pub mod error;
+pub mod init;
+pub mod link;
+pub mod regs;
+pub mod responder;
 pub mod rss;
+pub mod rxq;
 pub mod stats;
+pub mod txq;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use link::{Link, Speed};
+pub use pci_dma::mempool::{Mempool, Packet};
+pub use rss::RssConfig;
+pub use rxq::RxQueue;
+pub use stats::{QueueCounters, Stats};
+pub use txq::TxQueue;
+
+use crate::regs::*;
+use pci_dma::DmaMemory;
+use regdsl_rt::{Bus, Counter};
+use stats::{HwQueueStats, QueueStats};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Queues with their own hardware counters (QPRC/QPTC/...[0..15]).
+pub const HW_STAT_QUEUES: usize = 16;
+
+/// One 82599 port, initialised and running.
+///
+/// `B` is how registers are reached: `pci_dma`'s `Mmio` on real hardware, a `sim_82599` port
+/// in tests. It must be `Clone` so that every queue has its own handle (read-to-clear counters
+/// are read only through the device's).
+pub struct Device<B: Bus + Clone> {
+    regs: Regs<B>,
+    dma: Arc<dyn DmaMemory>,
+    cfg: Config,
+    rx: Vec<Option<RxQueue<B>>>,
+    tx: Vec<Option<TxQueue<B>>>,
+    pools: Vec<Mempool>,
+    counters: Vec<Arc<QueueCounters>>,
+    acc: Accumulators,
+    stats: Stats,
+}
+
+/// Running totals of the card's read-to-clear counters.
+#[derive(Default)]
+struct Accumulators {
+    gprc: Counter,
+    gptc: Counter,
+    gorc: Counter,
+    gotc: Counter,
+    mpc: Counter,
+    crcerrs: Counter,
+    rlec: Counter,
+    illerrc: Counter,
+    errbc: Counter,
+    ruc: Counter,
+    roc: Counter,
+    q: [QueueAcc; HW_STAT_QUEUES],
+}
+
+#[derive(Default, Clone, Copy)]
+struct QueueAcc {
+    qprc: Counter,
+    qptc: Counter,
+    qbrc: Counter,
+    qbtc: Counter,
+    qprdc: Counter,
+}
+
+impl<B: Bus + Clone> Device<B> {
+    /// Resets and initialises the card behind `bus` (datasheet 4.6.3 and after), with rings
+    /// and buffers from `dma`, and starts every queue.
+    pub fn new(bus: B, dma: Arc<dyn DmaMemory>, cfg: Config) -> Result<Self> {
+        cfg.validate()?;
+        let regs = Regs::new(bus.clone());
+        let t = cfg.wait_timeout;
+        // 4.6.3.1-2: interrupts off, global reset, settle.
+        init::global_reset(&regs, t)?;
+        // 4.6.3: EEPROM auto-read and DMA init done.
+        init::wait_eeprom_and_dma(&regs, t)?;
+        // 4.6.4: link setup (the link comes up later; waited for at the end).
+        init::setup_link(&regs);
+        let mut dev = Device {
+            regs,
+            dma,
+            cfg: cfg.clone(),
+            rx: Vec::new(),
+            tx: Vec::new(),
+            pools: Vec::new(),
+            counters: (0..cfg.rx_queues.max(cfg.tx_queues))
+                .map(|_| Arc::new(QueueCounters::default()))
+                .collect(),
+            acc: Accumulators::default(),
+            stats: Stats::default(),
+        };
+        // 4.6.5: statistics cleared by reading them once.
+        dev.read_counters();
+        dev.acc = Accumulators::default();
+        // 4.6.7: receive.
+        init::init_rx(&dev.regs, &cfg)?;
+        init::map_queue_stats(&dev.regs, cfg.rx_queues, cfg.tx_queues);
+        for q in 0..u32::from(cfg.rx_queues) {
+            let ring = dev.alloc_ring(cfg.rx_ring)?;
+            let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
+            let rxq = RxQueue::new(
+                Regs::new(bus.clone()),
+                q,
+                ring,
+                cfg.rx_ring,
+                pool.clone(),
+                dev.counters[q as usize].clone(),
+            );
+            init::init_rx_queue(
+                &dev.regs,
+                q,
+                rxq.ring_phys(),
+                cfg.rx_ring * desc::DESC_SIZE,
+                cfg.buf_size,
+            )?;
+            dev.rx.push(Some(rxq));
+            dev.pools.push(pool);
+        }
+        // 4.6.8: transmit.
+        init::init_tx(&dev.regs)?;
+        for q in 0..u32::from(cfg.tx_queues) {
+            let ring = dev.alloc_ring(cfg.tx_ring)?;
+            let txq = TxQueue::new(
+                Regs::new(bus.clone()),
+                q,
+                ring,
+                cfg.tx_ring,
+                dev.counters[q as usize].clone(),
+            );
+            init::init_tx_queue(&dev.regs, q, txq.ring_phys(), cfg.tx_ring * desc::DESC_SIZE)?;
+            dev.tx.push(Some(txq));
+        }
+        init::enable_tx_dma(&dev.regs);
+        // 4.6.7: receive on, then each queue enabled and given its buffers (4.6.7.1).
+        init::enable_rx(&dev.regs);
+        for rxq in dev.rx.iter().flatten() {
+            init::start_rx_queue(&dev.regs, rxq.id(), rxq.tail(), t)?;
+        }
+        for txq in dev.tx.iter().flatten() {
+            init::start_tx_queue(&dev.regs, txq.id(), t)?;
+        }
+        // 4.6.4: bounded wait for the link.
+        if cfg.wait_link {
+            link::wait_up(&dev.regs, cfg.link_timeout)?;
+        }
+        Ok(dev)
+    }
+
+    fn alloc_ring(&self, n: usize) -> Result<pci_dma::DmaRegion> {
+        Ok(self.dma.alloc(n * desc::DESC_SIZE, desc::RING_ALIGN)?)
+    }
+
+    /// The configuration the device runs with.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The register handles (e.g. to dump them).
+    pub fn regs(&self) -> &Regs<B> {
+        &self.regs
+    }
+
+    /// The DMA memory the device uses (for more pools).
+    pub fn dma(&self) -> &Arc<dyn DmaMemory> {
+        &self.dma
+    }
+
+    /// Receive queue `q`'s buffer pool; also where to allocate packets to send.
+    pub fn pool(&self, q: usize) -> Result<&Mempool> {
+        self.pools.get(q).ok_or(Error::NoQueue {
+            dir: "RX",
+            queue: q,
+            count: self.pools.len(),
+        })
+    }
+
+    /// Receive queue `q`, while it is still here.
+    pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<B>> {
+        let count = self.rx.len();
+        self.rx
+            .get_mut(q)
+            .and_then(Option::as_mut)
+            .ok_or(Error::NoQueue {
+                dir: "RX",
+                queue: q,
+                count,
+            })
+    }
+
+    /// Transmit queue `q`, while it is still here.
+    pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<B>> {
+        let count = self.tx.len();
+        self.tx
+            .get_mut(q)
+            .and_then(Option::as_mut)
+            .ok_or(Error::NoQueue {
+                dir: "TX",
+                queue: q,
+                count,
+            })
+    }
+
+    /// Moves receive queue `q` out (to poll it from another thread). Its counters still show
+    /// in [`Device::stats`].
+    pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<B>> {
+        let count = self.rx.len();
+        self.rx
+            .get_mut(q)
+            .and_then(Option::take)
+            .ok_or(Error::NoQueue {
+                dir: "RX",
+                queue: q,
+                count,
+            })
+    }
+
+    /// Moves transmit queue `q` out.
+    pub fn take_tx_queue(&mut self, q: usize) -> Result<TxQueue<B>> {
+        let count = self.tx.len();
+        self.tx
+            .get_mut(q)
+            .and_then(Option::take)
+            .ok_or(Error::NoQueue {
+                dir: "TX",
+                queue: q,
+                count,
+            })
+    }
+
+    /// Receives up to `max` packets from queue `q` into `out`; see [`RxQueue::rx_batch`].
+    #[inline]
+    pub fn rx_batch(&mut self, q: usize, out: &mut Vec<Packet>, max: usize) -> Result<usize> {
+        Ok(self.rx_queue(q)?.rx_batch(out, max))
+    }
+
+    /// Sends packets from the front of `pkts` on queue `q`; see [`TxQueue::tx_batch`].
+    #[inline]
+    pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize> {
+        Ok(self.tx_queue(q)?.tx_batch(pkts))
+    }
+
+    /// Link state now.
+    pub fn link(&self) -> Link {
+        link::read(&self.regs)
+    }
+
+    /// Waits (bounded) for the link.
+    pub fn wait_link(&self, timeout: Duration) -> Result<Link> {
+        link::wait_up(&self.regs, timeout)
+    }
+
+    /// The receive address 0 (8.2.3.7.9 RAL/RAH[0]): the card's MAC address.
+    pub fn mac_addr(&self) -> [u8; 6] {
+        let lo = self.regs.RAL().at(0).read().get(RAL::ADDRL).to_le_bytes();
+        let hi = self.regs.RAH().at(0).read().get(RAH::ADDRH).to_le_bytes();
+        [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1]]
+    }
+
+    /// Sets receive address 0 (valid bit set).
+    pub fn set_mac_addr(&mut self, mac: [u8; 6]) {
+        let lo = u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]);
+        let hi = u32::from(u16::from_le_bytes([mac[4], mac[5]]));
+        self.regs.RAL().at(0).write(RAL::ADDRL.val(u64::from(lo)));
+        self.regs
+            .RAH()
+            .at(0)
+            .modify(|v| v.with_value(RAH::ADDRH.val(u64::from(hi))).set(RAH::AV));
+    }
+
+    /// Promiscuous mode on or off. The filters change only with receive off (8.2.3.7.1), so
+    /// receive pauses for the change.
+    pub fn set_promisc(&mut self, on: bool) {
+        self.with_rx_off(|regs| init::set_filter(regs, on));
+        self.cfg.promisc = on;
+    }
+
+    /// Whether promiscuous mode is on.
+    pub fn promisc(&self) -> bool {
+        self.regs.FCTRL().read().is_set(FCTRL::UPE | FCTRL::MPE)
+    }
+
+    /// Changes the MTU (frames up to MTU + 18 bytes; over 1500 is jumbo). The buffers must hold
+    /// the frame.
+    pub fn set_mtu(&mut self, mtu: usize) -> Result<()> {
+        self.cfg.check_mtu(mtu)?;
+        let mut r = Ok(());
+        self.with_rx_off(|regs| r = init::set_frame_size(regs, mtu));
+        r?;
+        self.cfg.mtu = mtu;
+        Ok(())
+    }
+
+    /// The MTU in effect.
+    pub fn mtu(&self) -> usize {
+        self.cfg.mtu
+    }
+
+    /// Reprograms the RSS key and redirection table.
+    pub fn set_rss(&mut self, rss: &RssConfig) -> Result<()> {
+        let c = Config {
+            rss: Some(rss.clone()),
+            ..self.cfg.clone()
+        };
+        c.validate()?;
+        init::set_rss(&self.regs, Some(rss), self.cfg.rx_queues)?;
+        self.cfg.rss = Some(rss.clone());
+        Ok(())
+    }
+
+    fn with_rx_off(&mut self, f: impl FnOnce(&Regs<B>)) {
+        let was = self.regs.RXCTRL().read().is_set(RXCTRL::RXEN);
+        if was {
+            self.regs.RXCTRL().clr(RXCTRL::RXEN);
+        }
+        f(&self.regs);
+        if was {
+            self.regs.RXCTRL().set(RXCTRL::RXEN);
+        }
+    }
+
+    /// Reads every read-to-clear counter into the 64-bit totals.
+    fn read_counters(&mut self) {
+        let r = &mut self.regs;
+        let a = &mut self.acc;
+        r.GPRC_mut().accumulate(&mut a.gprc);
+        r.GPTC_mut().accumulate(&mut a.gptc);
+        // Low half first: reading the high half clears the pair (8.2.3.23.26).
+        let gorc =
+            u64::from(r.GORCL_mut().read().bits()) | u64::from(r.GORCH_mut().read().bits()) << 32;
+        a.gorc.add(gorc);
+        let gotc =
+            u64::from(r.GOTCL_mut().read().bits()) | u64::from(r.GOTCH_mut().read().bits()) << 32;
+        a.gotc.add(gotc);
+        for m in r.MPC_mut().iter() {
+            m.accumulate(&mut a.mpc);
+        }
+        r.CRCERRS_mut().accumulate(&mut a.crcerrs);
+        r.RLEC_mut().accumulate(&mut a.rlec);
+        r.ILLERRC_mut().accumulate(&mut a.illerrc);
+        r.ERRBC_mut().accumulate(&mut a.errbc);
+        r.RUC_mut().accumulate(&mut a.ruc);
+        r.ROC_mut().accumulate(&mut a.roc);
+        for (i, q) in a.q.iter_mut().enumerate() {
+            let i = i as u32;
+            r.QPRC_mut().at(i).accumulate(&mut q.qprc);
+            r.QPTC_mut().at(i).accumulate(&mut q.qptc);
+            r.QPRDC_mut().at(i).accumulate(&mut q.qprdc);
+            let b = u64::from(r.QBRC_L_mut().at(i).read().bits())
+                | u64::from(r.QBRC_H_mut().at(i).read().bits()) << 32;
+            q.qbrc.add(b);
+            let b = u64::from(r.QBTC_L_mut().at(i).read().bits())
+                | u64::from(r.QBTC_H_mut().at(i).read().bits()) << 32;
+            q.qbtc.add(b);
+        }
+    }
+
+    /// Reads the card's counters into the 64-bit totals and returns them with the driver's
+    /// per-queue counters.
+    pub fn stats(&mut self) -> &Stats {
+        self.read_counters();
+        let a = &self.acc;
+        let s = &mut self.stats;
+        s.rx_packets = a.gprc.total();
+        s.tx_packets = a.gptc.total();
+        s.rx_bytes = a.gorc.total();
+        s.tx_bytes = a.gotc.total();
+        s.rx_missed = a.mpc.total();
+        s.rx_crc_errors = a.crcerrs.total();
+        s.rx_length_errors = a.rlec.total();
+        s.rx_symbol_errors = a.illerrc.total() + a.errbc.total();
+        s.rx_size_errors = a.ruc.total() + a.roc.total();
+        s.queues = self
+            .counters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let hw =
+                    a.q.get(i)
+                        .map_or_else(HwQueueStats::default, |q| HwQueueStats {
+                            rx_packets: q.qprc.total(),
+                            rx_bytes: q.qbrc.total(),
+                            rx_drops: q.qprdc.total(),
+                            tx_packets: q.qptc.total(),
+                            tx_bytes: q.qbtc.total(),
+                        });
+                QueueStats {
+                    hw,
+                    sw: c.snapshot(),
+                }
+            })
+            .collect();
+        &self.stats
+    }
+}
+
+impl<B: Bus + Clone> Drop for Device<B> {
+    fn drop(&mut self) {
+        // Queues stop themselves (RXDCTL/TXDCTL.ENABLE = 0) before their buffers go back.
+        self.rx.clear();
+        self.tx.clear();
+        self.regs.RXCTRL().clr(RXCTRL::RXEN);
+    }
+}

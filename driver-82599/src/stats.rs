@@ -131,7 +131,11 @@ impl Stats {
             + self.rx_crc_errors
             + self.rx_length_errors
             + self.rx_size_errors
-            + self.queues.iter().map(|q| q.hw.rx_drops + q.sw.rx_desc_errors).sum::<u64>()
+            + self
+                .queues
+                .iter()
+                .map(|q| q.hw.rx_drops + q.sw.rx_desc_errors)
+                .sum::<u64>()
     }
     /// Packets the driver handed to the application.
     pub fn rx_delivered(&self) -> u64 {

@@ -1,0 +1,76 @@
+//! Link status and speed (82599 datasheet 8.2.3.22.19 LINKS).
+
+use crate::error::{Error, Result};
+use crate::regs::*;
+use regdsl_rt::Bus;
+use std::fmt;
+use std::time::Duration;
+
+/// Link speed as LINKS.LINK_SPEED reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Speed {
+    Mb100,
+    Gb1,
+    Gb10,
+    /// A value the datasheet reserves.
+    Unknown,
+}
+
+impl Speed {
+    /// Bits per second.
+    pub fn bps(self) -> u64 {
+        match self {
+            Speed::Mb100 => 100_000_000,
+            Speed::Gb1 => 1_000_000_000,
+            Speed::Gb10 => 10_000_000_000,
+            Speed::Unknown => 0,
+        }
+    }
+}
+
+/// Link state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub up: bool,
+    pub speed: Speed,
+}
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.up {
+            return f.write_str("down");
+        }
+        match self.speed {
+            Speed::Mb100 => f.write_str("up, 100 Mbit/s"),
+            Speed::Gb1 => f.write_str("up, 1 Gbit/s"),
+            Speed::Gb10 => f.write_str("up, 10 Gbit/s"),
+            Speed::Unknown => f.write_str("up, unknown speed"),
+        }
+    }
+}
+
+/// Reads LINKS once.
+pub fn read<B: Bus>(regs: &Regs<B>) -> Link {
+    let v = regs.LINKS().read();
+    let speed = if v.is(LINKS::LINK_SPEED::SPEED_10G) {
+        Speed::Gb10
+    } else if v.is(LINKS::LINK_SPEED::SPEED_1G) {
+        Speed::Gb1
+    } else if v.is(LINKS::LINK_SPEED::SPEED_100M) {
+        Speed::Mb100
+    } else {
+        Speed::Unknown
+    };
+    Link {
+        up: v.is_set(LINKS::LINK_UP),
+        speed,
+    }
+}
+
+/// 4.6.4: waits (bounded) for LINKS.LINK_UP.
+pub fn wait_up<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<Link> {
+    regs.LINKS()
+        .wait_set(LINKS::LINK_UP, timeout)
+        .map_err(|_| Error::LinkTimeout(timeout))?;
+    Ok(read(regs))
+}

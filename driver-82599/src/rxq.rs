@@ -1,0 +1,251 @@
+//! A receive queue: its descriptor ring, the buffers lent to the card, and the batched receive
+//! path (82599 datasheet 7.1: advanced one-buffer descriptors, DD write-back).
+
+use crate::desc::{self, rx_read, rx_wb};
+use crate::regs::Regs;
+use crate::stats::QueueCounters;
+use pci_dma::mempool::{Mempool, Packet};
+use pci_dma::DmaRegion;
+use regdsl_rt::Bus;
+use std::sync::atomic::{fence, Ordering};
+use std::sync::Arc;
+
+/// One receive queue. `Send`: move it to the thread that polls it.
+///
+/// Ring state: descriptors `[next, tail)` belong to the card (filled with a buffer);
+/// `[tail, next - 1)` are empty, waiting for buffers; one slot always stays empty so that the
+/// tail register never equals the head (datasheet 7.1.9: RDT == RDH means "ring empty").
+pub struct RxQueue<B: Bus> {
+    base: *mut u8,
+    mask: u32,
+    next: u32,
+    tail: u32,
+    buf_size: u32,
+    /// Inside a packet spread over several descriptors: drop until its EOP.
+    discarding: bool,
+    /// Buffer index of each descriptor in `[next, tail)`.
+    bufs: Box<[u32]>,
+    /// Buffers the queue owns outside the ring (from dropped descriptors), used first on refill.
+    spare: Vec<u32>,
+    pool: Mempool,
+    regs: Regs<B>,
+    queue: u32,
+    counters: Arc<QueueCounters>,
+    /// Keeps the ring memory alive; last, so it is dropped after everything that points into it.
+    ring: Option<DmaRegion>,
+}
+
+// SAFETY: `base` points into `ring`, owned by this queue; nothing else touches the ring.
+unsafe impl<B: Bus + Send> Send for RxQueue<B> {}
+
+impl<B: Bus> RxQueue<B> {
+    /// A queue over `ring` (`size` descriptors, a power of two) with buffers from `pool`.
+    /// Fills every slot but one; the caller writes the registers and then calls
+    /// [`RxQueue::start_tail`].
+    pub(crate) fn new(
+        regs: Regs<B>,
+        queue: u32,
+        ring: DmaRegion,
+        size: usize,
+        pool: Mempool,
+        counters: Arc<QueueCounters>,
+    ) -> Self {
+        debug_assert!(size.is_power_of_two() && ring.len() >= size * desc::DESC_SIZE);
+        let buf_size = pool.buf_size() as u32;
+        let mut q = RxQueue {
+            base: ring.virt(),
+            mask: size as u32 - 1,
+            next: 0,
+            tail: 0,
+            buf_size,
+            discarding: false,
+            bufs: vec![0; size].into_boxed_slice(),
+            spare: Vec::with_capacity(size),
+            pool,
+            regs,
+            queue,
+            counters,
+            ring: Some(ring),
+        };
+        q.fill();
+        q
+    }
+
+    /// The queue number.
+    pub fn id(&self) -> u32 {
+        self.queue
+    }
+
+    /// Descriptors in the ring.
+    pub fn ring_size(&self) -> usize {
+        self.mask as usize + 1
+    }
+
+    /// The pool this queue receives into (also a good place to allocate packets to send).
+    pub fn pool(&self) -> &Mempool {
+        &self.pool
+    }
+
+    /// This queue's software counters.
+    pub fn counters(&self) -> &QueueCounters {
+        &self.counters
+    }
+
+    /// Device address of the ring, for RDBAL/RDBAH.
+    pub(crate) fn ring_phys(&self) -> u64 {
+        self.ring.as_ref().map_or(0, |r| r.phys())
+    }
+
+    /// Descriptors currently holding a buffer for the card.
+    pub fn filled(&self) -> usize {
+        (self.tail.wrapping_sub(self.next) & self.mask) as usize
+    }
+
+    /// The value for RDT after filling.
+    pub(crate) fn tail(&self) -> u32 {
+        self.tail
+    }
+
+    /// Receives up to `max` packets, appending them to `out`; returns how many.
+    ///
+    /// Write-back values are checked, not trusted: a descriptor with a frame error, a length of
+    /// 0 or beyond the buffer, or a packet spread over several descriptors is dropped and
+    /// counted (`rx_desc_errors`), its buffer reused. Afterwards the emptied slots are refilled
+    /// from the pool with one tail write; when the pool is empty they stay empty (the card then
+    /// drops and counts what it cannot place) and are refilled on a later call.
+    #[inline]
+    pub fn rx_batch(&mut self, out: &mut Vec<Packet>, max: usize) -> usize {
+        let mask = self.mask;
+        let limit = max.min(self.filled());
+        let mut i = self.next;
+        let mut seen = 0;
+        let mut got = 0;
+        let mut bytes = 0u64;
+        let mut bad = 0u64;
+        out.reserve(limit);
+        while seen < limit {
+            // SAFETY: `i <= mask`, inside the ring.
+            let d = unsafe { desc::at(self.base, i as usize) };
+            // Status, errors, length and VLAN in one read (7.1.6.2).
+            // SAFETY: `d` is a live descriptor, 16-aligned.
+            let w = unsafe { desc::read64(d, rx_wb::STATUS_ERROR) };
+            let status = w as u32;
+            if status & rx_wb::STAT_DD == 0 {
+                break;
+            }
+            // Everything the card wrote before DD is visible after this.
+            fence(Ordering::Acquire);
+            let len = (w >> rx_wb::LENGTH_SHIFT) as u16 as u32;
+            let buf = self.bufs[i as usize];
+            let eop = status & rx_wb::STAT_EOP != 0;
+            if !self.discarding
+                && eop
+                && status & rx_wb::ERR_FRAME == 0
+                && len != 0
+                && len <= self.buf_size
+            {
+                // SAFETY: the card is done with `buf` (DD, then the acquire fence) and this
+                // queue owned it; ownership moves to the packet.
+                out.push(unsafe { self.pool.packet(buf, len as usize) });
+                bytes += u64::from(len);
+                got += 1;
+            } else {
+                self.discarding = !eop;
+                self.spare.push(buf);
+                bad += 1;
+            }
+            i = (i + 1) & mask;
+            seen += 1;
+        }
+        self.next = i;
+        self.refill();
+        if seen != 0 {
+            self.counters.add_rx(got as u64, bytes, bad);
+        }
+        got
+    }
+
+    /// Fills the empty slots (except the one kept empty) with buffers and writes the tail once.
+    #[inline]
+    fn refill(&mut self) {
+        if self.fill() != 0 {
+            self.regs_tail();
+        }
+    }
+
+    #[inline(always)]
+    fn regs_tail(&self) {
+        // The descriptors written above must be visible before the card reads the tail.
+        regdsl_rt::fence::publish();
+        crate::init::write_rdt(&self.regs, self.queue, self.tail);
+    }
+
+    /// Fills empty slots from the spare stack, then the pool; returns how many were filled.
+    #[inline]
+    fn fill(&mut self) -> usize {
+        let mask = self.mask;
+        let want = (self.next.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
+        if want == 0 {
+            return 0;
+        }
+        let start = self.tail as usize;
+        let mut n = 0;
+        while n < want {
+            let Some(b) = self.spare.pop() else { break };
+            self.bufs[(start + n) & mask as usize] = b;
+            n += 1;
+        }
+        // The rest straight from the pool into the slots (at most two runs around the wrap).
+        while n < want {
+            let from = (start + n) & mask as usize;
+            let run = (want - n).min(self.bufs.len() - from);
+            let got = self.pool.alloc_raw(&mut self.bufs[from..from + run]);
+            n += got;
+            if got < run {
+                self.counters.add_rx_no_buf((want - n) as u64);
+                break;
+            }
+        }
+        for k in 0..n {
+            let j = (start + k) & mask as usize;
+            let phys = self.pool.phys(self.bufs[j]);
+            // SAFETY: `j <= mask`, inside the ring; the slot is empty (not the card's).
+            unsafe {
+                let d = desc::at(self.base, j);
+                desc::write64(d, rx_read::PKT_ADDR, phys);
+                // Header address 0 also clears DD (bit 0 of the same word).
+                desc::write64(d, rx_read::HDR_ADDR, 0);
+            }
+        }
+        self.tail = ((start + n) & mask as usize) as u32;
+        n
+    }
+
+    /// Stops the card using the ring (RXDCTL.ENABLE = 0, bounded wait) and returns the
+    /// buffers. When the queue does not stop, the buffers and ring are leaked rather than
+    /// reused while the card might still write them.
+    fn shutdown(&mut self) {
+        let stopped = crate::init::disable_rx_queue(&self.regs, self.queue);
+        if !stopped {
+            std::mem::forget(self.ring.take());
+            return;
+        }
+        let mut i = self.next;
+        let mut held = Vec::with_capacity(self.filled());
+        while i != self.tail {
+            held.push(self.bufs[i as usize]);
+            i = (i + 1) & self.mask;
+        }
+        self.next = self.tail;
+        held.append(&mut self.spare);
+        // SAFETY: these buffers came from this pool, the card no longer uses them (queue
+        // disabled), and each is returned once.
+        unsafe { self.pool.free_raw(&held) };
+    }
+}
+
+impl<B: Bus> Drop for RxQueue<B> {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
