@@ -1,1 +1,120 @@
-//! `registers!`: expands a regdsl table into typed register handles (see `regdsl-rt`).
+//! `registers!`: expands a regdsl table into typed register handles (see `regdsl-rt`, which
+//! re-exports it; generated code refers to `::regdsl_rt`).
+//!
+//! ```ignore
+//! registers!("registers/82599.txt");                // items at the call site
+//! registers!(pub mod ixgbe, "registers/82599.txt"); // items inside `pub mod ixgbe`
+//! registers!(inline "CTRL 0x00000 - RW Device Control");
+//! registers!(mod small, inline "...");
+//! ```
+//! Paths are relative to the calling crate's `CARGO_MANIFEST_DIR`. Cargo rebuilds when the
+//! file changes (the expansion includes it with `include_bytes!`). A table with errors
+//! becomes one `compile_error!` per error: `file:line:col: error: reason`.
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as Tokens;
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token, Visibility};
+
+enum Source {
+    File(LitStr),
+    Inline(LitStr),
+}
+
+struct Input {
+    module: Option<(Visibility, Ident)>,
+    source: Source,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let module = if input.peek(Token![pub]) || input.peek(Token![mod]) {
+            let vis: Visibility = input.parse()?;
+            input.parse::<Token![mod]>()?;
+            let name: Ident = input.parse()?;
+            input.parse::<Token![,]>()?;
+            Some((vis, name))
+        } else {
+            None
+        };
+        let source = if input.peek(Ident) {
+            let kw: Ident = input.parse()?;
+            if kw != "inline" {
+                return Err(syn::Error::new(
+                    kw.span(),
+                    "expected `inline \"table\"` or a path string",
+                ));
+            }
+            Source::Inline(input.parse()?)
+        } else {
+            Source::File(input.parse()?)
+        };
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the table"));
+        }
+        Ok(Input { module, source })
+    }
+}
+
+/// Expand a register table (a file relative to `CARGO_MANIFEST_DIR`, or `inline "..."`) into
+/// typed register handles. See the crate documentation of `regdsl-rt`.
+#[proc_macro]
+pub fn registers(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as Input);
+    expand(input).into()
+}
+
+fn expand(input: Input) -> Tokens {
+    let (file, src, track) = match &input.source {
+        Source::Inline(lit) => ("<inline>".to_string(), lit.value(), None),
+        Source::File(lit) => {
+            let rel = lit.value();
+            let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+            let path = std::path::Path::new(&dir).join(&rel);
+            match std::fs::read_to_string(&path) {
+                Ok(s) => (rel, s, Some(path.display().to_string())),
+                Err(e) => {
+                    let msg = format!("{rel}: cannot read register table {}: {e}", path.display());
+                    return syn::Error::new(lit.span(), msg).to_compile_error();
+                }
+            }
+        }
+    };
+    let outcome = regdsl::compile(&file, &src);
+    let body = match &outcome.table {
+        Some(table) if !outcome.has_errors() => regdsl::codegen::expand(table),
+        _ => {
+            let errs: Tokens = outcome
+                .errors()
+                .map(|d| {
+                    let m = d.to_string();
+                    quote!(::core::compile_error!(#m);)
+                })
+                .collect();
+            if errs.is_empty() {
+                let m = format!("{file}: the register table has errors");
+                quote!(::core::compile_error!(#m);)
+            } else {
+                errs
+            }
+        }
+    };
+    let track = track.map(|p| {
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#p);
+        )
+    });
+    match input.module {
+        Some((vis, name)) => quote! {
+            #vis mod #name {
+                #track
+                #body
+            }
+        },
+        None => quote! {
+            #track
+            #body
+        },
+    }
+}

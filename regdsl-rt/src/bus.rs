@@ -45,6 +45,12 @@ pub trait Bus {
         self.write32(offset, value as u32, site);
         self.write32(offset + 4, (value >> 32) as u32, site);
     }
+    /// Called between two polls of a `wait_*` loop. Real hardware just hints the CPU; a
+    /// simulated device that runs in the caller's thread may advance its engines here.
+    #[inline(always)]
+    fn relax(&self) {
+        core::hint::spin_loop();
+    }
 }
 
 impl<B: Bus + ?Sized> Bus for &B {
@@ -63,6 +69,10 @@ impl<B: Bus + ?Sized> Bus for &B {
     #[inline(always)]
     fn write64(&self, offset: usize, value: u64, site: Site) {
         (**self).write64(offset, value, site)
+    }
+    #[inline(always)]
+    fn relax(&self) {
+        (**self).relax()
     }
 }
 

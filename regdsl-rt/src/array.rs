@@ -1,0 +1,158 @@
+//! Register-array handles: checked, compile-time checked and pre-validated indices.
+
+use crate::bus::Bus;
+use crate::error::IndexError;
+use crate::handle::{Reg, RegMut};
+use crate::spec::{Array as ArraySpec, ConstIndex, Index, IndexSet};
+use core::marker::PhantomData;
+
+/// A register array on bus `B`.
+pub struct Array<'a, B: ?Sized, R> {
+    bus: &'a B,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<B: ?Sized, R> Clone for Array<'_, B, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<B: ?Sized, R> Copy for Array<'_, B, R> {}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn out_of_range(e: IndexError) -> ! {
+    panic!("{e}")
+}
+
+/// Offset of a validated index: no check left for single-segment arrays.
+#[inline(always)]
+fn offset_of_valid<R: ArraySpec>(i: u32) -> usize {
+    let segs = R::SEGMENTS;
+    if segs.len() == 1 {
+        segs[0].base + segs[0].step * (i - segs[0].min) as usize
+    } else {
+        match R::offset(i) {
+            Some(o) => o,
+            // Every array with index set `R::Indices` covers it (the set is built from the
+            // array's own rows), so this is unreachable; panicking beats a wild access.
+            None => out_of_range(error::<R>(i)),
+        }
+    }
+}
+
+fn error<R: ArraySpec>(i: u32) -> IndexError {
+    IndexError {
+        register: R::NAME,
+        index: i,
+        valid: <R::Indices as IndexSet>::TEXT,
+    }
+}
+
+impl<'a, B: Bus + ?Sized, R: ArraySpec> Array<'a, B, R> {
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn new(bus: &'a B) -> Self {
+        Array {
+            bus,
+            _r: PhantomData,
+        }
+    }
+    /// Element `i`; panics naming the register and its valid range when out of range.
+    #[inline(always)]
+    #[track_caller]
+    pub fn at(&self, i: u32) -> Reg<'a, B, R> {
+        match R::offset(i) {
+            Some(o) => Reg::at_offset(self.bus, o, Some(i)),
+            None => out_of_range(error::<R>(i)),
+        }
+    }
+    /// Element `i`, or an error naming the register and its valid range.
+    #[inline(always)]
+    pub fn get(&self, i: u32) -> Result<Reg<'a, B, R>, IndexError> {
+        match R::offset(i) {
+            Some(o) => Ok(Reg::at_offset(self.bus, o, Some(i))),
+            None => Err(error::<R>(i)),
+        }
+    }
+    /// Element `N`, checked by the compiler.
+    #[inline(always)]
+    pub fn c<const N: u32>(&self) -> Reg<'a, B, R>
+    where
+        R::Indices: ConstIndex<N>,
+    {
+        Reg::at_offset(self.bus, offset_of_valid::<R>(N), Some(N))
+    }
+    /// Element `i`, already validated (no check).
+    #[inline(always)]
+    pub fn idx(&self, i: Index<R::Indices>) -> Reg<'a, B, R> {
+        Reg::at_offset(self.bus, offset_of_valid::<R>(i.get()), Some(i.get()))
+    }
+    /// Every element, in index order.
+    pub fn iter(&self) -> impl Iterator<Item = Reg<'a, B, R>> + 'a {
+        let bus = self.bus;
+        R::SEGMENTS.iter().flat_map(move |s| {
+            (s.min..=s.max)
+                .map(move |i| Reg::at_offset(bus, s.base + s.step * (i - s.min) as usize, Some(i)))
+        })
+    }
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        R::SEGMENTS
+            .iter()
+            .map(|s| (s.max - s.min) as usize + 1)
+            .sum()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A register array reached with unique access (`regs.NAME_mut()`), for read-to-clear arrays.
+pub struct ArrayMut<'a, B: ?Sized, R>(Array<'a, B, R>);
+
+impl<'a, B: Bus + ?Sized, R: ArraySpec> ArrayMut<'a, B, R> {
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn new(bus: &'a B) -> Self {
+        ArrayMut(Array::new(bus))
+    }
+    #[inline(always)]
+    fn wrap(r: Reg<'a, B, R>) -> RegMut<'a, B, R> {
+        RegMut::at_offset(r.bus(), r.offset(), r.index())
+    }
+    #[inline(always)]
+    #[track_caller]
+    pub fn at(&self, i: u32) -> RegMut<'a, B, R> {
+        Self::wrap(self.0.at(i))
+    }
+    #[inline(always)]
+    pub fn get(&self, i: u32) -> Result<RegMut<'a, B, R>, IndexError> {
+        self.0.get(i).map(Self::wrap)
+    }
+    #[inline(always)]
+    pub fn c<const N: u32>(&self) -> RegMut<'a, B, R>
+    where
+        R::Indices: ConstIndex<N>,
+    {
+        Self::wrap(self.0.c::<N>())
+    }
+    #[inline(always)]
+    pub fn idx(&self, i: Index<R::Indices>) -> RegMut<'a, B, R> {
+        Self::wrap(self.0.idx(i))
+    }
+    pub fn iter(&self) -> impl Iterator<Item = RegMut<'a, B, R>> + 'a {
+        self.0.iter().map(Self::wrap)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The shared handle.
+    pub fn shared(&self) -> Array<'a, B, R> {
+        self.0
+    }
+}

@@ -1,0 +1,87 @@
+//! The whole table as data: for tracers (name lookup) and a software device (reset values,
+//! writable bits). Generated as `REGISTERS`, with `lookup(offset)` on top.
+
+use crate::bus::Site;
+use crate::spec::{Access, Seg};
+
+/// One register of a table.
+#[derive(Clone, Copy, Debug)]
+pub struct RegInfo {
+    pub name: &'static str,
+    pub access: Access,
+    /// 64-bit register.
+    pub wide: bool,
+    /// Empty for a single register (see `offset`).
+    pub segments: &'static [Seg],
+    /// Offset of a single register (the first segment's base for arrays).
+    pub offset: usize,
+    /// Declared alias ranges (element `i` of an alias is element `i` of the register).
+    pub aliases: &'static [Seg],
+    /// Registers this one deliberately overlays (a 64-bit view over a low/high pair).
+    pub over: &'static [&'static str],
+    pub reset: Option<u64>,
+    pub writable: u64,
+    pub w1c: u64,
+    pub rsv_mask: u64,
+    pub rsv_value: u64,
+    pub description: &'static str,
+}
+
+impl RegInfo {
+    pub fn is_array(&self) -> bool {
+        !self.segments.is_empty()
+    }
+    pub fn bytes(&self) -> usize {
+        if self.wide {
+            8
+        } else {
+            4
+        }
+    }
+    /// Offset of element `i` (`None` for an index outside the array; single registers take
+    /// no index).
+    pub fn offset_of(&self, i: Option<u32>) -> Option<usize> {
+        match i {
+            None => (!self.is_array()).then_some(self.offset),
+            Some(i) => crate::spec::seg_offset(self.segments, i),
+        }
+    }
+    /// Index (or `None` for a single register) of the element that covers byte `offset`,
+    /// through the register's own address or an alias.
+    pub fn element_at(&self, offset: usize) -> Option<Option<u32>> {
+        let n = self.bytes();
+        if !self.is_array() {
+            return (offset >= self.offset && offset < self.offset + n).then_some(None);
+        }
+        self.segments
+            .iter()
+            .chain(self.aliases.iter())
+            .find_map(|s| seg_index(s, offset, n))
+            .map(Some)
+    }
+}
+
+fn seg_index(s: &Seg, offset: usize, bytes: usize) -> Option<u32> {
+    if offset < s.base {
+        return None;
+    }
+    let d = offset - s.base;
+    let (k, r) = if s.step == 0 {
+        (0, d)
+    } else {
+        (d / s.step, d % s.step)
+    };
+    (r < bytes && k <= (s.max - s.min) as usize).then(|| s.min + k as u32)
+}
+
+/// The canonical name and index at `offset`: ordinary registers first, then overlays
+/// (`over=`), aliases resolved to their register. Linear in the table size: a device model
+/// that decodes every access should build its own map from `regs`.
+pub fn lookup(regs: &'static [RegInfo], offset: usize) -> Option<Site> {
+    let find = |overlay: bool| {
+        regs.iter()
+            .filter(|r| r.over.is_empty() != overlay)
+            .find_map(|r| r.element_at(offset).map(|i| Site::new(r.name, i)))
+    };
+    find(false).or_else(|| find(true))
+}

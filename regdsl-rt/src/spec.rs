@@ -1,0 +1,239 @@
+//! What generated code says about each register: the spec traits, implemented by the
+//! zero-sized `Reg` marker of every register module, and the access-mode markers.
+
+use crate::int::Int;
+use core::marker::PhantomData;
+
+/// Register access modes as data (for tables such as [`crate::RegInfo`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    RO,
+    RW,
+    WO,
+    RC,
+    RCR,
+    W1C,
+}
+
+/// Access-mode marker types; a register's `Mode` decides which handle methods exist.
+pub mod mode {
+    /// Read only: no `write`/`set`/`clr`/`modify`.
+    pub struct RO;
+    /// Read and write.
+    pub struct RW;
+    /// Write only: no `read`.
+    pub struct WO;
+    /// Read-to-clear counter: reading needs unique access (`Regs::NAME_mut()`).
+    pub struct RC;
+    /// Counter that is not cleared by reads (wraps).
+    pub struct RCR;
+    /// Write 1 to clear: `modify` never writes back the 1s it read.
+    pub struct W1C;
+}
+
+/// Implemented by the mode markers in [`mode`].
+pub trait Mode: 'static {
+    const ACCESS: Access;
+}
+
+/// Modes whose registers can be read through a shared handle.
+#[diagnostic::on_unimplemented(
+    message = "this register cannot be read through a shared handle (mode {Self})",
+    label = "not readable here",
+    note = "write-only registers have no read; read-to-clear registers are read through `regs.NAME_mut()` (needs `&mut Regs`)"
+)]
+pub trait Readable: Mode {}
+
+/// Modes whose registers can be written.
+#[diagnostic::on_unimplemented(
+    message = "this register is not writable (mode {Self})",
+    label = "no write/set/clr/modify on this register",
+    note = "the table declares it read-only or a counter"
+)]
+pub trait Writable: Mode {}
+
+/// Modes whose registers can be read with unique access (all readable ones and RC).
+#[diagnostic::on_unimplemented(
+    message = "this register cannot be read (mode {Self})",
+    label = "write-only register"
+)]
+pub trait ReadableUnique: Mode {}
+
+/// Counter modes (RC, RCR): `accumulate` into a [`crate::Counter`].
+#[diagnostic::on_unimplemented(message = "this register is not a counter (mode {Self})")]
+pub trait CounterMode: Mode {
+    /// Reading returns the count since the last read (RC) rather than a running value (RCR).
+    const CLEARS_ON_READ: bool;
+}
+
+macro_rules! modes {
+    ($($m:ident: $($t:ident),*;)*) => {$(
+        impl Mode for mode::$m { const ACCESS: Access = Access::$m; }
+        $(impl $t for mode::$m {})*
+    )*};
+}
+modes! {
+    RO: Readable, ReadableUnique;
+    RW: Readable, ReadableUnique, Writable;
+    WO: Writable;
+    RC: ReadableUnique;
+    RCR: Readable, ReadableUnique;
+    W1C: Readable, ReadableUnique, Writable;
+}
+impl CounterMode for mode::RC {
+    const CLEARS_ON_READ: bool = true;
+}
+impl CounterMode for mode::RCR {
+    const CLEARS_ON_READ: bool = false;
+}
+
+/// A register, as described by the table. Implemented by the generated `NAME::Reg` marker.
+pub trait Register: 'static {
+    /// The table's name.
+    const NAME: &'static str;
+    type Mode: Mode;
+    /// `u32` or `u64`.
+    type Int: Int;
+    /// Reset value, when the table gives one.
+    const RESET: Option<Self::Int> = None;
+    /// Bits of reserved (RSV) fields, and the value every write keeps in them.
+    const RSV_MASK: Self::Int = <Self::Int as Int>::ZERO;
+    const RSV_VALUE: Self::Int = <Self::Int as Int>::ZERO;
+    /// Write-1-to-clear bits: read-modify-write never writes back the 1s read there.
+    const W1C_MASK: Self::Int = <Self::Int as Int>::ZERO;
+    /// Bits software can change by writing (writable fields; every bit of a writable register
+    /// without fields). For a software device.
+    const WRITABLE: Self::Int;
+}
+
+/// A register at one offset.
+pub trait Single: Register {
+    const OFFSET: usize;
+}
+
+/// One row of an array: element `i` (`min <= i <= max`) is at `base + step * (i - min)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seg {
+    pub base: usize,
+    pub step: usize,
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Seg {
+    #[inline(always)]
+    pub const fn offset(&self, i: u32) -> Option<usize> {
+        if i >= self.min && i <= self.max {
+            Some(self.base + self.step * (i - self.min) as usize)
+        } else {
+            None
+        }
+    }
+}
+
+/// Offset of element `i` in `segs` (split arrays have several segments).
+#[inline(always)]
+pub fn seg_offset(segs: &[Seg], i: u32) -> Option<usize> {
+    let mut k = 0;
+    while k < segs.len() {
+        if let Some(o) = segs[k].offset(i) {
+            return Some(o);
+        }
+        k += 1;
+    }
+    None
+}
+
+/// A register array.
+pub trait Array: Register {
+    /// The set of valid indices (shared by every array with the same indices, so an
+    /// [`Index`] validated once serves all of them, e.g. a queue number).
+    type Indices: IndexSet;
+    /// The table's rows for this array, sorted by `min`.
+    const SEGMENTS: &'static [Seg];
+    /// Offset of element `i`, `None` when `i` is not an index of the array.
+    #[inline(always)]
+    fn offset(i: u32) -> Option<usize> {
+        seg_offset(Self::SEGMENTS, i)
+    }
+}
+
+/// A set of array indices (generated `idx::I0To127` types).
+pub trait IndexSet: 'static {
+    /// Rows of the set: each `(min, max)` inclusive, sorted.
+    const RANGES: &'static [(u32, u32)];
+    /// Printable, e.g. `0..=63, 64..=127` is shown as `0..=127`.
+    const TEXT: &'static str;
+    #[inline(always)]
+    fn contains(i: u32) -> bool {
+        Self::RANGES.iter().any(|&(a, b)| a <= i && i <= b)
+    }
+}
+
+/// Implemented by an index set for each of its indices: `.c::<N>()` is checked by the compiler.
+#[diagnostic::on_unimplemented(
+    message = "constant index {N} is out of range for this register array",
+    label = "index {N} is not in `{Self}`",
+    note = "the type names the valid indices (`I0To63`: 0..=63); use `.at(i)`/`.get(i)` for run-time indices"
+)]
+pub trait ConstIndex<const N: u32>: IndexSet {}
+
+/// An index already known to be valid for every array whose indices are `I` (validate a queue
+/// number once, then access its registers without re-checking).
+pub struct Index<I> {
+    i: u32,
+    _set: PhantomData<fn() -> I>,
+}
+
+impl<I> Clone for Index<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<I> Copy for Index<I> {}
+impl<I> PartialEq for Index<I> {
+    fn eq(&self, o: &Self) -> bool {
+        self.i == o.i
+    }
+}
+impl<I> Eq for Index<I> {}
+impl<I> core::fmt::Debug for Index<I> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Index({})", self.i)
+    }
+}
+
+impl<I: IndexSet> Index<I> {
+    /// `None` when `i` is not in the set.
+    #[inline(always)]
+    pub fn new(i: u32) -> Option<Self> {
+        I::contains(i).then_some(Index {
+            i,
+            _set: PhantomData,
+        })
+    }
+    /// A compile-time checked index.
+    #[inline(always)]
+    pub const fn c<const N: u32>() -> Self
+    where
+        I: ConstIndex<N>,
+    {
+        Index {
+            i: N,
+            _set: PhantomData,
+        }
+    }
+    #[inline(always)]
+    pub const fn get(self) -> u32 {
+        self.i
+    }
+    /// Every index of the set, in order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        I::RANGES.iter().flat_map(|&(a, b)| {
+            (a..=b).map(|i| Index {
+                i,
+                _set: PhantomData,
+            })
+        })
+    }
+}

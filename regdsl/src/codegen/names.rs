@@ -1,0 +1,74 @@
+//! Names in the table must be usable as Rust identifiers in the generated code.
+
+use crate::model::Table;
+
+const RESERVED_IN_MODULE: &[&str] = &["Reg", "super", "self", "Self", "crate"];
+const RESERVED_TOP: &[&str] = &["Regs", "Stats", "REGISTERS", "lookup", "idx"];
+
+pub(crate) fn is_ident(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
+        && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+        && s != "_"
+        && syn_keyword(s).is_none()
+}
+
+fn syn_keyword(s: &str) -> Option<&str> {
+    const KW: &[&str] = &[
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+        "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
+        "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
+        "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+        "gen",
+    ];
+    KW.iter().copied().find(|k| *k == s)
+}
+
+/// One message per name that cannot be generated, as `file:line:col: error: reason`.
+pub(crate) fn check(t: &Table) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut err = |span: crate::model::Span, what: String| {
+        out.push(format!(
+            "{}:{}:{}: error: {what}",
+            t.file, span.line, span.col
+        ))
+    };
+    for r in &t.registers {
+        if !is_ident(&r.name) || RESERVED_TOP.contains(&r.name.as_str()) {
+            err(
+                r.span,
+                format!("register name `{}` cannot be a Rust item name", r.name),
+            );
+        }
+        if r.is_array() && r.layout.is_empty() {
+            err(
+                r.span,
+                format!("register array `{}` has no element", r.name),
+            );
+        }
+        for f in &r.fields {
+            if !is_ident(&f.name) || RESERVED_IN_MODULE.contains(&f.name.as_str()) {
+                err(
+                    f.span,
+                    format!(
+                        "field name `{}.{}` cannot be a Rust item name",
+                        r.name, f.name
+                    ),
+                );
+            }
+            for v in &f.values {
+                if !is_ident(&v.name) {
+                    err(
+                        v.span,
+                        format!(
+                            "value name `{}.{}.{}` cannot be a Rust item name",
+                            r.name, f.name, v.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,278 @@
+//! Code generation on hand-built tables (independent of the parser).
+
+use super::expand;
+use super::reg::masks;
+use crate::model::*;
+
+fn sp() -> Span {
+    Span {
+        line: 3,
+        col: 1,
+        offset: 0,
+        len: 1,
+    }
+}
+
+fn reg(name: &str, access: Access, width: Width, layout: Layout) -> Register {
+    Register {
+        name: name.into(),
+        mode: Mode { access, width },
+        description: format!("{name} register"),
+        layout,
+        aliases: vec![],
+        over: vec![],
+        reset: None,
+        fields: vec![],
+        section: None,
+        span: sp(),
+    }
+}
+
+fn field(name: &str, msb: u32, lsb: u32, access: Option<Access>) -> Field {
+    Field {
+        name: name.into(),
+        lsb,
+        msb,
+        access,
+        reset: None,
+        write_value: None,
+        description: format!("{name} field"),
+        values: vec![],
+        span: sp(),
+    }
+}
+
+fn seg(base: u64, step: u64, min: u32, max: u32) -> Segment {
+    Segment {
+        base,
+        step,
+        min,
+        max,
+        span: sp(),
+    }
+}
+
+fn single(a: u64) -> Layout {
+    Layout::Single { address: a }
+}
+
+fn text(t: &Table) -> String {
+    expand(t).to_string()
+}
+
+#[test]
+fn single_register_module_and_accessor() {
+    let mut ctrl = reg("CTRL", Access::RW, Width::W32, single(0));
+    ctrl.reset = Some(0x8);
+    ctrl.fields.push(field("RST", 26, 26, None));
+    let t = Table {
+        file: "t.txt".into(),
+        registers: vec![ctrl],
+    };
+    let s = text(&t);
+    assert!(s.contains("pub mod CTRL"), "{s}");
+    assert!(s.contains("const OFFSET : usize = 0x0"), "{s}");
+    assert!(s.contains("type Mode = :: regdsl_rt :: mode :: RW"), "{s}");
+    assert!(s.contains("const RESET : :: core :: option :: Option < u32 > = :: core :: option :: Option :: Some (0x8)"), "{s}");
+    assert!(s.contains("pub const RST : :: regdsl_rt :: Bits < Reg > = :: regdsl_rt :: Bits :: raw (0x4000000)"), "{s}");
+    assert!(
+        s.contains("pub fn CTRL (& self) -> :: regdsl_rt :: Reg < '_ , B , CTRL :: Reg >"),
+        "{s}"
+    );
+    // Only counters get a unique-access accessor.
+    assert!(!s.contains("CTRL_mut"), "{s}");
+}
+
+#[test]
+fn masks_of_reserved_w1c_and_readonly_fields() {
+    let mut r = reg("SRRCTL", Access::RW, Width::W32, single(0x100));
+    r.reset = Some(0x0000_0402);
+    let mut rsv = field("RSV0", 31, 29, Some(Access::RSV));
+    rsv.write_value = Some(0b101);
+    r.fields.push(rsv);
+    r.fields.push(field("RSV1", 7, 6, Some(Access::RSV))); // keeps the register reset bits: 0
+    r.fields.push(field("BSIZE", 4, 0, None));
+    r.fields.push(field("STAT", 8, 8, Some(Access::W1C)));
+    r.fields.push(field("LINK", 9, 9, Some(Access::RO)));
+    let m = masks(&r);
+    assert_eq!(m.rsv_mask, 0xE000_00C0);
+    assert_eq!(m.rsv_value, 0xA000_0000);
+    assert_eq!(m.w1c, 0x100);
+    assert_eq!(m.writable, 0x11F);
+    assert_eq!(m.reset, Some(0x402));
+
+    let mut w = reg("EICR", Access::W1C, Width::W32, single(0x800));
+    w.fields.push(field("OTHER", 31, 31, Some(Access::RO)));
+    let m = masks(&w);
+    assert_eq!(m.w1c, 0x7FFF_FFFF);
+    assert_eq!(m.writable, 0); // only fields count, and OTHER is RO
+    let ro = reg("STATUS", Access::RO, Width::W32, single(0x8));
+    assert_eq!(masks(&ro).writable, 0);
+    let w64 = reg("TOTAL", Access::RW, Width::W64, single(0x10));
+    assert_eq!(masks(&w64).writable, u64::MAX);
+}
+
+#[test]
+fn reset_composed_from_fields_when_register_has_none() {
+    let mut r = reg("X", Access::RW, Width::W32, single(0));
+    let mut f = field("A", 7, 4, None);
+    f.reset = Some(0x3);
+    r.fields.push(f);
+    assert_eq!(masks(&r).reset, Some(0x30));
+}
+
+#[test]
+fn index_sets_are_shared_and_split_arrays_merge() {
+    let rxdctl = reg(
+        "RXDCTL",
+        Access::RW,
+        Width::W32,
+        Layout::Array {
+            segments: vec![seg(0x1028, 0x40, 0, 63), seg(0xD028, 0x40, 64, 127)],
+        },
+    );
+    let rdt = reg(
+        "RDT",
+        Access::RW,
+        Width::W32,
+        Layout::Array {
+            segments: vec![seg(0x1018, 0x40, 0, 127)],
+        },
+    );
+    let gaps = reg(
+        "G",
+        Access::RW,
+        Width::W32,
+        Layout::Array {
+            segments: vec![seg(0x2000, 4, 0, 3), seg(0x3000, 4, 8, 11)],
+        },
+    );
+    let t = Table {
+        file: "t.txt".into(),
+        registers: vec![rxdctl, rdt, gaps],
+    };
+    let s = text(&t);
+    assert_eq!(s.matches("pub struct I0To127 ;").count(), 1, "{s}");
+    assert_eq!(
+        s.matches("type Indices = super :: idx :: I0To127").count(),
+        2,
+        "{s}"
+    );
+    assert!(s.contains("pub struct I0To3And8To11"), "{s}");
+    assert!(
+        s.contains("impl :: regdsl_rt :: ConstIndex < 127u32 > for I0To127"),
+        "{s}"
+    );
+    assert!(!s.contains("ConstIndex < 5u32 > for I0To3And8To11"), "{s}");
+    assert!(
+        s.contains("const TEXT : & 'static str = \"0..=3, 8..=11\""),
+        "{s}"
+    );
+    assert!(
+        s.contains(
+            ":: regdsl_rt :: Seg { base : 0xd028 , step : 0x40 , min : 64u32 , max : 127u32 }"
+        ),
+        "{s}"
+    );
+}
+
+#[test]
+fn counters_get_unique_accessors_and_stats_skip_overlaid_pairs() {
+    let gorcl = reg("GORCL", Access::RC, Width::W32, single(0x4088));
+    let gorch = reg("GORCH", Access::RC, Width::W32, single(0x408C));
+    let mut gorc = reg("GORC64", Access::RC, Width::W64, single(0x4088));
+    gorc.over = vec!["GORCL".into(), "GORCH".into()];
+    let qprc = reg(
+        "QPRC",
+        Access::RCR,
+        Width::W32,
+        Layout::Array {
+            segments: vec![seg(0x1030, 0x40, 0, 15)],
+        },
+    );
+    let t = Table {
+        file: "t.txt".into(),
+        registers: vec![gorcl, gorch, gorc, qprc],
+    };
+    let s = text(&t);
+    assert!(s.contains("pub fn GORCL_mut (& mut self)"), "{s}");
+    assert!(
+        s.contains("pub fn QPRC_mut (& mut self) -> :: regdsl_rt :: ArrayMut"),
+        "{s}"
+    );
+    let stats = &s[s.find("pub struct Stats").unwrap()..];
+    assert!(
+        stats.contains("pub GORC64 : :: regdsl_rt :: Counter"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("pub QPRC : [:: regdsl_rt :: Counter ; 16usize]"),
+        "{stats}"
+    );
+    assert!(!stats.contains("GORCL"), "{stats}");
+    assert!(!stats.contains("GORCH"), "{stats}");
+}
+
+#[test]
+fn named_values_are_placed_constants() {
+    let mut r = reg("SRRCTL", Access::RW, Width::W32, single(0x2100));
+    let mut f = field("DESCTYPE", 27, 25, None);
+    f.values.push(NamedValue {
+        name: "ADV_ONEBUF".into(),
+        value: 1,
+        description: "Advanced, one buffer".into(),
+        span: sp(),
+    });
+    r.fields.push(f);
+    let t = Table {
+        file: "t.txt".into(),
+        registers: vec![r],
+    };
+    let s = text(&t);
+    assert!(s.contains("pub const DESCTYPE : :: regdsl_rt :: Field < Reg > = :: regdsl_rt :: Field :: new (\"DESCTYPE\" , 25u32 , 3u32)"), "{s}");
+    assert!(s.contains("pub mod DESCTYPE { # [doc = "), "{s}");
+    assert!(s.contains("pub const ADV_ONEBUF : :: regdsl_rt :: FieldValue < super :: Reg > = :: regdsl_rt :: FieldValue :: new (0xe000000 , 0x2000000)"), "{s}");
+}
+
+#[test]
+fn names_that_are_not_rust_items_are_compile_errors_with_position() {
+    let mut r = reg("CTRL", Access::RW, Width::W32, single(0));
+    r.fields.push(field("Reg", 1, 1, None));
+    let t = Table {
+        file: "bad.txt".into(),
+        registers: vec![r, reg("lookup", Access::RW, Width::W32, single(4))],
+    };
+    let s = text(&t);
+    assert!(s.contains("compile_error ! (\"bad.txt:3:1: error: field name `CTRL.Reg` cannot be a Rust item name\")"), "{s}");
+    assert!(s.contains("register name `lookup`"), "{s}");
+    assert!(!s.contains("pub mod"), "{s}");
+}
+
+#[test]
+fn docs_carry_offset_mode_and_field_table() {
+    let mut r = reg(
+        "RXDCTL",
+        Access::RW,
+        Width::W32,
+        Layout::Array {
+            segments: vec![seg(0x1028, 0x40, 0, 63)],
+        },
+    );
+    r.description = "Receive Descriptor Control [see 8.2.3]".into();
+    r.fields.push(field("ENABLE", 25, 25, None));
+    let t = Table {
+        file: "t.txt".into(),
+        registers: vec![r],
+    };
+    let s = text(&t);
+    assert!(
+        s.contains("**RXDCTL** — Receive Descriptor Control \\\\[see 8.2.3\\\\]"),
+        "{s}"
+    );
+    assert!(
+        s.contains("- Offset: `0x01028 + 0x40*(i-0)`, i = 0..=63"),
+        "{s}"
+    );
+    assert!(s.contains("- Mode: RW (32-bit)"), "{s}");
+    assert!(s.contains("| 25 | `ENABLE` |  |  | ENABLE field |"), "{s}");
+}
