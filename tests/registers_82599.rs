@@ -20,21 +20,66 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("PHYINT_STATUS0", "wrongly tagged 82599 (reference README)"),
     ("PHYINT_STATUS1", "wrongly tagged 82599 (reference README)"),
     ("PHYINT_STATUS2", "wrongly tagged 82599 (reference README)"),
-    ("MSIXT", "MSI-X table: lives in BAR3, not in the BAR0 register map"),
-    ("MSIXPBA", "MSI-X pending bit array: lives in BAR3 next to the MSI-X table"),
-    ("VFTAVIND", "82598 VLAN pool index table: 0x0A200.. is RAL/RAH on the 82599"),
-    ("DTXCTL", "82598 address: 0x07E00 is TDBAL[120] on the 82599 (DMATXCTL replaced it)"),
-    ("TDHMPN", "82598 address: 0x07F08 is TDLEN[124] on the 82599 (TDHMPN2 replaced it)"),
-    ("TIC_DW", "82598 address: 0x07F10.. is TDH/TDT[124] on the 82599 (TIC_DW2 replaced it)"),
-    ("TDPROBE", "82598 address inside the 82599's Tx queue block 0x06000-0x07FFF"),
-    ("RXDATAWRPTR", "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block"),
-    ("RXDESCWRPTR", "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block"),
-    ("RXDATARDPTR", "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block"),
-    ("RXDESCRDPTR", "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block"),
-    ("TXDATAWRPTR", "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block"),
-    ("TXDESCWRPTR", "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block"),
-    ("TXDATARDPTR", "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block"),
-    ("TXDESCRDPTR", "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block"),
+    (
+        "MSIXT",
+        "MSI-X table: lives in BAR3, not in the BAR0 register map",
+    ),
+    (
+        "MSIXPBA",
+        "MSI-X pending bit array: lives in BAR3 next to the MSI-X table",
+    ),
+    (
+        "VFTAVIND",
+        "82598 VLAN pool index table: 0x0A200.. is RAL/RAH on the 82599",
+    ),
+    (
+        "DTXCTL",
+        "82598 address: 0x07E00 is TDBAL[120] on the 82599 (DMATXCTL replaced it)",
+    ),
+    (
+        "TDHMPN",
+        "82598 address: 0x07F08 is TDLEN[124] on the 82599 (TDHMPN2 replaced it)",
+    ),
+    (
+        "TIC_DW",
+        "82598 address: 0x07F10.. is TDH/TDT[124] on the 82599 (TIC_DW2 replaced it)",
+    ),
+    (
+        "TDPROBE",
+        "82598 address inside the 82599's Tx queue block 0x06000-0x07FFF",
+    ),
+    (
+        "RXDATAWRPTR",
+        "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block",
+    ),
+    (
+        "RXDESCWRPTR",
+        "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block",
+    ),
+    (
+        "RXDATARDPTR",
+        "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block",
+    ),
+    (
+        "RXDESCRDPTR",
+        "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block",
+    ),
+    (
+        "TXDATAWRPTR",
+        "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block",
+    ),
+    (
+        "TXDESCWRPTR",
+        "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block",
+    ),
+    (
+        "TXDATARDPTR",
+        "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block",
+    ),
+    (
+        "TXDESCRDPTR",
+        "82598 diagnostic: Linux's 8 elements 4 bytes apart overlap the next pointer block",
+    ),
 ];
 
 /// Registers for which `registers.tsv` gives (for some indices) the 82598-compatible alias: the
@@ -42,7 +87,13 @@ const EXCLUDED: &[(&str, &str)] = &[
 /// (Reference README; PSRTYPE[0..15] at 0x05480 is the same pattern.)
 fn datasheet_address(name: &str, i: u32) -> Option<u64> {
     let i = u64::from(i);
-    let split = |lo: u64, hi: u64| if i < 64 { lo + 0x40 * i } else { hi + 0x40 * (i - 64) };
+    let split = |lo: u64, hi: u64| {
+        if i < 64 {
+            lo + 0x40 * i
+        } else {
+            hi + 0x40 * (i - 64)
+        }
+    };
     Some(match name {
         "RAL" => 0x0A200 + 8 * i,
         "RAH" => 0x0A204 + 8 * i,
@@ -92,14 +143,19 @@ fn parse_segments(s: &str) -> Result<Vec<(Option<u32>, u64)>, String> {
             Some((a, b)) => (a.trim(), b.trim()),
             None => (range.trim(), range.trim()),
         };
-        let num = |t: &str| t.parse::<u32>().map_err(|e| format!("bad index `{t}` in `{part}`: {e}"));
+        let num = |t: &str| {
+            t.parse::<u32>()
+                .map_err(|e| format!("bad index `{t}` in `{part}`: {e}"))
+        };
         let (lo, hi) = (num(lo)?, num(hi)?);
         let expr = expr.trim();
         // BASE, BASE+STEP*i or BASE+STEP*(i-K)
         let (base, step, k) = match expr.split_once('+') {
             None => (hex(expr)?, 0, 0),
             Some((base, rest)) => {
-                let (step, var) = rest.split_once('*').ok_or_else(|| format!("bad expression `{expr}`"))?;
+                let (step, var) = rest
+                    .split_once('*')
+                    .ok_or_else(|| format!("bad expression `{expr}`"))?;
                 let k = match var {
                     "i" => 0,
                     v => {
@@ -127,10 +183,23 @@ fn read_tsv(path: &Path) -> Result<Vec<TsvReg>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut lines = text.lines().enumerate();
     let (_, header) = lines.next().ok_or("empty registers.tsv")?;
-    let cols: HashMap<&str, usize> = header.split('\t').enumerate().map(|(i, c)| (c, i)).collect();
-    let col = |name: &str| cols.get(name).copied().ok_or(format!("registers.tsv has no `{name}` column"));
-    let (c_kind, c_name, c_count, c_segs, c_applies) =
-        (col("kind")?, col("name")?, col("count")?, col("segments")?, col("applies")?);
+    let cols: HashMap<&str, usize> = header
+        .split('\t')
+        .enumerate()
+        .map(|(i, c)| (c, i))
+        .collect();
+    let col = |name: &str| {
+        cols.get(name)
+            .copied()
+            .ok_or(format!("registers.tsv has no `{name}` column"))
+    };
+    let (c_kind, c_name, c_count, c_segs, c_applies) = (
+        col("kind")?,
+        col("name")?,
+        col("count")?,
+        col("segments")?,
+        col("applies")?,
+    );
     let mut out = Vec::new();
     for (n, line) in lines {
         let f: Vec<&str> = line.split('\t').collect();
@@ -142,10 +211,16 @@ fn read_tsv(path: &Path) -> Result<Vec<TsvReg>, String> {
         let elements = if kind == "reg_array2d" {
             None
         } else {
-            Some(parse_segments(get(c_segs)).map_err(|e| format!("registers.tsv line {}: {e}", n + 1))?)
+            Some(
+                parse_segments(get(c_segs))
+                    .map_err(|e| format!("registers.tsv line {}: {e}", n + 1))?,
+            )
         };
         // `128`, `2 (unknown(eval 0..1))`, `8 (comment)`, or empty for 2-D arrays.
-        let count = get(c_count).split_whitespace().next().and_then(|c| c.parse().ok());
+        let count = get(c_count)
+            .split_whitespace()
+            .next()
+            .and_then(|c| c.parse().ok());
         out.push(TsvReg {
             name: get(c_name).to_string(),
             kind,
@@ -196,11 +271,15 @@ fn compare(reg: &Register, t: &TsvReg, mismatches: &mut Vec<String>) -> usize {
             (None, Layout::Single { address }) => Some(*address),
             (Some(i), layout @ Layout::Array { .. }) => layout.address(i),
             (None, Layout::Array { .. }) => {
-                mismatches.push(format!("{label}: an array in the table, a single register in registers.tsv"));
+                mismatches.push(format!(
+                    "{label}: an array in the table, a single register in registers.tsv"
+                ));
                 continue;
             }
             (Some(_), Layout::Single { .. }) => {
-                mismatches.push(format!("{label}: a single register in the table, an array in registers.tsv"));
+                mismatches.push(format!(
+                    "{label}: a single register in the table, an array in registers.tsv"
+                ));
                 continue;
             }
         };
@@ -219,7 +298,11 @@ fn compare(reg: &Register, t: &TsvReg, mismatches: &mut Vec<String>) -> usize {
             "{label}: registers.tsv ({}) gives {want:#07x}, the table {}{}",
             t.name,
             have.map_or("has no such index".to_string(), |a| format!("{a:#07x}")),
-            if known_alias { " and no ALIAS row has it" } else { "" }
+            if known_alias {
+                " and no ALIAS row has it"
+            } else {
+                ""
+            }
         ));
     }
     // Canonical addresses of the alias registers are the datasheet's; every ALIAS element is the
@@ -279,7 +362,11 @@ fn table_compiles_without_warnings() {
         count == 0,
         "registers/82599.txt has {count} diagnostics (warnings count too):\n{rendered}"
     );
-    assert!(table.registers.len() > 500, "only {} registers", table.registers.len());
+    assert!(
+        table.registers.len() > 500,
+        "only {} registers",
+        table.registers.len()
+    );
 }
 
 #[test]
@@ -294,23 +381,39 @@ fn every_register_and_index_matches_registers_tsv() {
     for t in &tsv {
         if excluded.contains_key(t.name.as_str()) {
             if table.get(table_name(&t.name)).is_some() && table_name(&t.name) == t.name {
-                mismatches.push(format!("{}: listed as left out ({}) but the table has it", t.name, excluded[t.name.as_str()]));
+                mismatches.push(format!(
+                    "{}: listed as left out ({}) but the table has it",
+                    t.name,
+                    excluded[t.name.as_str()]
+                ));
             }
             continue;
         }
         let name = table_name(&t.name);
         let Some(reg) = table.get(name) else {
-            mismatches.push(format!("{}: in registers.tsv (line {}, {}) but not in the table", t.name, t.line, t.kind));
+            mismatches.push(format!(
+                "{}: in registers.tsv (line {}, {}) but not in the table",
+                t.name, t.line, t.kind
+            ));
             continue;
         };
         if let Some(other) = matched.insert(reg.name.as_str(), t.name.as_str()) {
-            mismatches.push(format!("{name}: stands for both {other} and {} of registers.tsv", t.name));
+            mismatches.push(format!(
+                "{name}: stands for both {other} and {} of registers.tsv",
+                t.name
+            ));
         }
         registers += 1;
         indices += compare(reg, t, &mut mismatches);
     }
-    for unused in EXCLUDED.iter().map(|(n, _)| *n).filter(|n| !tsv.iter().any(|t| t.name == *n)) {
-        mismatches.push(format!("{unused}: listed as left out but registers.tsv has no 82599 register of that name"));
+    for unused in EXCLUDED
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !tsv.iter().any(|t| t.name == *n))
+    {
+        mismatches.push(format!(
+            "{unused}: listed as left out but registers.tsv has no 82599 register of that name"
+        ));
     }
     // The other way round: every register of the table is in registers.tsv, or a 64-bit view.
     for reg in &table.registers {
@@ -343,7 +446,11 @@ fn segment_parser_reads_the_list_notations() {
     );
     assert_eq!(
         parse_segments("i=63..64: 0x01000+0x40*i; i=65..65: 0x0D000+0x40*(i-64)").unwrap(),
-        vec![(Some(63), 0x01FC0), (Some(64), 0x02000), (Some(65), 0x0D040)]
+        vec![
+            (Some(63), 0x01FC0),
+            (Some(64), 0x02000),
+            (Some(65), 0x0D040)
+        ]
     );
     assert!(parse_segments("i=0..1 0x0").is_err());
     assert!(parse_segments("i=0..1: 0x10+0x4*(j-1)").is_err());
