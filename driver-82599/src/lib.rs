@@ -393,6 +393,13 @@ impl<B: Bus + Clone> Device<B> {
         s.rx_length_errors = a.rlec.total();
         s.rx_symbol_errors = a.illerrc.total() + a.errbc.total();
         s.rx_size_errors = a.ruc.total() + a.roc.total();
+        let per_queue = usize::from(self.cfg.rx_queues) <= HW_STAT_QUEUES;
+        s.rx_dma_errors = if per_queue {
+            let placed: u64 = a.q.iter().map(|q| q.qprc.total() + q.qprdc.total()).sum();
+            a.gprc.total().saturating_sub(placed)
+        } else {
+            0
+        };
         s.queues = self
             .counters
             .iter()

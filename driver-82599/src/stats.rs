@@ -112,6 +112,10 @@ pub struct Stats {
     pub rx_symbol_errors: u64,
     /// RUC + ROC: frames under 64 bytes or over the maximum frame size.
     pub rx_size_errors: u64,
+    /// Frames the card accepted (GPRC) but placed in no queue and dropped in no queue
+    /// (GPRC - sum QPRC - sum QPRDC): lost to a failed DMA write. Known only when every
+    /// receive queue has its own counters (at most 16 queues), else 0.
+    pub rx_dma_errors: u64,
     /// Per queue: hardware counters (queues 0..15) and software counters.
     pub queues: Vec<QueueStats>,
 }
@@ -128,6 +132,7 @@ impl Stats {
     /// of a descriptor, bad frames, and descriptors the driver rejected.
     pub fn rx_drops(&self) -> u64 {
         self.rx_missed
+            + self.rx_dma_errors
             + self.rx_crc_errors
             + self.rx_length_errors
             + self.rx_size_errors
@@ -144,5 +149,10 @@ impl Stats {
     /// Packets the driver placed on transmit rings.
     pub fn tx_queued(&self) -> u64 {
         self.queues.iter().map(|q| q.sw.tx_packets).sum()
+    }
+    /// Packets placed on transmit rings that the card has not (yet) counted as sent (GPTC):
+    /// still queued, or lost to a failed DMA read. Exact once the rings are idle.
+    pub fn tx_not_sent(&self) -> u64 {
+        self.tx_queued().saturating_sub(self.tx_packets)
     }
 }
