@@ -1,0 +1,45 @@
+mod common;
+use common::*;
+use regdsl_rt::{Bus, Site};
+use sim_82599::regs::R;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn every_access_is_one_trace_line() {
+    let sim = sim_82599::Sim::builder().reset_delay(std::time::Duration::from_secs(60)).build();
+    let p = sim.port(0);
+    let buf = Buf::default();
+    sim.trace_to(buf.clone());
+    p.write32(0x0, 0x0400_0008, Site::new("CTRL", None));
+    let _ = p.read32(off(R::RXDCTL, 0), Site::UNNAMED);
+    let _ = p.read32(0x05400, Site::UNNAMED); // alias: canonical name
+    p.write32(0x0F000, 1, Site::UNNAMED);
+    w(&p, R::RDT, 64, 0);
+    sim.trace_off();
+    let _ = rd(&p, R::CTRL, 0);
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "W 0x00000 0x04000008 CTRL",
+            "R 0x01028 0x00000000 RXDCTL[0]",
+            "R 0x05400 0x82000002 RAL[0]",
+            "W 0x0F000 0x00000001 ?",
+            "W 0x0D018 0x00000000 RDT[64]",
+        ]
+    );
+}
