@@ -155,7 +155,7 @@ impl Sysfs {
     }
 
     /// Refuse a device whose network interface is up: the host is using it.
-    fn check_not_in_use(&self, addr: PciAddr) -> Result<(), PciError> {
+    pub(crate) fn check_not_in_use(&self, addr: PciAddr) -> Result<(), PciError> {
         let Ok(ifaces) = fs::read_dir(self.device_dir(addr).join("net")) else {
             return Ok(());
         };

@@ -170,6 +170,7 @@ fn bind_vfio_pci(sysfs: &Sysfs, addr: PciAddr, opts: &PciOptions) -> Result<(), 
             what: format!("binding {addr} to vfio-pci"),
         });
     }
+    sysfs.check_not_in_use(addr)?;
     if !sysfs.root().join("bus/pci/drivers/vfio-pci").exists() {
         return Err(vfio_err(
             format!("binding {addr}"),
