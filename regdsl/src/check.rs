@@ -9,7 +9,7 @@ use crate::resolve::{hex, OverRef};
 
 /// Above this many elements in total the overlap check is skipped (with a warning), so that
 /// no table makes the checker slow.
-pub const MAX_CHECKED_ELEMENTS: usize = 1 << 22;
+pub const MAX_CHECKED_ELEMENTS: usize = 1 << 20;
 /// Overlap warnings listed per table, at most.
 pub const MAX_OVERLAP_REPORTS: usize = 500;
 
@@ -190,17 +190,23 @@ fn overlaps(
             }
             let (early, late) = order(a, b);
             let (en, ln) = (&table.registers[early.reg], &table.registers[late.reg]);
-            let how = if early.alias.is_some() || late.alias.is_some() {
-                "an ALIAS range"
+            // Suggest declaring the overlay on the wider register (the view), else the later one.
+            let (view, under) = if en.width().bits() > ln.width().bits() {
+                (en, ln)
             } else {
-                "a register"
+                (ln, en)
+            };
+            let what = if early.alias.is_some() || late.alias.is_some() {
+                "an ALIAS range overlapping another register"
+            } else {
+                "undeclared overlap"
             };
             diags.push(
                 Diagnostic::warning(
                     file,
                     late.span,
                     format!(
-                        "{} ({}..={}) overlaps {} ({}..={}, line {}), {how} not declared as an overlay: add `over={}` if this is deliberate",
+                        "{} ({}..={}) overlaps {} ({}..={}, line {}): {what}; if deliberate, add `over={}` to `{}`",
                         element(&ln.name, late),
                         hex(late.start),
                         hex(late.last),
@@ -208,7 +214,8 @@ fn overlaps(
                         hex(early.start),
                         hex(early.last),
                         early.span.line,
-                        if ln.width().bits() >= en.width().bits() { &en.name } else { &ln.name },
+                        under.name,
+                        view.name,
                     ),
                 )
                 .with_label("overlapping bytes"),
