@@ -1,0 +1,125 @@
+//! The `regdsl` command line: exit codes and outputs.
+use std::process::{Command, Output};
+
+fn regdsl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regdsl"))
+        .args(args)
+        .output()
+        .expect("run regdsl")
+}
+
+fn temp(name: &str, content: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("regdsl-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+const GOOD: &str = "RDBAL 0x01000 +0x40*0..63 RW Receive Descriptor Base Address Low\nRDBAL 0x0D000 +0x40*64..127 RW Receive Descriptor Base Address Low\nCTRL 0x0 - RW Device Control\n  .RST 26 RW reset=0 Device Reset\n";
+
+#[test]
+fn check_exit_codes() {
+    let good = temp("good.txt", GOOD);
+    let warn = temp("warn.txt", "A 0x0 - RW a\nA 0x0 - RW a again\n");
+    let bad = temp("bad.txt", "A 0x0 - RX a\nB 0x2 - RW b\n");
+    let out = regdsl(&["check", good.to_str().unwrap(), warn.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("0 error(s), 1 warning(s)"), "{err}");
+    let out = regdsl(&[
+        "check",
+        "--short",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let b = bad.display();
+    assert!(
+        err.contains(&format!("{b}:1:9: error: unknown mode `RX`")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{b}:2:3: error: `B` at 0x00002 is not 4-byte aligned"
+        )),
+        "{err}"
+    );
+    // The rendered form has the source line and a caret.
+    let out = regdsl(&["check", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("A 0x0 - RX a") && err.contains("unknown mode"),
+        "{err}"
+    );
+    let out = regdsl(&["check", "/nonexistent/table.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn fmt_check_and_write() {
+    let p = temp("fmt.txt", "A\t0x0 -   RW a\nBB 0x4 - RO b\n");
+    let out = regdsl(&["fmt", "--check", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = regdsl(&["fmt", p.to_str().unwrap()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "A  0x0 - RW a\nBB 0x4 - RO b\n"
+    );
+    let out = regdsl(&["fmt", "--write", p.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        "A  0x0 - RW a\nBB 0x4 - RO b\n"
+    );
+    let out = regdsl(&["fmt", "--check", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn dump_json_shape() {
+    let p = temp("dump.txt", GOOD);
+    let out = regdsl(&["dump", "--json", p.to_str().unwrap()]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let regs = v["registers"].as_array().unwrap();
+    assert_eq!(regs[0]["name"], "RDBAL");
+    assert_eq!(regs[0]["mode"], "RW");
+    assert_eq!(regs[0]["width"], 32);
+    let elems = regs[0]["elements"].as_array().unwrap();
+    assert_eq!(elems.len(), 128);
+    assert_eq!(
+        elems[64],
+        serde_json::json!({"index": 64, "address": 53248})
+    );
+    assert_eq!(regs[1]["address"], 0);
+    assert!(regs[1].get("elements").is_none());
+    assert_eq!(regs[1]["fields"][0]["name"], "RST");
+    assert_eq!(regs[1]["fields"][0]["lsb"], 26);
+    assert_eq!(regs[1]["fields"][0]["msb"], 26);
+    assert_eq!(regs[1]["fields"][0]["reset"], 0);
+}
+
+#[test]
+fn doc_markdown() {
+    let p = temp("doc.txt", GOOD);
+    let out = regdsl(&["doc", p.to_str().unwrap()]);
+    assert!(out.status.success());
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("| Register | Address | Mode | Reset | Description |"),
+        "{md}"
+    );
+    assert!(md.contains("RDBAL[0..127]"), "{md}");
+    assert!(md.contains("### CTRL"), "{md}");
+    assert!(
+        md.contains("| RST | 26 | RW | 0x0 | Device Reset |"),
+        "{md}"
+    );
+}

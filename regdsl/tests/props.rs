@@ -1,0 +1,300 @@
+//! Property tests: random and mutated tables never panic (compile, render, fmt, dump, doc),
+//! and `fmt` is idempotent and keeps the model.
+use proptest::prelude::*;
+use regdsl::model::{Span, Table};
+
+fn strip(t: &mut Table) {
+    for r in &mut t.registers {
+        r.span = Span::default();
+        let segs = |l: &mut regdsl::model::Layout| {
+            if let regdsl::model::Layout::Array { segments } = l {
+                segments.iter_mut().for_each(|s| s.span = Span::default());
+            }
+        };
+        segs(&mut r.layout);
+        for a in &mut r.aliases {
+            a.span = Span::default();
+            segs(&mut a.layout);
+        }
+        for f in &mut r.fields {
+            f.span = Span::default();
+            f.values.iter_mut().for_each(|v| v.span = Span::default());
+        }
+    }
+}
+
+/// Everything a user can run on `src` must return, whatever `src` is.
+fn exercise(src: &str) {
+    let out = regdsl::compile("p.txt", src);
+    let _ = regdsl::render(&out.diagnostics, src);
+    for d in &out.diagnostics {
+        assert!(
+            d.span.offset + d.span.len <= src.len(),
+            "span past the end: {d}"
+        );
+        assert!(
+            src.is_char_boundary(d.span.offset),
+            "span inside a character: {d}"
+        );
+        let _ = d.to_string();
+    }
+    if let Some(t) = &out.table {
+        let _ = regdsl::dump::to_json(t).to_string();
+        let _ = regdsl::doc::to_markdown(t);
+    }
+    assert_eq!(out.table.is_some(), !out.has_errors());
+    if let Ok(f) = regdsl::fmt::format("p.txt", src) {
+        round_trip(src, &f);
+    }
+}
+
+/// `f` = fmt(src): formatting again changes nothing, and the model (and the number of errors
+/// and warnings) is the same.
+fn round_trip(src: &str, f: &str) {
+    let again = regdsl::fmt::format("p.txt", f).expect("formatted text parses");
+    assert_eq!(again, f, "fmt is not idempotent for {src:?}");
+    let a = regdsl::compile("p.txt", src);
+    let b = regdsl::compile("p.txt", f);
+    assert_eq!(a.errors().count(), b.errors().count(), "{src:?}\n{f}");
+    assert_eq!(a.warnings().count(), b.warnings().count(), "{src:?}\n{f}");
+    match (a.table, b.table) {
+        (Some(mut x), Some(mut y)) => {
+            strip(&mut x);
+            strip(&mut y);
+            assert_eq!(x, y, "fmt changed the model of {src:?}");
+        }
+        (None, None) => {}
+        _ => panic!("fmt changed validity of {src:?}"),
+    }
+}
+
+const VOCAB: &[&str] = &[
+    "CTRL",
+    "RDBAL",
+    "SRRCTL",
+    "GORCL",
+    "GORC64",
+    "X",
+    "type",
+    "a[0]",
+    "_",
+    "0x0",
+    "0x1000",
+    "0X0D000",
+    "4096",
+    "0x1002",
+    "0xFFFFFFFFFFFFFFFF",
+    "99999999999999999999",
+    "-",
+    "+0x40*0..63",
+    "+0x40*64..127",
+    "+4*0..7",
+    "+0*0..65535",
+    "+4*5..3",
+    "+0x40*0..",
+    "+8*0..4294967295",
+    "RW",
+    "RO",
+    "RC64",
+    "RW64",
+    "W1C",
+    "RX",
+    "ALIAS",
+    "RSV",
+    ".RST",
+    ".DESCTYPE",
+    ".",
+    "26",
+    "15:13",
+    "13:15",
+    "63:0",
+    "3:",
+    ":3",
+    "=LEGACY",
+    "=",
+    "001b",
+    "1000b",
+    "0x2",
+    "reset=0",
+    "reset=0x1ff",
+    "write=0",
+    "over=GORCL,GORCH",
+    "over=",
+    "over=,",
+    "bogus=1",
+    "#",
+    "--",
+    "@section",
+    "@x",
+    "Device",
+    "Control",
+    "–",
+    "é",
+    "\t",
+    "  ",
+    "\r",
+];
+
+fn token_soup() -> impl Strategy<Value = String> {
+    let line = prop::collection::vec(prop::sample::select(VOCAB), 0..8).prop_map(|t| t.join(" "));
+    prop::collection::vec(line, 0..25).prop_map(|l| l.join("\n"))
+}
+
+/// A valid table with random spacing: unique names, aligned, non-overlapping addresses.
+fn valid_table() -> impl Strategy<Value = String> {
+    let ws = prop::sample::select(vec![" ", "  ", "\t", " \t ", "     "]);
+    let reg = (
+        prop::bool::ANY,
+        0u32..4,
+        1u32..8,
+        prop::sample::select(vec!["RW", "RO", "RC", "RCR", "W1C", "WO"]),
+        prop::collection::vec((0u32..32, 0u32..4, prop::bool::ANY), 0..4),
+        prop::sample::select(vec![
+            "",
+            "Device Control",
+            "Software–Firmware Sync",
+            "a - b",
+        ]),
+        ws.clone(),
+        ws,
+        prop::option::of(prop::sample::select(vec!["# c", "-- c"])),
+    );
+    (prop::collection::vec(reg, 1..12), prop::bool::ANY).prop_map(|(regs, section)| {
+        let mut s = String::new();
+        if section {
+            s.push_str("@section Random Registers\n");
+        }
+        for (n, (array, lo, len, mode, fields, desc, w1, w2, comment)) in
+            regs.into_iter().enumerate()
+        {
+            let base = 0x1000 * (n as u64 + 1);
+            let layout = if array {
+                format!("+0x10*{lo}..{}", lo + len)
+            } else {
+                "-".to_string()
+            };
+            s.push_str(&format!(
+                "{w1}R{n}{w2}0x{base:05X}{w1}{layout}{w2}{mode} {desc}"
+            ));
+            if let Some(c) = comment {
+                s.push_str(&format!(" {c}"));
+            }
+            s.push('\n');
+            let mut used = 0u64;
+            for (i, (lsb, extra, named)) in fields.into_iter().enumerate() {
+                let msb = (lsb + extra).min(31);
+                let mask = ((1u64 << (msb - lsb + 1)) - 1) << lsb;
+                if used & mask != 0 {
+                    continue;
+                }
+                used |= mask;
+                s.push_str(&format!("{w2}.F{i}{w1}{msb}:{lsb}{w1}RW{w2}field {i}\n"));
+                if named {
+                    s.push_str(&format!("{w1}=V0 0b0 zero\n{w1}=V1 1 one\n").replace("0b0", "0"));
+                }
+            }
+            if n % 3 == 2 {
+                s.push_str("\n\n");
+            }
+        }
+        s
+    })
+}
+
+fn sample_tables() -> Vec<String> {
+    let mut v = vec![
+        "CTRL 0x00000 - RW reset=0 Device Control\n  .RST 26 RW Reset\n  .DESCTYPE 29:27 RW t\n    =A 001b a\nRDBAL 0x01000 +0x40*0..63 RW x\nRDBAL 0x0D000 +0x40*64..127 RW x\nRDBAL 0x02000 +4*0..15 ALIAS y\nGORC64 0x04088 - RC64 over=GORCL g\nGORCL 0x04088 - RC l\n".to_string(),
+    ];
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/reference/snabb-tables"
+    );
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if let Ok(s) = std::fs::read_to_string(e.path()) {
+                v.push(s);
+            }
+        }
+    }
+    v
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(usize, usize),
+    Insert(usize, String),
+    DupLine(usize),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let e = prop_oneof![
+        (any::<usize>(), 0usize..12).prop_map(|(a, n)| Edit::Delete(a, n)),
+        (any::<usize>(), "[ \t\n.=:#@x0-9A-Z+*-]{1,6}").prop_map(|(a, s)| Edit::Insert(a, s)),
+        any::<usize>().prop_map(Edit::DupLine),
+    ];
+    prop::collection::vec(e, 1..6)
+}
+
+fn apply(src: &str, edits: &[Edit]) -> String {
+    let mut s: Vec<char> = src.chars().collect();
+    for e in edits {
+        match e {
+            Edit::Delete(a, n) if !s.is_empty() => {
+                let a = a % s.len();
+                let b = (a + n).min(s.len());
+                s.drain(a..b);
+            }
+            Edit::Insert(a, t) => {
+                let a = a % (s.len() + 1);
+                s.splice(a..a, t.chars());
+            }
+            Edit::DupLine(l) => {
+                let text: String = s.iter().collect();
+                let lines: Vec<&str> = text.split('\n').collect();
+                let l = l % lines.len();
+                let mut out = lines.clone();
+                out.insert(l, lines[l]);
+                s = out.join("\n").chars().collect();
+            }
+            _ => {}
+        }
+    }
+    s.into_iter().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_text_never_panics(src in "[ \t\r\n#.=@a-zA-Z0-9_:+*\\-–é]{0,300}") {
+        exercise(&src);
+    }
+
+    #[test]
+    fn token_soup_never_panics(src in token_soup()) {
+        exercise(&src);
+    }
+
+    #[test]
+    fn mutated_tables_never_panic(which in any::<usize>(), e in edits()) {
+        let samples = sample_tables();
+        let src = apply(&samples[which % samples.len()], &e);
+        exercise(&src);
+    }
+
+    #[test]
+    fn fmt_round_trips_valid_tables(src in valid_table()) {
+        let out = regdsl::compile("p.txt", &src);
+        prop_assert!(!out.has_errors(), "{:#?}\n{}", out.diagnostics, src);
+        let f = regdsl::fmt::format("p.txt", &src).unwrap();
+        round_trip(&src, &f);
+    }
+}
+
+#[test]
+fn fmt_round_trips_snabb_tables() {
+    for src in sample_tables() {
+        let f = regdsl::fmt::format("p.txt", &src).unwrap();
+        round_trip(&src, &f);
+    }
+}
