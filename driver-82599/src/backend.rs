@@ -56,11 +56,27 @@ pub fn bar_size_needed() -> usize {
 /// in use. The BAR mapping is kept for the rest of the process, since queues moved to other
 /// threads may outlive the `Device`.
 pub fn open_pci(addr: &str, cfg: Config) -> Result<Device<Mmio>> {
+    open_pci_with(addr, cfg, PciOptions::default())
+}
+
+/// As [`open_pci`], with explicit options (another sysfs root, a backend choice).
+pub fn open_pci_with(addr: &str, cfg: Config, opts: PciOptions) -> Result<Device<Mmio>> {
+    cfg.validate()?;
     let opts = PciOptions {
         min_bar_size: bar_size_needed(),
-        ..PciOptions::default()
+        ..opts
     };
     let dev = PciDevice::open(addr, DEVICE_IDS, &opts)?;
     let (bar, dma) = dev.into_parts();
     Device::new(bar.leak(), dma, cfg)
+}
+
+/// Maps the 82599 at `addr` without initialising it (for reading registers). The device is
+/// still checked to be an 82599 before anything is done to it.
+pub fn map_pci(addr: &str) -> Result<pci_dma::Bar> {
+    let opts = PciOptions {
+        min_bar_size: bar_size_needed(),
+        ..PciOptions::default()
+    };
+    Ok(PciDevice::open(addr, DEVICE_IDS, &opts)?.into_parts().0)
 }

@@ -50,6 +50,7 @@ pub const HW_STAT_QUEUES: usize = 16;
 /// in tests. It must be `Clone` so that every queue has its own handle (read-to-clear counters
 /// are read only through the device's).
 pub struct Device<B: Bus + Clone> {
+    bus: B,
     regs: Regs<B>,
     dma: Arc<dyn DmaMemory>,
     cfg: Config,
@@ -101,6 +102,7 @@ impl<B: Bus + Clone> Device<B> {
         // 4.6.4: link setup (the link comes up later; waited for at the end).
         init::setup_link(&regs);
         let mut dev = Device {
+            bus: bus.clone(),
             regs,
             dma,
             cfg: cfg.clone(),
@@ -182,6 +184,11 @@ impl<B: Bus + Clone> Device<B> {
     /// The register handles (e.g. to dump them).
     pub fn regs(&self) -> &Regs<B> {
         &self.regs
+    }
+
+    /// The bus the registers are reached through (e.g. to read registers by table offset).
+    pub fn regs_bus(&self) -> &B {
+        &self.bus
     }
 
     /// The DMA memory the device uses (for more pools).

@@ -1,0 +1,333 @@
+//! `ixgbe`: run the 82599 driver on the simulated card (default) or on real hardware
+//! (`--pci ADDR`): packet generator, forwarder, echo/ARP+ICMP responder, statistics, register
+//! dump. Prints Mpps and Gbit/s once per second.
+
+mod cmds;
+mod meter;
+
+use clap::{Args, Parser, Subcommand};
+use driver_82599::{backend, Config, Device};
+use sim_82599::{Sim, Wire};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ixgbe", version, about = "User-space Intel 82599 driver tools")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+/// Options every command takes.
+#[derive(Args, Clone, Debug)]
+pub struct Common {
+    /// PCI address of a real 82599 (e.g. 0000:03:00.0); the simulated card when absent.
+    /// `fwd` takes two.
+    #[arg(long = "pci", value_name = "ADDR")]
+    pub pci: Vec<String>,
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long)]
+    pub seconds: Option<u64>,
+    /// Write the simulated card's register access trace to this file.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
+    /// Packets per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Descriptors per ring (power of two).
+    #[arg(long, default_value_t = 512)]
+    pub ring: usize,
+    /// Run the simulated card's engines on their own thread instead of stepping them in the
+    /// driver's loop.
+    #[arg(long)]
+    pub threaded: bool,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Send packets as fast as possible and report the TX rate.
+    Pktgen {
+        #[command(flatten)]
+        c: Common,
+        /// Frame size in bytes without CRC (60..=1514).
+        #[arg(long, default_value_t = 60)]
+        size: usize,
+    },
+    /// Forward everything between two ports, both ways.
+    Fwd {
+        #[command(flatten)]
+        c: Common,
+    },
+    /// Send every received packet back out of the same port; with --respond, answer ARP and
+    /// ICMP echo requests instead.
+    Echo {
+        #[command(flatten)]
+        c: Common,
+        /// Answer ARP and ping for --ip instead of reflecting everything.
+        #[arg(long)]
+        respond: bool,
+        /// Attach the simulated port to this Linux TAP device (implies --respond).
+        #[arg(long, value_name = "NAME")]
+        tap: Option<String>,
+        /// Our IPv4 address for --respond.
+        #[arg(long, default_value = "10.11.12.2")]
+        ip: std::net::Ipv4Addr,
+    },
+    /// Print the device statistics once per second.
+    Stats {
+        #[command(flatten)]
+        c: Common,
+    },
+    /// Dump the registers by name.
+    Regs {
+        #[command(flatten)]
+        c: Common,
+        /// Only registers whose name contains one of these (case-insensitive).
+        names: Vec<String>,
+        /// Initialise the device first (always done on the simulated card).
+        #[arg(long)]
+        init: bool,
+        /// Also read the read-to-clear counters (reading clears them).
+        #[arg(long)]
+        counters: bool,
+        /// Print array elements that read 0 too.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// The driver's errors, and the tool's own.
+type AnyResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+fn config(c: &Common) -> Config {
+    Config {
+        rx_ring: c.ring,
+        tx_ring: c.ring,
+        pool_size: (c.ring * 4).max(1024),
+        ..Config::default()
+    }
+}
+
+/// A simulated card with `ports` ports, tracing to `--trace`.
+fn sim(c: &Common, ports: usize) -> AnyResult<Sim> {
+    let sim = Sim::builder()
+        .ports(ports)
+        .strict(true)
+        .threaded(c.threaded)
+        .try_build()?;
+    if let Some(path) = &c.trace {
+        let f = std::fs::File::create(path)
+            .map_err(|e| format!("cannot create trace file {}: {e}", path.display()))?;
+        sim.trace_to(std::io::BufWriter::new(f));
+    }
+    Ok(sim)
+}
+
+fn open_sim(sim: &Sim, port: usize, cfg: Config) -> AnyResult<Device<sim_82599::Port>> {
+    Ok(Device::new(sim.port(port), sim.dma(), cfg)?)
+}
+
+fn report_violations(sim: &Sim) -> AnyResult {
+    let v = sim.violations();
+    if v.is_empty() {
+        return Ok(());
+    }
+    for x in &v {
+        eprintln!("strict mode: {x}");
+    }
+    Err(format!("{} strict-mode violation(s)", v.len()).into())
+}
+
+fn hw_only(c: &Common) -> AnyResult {
+    if c.trace.is_some() {
+        return Err("--trace records the simulated card; it cannot be used with --pci".into());
+    }
+    Ok(())
+}
+
+fn run(cli: Cli) -> AnyResult {
+    match cli.cmd {
+        Cmd::Pktgen { c, size } => {
+            if !(60..=1514).contains(&size) {
+                return Err(format!("--size {size}: must be 60..=1514").into());
+            }
+            if let Some(addr) = c.pci.first() {
+                hw_only(&c)?;
+                let mut dev = backend::open_pci(addr, config(&c))?;
+                return cmds::pktgen(&mut dev, &|| {}, &c, size);
+            }
+            let sim = sim(&c, 1)?;
+            sim.connect(Wire::Loopback(0))?;
+            let mut dev = open_sim(&sim, 0, config(&c))?;
+            println!("simulated card, port 0 looped back (rates include the simulator's work)");
+            let step = stepper(&sim, c.threaded);
+            cmds::pktgen(&mut dev, &step, &c, size)?;
+            report_violations(&sim)
+        }
+        Cmd::Fwd { c } => {
+            if !c.pci.is_empty() {
+                hw_only(&c)?;
+                let [a, b] = c.pci.as_slice() else {
+                    return Err("fwd takes two ports: --pci A --pci B".into());
+                };
+                let mut da = backend::open_pci(a, config(&c))?;
+                let mut db = backend::open_pci(b, config(&c))?;
+                return cmds::fwd(&mut da, &mut db, &mut || {}, &c);
+            }
+            // gen(2) <-> A(0), B(1) <-> gen(3): two generators feed the forwarder both ways.
+            let sim = sim(&c, 4)?;
+            sim.connect(Wire::Pair(2, 0))?;
+            sim.connect(Wire::Pair(1, 3))?;
+            let mut da = open_sim(&sim, 0, config(&c))?;
+            let mut db = open_sim(&sim, 1, config(&c))?;
+            let mut g = cmds::Generator::new(
+                vec![
+                    open_sim(&sim, 2, config(&c))?,
+                    open_sim(&sim, 3, config(&c))?,
+                ],
+                c.batch,
+                60,
+            )?;
+            println!(
+                "simulated card: generators on ports 2 and 3 feed ports 0 <-> 1 \
+                 (rates include the simulator's and the generators' work)"
+            );
+            let step = stepper(&sim, c.threaded);
+            cmds::fwd(
+                &mut da,
+                &mut db,
+                &mut || {
+                    g.run();
+                    step()
+                },
+                &c,
+            )?;
+            report_violations(&sim)
+        }
+        Cmd::Echo {
+            c,
+            respond,
+            tap,
+            ip,
+        } => {
+            let respond = respond || tap.is_some();
+            if let Some(addr) = c.pci.first() {
+                hw_only(&c)?;
+                if tap.is_some() {
+                    return Err(
+                        "--tap attaches the simulated card; it cannot be used with --pci".into(),
+                    );
+                }
+                let mut dev = backend::open_pci(addr, config(&c))?;
+                return cmds::echo(&mut dev, &mut || {}, &c, respond.then_some(ip));
+            }
+            let sim = sim(&c, 2)?;
+            let mut gen = None;
+            if let Some(name) = &tap {
+                sim.connect(Wire::Tap {
+                    port: 0,
+                    name: name.clone(),
+                })
+                .map_err(|e| format!("cannot attach TAP device {name}: {e}"))?;
+                println!(
+                    "simulated port 0 attached to TAP {name}; answering ARP and ping for {ip}"
+                );
+            } else {
+                sim.connect(Wire::Pair(1, 0))?;
+                println!("simulated card: a generator on port 1 feeds port 0");
+            }
+            let mut dev = open_sim(&sim, 0, config(&c))?;
+            if tap.is_none() {
+                gen = Some(cmds::Generator::new(
+                    vec![open_sim(&sim, 1, config(&c))?],
+                    c.batch,
+                    60,
+                )?);
+            }
+            let step = stepper(&sim, c.threaded);
+            cmds::echo(
+                &mut dev,
+                &mut || {
+                    if let Some(g) = gen.as_mut() {
+                        g.run();
+                    }
+                    step()
+                },
+                &c,
+                respond.then_some(ip),
+            )?;
+            report_violations(&sim)
+        }
+        Cmd::Stats { c } => {
+            if let Some(addr) = c.pci.first() {
+                hw_only(&c)?;
+                let mut dev = backend::open_pci(addr, config(&c))?;
+                return cmds::stats(&mut dev, &|| {}, &c);
+            }
+            let sim = sim(&c, 1)?;
+            sim.connect(Wire::Loopback(0))?;
+            let mut dev = open_sim(&sim, 0, config(&c))?;
+            let step = stepper(&sim, c.threaded);
+            cmds::stats(&mut dev, &step, &c)?;
+            report_violations(&sim)
+        }
+        Cmd::Regs {
+            c,
+            names,
+            init,
+            counters,
+            all,
+        } => {
+            let opts = cmds::DumpOptions {
+                names,
+                counters,
+                all,
+            };
+            if let Some(addr) = c.pci.first() {
+                hw_only(&c)?;
+                if init {
+                    let dev = backend::open_pci(addr, config(&c))?;
+                    return cmds::dump(dev.regs_bus(), &opts);
+                }
+                let bar = backend::map_pci(addr)?;
+                return cmds::dump(&bar, &opts);
+            }
+            let sim = sim(&c, 1)?;
+            let dev = open_sim(
+                &sim,
+                0,
+                Config {
+                    wait_link: false,
+                    ..config(&c)
+                },
+            )?;
+            cmds::dump(dev.regs_bus(), &opts)?;
+            report_violations(&sim)
+        }
+    }
+}
+
+/// What the driver loop calls between batches: step the simulated card, unless it runs on
+/// its own thread.
+fn stepper(sim: &Sim, threaded: bool) -> impl Fn() + '_ {
+    move || {
+        if !threaded {
+            sim.step();
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // Die quietly when stdout goes away (`ixgbe regs | head`), as command-line tools do,
+    // instead of failing in `println!`.
+    // SAFETY: restoring the default disposition of a signal; no handler code is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ixgbe: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
