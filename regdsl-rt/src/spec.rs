@@ -69,7 +69,7 @@ pub trait CounterMode: Mode {
 macro_rules! modes {
     ($($m:ident: $($t:ident),*;)*) => {$(
         impl Mode for mode::$m { const ACCESS: Access = Access::$m; }
-        $(impl $t for mode::$m {})*
+        $(#[diagnostic::do_not_recommend] impl $t for mode::$m {})*
     )*};
 }
 modes! {

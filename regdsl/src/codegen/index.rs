@@ -2,6 +2,7 @@
 //! same indices), implementing `ConstIndex<N>` for each valid `N`. Sharing keeps the number of
 //! impls proportional to the distinct ranges, not to the registers.
 
+use super::reg::num;
 use crate::model::{Layout, Register, Table};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -60,12 +61,16 @@ impl IndexSets {
     pub(crate) fn module(&self) -> TokenStream {
         let items = self.sets.iter().map(|(rg, name)| {
             let id = Ident::new(name, Span::call_site());
-            let pairs = rg.iter().map(|(a, b)| quote!((#a, #b)));
+            let pairs = rg.iter().map(|&(a, b)| {
+                let (a, b) = (num(a), num(b));
+                quote!((#a, #b))
+            });
             let txt = text(rg);
             let doc = format!("Array indices {txt}.");
             let impls = rg
                 .iter()
                 .flat_map(|&(a, b)| a..=b)
+                .map(num)
                 .map(|n| quote!(impl ::regdsl_rt::ConstIndex<#n> for #id {}));
             quote! {
                 #[doc = #doc]

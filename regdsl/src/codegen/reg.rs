@@ -10,6 +10,11 @@ pub(crate) fn ident(s: &str) -> Ident {
     Ident::new(s, Span::call_site())
 }
 
+/// Unsuffixed decimal literal (readable expansion).
+pub(crate) fn num(v: u32) -> Literal {
+    Literal::u32_unsuffixed(v)
+}
+
 /// Unsuffixed hex literal (readable expansion).
 pub(crate) fn hex(v: u64) -> Literal {
     format!("{v:#x}")
@@ -146,7 +151,7 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
         Layout::Array { segments } => {
             let set = sets.path(r);
             let segs = segments.iter().map(|s| {
-                let (b, st, mn, mx) = (hex(s.base), hex(s.step), s.min, s.max);
+                let (b, st, mn, mx) = (hex(s.base), hex(s.step), num(s.min), num(s.max));
                 quote!(::regdsl_rt::Seg { base: #b, step: #st, min: #mn, max: #mx })
             });
             quote! {
@@ -191,7 +196,7 @@ fn field(f: &Field) -> TokenStream {
         let m = hex(f.mask());
         quote!(pub const #id: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::raw(#m);)
     } else {
-        let (lsb, width) = (f.lsb, f.width());
+        let (lsb, width) = (num(f.lsb), num(f.width()));
         quote!(pub const #id: ::regdsl_rt::Field<Reg> = ::regdsl_rt::Field::new(#fname, #lsb, #width);)
     };
     let values = (!f.values.is_empty()).then(|| {

@@ -1,6 +1,6 @@
 //! Table-wide items: `Regs<B>`, `REGISTERS`/`lookup`, and the counter `Stats`.
 
-use super::reg::{hex, ident, masks};
+use super::reg::{hex, ident, masks, num};
 use crate::model::{Access, Layout, Register, Table, Width};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -102,7 +102,7 @@ fn alias_segments(r: &Register) -> Vec<TokenStream> {
             Layout::Array { segments } => segments
                 .iter()
                 .map(|s| {
-                    let (b, st, mn, mx) = (hex(s.base), hex(s.step), s.min, s.max);
+                    let (b, st, mn, mx) = (hex(s.base), hex(s.step), num(s.min), num(s.max));
                     quote!(::regdsl_rt::Seg { base: #b, step: #st, min: #mn, max: #mx })
                 })
                 .collect(),
@@ -183,7 +183,7 @@ pub(crate) fn stats(t: &Table) -> TokenStream {
             super::docs::escape(&r.description)
         );
         if r.is_array() {
-            let n = r.layout.len() as usize;
+            let n = proc_macro2::Literal::usize_unsuffixed(r.layout.len() as usize);
             quote!(#[doc = #doc] pub #id: [::regdsl_rt::Counter; #n],)
         } else {
             quote!(#[doc = #doc] pub #id: ::regdsl_rt::Counter,)
@@ -192,7 +192,7 @@ pub(crate) fn stats(t: &Table) -> TokenStream {
     let inits = cs.iter().map(|r| {
         let id = ident(&r.name);
         if r.is_array() {
-            let n = r.layout.len() as usize;
+            let n = proc_macro2::Literal::usize_unsuffixed(r.layout.len() as usize);
             quote!(#id: [::regdsl_rt::Counter::new(); #n],)
         } else {
             quote!(#id: ::regdsl_rt::Counter::new(),)

@@ -160,18 +160,16 @@ fn index_sets_are_shared_and_split_arrays_merge() {
     );
     assert!(s.contains("pub struct I0To3And8To11"), "{s}");
     assert!(
-        s.contains("impl :: regdsl_rt :: ConstIndex < 127u32 > for I0To127"),
+        s.contains("impl :: regdsl_rt :: ConstIndex < 127 > for I0To127"),
         "{s}"
     );
-    assert!(!s.contains("ConstIndex < 5u32 > for I0To3And8To11"), "{s}");
+    assert!(!s.contains("ConstIndex < 5 > for I0To3And8To11"), "{s}");
     assert!(
         s.contains("const TEXT : & 'static str = \"0..=3, 8..=11\""),
         "{s}"
     );
     assert!(
-        s.contains(
-            ":: regdsl_rt :: Seg { base : 0xd028 , step : 0x40 , min : 64u32 , max : 127u32 }"
-        ),
+        s.contains(":: regdsl_rt :: Seg { base : 0xd028 , step : 0x40 , min : 64 , max : 127 }"),
         "{s}"
     );
 }
@@ -206,7 +204,7 @@ fn counters_get_unique_accessors_and_stats_skip_overlaid_pairs() {
         "{stats}"
     );
     assert!(
-        stats.contains("pub QPRC : [:: regdsl_rt :: Counter ; 16usize]"),
+        stats.contains("pub QPRC : [:: regdsl_rt :: Counter ; 16]"),
         "{stats}"
     );
     assert!(!stats.contains("GORCL"), "{stats}");
@@ -229,7 +227,7 @@ fn named_values_are_placed_constants() {
         registers: vec![r],
     };
     let s = text(&t);
-    assert!(s.contains("pub const DESCTYPE : :: regdsl_rt :: Field < Reg > = :: regdsl_rt :: Field :: new (\"DESCTYPE\" , 25u32 , 3u32)"), "{s}");
+    assert!(s.contains("pub const DESCTYPE : :: regdsl_rt :: Field < Reg > = :: regdsl_rt :: Field :: new (\"DESCTYPE\" , 25 , 3)"), "{s}");
     assert!(s.contains("pub mod DESCTYPE { # [doc = "), "{s}");
     assert!(s.contains("pub const ADV_ONEBUF : :: regdsl_rt :: FieldValue < super :: Reg > = :: regdsl_rt :: FieldValue :: new (0xe000000 , 0x2000000)"), "{s}");
 }

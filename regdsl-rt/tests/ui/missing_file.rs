@@ -1,0 +1,3 @@
+regdsl_rt::registers!("no/such/table.txt");
+
+fn main() {}
