@@ -4,13 +4,24 @@
 use crate::config::{Config, BSIZE_UNIT, FRAME_OVERHEAD};
 use crate::error::{Error, Result};
 use crate::regs::*;
-use crate::rss::{RssConfig, KEY_LEN, RETA_LEN};
+use crate::rss::{self, RssConfig, KEY_LEN, RETA_LEN};
 use regdsl_rt::{Bus, Timeout};
 use std::time::Duration;
 
 /// Time the datasheet asks to wait after the reset bits clear before touching the card
 /// (4.6.3.2: "at least 10 ms").
 const POST_RESET: Duration = Duration::from_millis(10);
+/// Receive packet buffer of the 82599 in KB, all of it to TC 0 without DCB (4.6.11.3.1).
+const RX_PB_KB: u64 = 512;
+/// Transmit packet buffer in KB (4.6.11.3.1).
+const TX_PB_KB: u64 = 160;
+/// The largest standard (non-jumbo) frame, CRC included (8.2.3.22.8 HLREG0.JUMBOEN).
+const STD_MAX_FRAME: u32 = 1518;
+/// TXDCTL prefetch and host thresholds as public drivers set them for throughput (7.2.3.4.1);
+/// write-back threshold 0: DD is written for every RS descriptor without delay.
+const TX_PTHRESH: u32 = 36;
+const TX_HTHRESH: u32 = 8;
+const TX_WTHRESH: u32 = 0;
 
 fn reg_err(e: impl std::fmt::Display) -> Error {
     Error::Register(e.to_string())
@@ -60,7 +71,7 @@ pub fn init_rx<B: Bus>(regs: &Regs<B>, cfg: &Config) -> Result<()> {
     regs.RXCTRL().clr(RXCTRL::RXEN);
     // 4.6.11.3.1 (no DCB): the whole 512 KiB receive packet buffer to TC 0.
     for (i, r) in regs.RXPBSIZE().iter().enumerate() {
-        let kb = if i == 0 { 512 } else { 0 };
+        let kb = if i == 0 { RX_PB_KB } else { 0 };
         r.write(RXPBSIZE::SIZE.try_val(kb).map_err(reg_err)?);
     }
     // 4.6.7: strip the CRC in the MAC and in the DMA; RSC state reset as 8.2.3.8.8 asks.
@@ -97,7 +108,7 @@ pub fn set_frame_size<B: Bus>(regs: &Regs<B>, mtu: usize) -> Result<()> {
     regs.MAXFRS()
         .try_modify(|v| v.with(MAXFRS::MFS, frame))
         .map_err(reg_err)?;
-    if frame > 1518 {
+    if frame > STD_MAX_FRAME {
         regs.HLREG0().set(HLREG0::JUMBOEN);
     } else {
         regs.HLREG0().clr(HLREG0::JUMBOEN);
@@ -111,7 +122,7 @@ pub fn set_rss<B: Bus>(regs: &Regs<B>, rss: Option<&RssConfig>, queues: u16) -> 
         regs.MRQC().write(MRQC::MRQE::NONE);
         return Ok(());
     }
-    let spread = RssConfig::spread(queues as u8);
+    let spread = RssConfig::spread(queues.min(rss::MAX_QUEUES) as u8);
     let rss = rss.unwrap_or(&spread);
     // RSSRK[i] holds key bytes 4i..4i+3, byte 4i in the low bits (7.1.2.8.1).
     for (i, r) in regs.RSSRK().iter().enumerate().take(KEY_LEN / 4) {
@@ -152,11 +163,9 @@ pub fn init_rx_queue<B: Bus>(
     regs.SRRCTL()
         .at(q)
         .try_modify(|v| {
-            Ok::<_, regdsl_rt::FieldError>(
-                v.with_value(SRRCTL::DESCTYPE::ADV_ONEBUF)
-                    .set(SRRCTL::DROP_EN)
-                    .with(SRRCTL::BSIZEPACKET, bsize)?,
-            )
+            v.with_value(SRRCTL::DESCTYPE::ADV_ONEBUF)
+                .set(SRRCTL::DROP_EN)
+                .with(SRRCTL::BSIZEPACKET, bsize)
         })
         .map_err(reg_err)?;
     regs.RDBAL().at(q).write(ring_phys as u32);
@@ -206,7 +215,7 @@ pub fn init_tx<B: Bus>(regs: &Regs<B>) -> Result<()> {
     regs.HLREG0().set(HLREG0::TXCRCEN | HLREG0::TXPADEN);
     // 4.6.11.3.1 (no DCB): the whole 160 KiB transmit packet buffer to TC 0.
     for (i, r) in regs.TXPBSIZE().iter().enumerate() {
-        let kb = if i == 0 { 160 } else { 0 };
+        let kb = if i == 0 { TX_PB_KB } else { 0 };
         r.write(TXPBSIZE::SIZE.try_val(kb).map_err(reg_err)?);
     }
     // 8.2.3.9.11: the field is 12 bits wide; its maximum.
@@ -234,11 +243,9 @@ pub fn init_tx_queue<B: Bus>(
     regs.TXDCTL()
         .at(q)
         .try_modify(|v| {
-            Ok::<_, regdsl_rt::FieldError>(
-                v.with(TXDCTL::PTHRESH, 36)?
-                    .with(TXDCTL::HTHRESH, 8)?
-                    .with(TXDCTL::WTHRESH, 0)?,
-            )
+            v.with(TXDCTL::PTHRESH, TX_PTHRESH)?
+                .with(TXDCTL::HTHRESH, TX_HTHRESH)?
+                .with(TXDCTL::WTHRESH, TX_WTHRESH)
         })
         .map_err(reg_err)?;
     Ok(())

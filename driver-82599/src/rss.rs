@@ -6,6 +6,9 @@ pub const KEY_LEN: usize = 40;
 /// Entries in the redirection table (RETA[0..31], 4 one-byte entries each).
 pub const RETA_LEN: usize = 128;
 
+/// Queues a redirection-table entry can name (4-bit entries, 8.2.3.7.15).
+pub const MAX_QUEUES: u16 = 16;
+
 /// The key Microsoft publishes with its RSS verification vectors; a fine default.
 pub const DEFAULT_KEY: [u8; KEY_LEN] = [
     0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
@@ -46,8 +49,7 @@ pub fn toeplitz(key: &[u8; KEY_LEN], input: &[u8]) -> u32 {
     let mut hash = 0u32;
     // `window` holds key bits [i, i+64) as the input bit index i advances.
     let mut window = u64::from_be_bytes(key[0..8].try_into().expect("8 bytes"));
-    let mut next = 8;
-    for &b in input {
+    for (next, &b) in (8..).zip(input) {
         for bit in 0..8 {
             if b & (0x80 >> bit) != 0 {
                 hash ^= (window >> 32) as u32;
@@ -56,7 +58,6 @@ pub fn toeplitz(key: &[u8; KEY_LEN], input: &[u8]) -> u32 {
         }
         // After 8 shifts, refill the low byte from the key (zero past the key's end).
         window |= u64::from(key.get(next).copied().unwrap_or(0));
-        next += 1;
     }
     hash
 }

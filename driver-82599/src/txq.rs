@@ -156,10 +156,8 @@ impl<B: Bus> TxQueue<B> {
     /// leaks them when the queue does not stop.
     fn shutdown(&mut self) {
         if !crate::init::disable_tx_queue(&self.regs, self.queue) {
+            // Raw packets are not returned when dropped: the buffers stay lent (leaked).
             std::mem::forget(self.ring.take());
-            for s in self.slots.iter_mut() {
-                std::mem::forget(s.take());
-            }
             return;
         }
         let taken = self.slots.iter_mut().filter_map(Option::take);

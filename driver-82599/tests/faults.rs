@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 /// Sends `n` numbered frames over loopback in batches and receives them; returns the
 /// sequence numbers delivered (each checked byte for byte) and the final statistics.
 fn run(sim: &Sim, dev: &mut driver_82599::Device<sim_82599::Port>, n: u32) -> (Vec<u32>, Stats) {
-    let pool = driver_82599::Mempool::new(&**dev.dma(), 256, 2048).unwrap();
+    // The receive pool also serves the frames to send (the simulated memory is not reused
+    // once allocated, so no new pool per run).
+    let pool = dev.pool(0).unwrap().clone();
     let mut seq = 0;
     let mut delivered = Vec::new();
     let mut got = Vec::new();
