@@ -239,7 +239,9 @@ impl Shared {
         p.link_at.store(0, Ordering::Release);
         p.link_up.store(false, Ordering::Release);
         p.regs.set(R::CTRL, 0, bits);
-        p.regs.cell(R::EEC, 0).fetch_and(!regs::EEC_ARD, Ordering::AcqRel);
+        p.regs
+            .cell(R::EEC, 0)
+            .fetch_and(!regs::EEC_ARD, Ordering::AcqRel);
         p.regs
             .cell(R::RDRXCTL, 0)
             .fetch_and(!regs::RDRXCTL_DMAIDONE, Ordering::AcqRel);
@@ -275,7 +277,7 @@ impl Shared {
     }
 
     pub fn read32(&self, p: &PortHw, off: usize, site: Site) -> u32 {
-        if off % 4 != 0 || off + 4 > regs::BAR0_LEN {
+        if off & 3 != 0 || off + 4 > regs::BAR0_LEN {
             self.violation(p, Dir::R, off, 0, Rule::BadAccess, bad_access(off));
             return 0xFFFF_FFFF;
         }
@@ -306,7 +308,7 @@ impl Shared {
     }
 
     pub fn write32(&self, p: &PortHw, off: usize, v: u32, site: Site) {
-        if off % 4 != 0 || off + 4 > regs::BAR0_LEN {
+        if off & 3 != 0 || off + 4 > regs::BAR0_LEN {
             self.violation(p, Dir::W, off, v, Rule::BadAccess, bad_access(off));
             return;
         }
@@ -365,7 +367,10 @@ impl Shared {
             R::EERD => {
                 // EEPROM read: done at once; the model's EEPROM reads as blank (0xFFFF).
                 if v & regs::EERD_START != 0 {
-                    cell.store((new & 0xFFFC) | regs::EERD_DONE | 0xFFFF_0000, Ordering::Release);
+                    cell.store(
+                        (new & 0xFFFC) | regs::EERD_DONE | 0xFFFF_0000,
+                        Ordering::Release,
+                    );
                 } else {
                     cell.store(new, Ordering::Release);
                 }

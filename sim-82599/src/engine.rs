@@ -190,8 +190,22 @@ impl LocalStats {
         r.count(R::MPTC, 0, self.mptc);
         r.count(R::BPTC, 0, self.bptc);
         r.count(R::MPC, 0, self.mpc);
-        let prc = [R::PRC64, R::PRC127, R::PRC255, R::PRC511, R::PRC1023, R::PRC1522];
-        let ptc = [R::PTC64, R::PTC127, R::PTC255, R::PTC511, R::PTC1023, R::PTC1522];
+        let prc = [
+            R::PRC64,
+            R::PRC127,
+            R::PRC255,
+            R::PRC511,
+            R::PRC1023,
+            R::PRC1522,
+        ];
+        let ptc = [
+            R::PTC64,
+            R::PTC127,
+            R::PTC255,
+            R::PTC511,
+            R::PTC1023,
+            R::PTC1522,
+        ];
         for k in 0..6 {
             r.count(prc[k], 0, self.prc[k]);
             r.count(ptc[k], 0, self.ptc[k]);
@@ -288,7 +302,10 @@ pub(crate) struct Engine {
     pub ports: Vec<PortEng>,
     pub sinks: Vec<Vec<Sink>>,
     pub sources: Vec<Vec<Source>>,
+    /// TX gather buffer (MAX_FRAME bytes).
     pub frame: Vec<u8>,
+    /// Frame read from a pcap/TAP source.
+    pub src_frame: Vec<u8>,
     pub step_no: u64,
 }
 
@@ -298,7 +315,8 @@ impl Engine {
             ports: sh.ports.iter().map(PortEng::new).collect(),
             sinks: sh.ports.iter().map(|_| Vec::new()).collect(),
             sources: sh.ports.iter().map(|_| Vec::new()).collect(),
-            frame: Vec::with_capacity(MAX_FRAME),
+            frame: vec![0; MAX_FRAME],
+            src_frame: Vec::with_capacity(MAX_FRAME),
             step_no: 0,
         }
     }

@@ -224,8 +224,7 @@ fn run_thread(sh: &Shared, eng: &Mutex<Engine>) {
             // Sleep in short slices, waking early when the driver rings a doorbell.
             let slices = (idle - 63).min(20);
             for _ in 0..slices {
-                if sh.doorbell.load(Ordering::Acquire) != bell || sh.stop.load(Ordering::Acquire)
-                {
+                if sh.doorbell.load(Ordering::Acquire) != bell || sh.stop.load(Ordering::Acquire) {
                     idle = 0;
                     break;
                 }
@@ -427,7 +426,11 @@ impl Sim {
     }
 
     /// Log the register accesses of one port to `w`.
-    pub fn trace_port_to(&self, port: usize, w: impl Write + Send + 'static) -> Result<(), SimError> {
+    pub fn trace_port_to(
+        &self,
+        port: usize,
+        w: impl Write + Send + 'static,
+    ) -> Result<(), SimError> {
         let p = self.check_port(port)?;
         p.tracer.set(Some(Arc::new(Mutex::new(Box::new(w)))));
         Ok(())
@@ -540,6 +543,7 @@ impl Bus for Port {
     }
     #[inline]
     fn write32(&self, offset: usize, value: u32, site: Site) {
-        self.sh.write32(&self.sh.ports[self.idx], offset, value, site)
+        self.sh
+            .write32(&self.sh.ports[self.idx], offset, value, site)
     }
 }

@@ -5,6 +5,7 @@
 use crate::card::{PortHw, Shared};
 use crate::dma::{self, DmaFault};
 use crate::engine::{bucket, Buffered, Meta, PortEng, RxQ};
+
 use crate::fault::FaultState;
 use crate::regs::{self, R};
 use crate::rss;
@@ -135,12 +136,18 @@ fn classify(pe: &PortEng, f: &[u8]) -> Meta {
 
 pub(crate) struct NoRoom;
 
-/// The queue's state for this step, loaded from the registers on first use.
-pub(crate) fn rxq(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) -> RxQ {
-    let cached = pe.rxq[q as usize];
-    if cached.stamp == step {
-        return cached;
+/// The queue's state for this step, loaded from the registers on first use (in place: the
+/// hot path reads and updates single fields, never copies of the whole state).
+#[inline]
+pub(crate) fn rxq<'a>(pe: &'a mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) -> &'a RxQ {
+    if pe.rxq[q as usize].stamp != step {
+        load(pe, sh, p, q, step);
     }
+    &pe.rxq[q as usize]
+}
+
+#[cold]
+fn load(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) {
     let mut rq = RxQ {
         stamp: step,
         ..RxQ::default()
@@ -154,8 +161,7 @@ pub(crate) fn rxq(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) 
     };
     if p.rx_can_run(q) {
         let count = p.rx_count(q);
-        let base =
-            u64::from(p.regs.get(R::RDBAL, q)) | (u64::from(p.regs.get(R::RDBAH, q)) << 32);
+        let base = u64::from(p.regs.get(R::RDBAL, q)) | (u64::from(p.regs.get(R::RDBAH, q)) << 32);
         match sh.mem.translate(base, count as usize * 16) {
             Some(ring) => {
                 let head = p.regs.get(R::RDH, q);
@@ -185,7 +191,6 @@ pub(crate) fn rxq(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) 
     }
     pe.rxq[q as usize] = rq;
     pe.touched.push(q);
-    rq
 }
 
 /// DMA one frame into the queue's descriptors and write them back.
@@ -198,10 +203,13 @@ fn write(
     step: u64,
 ) -> Result<(), NoRoom> {
     let q = meta.queue;
-    let mut rq = rxq(pe, sh, p, q, step);
+    let qi = q as usize;
+    let rq = rxq(pe, sh, p, q, step);
     if !rq.running {
         return Err(NoRoom);
     }
+    let (ring, count, tail, bsize) = (rq.ring as *mut u8, rq.count, rq.tail, rq.bsize);
+    let mut head = rq.head;
     let data: &[u8] = if pe.cfg.strip_crc {
         f
     } else {
@@ -212,8 +220,16 @@ fn write(
             .extend_from_slice(&crate::crc::crc32(f).to_le_bytes());
         &pe.crcbuf
     };
-    let ndesc = data.len().div_ceil(rq.bsize).max(1) as u32;
-    let avail = (rq.tail + rq.count - rq.head) % rq.count;
+    let ndesc = if data.len() <= bsize {
+        1
+    } else {
+        data.len().div_ceil(bsize) as u32
+    };
+    let avail = if tail >= head {
+        tail - head
+    } else {
+        tail + count - head
+    };
     if avail < ndesc {
         return Err(NoRoom);
     }
@@ -223,7 +239,7 @@ fn write(
             port: p.idx,
             what: "RX buffer",
             queue: q,
-            addr: dma::rd64(rq.ring as *mut u8, rq.head as usize * 16),
+            addr: dma::rd64(ring, head as usize * 16),
             len: data.len(),
             virtual_address: false,
             injected: true,
@@ -240,14 +256,12 @@ fn write(
             err_bits = p.faults.err_bits.load(Ordering::Relaxed) & 0xFFF0_0000;
         }
     }
-    let ring = rq.ring as *mut u8;
-    let mut head = rq.head;
     let mut rest = data;
     let lo = u64::from(meta.lo) | (u64::from(meta.hash) << 32);
     for k in 0..ndesc {
         let d = ring.wrapping_add(head as usize * 16);
         let addr = dma::rd64(d, 0);
-        let n = rest.len().min(rq.bsize);
+        let n = rest.len().min(bsize);
         let Some(buf) = sh.mem.translate(addr, n) else {
             sh.dma_fault(DmaFault {
                 port: p.idx,
@@ -260,9 +274,8 @@ fn write(
             });
             // A failed DMA write stops the queue (its ring state is no longer trusted).
             p.rx_stop.set(q, true);
-            rq.running = false;
-            rq.head = head;
-            pe.rxq[q as usize] = rq;
+            pe.rxq[qi].running = false;
+            pe.rxq[qi].head = head;
             pe.st.m_dma_drops += 1;
             return Ok(());
         };
@@ -276,10 +289,9 @@ fn write(
         // The descriptor's other fields before DD: the driver reads them once it sees DD.
         fence(Ordering::Release);
         dma::wr32(d, 8, status);
-        head = (head + 1) % rq.count;
+        head = if head + 1 == count { 0 } else { head + 1 };
     }
-    rq.head = head;
-    pe.rxq[q as usize] = rq;
+    pe.rxq[qi].head = head;
     let m = pe.cfg.rqsm[q as usize] as usize;
     pe.st.qprc[m] += 1;
     pe.st.qbrc[m] += data.len() as u64;

@@ -29,6 +29,8 @@ pub(crate) fn run(eng: &mut Engine, sh: &Shared, pi: usize) -> usize {
     }
     let bits = p.tx_en.snapshot();
     let mut frame = std::mem::take(&mut eng.frame);
+    // The gather buffer holds any frame; only the bytes of the current one are used.
+    frame.resize(MAX_FRAME, 0);
     let mut work = 0;
     for (w, mut b) in bits.into_iter().enumerate() {
         while b != 0 {
@@ -41,7 +43,7 @@ pub(crate) fn run(eng: &mut Engine, sh: &Shared, pi: usize) -> usize {
     work
 }
 
-fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut Vec<u8>) -> usize {
+fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> usize {
     let p = &sh.ports[pi];
     if !p.tx_can_run(q) {
         return 0;
@@ -86,7 +88,7 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut Vec<u8>) 
             break;
         }
         let injected = p.faults.packet_faults() && FaultState::take(&p.faults.dma_errors);
-        frame.clear();
+        let mut flen = 0usize;
         let mut i = head;
         let mut failed = None;
         while i != end && !injected {
@@ -97,10 +99,9 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut Vec<u8>) 
             if !context && len != 0 {
                 let addr = dma::rd64(d, 0);
                 match sh.mem.translate(addr, len) {
-                    Some(src) if frame.len() + len <= MAX_FRAME => {
-                        let at = frame.len();
-                        frame.resize(at + len, 0);
-                        dma::copy_from(src, &mut frame[at..]);
+                    Some(src) if flen + len <= MAX_FRAME => {
+                        dma::copy_from(src, &mut frame[flen..flen + len]);
+                        flen += len;
                     }
                     Some(_) => {} // beyond the model's largest frame: truncated
                     None => {
@@ -157,10 +158,11 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut Vec<u8>) 
             eng.ports[pi].st.dirty = true;
             continue;
         }
-        if eng.ports[pi].cfg.txpad && frame.len() < MIN_FRAME {
-            frame.resize(MIN_FRAME, 0);
+        if eng.ports[pi].cfg.txpad && flen < MIN_FRAME {
+            frame[flen..MIN_FRAME].fill(0);
+            flen = MIN_FRAME;
         }
-        emit(eng, sh, pi, q, frame);
+        emit(eng, sh, pi, q, &frame[..flen]);
     }
     if sent != 0 && p.reset_gen.load(Ordering::Acquire) == reset_gen {
         p.regs.set(R::TDH, q, head);

@@ -98,7 +98,11 @@ fn filters_crc_and_padding() {
     let crc = !g[0].data[..60].iter().fold(0xFFFF_FFFFu32, |mut c, &x| {
         c ^= u32::from(x);
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
         c
     });
@@ -148,12 +152,19 @@ fn conservation(drop_en: bool) {
         "received {received} qprdc {qprdc} mpc {mpc}"
     );
     assert_eq!(rd(&a, R::GPTC, 0), sent);
-    assert_eq!(rd(&b, R::GPRC, 0), sent - mpc, "GPRC counts what the packet buffer took");
+    assert_eq!(
+        rd(&b, R::GPRC, 0),
+        sent - mpc,
+        "GPRC counts what the packet buffer took"
+    );
     if drop_en {
         assert!(qprdc > 0 && mpc == 0 && buffered == 0);
     } else {
         assert!(mpc > 0 && qprdc == 0);
-        assert!(buffered > 0, "frames wait in the packet buffer for descriptors");
+        assert!(
+            buffered > 0,
+            "frames wait in the packet buffer for descriptors"
+        );
         assert_eq!(received, 15 + buffered);
     }
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());

@@ -13,10 +13,19 @@ fn physical_addresses_differ_from_virtual_and_are_aligned() {
     assert!(a.phys() >= sim_82599::PHYS_BASE);
     assert_eq!(b.phys() % 4096, 0);
     // SAFETY: fresh region of 4096 bytes owned by this test.
-    assert!((0..4096).all(|i| unsafe { b.virt().add(i).read_volatile() } == 0), "zeroed");
+    assert!(
+        (0..4096).all(|i| unsafe { b.virt().add(i).read_volatile() } == 0),
+        "zeroed"
+    );
     assert!(matches!(dma.alloc(100, 3), Err(DmaError::BadAlign(3))));
-    assert!(matches!(dma.alloc(2 << 20, 64), Err(DmaError::TooLarge { .. })));
-    assert!(matches!(dma.alloc(1 << 20, 64), Err(DmaError::Exhausted { .. })));
+    assert!(matches!(
+        dma.alloc(2 << 20, 64),
+        Err(DmaError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        dma.alloc(1 << 20, 64),
+        Err(DmaError::Exhausted { .. })
+    ));
 }
 
 #[test]

@@ -14,19 +14,32 @@ fn reset_that_never_completes() {
     assert_ne!(rd(&p, R::CTRL, 0) & (1 << 26), 0);
     assert_eq!(rd(&p, R::EEC, 0) & (1 << 9), 0);
     sim.clear_faults(0).unwrap();
-    assert_eq!(rd(&p, R::CTRL, 0) & (1 << 26), 0, "completes once the fault is gone");
+    assert_eq!(
+        rd(&p, R::CTRL, 0) & (1 << 26),
+        0,
+        "completes once the fault is gone"
+    );
 }
 
 #[test]
 fn link_never_up_and_flapping() {
-    let sim = Sim::builder().manual_clock(true).link_delay(Duration::from_millis(10)).build();
+    let sim = Sim::builder()
+        .manual_clock(true)
+        .link_delay(Duration::from_millis(10))
+        .build();
     let p = sim.port(0);
     sim.inject(0, Fault::LinkNeverUp).unwrap();
     sim.advance(Duration::from_secs(10)).unwrap();
     assert!(!sim.link_up(0).unwrap());
     assert_eq!(rd(&p, R::LINKS, 0) & (1 << 30), 0);
     sim.clear_faults(0).unwrap();
-    sim.inject(0, Fault::LinkFlap { period: Duration::from_millis(100) }).unwrap();
+    sim.inject(
+        0,
+        Fault::LinkFlap {
+            period: Duration::from_millis(100),
+        },
+    )
+    .unwrap();
     sim.advance(Duration::from_millis(10)).unwrap();
     assert!(sim.link_up(0).unwrap());
     let _ = rd(&p, R::EICR, 0);
@@ -72,7 +85,14 @@ fn injected_dma_errors() {
 #[test]
 fn write_back_length_larger_than_buffer() {
     let (sim, p, mut rx, mut tx) = looped();
-    sim.inject(0, Fault::RxLengthTooLarge { extra: 4096, count: 1 }).unwrap();
+    sim.inject(
+        0,
+        Fault::RxLengthTooLarge {
+            extra: 4096,
+            count: 1,
+        },
+    )
+    .unwrap();
     tx.send(&p, &frame(MAC0, 60, 0));
     tx.send(&p, &frame(MAC0, 60, 1));
     sim.step();
@@ -88,7 +108,14 @@ fn write_back_length_larger_than_buffer() {
 #[test]
 fn descriptor_error_bits() {
     let (sim, p, mut rx, mut tx) = looped();
-    sim.inject(0, Fault::RxDescErrors { bits: 1 << 29, count: 1 }).unwrap();
+    sim.inject(
+        0,
+        Fault::RxDescErrors {
+            bits: 1 << 29,
+            count: 1,
+        },
+    )
+    .unwrap();
     tx.send(&p, &frame(MAC0, 60, 0));
     tx.send(&p, &frame(MAC0, 60, 1));
     sim.step();

@@ -22,11 +22,22 @@ fn reset_self_clears_after_delay_and_restores_reset_values() {
     assert_eq!(rd(&p, R::FCTRL, 0), BAM);
     assert_ne!(rd(&p, R::EEC, 0) & (1 << 9), 0, "EEC.ARD up at power-on");
     w(&p, R::CTRL, 0, (1 << 26) | (1 << 3));
-    assert_eq!(rd(&p, R::CTRL, 0) & ((1 << 26) | (1 << 3)), (1 << 26) | (1 << 3));
+    assert_eq!(
+        rd(&p, R::CTRL, 0) & ((1 << 26) | (1 << 3)),
+        (1 << 26) | (1 << 3)
+    );
     assert_eq!(rd(&p, R::EEC, 0) & (1 << 9), 0, "ARD down during reset");
-    assert_eq!(rd(&p, R::RDRXCTL, 0) & (1 << 3), 0, "DMAIDONE down during reset");
+    assert_eq!(
+        rd(&p, R::RDRXCTL, 0) & (1 << 3),
+        0,
+        "DMAIDONE down during reset"
+    );
     sim.advance(Duration::from_millis(1)).unwrap();
-    assert_ne!(rd(&p, R::CTRL, 0) & (1 << 26), 0, "still in reset after 1 of 2 ms");
+    assert_ne!(
+        rd(&p, R::CTRL, 0) & (1 << 26),
+        0,
+        "still in reset after 1 of 2 ms"
+    );
     sim.advance(Duration::from_millis(1)).unwrap();
     assert_eq!(rd(&p, R::CTRL, 0), 0, "RST and LRST self-clear");
     assert_ne!(rd(&p, R::EEC, 0) & (1 << 9), 0);
@@ -93,7 +104,12 @@ fn aliases_are_the_same_registers() {
     for (alias, r, i) in pairs {
         let v = 0x0000_0003 | (i << 8);
         p.write32(alias, v, Site::UNNAMED);
-        assert_eq!(rd(&p, r, i) & 0xFF03, v & r.def().wmask, "{} via {alias:#x}", r.def().name);
+        assert_eq!(
+            rd(&p, r, i) & 0xFF03,
+            v & r.def().wmask,
+            "{} via {alias:#x}",
+            r.def().name
+        );
         let before = rd(&p, r, i);
         w(&p, r, i, 0);
         assert_ne!(rd(&p, r, i), before);
@@ -120,7 +136,11 @@ fn read_only_and_masked_bits() {
     w(&p, R::RXCTRL, 0, 0xFFFF_FFFF);
     assert_eq!(rd(&p, R::RXCTRL, 0), 1);
     let sim2 = Sim::builder().ports(2).build();
-    assert_eq!(rd(&sim2.port(1), R::STATUS, 0) & 0xC, 1 << 2, "LAN ID of port 1");
+    assert_eq!(
+        rd(&sim2.port(1), R::STATUS, 0) & 0xC,
+        1 << 2,
+        "LAN ID of port 1"
+    );
 }
 
 #[test]

@@ -5,7 +5,10 @@ use sim_82599::rss::toeplitz;
 use std::net::IpAddr;
 
 fn reference() -> Option<String> {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/rss-vectors.tsv");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/reference/rss-vectors.tsv"
+    );
     match std::fs::read_to_string(p) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -16,16 +19,26 @@ fn reference() -> Option<String> {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
 }
 
 #[test]
 fn toeplitz_matches_published_vectors() {
     let Some(text) = reference() else { return };
-    let key_line = text.lines().find(|l| l.starts_with("# key")).expect("key line");
-    let key: [u8; 40] = hex(key_line.rsplit(' ').next().unwrap()).try_into().unwrap();
+    let key_line = text
+        .lines()
+        .find(|l| l.starts_with("# key"))
+        .expect("key line");
+    let key: [u8; 40] = hex(key_line.rsplit(' ').next().unwrap())
+        .try_into()
+        .unwrap();
     let mut n = 0;
-    for l in text.lines().filter(|l| !l.starts_with('#') && !l.starts_with("family")) {
+    for l in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("family"))
+    {
         let c: Vec<&str> = l.split('\t').collect();
         let (src, sport, dst, dport) = (c[1], c[2], c[3], c[4]);
         let ip = |s: &str| match s.parse::<IpAddr>().unwrap() {
@@ -54,7 +67,12 @@ fn rss_spreads_over_reta_and_writes_hash_and_type() {
     let p = sim.port(0);
     w(&p, R::HLREG0, 0, rd(&p, R::HLREG0, 0) | (1 << 15));
     for i in 0..10 {
-        w(&p, R::RSSRK, i, u32::from_le_bytes(key[i as usize * 4..i as usize * 4 + 4].try_into().unwrap()));
+        w(
+            &p,
+            R::RSSRK,
+            i,
+            u32::from_le_bytes(key[i as usize * 4..i as usize * 4 + 4].try_into().unwrap()),
+        );
     }
     // RETA: entry n -> queue n % 4.
     for i in 0..32 {
@@ -67,9 +85,15 @@ fn rss_spreads_over_reta_and_writes_hash_and_type() {
     let mut rx: Vec<Rx> = (0..4).map(|q| Rx::setup(&p, &*dma, q, 32, 2, 0)).collect();
     let mut tx = Tx::setup(&p, &*dma, 0, 32);
     // First vector: 66.9.149.187:2794 -> 161.142.100.80:1766, hash 0x51ccc178 with ports.
-    tx.send(&p, &ipv4(MAC0, [66, 9, 149, 187], [161, 142, 100, 80], 6, 2794, 1766));
+    tx.send(
+        &p,
+        &ipv4(MAC0, [66, 9, 149, 187], [161, 142, 100, 80], 6, 2794, 1766),
+    );
     // UDP is not enabled in MRQC: hashed over addresses only (IPv4 type), 0x323e8fc2.
-    tx.send(&p, &ipv4(MAC0, [66, 9, 149, 187], [161, 142, 100, 80], 17, 2794, 1766));
+    tx.send(
+        &p,
+        &ipv4(MAC0, [66, 9, 149, 187], [161, 142, 100, 80], 17, 2794, 1766),
+    );
     sim.step();
     let mut seen = Vec::new();
     for (q, r) in rx.iter_mut().enumerate() {
@@ -78,16 +102,21 @@ fn rss_spreads_over_reta_and_writes_hash_and_type() {
         }
     }
     seen.sort();
-    let mut want = vec![
-        (0x51cc_c178 & 0x7F) % 4,
-        (0x323e_8fc2 & 0x7F) % 4,
-    ];
+    let mut want = vec![(0x51cc_c178 & 0x7F) % 4, (0x323e_8fc2 & 0x7F) % 4];
     want.sort();
     assert_eq!(seen.len(), 2);
     let by_hash = |h: u32| seen.iter().find(|s| s.1 == h).copied().unwrap();
     let t = by_hash(0x51cc_c178);
-    assert_eq!((t.0, t.2, t.3), ((0x51cc_c178 & 0x7F) % 4, 1, 0x110), "TCP/IPv4, PT IPV4|TCP");
+    assert_eq!(
+        (t.0, t.2, t.3),
+        ((0x51cc_c178 & 0x7F) % 4, 1, 0x110),
+        "TCP/IPv4, PT IPV4|TCP"
+    );
     let u = by_hash(0x323e_8fc2);
-    assert_eq!((u.0, u.2, u.3), ((0x323e_8fc2 & 0x7F) % 4, 2, 0x210), "IPv4, PT IPV4|UDP");
+    assert_eq!(
+        (u.0, u.2, u.3),
+        ((0x323e_8fc2 & 0x7F) % 4, 2, 0x210),
+        "IPv4, PT IPV4|UDP"
+    );
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }

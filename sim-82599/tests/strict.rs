@@ -17,7 +17,11 @@ fn fctrl_changed_while_rx_enabled() {
     rx_enable(&p, BAM);
     assert!(sim.violations().is_empty());
     w(&p, R::FCTRL, 0, BAM | UPE | MPE);
-    one(sim.take_violations(), Rule::FilterChangedWhileRxEnabled, "W 0x05080 0x00000700 FCTRL");
+    one(
+        sim.take_violations(),
+        Rule::FilterChangedWhileRxEnabled,
+        "W 0x05080 0x00000700 FCTRL",
+    );
     // Same value again: no change, no violation.
     w(&p, R::FCTRL, 0, BAM | UPE | MPE);
     assert!(sim.violations().is_empty());
@@ -32,9 +36,17 @@ fn ring_registers_changed_while_enabled() {
     let _tx = Tx::setup(&p, &*dma, 1, 32);
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
     w(&p, R::RDLEN, 0, 64 * 16);
-    one(sim.take_violations(), Rule::RingChangedWhileEnabled, "W 0x01008 0x00000400 RDLEN[0]");
+    one(
+        sim.take_violations(),
+        Rule::RingChangedWhileEnabled,
+        "W 0x01008 0x00000400 RDLEN[0]",
+    );
     w(&p, R::TDBAL, 1, 0x1000);
-    one(sim.take_violations(), Rule::RingChangedWhileEnabled, "W 0x06040 0x00001000 TDBAL[1]");
+    one(
+        sim.take_violations(),
+        Rule::RingChangedWhileEnabled,
+        "W 0x06040 0x00001000 TDBAL[1]",
+    );
 }
 
 #[test]
@@ -45,9 +57,17 @@ fn tail_beyond_ring() {
     let _rx = Rx::setup(&p, &*dma, 0, 32, 2, 0);
     let _tx = Tx::setup(&p, &*dma, 0, 32);
     w(&p, R::RDT, 0, 32);
-    one(sim.take_violations(), Rule::TailBeyondRing, "W 0x01018 0x00000020 RDT[0]");
+    one(
+        sim.take_violations(),
+        Rule::TailBeyondRing,
+        "W 0x01018 0x00000020 RDT[0]",
+    );
     w(&p, R::TDT, 0, 40);
-    one(sim.take_violations(), Rule::TailBeyondRing, "W 0x06018 0x00000028 TDT[0]");
+    one(
+        sim.take_violations(),
+        Rule::TailBeyondRing,
+        "W 0x06018 0x00000028 TDT[0]",
+    );
 }
 
 #[test]
@@ -55,9 +75,17 @@ fn ring_alignment() {
     let sim = common::sim(1);
     let p = sim.port(0);
     w(&p, R::RDBAL, 0, 0x1040);
-    one(sim.take_violations(), Rule::RingMisaligned, "W 0x01000 0x00001040 RDBAL[0]");
+    one(
+        sim.take_violations(),
+        Rule::RingMisaligned,
+        "W 0x01000 0x00001040 RDBAL[0]",
+    );
     w(&p, R::TDLEN, 2, 1000);
-    one(sim.take_violations(), Rule::RingMisaligned, "W 0x06088 0x000003E8 TDLEN[2]");
+    one(
+        sim.take_violations(),
+        Rule::RingMisaligned,
+        "W 0x06088 0x000003E8 TDLEN[2]",
+    );
 }
 
 #[test]
@@ -65,12 +93,20 @@ fn reserved_bits() {
     let sim = common::sim(1);
     let p = sim.port(0);
     w(&p, R::EIMC, 0, 0xFFFF_FFFF);
-    one(sim.take_violations(), Rule::ReservedBits, "W 0x00888 0xFFFFFFFF EIMC");
+    one(
+        sim.take_violations(),
+        Rule::ReservedBits,
+        "W 0x00888 0xFFFFFFFF EIMC",
+    );
     w(&p, R::EIMC, 0, 0x7FFF_FFFF);
     w(&p, R::DTXMXSZRQ, 0, 0xFFF);
     assert!(sim.violations().is_empty());
     w(&p, R::DTXMXSZRQ, 0, 0xFFFF);
-    one(sim.take_violations(), Rule::ReservedBits, "W 0x08100 0x0000FFFF DTXMXSZRQ");
+    one(
+        sim.take_violations(),
+        Rule::ReservedBits,
+        "W 0x08100 0x0000FFFF DTXMXSZRQ",
+    );
     assert_eq!(rd(&p, R::DTXMXSZRQ, 0), 0xFFF, "only bits 11:0 are stored");
 }
 
@@ -82,7 +118,11 @@ fn dmatxctl_vt_clobbered() {
     w(&p, R::DMATXCTL, 0, v | 1);
     assert!(sim.violations().is_empty());
     w(&p, R::DMATXCTL, 0, 1);
-    one(sim.take_violations(), Rule::VtClobbered, "W 0x04A80 0x00000001 DMATXCTL");
+    one(
+        sim.take_violations(),
+        Rule::VtClobbered,
+        "W 0x04A80 0x00000001 DMATXCTL",
+    );
 }
 
 #[test]
@@ -90,10 +130,18 @@ fn queue_enabled_before_ring() {
     let sim = common::sim(1);
     let p = sim.port(0);
     w(&p, R::RXDCTL, 5, ENABLE);
-    one(sim.take_violations(), Rule::EnabledBeforeRing, "W 0x01168 0x02000000 RXDCTL[5]");
+    one(
+        sim.take_violations(),
+        Rule::EnabledBeforeRing,
+        "W 0x01168 0x02000000 RXDCTL[5]",
+    );
     assert_eq!(rd(&p, R::RXDCTL, 5) & ENABLE, 0);
     w(&p, R::TXDCTL, 0, ENABLE);
-    one(sim.take_violations(), Rule::EnabledBeforeRing, "W 0x06028 0x02000000 TXDCTL[0]");
+    one(
+        sim.take_violations(),
+        Rule::EnabledBeforeRing,
+        "W 0x06028 0x02000000 TXDCTL[0]",
+    );
 }
 
 #[test]

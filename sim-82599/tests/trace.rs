@@ -19,7 +19,9 @@ impl Write for Buf {
 
 #[test]
 fn every_access_is_one_trace_line() {
-    let sim = sim_82599::Sim::builder().reset_delay(std::time::Duration::from_secs(60)).build();
+    let sim = sim_82599::Sim::builder()
+        .reset_delay(std::time::Duration::from_secs(60))
+        .build();
     let p = sim.port(0);
     let buf = Buf::default();
     sim.trace_to(buf.clone());

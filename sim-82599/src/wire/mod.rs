@@ -80,7 +80,7 @@ pub(crate) fn poll_sources(eng: &mut Engine, sh: &Shared, pi: usize) -> usize {
     let Engine {
         ports,
         sources,
-        frame,
+        src_frame: frame,
         step_no,
         ..
     } = eng;
@@ -99,7 +99,10 @@ pub(crate) fn poll_sources(eng: &mut Engine, sh: &Shared, pi: usize) -> usize {
                     if frame.len() < MIN_FRAME {
                         frame.resize(MIN_FRAME, 0);
                     }
-                    if sh.ports[pi].link_up.load(std::sync::atomic::Ordering::Acquire) {
+                    if sh.ports[pi]
+                        .link_up
+                        .load(std::sync::atomic::Ordering::Acquire)
+                    {
                         crate::rx::deliver(&mut ports[pi], sh, &sh.ports[pi], frame, *step_no);
                     } else {
                         ports[pi].st.m_lost_link += 1;

@@ -73,7 +73,14 @@ fn ww32(p: *mut u8, v: u32) {
 impl Rx {
     /// Ring of `count` descriptors with `bsize_kb` KiB buffers; enables the queue and gives
     /// the card `count - 1` descriptors.
-    pub fn setup(p: &Port, dma: &dyn DmaMemory, q: u32, count: u32, bsize_kb: u32, srrctl_extra: u32) -> Rx {
+    pub fn setup(
+        p: &Port,
+        dma: &dyn DmaMemory,
+        q: u32,
+        count: u32,
+        bsize_kb: u32,
+        srrctl_extra: u32,
+    ) -> Rx {
         let bsize = bsize_kb as usize * 1024;
         let ring = dma.alloc(count as usize * 16, 128).unwrap();
         let bufs = dma.alloc(count as usize * bsize, 128).unwrap();
@@ -81,7 +88,14 @@ impl Rx {
         w(p, R::RDBAH, q, (ring.phys() >> 32) as u32);
         w(p, R::RDLEN, q, count * 16);
         w(p, R::SRRCTL, q, ADV_ONEBUF | bsize_kb | srrctl_extra);
-        let rx = Rx { ring, bufs, count, bsize, q, next: 0 };
+        let rx = Rx {
+            ring,
+            bufs,
+            count,
+            bsize,
+            q,
+            next: 0,
+        };
         for i in 0..count {
             rx.arm(i);
         }
@@ -115,9 +129,18 @@ impl Rx {
             let len = rr32(d.wrapping_add(12)) & 0xFFFF;
             let lo = rr32(d);
             let hash = rr32(d.wrapping_add(4));
-            let g = cur.get_or_insert(Got { data: Vec::new(), status, len: 0, lo, hash });
+            let g = cur.get_or_insert(Got {
+                data: Vec::new(),
+                status,
+                len: 0,
+                lo,
+                hash,
+            });
             let n = (len as usize).min(self.bsize);
-            let buf = self.bufs.virt().wrapping_add(self.next as usize * self.bsize);
+            let buf = self
+                .bufs
+                .virt()
+                .wrapping_add(self.next as usize * self.bsize);
             let mut tmp = vec![0u8; n];
             // SAFETY: the card handed this buffer back (DD seen, acquire fence above).
             unsafe { core::ptr::copy_nonoverlapping(buf, tmp.as_mut_ptr(), n) };
@@ -156,7 +179,13 @@ impl Tx {
         let d = rd(p, R::DMATXCTL, 0);
         w(p, R::DMATXCTL, 0, d | 1);
         w(p, R::TXDCTL, q, ENABLE);
-        Tx { ring, bufs, count, q, tail: 0 }
+        Tx {
+            ring,
+            bufs,
+            count,
+            q,
+            tail: 0,
+        }
     }
 
     pub fn desc(&self, i: u32) -> *mut u8 {
@@ -205,7 +234,14 @@ pub fn frame(dst: [u8; 6], len: usize, seq: u8) -> Vec<u8> {
 }
 
 /// A UDP or TCP over IPv4 frame.
-pub fn ipv4(dst: [u8; 6], src: [u8; 4], dstip: [u8; 4], proto: u8, sport: u16, dport: u16) -> Vec<u8> {
+pub fn ipv4(
+    dst: [u8; 6],
+    src: [u8; 4],
+    dstip: [u8; 4],
+    proto: u8,
+    sport: u16,
+    dport: u16,
+) -> Vec<u8> {
     let mut f = vec![0u8; 14 + 20 + 20 + 16];
     f[..6].copy_from_slice(&dst);
     f[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0xBB]);
