@@ -1,1 +1,133 @@
-fn main() {}
+//! Parse + resolve + check throughput (`regdsl::compile`) on the Snabb corpus and on a
+//! generated 10,000-register table. Run: `cargo bench -p regdsl --bench parse`.
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+
+/// 10,000 registers: singles, arrays, split arrays, 64-bit counters, fields and named values.
+fn generated(n: usize) -> String {
+    let mut s = String::from("# generated benchmark table\n@section Generated\n");
+    let mut addr: u64 = 0;
+    for i in 0..n {
+        match i % 8 {
+            0..=3 => {
+                s.push_str(&format!(
+                    "REG{i:05}  0x{addr:06X}  -  RW  reset=0x0  Register number {i}\n"
+                ));
+                s.push_str("  .ENABLE   0      RW  reset=0  Enable\n");
+                s.push_str("  .MODE     3:1    RW           Mode\n");
+                s.push_str("    =OFF      000b  Off\n    =ON       001b  On\n");
+                s.push_str("  .RSV      31:4   RSV write=0  Reserved\n");
+                addr += 4;
+            }
+            4 => {
+                addr = addr.next_multiple_of(8);
+                s.push_str(&format!(
+                    "CNT{i:05}  0x{addr:06X}  -  RC64  Counter {i} (64-bit)\n"
+                ));
+                addr += 8;
+            }
+            5 => {
+                s.push_str(&format!(
+                    "ARR{i:05}  0x{addr:06X}  +0x4*0..31  RW  Array {i}\n"
+                ));
+                addr += 0x80;
+            }
+            6 => {
+                s.push_str(&format!(
+                    "SPL{i:05}  0x{addr:06X}  +0x4*0..15  RW  Split array {i}\n"
+                ));
+                s.push_str(&format!(
+                    "SPL{i:05}  0x{:06X}  +0x4*16..31  RW  Split array {i}\n",
+                    addr + 0x40
+                ));
+                addr += 0x80;
+            }
+            _ => {
+                s.push_str(&format!(
+                    "ST{i:05}  0x{addr:06X}  -  RO  Status {i}  -- comment\n\n"
+                ));
+                addr += 4;
+            }
+        }
+    }
+    s
+}
+
+fn corpus() -> Vec<(String, String)> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/reference/snabb-tables"
+    );
+    let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    let p = e.path();
+                    (
+                        p.display().to_string(),
+                        std::fs::read_to_string(&p).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn bench(c: &mut Criterion) {
+    let files = corpus();
+    if files.is_empty() {
+        eprintln!("SKIP Snabb corpus: tables not found");
+    } else {
+        let bytes: usize = files.iter().map(|f| f.1.len()).sum();
+        let regs: usize = files
+            .iter()
+            .map(|(n, s)| {
+                regdsl::compile(n, s)
+                    .table
+                    .expect("Snabb table loads")
+                    .registers
+                    .len()
+            })
+            .sum();
+        let mut g = c.benchmark_group("snabb_corpus");
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function("bytes", |b| {
+            b.iter(|| {
+                for (n, s) in &files {
+                    black_box(regdsl::compile(n, s));
+                }
+            })
+        });
+        g.throughput(Throughput::Elements(regs as u64));
+        g.bench_function("registers", |b| {
+            b.iter(|| {
+                for (n, s) in &files {
+                    black_box(regdsl::compile(n, s));
+                }
+            })
+        });
+        g.finish();
+    }
+
+    let src = generated(10_000);
+    let out = regdsl::compile("gen.txt", &src);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics.first());
+    let regs = out.table.unwrap().registers.len();
+    assert_eq!(regs, 10_000);
+    let mut g = c.benchmark_group("generated_10k");
+    g.sample_size(20);
+    g.throughput(Throughput::Bytes(src.len() as u64));
+    g.bench_function("bytes", |b| {
+        b.iter(|| black_box(regdsl::compile("gen.txt", &src)))
+    });
+    g.throughput(Throughput::Elements(regs as u64));
+    g.bench_function("registers", |b| {
+        b.iter(|| black_box(regdsl::compile("gen.txt", &src)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

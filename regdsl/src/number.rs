@@ -97,10 +97,13 @@ fn number_prefix(s: &str) -> Result<(u64, usize), NumError> {
     } else {
         return Err(err(0, NumErrorKind::NotANumber));
     };
-    let clean: String = digits.chars().filter(|&c| c != '_').collect();
     let consumed = s.len() - rest.len();
-    let value = u64::from_str_radix(&clean, radix)
-        .map_err(|_| err(0, NumErrorKind::TooLarge(s[..consumed].to_string())))?;
+    let value = if digits.contains('_') {
+        u64::from_str_radix(&digits.replace('_', ""), radix)
+    } else {
+        u64::from_str_radix(digits, radix)
+    };
+    let value = value.map_err(|_| err(0, NumErrorKind::TooLarge(s[..consumed].to_string())))?;
     Ok((value, consumed))
 }
 

@@ -88,6 +88,32 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
     }
 }
 
+/// How messages name the row's register, built only when there is a message.
+#[derive(Clone, Copy)]
+struct What<'a> {
+    name: &'a str,
+    alias: bool,
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.alias {
+            write!(f, "ALIAS of `{}`", self.name)
+        } else {
+            write!(f, "`{}`", self.name)
+        }
+    }
+}
+
+/// A row's attributes by key (a row has at most three).
+struct Attrs<'a>(Vec<&'a Attr>);
+
+impl<'a> Attrs<'a> {
+    fn get(&self, key: &str) -> Option<&'a Attr> {
+        self.0.iter().copied().find(|a| a.key == key)
+    }
+}
+
 pub fn hex(v: u64) -> String {
     format!("0x{v:05X}")
 }
@@ -125,13 +151,8 @@ impl Builder<'_> {
     }
 
     /// Attributes by key; reports repeated and misplaced keys.
-    fn attrs<'a>(
-        &mut self,
-        attrs: &'a [Attr],
-        allowed: &[&str],
-        row: &str,
-    ) -> Option<HashMap<&'a str, &'a Attr>> {
-        let mut out: HashMap<&str, &Attr> = HashMap::new();
+    fn attrs<'a>(&mut self, attrs: &'a [Attr], allowed: &[&str], row: &str) -> Option<Attrs<'a>> {
+        let mut out = Attrs(Vec::new());
         let mut ok = true;
         for a in attrs {
             if !allowed.contains(&a.key.as_str()) {
@@ -142,16 +163,18 @@ impl Builder<'_> {
                 };
                 self.error(a.span, msg, "not allowed here");
                 ok = false;
-            } else if out.insert(a.key.as_str(), a).is_some() {
+            } else if out.get(&a.key).is_some() {
                 self.error(a.span, format!("`{}=` is given twice", a.key), "repeated");
                 ok = false;
+            } else {
+                out.0.push(a);
             }
         }
         ok.then_some(out)
     }
 
     /// The row's address or segment, after the per-row layout checks.
-    fn location(&mut self, row: &RegRow, width: Width, what: &str) -> Option<Loc> {
+    fn location(&mut self, row: &RegRow, width: Width, what: What) -> Option<Loc> {
         let base = row.offset.value;
         let bytes = width.bytes();
         let bits = width.bits();
@@ -243,7 +266,10 @@ impl Builder<'_> {
 
     /// Alignment of an address (or a stride): 32-bit registers need 4 bytes (error); 64-bit
     /// registers need 4 (error) and should have 8 (warning: two 32-bit halves then).
-    fn align(&mut self, v: u64, width: Width, what: &str, span: Span, stride: bool) -> bool {
+    fn align(&mut self, v: u64, width: Width, what: What, span: Span, stride: bool) -> bool {
+        if v % 4 == 0 && (width == Width::W32 || v % 8 == 0) {
+            return true;
+        }
         let thing = if stride {
             format!("stride {} of {what}", hex(v))
         } else {
@@ -283,7 +309,7 @@ impl Builder<'_> {
 
     fn reg_row(&mut self, row: &RegRow, mode: Mode) {
         let name = row.name.text.as_str();
-        let loc = self.location(row, mode.width, &format!("`{name}`"));
+        let loc = self.location(row, mode.width, What { name, alias: false });
         let attrs = self.attrs(&row.attrs, &["reset", "over"], "register rows");
         let (Some(loc), Some(attrs)) = (loc, attrs) else {
             return;
@@ -477,7 +503,7 @@ impl Builder<'_> {
             return;
         }
         let width = self.table.registers[idx].mode.width;
-        let Some(loc) = self.location(row, width, &format!("ALIAS of `{name}`")) else {
+        let Some(loc) = self.location(row, width, What { name, alias: true }) else {
             return;
         };
         let layout = match (&self.table.registers[idx].layout, loc) {

@@ -258,3 +258,24 @@ fn empty_and_comment_only_tables() {
     assert!(table("").registers.is_empty());
     assert!(table("# nothing\n\n   \n").registers.is_empty());
 }
+
+/// Every example in GRAMMAR.md (the untagged code blocks) is a valid table without warnings.
+#[test]
+fn grammar_md_examples_compile() {
+    let md = include_str!("../GRAMMAR.md");
+    let mut blocks = 0;
+    let mut rest = md;
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let (tag, body) = after.split_once('\n').unwrap();
+        let end = body.find("```").unwrap();
+        if tag.is_empty() {
+            let out = regdsl::compile("GRAMMAR.md", &body[..end]);
+            let d: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+            assert!(d.is_empty(), "{}\n{d:#?}", &body[..end]);
+            blocks += 1;
+        }
+        rest = &body[end + 3..];
+    }
+    assert!(blocks >= 8, "only {blocks} examples");
+}
