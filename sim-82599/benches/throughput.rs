@@ -8,7 +8,7 @@
 //!
 //! Run: `cargo bench -p sim-82599 --bench throughput` (optional argument: seconds per case).
 
-use pci_dma::{DmaMemory, DmaRegion};
+use pci_dma::DmaRegion;
 use regdsl_rt::{Bus, Site};
 use sim_82599::regs::R;
 use sim_82599::{Port, Sim, Wire};
