@@ -1,0 +1,67 @@
+//! Every way the driver can fail, as one typed error.
+
+use std::time::Duration;
+
+/// A driver error. Every bounded wait that runs out has its own variant naming what was awaited.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// CTRL.RST did not clear after a device reset (82576 datasheet 4.5, software initialization).
+    #[error("device reset did not complete within {0:?} (CTRL.RST still set)")]
+    ResetTimeout(Duration),
+    /// An MDIC operation did not report READY.
+    #[error("MDIC {op} of PHY register {reg} did not complete within {timeout:?}")]
+    MdicTimeout {
+        op: &'static str,
+        reg: u32,
+        timeout: Duration,
+    },
+    /// An MDIC operation ended with MDIC.ERROR (no PHY at the address, or an unsupported register).
+    #[error("MDIC {op} of PHY register {reg} failed (MDIC.ERROR set, MDIC {mdic:#010x})")]
+    MdicError {
+        op: &'static str,
+        reg: u32,
+        mdic: u32,
+    },
+    /// STATUS.LU stayed clear.
+    #[error("link did not come up within {0:?}")]
+    LinkTimeout(Duration),
+    /// RXDCTL.ENABLE / TXDCTL.ENABLE did not read back as set.
+    #[error("{dir} queue {queue} did not {what} within {timeout:?}")]
+    QueueEnableTimeout {
+        dir: &'static str,
+        queue: u32,
+        what: &'static str,
+        timeout: Duration,
+    },
+    /// A configuration value the card or the driver cannot use.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A queue number that does not exist on this device, or was handed out already.
+    #[error(
+        "no {dir} queue {queue} here (device has {count}; queues given out with take_* are gone)"
+    )]
+    NoQueue {
+        dir: &'static str,
+        queue: usize,
+        count: usize,
+    },
+    /// DMA memory for rings or buffers.
+    #[error("DMA memory: {0}")]
+    Dma(#[from] pci_dma::DmaError),
+    /// The packet buffer pool.
+    #[error("mempool: {0}")]
+    Mempool(#[from] pci_dma::mempool::MempoolError),
+    /// A register access the generated code rejected (index out of range, value too wide).
+    #[error("register access: {0}")]
+    Register(String),
+    /// Opening real hardware.
+    #[error("PCI: {0}")]
+    Pci(#[from] pci_dma::PciError),
+}
+
+/// Shorthand.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn reg_err(e: impl std::fmt::Display) -> Error {
+    Error::Register(e.to_string())
+}

@@ -1,0 +1,117 @@
+//! PHY registers through MDIC (82576 datasheet 8.2, MDI Control): a [`Bus`] whose offset `4*N` is
+//! PHY register `N`, so that the PHY table (`registers/82576-phy.txt`) gives typed handles too:
+//!
+//! ```ignore
+//! let mdio = Mdio::new(&regs, PHY_ADDR, timeout);
+//! let phy = phy::Regs::new(&mdio);
+//! phy.BMCR().set(BMCR::ANENABLE | BMCR::ANRESTART);   // MDIC read, then MDIC write
+//! mdio.result()?;                                      // the first MDIC failure, if any
+//! ```
+//! A `Bus` cannot return errors, so a failed operation reads as 0, is not retried, and is kept:
+//! every later access is skipped, and [`Mdio::result`] reports the first failure.
+
+use crate::error::{Error, Result};
+use crate::regs::{Regs, MDIC};
+use regdsl_rt::{Bus, Site, Value};
+use std::cell::Cell;
+use std::time::Duration;
+
+/// The internal PHY's MDIO address (the 82576's copper PHY answers at 1).
+pub const PHY_ADDR: u32 = 1;
+
+/// PHY register access through one device's MDIC register.
+pub struct Mdio<'a, B: Bus> {
+    regs: &'a Regs<B>,
+    phy_addr: u32,
+    timeout: Duration,
+    failed: Cell<Option<MdioFailure>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum MdioFailure {
+    Timeout {
+        op: &'static str,
+        reg: u32,
+    },
+    Error {
+        op: &'static str,
+        reg: u32,
+        mdic: u32,
+    },
+}
+
+impl<'a, B: Bus> Mdio<'a, B> {
+    pub fn new(regs: &'a Regs<B>, phy_addr: u32, timeout: Duration) -> Self {
+        Mdio {
+            regs,
+            phy_addr,
+            timeout,
+            failed: Cell::new(None),
+        }
+    }
+
+    /// `Ok` if every operation so far completed; else the first failure.
+    pub fn result(&self) -> Result<()> {
+        match self.failed.get() {
+            None => Ok(()),
+            Some(MdioFailure::Timeout { op, reg }) => Err(Error::MdicTimeout {
+                op,
+                reg,
+                timeout: self.timeout,
+            }),
+            Some(MdioFailure::Error { op, reg, mdic }) => Err(Error::MdicError { op, reg, mdic }),
+        }
+    }
+
+    /// One MDIC transaction: the command with READY and ERROR written as 0, then a bounded wait for
+    /// READY, then ERROR checked. Returns MDIC as read at the end.
+    fn transact(&self, op: &'static str, reg: u32, data: u32) -> Option<Value<MDIC::Reg>> {
+        if self.failed.get().is_some() {
+            return None;
+        }
+        let cmd = if op == "read" {
+            MDIC::OP::READ
+        } else {
+            MDIC::OP::WRITE
+        };
+        let v = MDIC::DATA.val(u64::from(data & 0xFFFF))
+            | MDIC::REGADD.val(u64::from(reg & 0x1F))
+            | MDIC::PHYADD.val(u64::from(self.phy_addr & 0x1F))
+            | cmd;
+        self.regs.MDIC().write(v);
+        let done = match self.regs.MDIC().wait_set(MDIC::READY, self.timeout) {
+            Ok(v) => v,
+            Err(_) => {
+                self.failed.set(Some(MdioFailure::Timeout { op, reg }));
+                return None;
+            }
+        };
+        if done.is_set(MDIC::ERROR) {
+            self.failed.set(Some(MdioFailure::Error {
+                op,
+                reg,
+                mdic: done.bits(),
+            }));
+            return None;
+        }
+        Some(done)
+    }
+
+    /// PHY register number of a table offset (the PHY table places register N at 4*N).
+    fn reg_of(offset: usize) -> u32 {
+        debug_assert!(offset % 4 == 0 && offset / 4 <= 0x1F);
+        (offset / 4) as u32
+    }
+}
+
+impl<B: Bus> Bus for Mdio<'_, B> {
+    fn read32(&self, offset: usize, _site: Site) -> u32 {
+        let reg = Self::reg_of(offset);
+        self.transact("read", reg, 0)
+            .map_or(0, |v| v.get(MDIC::DATA))
+    }
+    fn write32(&self, offset: usize, value: u32, _site: Site) {
+        let reg = Self::reg_of(offset);
+        self.transact("write", reg, value);
+    }
+}
