@@ -103,13 +103,18 @@ fn paragraph(lines: &[Line], out: &mut Vec<String>) {
             }
         }
     }
+    // A comment line is indented like the row it stands above.
+    let mut next_kind = vec![0; lines.len()];
+    let mut next = 0;
+    for (n, l) in lines.iter().enumerate().rev() {
+        next_kind[n] = next;
+        if let Some((kind, _, _)) = columns(&l.item) {
+            next = kind;
+        }
+    }
     for (n, l) in lines.iter().enumerate() {
         let Some((kind, cols, desc)) = columns(&l.item) else {
-            // A comment line: indented like the row it stands above.
-            let next = lines[n + 1..]
-                .iter()
-                .find_map(|l| columns(&l.item))
-                .map_or(0, |c| c.0);
+            let next = next_kind[n];
             let text = l.comment.as_deref().unwrap_or("");
             out.push(format!("{}{text}", INDENT[next]));
             continue;

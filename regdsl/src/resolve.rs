@@ -1,7 +1,7 @@
 //! Syntax rows → the model: merges split arrays, attaches aliases, fields and named values, and
 //! runs every check that needs only one row and what came before it (identifiers, ranges,
 //! alignment, stride, widths, duplicates). Cross-register checks are in `check.rs`.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::diag::Diagnostic;
 use crate::ident::ident_problem;
@@ -10,8 +10,10 @@ use crate::model::{
 };
 use crate::syntax::{Attr, AttrValue, FieldRow, Item, Line, ModeSyn, Num, RegRow, ValueRow};
 
-/// Largest number of elements of one array (a 64 KiB-element array is far past any device).
+/// Largest number of elements of one array (a 64 Ki-element array is far past any device).
 pub const MAX_ELEMENTS: u64 = 1 << 16;
+/// Largest number of rows (segments) of one split array.
+pub const MAX_SEGMENTS: usize = 1024;
 
 /// A name in `over=`, checked once the whole table is known.
 pub struct OverRef {
@@ -66,6 +68,7 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
         ctx: Ctx::None,
         section: None,
         value_names: HashMap::new(),
+        over_seen: HashSet::new(),
     };
     for line in lines {
         match &line.item {
@@ -128,6 +131,8 @@ struct Builder<'f> {
     section: Option<String>,
     /// Named values of the current field: name → line.
     value_names: HashMap<String, u32>,
+    /// `(register, name)` of every `over=` name seen (registers may repeat rows).
+    over_seen: HashSet<(usize, String)>,
 }
 
 impl Builder<'_> {
@@ -253,7 +258,7 @@ impl Builder<'_> {
                 ok &= self.align(step, width, what, arr.step.span, true);
             }
         }
-        ok.then(|| {
+        ok.then_some({
             Loc::Seg(Segment {
                 base,
                 step,
@@ -267,7 +272,7 @@ impl Builder<'_> {
     /// Alignment of an address (or a stride): 32-bit registers need 4 bytes (error); 64-bit
     /// registers need 4 (error) and should have 8 (warning: two 32-bit halves then).
     fn align(&mut self, v: u64, width: Width, what: What, span: Span, stride: bool) -> bool {
-        if v % 4 == 0 && (width == Width::W32 || v % 8 == 0) {
+        if v.is_multiple_of(4) && (width == Width::W32 || v.is_multiple_of(8)) {
             return true;
         }
         let thing = if stride {
@@ -275,7 +280,7 @@ impl Builder<'_> {
         } else {
             format!("{what} at {}", hex(v))
         };
-        if v % 4 != 0 {
+        if !v.is_multiple_of(4) {
             self.error(
                 span,
                 format!(
@@ -286,7 +291,7 @@ impl Builder<'_> {
             );
             return false;
         }
-        if width == Width::W64 && v % 8 != 0 {
+        if width == Width::W64 && !v.is_multiple_of(8) {
             self.warning(
                 span,
                 format!("{thing} is not 8-byte aligned: the 64-bit register is accessed as two 32-bit halves"),
@@ -369,7 +374,7 @@ impl Builder<'_> {
             reg.reset = reset;
         }
         for o in over {
-            if !reg.over.contains(&o.text) {
+            if self.over_seen.insert((idx, o.text.clone())) {
                 reg.over.push(o.text.clone());
                 self.over_refs.push(OverRef {
                     reg: idx,
@@ -438,6 +443,7 @@ impl Builder<'_> {
                     .iter()
                     .find(|s| s.min <= seg.max && seg.min <= s.max)
                     .map(|s| (s.min, s.max, s.span.line));
+                let nseg = segments.len();
                 if let Some(line) = same {
                     if mode_differs(self) {
                         return None;
@@ -456,6 +462,16 @@ impl Builder<'_> {
                     return None;
                 } else {
                     if mode_differs(self) {
+                        return None;
+                    }
+                    let len = self.table.registers[idx].layout.len();
+                    let count = u64::from(seg.max - seg.min) + 1;
+                    if nseg >= MAX_SEGMENTS || len + count > MAX_ELEMENTS {
+                        self.error(
+                            row.name.span,
+                            format!("split array `{name}` would have more than {MAX_SEGMENTS} rows or {MAX_ELEMENTS} elements"),
+                            "too large",
+                        );
                         return None;
                     }
                     if let Layout::Array { segments } = &mut self.table.registers[idx].layout {

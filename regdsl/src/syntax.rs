@@ -166,7 +166,8 @@ struct LineText<'a> {
     text: &'a str,
     number: u32,
     start: usize,
-    toks: Vec<(usize, &'a str)>,
+    /// (byte position, text, column) of each token.
+    toks: Vec<(usize, &'a str, u32)>,
     /// End of the content (start of the comment, or line end).
     content_end: usize,
     comment: Option<&'a str>,
@@ -178,6 +179,8 @@ impl<'a> LineText<'a> {
         let mut content_end = text.len();
         let mut comment = None;
         let mut i = 0;
+        // Column of byte `i`, kept up to date as tokens are found (linear in the line).
+        let (mut col_at, mut col) = (0usize, 1u32);
         let bytes = text.as_bytes();
         while i < text.len() {
             if is_blank(bytes[i] as char) {
@@ -191,7 +194,9 @@ impl<'a> LineText<'a> {
                 break;
             }
             let len = rest.find(is_blank).unwrap_or(rest.len());
-            toks.push((i, &rest[..len]));
+            col += text[col_at..i].chars().count() as u32;
+            col_at = i;
+            toks.push((i, &rest[..len], col));
             i += len;
         }
         LineText {
@@ -214,22 +219,31 @@ impl<'a> LineText<'a> {
     }
 
     fn tok(&self, i: usize) -> Option<Tok> {
-        self.toks.get(i).map(|&(at, t)| Tok {
+        self.toks.get(i).map(|&(at, t, col)| Tok {
             text: t.to_string(),
-            span: self.span(at, t.len()),
+            span: Span {
+                line: self.number,
+                col,
+                offset: self.start + at,
+                len: t.len(),
+            },
         })
     }
 
     /// Where "found end of line" points: just after the last token.
     fn eol_span(&self) -> Span {
-        let end = self.toks.last().map(|&(at, t)| at + t.len()).unwrap_or(0);
+        let end = self
+            .toks
+            .last()
+            .map(|&(at, t, _)| at + t.len())
+            .unwrap_or(0);
         self.span(end, 0)
     }
 
     /// Text from token `i` to the end of the content (the description).
     fn rest_from(&self, i: usize) -> String {
         match self.toks.get(i) {
-            Some(&(at, _)) => self.text[at..self.content_end]
+            Some(&(at, _, _)) => self.text[at..self.content_end]
                 .trim_end_matches(is_blank)
                 .to_string(),
             None => String::new(),
@@ -275,7 +289,7 @@ impl Parser<'_> {
     }
 
     fn line(&mut self, lt: &LineText) -> Item {
-        let Some(&(_, first)) = lt.toks.first() else {
+        let Some(&(_, first, _)) = lt.toks.first() else {
             return if lt.comment.is_some() {
                 Item::Comment
             } else {
@@ -464,7 +478,7 @@ impl Parser<'_> {
     /// `A,B,C` (the value of `over=`).
     fn names(&self, tok: &Tok) -> Res<Vec<Tok>> {
         let mut out = Vec::new();
-        let mut at = 0;
+        let (mut at, mut col) = (0, tok.span.col);
         for part in tok.text.split(',') {
             if part.is_empty() {
                 return Err(self.sub_error(
@@ -476,13 +490,14 @@ impl Parser<'_> {
             out.push(Tok {
                 text: part.to_string(),
                 span: Span {
-                    col: tok.span.col + tok.text[..at].chars().count() as u32,
+                    col,
                     offset: tok.span.offset + at,
                     len: part.len(),
                     ..tok.span
                 },
             });
             at += part.len() + 1;
+            col += part.chars().count() as u32 + 1;
         }
         Ok(out)
     }

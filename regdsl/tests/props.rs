@@ -298,3 +298,42 @@ fn fmt_round_trips_snabb_tables() {
         round_trip(&src, &f);
     }
 }
+
+/// Inputs built to hit quadratic paths finish (a hang would stall the test run) and are
+/// reported, not accepted silently.
+#[test]
+fn pathological_inputs_finish() {
+    let mut many_segments = String::new();
+    for i in (0..5000u32).rev() {
+        many_segments.push_str(&format!("R 0x{:X} +4*{i}..{i} RW r\n", 0x100000 + 8 * i));
+    }
+    let out = regdsl::compile("p.txt", &many_segments);
+    assert!(out
+        .errors()
+        .any(|d| d.message.contains("more than 1024 rows")));
+
+    let same_address: String = (0..5000).map(|i| format!("R{i} 0x100 - RW r\n")).collect();
+    let out = regdsl::compile("p.txt", &same_address);
+    assert!(out.table.is_some());
+    assert!(out.warnings().count() <= regdsl::check::MAX_OVERLAP_REPORTS + 1);
+
+    let huge_arrays: String = (0..40)
+        .map(|i| format!("A{i} 0x{:X} +4*0..65535 RW a\n", i << 20))
+        .collect();
+    let out = regdsl::compile("p.txt", &huge_arrays);
+    assert!(out
+        .warnings()
+        .any(|d| d.message.starts_with("overlap check skipped")));
+
+    let long_line = format!("X 0x0 - RW {}\n", "reset=1 ".repeat(20000));
+    let out = regdsl::compile("p.txt", &long_line);
+    assert_eq!(out.errors().count(), 19999);
+
+    let over = format!("X 0x0 - RW64 over={} x\n", vec!["X"; 20000].join(","));
+    let _ = regdsl::compile("p.txt", &over);
+
+    let comments = "# c\n".repeat(50000) + "X 0x0 - RW x\n";
+    assert!(regdsl::fmt::format("p.txt", &comments).is_ok());
+    let fields: String = "C 0x0 - RW c\n".to_string() + &"  .F 0 f\n".repeat(50000);
+    assert_eq!(regdsl::compile("p.txt", &fields).errors().count(), 49999);
+}
