@@ -7,7 +7,6 @@ use crate::stats::QueueCounters;
 use pci_dma::mempool::{Mempool, Packet};
 use pci_dma::DmaRegion;
 use regdsl_rt::Bus;
-use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 
 /// One receive queue. `Send`: move it to the thread that polls it.
@@ -117,12 +116,17 @@ impl<B: Bus> RxQueue<B> {
     pub fn rx_batch(&mut self, out: &mut Vec<Packet>, max: usize) -> usize {
         let mask = self.mask;
         let limit = max.min(self.filled());
+        out.reserve(limit);
+        let base_len = out.len();
+        // Written straight into the vector's spare room (reserved above), then `set_len`.
+        let dst = out.spare_capacity_mut().as_mut_ptr();
         let mut i = self.next;
         let mut seen = 0;
         let mut got = 0;
         let mut bytes = 0u64;
         let mut bad = 0u64;
-        out.reserve(limit);
+        let buf_size = self.buf_size;
+        let mut discarding = self.discarding;
         while seen < limit {
             // SAFETY: `i <= mask`, inside the ring.
             let d = unsafe { desc::at(self.base, i as usize) };
@@ -134,34 +138,40 @@ impl<B: Bus> RxQueue<B> {
                 break;
             }
             // Everything the card wrote before DD is visible after this.
-            fence(Ordering::Acquire);
+            regdsl_rt::fence::acquire();
             let len = (w >> rx_wb::LENGTH_SHIFT) as u16 as u32;
-            let buf = self.bufs[i as usize];
-            let eop = status & rx_wb::STAT_EOP != 0;
-            if !self.discarding
-                && eop
-                && status & rx_wb::ERR_FRAME == 0
-                && len != 0
-                && len <= self.buf_size
+            // SAFETY: `i <= mask < bufs.len()`.
+            let buf = unsafe { *self.bufs.get_unchecked(i as usize) };
+            if status & (rx_wb::STAT_EOP | rx_wb::ERR_FRAME) == rx_wb::STAT_EOP
+                && !discarding
+                && len.wrapping_sub(1) < buf_size
             {
-                // SAFETY: the card is done with `buf` (DD, then the acquire fence) and this
-                // queue owned it; ownership moves to the packet.
-                out.push(unsafe { self.pool.packet(buf, len as usize) });
+                // SAFETY: the card is done with `buf` (DD, then the acquire fence), this queue
+                // owned it and ownership moves to the packet; 0 < len <= buf_size. The slot
+                // `base_len + got` is within the `limit` reserved.
+                unsafe {
+                    dst.add(got).write(core::mem::MaybeUninit::new(
+                        self.pool.packet_exact(buf, len),
+                    ));
+                }
                 bytes += u64::from(len);
                 got += 1;
             } else {
-                self.discarding = !eop;
+                discarding = status & rx_wb::STAT_EOP == 0;
                 self.spare.push(buf);
                 bad += 1;
             }
             i = (i + 1) & mask;
             seen += 1;
         }
+        // SAFETY: the first `got` spare slots were initialised above.
+        unsafe { out.set_len(base_len + got) };
+        self.discarding = discarding;
         self.next = i;
-        self.refill();
         if seen != 0 {
             self.counters.add_rx(got as u64, bytes, bad);
         }
+        self.refill();
         got
     }
 
@@ -206,15 +216,21 @@ impl<B: Bus> RxQueue<B> {
                 break;
             }
         }
-        for k in 0..n {
-            let j = (start + k) & mask as usize;
-            let phys = self.pool.phys(self.bufs[j]);
-            // SAFETY: `j <= mask`, inside the ring; the slot is empty (not the card's).
-            unsafe {
-                let d = desc::at(self.base, j);
-                desc::write64(d, rx_read::PKT_ADDR, phys);
-                // Header address 0 also clears DD (bit 0 of the same word).
-                desc::write64(d, rx_read::HDR_ADDR, 0);
+        let table = self.pool.phys_table();
+        let size = self.bufs.len();
+        let end = start + n;
+        // At most two runs around the wrap.
+        for (from, to) in [(start, end.min(size)), (0, end.saturating_sub(size))] {
+            for j in from..to {
+                // SAFETY: `j < size`, inside the ring and `bufs`; the slot is empty (not the
+                // card's) and now holds a buffer of this pool.
+                unsafe {
+                    let phys = table.get(*self.bufs.get_unchecked(j));
+                    let d = desc::at(self.base, j);
+                    desc::write64(d, rx_read::PKT_ADDR, phys);
+                    // Header address 0 also clears DD (bit 0 of the same word).
+                    desc::write64(d, rx_read::HDR_ADDR, 0);
+                }
             }
         }
         self.tail = ((start + n) & mask as usize) as u32;

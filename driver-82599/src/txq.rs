@@ -4,7 +4,8 @@
 use crate::desc::{self, tx_read, tx_wb};
 use crate::regs::Regs;
 use crate::stats::QueueCounters;
-use pci_dma::mempool::{free_raw_packets, Packet, RawPacket};
+use core::mem::MaybeUninit;
+use pci_dma::mempool::{free_raw_slice, Packet, RawPacket};
 use pci_dma::DmaRegion;
 use regdsl_rt::Bus;
 use std::sync::Arc;
@@ -14,19 +15,25 @@ use std::sync::Arc;
 /// Ring state: descriptors `[clean, tail)` are the card's (sent or being sent); the rest are
 /// free, less one so that the tail never catches up with the oldest unreclaimed descriptor.
 /// Completion is learnt from the DD bit the card writes back (RS is set on every descriptor),
-/// never by reading TDH.
+/// never by reading TDH. The card completes descriptors in order, so on the send path one DD
+/// read tells that a whole chunk of descriptors is done.
 pub struct TxQueue<B: Bus> {
     base: *mut u8,
     mask: u32,
     tail: u32,
     clean: u32,
-    /// The packet of each descriptor in `[clean, tail)`.
-    slots: Box<[Option<RawPacket>]>,
+    /// Descriptors reclaimed at once on the send path (32, or half a small ring).
+    chunk: u32,
+    /// The packet of each descriptor; initialised exactly for `[clean, tail)`.
+    slots: Box<[MaybeUninit<RawPacket>]>,
     regs: Regs<B>,
     queue: u32,
     counters: Arc<QueueCounters>,
     ring: Option<DmaRegion>,
 }
+
+/// Descriptors reclaimed per DD check on the send path.
+const RECLAIM_CHUNK: u32 = 32;
 
 // SAFETY: `base` points into `ring`, owned by this queue; nothing else touches the ring.
 unsafe impl<B: Bus + Send> Send for TxQueue<B> {}
@@ -45,7 +52,8 @@ impl<B: Bus> TxQueue<B> {
             mask: size as u32 - 1,
             tail: 0,
             clean: 0,
-            slots: (0..size).map(|_| None).collect(),
+            chunk: (size as u32 / 2).clamp(1, RECLAIM_CHUNK),
+            slots: (0..size).map(|_| MaybeUninit::uninit()).collect(),
             regs,
             queue,
             counters,
@@ -81,13 +89,17 @@ impl<B: Bus> TxQueue<B> {
     /// write; returns how many were taken (the rest stay in `pkts`). Completed descriptors are
     /// reclaimed first and their buffers go back to their pools.
     ///
-    /// A packet of length 0 cannot be sent (the card needs a buffer length >= 1): it is taken,
-    /// dropped and counted in `tx_invalid`.
+    /// A packet of length 0 or over 16 KiB cannot be sent (DTALEN is 16 bits and the card
+    /// needs at least one byte): it is taken, dropped and counted in `tx_invalid`.
     #[inline]
     pub fn tx_batch(&mut self, pkts: &mut Vec<Packet>) -> usize {
-        self.reclaim();
+        self.reclaim_chunks();
         let mask = self.mask;
-        let room = (self.clean.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
+        let mut room = (self.clean.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
+        if room < pkts.len() {
+            self.reclaim();
+            room = (self.clean.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
+        }
         let n = room.min(pkts.len());
         if n == 0 {
             return 0;
@@ -95,25 +107,35 @@ impl<B: Bus> TxQueue<B> {
         let mut t = self.tail;
         let mut bytes = 0u64;
         let mut invalid = 0u64;
-        let mut sent = 0u64;
-        for p in pkts.drain(..n) {
+        let src = pkts.as_mut_ptr();
+        for k in 0..n {
+            // SAFETY: `k < n <= pkts.len()`; each packet is moved out exactly once and the
+            // vector forgets them below.
+            let p = unsafe { src.add(k).read() };
             let len = p.len() as u32;
-            if len == 0 || len > tx_read::DTALEN_MASK {
+            // 1 ..= 0xFFFF bytes in one compare.
+            if len.wrapping_sub(1) >= tx_read::DTALEN_MASK {
                 invalid += 1;
                 continue;
             }
             let raw = p.into_raw();
-            // SAFETY: `t <= mask`, inside the ring; the slot is free (not the card's).
+            // SAFETY: `t <= mask`, inside the ring and the slot array; the slot is free (not
+            // the card's, its old packet already reclaimed).
             unsafe {
                 let d = desc::at(self.base, t as usize);
                 desc::write64(d, tx_read::BUFFER_ADDR, raw.phys());
                 desc::write32(d, tx_read::CMD_TYPE_LEN, tx_read::CMD_ONE_BUFFER | len);
                 desc::write32(d, tx_read::OLINFO_STATUS, len << tx_read::PAYLEN_SHIFT);
+                self.slots.get_unchecked_mut(t as usize).write(raw);
             }
-            self.slots[t as usize] = Some(raw);
             bytes += u64::from(len);
-            sent += 1;
             t = (t + 1) & mask;
+        }
+        // SAFETY: the first `n` packets were moved out above; the rest move to the front.
+        unsafe {
+            let left = pkts.len() - n;
+            core::ptr::copy(src.add(n), src, left);
+            pkts.set_len(left);
         }
         if t != self.tail {
             self.tail = t;
@@ -121,48 +143,74 @@ impl<B: Bus> TxQueue<B> {
             regdsl_rt::fence::publish();
             crate::init::write_tdt(&self.regs, self.queue, t);
         }
-        self.counters.add_tx(sent, bytes, invalid);
+        self.counters.add_tx(n as u64 - invalid, bytes, invalid);
         n
+    }
+
+    /// Whether the card has written back descriptor `i`.
+    #[inline(always)]
+    fn done(&self, i: u32) -> bool {
+        // SAFETY: `i <= mask`, inside the ring.
+        let st = unsafe { desc::read32(desc::at(self.base, i as usize), tx_wb::STATUS) };
+        st & tx_wb::STAT_DD != 0
+    }
+
+    /// The send path's reclaim: whole chunks, one DD read each (completion is in order).
+    #[inline(always)]
+    fn reclaim_chunks(&mut self) {
+        let chunk = self.chunk;
+        while self.in_flight() as u32 >= chunk && self.done((self.clean + chunk - 1) & self.mask) {
+            self.free(chunk);
+        }
+    }
+
+    /// Returns the buffers of the `n` oldest descriptors, which the card has finished.
+    #[inline(always)]
+    fn free(&mut self, n: u32) {
+        let start = self.clean as usize;
+        let end = start + n as usize;
+        let size = self.slots.len();
+        // At most two runs around the wrap.
+        let (first, second) = if end <= size {
+            (&self.slots[start..end], &self.slots[..0])
+        } else {
+            (&self.slots[start..], &self.slots[..end - size])
+        };
+        // SAFETY: slots in `[clean, clean + n)` hold packets the card is done with (DD);
+        // `clean` moves past them below, so none is read again.
+        unsafe {
+            free_raw_slice(first);
+            free_raw_slice(second);
+        }
+        self.clean = (end & self.mask as usize) as u32;
     }
 
     /// Returns the buffers of every descriptor the card reports done (DD), oldest first;
     /// returns how many.
-    #[inline]
     pub fn reclaim(&mut self) -> usize {
-        let mask = self.mask;
-        let start = self.clean;
-        let mut c = start;
-        while c != self.tail {
-            // SAFETY: `c <= mask`, inside the ring.
-            let st = unsafe { desc::read32(desc::at(self.base, c as usize), tx_wb::STATUS) };
-            if st & tx_wb::STAT_DD == 0 {
-                break;
-            }
-            c = (c + 1) & mask;
+        let mut n = 0;
+        let mut c = self.clean;
+        while c != self.tail && self.done(c) {
+            c = (c + 1) & self.mask;
+            n += 1;
         }
-        if c == start {
-            return 0;
+        if n != 0 {
+            self.free(n);
         }
-        self.clean = c;
-        let n = (c.wrapping_sub(start) & mask) as usize;
-        let slots = &mut self.slots;
-        let taken = (0..n).filter_map(|k| slots[(start as usize + k) & mask as usize].take());
-        // SAFETY: DD says the card has finished reading these buffers.
-        unsafe { free_raw_packets(taken) };
-        n
+        n as usize
     }
 
     /// Stops the queue (TXDCTL.ENABLE = 0, bounded wait) and returns the unreclaimed buffers;
     /// leaks them when the queue does not stop.
     fn shutdown(&mut self) {
+        // The queue is disabled (the card no longer reads the buffers) or they are leaked.
         if !crate::init::disable_tx_queue(&self.regs, self.queue) {
             // Raw packets are not returned when dropped: the buffers stay lent (leaked).
             std::mem::forget(self.ring.take());
             return;
         }
-        let taken = self.slots.iter_mut().filter_map(Option::take);
-        // SAFETY: the queue is disabled, the card no longer reads the buffers.
-        unsafe { free_raw_packets(taken) };
+        let n = self.in_flight() as u32;
+        self.free(n);
     }
 }
 

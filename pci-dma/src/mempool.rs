@@ -216,6 +216,25 @@ impl Mempool {
         self.inner().bufs[idx as usize].phys
     }
 
+    /// Device address of buffer `idx` without the bounds check (hot path).
+    ///
+    /// # Safety
+    /// `idx` is a buffer of this pool (from [`Mempool::alloc_raw`]).
+    #[inline(always)]
+    pub unsafe fn phys_unchecked(&self, idx: u32) -> u64 {
+        debug_assert!((idx as usize) < self.inner().bufs.len());
+        // SAFETY: forwarded to the caller.
+        unsafe { self.inner().bufs.get_unchecked(idx as usize).phys }
+    }
+
+    /// The buffer address table (see [`PhysTable`]).
+    #[inline(always)]
+    pub fn phys_table(&self) -> PhysTable<'_> {
+        PhysTable {
+            bufs: &self.inner().bufs,
+        }
+    }
+
     /// Takes up to `out.len()` free buffer indices into `out`; returns how many (0 when empty).
     /// The caller owns those buffers until it gives them back with [`Mempool::free_raw`] or
     /// wraps them with [`Mempool::packet`].
@@ -261,6 +280,20 @@ impl Mempool {
             pool: self.inner,
             idx,
             len: (len as u32).min(inner.buf_size),
+        }
+    }
+
+    /// As [`Mempool::packet`] without clamping the length (hot path).
+    ///
+    /// # Safety
+    /// As for [`Mempool::packet`], and `len <= buf_size()`.
+    #[inline(always)]
+    pub unsafe fn packet_exact(&self, idx: u32, len: u32) -> Packet {
+        debug_assert!((idx as usize) < self.inner().bufs.len() && len <= self.inner().buf_size);
+        Packet {
+            pool: self.inner,
+            idx,
+            len,
         }
     }
 
@@ -432,8 +465,15 @@ impl RawPacket {
     /// Device address of the first byte.
     #[inline(always)]
     pub fn phys(&self) -> u64 {
-        // SAFETY: a lent buffer keeps the pool alive.
-        unsafe { self.pool.as_ref() }.bufs[self.idx as usize].phys
+        // SAFETY: a lent buffer keeps the pool alive, and `idx` is one of its buffers (a raw
+        // packet is only made from a packet of that pool).
+        unsafe {
+            self.pool
+                .as_ref()
+                .bufs
+                .get_unchecked(self.idx as usize)
+                .phys
+        }
     }
     #[inline(always)]
     pub fn len(&self) -> usize {
@@ -451,11 +491,11 @@ impl RawPacket {
 /// # Safety
 /// The device no longer reads or writes any of these buffers.
 pub unsafe fn free_raw_packets(pkts: impl IntoIterator<Item = RawPacket>) {
-    let mut run: [u32; 64] = [0; 64];
+    let mut run = [0u32; RUN];
     let mut n = 0;
     let mut pool: Option<NonNull<Inner>> = None;
     for p in pkts {
-        if pool != Some(p.pool) || n == run.len() {
+        if pool != Some(p.pool) || n == RUN {
             if let Some(q) = pool {
                 // SAFETY: forwarded from the caller; `q` is alive while its buffers are out.
                 unsafe { return_to(q, &run[..n]) };
@@ -469,6 +509,79 @@ pub unsafe fn free_raw_packets(pkts: impl IntoIterator<Item = RawPacket>) {
     if let Some(q) = pool {
         // SAFETY: as above.
         unsafe { return_to(q, &run[..n]) };
+    }
+}
+
+/// Buffers returned under one lock by [`free_raw_packets`].
+const RUN: usize = 64;
+
+/// Returns the raw packets `pkts[..]` (read out of `pkts`, which the caller then treats as
+/// uninitialised): one lock per run of consecutive same-pool packets, indices pushed straight
+/// onto the pool's free stack. The hot-path form of [`free_raw_packets`] for a driver's ring
+/// of `MaybeUninit<RawPacket>`.
+///
+/// # Safety
+/// Every element is an initialised raw packet the device no longer uses, and none is used
+/// again after this call.
+#[inline]
+pub unsafe fn free_raw_slice(pkts: &[core::mem::MaybeUninit<RawPacket>]) {
+    let mut rest = pkts;
+    while let Some(first) = rest.first() {
+        // SAFETY: initialised, per the contract.
+        let pool = unsafe { first.assume_init_ref() }.pool;
+        // SAFETY: lent buffers keep their pool alive until they are home.
+        let inner = unsafe { pool.as_ref() };
+        let (n, dead) = inner.locked(|g| {
+            let have = g.free.len();
+            // Lent buffers fit: the stack holds every buffer of the pool at most once.
+            let room = g.free.capacity() - have;
+            let limit = rest.len().min(room);
+            let dst = g.free.spare_capacity_mut().as_mut_ptr();
+            let mut n = 0;
+            while n < limit {
+                // SAFETY: `n < rest.len()`, initialised per the contract.
+                let p = unsafe { rest.get_unchecked(n).assume_init_ref() };
+                if p.pool != pool {
+                    break;
+                }
+                // SAFETY: `n < room`, inside the stack's spare capacity.
+                unsafe { dst.add(n).write(core::mem::MaybeUninit::new(p.idx)) };
+                n += 1;
+            }
+            // SAFETY: `n` more elements were written above.
+            unsafe { g.free.set_len(have + n) };
+            n
+        });
+        if dead {
+            // SAFETY: no handle and every buffer home, decided under the lock.
+            unsafe { destroy(pool) };
+        }
+        if n == 0 {
+            // Only a double return can overflow the stack: refuse rather than corrupt it.
+            debug_assert!(false, "mempool: more buffers returned than the pool holds");
+            return;
+        }
+        rest = &rest[n..];
+    }
+}
+
+/// A pool's buffer address table, borrowed for a refill loop (the address lookup then needs
+/// no reload of the pool through its handle after each descriptor write).
+#[derive(Clone, Copy)]
+pub struct PhysTable<'a> {
+    bufs: &'a [Buf],
+}
+
+impl PhysTable<'_> {
+    /// Device address of buffer `idx`.
+    ///
+    /// # Safety
+    /// `idx` is a buffer of the pool.
+    #[inline(always)]
+    pub unsafe fn get(self, idx: u32) -> u64 {
+        debug_assert!((idx as usize) < self.bufs.len());
+        // SAFETY: forwarded to the caller.
+        unsafe { self.bufs.get_unchecked(idx as usize).phys }
     }
 }
 
@@ -640,6 +753,36 @@ mod tests {
     }
 
     #[test]
+    fn ring_slice_return_handles_mixed_pools() {
+        let dma = HeapDma::new(MAX_CHUNK);
+        let a = Mempool::new(&dma, 100, 256).unwrap();
+        let b = Mempool::new(&dma, 100, 256).unwrap();
+        let mut v = Vec::new();
+        a.alloc_batch(&mut v, 70, 10);
+        b.alloc_batch(&mut v, 3, 10);
+        a.alloc_batch(&mut v, 2, 10);
+        let ring: Vec<core::mem::MaybeUninit<RawPacket>> = v
+            .into_iter()
+            .map(|p| core::mem::MaybeUninit::new(p.into_raw()))
+            .collect();
+        assert_eq!((a.free_count(), b.free_count()), (28, 97));
+        // SAFETY: no device involved; the ring is not used again.
+        unsafe { free_raw_slice(&ring) };
+        assert_eq!((a.free_count(), b.free_count()), (100, 100));
+        let table = a.phys_table();
+        let mut idx = [0u32; 100];
+        assert_eq!(a.alloc_raw(&mut idx), 100);
+        let mut sorted = idx.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 100, "every buffer exactly once");
+        // SAFETY: indices from this pool.
+        assert_eq!(unsafe { table.get(idx[0]) }, a.phys(idx[0]));
+        // SAFETY: owned, returned once.
+        unsafe { a.free_raw(&idx) };
+    }
+
+    #[test]
     fn raw_roundtrip_and_batched_return() {
         let dma = HeapDma::new(MAX_CHUNK);
         let a = Mempool::new(&dma, 16, 256).unwrap();
@@ -650,7 +793,7 @@ mod tests {
         a.alloc_batch(&mut v, 5, 10);
         assert!(v[0].is_from(&a) && v[5].is_from(&b) && !v[5].is_from(&a));
         let raws: Vec<RawPacket> = v.into_iter().map(Packet::into_raw).collect();
-        assert_eq!(a.free_count(), 1);
+        assert_eq!(a.free_count(), 6);
         // SAFETY: no device involved.
         unsafe { free_raw_packets(raws) };
         assert_eq!(a.free_count(), 16);
