@@ -356,7 +356,8 @@ fn receive_without_room_is_counted_by_the_device_not_lost_silently() {
 
 #[test]
 fn faults_end_in_typed_errors() {
-    let cases: [(Faults, fn(&Error) -> bool); 3] = [
+    type IsExpected = fn(&Error) -> bool;
+    let cases: [(Faults, IsExpected); 3] = [
         (
             Faults {
                 reset_stuck: true,
