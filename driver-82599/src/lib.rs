@@ -41,6 +41,12 @@ use stats::{HwQueueStats, QueueStats};
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cold]
+#[inline(never)]
+fn no_queue(dir: &'static str, queue: usize, count: usize) -> Error {
+    Error::NoQueue { dir, queue, count }
+}
+
 /// Queues with their own hardware counters (QPRC/QPTC/...[0..15]).
 pub const HW_STAT_QUEUES: usize = 16;
 
@@ -206,29 +212,23 @@ impl<B: Bus + Clone> Device<B> {
     }
 
     /// Receive queue `q`, while it is still here.
+    #[inline]
     pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<B>> {
         let count = self.rx.len();
-        self.rx
-            .get_mut(q)
-            .and_then(Option::as_mut)
-            .ok_or(Error::NoQueue {
-                dir: "RX",
-                queue: q,
-                count,
-            })
+        match self.rx.get_mut(q) {
+            Some(Some(rxq)) => Ok(rxq),
+            _ => Err(no_queue("RX", q, count)),
+        }
     }
 
     /// Transmit queue `q`, while it is still here.
+    #[inline]
     pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<B>> {
         let count = self.tx.len();
-        self.tx
-            .get_mut(q)
-            .and_then(Option::as_mut)
-            .ok_or(Error::NoQueue {
-                dir: "TX",
-                queue: q,
-                count,
-            })
+        match self.tx.get_mut(q) {
+            Some(Some(txq)) => Ok(txq),
+            _ => Err(no_queue("TX", q, count)),
+        }
     }
 
     /// Moves receive queue `q` out (to poll it from another thread). Its counters still show

@@ -216,25 +216,32 @@ impl<B: Bus> RxQueue<B> {
                 break;
             }
         }
-        let table = self.pool.phys_table();
         let size = self.bufs.len();
         let end = start + n;
         // At most two runs around the wrap.
-        for (from, to) in [(start, end.min(size)), (0, end.saturating_sub(size))] {
-            for j in from..to {
-                // SAFETY: `j < size`, inside the ring and `bufs`; the slot is empty (not the
-                // card's) and now holds a buffer of this pool.
-                unsafe {
-                    let phys = table.get(*self.bufs.get_unchecked(j));
-                    let d = desc::at(self.base, j);
-                    desc::write64(d, rx_read::PKT_ADDR, phys);
-                    // Header address 0 also clears DD (bit 0 of the same word).
-                    desc::write64(d, rx_read::HDR_ADDR, 0);
-                }
-            }
+        self.write_read_descs(start, end.min(size));
+        if end > size {
+            self.write_read_descs(0, end - size);
         }
         self.tail = ((start + n) & mask as usize) as u32;
         n
+    }
+
+    /// Gives descriptors `from..to` (no wrap) their buffers: read format, DD cleared.
+    #[inline(always)]
+    fn write_read_descs(&mut self, from: usize, to: usize) {
+        let table = self.pool.phys_table();
+        for j in from..to {
+            // SAFETY: `j < to <= bufs.len()`, inside the ring and `bufs`; the slot is empty
+            // (not the card's) and now holds a buffer of this pool.
+            unsafe {
+                let phys = table.get(*self.bufs.get_unchecked(j));
+                let d = desc::at(self.base, j);
+                desc::write64(d, rx_read::PKT_ADDR, phys);
+                // Header address 0 also clears DD (bit 0 of the same word).
+                desc::write64(d, rx_read::HDR_ADDR, 0);
+            }
+        }
     }
 
     /// Stops the card using the ring (RXDCTL.ENABLE = 0, bounded wait) and returns the

@@ -244,7 +244,14 @@ impl Mempool {
             .locked(|g| {
                 let n = out.len().min(g.free.len());
                 let from = g.free.len() - n;
-                out[..n].copy_from_slice(&g.free[from..]);
+                // A `memcpy` call costs more than it saves for a few indices.
+                if n <= 4 {
+                    for (o, &i) in out[..n].iter_mut().zip(&g.free[from..from + n]) {
+                        *o = i;
+                    }
+                } else {
+                    out[..n].copy_from_slice(&g.free[from..]);
+                }
                 g.free.truncate(from);
                 n
             })
