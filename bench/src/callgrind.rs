@@ -73,6 +73,7 @@ pub fn measure(fwd_loop: &Path, batch: usize, packets: u64, dir: &Path) -> Resul
         .map_err(|e| format!("cannot read {}: {e}", out_file.display()))?;
     let instructions = total_ir(&text)
         .ok_or_else(|| format!("no totals/summary line in {}", out_file.display()))?;
+    check_toggled(&text).map_err(|e| format!("{}: {e}", out_file.display()))?;
     Ok(Run {
         batch,
         forwarded: report.0,
@@ -80,6 +81,30 @@ pub fn measure(fwd_loop: &Path, batch: usize, packets: u64, dir: &Path) -> Resul
         instructions,
         out_file,
     })
+}
+
+/// The collected functions named like the toggled ones must be exactly those: a missing one
+/// (inlined away) would drop its work from the count, and another matching function called
+/// inside them would switch collection off while it runs.
+pub fn check_toggled(text: &str) -> Result<(), String> {
+    let mut names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("fn="))
+        .map(|l| l.split_once(") ").map_or(l, |(_, name)| name))
+        .filter(|n| TOGGLE_FNS.iter().any(|f| n.contains(f)))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let want: Vec<String> = TOGGLE_FNS
+        .iter()
+        .map(|f| format!("bench::fwd::{f}"))
+        .collect();
+    if names != want {
+        return Err(format!(
+            "collected functions matching the toggles are {names:?}, expected {want:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// `forwarded` and `batches` from `fwd-loop`'s `key=value` report line.
@@ -116,5 +141,14 @@ mod tests {
         let cg = "events: Ir\nfn=(1) x\n3 10\nsummary: 12345\ntotals: 12345\n";
         assert_eq!(total_ir(cg), Some(12345));
         assert_eq!(total_ir("events: Ir\n"), None);
+    }
+
+    #[test]
+    fn checks_the_toggled_functions() {
+        let ok = "fn=(1) bench::fwd::fwd_driver_rx\nfn=(2) bench::fwd::fwd_driver_tx\nfn=(1)\n";
+        assert_eq!(check_toggled(ok), Ok(()));
+        assert!(check_toggled("fn=(1) bench::fwd::fwd_driver_rx\n").is_err());
+        let extra = format!("{ok}fn=(3) bench::fwd::fwd_driver_rx::{{{{closure}}}}\n");
+        assert!(check_toggled(&extra).is_err());
     }
 }
