@@ -89,7 +89,8 @@ pub fn measure(fwd_loop: &Path, batch: usize, packets: u64, dir: &Path) -> Resul
 pub fn check_toggled(text: &str) -> Result<(), String> {
     let mut names: Vec<&str> = text
         .lines()
-        .filter_map(|l| l.strip_prefix("fn="))
+        // A name is given once, where its id first appears: in a `fn=` or a `cfn=` line.
+        .filter_map(|l| l.strip_prefix("fn=").or_else(|| l.strip_prefix("cfn=")))
         .map(|l| l.split_once(") ").map_or(l, |(_, name)| name))
         .filter(|n| TOGGLE_FNS.iter().any(|f| n.contains(f)))
         .collect();
@@ -145,7 +146,7 @@ mod tests {
 
     #[test]
     fn checks_the_toggled_functions() {
-        let ok = "fn=(1) bench::fwd::fwd_driver_rx\nfn=(2) bench::fwd::fwd_driver_tx\nfn=(1)\n";
+        let ok = "fn=(1) bench::fwd::fwd_driver_rx\ncfn=(2) bench::fwd::fwd_driver_tx\nfn=(1)\n";
         assert_eq!(check_toggled(ok), Ok(()));
         assert!(check_toggled("fn=(1) bench::fwd::fwd_driver_rx\n").is_err());
         let extra = format!("{ok}fn=(3) bench::fwd::fwd_driver_rx::{{{{closure}}}}\n");
