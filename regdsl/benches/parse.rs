@@ -75,6 +75,42 @@ fn corpus() -> Vec<(String, String)> {
     v
 }
 
+/// CPU time of this thread, in seconds: on a shared machine it says what one core does.
+fn cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the call only writes into it.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime");
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// Compiles `files` repeatedly for about two CPU-seconds; prints MB/s and registers/s per
+/// CPU-second.
+fn cpu_rate(label: &str, files: &[(String, String)]) {
+    let bytes: usize = files.iter().map(|f| f.1.len()).sum();
+    let regs: usize = files
+        .iter()
+        .map(|(n, s)| regdsl::compile(n, s).table.map_or(0, |t| t.registers.len()))
+        .sum();
+    let start = cpu_seconds();
+    let mut rounds = 0u64;
+    while cpu_seconds() - start < 2.0 {
+        for (n, s) in files {
+            black_box(regdsl::compile(n, s));
+        }
+        rounds += 1;
+    }
+    let t = cpu_seconds() - start;
+    println!(
+        "cpu-time {label}: {:.1} MB/s, {:.0} registers/s ({bytes} bytes, {regs} registers, {rounds} rounds in {t:.2} CPU-s)",
+        (bytes as f64 * rounds as f64) / t / 1e6,
+        (regs as f64 * rounds as f64) / t,
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let files = corpus();
     if files.is_empty() {
@@ -111,7 +147,11 @@ fn bench(c: &mut Criterion) {
         g.finish();
     }
 
+    if !files.is_empty() {
+        cpu_rate("snabb corpus", &files);
+    }
     let src = generated(10_000);
+    cpu_rate("generated 10k", &[("gen.txt".to_string(), src.clone())]);
     let out = regdsl::compile("gen.txt", &src);
     assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics.first());
     let regs = out.table.unwrap().registers.len();

@@ -134,7 +134,7 @@ fn overlaps(
         return;
     }
     let mut ps = pieces(table);
-    ps.sort_by_key(|p| (p.start, p.last, p.span.offset));
+    ps.sort_unstable_by_key(|p| (p.start, p.last, p.span.offset, p.index));
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut used: HashSet<(usize, usize)> = HashSet::new();
     let mut reports = 0usize;
