@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diag::Diagnostic;
-use crate::model::{Layout, Span, Table};
+use crate::model::{Access, Layout, Span, Table};
 use crate::resolve::{hex, OverRef};
 
 /// Above this many elements in total the overlap check is skipped (with a warning), so that
@@ -49,6 +49,49 @@ pub fn check(table: &Table, over_refs: &[OverRef], diags: &mut Vec<Diagnostic>) 
         }
     }
     overlaps(table, &declared, &declared_at, diags);
+    fields(table, diags);
+}
+
+/// Fields against their register: reset values agree, and no writable field in a
+/// read-only register.
+fn fields(table: &Table, diags: &mut Vec<Diagnostic>) {
+    let file = table.file.as_str();
+    for r in &table.registers {
+        for f in &r.fields {
+            if let (Some(reg_reset), Some(reset)) = (r.reset, f.reset) {
+                let implied = (reg_reset & f.mask()) >> f.lsb;
+                if implied != reset {
+                    diags.push(
+                        Diagnostic::warning(
+                            file,
+                            f.span,
+                            format!(
+                                "field `{}` has reset={reset:#x}, but the reset value {reg_reset:#010x} of `{}` gives {implied:#x} in its bits",
+                                f.name, r.name
+                            ),
+                        )
+                        .with_label("reset disagrees"),
+                    );
+                }
+            }
+            let access = f.access.unwrap_or(r.mode.access);
+            if r.mode.access == Access::RO && access.writable() {
+                diags.push(
+                    Diagnostic::warning(
+                        file,
+                        f.span,
+                        format!(
+                            "field `{}` is {} but register `{}` is RO",
+                            f.name,
+                            access.as_str(),
+                            r.name
+                        ),
+                    )
+                    .with_label("writable field"),
+                );
+            }
+        }
+    }
 }
 
 fn pair(a: usize, b: usize) -> (usize, usize) {

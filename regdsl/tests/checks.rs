@@ -324,3 +324,19 @@ W 0x2000 +0x40*0.. RW missing max
         regdsl::render(&out.diagnostics, src)
     );
 }
+
+#[test]
+fn field_reset_disagrees_with_register_reset() {
+    one(
+        "S 0x0 - RW reset=0x402 s\n  .BSIZEPACKET 4:0 RW reset=3 size\n  .BSIZEHEADER 13:8 RW reset=4 header\n",
+        "t.txt:2:3: warning: field `BSIZEPACKET` has reset=0x3, but the reset value 0x00000402 of `S` gives 0x2 in its bits",
+    );
+}
+
+#[test]
+fn writable_field_in_read_only_register() {
+    one(
+        "S 0x0 - RO s\n  .A 0 RW a\n  .B 1 b\n",
+        "t.txt:2:3: warning: field `A` is RW but register `S` is RO",
+    );
+}
