@@ -145,10 +145,9 @@ impl Layout {
     pub fn len(&self) -> u64 {
         match self {
             Layout::Single { .. } => 1,
-            Layout::Array { segments } => segments
-                .iter()
-                .map(|s| u64::from(s.max - s.min) + 1)
-                .sum(),
+            Layout::Array { segments } => {
+                segments.iter().map(|s| u64::from(s.max - s.min) + 1).sum()
+            }
         }
     }
     pub fn is_empty(&self) -> bool {
