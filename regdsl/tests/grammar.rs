@@ -71,12 +71,13 @@ fn whitespace_tabs_indentation_blank_lines_unicode_no_final_newline() {
 
 #[test]
 fn comments_hash_and_double_dash() {
-    let src = "# heading comment\n-- another\nA 0x0 - RW first # trailing\nB 0x4 - RW second -- trailing too\nC 0x8 - RW a-b - c\n";
+    let src = "# heading comment\n-- another\nA 0x0 - RW first # trailing\nB 0x4 - RW second -- trailing too\nC 0x8 - RW a-b - c\nD 0xC - RW queue#3 x--y\n";
     let t = table(src);
     assert_eq!(t.get("A").unwrap().description, "first");
     assert_eq!(t.get("B").unwrap().description, "second");
     assert_eq!(t.get("C").unwrap().description, "a-b - c");
-    assert_eq!(t.registers.len(), 3);
+    assert_eq!(t.get("D").unwrap().description, "queue#3 x--y");
+    assert_eq!(t.registers.len(), 4);
 }
 
 #[test]

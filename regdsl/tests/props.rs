@@ -36,6 +36,10 @@ fn exercise(src: &str) {
             src.is_char_boundary(d.span.offset),
             "span inside a character: {d}"
         );
+        assert!(
+            src.is_char_boundary(d.span.offset + d.span.len),
+            "span ends inside a character: {d}"
+        );
         let _ = d.to_string();
     }
     if let Some(t) = &out.table {
