@@ -232,7 +232,8 @@ impl<B: Bus + Clone> Device<B> {
     }
 
     /// Moves receive queue `q` out (to poll it from another thread). Its counters still show
-    /// in [`Device::stats`].
+    /// in [`Device::stats`]. Keep the `Device` alive while taken queues run: dropping it turns
+    /// receive off for the whole port (each queue still stops itself when dropped).
     pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<B>> {
         let count = self.rx.len();
         self.rx
