@@ -82,8 +82,12 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
     match cli.cmd {
         Cmd::Check { files, short } => {
             let (mut errors, mut warnings, mut failed) = (0, 0, false);
+            let mut unreadable = false;
             for f in &files {
-                let src = read(f)?;
+                let Ok(src) = read(f) else {
+                    unreadable = true;
+                    continue;
+                };
                 let out = regdsl::compile(&f.display().to_string(), &src);
                 report(&out.diagnostics, &src, short);
                 let e = out.errors().count();
@@ -96,6 +100,9 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 }
             }
             eprintln!("{errors} error(s), {warnings} warning(s)");
+            if unreadable {
+                return Err(ExitCode::from(2));
+            }
             if failed {
                 return Err(ExitCode::from(1));
             }
