@@ -212,7 +212,7 @@ impl<B: Bus> RxQueue<B> {
             let got = self.pool.alloc_raw(&mut self.bufs[from..from + run]);
             n += got;
             if got < run {
-                self.counters.add_rx_no_buf((want - n) as u64);
+                self.counters.add_rx_no_buf(1);
                 break;
             }
         }

@@ -66,7 +66,8 @@ pub struct SwQueueStats {
     pub rx_bytes: u64,
     /// Descriptors dropped by the driver: frame errors, bad length, multi-descriptor packets.
     pub rx_desc_errors: u64,
-    /// Ring slots left empty because the pool ran dry (the card drops what finds no slot).
+    /// Refills that found the pool empty or short, leaving ring slots empty (the card then
+    /// drops, and counts, what finds no descriptor). A count of events, not of packets.
     pub rx_no_buf: u64,
     /// Packets placed on the ring.
     pub tx_packets: u64,
