@@ -121,13 +121,14 @@ impl<B: Bus> RxQueue<B> {
         // Written straight into the vector's spare room (reserved above), then `set_len`.
         let dst = out.spare_capacity_mut().as_mut_ptr();
         let mut i = self.next;
-        let mut seen = 0;
-        let mut got = 0;
+        // `limit` < ring size, so `stop == i` only when there is nothing to look at.
+        let stop = (i + limit as u32) & mask;
+        let mut w_out = dst;
         let mut bytes = 0u64;
         let mut bad = 0u64;
         let buf_size = self.buf_size;
         let mut discarding = self.discarding;
-        while seen < limit {
+        while i != stop {
             // SAFETY: `i <= mask`, inside the ring.
             let d = unsafe { desc::at(self.base, i as usize) };
             // Status, errors, length and VLAN in one read (7.1.6.2).
@@ -147,25 +148,27 @@ impl<B: Bus> RxQueue<B> {
                 && len.wrapping_sub(1) < buf_size
             {
                 // SAFETY: the card is done with `buf` (DD, then the acquire fence), this queue
-                // owned it and ownership moves to the packet; 0 < len <= buf_size. The slot
-                // `base_len + got` is within the `limit` reserved.
+                // owned it and ownership moves to the packet; 0 < len <= buf_size. At most
+                // `limit` slots are written, all within the room reserved.
                 unsafe {
-                    dst.add(got).write(core::mem::MaybeUninit::new(
+                    w_out.write(core::mem::MaybeUninit::new(
                         self.pool.packet_exact(buf, len),
                     ));
+                    w_out = w_out.add(1);
                 }
                 bytes += u64::from(len);
-                got += 1;
             } else {
                 discarding = status & rx_wb::STAT_EOP == 0;
                 self.spare.push(buf);
                 bad += 1;
             }
             i = (i + 1) & mask;
-            seen += 1;
         }
+        // SAFETY: `w_out` only moved forward from `dst`, one slot per packet written.
+        let got = unsafe { w_out.offset_from(dst) } as usize;
         // SAFETY: the first `got` spare slots were initialised above.
         unsafe { out.set_len(base_len + got) };
+        let seen = i.wrapping_sub(self.next) & mask;
         self.discarding = discarding;
         self.next = i;
         if seen != 0 {
