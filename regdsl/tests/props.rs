@@ -267,7 +267,7 @@ fn apply(src: &str, edits: &[Edit]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases each (proptest's default; PROPTEST_CASES=N for more).
 
     #[test]
     fn random_text_never_panics(src in "[ \t\r\n#.=@a-zA-Z0-9_:+*\\-–é]{0,300}") {
