@@ -64,55 +64,48 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
         return 0;
     };
     let reset_gen = p.reset_gen.load(Ordering::Acquire);
-    let mut head = p.regs.get(R::TDH, q);
+    let head = p.regs.get(R::TDH, q);
     let tail = p.regs.get(R::TDT, q);
     if head >= count || tail >= count {
         return 0;
     }
+    // Faults injected while this queue runs apply from the next step.
+    let faults = p.faults.packet_faults();
+    let txpad = eng.ports[pi].cfg.txpad;
     let desc = |i: u32| ring.wrapping_add(i as usize * 16);
     let next = |i: u32| if i + 1 == count { 0 } else { i + 1 };
+    // One pass over the descriptors: each is read once, its buffer gathered at once; a packet
+    // is sent when its EOP descriptor is reached before the tail (all its descriptors fetched).
     let mut sent = 0;
-    while head != tail && sent < TX_BUDGET {
-        // A packet is sent once all its descriptors, up to EOP, are before the tail.
-        let mut end = head;
-        let mut eop = false;
-        while end != tail {
-            let cmd = dma::rd32(desc(end), 8);
-            end = next(end);
-            if cmd & DCMD_EOP != 0 {
-                eop = true;
-                break;
-            }
-        }
-        if !eop {
-            break;
-        }
-        let injected = p.faults.packet_faults() && FaultState::take(&p.faults.dma_errors);
-        let mut flen = 0usize;
-        let mut i = head;
-        let mut failed = None;
-        while i != end && !injected {
-            let d = desc(i);
-            let cmd = dma::rd32(d, 8);
-            let context = cmd & DCMD_DEXT != 0 && (cmd >> 20) & 0xF == DTYP_CONTEXT;
-            let len = (cmd & 0xFFFF) as usize;
-            if !context && len != 0 {
-                let addr = dma::rd64(d, 0);
-                match sh.mem.translate(addr, len) {
-                    Some(src) if flen + len <= MAX_FRAME => {
-                        dma::copy_from(src, &mut frame[flen..flen + len]);
-                        flen += len;
-                    }
-                    Some(_) => {} // beyond the model's largest frame: truncated
-                    None => {
-                        failed = Some((addr, len));
-                        break;
-                    }
+    let mut start = head; // first descriptor of the packet being gathered
+    let mut i = head;
+    let mut flen = 0usize;
+    let mut rs_inner = false; // RS on a descriptor of the packet other than EOP (rare)
+    let mut bad = None; // first buffer of the packet outside the simulated memory
+    while i != tail && sent < TX_BUDGET {
+        let d = desc(i);
+        let cmd = dma::rd32(d, 8);
+        let len = (cmd & 0xFFFF) as usize;
+        let context = cmd & DCMD_DEXT != 0 && (cmd >> 20) & 0xF == DTYP_CONTEXT;
+        if !context && len != 0 && bad.is_none() {
+            let addr = dma::rd64(d, 0);
+            match sh.mem.translate(addr, len) {
+                Some(src) if flen + len <= MAX_FRAME => {
+                    dma::copy_from(src, &mut frame[flen..flen + len]);
+                    flen += len;
                 }
+                Some(_) => {} // beyond the model's largest frame: truncated
+                None => bad = Some((addr, len)),
             }
-            i = next(i);
         }
-        if let Some((addr, len)) = failed {
+        let eop = i;
+        i = next(i);
+        if cmd & DCMD_EOP == 0 {
+            rs_inner |= cmd & DCMD_RS != 0;
+            continue;
+        }
+        let injected = faults && FaultState::take(&p.faults.dma_errors);
+        if let (Some((addr, len)), false) = (bad, injected) {
             sh.dma_fault(DmaFault {
                 port: pi,
                 what: "TX buffer",
@@ -126,30 +119,29 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
             p.tx_stop.set(q, true);
             break;
         }
-        // Write back DD on descriptors with RS, after their reads (datasheet 7.2.3.5.1).
+        // Write back DD on the packet's descriptors with RS, after their reads (datasheet
+        // 7.2.3.5.1).
         fence(Ordering::Release);
-        let mut i = head;
-        while i != end {
-            let d = desc(i);
-            let cmd = dma::rd32(d, 8);
-            if cmd & DCMD_RS != 0 {
-                if cmd & DCMD_DEXT != 0 {
-                    dma::wr32(d, 12, STA_DD);
-                } else {
-                    let v = dma::rd32(d, 12);
-                    dma::wr32(d, 12, v | STA_DD);
-                }
+        if rs_inner {
+            let mut k = start;
+            while k != eop {
+                write_back(desc(k), dma::rd32(desc(k), 8));
+                k = next(k);
             }
-            i = next(i);
         }
-        head = end;
+        write_back(d, cmd);
         sent += 1;
+        start = i;
+        rs_inner = false;
+        bad = None;
+        let n = std::mem::take(&mut flen);
         if injected {
+            // Not sent, but its descriptors complete (crate::Fault::DmaError).
             sh.dma_fault(DmaFault {
                 port: pi,
                 what: "TX buffer",
                 queue: q,
-                addr: dma::rd64(desc(head), 0),
+                addr: dma::rd64(d, 0),
                 len: 0,
                 virtual_address: false,
                 injected: true,
@@ -158,17 +150,34 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
             eng.ports[pi].st.dirty = true;
             continue;
         }
-        if eng.ports[pi].cfg.txpad && flen < MIN_FRAME {
-            frame[flen..MIN_FRAME].fill(0);
-            flen = MIN_FRAME;
-        }
-        emit(eng, sh, pi, q, &frame[..flen]);
+        let n = if txpad && n < MIN_FRAME {
+            frame[n..MIN_FRAME].fill(0);
+            MIN_FRAME
+        } else {
+            n
+        };
+        emit(eng, sh, pi, q, &frame[..n]);
     }
+    // Packets whose EOP is not yet before the tail wait (head stays at their first descriptor).
     if sent != 0 && p.reset_gen.load(Ordering::Acquire) == reset_gen {
-        p.regs.set(R::TDH, q, head);
-        head_writeback(sh, pi, q, head);
+        p.regs.set(R::TDH, q, start);
+        head_writeback(sh, pi, q, start);
     }
     sent
+}
+
+/// DD into a descriptor the card is done with, if it asked for it (RS).
+#[inline]
+fn write_back(d: *mut u8, cmd: u32) {
+    if cmd & DCMD_RS != 0 {
+        if cmd & DCMD_DEXT != 0 {
+            dma::wr32(d, 12, STA_DD);
+        } else {
+            // Legacy: STA shares dword 3 with CSS and VLAN, which stay.
+            let v = dma::rd32(d, 12);
+            dma::wr32(d, 12, v | STA_DD);
+        }
+    }
 }
 
 /// TX head write-back (TDWBAL.Head_WB_En, datasheet 7.2.3.5.2).
