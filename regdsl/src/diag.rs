@@ -63,6 +63,7 @@ impl std::fmt::Display for Diagnostic {
 }
 
 /// Renders diagnostics with the source line and a caret under the offending token.
+#[cfg(feature = "cli")]
 pub fn render(diags: &[Diagnostic], src: &str, color: bool) -> String {
     use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, Report};
     use std::sync::Arc;

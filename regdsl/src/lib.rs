@@ -6,6 +6,7 @@ pub mod check;
 pub mod codegen;
 pub mod diag;
 pub mod doc;
+#[cfg(feature = "cli")]
 pub mod dump;
 pub mod fmt;
 pub mod ident;
@@ -58,6 +59,7 @@ pub fn compile_file(path: &std::path::Path) -> std::io::Result<Outcome> {
 }
 
 /// Diagnostics with the source line and a caret under the offending token (no colour).
+#[cfg(feature = "cli")]
 pub fn render(diags: &[Diagnostic], src: &str) -> String {
     diag::render(diags, src, false)
 }
