@@ -247,6 +247,9 @@ pub(crate) struct PortEng {
     /// Frame with its CRC appended, when CRC stripping is off.
     pub crcbuf: Vec<u8>,
     pub st: LocalStats,
+    /// Per-packet faults were pending at the start of the step (those injected during a
+    /// step apply from the next one): the fast RX path is off.
+    pub faults: bool,
 }
 
 impl PortEng {
@@ -262,6 +265,7 @@ impl PortEng {
             pool: Vec::new(),
             crcbuf: Vec::with_capacity(MAX_FRAME + 4),
             st: LocalStats::default(),
+            faults: false,
         }
     }
 
@@ -277,6 +281,7 @@ impl PortEng {
             self.pb_bytes = 0;
             self.st = LocalStats::default();
         }
+        self.faults = p.faults.packet_faults();
         let cg = p.cfg_gen.load(Ordering::Acquire);
         if cg != self.cfg_gen {
             self.cfg_gen = cg;
