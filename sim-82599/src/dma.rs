@@ -177,24 +177,38 @@ pub(crate) fn wr32(p: *mut u8, off: usize, v: u32) {
     unsafe { core::ptr::write_volatile(p.add(off) as *mut u32, v) }
 }
 /// Copy `n` bytes between non-overlapping buffers; small frames (the common case at line
-/// rate) in 16-byte blocks inline rather than through a `memcpy` call.
+/// rate) in 16-byte blocks inline rather than through a `memcpy` call: 16 to 64 bytes in two
+/// or four blocks without a loop, the first and last blocks overlapping the middle ones.
 ///
 /// # Safety
 /// `src` readable and `dst` writable for `n` bytes, the two ranges disjoint.
 #[inline(always)]
 unsafe fn copy(src: *const u8, dst: *mut u8, n: usize) {
-    if (16..=128).contains(&n) {
-        let mut i = 0;
-        while i + 16 < n {
-            let v = core::ptr::read_unaligned(src.add(i) as *const u128);
-            core::ptr::write_unaligned(dst.add(i) as *mut u128, v);
-            i += 16;
+    let block = |at: usize| {
+        let v = core::ptr::read_unaligned(src.add(at) as *const u128);
+        core::ptr::write_unaligned(dst.add(at) as *mut u128, v);
+    };
+    match n {
+        16..=32 => {
+            block(0);
+            block(n - 16);
         }
-        // The last block, overlapping the previous one inside `dst` when n % 16 != 0.
-        let v = core::ptr::read_unaligned(src.add(n - 16) as *const u128);
-        core::ptr::write_unaligned(dst.add(n - 16) as *mut u128, v);
-    } else {
-        core::ptr::copy_nonoverlapping(src, dst, n);
+        33..=64 => {
+            block(0);
+            block(16);
+            block(n - 32);
+            block(n - 16);
+        }
+        65..=128 => {
+            let mut i = 0;
+            while i + 16 < n {
+                block(i);
+                i += 16;
+            }
+            // The last block, overlapping the previous one when n % 16 != 0.
+            block(n - 16);
+        }
+        _ => core::ptr::copy_nonoverlapping(src, dst, n),
     }
 }
 

@@ -81,6 +81,7 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
     pe.pb.push_back(Buffered { meta, data });
 }
 
+#[inline(always)]
 fn count_good(pe: &mut PortEng, wire_len: usize, bcast: bool, mcast: bool) {
     let st = &mut pe.st;
     st.gprc += 1;
