@@ -184,6 +184,7 @@ pub(crate) fn wr32(p: *mut u8, off: usize, v: u32) {
 /// `src` readable and `dst` writable for `n` bytes, the two ranges disjoint.
 #[inline(always)]
 unsafe fn copy(src: *const u8, dst: *mut u8, n: usize) {
+    // SAFETY (every use): `at + 16 <= n`, inside both ranges (each arm checks n >= 16).
     let block = |at: usize| {
         let v = core::ptr::read_unaligned(src.add(at) as *const u128);
         core::ptr::write_unaligned(dst.add(at) as *mut u128, v);
@@ -225,4 +226,19 @@ pub(crate) fn copy_to(src: &[u8], dst: *mut u8) {
     // SAFETY: `dst` comes from `translate(.., src.len())`; `src` is host memory (an engine
     // buffer), never inside the DMA block.
     unsafe { copy(src.as_ptr(), dst, src.len()) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn copies_every_small_size_exactly() {
+        let src: Vec<u8> = (0..300u32).map(|i| (i * 7 + 1) as u8).collect();
+        for n in 0..300 {
+            let mut dst = vec![0xEEu8; 310];
+            // SAFETY: both buffers hold at least `n` bytes and are distinct allocations.
+            unsafe { super::copy(src.as_ptr(), dst.as_mut_ptr(), n) };
+            assert_eq!(dst[..n], src[..n], "{n} bytes");
+            assert!(dst[n..].iter().all(|&b| b == 0xEE), "{n} bytes: wrote past the end");
+        }
+    }
 }
