@@ -19,11 +19,12 @@ impl<B: ?Sized, R> Clone for Array<'_, B, R> {
 }
 impl<B: ?Sized, R> Copy for Array<'_, B, R> {}
 
+/// The panic of `at`: generic so that the call site passes only the index.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn out_of_range(e: IndexError) -> ! {
-    panic!("{e}")
+fn out_of_range<R: ArraySpec>(i: u32) -> ! {
+    panic!("{}", error::<R>(i))
 }
 
 /// Offset of a validated index: no check left for single-segment arrays.
@@ -37,7 +38,7 @@ fn offset_of_valid<R: ArraySpec>(i: u32) -> usize {
             Some(o) => o,
             // Every array with index set `R::Indices` covers it (the set is built from the
             // array's own rows), so this is unreachable; panicking beats a wild access.
-            None => out_of_range(error::<R>(i)),
+            None => out_of_range::<R>(i),
         }
     }
 }
@@ -65,7 +66,7 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> Array<'a, B, R> {
     pub fn at(&self, i: u32) -> Reg<'a, B, R> {
         match R::offset(i) {
             Some(o) => Reg::at_offset(self.bus, o, Some(i)),
-            None => out_of_range(error::<R>(i)),
+            None => out_of_range::<R>(i),
         }
     }
     /// Element `i`, or an error naming the register and its valid range.

@@ -66,10 +66,10 @@ fn seg_index(s: &Seg, offset: usize, bytes: usize) -> Option<u32> {
         return None;
     }
     let d = offset - s.base;
-    let (k, r) = if s.step == 0 {
-        (0, d)
-    } else {
-        (d / s.step, d % s.step)
+    // A step of 0 (an alias of a single register) has one element.
+    let (k, r) = match d.checked_div(s.step) {
+        Some(k) => (k, d % s.step),
+        None => (0, d),
     };
     (r < bytes && k <= (s.max - s.min) as usize).then(|| s.min + k as u32)
 }

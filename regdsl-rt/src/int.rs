@@ -71,7 +71,7 @@ impl Int for u64 {
     /// 82599's 64-bit statistics latch the high half when the low half is read).
     #[inline(always)]
     fn read<B: Bus + ?Sized>(bus: &B, offset: usize, site: Site) -> Self {
-        if offset % 8 == 0 {
+        if offset & 7 == 0 {
             bus.read64(offset, site)
         } else {
             let lo = u64::from(bus.read32(offset, site));
@@ -81,7 +81,7 @@ impl Int for u64 {
     }
     #[inline(always)]
     fn write<B: Bus + ?Sized>(bus: &B, offset: usize, value: Self, site: Site) {
-        if offset % 8 == 0 {
+        if offset & 7 == 0 {
             bus.write64(offset, value, site)
         } else {
             bus.write32(offset, value as u32, site);

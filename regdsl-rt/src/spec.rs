@@ -131,17 +131,21 @@ impl Seg {
     }
 }
 
-/// Offset of element `i` in `segs` (split arrays have several segments).
+/// Offset of element `i` in `segs` (split arrays have several segments). One- and
+/// two-segment arrays (nearly all) are written out so that the optimiser folds the constant
+/// segments into immediates, as in hand-written code.
 #[inline(always)]
 pub fn seg_offset(segs: &[Seg], i: u32) -> Option<usize> {
-    let mut k = 0;
-    while k < segs.len() {
-        if let Some(o) = segs[k].offset(i) {
-            return Some(o);
-        }
-        k += 1;
+    #[inline(always)]
+    fn one(s: Seg, i: u32) -> Option<usize> {
+        let k = i.wrapping_sub(s.min);
+        (k <= s.max - s.min).then(|| s.base + s.step * k as usize)
     }
-    None
+    match segs.len() {
+        1 => one(segs[0], i),
+        2 => one(segs[0], i).or_else(|| one(segs[1], i)),
+        _ => segs.iter().find_map(|s| one(*s, i)),
+    }
 }
 
 /// A register array.

@@ -33,6 +33,39 @@ pub struct Bits<R> {
 }
 copy_marker!(Bits);
 
+// Constructors for generated code, without bounds or checks (the table checker has checked the
+// masks): thousands of field constants are evaluated by every `cargo check`.
+impl<R> Bits<R> {
+    #[doc(hidden)]
+    pub const fn __new(mask: u64) -> Self {
+        Bits {
+            mask,
+            _r: PhantomData,
+        }
+    }
+}
+impl<R> Field<R> {
+    #[doc(hidden)]
+    pub const fn __new(name: &'static str, lsb: u32, width: u32) -> Self {
+        Field {
+            lsb,
+            width,
+            name,
+            _r: PhantomData,
+        }
+    }
+}
+impl<R> FieldValue<R> {
+    #[doc(hidden)]
+    pub const fn __new(mask: u64, value: u64) -> Self {
+        FieldValue {
+            mask,
+            value,
+            _r: PhantomData,
+        }
+    }
+}
+
 impl<R: Register> Bits<R> {
     /// Ad-hoc mask for registers without field rows. Panics (at compile time in a `const`)
     /// when the mask has bits outside the register width.

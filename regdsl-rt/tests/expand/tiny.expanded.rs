@@ -3,7 +3,6 @@
 #[allow(non_snake_case)]
 pub mod CTRL {
     ///Marker type of `CTRL` (implements the spec traits).
-    #[derive(Clone, Copy, Debug)]
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
         const NAME: &'static str = "CTRL";
@@ -17,16 +16,16 @@ pub mod CTRL {
         const OFFSET: usize = 0x0;
     }
     ///Bits 26: Device Reset (RW). Reset 0x0
-    pub const RST: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::raw(0x4000000);
+    pub const RST: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::__new(0x4000000);
     ///Bits 31: Reserved (RSV). Written as 0x0
-    pub const RSV31: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::raw(0x80000000);
+    pub const RSV31: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::__new(0x80000000);
     /**Bits 5:4: Mode (RW)
 - `A` = 0x1: Mode A*/
-    pub const MODE: ::regdsl_rt::Field<Reg> = ::regdsl_rt::Field::new("MODE", 4, 2);
+    pub const MODE: ::regdsl_rt::Field<Reg> = ::regdsl_rt::Field::__new("MODE", 4, 2);
     ///Named values of field `MODE`.
     pub mod MODE {
         ///`MODE` = 0x1: Mode A
-        pub const A: ::regdsl_rt::FieldValue<super::Reg> = ::regdsl_rt::FieldValue::new(
+        pub const A: ::regdsl_rt::FieldValue<super::Reg> = ::regdsl_rt::FieldValue::__new(
             0x30,
             0x10,
         );
@@ -36,7 +35,6 @@ pub mod CTRL {
 #[allow(non_snake_case)]
 pub mod EICR {
     ///Marker type of `EICR` (implements the spec traits).
-    #[derive(Clone, Copy, Debug)]
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
         const NAME: &'static str = "EICR";
@@ -53,7 +51,6 @@ pub mod EICR {
 #[allow(non_snake_case)]
 pub mod RDT {
     ///Marker type of `RDT` (implements the spec traits).
-    #[derive(Clone, Copy, Debug)]
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
         const NAME: &'static str = "RDT";
@@ -77,7 +74,6 @@ pub mod RDT {
 #[allow(non_snake_case)]
 pub mod GPRC {
     ///Marker type of `GPRC` (implements the spec traits).
-    #[derive(Clone, Copy, Debug)]
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
         const NAME: &'static str = "GPRC";

@@ -170,7 +170,6 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
         #[allow(non_snake_case)]
         pub mod #name {
             #[doc = #reg_doc]
-            #[derive(Clone, Copy, Debug)]
             pub struct Reg;
             impl ::regdsl_rt::Register for Reg {
                 const NAME: &'static str = #name_str;
@@ -194,10 +193,10 @@ fn field(f: &Field) -> TokenStream {
     let doc = docs::field(f);
     let konst = if f.width() == 1 {
         let m = hex(f.mask());
-        quote!(pub const #id: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::raw(#m);)
+        quote!(pub const #id: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::__new(#m);)
     } else {
         let (lsb, width) = (num(f.lsb), num(f.width()));
-        quote!(pub const #id: ::regdsl_rt::Field<Reg> = ::regdsl_rt::Field::new(#fname, #lsb, #width);)
+        quote!(pub const #id: ::regdsl_rt::Field<Reg> = ::regdsl_rt::Field::__new(#fname, #lsb, #width);)
     };
     let values = (!f.values.is_empty()).then(|| {
         let mask = hex(f.mask());
@@ -207,7 +206,7 @@ fn field(f: &Field) -> TokenStream {
             let vdoc = docs::value(f, v);
             quote! {
                 #[doc = #vdoc]
-                pub const #vid: ::regdsl_rt::FieldValue<super::Reg> = ::regdsl_rt::FieldValue::new(#mask, #val);
+                pub const #vid: ::regdsl_rt::FieldValue<super::Reg> = ::regdsl_rt::FieldValue::__new(#mask, #val);
             }
         });
         let mdoc = format!("Named values of field `{fname}`.");

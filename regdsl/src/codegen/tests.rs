@@ -74,7 +74,7 @@ fn single_register_module_and_accessor() {
     assert!(s.contains("const OFFSET : usize = 0x0"), "{s}");
     assert!(s.contains("type Mode = :: regdsl_rt :: mode :: RW"), "{s}");
     assert!(s.contains("const RESET : :: core :: option :: Option < u32 > = :: core :: option :: Option :: Some (0x8)"), "{s}");
-    assert!(s.contains("pub const RST : :: regdsl_rt :: Bits < Reg > = :: regdsl_rt :: Bits :: raw (0x4000000)"), "{s}");
+    assert!(s.contains("pub const RST : :: regdsl_rt :: Bits < Reg > = :: regdsl_rt :: Bits :: __new (0x4000000)"), "{s}");
     assert!(
         s.contains("pub fn CTRL (& self) -> :: regdsl_rt :: Reg < '_ , B , CTRL :: Reg >"),
         "{s}"
@@ -227,9 +227,9 @@ fn named_values_are_placed_constants() {
         registers: vec![r],
     };
     let s = text(&t);
-    assert!(s.contains("pub const DESCTYPE : :: regdsl_rt :: Field < Reg > = :: regdsl_rt :: Field :: new (\"DESCTYPE\" , 25 , 3)"), "{s}");
+    assert!(s.contains("pub const DESCTYPE : :: regdsl_rt :: Field < Reg > = :: regdsl_rt :: Field :: __new (\"DESCTYPE\" , 25 , 3)"), "{s}");
     assert!(s.contains("pub mod DESCTYPE { # [doc = "), "{s}");
-    assert!(s.contains("pub const ADV_ONEBUF : :: regdsl_rt :: FieldValue < super :: Reg > = :: regdsl_rt :: FieldValue :: new (0xe000000 , 0x2000000)"), "{s}");
+    assert!(s.contains("pub const ADV_ONEBUF : :: regdsl_rt :: FieldValue < super :: Reg > = :: regdsl_rt :: FieldValue :: __new (0xe000000 , 0x2000000)"), "{s}");
 }
 
 #[test]

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Compile time of registers! on a large table: a crate using a generated 2,000-register table with
+# about 15,000 fields, against the same crate with hand-written constants. Times only the crate
+# itself (dependencies are built first), for `cargo check` and `cargo build --release`.
+# Usage: regdsl-rt/scripts/compile_bench.sh [WORKDIR]   (default: target/regdsl-compile-bench)
+set -euo pipefail
+rt=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$rt/../target/regdsl-compile-bench}
+mkdir -p "$work"
+python3 - "$work" "$rt" <<'PY'
+import os, sys
+work, rt = sys.argv[1], sys.argv[2]
+regs = []
+for n in range(2000):
+    name = f"R{n:04d}"
+    arr = n % 10 == 0
+    mode = ["RW", "RO", "RW", "W1C", "RW", "RC", "RW", "RW"][n % 8]
+    fields = [(f"B{b}", b, b, []) for b in range(6)]
+    fields.append(("F8", 15, 8, []))
+    if n % 2 == 0:
+        fields.append(("F16", 23, 16, [("LOW", 1), ("HIGH", 2)]))
+    regs.append((name, n * 4 if not arr else 0x10000 + n * 0x100, arr, mode, fields))
+nf = sum(len(r[4]) for r in regs)
+tab = ["# Synthetic table for the compile-time benchmark."]
+for name, off, arr, mode, fields in regs:
+    lay = "+0x4*0..31" if arr else "-"
+    tab.append(f"{name} 0x{off:05X} {lay} {mode} Register {name}")
+    for f, msb, lsb, vals in fields:
+        bits = f"{msb}" if msb == lsb else f"{msb}:{lsb}"
+        tab.append(f"  .{f} {bits} Field {f} of {name}")
+        for v, val in vals:
+            tab.append(f"    ={v} {val} Value {v}")
+def crate(d, dep, body):
+    os.makedirs(f"{work}/{d}/src", exist_ok=True)
+    open(f"{work}/{d}/Cargo.toml", "w").write(
+        f'[package]\nname = "{d}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n{dep}\n\n[workspace]\n')
+    open(f"{work}/{d}/src/lib.rs", "w").write(body)
+open(f"{work}/big.txt", "w").write("\n".join(tab) + "\n")
+# Generated: the table through registers!, and a few accesses.
+gen = '''#![allow(non_snake_case)]
+regdsl_rt::registers!("../big.txt");
+pub fn touch<B: regdsl_rt::Bus>(regs: &Regs<B>) -> u32 {
+    regs.R0002().set(R0002::B0 | R0002::B3);
+    regs.R0004().modify(|v| v.with_value(R0004::F16::HIGH));
+    regs.R0010().at(3).write(R0010::B1);
+    regs.R0001().read().get(R0001::F8)
+}
+'''
+crate("gen_regs", f'regdsl-rt = {{ path = "{rt}" }}', gen)
+# Hand-written: the same names as plain constants (offsets, masks, shifts, values).
+out = ["#![allow(non_snake_case, dead_code)]", "use core::ptr::{read_volatile, write_volatile};"]
+for name, off, arr, mode, fields in regs:
+    out.append(f"/// Register {name}\npub mod {name} {{")
+    out.append(f"    pub const OFFSET: usize = 0x{off:X};")
+    if arr:
+        out.append("    pub const STEP: usize = 0x4;\n    pub const LEN: usize = 32;")
+    for f, msb, lsb, vals in fields:
+        w = msb - lsb + 1
+        out.append(f"    /// Field {f}\n    pub const {f}: u32 = 0x{((1 << w) - 1) << lsb:X};")
+        if w > 1:
+            out.append(f"    pub const {f}_SHIFT: u32 = {lsb};")
+        if vals:
+            out.append(f"    pub mod {f} {{")
+            for v, val in vals:
+                out.append(f"        pub const {v}: u32 = 0x{val << lsb:X};")
+            out.append("    }")
+    out.append("}")
+out.append('''pub unsafe fn touch(base: *mut u8) -> u32 {
+    let p = |o: usize| base.add(o) as *mut u32;
+    write_volatile(p(R0002::OFFSET), read_volatile(p(R0002::OFFSET)) | R0002::B0 | R0002::B3);
+    let v = read_volatile(p(R0004::OFFSET));
+    write_volatile(p(R0004::OFFSET), (v & !R0004::F16) | R0004::F16::HIGH);
+    write_volatile(p(R0010::OFFSET + 3 * R0010::STEP), R0010::B1);
+    (read_volatile(p(R0001::OFFSET)) & R0001::F8) >> R0001::F8_SHIFT
+}''')
+crate("hand_regs", "", "\n".join(out) + "\n")
+print(f"{len(regs)} registers, {nf} fields")
+PY
+t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*"; "$@"; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
+for c in gen_regs hand_regs; do
+  (cd "$work/$c" && cargo check -q && cargo build -q --release)
+  ck=$(cd "$work/$c" && touch src/lib.rs && t cargo check)
+  rl=$(cd "$work/$c" && touch src/lib.rs && t cargo build --release)
+  printf '%-10s cargo check %6.2f s   cargo build --release %6.2f s\n' "$c" "$ck" "$rl"
+done
