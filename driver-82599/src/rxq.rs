@@ -14,12 +14,20 @@ use std::sync::Arc;
 /// Ring state: descriptors `[next, tail)` belong to the card (filled with a buffer);
 /// `[tail, next - 1)` are empty, waiting for buffers; one slot always stays empty so that the
 /// tail register never equals the head (datasheet 7.1.9: RDT == RDH means "ring empty").
+///
+/// Emptied slots are refilled in runs of at least `refill_at` (ring/8, at most 32) with one
+/// tail write per run, so a receive call of a few packets usually writes no register and
+/// takes no pool lock. The card therefore always holds at least `ring - refill_at`
+/// descriptors (all but the one kept empty and fewer than `refill_at` waiting): it never
+/// starves for lack of a refill, only when the pool itself is empty.
 pub struct RxQueue<B: Bus> {
     base: *mut u8,
     mask: u32,
     next: u32,
     tail: u32,
     buf_size: u32,
+    /// Empty slots that trigger a refill (see above).
+    refill_at: u32,
     /// Inside a packet spread over several descriptors: drop until its EOP.
     discarding: bool,
     /// Buffer index of each descriptor in `[next, tail)`.
@@ -57,6 +65,7 @@ impl<B: Bus> RxQueue<B> {
             next: 0,
             tail: 0,
             buf_size,
+            refill_at: refill_threshold(size as u32),
             discarding: false,
             bufs: vec![0; size].into_boxed_slice(),
             spare: Vec::with_capacity(size),
@@ -100,6 +109,22 @@ impl<B: Bus> RxQueue<B> {
         (self.tail.wrapping_sub(self.next) & self.mask) as usize
     }
 
+    /// Empty slots (waiting for a buffer), not counting the one always kept empty.
+    #[inline(always)]
+    fn empty(&self) -> u32 {
+        self.next.wrapping_sub(self.tail).wrapping_sub(1) & self.mask
+    }
+
+    /// Fills every empty slot now (one tail write), whatever the refill threshold; returns
+    /// how many were filled (fewer when the pool runs short).
+    pub fn refill_all(&mut self) -> usize {
+        let n = self.fill();
+        if n != 0 {
+            self.regs_tail();
+        }
+        n
+    }
+
     /// The value for RDT after filling.
     pub(crate) fn tail(&self) -> u32 {
         self.tail
@@ -109,9 +134,10 @@ impl<B: Bus> RxQueue<B> {
     ///
     /// Write-back values are checked, not trusted: a descriptor with a frame error, a length of
     /// 0 or beyond the buffer, or a packet spread over several descriptors is dropped and
-    /// counted (`rx_desc_errors`), its buffer reused. Afterwards the emptied slots are refilled
-    /// from the pool with one tail write; when the pool is empty they stay empty (the card then
-    /// drops and counts what it cannot place) and are refilled on a later call.
+    /// counted (`rx_desc_errors`), its buffer reused. Afterwards, once enough slots are empty
+    /// (ring/8, at most 32), they are refilled from the pool with one tail write; when the pool
+    /// is empty they stay empty (the card then drops and counts what it cannot place) and are
+    /// refilled on a later call.
     #[inline]
     pub fn rx_batch(&mut self, out: &mut Vec<Packet>, max: usize) -> usize {
         let mask = self.mask;
@@ -174,16 +200,10 @@ impl<B: Bus> RxQueue<B> {
         if seen != 0 {
             self.counters.add_rx(got as u64, bytes, bad);
         }
-        self.refill();
-        got
-    }
-
-    /// Fills the empty slots (except the one kept empty) with buffers and writes the tail once.
-    #[inline]
-    fn refill(&mut self) {
-        if self.fill() != 0 {
-            self.regs_tail();
+        if self.empty() >= self.refill_at {
+            self.refill_all();
         }
+        got
     }
 
     #[inline(always)]
@@ -197,7 +217,7 @@ impl<B: Bus> RxQueue<B> {
     #[inline]
     fn fill(&mut self) -> usize {
         let mask = self.mask;
-        let want = (self.next.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
+        let want = self.empty() as usize;
         if want == 0 {
             return 0;
         }
@@ -268,6 +288,14 @@ impl<B: Bus> RxQueue<B> {
         // disabled), and each is returned once.
         unsafe { self.pool.free_raw(&held) };
     }
+}
+
+/// Most slots refilled per run; 32 as the transmit side's reclaim chunk.
+const REFILL_MAX: u32 = 32;
+
+/// Empty slots that trigger a refill for a ring of `size` descriptors: ring/8, 1..=32.
+fn refill_threshold(size: u32) -> u32 {
+    (size / 8).clamp(1, REFILL_MAX)
 }
 
 impl<B: Bus> Drop for RxQueue<B> {

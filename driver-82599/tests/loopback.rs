@@ -131,3 +131,41 @@ fn empty_pool_stops_refill_and_counts_drops_without_panic() {
     assert!(held.iter().all(|p| check(p).is_some()));
     assert_no_violations(&sim);
 }
+
+#[test]
+fn receive_refills_in_runs_and_never_leaves_the_card_short() {
+    let sim = sim(1);
+    sim.connect(Wire::Loopback(0)).unwrap();
+    let mut dev = open(&sim, 0, small_config()); // 64 descriptors: refill runs of 8
+    let pool = dev.pool(0).unwrap().clone();
+    let rdt = |dev: &driver_82599::Device<sim_82599::Port>| dev.regs().RDT().at(0).read().bits();
+    assert_eq!(dev.rx_queue(0).unwrap().filled(), 63);
+    assert_eq!(rdt(&dev), 63);
+    let mut got = Vec::new();
+    for i in 1..=40u32 {
+        let mut out = vec![frame(&pool, 60, i).unwrap()];
+        assert_eq!(dev.tx_batch(0, &mut out).unwrap(), 1);
+        sim.step();
+        got.clear();
+        assert_eq!(dev.rx_batch(0, &mut got, 1).unwrap(), 1);
+        assert_eq!(check(&got[0]), Some(i));
+        // Slots wait until 8 are empty, then all are refilled with one tail write.
+        let rxq = dev.rx_queue(0).unwrap();
+        assert_eq!(rxq.filled(), 63 - (i as usize % 8), "after {i} packets");
+        assert_eq!(rdt(&dev), (63 + 8 * (i / 8)) % 64, "after {i} packets");
+    }
+    // 40 = 5 runs of 8: refilled right now. Three more, then an explicit full refill.
+    for i in 41..=43u32 {
+        let mut out = vec![frame(&pool, 60, i).unwrap()];
+        dev.tx_batch(0, &mut out).unwrap();
+        sim.step();
+        dev.rx_batch(0, &mut got, 1).unwrap();
+    }
+    assert_eq!(dev.rx_queue(0).unwrap().filled(), 60);
+    assert_eq!(dev.rx_queue(0).unwrap().refill_all(), 3);
+    assert_eq!(dev.rx_queue(0).unwrap().filled(), 63);
+    assert_eq!(rdt(&dev), (63 + 43) % 64);
+    assert_eq!(dev.rx_queue(0).unwrap().refill_all(), 0);
+    assert_eq!(dev.stats().queues[0].sw.rx_no_buf, 0);
+    assert_no_violations(&sim);
+}
