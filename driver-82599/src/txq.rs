@@ -131,10 +131,13 @@ impl<B: Bus> TxQueue<B> {
             bytes += u64::from(len);
             t = (t + 1) & mask;
         }
-        // SAFETY: the first `n` packets were moved out above; the rest move to the front.
+        let left = pkts.len() - n;
+        // SAFETY: the first `n` packets were moved out above; the rest move to the front
+        // (usually none: no `memmove` call for zero bytes).
         unsafe {
-            let left = pkts.len() - n;
-            core::ptr::copy(src.add(n), src, left);
+            if left != 0 {
+                core::ptr::copy(src.add(n), src, left);
+            }
             pkts.set_len(left);
         }
         if t != self.tail {

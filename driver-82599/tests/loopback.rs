@@ -169,3 +169,30 @@ fn receive_refills_in_runs_and_never_leaves_the_card_short() {
     assert_eq!(dev.stats().queues[0].sw.rx_no_buf, 0);
     assert_no_violations(&sim);
 }
+
+#[test]
+fn tx_leaves_what_does_not_fit_at_the_front_in_order() {
+    let sim = sim(1);
+    sim.connect(Wire::Loopback(0)).unwrap();
+    let mut dev = open(&sim, 0, small_config()); // 64 descriptors: room for 63
+    let pool = dev.pool(0).unwrap().clone();
+    let mut out: Vec<Packet> = (0..80).map(|i| frame(&pool, 60, i).unwrap()).collect();
+    assert_eq!(dev.tx_batch(0, &mut out).unwrap(), 63);
+    let left: Vec<u32> = out.iter().map(|p| check(p).unwrap()).collect();
+    assert_eq!(left, (63..80).collect::<Vec<u32>>());
+    // Ring still full (nothing completed): nothing taken, nothing moved.
+    assert_eq!(dev.tx_batch(0, &mut out).unwrap(), 0);
+    assert_eq!(out.len(), 17);
+    let mut got = Vec::new();
+    sim.step();
+    dev.rx_batch(0, &mut got, 64).unwrap();
+    assert_eq!(dev.tx_batch(0, &mut out).unwrap(), 17);
+    assert!(out.is_empty());
+    for _ in 0..4 {
+        sim.step();
+        dev.rx_batch(0, &mut got, 64).unwrap();
+    }
+    let seqs: Vec<u32> = got.iter().map(|p| check(p).unwrap()).collect();
+    assert_eq!(seqs, (0..80).collect::<Vec<u32>>());
+    assert_no_violations(&sim);
+}
