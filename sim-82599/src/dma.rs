@@ -238,7 +238,10 @@ mod tests {
             // SAFETY: both buffers hold at least `n` bytes and are distinct allocations.
             unsafe { super::copy(src.as_ptr(), dst.as_mut_ptr(), n) };
             assert_eq!(dst[..n], src[..n], "{n} bytes");
-            assert!(dst[n..].iter().all(|&b| b == 0xEE), "{n} bytes: wrote past the end");
+            assert!(
+                dst[n..].iter().all(|&b| b == 0xEE),
+                "{n} bytes: wrote past the end"
+            );
         }
     }
 }

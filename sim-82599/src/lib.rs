@@ -184,9 +184,13 @@ impl SimBuilder {
             stop: AtomicBool::new(false),
             doorbell: AtomicU64::new(0),
         });
-        // Power-on: reset done, the link comes up after the link delay.
+        // Power-on: reset done (DMA init done too, as after CTRL.RST), the link comes up after
+        // the link delay.
         let now = sh.now();
         for p in &sh.ports {
+            p.regs
+                .cell(regs::R::RDRXCTL, 0)
+                .fetch_or(regs::RDRXCTL_DMAIDONE, Ordering::AcqRel);
             sh.arm_link(p, now);
         }
         let eng = Arc::new(Mutex::new(Engine::new(&sh)));

@@ -133,13 +133,18 @@ defs! {
     IVAR: Rw, 0, 0x8F8F_8F8F, [arr(0x00900, 4, 0, 63)], [];
     IVAR_MISC: Rw, 0, 0x0000_8F8F, [one(0x00A00)], [];
     // EEPROM / flash (8.2.3.2)
-    EEC: Rw, 0x0000_1730, 0x0000_0077, [one(0x10010)], [];
+    // FWE (5:4) resets to 01b, writes disabled (datasheet 8.2.3.2.1; the reference model's
+    // 0x1730 has 11b, an encoding the datasheet calls not allowed). PRES, ARD and SIZE (14:11
+    // = 2) as in the reference model: an EEPROM present and read.
+    EEC: Rw, 0x0000_1710, 0x0000_0077, [one(0x10010)], [];
     EERD: Rw, 0, 0x0000_FFFD, [one(0x10014)], [];
     // Receive queues (8.2.3.8)
     RDBAL: Rw, 0, 0xFFFF_FF80, [RXQ[0], RXQ[1]], [];
     RDBAH: Rw, 0, 0xFFFF_FFFF, [RDBAH_S[0], RDBAH_S[1]], [];
     RDLEN: Rw, 0, 0x000F_FF80, [RDLEN_S[0], RDLEN_S[1]], [];
-    DCA_RXCTRL: Rw, 0x0000_1000, 0x0000_B2E0 | 0xFF00_0000, [DCA_RX_S[0], DCA_RX_S[1]], [arr(0x02200, 4, 0, 15)];
+    // Reset: relaxed ordering bits 9, 13, 15 and reserved bit 12, which resets to 1b and must
+    // be written 0b (datasheet 8.2.3.11.1; the reference model has 0xA200, bit 12 clear).
+    DCA_RXCTRL: Rw, 0x0000_B200, 0x0000_B2E0 | 0xFF00_0000, [DCA_RX_S[0], DCA_RX_S[1]], [arr(0x02200, 4, 0, 15)];
     RDH: Rw, 0, 0x0000_FFFF, [RDH_S[0], RDH_S[1]], [];
     SRRCTL: Rw, 0x0000_0402, 0x1FC0_3F1F, [SRRCTL_S[0], SRRCTL_S[1]], [arr(0x02100, 4, 0, 15)];
     RDT: Rw, 0, 0x0000_FFFF, [RDT_S[0], RDT_S[1]], [];
@@ -157,8 +162,10 @@ defs! {
     MTA: Rw, 0, 0xFFFF_FFFF, [arr(0x05200, 4, 0, 127)], [];
     RAL: Rw, 0, 0xFFFF_FFFF, [arr(0x0A200, 8, 0, 127)], [arr(0x05400, 8, 0, 15)];
     RAH: Rw, 0, 0x8000_FFFF, [arr(0x0A204, 8, 0, 127)], [arr(0x05404, 8, 0, 15)];
-    MPSAR: Rw, 0, 0xFFFF_FFFF, [arr(0x0A600, 4, 0, 255)], [];
-    PSRTYPE: Rw, 0, 0xE000_1F70, [arr(0x0EA00, 4, 0, 63)], [];
+    // MPSAR[2n] and [2n+1] of the datasheet: pools 31:0 and 63:32 of RAL/RAH[n] (8.2.3.7).
+    MPSAR_LO: Rw, 0, 0xFFFF_FFFF, [arr(0x0A600, 8, 0, 127)], [];
+    MPSAR_HI: Rw, 0, 0xFFFF_FFFF, [arr(0x0A604, 8, 0, 127)], [];
+    PSRTYPE: Rw, 0, 0xE000_1F70, [arr(0x0EA00, 4, 0, 63)], [arr(0x05480, 4, 0, 15)];
     RETA: Rw, 0, 0xFFFF_FFFF, [arr(0x0EB00, 4, 0, 31)], [arr(0x05C00, 4, 0, 31)];
     RSSRK: Rw, 0, 0xFFFF_FFFF, [arr(0x0EB80, 4, 0, 9)], [arr(0x05C80, 4, 0, 9)];
     MRQC: Rw, 0, 0x01FF_800F, [one(0x0EC80)], [one(0x05818)];
@@ -175,13 +182,16 @@ defs! {
     TDBAL: Rw, 0, 0xFFFF_FF80, [arr(0x06000, 0x40, 0, 127)], [];
     TDBAH: Rw, 0, 0xFFFF_FFFF, [arr(0x06004, 0x40, 0, 127)], [];
     TDLEN: Rw, 0, 0x000F_FF80, [arr(0x06008, 0x40, 0, 127)], [];
-    DCA_TXCTRL: Rw, 0x0000_2800, 0xFF00_2A20, [arr(0x0600C, 0x40, 0, 127)], [];
+    // Relaxed ordering of descriptor reads, write-backs and data reads (bits 9, 11, 13) on
+    // at reset (datasheet 8.2.3.11.2).
+    DCA_TXCTRL: Rw, 0x0000_2A00, 0xFF00_2A20, [arr(0x0600C, 0x40, 0, 127)], [];
     TDH: Rw, 0, 0x0000_FFFF, [arr(0x06010, 0x40, 0, 127)], [];
     TDT: Rw, 0, 0x0000_FFFF, [arr(0x06018, 0x40, 0, 127)], [];
     TXDCTL: Rw, 0, 0x067F_7F7F, [arr(0x06028, 0x40, 0, 127)], [];
     TDWBAL: Rw, 0, 0xFFFF_FFFD, [arr(0x06038, 0x40, 0, 127)], [];
     TDWBAH: Rw, 0, 0xFFFF_FFFF, [arr(0x0603C, 0x40, 0, 127)], [];
-    RTTDCS: Rw, 0, 0xFFFF_FFFF, [one(0x04900)], [];
+    // BDPM and BPBFSM (bits 22, 23) set at reset (datasheet 8.2.3.10).
+    RTTDCS: Rw, 0x00C0_0000, 0xFFFF_FFFF, [one(0x04900)], [];
     TXPBTHRESH: Rw, 0, 0x0000_03FF, [arr(0x04950, 4, 0, 7)], [];
     DMATXCTL: Rw, 0x8100_0004, 0xFFFF_000B, [one(0x04A80)], [];
     DTXMXSZRQ: Rw, 0x0000_0010, 0x0000_0FFF, [one(0x08100)], [];

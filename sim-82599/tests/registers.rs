@@ -21,6 +21,11 @@ fn reset_self_clears_after_delay_and_restores_reset_values() {
     w(&p, R::RDLEN, 3, 0x1000);
     assert_eq!(rd(&p, R::FCTRL, 0), BAM);
     assert_ne!(rd(&p, R::EEC, 0) & (1 << 9), 0, "EEC.ARD up at power-on");
+    assert_ne!(
+        rd(&p, R::RDRXCTL, 0) & (1 << 3),
+        0,
+        "RDRXCTL.DMAIDONE up at power-on"
+    );
     w(&p, R::CTRL, 0, (1 << 26) | (1 << 3));
     assert_eq!(
         rd(&p, R::CTRL, 0) & ((1 << 26) | (1 << 3)),
