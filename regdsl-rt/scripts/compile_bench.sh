@@ -76,10 +76,17 @@ out.append('''pub unsafe fn touch(base: *mut u8) -> u32 {
 crate("hand_regs", "", "\n".join(out) + "\n")
 print(f"{len(regs)} registers, {nf} fields")
 PY
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*"; "$@"; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc; }
+# Wall and CPU (user+sys) seconds of one command; CPU is what to compare on a busy machine.
+t() {
+  local f; f=$(mktemp)
+  /usr/bin/time -f '%e %U %S' -o "$f" "$@" >/dev/null 2>&1 || { echo "FAILED: $*"; "$@"; exit 1; }
+  awk '{ printf "%6.2f s (cpu %6.2f s)", $1, $2 + $3 }' "$f"; rm -f "$f"
+}
+# Incremental compilation off: each figure is a from-scratch build of the crate itself.
+export CARGO_INCREMENTAL=0
 for c in gen_regs hand_regs; do
   (cd "$work/$c" && cargo check -q && cargo build -q --release)
   ck=$(cd "$work/$c" && touch src/lib.rs && t cargo check)
   rl=$(cd "$work/$c" && touch src/lib.rs && t cargo build --release)
-  printf '%-10s cargo check %6.2f s   cargo build --release %6.2f s\n' "$c" "$ck" "$rl"
+  printf '%-10s cargo check %s   cargo build --release %s\n' "$c" "$ck" "$rl"
 done
