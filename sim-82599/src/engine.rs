@@ -158,6 +158,7 @@ pub(crate) struct LocalStats {
 }
 
 /// Size bucket of PRCxx/PTCxx (64, 65-127, 128-255, 256-511, 512-1023, 1024-1522).
+#[inline]
 pub(crate) fn bucket(wire_len: usize) -> Option<usize> {
     match wire_len {
         64 => Some(0),
