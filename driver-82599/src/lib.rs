@@ -10,7 +10,10 @@
 //! let s = dev.stats();                            // 64-bit totals
 //! ```
 //! For one thread per queue, take the queues out: [`Device::take_rx_queue`] and
-//! [`Device::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`.
+//! [`Device::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`. That is
+//! also the cheapest way to poll: [`Device::rx_batch`]/[`Device::tx_batch`] look the queue up
+//! on every call (a bounds check and a "taken" check, about 6 instructions), while a held
+//! queue's `rx_batch`/`tx_batch` go straight to the ring.
 
 pub mod backend;
 pub mod config;
@@ -260,13 +263,15 @@ impl<B: Bus + Clone> Device<B> {
     }
 
     /// Receives up to `max` packets from queue `q` into `out`; see [`RxQueue::rx_batch`].
-    #[inline]
+    /// Holding the [`RxQueue`] ([`Device::take_rx_queue`]) saves the lookup.
+    #[inline(always)]
     pub fn rx_batch(&mut self, q: usize, out: &mut Vec<Packet>, max: usize) -> Result<usize> {
         Ok(self.rx_queue(q)?.rx_batch(out, max))
     }
 
     /// Sends packets from the front of `pkts` on queue `q`; see [`TxQueue::tx_batch`].
-    #[inline]
+    /// Holding the [`TxQueue`] ([`Device::take_tx_queue`]) saves the lookup.
+    #[inline(always)]
     pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize> {
         Ok(self.tx_queue(q)?.tx_batch(pkts))
     }

@@ -138,7 +138,7 @@ impl<B: Bus> RxQueue<B> {
     /// (ring/8, at most 32), they are refilled from the pool with one tail write; when the pool
     /// is empty they stay empty (the card then drops and counts what it cannot place) and are
     /// refilled on a later call.
-    #[inline]
+    #[inline(always)]
     pub fn rx_batch(&mut self, out: &mut Vec<Packet>, max: usize) -> usize {
         let mask = self.mask;
         let limit = max.min(self.filled());

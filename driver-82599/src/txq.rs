@@ -91,7 +91,7 @@ impl<B: Bus> TxQueue<B> {
     ///
     /// A packet of length 0 or over 16 KiB cannot be sent (DTALEN is 16 bits and the card
     /// needs at least one byte): it is taken, dropped and counted in `tx_invalid`.
-    #[inline]
+    #[inline(always)]
     pub fn tx_batch(&mut self, pkts: &mut Vec<Packet>) -> usize {
         self.reclaim_chunks();
         let mask = self.mask;
