@@ -314,14 +314,46 @@ pub fn disable_tx_queue<B: Bus>(regs: &Regs<B>, q: u32) -> bool {
         .is_ok()
 }
 
-/// The receive tail, written once per batch by the receive path.
+/// A receive queue number validated once against RDT's index set, so that the per-batch
+/// tail write has no range check left in it.
+pub type RdtIndex = regdsl_rt::Index<<RDT::Reg as regdsl_rt::ArraySpec>::Indices>;
+/// As [`RdtIndex`], for TDT.
+pub type TdtIndex = regdsl_rt::Index<<TDT::Reg as regdsl_rt::ArraySpec>::Indices>;
+
+/// Validates queue number `q` for the tail registers.
+pub fn tail_indices(q: u32) -> Result<(RdtIndex, TdtIndex)> {
+    match (RdtIndex::new(q), TdtIndex::new(q)) {
+        (Some(r), Some(t)) => Ok((r, t)),
+        _ => Err(Error::Register(format!(
+            "queue {q} has no RDT/TDT register"
+        ))),
+    }
+}
+
+/// The receive tail, written once per refill by the receive path.
 #[inline(always)]
-pub fn write_rdt<B: Bus>(regs: &Regs<B>, q: u32, tail: u32) {
-    regs.RDT().at(q).write(tail);
+pub fn write_rdt<B: Bus>(regs: &Regs<B>, q: RdtIndex, tail: u32) {
+    regs.RDT().idx(q).write(tail);
 }
 
 /// The transmit tail, written once per batch by the transmit path.
 #[inline(always)]
-pub fn write_tdt<B: Bus>(regs: &Regs<B>, q: u32, tail: u32) {
-    regs.TDT().at(q).write(tail);
+pub fn write_tdt<B: Bus>(regs: &Regs<B>, q: TdtIndex, tail: u32) {
+    regs.TDT().idx(q).write(tail);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_indices_cover_every_queue_and_refuse_others() {
+        // RDT is a split array (0..63 and 64..127 at another base); TDT one run of 128.
+        for q in [0, 63, 64, 127] {
+            let (r, t) = tail_indices(q).unwrap();
+            assert_eq!((r.get(), t.get()), (q, q));
+        }
+        let e = tail_indices(128).unwrap_err().to_string();
+        assert!(e.contains("queue 128"), "{e}");
+    }
 }

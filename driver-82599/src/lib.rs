@@ -135,7 +135,7 @@ impl<B: Bus + Clone> Device<B> {
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
             let rxq = RxQueue::new(
                 Regs::new(bus.clone()),
-                q,
+                init::tail_indices(q)?.0,
                 ring,
                 cfg.rx_ring,
                 pool.clone(),
@@ -157,7 +157,7 @@ impl<B: Bus + Clone> Device<B> {
             let ring = dev.alloc_ring(cfg.tx_ring)?;
             let txq = TxQueue::new(
                 Regs::new(bus.clone()),
-                q,
+                init::tail_indices(q)?.1,
                 ring,
                 cfg.tx_ring,
                 dev.counters[q as usize].clone(),

@@ -2,6 +2,7 @@
 //! path (82599 datasheet 7.1: advanced one-buffer descriptors, DD write-back).
 
 use crate::desc::{self, rx_read, rx_wb};
+use crate::init::RdtIndex;
 use crate::regs::Regs;
 use crate::stats::QueueCounters;
 use pci_dma::mempool::{Mempool, Packet};
@@ -37,6 +38,8 @@ pub struct RxQueue<B: Bus> {
     pool: Mempool,
     regs: Regs<B>,
     queue: u32,
+    /// `queue`, validated for RDT once.
+    rdt: RdtIndex,
     counters: Arc<QueueCounters>,
     /// Keeps the ring memory alive; last, so it is dropped after everything that points into it.
     ring: Option<DmaRegion>,
@@ -51,7 +54,7 @@ impl<B: Bus> RxQueue<B> {
     /// [`RxQueue::start_tail`].
     pub(crate) fn new(
         regs: Regs<B>,
-        queue: u32,
+        queue: RdtIndex,
         ring: DmaRegion,
         size: usize,
         pool: Mempool,
@@ -71,7 +74,8 @@ impl<B: Bus> RxQueue<B> {
             spare: Vec::with_capacity(size),
             pool,
             regs,
-            queue,
+            queue: queue.get(),
+            rdt: queue,
             counters,
             ring: Some(ring),
         };
@@ -210,7 +214,7 @@ impl<B: Bus> RxQueue<B> {
     fn regs_tail(&self) {
         // The descriptors written above must be visible before the card reads the tail.
         regdsl_rt::fence::publish();
-        crate::init::write_rdt(&self.regs, self.queue, self.tail);
+        crate::init::write_rdt(&self.regs, self.rdt, self.tail);
     }
 
     /// Fills empty slots from the spare stack, then the pool; returns how many were filled.

@@ -2,6 +2,7 @@
 //! path (82599 datasheet 7.2: advanced data descriptors, completion by DD write-back).
 
 use crate::desc::{self, tx_read, tx_wb};
+use crate::init::TdtIndex;
 use crate::regs::Regs;
 use crate::stats::QueueCounters;
 use core::mem::MaybeUninit;
@@ -28,6 +29,8 @@ pub struct TxQueue<B: Bus> {
     slots: Box<[MaybeUninit<RawPacket>]>,
     regs: Regs<B>,
     queue: u32,
+    /// `queue`, validated for TDT once.
+    tdt: TdtIndex,
     counters: Arc<QueueCounters>,
     ring: Option<DmaRegion>,
 }
@@ -41,7 +44,7 @@ unsafe impl<B: Bus + Send> Send for TxQueue<B> {}
 impl<B: Bus> TxQueue<B> {
     pub(crate) fn new(
         regs: Regs<B>,
-        queue: u32,
+        queue: TdtIndex,
         ring: DmaRegion,
         size: usize,
         counters: Arc<QueueCounters>,
@@ -55,7 +58,8 @@ impl<B: Bus> TxQueue<B> {
             chunk: (size as u32 / 2).clamp(1, RECLAIM_CHUNK),
             slots: (0..size).map(|_| MaybeUninit::uninit()).collect(),
             regs,
-            queue,
+            queue: queue.get(),
+            tdt: queue,
             counters,
             ring: Some(ring),
         }
@@ -144,7 +148,7 @@ impl<B: Bus> TxQueue<B> {
             self.tail = t;
             // Descriptors must be visible before the card reads the tail.
             regdsl_rt::fence::publish();
-            crate::init::write_tdt(&self.regs, self.queue, t);
+            crate::init::write_tdt(&self.regs, self.tdt, t);
         }
         self.counters.add_tx(n as u64 - invalid, bytes, invalid);
         n
