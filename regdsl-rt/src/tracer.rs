@@ -8,9 +8,18 @@ pub trait TraceSink {
     fn line(&self, line: &TraceLine<'_>);
 }
 
-impl<F: Fn(&TraceLine<'_>)> TraceSink for F {
+/// A closure as a sink: `Trace::new(bus, TraceFn(|l| eprintln!("{l}")))`.
+pub struct TraceFn<F>(pub F);
+
+impl<F: Fn(&TraceLine<'_>)> TraceSink for TraceFn<F> {
     fn line(&self, line: &TraceLine<'_>) {
-        self(line)
+        (self.0)(line)
+    }
+}
+
+impl<T: TraceSink + ?Sized> TraceSink for &T {
+    fn line(&self, line: &TraceLine<'_>) {
+        (**self).line(line)
     }
 }
 
