@@ -337,6 +337,14 @@ impl Shared {
                     self.begin_reset(p, rst);
                 } else {
                     cell.store(new, Ordering::Release);
+                    // PCIe master disable: the model has no requests in flight, so STATUS's
+                    // master enable status follows at once (datasheet 8.2.3.1.1, 8.2.3.1.2).
+                    let st = p.regs.cell(R::STATUS, 0);
+                    if new & regs::CTRL_PCIE_MASTER_DISABLE != 0 {
+                        st.fetch_and(!regs::STATUS_PCIE_MASTER_ENABLE, Ordering::AcqRel);
+                    } else {
+                        st.fetch_or(regs::STATUS_PCIE_MASTER_ENABLE, Ordering::AcqRel);
+                    }
                 }
             }
             // Write 1 to clear (8.2.3.5.1); EICS sets causes, EIMS/EIMC set/clear the mask.

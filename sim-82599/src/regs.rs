@@ -263,9 +263,11 @@ defs! {
 }
 
 // Field bits used by the model (datasheet 8.2.3).
+pub const CTRL_PCIE_MASTER_DISABLE: u32 = 1 << 2;
 pub const CTRL_LRST: u32 = 1 << 3;
 pub const CTRL_RST: u32 = 1 << 26;
 pub const STATUS_LINK_UP: u32 = 1 << 7;
+pub const STATUS_PCIE_MASTER_ENABLE: u32 = 1 << 19;
 pub const EEC_ARD: u32 = 1 << 9;
 pub const EERD_START: u32 = 1 << 0;
 pub const EERD_DONE: u32 = 1 << 1;

@@ -210,3 +210,24 @@ fn bad_offsets_are_reported_not_fatal() {
     p.write32(0x0F000, 0xABCD, Site::UNNAMED);
     assert_eq!(p.read32(0x0F000, Site::UNNAMED), 0xABCD);
 }
+
+#[test]
+fn master_disable_clears_master_enable_status() {
+    // Datasheet 8.2.3.1.1/8.2.3.1.2: before a reset, software sets CTRL.PCIE_MASTER_DISABLE and waits for
+    // STATUS.PCIE_MASTER_ENABLE_STATUS (bit 19) to clear; the model has nothing in flight.
+    let sim = manual();
+    let p = sim.port(0);
+    assert_ne!(rd(&p, R::STATUS, 0) & (1 << 19), 0, "master enabled at power-on");
+    w(&p, R::CTRL, 0, 1 << 2);
+    assert_eq!(rd(&p, R::STATUS, 0) & (1 << 19), 0);
+    w(&p, R::CTRL, 0, 0);
+    assert_ne!(rd(&p, R::STATUS, 0) & (1 << 19), 0);
+    w(&p, R::CTRL, 0, (1 << 2) | (1 << 26));
+    sim.advance(Duration::from_millis(2)).unwrap();
+    assert_eq!(rd(&p, R::CTRL, 0), 0, "reset clears the master disable bit");
+    assert_ne!(
+        rd(&p, R::STATUS, 0) & (1 << 19),
+        0,
+        "and the reset value of STATUS has it enabled"
+    );
+}
