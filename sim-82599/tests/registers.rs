@@ -213,11 +213,16 @@ fn bad_offsets_are_reported_not_fatal() {
 
 #[test]
 fn master_disable_clears_master_enable_status() {
-    // Datasheet 8.2.3.1.1/8.2.3.1.2: before a reset, software sets CTRL.PCIE_MASTER_DISABLE and waits for
-    // STATUS.PCIE_MASTER_ENABLE_STATUS (bit 19) to clear; the model has nothing in flight.
+    // Datasheet 8.2.3.1.1/8.2.3.1.2: before a reset, software sets CTRL.PCIE_MASTER_DISABLE and
+    // waits for STATUS.PCIE_MASTER_ENABLE_STATUS (bit 19) to clear; the model has nothing in
+    // flight.
     let sim = manual();
     let p = sim.port(0);
-    assert_ne!(rd(&p, R::STATUS, 0) & (1 << 19), 0, "master enabled at power-on");
+    assert_ne!(
+        rd(&p, R::STATUS, 0) & (1 << 19),
+        0,
+        "master enabled at power-on"
+    );
     w(&p, R::CTRL, 0, 1 << 2);
     assert_eq!(rd(&p, R::STATUS, 0) & (1 << 19), 0);
     w(&p, R::CTRL, 0, 0);
