@@ -158,9 +158,13 @@ impl<B: Bus> RxQueue<B> {
         let mut bad = 0u64;
         let buf_size = self.buf_size;
         let mut discarding = self.discarding;
+        // Locals, not reloaded through `self` after each packet written out.
+        let base = self.base;
+        let bufs = self.bufs.as_ptr();
+        let source = self.pool.packet_source();
         while i != stop {
             // SAFETY: `i <= mask`, inside the ring.
-            let d = unsafe { desc::at(self.base, i as usize) };
+            let d = unsafe { desc::at(base, i as usize) };
             // Status, errors, length and VLAN in one read (7.1.6.2).
             // SAFETY: `d` is a live descriptor, 16-aligned.
             let w = unsafe { desc::read64(d, rx_wb::STATUS_ERROR) };
@@ -172,7 +176,7 @@ impl<B: Bus> RxQueue<B> {
             regdsl_rt::fence::acquire();
             let len = (w >> rx_wb::LENGTH_SHIFT) as u16 as u32;
             // SAFETY: `i <= mask < bufs.len()`.
-            let buf = unsafe { *self.bufs.get_unchecked(i as usize) };
+            let buf = unsafe { *bufs.add(i as usize) };
             if status & (rx_wb::STAT_EOP | rx_wb::ERR_FRAME) == rx_wb::STAT_EOP
                 && !discarding
                 && len.wrapping_sub(1) < buf_size
@@ -181,15 +185,12 @@ impl<B: Bus> RxQueue<B> {
                 // owned it and ownership moves to the packet; 0 < len <= buf_size. At most
                 // `limit` slots are written, all within the room reserved.
                 unsafe {
-                    w_out.write(core::mem::MaybeUninit::new(
-                        self.pool.packet_exact(buf, len),
-                    ));
+                    w_out.write(core::mem::MaybeUninit::new(source.packet_exact(buf, len)));
                     w_out = w_out.add(1);
                 }
                 bytes += u64::from(len);
             } else {
-                discarding = status & rx_wb::STAT_EOP == 0;
-                self.spare.push(buf);
+                discarding = drop_desc(&mut self.spare, buf, status);
                 bad += 1;
             }
             i = (i + 1) & mask;
@@ -292,6 +293,16 @@ impl<B: Bus> RxQueue<B> {
         // disabled), and each is returned once.
         unsafe { self.pool.free_raw(&held) };
     }
+}
+
+/// A descriptor the application does not get: its buffer is kept in `spare` for the next
+/// refill. Returns whether the packet goes on in later descriptors (dropped up to its EOP).
+/// Out of line, so that the receive loop keeps its registers for the common case.
+#[cold]
+#[inline(never)]
+fn drop_desc(spare: &mut Vec<u32>, buf: u32, status: u32) -> bool {
+    spare.push(buf);
+    status & rx_wb::STAT_EOP == 0
 }
 
 /// Most slots refilled per run; 32 as the transmit side's reclaim chunk.

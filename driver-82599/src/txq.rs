@@ -112,6 +112,9 @@ impl<B: Bus> TxQueue<B> {
         let mut bytes = 0u64;
         let mut invalid = 0u64;
         let src = pkts.as_mut_ptr();
+        // Locals, not reloaded through `self` after each descriptor written.
+        let base = self.base;
+        let slots = self.slots.as_mut_ptr();
         for k in 0..n {
             // SAFETY: `k < n <= pkts.len()`; each packet is moved out exactly once and the
             // vector forgets them below.
@@ -126,11 +129,11 @@ impl<B: Bus> TxQueue<B> {
             // SAFETY: `t <= mask`, inside the ring and the slot array; the slot is free (not
             // the card's, its old packet already reclaimed).
             unsafe {
-                let d = desc::at(self.base, t as usize);
+                let d = desc::at(base, t as usize);
                 desc::write64(d, tx_read::BUFFER_ADDR, raw.phys());
                 desc::write32(d, tx_read::CMD_TYPE_LEN, tx_read::CMD_ONE_BUFFER | len);
                 desc::write32(d, tx_read::OLINFO_STATUS, len << tx_read::PAYLEN_SHIFT);
-                self.slots.get_unchecked_mut(t as usize).write(raw);
+                (*slots.add(t as usize)).write(raw);
             }
             bytes += u64::from(len);
             t = (t + 1) & mask;

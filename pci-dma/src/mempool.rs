@@ -227,6 +227,15 @@ impl Mempool {
         unsafe { self.inner().bufs.get_unchecked(idx as usize).phys }
     }
 
+    /// The pool as a plain copyable pointer for a receive loop (see [`PacketSource`]).
+    #[inline(always)]
+    pub fn packet_source(&self) -> PacketSource<'_> {
+        PacketSource {
+            inner: self.inner,
+            _pool: core::marker::PhantomData,
+        }
+    }
+
     /// The buffer address table (see [`PhysTable`]).
     #[inline(always)]
     pub fn phys_table(&self) -> PhysTable<'_> {
@@ -572,6 +581,30 @@ pub unsafe fn free_raw_slice(pkts: &[core::mem::MaybeUninit<RawPacket>]) {
     }
 }
 
+/// A pool borrowed for a receive loop: wraps buffers as packets from a pointer held in a
+/// register (the handle inside a driver's queue would be reloaded after every packet written
+/// out, since the compiler cannot tell that the write does not change it).
+#[derive(Clone, Copy)]
+pub struct PacketSource<'a> {
+    inner: NonNull<Inner>,
+    _pool: core::marker::PhantomData<&'a Mempool>,
+}
+
+impl PacketSource<'_> {
+    /// As [`Mempool::packet_exact`].
+    ///
+    /// # Safety
+    /// As for [`Mempool::packet_exact`].
+    #[inline(always)]
+    pub unsafe fn packet_exact(self, idx: u32, len: u32) -> Packet {
+        Packet {
+            pool: self.inner,
+            idx,
+            len,
+        }
+    }
+}
+
 /// A pool's buffer address table, borrowed for a refill loop (the address lookup then needs
 /// no reload of the pool through its handle after each descriptor write).
 #[derive(Clone, Copy)]
@@ -812,8 +845,13 @@ mod tests {
         assert_eq!(p.len(), 42);
         assert_eq!(p.phys(), a.phys(idx[0]));
         // SAFETY: owned by us, returned once.
-        unsafe { a.free_raw(&idx[1..]) };
-        drop(p);
+        unsafe { a.free_raw(&idx[1..2]) };
+        // SAFETY: owned by us; 17 <= buf_size.
+        let q = unsafe { a.packet_source().packet_exact(idx[2], 17) };
+        assert!(q.is_from(&a) && q.len() == 17 && q.phys() == a.phys(idx[2]));
+        // SAFETY: owned by us, returned once.
+        unsafe { a.free_raw(&idx[3..]) };
+        drop((p, q));
         assert_eq!(a.free_count(), 16);
     }
 }
