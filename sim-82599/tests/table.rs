@@ -16,20 +16,10 @@ const TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../registers/82599.txt
 
 /// Registers whose element list differs between the card and the table, and why. Each entry
 /// must still differ (a fix on either side makes the test ask for the entry to go).
-const KNOWN_LAYOUT: &[(&str, &str)] = &[(
-    "EITR",
-    "the card decodes 128 (0x00820 + 4n for n 0..23, 0x12300 + 4(n-24) for n 24..127), as the \
-     reference's datasheet transcription (datasheet_fields.tsv) has; the table has Linux's 64 \
-     (the PF's MSI-X vectors), to which the workspace test registers_82599 holds it",
-)];
+const KNOWN_LAYOUT: &[(&str, &str)] = &[];
 
 /// Registers whose access differs, and why (each must still differ).
-const KNOWN_ACCESS: &[(&str, &str)] = &[(
-    "RDH",
-    "the table makes RDH read-only; the card accepts writes, as the reference's datasheet \
-     transcription (datasheet_fields.tsv: RW) has and drivers do (RDH = 0 before a queue is \
-     enabled, datasheet 4.6.7)",
-)];
+const KNOWN_ACCESS: &[(&str, &str)] = &[];
 
 fn known(list: &[(&str, &str)], name: &str) -> bool {
     list.iter().any(|(n, _)| *n == name)
