@@ -39,6 +39,7 @@ fn pcap_out_then_in() {
         assert_eq!(&buf, f);
     }
     assert!(!r.next_into(&mut buf).unwrap());
+    tcpdump_reads(&path, &frames);
     // The file as a source for another card's port.
     let sim = common::sim(2);
     sim.connect(Wire::PcapIn {
@@ -66,6 +67,37 @@ fn pcap_out_then_in() {
     let e = sim.connect(Wire::Loopback(7)).unwrap_err();
     assert!(e.to_string().contains("no port 7"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// tcpdump (libpcap, as Wireshark) reads the file: one line per frame, with the lengths we wrote.
+fn tcpdump_reads(path: &std::path::Path, frames: &[Vec<u8>]) {
+    let out = match std::process::Command::new("tcpdump")
+        .args(["-nn", "-e", "-r"])
+        .arg(path)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            println!("SKIP tcpdump check: tcpdump not runnable ({e})");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "tcpdump -r failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Unknown ethertypes come with a hex dump on indented lines: count the frame lines only.
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('\t')).collect();
+    assert_eq!(lines.len(), frames.len(), "tcpdump output:\n{text}");
+    for (line, f) in lines.iter().zip(frames) {
+        assert!(
+            line.contains(&format!("length {}", f.len())),
+            "tcpdump line {line:?} lacks length {}",
+            f.len()
+        );
+    }
 }
 
 fn tap_usable() -> bool {
