@@ -6,13 +6,11 @@ use std::time::Duration;
 
 /// Queues the driver supports (the card has 128 of each; RSS spreads over at most 16).
 pub const MAX_QUEUES: u16 = 64;
-/// Ring sizes: a power of two; the ring must be a multiple of 128 bytes (8 descriptors) and
-/// RDLEN/TDLEN hold at most 20 bits of bytes (datasheet 8.2.3.8.3).
-pub const MIN_RING: usize = 8;
+pub use nic_queue::config::{BSIZE_UNIT, MAX_BUF, MIN_RING};
+/// Ring sizes: a power of two of at least [`MIN_RING`]; RDLEN/TDLEN hold at most 20 bits of
+/// bytes (datasheet 8.2.3.8.3). Buffer sizes: SRRCTL.BSIZEPACKET counts 1 KiB units, 1..=16
+/// (8.2.3.8.7).
 pub const MAX_RING: usize = 32768;
-/// Buffer sizes: SRRCTL.BSIZEPACKET counts 1 KiB units, 1..=16 (datasheet 8.2.3.8.7).
-pub const BSIZE_UNIT: usize = 1024;
-pub const MAX_BUF: usize = 16 * 1024;
 /// Ethernet header + CRC: frame size = MTU + this.
 pub const FRAME_OVERHEAD: usize = 18;
 /// The largest frame the card accepts (MHADD.MFS, datasheet 8.2.3.22.13: 9.5 KiB jumbo).
@@ -76,24 +74,10 @@ impl Config {
             }
         }
         for (what, n) in [("rx_ring", self.rx_ring), ("tx_ring", self.tx_ring)] {
-            if !n.is_power_of_two() || !(MIN_RING..=MAX_RING).contains(&n) {
-                return bad(format!(
-                    "{what} = {n}, must be a power of two in {MIN_RING}..={MAX_RING}"
-                ));
-            }
+            nic_queue::config::check_ring(what, n, MAX_RING).map_err(Error::Config)?;
         }
-        if self.buf_size == 0 || self.buf_size % BSIZE_UNIT != 0 || self.buf_size > MAX_BUF {
-            return bad(format!(
-                "buf_size = {}, must be a multiple of {BSIZE_UNIT} up to {MAX_BUF}",
-                self.buf_size
-            ));
-        }
-        if self.pool_size < self.rx_ring {
-            return bad(format!(
-                "pool_size = {} is smaller than rx_ring = {}",
-                self.pool_size, self.rx_ring
-            ));
-        }
+        nic_queue::config::check_buf(self.buf_size, BSIZE_UNIT).map_err(Error::Config)?;
+        nic_queue::config::check_pool(self.pool_size, self.rx_ring).map_err(Error::Config)?;
         self.check_mtu(self.mtu)?;
         if let Some(rss) = &self.rss {
             if let Some(q) = rss.reta.iter().find(|&&q| u16::from(q) >= self.rx_queues) {

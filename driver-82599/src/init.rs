@@ -330,18 +330,6 @@ pub fn tail_indices(q: u32) -> Result<(RdtIndex, TdtIndex)> {
     }
 }
 
-/// The receive tail, written once per refill by the receive path.
-#[inline(always)]
-pub fn write_rdt<B: Bus>(regs: &Regs<B>, q: RdtIndex, tail: u32) {
-    regs.RDT().idx(q).write(tail);
-}
-
-/// The transmit tail, written once per batch by the transmit path.
-#[inline(always)]
-pub fn write_tdt<B: Bus>(regs: &Regs<B>, q: TdtIndex, tail: u32) {
-    regs.TDT().idx(q).write(tail);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,222 @@
+//! A transmit queue: its descriptor ring, the packets lent to the card, and the batched send
+//! path (advanced data descriptors, completion by DD write-back: 82599 datasheet 7.2, 82576 7.2).
+
+use crate::counters::QueueCounters;
+use crate::desc::{self, tx_read, tx_wb};
+use crate::QueueRegs;
+use core::mem::MaybeUninit;
+use pci_dma::mempool::{free_raw_slice, Packet, RawPacket};
+use pci_dma::DmaRegion;
+use std::sync::Arc;
+
+/// One transmit queue. `Send`: move it to the thread that sends on it.
+///
+/// Ring state: descriptors `[clean, tail)` are the card's (sent or being sent); the rest are
+/// free, less one so that the tail never catches up with the oldest unreclaimed descriptor.
+/// Completion is learnt from the DD bit the card writes back (RS is set on every descriptor),
+/// never by reading TDH. The card completes descriptors in order, so on the send path one DD
+/// read tells that a whole chunk of descriptors is done.
+///
+/// `R` reaches the queue's registers (tail write, stop).
+pub struct TxQueue<R: QueueRegs> {
+    base: *mut u8,
+    mask: u32,
+    tail: u32,
+    clean: u32,
+    /// Descriptors reclaimed at once on the send path (32, or half a small ring).
+    chunk: u32,
+    /// The packet of each descriptor; initialised exactly for `[clean, tail)`.
+    slots: Box<[MaybeUninit<RawPacket>]>,
+    regs: R,
+    counters: Arc<QueueCounters>,
+    ring: Option<DmaRegion>,
+}
+
+/// Descriptors reclaimed per DD check on the send path.
+const RECLAIM_CHUNK: u32 = 32;
+
+// SAFETY: `base` points into `ring`, owned by this queue; nothing else touches the ring.
+unsafe impl<R: QueueRegs + Send> Send for TxQueue<R> {}
+
+impl<R: QueueRegs> TxQueue<R> {
+    /// A queue over `ring` (`size` descriptors, a power of two), empty. The caller programs the
+    /// queue's registers (ring address [`TxQueue::ring_phys`]) and enables it.
+    pub fn new(regs: R, ring: DmaRegion, size: usize, counters: Arc<QueueCounters>) -> Self {
+        debug_assert!(size.is_power_of_two() && ring.len() >= size * desc::DESC_SIZE);
+        TxQueue {
+            base: ring.virt(),
+            mask: size as u32 - 1,
+            tail: 0,
+            clean: 0,
+            chunk: (size as u32 / 2).clamp(1, RECLAIM_CHUNK),
+            slots: (0..size).map(|_| MaybeUninit::uninit()).collect(),
+            regs,
+            counters,
+            ring: Some(ring),
+        }
+    }
+
+    /// The queue number.
+    pub fn id(&self) -> u32 {
+        self.regs.id()
+    }
+
+    /// Descriptors in the ring.
+    pub fn ring_size(&self) -> usize {
+        self.mask as usize + 1
+    }
+
+    /// This queue's software counters.
+    pub fn counters(&self) -> &QueueCounters {
+        &self.counters
+    }
+
+    /// Device address of the ring, for TDBAL/TDBAH.
+    pub fn ring_phys(&self) -> u64 {
+        self.ring.as_ref().map_or(0, |r| r.phys())
+    }
+
+    /// Descriptors handed to the card and not yet reclaimed.
+    pub fn in_flight(&self) -> usize {
+        (self.tail.wrapping_sub(self.clean) & self.mask) as usize
+    }
+
+    /// Sends as many packets from the front of `pkts` as the ring has room for, with one tail
+    /// write; returns how many were taken (the rest stay in `pkts`). Completed descriptors are
+    /// reclaimed first and their buffers go back to their pools.
+    ///
+    /// A packet of length 0 or over 65535 bytes cannot be sent (DTALEN is 16 bits and the card
+    /// needs at least one byte): it is taken, dropped and counted in `tx_invalid`.
+    #[inline(always)]
+    pub fn tx_batch(&mut self, pkts: &mut Vec<Packet>) -> usize {
+        self.reclaim_chunks();
+        let mask = self.mask;
+        let mut room = (self.clean.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
+        if room < pkts.len() {
+            self.reclaim();
+            room = (self.clean.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
+        }
+        let n = room.min(pkts.len());
+        if n == 0 {
+            return 0;
+        }
+        let mut t = self.tail;
+        let mut bytes = 0u64;
+        let mut invalid = 0u64;
+        let src = pkts.as_mut_ptr();
+        // Locals, not reloaded through `self` after each descriptor written.
+        let base = self.base;
+        let slots = self.slots.as_mut_ptr();
+        for k in 0..n {
+            // SAFETY: `k < n <= pkts.len()`; each packet is moved out exactly once and the
+            // vector forgets them below.
+            let p = unsafe { src.add(k).read() };
+            let len = p.len() as u32;
+            // 1 ..= 0xFFFF bytes in one compare.
+            if len.wrapping_sub(1) >= tx_read::DTALEN_MASK {
+                invalid += 1;
+                continue;
+            }
+            let raw = p.into_raw();
+            // SAFETY: `t <= mask`, inside the ring and the slot array; the slot is free (not
+            // the card's, its old packet already reclaimed).
+            unsafe {
+                let d = desc::at(base, t as usize);
+                desc::write64(d, tx_read::BUFFER_ADDR, raw.phys());
+                desc::write32(d, tx_read::CMD_TYPE_LEN, tx_read::CMD_ONE_BUFFER | len);
+                desc::write32(d, tx_read::OLINFO_STATUS, len << tx_read::PAYLEN_SHIFT);
+                (*slots.add(t as usize)).write(raw);
+            }
+            bytes += u64::from(len);
+            t = (t + 1) & mask;
+        }
+        let left = pkts.len() - n;
+        // SAFETY: the first `n` packets were moved out above; the rest move to the front
+        // (usually none: no `memmove` call for zero bytes).
+        unsafe {
+            if left != 0 {
+                core::ptr::copy(src.add(n), src, left);
+            }
+            pkts.set_len(left);
+        }
+        if t != self.tail {
+            self.tail = t;
+            // Publishes: the descriptors are visible before the card reads the tail.
+            self.regs.write_tail(t);
+        }
+        self.counters.add_tx(n as u64 - invalid, bytes, invalid);
+        n
+    }
+
+    /// Whether the card has written back descriptor `i`.
+    #[inline(always)]
+    fn done(&self, i: u32) -> bool {
+        // SAFETY: `i <= mask`, inside the ring.
+        let st = unsafe { desc::read32(desc::at(self.base, i as usize), tx_wb::STATUS) };
+        st & tx_wb::STAT_DD != 0
+    }
+
+    /// The send path's reclaim: whole chunks, one DD read each (completion is in order).
+    #[inline(always)]
+    fn reclaim_chunks(&mut self) {
+        let chunk = self.chunk;
+        while self.in_flight() as u32 >= chunk && self.done((self.clean + chunk - 1) & self.mask) {
+            self.free(chunk);
+        }
+    }
+
+    /// Returns the buffers of the `n` oldest descriptors, which the card has finished.
+    #[inline(always)]
+    fn free(&mut self, n: u32) {
+        let start = self.clean as usize;
+        let end = start + n as usize;
+        let size = self.slots.len();
+        // At most two runs around the wrap.
+        let (first, second) = if end <= size {
+            (&self.slots[start..end], &self.slots[..0])
+        } else {
+            (&self.slots[start..], &self.slots[..end - size])
+        };
+        // SAFETY: slots in `[clean, clean + n)` hold packets the card is done with (DD);
+        // `clean` moves past them below, so none is read again.
+        unsafe {
+            free_raw_slice(first);
+            free_raw_slice(second);
+        }
+        self.clean = (end & self.mask as usize) as u32;
+    }
+
+    /// Returns the buffers of every descriptor the card reports done (DD), oldest first;
+    /// returns how many.
+    pub fn reclaim(&mut self) -> usize {
+        let mut n = 0;
+        let mut c = self.clean;
+        while c != self.tail && self.done(c) {
+            c = (c + 1) & self.mask;
+            n += 1;
+        }
+        if n != 0 {
+            self.free(n);
+        }
+        n as usize
+    }
+
+    /// Stops the queue (TXDCTL.ENABLE = 0, bounded wait) and returns the unreclaimed buffers;
+    /// leaks them when the queue does not stop.
+    fn shutdown(&mut self) {
+        // The queue is disabled (the card no longer reads the buffers) or they are leaked.
+        if !self.regs.stop() {
+            // Raw packets are not returned when dropped: the buffers stay lent (leaked).
+            std::mem::forget(self.ring.take());
+            return;
+        }
+        let n = self.in_flight() as u32;
+        self.free(n);
+    }
+}
+
+impl<R: QueueRegs> Drop for TxQueue<R> {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
