@@ -26,19 +26,7 @@ pub const DEVICE_IDS: &[PciId] = &[
 
 /// Bytes of BAR0 the register table needs (its highest register end).
 pub fn bar_size_needed() -> usize {
-    crate::regs::REGISTERS
-        .iter()
-        .map(|r| {
-            let last = r
-                .segments
-                .iter()
-                .map(|s| s.base + s.step * (s.max - s.min) as usize)
-                .max()
-                .unwrap_or(r.offset);
-            last + r.bytes()
-        })
-        .max()
-        .unwrap_or(0)
+    nic_queue::table::bar_size_needed(crate::regs::REGISTERS)
 }
 
 /// Addresses of every 82576 under `sysfs` (read-only).

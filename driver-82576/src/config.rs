@@ -5,13 +5,10 @@ use std::time::Duration;
 
 /// Transmit queues the 82576 has (receive: one queue here; see [`Config::rx_queues`]).
 pub const MAX_TX_QUEUES: u16 = 16;
-/// Ring sizes: a power of two; RDLEN/TDLEN count bytes in multiples of 128 (8 descriptors), and
-/// the head/tail registers hold 16 bits.
-pub const MIN_RING: usize = 8;
+pub use nic_queue::config::{BSIZE_UNIT, MAX_BUF, MIN_RING};
+/// Ring sizes: a power of two of at least [`MIN_RING`] (RDLEN/TDLEN count bytes in multiples of
+/// 128); the head/tail registers hold 16 bits.
 pub const MAX_RING: usize = 4096;
-/// SRRCTL.BSIZEPACKET counts 1 KiB units.
-pub const BSIZE_UNIT: usize = 1024;
-pub const MAX_BUF: usize = 16 * 1024;
 /// Largest standard frame without CRC (1500 bytes MTU + 14 bytes Ethernet header); larger frames
 /// need RCTL.LPE and RLPML.
 pub const MAX_STD_FRAME: usize = 1514;
@@ -82,29 +79,10 @@ impl Config {
             ));
         }
         for (what, n) in [("rx_ring", self.rx_ring), ("tx_ring", self.tx_ring)] {
-            if !n.is_power_of_two() || !(MIN_RING..=MAX_RING).contains(&n) {
-                return bad(format!(
-                    "{what} = {n}, must be a power of two in {MIN_RING}..={MAX_RING}"
-                ));
-            }
+            nic_queue::config::check_ring(what, n, MAX_RING).map_err(Error::Config)?;
         }
-        if self.buf_size == 0
-            || self.buf_size % BSIZE_UNIT != 0
-            || self.buf_size > MAX_BUF
-            || self.buf_size < MAX_STD_FRAME
-        {
-            return bad(format!(
-                "buf_size = {}, must be a multiple of {BSIZE_UNIT} in {}..={MAX_BUF}",
-                self.buf_size,
-                MAX_STD_FRAME.div_ceil(BSIZE_UNIT) * BSIZE_UNIT
-            ));
-        }
-        if self.pool_size < self.rx_ring {
-            return bad(format!(
-                "pool_size = {} is smaller than rx_ring = {}",
-                self.pool_size, self.rx_ring
-            ));
-        }
+        nic_queue::config::check_buf(self.buf_size, MAX_STD_FRAME).map_err(Error::Config)?;
+        nic_queue::config::check_pool(self.pool_size, self.rx_ring).map_err(Error::Config)?;
         Ok(())
     }
 }

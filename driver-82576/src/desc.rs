@@ -1,151 +1,23 @@
-//! Advanced descriptor layouts (82576 datasheet 7.1.5 receive, 7.2.2.3 transmit; the same layout
-//! the Linux igb driver and QEMU's model use) and volatile accessors.
-//!
-//! Descriptors live in DMA memory the device writes, so they are only touched through raw
-//! pointers with volatile reads and writes; no `&` to a descriptor is ever created. Multi-byte
-//! fields are little-endian (`to_le`/`from_le` make that explicit).
+//! Advanced descriptors (82576 datasheet 7.1.5 receive, 7.2.2.3 transmit; the layout QEMU's
+//! model uses too): the layouts and volatile accessors are `nic_queue`'s, shared with the
+//! 82599; what is the 82576's own is the set of receive error bits that mean a bad frame.
 
-/// Bytes per descriptor (RX and TX, read and write-back formats).
-pub const DESC_SIZE: usize = 16;
-/// Ring base alignment and length granularity (RDBAL/TDBAL ignore bits 6:0; RDLEN/TDLEN count
-/// bytes in multiples of 128).
-pub const RING_ALIGN: usize = 128;
+pub use nic_queue::desc::*;
 
-/// Receive descriptor, read format: what the driver writes.
-pub mod rx_read {
-    /// Packet buffer address, bytes 0-7.
-    pub const PKT_ADDR: usize = 0;
-    /// Header buffer address, bytes 8-15 (unused with one buffer). Bit 0 shares its place with
-    /// DD in the write-back format, so writing 0 here clears DD.
-    pub const HDR_ADDR: usize = 8;
-}
-
-/// Receive descriptor, write-back format: what the device writes.
+/// Receive descriptor, write-back format (7.1.5.2): the shared layout and the 82576's errors.
 pub mod rx_wb {
-    /// Extended status (19:0) and errors (31:20), bytes 8-11; read together with the packet
-    /// length (bytes 12-13) and VLAN tag (bytes 14-15) as one 64-bit word at this offset.
-    pub const STATUS_ERROR: usize = 8;
-    pub const LENGTH_SHIFT: u32 = 32;
-    pub const VLAN_SHIFT: u32 = 48;
-    /// Descriptor done.
-    pub const STAT_DD: u32 = 1 << 0;
-    /// End of packet.
-    pub const STAT_EOP: u32 = 1 << 1;
+    pub use nic_queue::desc::rx_wb::*;
     /// Errors that mean the frame itself is bad: CRC/alignment (CE 24), symbol (SE 25), sequence
     /// (SEQ 26), carrier extension (CXE 28), RX data error (RXE 31). Checksum errors (TCPE 29,
     /// IPE 30) are reported, not dropped.
     pub const ERR_FRAME: u32 = (1 << 24) | (1 << 25) | (1 << 26) | (1 << 28) | (1 << 31);
 }
 
-/// What a receive write-back says, decoded from the 64-bit word at [`rx_wb::STATUS_ERROR`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RxStatus {
-    pub done: bool,
-    pub eop: bool,
-    pub frame_error: bool,
-    pub len: u16,
-    pub vlan: u16,
-}
+/// The 82576's receive write-back format, for the shared ring engine.
+pub struct Format;
 
-impl RxStatus {
-    #[inline(always)]
-    pub fn decode(w: u64) -> Self {
-        let status = w as u32;
-        RxStatus {
-            done: status & rx_wb::STAT_DD != 0,
-            eop: status & rx_wb::STAT_EOP != 0,
-            frame_error: status & rx_wb::ERR_FRAME != 0,
-            len: (w >> rx_wb::LENGTH_SHIFT) as u16,
-            vlan: (w >> rx_wb::VLAN_SHIFT) as u16,
-        }
-    }
-}
-
-/// Transmit data descriptor, read format.
-pub mod tx_read {
-    /// Buffer address, bytes 0-7.
-    pub const BUFFER_ADDR: usize = 0;
-    /// DTALEN 15:0, DTYP 23:20, DCMD 31:24; bytes 8-11.
-    pub const CMD_TYPE_LEN: usize = 8;
-    /// STA 3:0, IDX 6:4, POPTS 13:8, PAYLEN 31:14; bytes 12-15.
-    pub const OLINFO_STATUS: usize = 12;
-    /// DTYP = 0011b: advanced data descriptor.
-    pub const DTYP_DATA: u32 = 0b0011 << 20;
-    /// DCMD.EOP: last descriptor of the packet.
-    pub const DCMD_EOP: u32 = 1 << 24;
-    /// DCMD.IFCS: the MAC appends the Ethernet CRC.
-    pub const DCMD_IFCS: u32 = 1 << 25;
-    /// DCMD.RS: report status (write DD back).
-    pub const DCMD_RS: u32 = 1 << 27;
-    /// DCMD.DEXT: advanced format.
-    pub const DCMD_DEXT: u32 = 1 << 29;
-    /// DTALEN field mask.
-    pub const DTALEN_MASK: u32 = 0xFFFF;
-    /// PAYLEN position in `OLINFO_STATUS` (18 bits).
-    pub const PAYLEN_SHIFT: u32 = 14;
-    /// Everything but the length, for a one-buffer packet with status report.
-    pub const CMD_ONE_BUFFER: u32 = DTYP_DATA | DCMD_EOP | DCMD_IFCS | DCMD_RS | DCMD_DEXT;
-}
-
-/// Transmit descriptor, write-back format.
-pub mod tx_wb {
-    /// STA field, bytes 12-15.
-    pub const STATUS: usize = 12;
-    /// STA.DD: the device is done with the descriptor.
-    pub const STAT_DD: u32 = 1 << 0;
-}
-
-/// The `CMD_TYPE_LEN` and `OLINFO_STATUS` words of a one-buffer data descriptor of `len`
-/// bytes, or `None` when the length cannot be sent (0, or over 16 bits).
-#[inline(always)]
-pub fn tx_words(len: usize) -> Option<(u32, u32)> {
-    if len == 0 || len > tx_read::DTALEN_MASK as usize {
-        return None;
-    }
-    let len = len as u32;
-    Some((tx_read::CMD_ONE_BUFFER | len, len << tx_read::PAYLEN_SHIFT))
-}
-
-/// Pointer to descriptor `i` of the ring at `base`.
-///
-/// # Safety
-/// `base` is a ring of more than `i` descriptors.
-#[inline(always)]
-pub unsafe fn at(base: *mut u8, i: usize) -> *mut u8 {
-    // SAFETY: forwarded to the caller.
-    unsafe { base.add(i * DESC_SIZE) }
-}
-
-/// # Safety
-/// `d + off .. d + off + 4` is inside a live descriptor, 4-aligned.
-#[inline(always)]
-pub unsafe fn read32(d: *const u8, off: usize) -> u32 {
-    // SAFETY: forwarded to the caller.
-    u32::from_le(unsafe { core::ptr::read_volatile(d.add(off) as *const u32) })
-}
-
-/// # Safety
-/// As for [`read32`], 8 bytes, 8-aligned.
-#[inline(always)]
-pub unsafe fn read64(d: *const u8, off: usize) -> u64 {
-    // SAFETY: forwarded to the caller.
-    u64::from_le(unsafe { core::ptr::read_volatile(d.add(off) as *const u64) })
-}
-
-/// # Safety
-/// As for [`read32`].
-#[inline(always)]
-pub unsafe fn write32(d: *mut u8, off: usize, v: u32) {
-    // SAFETY: forwarded to the caller.
-    unsafe { core::ptr::write_volatile(d.add(off) as *mut u32, v.to_le()) }
-}
-
-/// # Safety
-/// As for [`read64`].
-#[inline(always)]
-pub unsafe fn write64(d: *mut u8, off: usize, v: u64) {
-    // SAFETY: forwarded to the caller.
-    unsafe { core::ptr::write_volatile(d.add(off) as *mut u64, v.to_le()) }
+impl RxFormat for Format {
+    const ERR_FRAME: u32 = rx_wb::ERR_FRAME;
 }
 
 #[cfg(test)]
@@ -153,24 +25,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tx_data_descriptor_words() {
-        // 60 bytes: DTYP 0011b, EOP|IFCS|RS|DEXT, length in 15:0 and PAYLEN in 31:14.
-        let (cmd, olinfo) = tx_words(60).unwrap();
-        assert_eq!(cmd, 0x2B30_003C);
-        assert_eq!(olinfo, 60 << 14);
-        let (cmd, olinfo) = tx_words(1514).unwrap();
-        assert_eq!(cmd & 0xFFFF, 1514);
-        assert_eq!(olinfo >> 14, 1514);
-        assert_eq!(tx_words(0), None);
-        assert_eq!(tx_words(0x1_0000), None);
-        assert!(tx_words(0xFFFF).is_some());
-    }
-
-    #[test]
     fn rx_write_back_decodes() {
         // DD | EOP, length 1514, VLAN 0x0123.
         let w = 0x3u64 | (1514u64 << 32) | (0x0123u64 << 48);
-        let s = RxStatus::decode(w);
+        let s = RxStatus::decode::<Format>(w);
         assert_eq!(
             s,
             RxStatus {
@@ -182,28 +40,10 @@ mod tests {
             }
         );
         // A CRC error (CE, bit 24) is a frame error; a TCP checksum error (bit 29) is not.
-        assert!(RxStatus::decode(0x0100_0003).frame_error);
-        assert!(!RxStatus::decode(0x2000_0003).frame_error);
-        assert!(RxStatus::decode(0x8000_0003).frame_error);
+        assert!(RxStatus::decode::<Format>(0x0100_0003).frame_error);
+        assert!(!RxStatus::decode::<Format>(0x2000_0003).frame_error);
+        assert!(RxStatus::decode::<Format>(0x8000_0003).frame_error);
         // Not done: a zeroed header-address word.
-        assert!(!RxStatus::decode(0).done);
-    }
-
-    #[test]
-    fn descriptors_round_trip_through_memory() {
-        #[repr(align(16))]
-        struct Ring([u8; 64]);
-        let mut ring = Ring([0; 64]);
-        let base = ring.0.as_mut_ptr();
-        // SAFETY: descriptor 2 of a 4-descriptor ring; plain memory owned here.
-        unsafe {
-            let d = at(base, 2);
-            write64(d, tx_read::BUFFER_ADDR, 0x1234_5678_9ABC_DEF0);
-            write32(d, tx_read::CMD_TYPE_LEN, 0xA5A5_0001);
-            assert_eq!(read64(d, 0), 0x1234_5678_9ABC_DEF0);
-            assert_eq!(read32(d, 8), 0xA5A5_0001);
-        }
-        assert_eq!(ring.0[32], 0xF0, "little-endian, descriptor 2 at byte 32");
-        assert_eq!(ring.0[40], 0x01);
+        assert!(!RxStatus::decode::<Format>(0).done);
     }
 }

@@ -221,3 +221,34 @@ pub fn disable_tx_queue<B: Bus>(regs: &Regs<B>, q: u32) -> bool {
         .wait_clear(TXDCTL::ENABLE, STOP_TIMEOUT)
         .is_ok()
 }
+
+/// A receive queue number validated once against RDT's index set, so that the per-refill tail
+/// write has no range check left in it.
+pub type RdtIndex = regdsl_rt::Index<<RDT::Reg as regdsl_rt::ArraySpec>::Indices>;
+/// As [`RdtIndex`], for TDT.
+pub type TdtIndex = regdsl_rt::Index<<TDT::Reg as regdsl_rt::ArraySpec>::Indices>;
+
+/// Validates queue number `q` for the tail registers.
+pub fn tail_indices(q: u32) -> Result<(RdtIndex, TdtIndex)> {
+    match (RdtIndex::new(q), TdtIndex::new(q)) {
+        (Some(r), Some(t)) => Ok((r, t)),
+        _ => Err(Error::Register(format!(
+            "queue {q} has no RDT/TDT register"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_indices_cover_every_queue_and_refuse_others() {
+        for q in [0, 15] {
+            let (r, t) = tail_indices(q).unwrap();
+            assert_eq!((r.get(), t.get()), (q, q));
+        }
+        let e = tail_indices(16).unwrap_err().to_string();
+        assert!(e.contains("queue 16"), "{e}");
+    }
+}

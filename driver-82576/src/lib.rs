@@ -93,8 +93,7 @@ impl<B: Bus + Clone> Device<B> {
             let ring = dev.alloc_ring(cfg.rx_ring)?;
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
             let rxq = RxQueue::new(
-                Regs::new(bus.clone()),
-                q,
+                rxq::RxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.0),
                 ring,
                 cfg.rx_ring,
                 pool.clone(),
@@ -114,8 +113,7 @@ impl<B: Bus + Clone> Device<B> {
         for q in 0..u32::from(cfg.tx_queues) {
             let ring = dev.alloc_ring(cfg.tx_ring)?;
             let txq = TxQueue::new(
-                Regs::new(bus.clone()),
-                q,
+                txq::TxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.1),
                 ring,
                 cfg.tx_ring,
                 dev.counters[q as usize].clone(),
