@@ -12,6 +12,9 @@ use crate::regs::*;
 use regdsl_rt::Bus;
 use std::time::Duration;
 
+/// The queue-register glue (shared text, this table's types); here for the callers of `init`.
+pub use crate::queue::{disable_rx_queue, disable_tx_queue, tail_indices, RdtIndex, TdtIndex};
+
 /// Settle time after the reset bit clears, before the registers are used again (the datasheet
 /// asks software to wait at least 1 ms after a software reset).
 const POST_RESET: Duration = Duration::from_millis(2);
@@ -199,43 +202,6 @@ pub fn start_tx_queue<B: Bus>(regs: &Regs<B>, q: u32, timeout: Duration) -> Resu
 pub fn enable_tx<B: Bus>(regs: &Regs<B>) {
     regs.TCTL()
         .write(TCTL::EN | TCTL::PSP | TCTL::CT.val(15) | TCTL::COLD.val(63));
-}
-
-/// Bound for the queue-disable waits at shutdown.
-const STOP_TIMEOUT: Duration = Duration::from_millis(100);
-
-/// RXDCTL.ENABLE = 0 and wait until it reads 0. `false` when it stays set.
-pub fn disable_rx_queue<B: Bus>(regs: &Regs<B>, q: u32) -> bool {
-    regs.RXDCTL().at(q).clr(RXDCTL::ENABLE);
-    regs.RXDCTL()
-        .at(q)
-        .wait_clear(RXDCTL::ENABLE, STOP_TIMEOUT)
-        .is_ok()
-}
-
-/// TXDCTL.ENABLE = 0 and wait until it reads 0.
-pub fn disable_tx_queue<B: Bus>(regs: &Regs<B>, q: u32) -> bool {
-    regs.TXDCTL().at(q).clr(TXDCTL::ENABLE);
-    regs.TXDCTL()
-        .at(q)
-        .wait_clear(TXDCTL::ENABLE, STOP_TIMEOUT)
-        .is_ok()
-}
-
-/// A receive queue number validated once against RDT's index set, so that the per-refill tail
-/// write has no range check left in it.
-pub type RdtIndex = regdsl_rt::Index<<RDT::Reg as regdsl_rt::ArraySpec>::Indices>;
-/// As [`RdtIndex`], for TDT.
-pub type TdtIndex = regdsl_rt::Index<<TDT::Reg as regdsl_rt::ArraySpec>::Indices>;
-
-/// Validates queue number `q` for the tail registers.
-pub fn tail_indices(q: u32) -> Result<(RdtIndex, TdtIndex)> {
-    match (RdtIndex::new(q), TdtIndex::new(q)) {
-        (Some(r), Some(t)) => Ok((r, t)),
-        _ => Err(Error::Register(format!(
-            "queue {q} has no RDT/TDT register"
-        ))),
-    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod error;
 pub mod init;
 pub mod link;
 pub mod mdio;
+pub mod queue;
 pub mod regs;
 pub mod rxq;
 pub mod stats;

@@ -21,6 +21,7 @@ pub mod desc;
 pub mod error;
 pub mod init;
 pub mod link;
+pub mod queue;
 pub mod regs;
 pub mod responder;
 pub mod rss;

@@ -16,6 +16,7 @@
 pub mod config;
 pub mod counters;
 pub mod desc;
+mod glue;
 pub mod rxq;
 pub mod table;
 pub mod txq;

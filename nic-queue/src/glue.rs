@@ -1,0 +1,109 @@
+//! The glue between the ring engines and a driver's generated registers, the same text for
+//! every Intel table that names its queue registers as the datasheets do (RDT, TDT, RXDCTL,
+//! TXDCTL with ENABLE). A macro, since each table generates its own types.
+
+/// Defines, in the invoking module, the per-queue register types the ring engines need:
+/// `RdtIndex`/`TdtIndex` (a queue number validated once for the tail registers),
+/// `tail_indices(q)`, `RxRegs<B>`/`TxRegs<B>` implementing [`crate::QueueRegs`] (tail write
+/// through the generated `write_publish`, stop through RXDCTL/TXDCTL.ENABLE), and
+/// `disable_rx_queue`/`disable_tx_queue`.
+///
+/// Expects in scope: the generated `Regs`, `RDT`, `TDT`, `RXDCTL`, `TXDCTL` (e.g.
+/// `use crate::regs::*;`), `regdsl_rt::Bus`, and the driver's `Error` with a `Register(String)`
+/// variant and `Result`.
+#[macro_export]
+macro_rules! queue_regs {
+    () => {
+        /// A receive queue number validated once against RDT's index set, so that the
+        /// per-refill tail write has no range check left in it.
+        pub type RdtIndex = regdsl_rt::Index<<RDT::Reg as regdsl_rt::ArraySpec>::Indices>;
+        /// As [`RdtIndex`], for TDT.
+        pub type TdtIndex = regdsl_rt::Index<<TDT::Reg as regdsl_rt::ArraySpec>::Indices>;
+
+        /// Validates queue number `q` for the tail registers.
+        pub fn tail_indices(q: u32) -> Result<(RdtIndex, TdtIndex)> {
+            match (RdtIndex::new(q), TdtIndex::new(q)) {
+                (Some(r), Some(t)) => Ok((r, t)),
+                _ => Err(Error::Register(format!(
+                    "queue {q} has no RDT/TDT register"
+                ))),
+            }
+        }
+
+        /// Bound for the queue-disable waits at shutdown.
+        const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(100);
+
+        /// RXDCTL.ENABLE = 0 and wait until it reads 0 (82599 4.6.7.1, 82576 4.5.9). `false`
+        /// when it stays set.
+        pub fn disable_rx_queue<B: Bus>(regs: &Regs<B>, q: u32) -> bool {
+            regs.RXDCTL().at(q).clr(RXDCTL::ENABLE);
+            regs.RXDCTL()
+                .at(q)
+                .wait_clear(RXDCTL::ENABLE, STOP_TIMEOUT)
+                .is_ok()
+        }
+
+        /// TXDCTL.ENABLE = 0 and wait until it reads 0.
+        pub fn disable_tx_queue<B: Bus>(regs: &Regs<B>, q: u32) -> bool {
+            regs.TXDCTL().at(q).clr(TXDCTL::ENABLE);
+            regs.TXDCTL()
+                .at(q)
+                .wait_clear(TXDCTL::ENABLE, STOP_TIMEOUT)
+                .is_ok()
+        }
+
+        /// A receive queue's registers: RDT (its index validated once) and RXDCTL to stop it.
+        pub struct RxRegs<B: Bus> {
+            regs: Regs<B>,
+            rdt: RdtIndex,
+        }
+
+        impl<B: Bus> RxRegs<B> {
+            pub(crate) fn new(regs: Regs<B>, rdt: RdtIndex) -> Self {
+                RxRegs { regs, rdt }
+            }
+        }
+
+        impl<B: Bus> $crate::QueueRegs for RxRegs<B> {
+            #[inline(always)]
+            fn id(&self) -> u32 {
+                self.rdt.get()
+            }
+            /// The release fence, then RDT.
+            #[inline(always)]
+            fn write_tail(&self, tail: u32) {
+                self.regs.RDT().idx(self.rdt).write_publish(tail);
+            }
+            fn stop(&self) -> bool {
+                disable_rx_queue(&self.regs, self.rdt.get())
+            }
+        }
+
+        /// A transmit queue's registers: TDT (its index validated once) and TXDCTL to stop it.
+        pub struct TxRegs<B: Bus> {
+            regs: Regs<B>,
+            tdt: TdtIndex,
+        }
+
+        impl<B: Bus> TxRegs<B> {
+            pub(crate) fn new(regs: Regs<B>, tdt: TdtIndex) -> Self {
+                TxRegs { regs, tdt }
+            }
+        }
+
+        impl<B: Bus> $crate::QueueRegs for TxRegs<B> {
+            #[inline(always)]
+            fn id(&self) -> u32 {
+                self.tdt.get()
+            }
+            /// The release fence, then TDT.
+            #[inline(always)]
+            fn write_tail(&self, tail: u32) {
+                self.regs.TDT().idx(self.tdt).write_publish(tail);
+            }
+            fn stop(&self) -> bool {
+                disable_tx_queue(&self.regs, self.tdt.get())
+            }
+        }
+    };
+}
