@@ -52,10 +52,7 @@ pub struct Device<B: Bus + Clone> {
     regs: Regs<B>,
     dma: Arc<dyn DmaMemory>,
     cfg: Config,
-    rx: Vec<Option<RxQueue<B>>>,
-    tx: Vec<Option<TxQueue<B>>>,
-    pools: Vec<Mempool>,
-    counters: Vec<Arc<QueueCounters>>,
+    queues: nic_queue::Queues<rxq::RxRegs<B>, desc::Format, txq::TxRegs<B>>,
     raw: regs::Stats,
     stats: Stats,
     eeprom_auto_read: bool,
@@ -75,12 +72,7 @@ impl<B: Bus + Clone> Device<B> {
             regs,
             dma,
             cfg: cfg.clone(),
-            rx: Vec::new(),
-            tx: Vec::new(),
-            pools: Vec::new(),
-            counters: (0..cfg.rx_queues.max(cfg.tx_queues))
-                .map(|_| Arc::new(QueueCounters::default()))
-                .collect(),
+            queues: nic_queue::Queues::new(usize::from(cfg.rx_queues.max(cfg.tx_queues))),
             raw: regs::Stats::new(),
             stats: Stats::default(),
             eeprom_auto_read,
@@ -97,8 +89,8 @@ impl<B: Bus + Clone> Device<B> {
                 rxq::RxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.0),
                 ring,
                 cfg.rx_ring,
-                pool.clone(),
-                dev.counters[q as usize].clone(),
+                pool,
+                dev.queues.counters_of(q as usize),
             );
             init::init_rx_queue(
                 &dev.regs,
@@ -107,8 +99,7 @@ impl<B: Bus + Clone> Device<B> {
                 cfg.rx_ring * desc::DESC_SIZE,
                 &cfg,
             )?;
-            dev.rx.push(Some(rxq));
-            dev.pools.push(pool);
+            dev.queues.push_rx(rxq);
         }
         // Transmit rings.
         for q in 0..u32::from(cfg.tx_queues) {
@@ -117,18 +108,18 @@ impl<B: Bus + Clone> Device<B> {
                 txq::TxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.1),
                 ring,
                 cfg.tx_ring,
-                dev.counters[q as usize].clone(),
+                dev.queues.counters_of(q as usize),
             );
             init::init_tx_queue(&dev.regs, q, txq.ring_phys(), cfg.tx_ring * desc::DESC_SIZE)?;
-            dev.tx.push(Some(txq));
+            dev.queues.push_tx(txq);
         }
         // Queues enabled, then receive and transmit on, then the receive buffers handed over.
-        for txq in dev.tx.iter().flatten() {
+        for txq in dev.queues.tx_iter() {
             init::start_tx_queue(&dev.regs, txq.id(), t)?;
         }
         init::enable_tx(&dev.regs);
         init::enable_rx(&dev.regs, cfg.promisc);
-        for rxq in dev.rx.iter().flatten() {
+        for rxq in dev.queues.rx_iter() {
             init::start_rx_queue(&dev.regs, rxq.id(), rxq.tail(), t)?;
         }
         if cfg.wait_link {
@@ -163,75 +154,41 @@ impl<B: Bus + Clone> Device<B> {
 
     /// Receive queue `q`'s buffer pool; also where to allocate packets to send.
     pub fn pool(&self, q: usize) -> Result<&Mempool> {
-        self.pools.get(q).ok_or(Error::NoQueue {
-            dir: "RX",
-            queue: q,
-            count: self.pools.len(),
-        })
+        Ok(self.queues.pool(q)?)
     }
 
     /// Receive queue `q`, while it is still here.
+    #[inline]
     pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<B>> {
-        let count = self.rx.len();
-        self.rx
-            .get_mut(q)
-            .and_then(Option::as_mut)
-            .ok_or(Error::NoQueue {
-                dir: "RX",
-                queue: q,
-                count,
-            })
+        Ok(self.queues.rx_queue(q)?)
     }
 
     /// Transmit queue `q`, while it is still here.
+    #[inline]
     pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<B>> {
-        let count = self.tx.len();
-        self.tx
-            .get_mut(q)
-            .and_then(Option::as_mut)
-            .ok_or(Error::NoQueue {
-                dir: "TX",
-                queue: q,
-                count,
-            })
+        Ok(self.queues.tx_queue(q)?)
     }
 
     /// Moves receive queue `q` out (to poll it from another thread).
     pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<B>> {
-        let count = self.rx.len();
-        self.rx
-            .get_mut(q)
-            .and_then(Option::take)
-            .ok_or(Error::NoQueue {
-                dir: "RX",
-                queue: q,
-                count,
-            })
+        Ok(self.queues.take_rx_queue(q)?)
     }
 
     /// Moves transmit queue `q` out.
     pub fn take_tx_queue(&mut self, q: usize) -> Result<TxQueue<B>> {
-        let count = self.tx.len();
-        self.tx
-            .get_mut(q)
-            .and_then(Option::take)
-            .ok_or(Error::NoQueue {
-                dir: "TX",
-                queue: q,
-                count,
-            })
+        Ok(self.queues.take_tx_queue(q)?)
     }
 
     /// Receives up to `max` packets from queue `q` into `out`; see [`RxQueue::rx_batch`].
     #[inline]
     pub fn rx_batch(&mut self, q: usize, out: &mut Vec<Packet>, max: usize) -> Result<usize> {
-        Ok(self.rx_queue(q)?.rx_batch(out, max))
+        Ok(self.queues.rx_batch(q, out, max)?)
     }
 
     /// Sends packets from the front of `pkts` on queue `q`; see [`TxQueue::tx_batch`].
     #[inline]
     pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize> {
-        Ok(self.tx_queue(q)?.tx_batch(pkts))
+        Ok(self.queues.tx_batch(q, pkts)?)
     }
 
     /// Link state now.
@@ -282,7 +239,12 @@ impl<B: Bus + Clone> Device<B> {
     /// totals, and returns them with the driver's per-queue counters.
     pub fn stats(&mut self) -> &Stats {
         self.raw.update(&mut self.regs);
-        let queues = self.counters.iter().map(|c| c.snapshot()).collect();
+        let queues = self
+            .queues
+            .counters()
+            .iter()
+            .map(|c| c.snapshot())
+            .collect();
         self.stats = Stats::from_raw(&self.raw, queues);
         &self.stats
     }
@@ -297,8 +259,7 @@ impl<B: Bus + Clone> Drop for Device<B> {
     fn drop(&mut self) {
         // Receive off first, then the queues stop themselves before their buffers go back.
         self.regs.RCTL().clr(RCTL::EN);
-        self.rx.clear();
-        self.tx.clear();
+        self.queues.clear();
         self.regs.TCTL().clr(TCTL::EN);
     }
 }

@@ -51,5 +51,16 @@ pub enum Error {
     Pci(#[from] pci_dma::PciError),
 }
 
+impl From<nic_queue::NoQueue> for Error {
+    #[inline(always)]
+    fn from(e: nic_queue::NoQueue) -> Self {
+        Error::NoQueue {
+            dir: e.dir,
+            queue: e.queue,
+            count: e.count,
+        }
+    }
+}
+
 /// Shorthand.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -45,12 +45,6 @@ use stats::{HwQueueStats, QueueStats};
 use std::sync::Arc;
 use std::time::Duration;
 
-#[cold]
-#[inline(never)]
-fn no_queue(dir: &'static str, queue: usize, count: usize) -> Error {
-    Error::NoQueue { dir, queue, count }
-}
-
 /// Queues with their own hardware counters (QPRC/QPTC/...[0..15]).
 pub const HW_STAT_QUEUES: usize = 16;
 
@@ -64,10 +58,7 @@ pub struct Device<B: Bus + Clone> {
     regs: Regs<B>,
     dma: Arc<dyn DmaMemory>,
     cfg: Config,
-    rx: Vec<Option<RxQueue<B>>>,
-    tx: Vec<Option<TxQueue<B>>>,
-    pools: Vec<Mempool>,
-    counters: Vec<Arc<QueueCounters>>,
+    queues: nic_queue::Queues<rxq::RxRegs<B>, desc::Format, txq::TxRegs<B>>,
     acc: Accumulators,
     stats: Stats,
 }
@@ -116,12 +107,7 @@ impl<B: Bus + Clone> Device<B> {
             regs,
             dma,
             cfg: cfg.clone(),
-            rx: Vec::new(),
-            tx: Vec::new(),
-            pools: Vec::new(),
-            counters: (0..cfg.rx_queues.max(cfg.tx_queues))
-                .map(|_| Arc::new(QueueCounters::default()))
-                .collect(),
+            queues: nic_queue::Queues::new(usize::from(cfg.rx_queues.max(cfg.tx_queues))),
             acc: Accumulators::default(),
             stats: Stats::default(),
         };
@@ -138,8 +124,8 @@ impl<B: Bus + Clone> Device<B> {
                 rxq::RxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.0),
                 ring,
                 cfg.rx_ring,
-                pool.clone(),
-                dev.counters[q as usize].clone(),
+                pool,
+                dev.queues.counters_of(q as usize),
             );
             init::init_rx_queue(
                 &dev.regs,
@@ -148,8 +134,7 @@ impl<B: Bus + Clone> Device<B> {
                 cfg.rx_ring * desc::DESC_SIZE,
                 cfg.buf_size,
             )?;
-            dev.rx.push(Some(rxq));
-            dev.pools.push(pool);
+            dev.queues.push_rx(rxq);
         }
         // 4.6.8: transmit.
         init::init_tx(&dev.regs)?;
@@ -159,18 +144,18 @@ impl<B: Bus + Clone> Device<B> {
                 txq::TxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.1),
                 ring,
                 cfg.tx_ring,
-                dev.counters[q as usize].clone(),
+                dev.queues.counters_of(q as usize),
             );
             init::init_tx_queue(&dev.regs, q, txq.ring_phys(), cfg.tx_ring * desc::DESC_SIZE)?;
-            dev.tx.push(Some(txq));
+            dev.queues.push_tx(txq);
         }
         init::enable_tx_dma(&dev.regs);
         // 4.6.7: receive on, then each queue enabled and given its buffers (4.6.7.1).
         init::enable_rx(&dev.regs);
-        for rxq in dev.rx.iter().flatten() {
+        for rxq in dev.queues.rx_iter() {
             init::start_rx_queue(&dev.regs, rxq.id(), rxq.tail(), t)?;
         }
-        for txq in dev.tx.iter().flatten() {
+        for txq in dev.queues.tx_iter() {
             init::start_tx_queue(&dev.regs, txq.id(), t)?;
         }
         // 4.6.4: bounded wait for the link.
@@ -206,73 +191,45 @@ impl<B: Bus + Clone> Device<B> {
 
     /// Receive queue `q`'s buffer pool; also where to allocate packets to send.
     pub fn pool(&self, q: usize) -> Result<&Mempool> {
-        self.pools.get(q).ok_or(Error::NoQueue {
-            dir: "RX",
-            queue: q,
-            count: self.pools.len(),
-        })
+        Ok(self.queues.pool(q)?)
     }
 
     /// Receive queue `q`, while it is still here.
     #[inline]
     pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<B>> {
-        let count = self.rx.len();
-        match self.rx.get_mut(q) {
-            Some(Some(rxq)) => Ok(rxq),
-            _ => Err(no_queue("RX", q, count)),
-        }
+        Ok(self.queues.rx_queue(q)?)
     }
 
     /// Transmit queue `q`, while it is still here.
     #[inline]
     pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<B>> {
-        let count = self.tx.len();
-        match self.tx.get_mut(q) {
-            Some(Some(txq)) => Ok(txq),
-            _ => Err(no_queue("TX", q, count)),
-        }
+        Ok(self.queues.tx_queue(q)?)
     }
 
     /// Moves receive queue `q` out (to poll it from another thread). Its counters still show
     /// in [`Device::stats`]. Keep the `Device` alive while taken queues run: dropping it turns
     /// receive off for the whole port (each queue still stops itself when dropped).
     pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<B>> {
-        let count = self.rx.len();
-        self.rx
-            .get_mut(q)
-            .and_then(Option::take)
-            .ok_or(Error::NoQueue {
-                dir: "RX",
-                queue: q,
-                count,
-            })
+        Ok(self.queues.take_rx_queue(q)?)
     }
 
     /// Moves transmit queue `q` out.
     pub fn take_tx_queue(&mut self, q: usize) -> Result<TxQueue<B>> {
-        let count = self.tx.len();
-        self.tx
-            .get_mut(q)
-            .and_then(Option::take)
-            .ok_or(Error::NoQueue {
-                dir: "TX",
-                queue: q,
-                count,
-            })
+        Ok(self.queues.take_tx_queue(q)?)
     }
 
     /// Receives up to `max` packets from queue `q` into `out`; see [`RxQueue::rx_batch`].
     /// Holding the [`RxQueue`] ([`Device::take_rx_queue`]) saves the lookup.
     #[inline(always)]
     pub fn rx_batch(&mut self, q: usize, out: &mut Vec<Packet>, max: usize) -> Result<usize> {
-        Ok(self.rx_queue(q)?.rx_batch(out, max))
+        Ok(self.queues.rx_batch(q, out, max)?)
     }
 
     /// Sends packets from the front of `pkts` on queue `q`; see [`TxQueue::tx_batch`].
     /// Holding the [`TxQueue`] ([`Device::take_tx_queue`]) saves the lookup.
     #[inline(always)]
     pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize> {
-        Ok(self.tx_queue(q)?.tx_batch(pkts))
+        Ok(self.queues.tx_batch(q, pkts)?)
     }
 
     /// Link state now.
@@ -413,7 +370,8 @@ impl<B: Bus + Clone> Device<B> {
             0
         };
         s.queues = self
-            .counters
+            .queues
+            .counters()
             .iter()
             .enumerate()
             .map(|(i, c)| {
@@ -439,8 +397,7 @@ impl<B: Bus + Clone> Device<B> {
 impl<B: Bus + Clone> Drop for Device<B> {
     fn drop(&mut self) {
         // Queues stop themselves (RXDCTL/TXDCTL.ENABLE = 0) before their buffers go back.
-        self.rx.clear();
-        self.tx.clear();
+        self.queues.clear();
         self.regs.RXCTRL().clr(RXCTRL::RXEN);
     }
 }

@@ -6,6 +6,8 @@
 //! - [`desc`]: the descriptor layouts and volatile accessors;
 //! - [`RxQueue`] / [`TxQueue`]: batched zero-copy receive and send of mempool [`Packet`]s;
 //! - [`QueueCounters`]: the per-queue software counters;
+//! - [`Queues`]: a device's numbered queues (lookup, batched calls, take out), their pools and
+//!   counters, as both drivers' `Device` holds them;
 //! - [`config`]: the ring/buffer/pool checks both drivers make.
 //!
 //! What differs per device comes in through two small traits, resolved at compile time (no
@@ -17,6 +19,7 @@ pub mod config;
 pub mod counters;
 pub mod desc;
 mod glue;
+pub mod queues;
 pub mod rxq;
 pub mod table;
 pub mod txq;
@@ -24,6 +27,7 @@ pub mod txq;
 pub use counters::{QueueCounters, SwQueueStats};
 pub use desc::RxFormat;
 pub use pci_dma::mempool::{Mempool, Packet};
+pub use queues::{NoQueue, Queues};
 pub use rxq::RxQueue;
 pub use txq::TxQueue;
 

@@ -1,0 +1,329 @@
+//! A device's queues as both drivers' `Device` keeps them: numbered receive and transmit
+//! queues that can be looked up, polled in batches, or taken out (to run on another thread),
+//! each receive queue's pool (kept after its queue is taken: it is also where packets to send
+//! come from), and every queue's software counters (kept too: they still show in the stats).
+
+use crate::counters::QueueCounters;
+use crate::desc::RxFormat;
+use crate::rxq::RxQueue;
+use crate::txq::TxQueue;
+use crate::QueueRegs;
+use pci_dma::mempool::{Mempool, Packet};
+use std::fmt;
+use std::sync::Arc;
+
+/// A queue number that does not exist on this device, or was taken out already. Each driver
+/// turns it into its own error (`Error::NoQueue`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoQueue {
+    /// `"RX"` or `"TX"`.
+    pub dir: &'static str,
+    /// The queue asked for.
+    pub queue: usize,
+    /// Queues of that direction the device has.
+    pub count: usize,
+}
+
+impl fmt::Display for NoQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no {} queue {} here (device has {}; queues given out with take_* are gone)",
+            self.dir, self.queue, self.count
+        )
+    }
+}
+
+impl std::error::Error for NoQueue {}
+
+/// The error of a failed lookup, out of line so that the hot path keeps only the check.
+#[cold]
+#[inline(never)]
+fn no_queue(dir: &'static str, queue: usize, count: usize) -> NoQueue {
+    NoQueue { dir, queue, count }
+}
+
+/// The receive queues (`R` their registers, `F` their write-back format) and transmit queues
+/// (`T`) of one device, numbered from 0 in the order they were added.
+pub struct Queues<R: QueueRegs, F: RxFormat, T: QueueRegs> {
+    rx: Vec<Option<RxQueue<R, F>>>,
+    tx: Vec<Option<TxQueue<T>>>,
+    pools: Vec<Mempool>,
+    counters: Vec<Arc<QueueCounters>>,
+}
+
+impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
+    /// No queues yet, and `counters` sets of queue counters (one per queue number; receive and
+    /// transmit queue `q` share set `q`).
+    pub fn new(counters: usize) -> Self {
+        Queues {
+            rx: Vec::new(),
+            tx: Vec::new(),
+            pools: Vec::new(),
+            counters: (0..counters)
+                .map(|_| Arc::new(QueueCounters::default()))
+                .collect(),
+        }
+    }
+
+    /// The counters of queue number `q`, to build its queues with.
+    ///
+    /// # Panics
+    /// When `q` is not below the count given to [`Queues::new`] (a driver bug: the count comes
+    /// from the same checked configuration as the queues).
+    pub fn counters_of(&self, q: usize) -> Arc<QueueCounters> {
+        self.counters[q].clone()
+    }
+
+    /// Every queue number's counters, in order.
+    pub fn counters(&self) -> &[Arc<QueueCounters>] {
+        &self.counters
+    }
+
+    /// Adds the next receive queue (number `rx_count()`), and keeps its pool.
+    pub fn push_rx(&mut self, rxq: RxQueue<R, F>) {
+        self.pools.push(rxq.pool().clone());
+        self.rx.push(Some(rxq));
+    }
+
+    /// Adds the next transmit queue.
+    pub fn push_tx(&mut self, txq: TxQueue<T>) {
+        self.tx.push(Some(txq));
+    }
+
+    /// Receive queues added (taken ones included).
+    pub fn rx_count(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// Transmit queues added (taken ones included).
+    pub fn tx_count(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// The receive queues still here.
+    pub fn rx_iter(&self) -> impl Iterator<Item = &RxQueue<R, F>> {
+        self.rx.iter().flatten()
+    }
+
+    /// The transmit queues still here.
+    pub fn tx_iter(&self) -> impl Iterator<Item = &TxQueue<T>> {
+        self.tx.iter().flatten()
+    }
+
+    /// Receive queue `q`'s buffer pool (there even once the queue is taken).
+    pub fn pool(&self, q: usize) -> Result<&Mempool, NoQueue> {
+        match self.pools.get(q) {
+            Some(p) => Ok(p),
+            None => Err(no_queue("RX", q, self.pools.len())),
+        }
+    }
+
+    /// Receive queue `q`, while it is still here.
+    #[inline(always)]
+    pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<R, F>, NoQueue> {
+        let count = self.rx.len();
+        match self.rx.get_mut(q) {
+            Some(Some(rxq)) => Ok(rxq),
+            _ => Err(no_queue("RX", q, count)),
+        }
+    }
+
+    /// Transmit queue `q`, while it is still here.
+    #[inline(always)]
+    pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<T>, NoQueue> {
+        let count = self.tx.len();
+        match self.tx.get_mut(q) {
+            Some(Some(txq)) => Ok(txq),
+            _ => Err(no_queue("TX", q, count)),
+        }
+    }
+
+    /// Moves receive queue `q` out; it is gone from here afterwards (its pool and counters stay).
+    pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<R, F>, NoQueue> {
+        let count = self.rx.len();
+        match self.rx.get_mut(q).and_then(Option::take) {
+            Some(rxq) => Ok(rxq),
+            None => Err(no_queue("RX", q, count)),
+        }
+    }
+
+    /// Moves transmit queue `q` out.
+    pub fn take_tx_queue(&mut self, q: usize) -> Result<TxQueue<T>, NoQueue> {
+        let count = self.tx.len();
+        match self.tx.get_mut(q).and_then(Option::take) {
+            Some(txq) => Ok(txq),
+            None => Err(no_queue("TX", q, count)),
+        }
+    }
+
+    /// [`RxQueue::rx_batch`] on queue `q`.
+    #[inline(always)]
+    pub fn rx_batch(
+        &mut self,
+        q: usize,
+        out: &mut Vec<Packet>,
+        max: usize,
+    ) -> Result<usize, NoQueue> {
+        Ok(self.rx_queue(q)?.rx_batch(out, max))
+    }
+
+    /// [`TxQueue::tx_batch`] on queue `q`.
+    #[inline(always)]
+    pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize, NoQueue> {
+        Ok(self.tx_queue(q)?.tx_batch(pkts))
+    }
+
+    /// Drops every queue still here, receive queues first (each stops itself before its
+    /// buffers go back). Pools and counters stay.
+    pub fn clear(&mut self) {
+        self.rx.clear();
+        self.tx.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pci_dma::{DmaError, DmaMemory, DmaRegion};
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// Heap memory with a device address far from the virtual one.
+    struct HeapDma;
+
+    impl DmaMemory for HeapDma {
+        fn alloc(&self, size: usize, align: usize) -> Result<DmaRegion, DmaError> {
+            let mut v = vec![0u8; size + 4096].into_boxed_slice();
+            let off = v.as_mut_ptr().align_offset(align.max(64));
+            // SAFETY: `off + size <= v.len()`; the box is moved into the region, which keeps it.
+            let virt = unsafe { v.as_mut_ptr().add(off) };
+            // SAFETY: the memory is mapped, writable, kept alive by the owner box.
+            Ok(unsafe { DmaRegion::new(virt, virt as u64 + (1 << 40), size, Box::new(v)) })
+        }
+    }
+
+    /// Queue registers that record tail writes and stops.
+    struct FakeRegs {
+        id: u32,
+        tails: Rc<Cell<u32>>,
+        stops: Rc<Cell<u32>>,
+    }
+
+    impl QueueRegs for FakeRegs {
+        fn id(&self) -> u32 {
+            self.id
+        }
+        fn write_tail(&self, _tail: u32) {
+            self.tails.set(self.tails.get() + 1);
+        }
+        fn stop(&self) -> bool {
+            self.stops.set(self.stops.get() + 1);
+            true
+        }
+    }
+
+    struct Fmt;
+    impl RxFormat for Fmt {
+        const ERR_FRAME: u32 = 0;
+    }
+
+    const RING: usize = 8;
+
+    /// Two receive and two transmit queues; the returned cell counts queue stops.
+    fn queues() -> (Queues<FakeRegs, Fmt, FakeRegs>, Rc<Cell<u32>>) {
+        let stops = Rc::new(Cell::new(0));
+        let regs = |id| FakeRegs {
+            id,
+            tails: Rc::new(Cell::new(0)),
+            stops: stops.clone(),
+        };
+        let mut qs = Queues::new(2);
+        for q in 0..2u32 {
+            let ring = HeapDma.alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
+            let pool = Mempool::new(&HeapDma, 16 + q as usize, 2048).unwrap();
+            let c = qs.counters_of(q as usize);
+            qs.push_rx(RxQueue::new(regs(q), ring, RING, pool, c));
+        }
+        for q in 0..2u32 {
+            let ring = HeapDma.alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
+            let c = qs.counters_of(q as usize);
+            qs.push_tx(TxQueue::new(regs(q), ring, RING, c));
+        }
+        (qs, stops)
+    }
+
+    #[test]
+    fn lookup_take_and_errors_name_the_queue() {
+        let (mut qs, _) = queues();
+        assert_eq!((qs.rx_count(), qs.tx_count()), (2, 2));
+        assert_eq!(qs.rx_queue(1).unwrap().id(), 1);
+        assert_eq!(qs.tx_queue(0).unwrap().id(), 0);
+        let e = qs.rx_queue(2).err().unwrap();
+        assert_eq!(
+            e,
+            NoQueue {
+                dir: "RX",
+                queue: 2,
+                count: 2
+            }
+        );
+        assert!(e.to_string().contains("no RX queue 2"), "{e}");
+        assert_eq!(qs.tx_queue(5).err().unwrap().dir, "TX");
+
+        let rxq = qs.take_rx_queue(1).unwrap();
+        assert_eq!(rxq.id(), 1);
+        assert_eq!(
+            qs.rx_queue(1).err().unwrap().queue,
+            1,
+            "a taken queue is gone"
+        );
+        assert!(qs.take_rx_queue(1).is_err());
+        assert_eq!(qs.rx_count(), 2, "numbering stays");
+        assert_eq!(qs.rx_iter().map(|q| q.id()).collect::<Vec<_>>(), [0]);
+        // The pool stays after the queue is taken: it is the queue's own.
+        assert_eq!(qs.pool(1).unwrap().capacity(), rxq.pool().capacity());
+        assert_eq!(qs.pool(1).unwrap().capacity(), 17);
+        assert_eq!(qs.pool(2).unwrap_err().count, 2);
+
+        let txq = qs.take_tx_queue(0).unwrap();
+        assert_eq!(txq.id(), 0);
+        assert!(qs.take_tx_queue(0).is_err());
+        assert_eq!(qs.tx_iter().map(|q| q.id()).collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn batches_go_to_the_queue_or_fail_without_touching_anything() {
+        let (mut qs, _) = queues();
+        let mut out = Vec::new();
+        // Nothing written back by a card: nothing received, no error.
+        assert_eq!(qs.rx_batch(0, &mut out, 32), Ok(0));
+        assert!(out.is_empty());
+        assert_eq!(qs.rx_batch(2, &mut out, 32).unwrap_err().dir, "RX");
+
+        let pool = qs.pool(0).unwrap().clone();
+        let mut pkts: Vec<Packet> = (0..3).map(|_| pool.alloc(60).unwrap()).collect();
+        assert_eq!(qs.tx_batch(1, &mut pkts), Ok(3));
+        assert!(pkts.is_empty());
+        assert_eq!(qs.tx_queue(1).unwrap().in_flight(), 3);
+        assert_eq!(qs.counters()[1].snapshot().tx_packets, 3);
+        assert_eq!(qs.counters()[0].snapshot().tx_packets, 0);
+
+        let mut more: Vec<Packet> = vec![pool.alloc(60).unwrap()];
+        let e = qs.tx_batch(2, &mut more).unwrap_err();
+        assert_eq!((e.dir, e.queue, e.count), ("TX", 2, 2));
+        assert_eq!(more.len(), 1, "a failed call keeps the packets");
+    }
+
+    #[test]
+    fn clear_stops_every_queue_still_here() {
+        let (mut qs, stops) = queues();
+        let taken = qs.take_tx_queue(1).unwrap();
+        qs.clear();
+        assert_eq!(stops.get(), 3);
+        assert_eq!(qs.rx_iter().count() + qs.tx_iter().count(), 0);
+        drop(taken);
+        assert_eq!(stops.get(), 4);
+        assert!(qs.pool(0).is_ok(), "pools stay");
+    }
+}
