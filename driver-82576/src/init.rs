@@ -148,18 +148,7 @@ pub fn start_rx_queue<B: Bus>(regs: &Regs<B>, q: u32, tail: u32, timeout: Durati
     regs.RXDCTL().at(q).write(
         RXDCTL::PTHRESH.val(8) | RXDCTL::HTHRESH.val(8) | RXDCTL::WTHRESH.val(1) | RXDCTL::ENABLE,
     );
-    regs.RXDCTL()
-        .at(q)
-        .wait_set(RXDCTL::ENABLE, timeout)
-        .map_err(|_| Error::QueueEnableTimeout {
-            dir: "RX",
-            queue: q,
-            what: "enable",
-            timeout,
-        })?;
-    regdsl_rt::fence::publish();
-    regs.RDT().at(q).write(tail);
-    Ok(())
+    crate::queue::wait_rx_enabled_then_tail(regs, q, tail, timeout)
 }
 
 /// One transmit queue's registers; enabled by [`start_tx_queue`].
@@ -185,16 +174,7 @@ pub fn start_tx_queue<B: Bus>(regs: &Regs<B>, q: u32, timeout: Duration) -> Resu
     regs.TXDCTL().at(q).write(
         TXDCTL::PTHRESH.val(8) | TXDCTL::HTHRESH.val(1) | TXDCTL::WTHRESH.val(1) | TXDCTL::ENABLE,
     );
-    regs.TXDCTL()
-        .at(q)
-        .wait_set(TXDCTL::ENABLE, timeout)
-        .map_err(|_| Error::QueueEnableTimeout {
-            dir: "TX",
-            queue: q,
-            what: "enable",
-            timeout,
-        })?;
-    Ok(())
+    crate::queue::wait_tx_enabled(regs, q, timeout)
 }
 
 /// Transmit on: pad short frames, collision threshold 15 and distance 63 (full duplex), as the

@@ -267,33 +267,13 @@ pub fn enable_rx<B: Bus>(regs: &Regs<B>) {
 /// 4.6.7.1: enable a receive queue, wait for it, then hand the card its buffers (RDT).
 pub fn start_rx_queue<B: Bus>(regs: &Regs<B>, q: u32, tail: u32, timeout: Duration) -> Result<()> {
     regs.RXDCTL().at(q).set(RXDCTL::ENABLE);
-    regs.RXDCTL()
-        .at(q)
-        .wait_set(RXDCTL::ENABLE, timeout)
-        .map_err(|_| Error::QueueEnableTimeout {
-            dir: "RX",
-            queue: q,
-            what: "enable",
-            timeout,
-        })?;
-    regdsl_rt::fence::publish();
-    regs.RDT().at(q).write(tail);
-    Ok(())
+    crate::queue::wait_rx_enabled_then_tail(regs, q, tail, timeout)
 }
 
 /// 4.6.8.1: enable a transmit queue and wait for it.
 pub fn start_tx_queue<B: Bus>(regs: &Regs<B>, q: u32, timeout: Duration) -> Result<()> {
     regs.TXDCTL().at(q).set(TXDCTL::ENABLE);
-    regs.TXDCTL()
-        .at(q)
-        .wait_set(TXDCTL::ENABLE, timeout)
-        .map_err(|_| Error::QueueEnableTimeout {
-            dir: "TX",
-            queue: q,
-            what: "enable",
-            timeout,
-        })?;
-    Ok(())
+    crate::queue::wait_tx_enabled(regs, q, timeout)
 }
 
 #[cfg(test)]

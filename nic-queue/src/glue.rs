@@ -5,12 +5,14 @@
 /// Defines, in the invoking module, the per-queue register types the ring engines need:
 /// `RdtIndex`/`TdtIndex` (a queue number validated once for the tail registers),
 /// `tail_indices(q)`, `RxRegs<B>`/`TxRegs<B>` implementing [`crate::QueueRegs`] (tail write
-/// through the generated `write_publish`, stop through RXDCTL/TXDCTL.ENABLE), and
-/// `disable_rx_queue`/`disable_tx_queue`.
+/// through the generated `write_publish`, stop through RXDCTL/TXDCTL.ENABLE),
+/// `disable_rx_queue`/`disable_tx_queue`, and the second half of a queue start,
+/// `wait_rx_enabled_then_tail`/`wait_tx_enabled` (each driver writes RXDCTL/TXDCTL its own way
+/// first).
 ///
 /// Expects in scope: the generated `Regs`, `RDT`, `TDT`, `RXDCTL`, `TXDCTL` (e.g.
-/// `use crate::regs::*;`), `regdsl_rt::Bus`, and the driver's `Error` with a `Register(String)`
-/// variant and `Result`.
+/// `use crate::regs::*;`), `regdsl_rt::Bus`, and the driver's `Error` with the variants
+/// `Register(String)` and `QueueEnableTimeout { dir, queue, what, timeout }`, and `Result`.
 #[macro_export]
 macro_rules! queue_regs {
     () => {
@@ -50,6 +52,47 @@ macro_rules! queue_regs {
                 .at(q)
                 .wait_clear(TXDCTL::ENABLE, STOP_TIMEOUT)
                 .is_ok()
+        }
+
+        fn enable_timeout(dir: &'static str, queue: u32, timeout: std::time::Duration) -> Error {
+            Error::QueueEnableTimeout {
+                dir,
+                queue,
+                what: "enable",
+                timeout,
+            }
+        }
+
+        /// After RXDCTL.ENABLE was written: bounded wait for it to read back set, then the
+        /// card gets the filled descriptors (release fence, RDT = `tail`; 82599 4.6.7.1,
+        /// 82576 4.5.9).
+        pub fn wait_rx_enabled_then_tail<B: Bus>(
+            regs: &Regs<B>,
+            q: u32,
+            tail: u32,
+            timeout: std::time::Duration,
+        ) -> Result<()> {
+            regs.RXDCTL()
+                .at(q)
+                .wait_set(RXDCTL::ENABLE, timeout)
+                .map_err(|_| enable_timeout("RX", q, timeout))?;
+            regdsl_rt::fence::publish();
+            regs.RDT().at(q).write(tail);
+            Ok(())
+        }
+
+        /// After TXDCTL.ENABLE was written: bounded wait for it to read back set (82599
+        /// 4.6.8.1; the 82576 alike).
+        pub fn wait_tx_enabled<B: Bus>(
+            regs: &Regs<B>,
+            q: u32,
+            timeout: std::time::Duration,
+        ) -> Result<()> {
+            regs.TXDCTL()
+                .at(q)
+                .wait_set(TXDCTL::ENABLE, timeout)
+                .map_err(|_| enable_timeout("TX", q, timeout))?;
+            Ok(())
         }
 
         /// A receive queue's registers: RDT (its index validated once) and RXDCTL to stop it.
