@@ -121,11 +121,7 @@ pub fn init_rx_queue<B: Bus>(
             })
         })
         .map_err(reg_err)?;
-    regs.RDBAL().at(q).write(ring_phys as u32);
-    regs.RDBAH().at(q).write((ring_phys >> 32) as u32);
-    regs.RDLEN()
-        .at(q)
-        .write(RDLEN::LEN.try_val(ring_len as u64).map_err(reg_err)?);
+    crate::queue::set_rx_ring(regs, q, ring_phys, ring_len)?;
     regs.RDH().at(q).write(0u32);
     regs.RDT().at(q).write(0u32);
     Ok(())
@@ -159,14 +155,7 @@ pub fn init_tx_queue<B: Bus>(
     ring_len: usize,
 ) -> Result<()> {
     regs.TXDCTL().at(q).clr(TXDCTL::ENABLE);
-    regs.TDBAL().at(q).write(ring_phys as u32);
-    regs.TDBAH().at(q).write((ring_phys >> 32) as u32);
-    regs.TDLEN()
-        .at(q)
-        .write(TDLEN::LEN.try_val(ring_len as u64).map_err(reg_err)?);
-    regs.TDH().at(q).write(0u32);
-    regs.TDT().at(q).write(0u32);
-    Ok(())
+    crate::queue::set_tx_ring(regs, q, ring_phys, ring_len)
 }
 
 /// Enable a transmit queue (write-back per descriptor) and wait for it.

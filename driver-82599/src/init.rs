@@ -171,11 +171,7 @@ pub fn init_rx_queue<B: Bus>(
                 .with(SRRCTL::BSIZEPACKET, bsize)
         })
         .map_err(reg_err)?;
-    regs.RDBAL().at(q).write(ring_phys as u32);
-    regs.RDBAH().at(q).write((ring_phys >> 32) as u32);
-    regs.RDLEN()
-        .at(q)
-        .write(RDLEN::LEN.try_val(ring_len as u64).map_err(reg_err)?);
+    crate::queue::set_rx_ring(regs, q, ring_phys, ring_len)?;
     // RDH is read-only on the 82599 (8.2.3.8.5) and 0 after reset.
     regs.RDT().at(q).write(0u32);
     // DCA_RXCTRL bit 12 resets to 1 but must be 0 (datasheet 8.2.3.11.1; left set it
@@ -235,13 +231,7 @@ pub fn init_tx_queue<B: Bus>(
     ring_phys: u64,
     ring_len: usize,
 ) -> Result<()> {
-    regs.TDBAL().at(q).write(ring_phys as u32);
-    regs.TDBAH().at(q).write((ring_phys >> 32) as u32);
-    regs.TDLEN()
-        .at(q)
-        .write(TDLEN::LEN.try_val(ring_len as u64).map_err(reg_err)?);
-    regs.TDH().at(q).write(0u32);
-    regs.TDT().at(q).write(0u32);
+    crate::queue::set_tx_ring(regs, q, ring_phys, ring_len)?;
     // 7.2.3.4: prefetch/host thresholds as public drivers use them; write-back per descriptor.
     regs.TXDCTL()
         .at(q)

@@ -6,12 +6,13 @@
 /// `RdtIndex`/`TdtIndex` (a queue number validated once for the tail registers),
 /// `tail_indices(q)`, `RxRegs<B>`/`TxRegs<B>` implementing [`crate::QueueRegs`] (tail write
 /// through the generated `write_publish`, stop through RXDCTL/TXDCTL.ENABLE),
-/// `disable_rx_queue`/`disable_tx_queue`, and the second half of a queue start,
+/// `disable_rx_queue`/`disable_tx_queue`, the ring address and length writes
+/// `set_rx_ring`/`set_tx_ring`, and the second half of a queue start,
 /// `wait_rx_enabled_then_tail`/`wait_tx_enabled` (each driver writes RXDCTL/TXDCTL its own way
 /// first).
 ///
 /// Expects in scope: the generated `Regs`, `RDT`, `TDT`, `RXDCTL`, `TXDCTL` (e.g.
-/// `use crate::regs::*;`), `regdsl_rt::Bus`, and the driver's `Error` with the variants
+/// `use crate::regs::*;`; also RDBAL, RDBAH, RDLEN, TDBAL, TDBAH, TDLEN, TDH), `regdsl_rt::Bus`, and the driver's `Error` with the variants
 /// `Register(String)` and `QueueEnableTimeout { dir, queue, what, timeout }`, and `Result`.
 #[macro_export]
 macro_rules! queue_regs {
@@ -52,6 +53,42 @@ macro_rules! queue_regs {
                 .at(q)
                 .wait_clear(TXDCTL::ENABLE, STOP_TIMEOUT)
                 .is_ok()
+        }
+
+        /// A receive ring's device address (RDBAL/RDBAH) and length in bytes (RDLEN.LEN). The
+        /// head and tail are each driver's (RDH is read-only on the 82599).
+        pub fn set_rx_ring<B: Bus>(
+            regs: &Regs<B>,
+            q: u32,
+            ring_phys: u64,
+            ring_len: usize,
+        ) -> Result<()> {
+            let len = RDLEN::LEN
+                .try_val(ring_len as u64)
+                .map_err(|e| Error::Register(e.to_string()))?;
+            regs.RDBAL().at(q).write(ring_phys as u32);
+            regs.RDBAH().at(q).write((ring_phys >> 32) as u32);
+            regs.RDLEN().at(q).write(len);
+            Ok(())
+        }
+
+        /// A transmit ring's device address (TDBAL/TDBAH), length in bytes (TDLEN.LEN), and
+        /// head and tail 0 (TDH/TDT).
+        pub fn set_tx_ring<B: Bus>(
+            regs: &Regs<B>,
+            q: u32,
+            ring_phys: u64,
+            ring_len: usize,
+        ) -> Result<()> {
+            let len = TDLEN::LEN
+                .try_val(ring_len as u64)
+                .map_err(|e| Error::Register(e.to_string()))?;
+            regs.TDBAL().at(q).write(ring_phys as u32);
+            regs.TDBAH().at(q).write((ring_phys >> 32) as u32);
+            regs.TDLEN().at(q).write(len);
+            regs.TDH().at(q).write(0u32);
+            regs.TDT().at(q).write(0u32);
+            Ok(())
         }
 
         fn enable_timeout(dir: &'static str, queue: u32, timeout: std::time::Duration) -> Error {
