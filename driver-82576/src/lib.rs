@@ -72,7 +72,7 @@ impl<B: Bus + Clone> Device<B> {
             regs,
             dma,
             cfg: cfg.clone(),
-            queues: nic_queue::Queues::new(usize::from(cfg.rx_queues.max(cfg.tx_queues))),
+            queues: nic_queue::Queues::new(),
             raw: regs::Stats::new(),
             stats: Stats::default(),
             eeprom_auto_read,
@@ -85,13 +85,8 @@ impl<B: Bus + Clone> Device<B> {
         for q in 0..u32::from(cfg.rx_queues) {
             let ring = dev.alloc_ring(cfg.rx_ring)?;
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
-            let rxq = RxQueue::new(
-                rxq::RxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.0),
-                ring,
-                cfg.rx_ring,
-                pool,
-                dev.queues.counters_of(q as usize),
-            );
+            let regs = rxq::RxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.0);
+            let rxq = dev.queues.add_rx(regs, ring, cfg.rx_ring, pool);
             init::init_rx_queue(
                 &dev.regs,
                 q,
@@ -99,19 +94,13 @@ impl<B: Bus + Clone> Device<B> {
                 cfg.rx_ring * desc::DESC_SIZE,
                 &cfg,
             )?;
-            dev.queues.push_rx(rxq);
         }
         // Transmit rings.
         for q in 0..u32::from(cfg.tx_queues) {
             let ring = dev.alloc_ring(cfg.tx_ring)?;
-            let txq = TxQueue::new(
-                txq::TxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.1),
-                ring,
-                cfg.tx_ring,
-                dev.queues.counters_of(q as usize),
-            );
+            let regs = txq::TxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.1);
+            let txq = dev.queues.add_tx(regs, ring, cfg.tx_ring);
             init::init_tx_queue(&dev.regs, q, txq.ring_phys(), cfg.tx_ring * desc::DESC_SIZE)?;
-            dev.queues.push_tx(txq);
         }
         // Queues enabled, then receive and transmit on, then the receive buffers handed over.
         for txq in dev.queues.tx_iter() {

@@ -9,6 +9,7 @@ use crate::rxq::RxQueue;
 use crate::txq::TxQueue;
 use crate::QueueRegs;
 use pci_dma::mempool::{Mempool, Packet};
+use pci_dma::DmaRegion;
 use std::fmt;
 use std::sync::Arc;
 
@@ -52,26 +53,29 @@ pub struct Queues<R: QueueRegs, F: RxFormat, T: QueueRegs> {
     counters: Vec<Arc<QueueCounters>>,
 }
 
+impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Default for Queues<R, F, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
-    /// No queues yet, and `counters` sets of queue counters (one per queue number; receive and
-    /// transmit queue `q` share set `q`).
-    pub fn new(counters: usize) -> Self {
+    /// No queues yet.
+    pub fn new() -> Self {
         Queues {
             rx: Vec::new(),
             tx: Vec::new(),
             pools: Vec::new(),
-            counters: (0..counters)
-                .map(|_| Arc::new(QueueCounters::default()))
-                .collect(),
+            counters: Vec::new(),
         }
     }
 
-    /// The counters of queue number `q`, to build its queues with.
-    ///
-    /// # Panics
-    /// When `q` is not below the count given to [`Queues::new`] (a driver bug: the count comes
-    /// from the same checked configuration as the queues).
-    pub fn counters_of(&self, q: usize) -> Arc<QueueCounters> {
+    /// The counters of queue number `q` (receive and transmit queue `q` share them), created
+    /// with the first queue of that number.
+    fn counters_for(&mut self, q: usize) -> Arc<QueueCounters> {
+        while self.counters.len() <= q {
+            self.counters.push(Arc::new(QueueCounters::default()));
+        }
         self.counters[q].clone()
     }
 
@@ -80,15 +84,28 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
         &self.counters
     }
 
-    /// Adds the next receive queue (number `rx_count()`), and keeps its pool.
-    pub fn push_rx(&mut self, rxq: RxQueue<R, F>) {
-        self.pools.push(rxq.pool().clone());
-        self.rx.push(Some(rxq));
+    /// Builds the next receive queue (number `rx_count()`) over `ring` (`size` descriptors)
+    /// with buffers from `pool` (see [`RxQueue::new`]), adds it and keeps its pool; returns it,
+    /// for the caller to program its registers.
+    pub fn add_rx(
+        &mut self,
+        regs: R,
+        ring: DmaRegion,
+        size: usize,
+        pool: Mempool,
+    ) -> &RxQueue<R, F> {
+        let counters = self.counters_for(self.rx.len());
+        self.pools.push(pool.clone());
+        self.rx
+            .push(Some(RxQueue::new(regs, ring, size, pool, counters)));
+        self.rx.last().and_then(Option::as_ref).expect("just added")
     }
 
-    /// Adds the next transmit queue.
-    pub fn push_tx(&mut self, txq: TxQueue<T>) {
-        self.tx.push(Some(txq));
+    /// Builds the next transmit queue (number `tx_count()`) over `ring`, adds it and returns it.
+    pub fn add_tx(&mut self, regs: T, ring: DmaRegion, size: usize) -> &TxQueue<T> {
+        let counters = self.counters_for(self.tx.len());
+        self.tx.push(Some(TxQueue::new(regs, ring, size, counters)));
+        self.tx.last().and_then(Option::as_ref).expect("just added")
     }
 
     /// Receive queues added (taken ones included).
@@ -185,7 +202,7 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pci_dma::{DmaError, DmaMemory, DmaRegion};
+    use pci_dma::{DmaError, DmaMemory};
     use std::cell::Cell;
     use std::rc::Rc;
 
@@ -238,18 +255,18 @@ mod tests {
             tails: Rc::new(Cell::new(0)),
             stops: stops.clone(),
         };
-        let mut qs = Queues::new(2);
+        let mut qs = Queues::new();
         for q in 0..2u32 {
             let ring = HeapDma.alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
             let pool = Mempool::new(&HeapDma, 16 + q as usize, 2048).unwrap();
-            let c = qs.counters_of(q as usize);
-            qs.push_rx(RxQueue::new(regs(q), ring, RING, pool, c));
+            let rxq = qs.add_rx(regs(q), ring, RING, pool);
+            assert_eq!((rxq.id(), rxq.filled()), (q, RING - 1));
         }
         for q in 0..2u32 {
             let ring = HeapDma.alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
-            let c = qs.counters_of(q as usize);
-            qs.push_tx(TxQueue::new(regs(q), ring, RING, c));
+            assert_eq!(qs.add_tx(regs(q), ring, RING).id(), q);
         }
+        assert_eq!(qs.counters().len(), 2, "one set per queue number");
         (qs, stops)
     }
 
