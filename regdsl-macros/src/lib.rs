@@ -61,8 +61,28 @@ impl Parse for Input {
 /// typed register handles. See the crate documentation of `regdsl-rt`.
 #[proc_macro]
 pub fn registers(input: TokenStream) -> TokenStream {
+    // Should an earlier expansion in this compiler process have panicked inside `generate`.
+    proc_macro2::fallback::unforce();
     let input = syn::parse_macro_input!(input as Input);
     expand(input).into()
+}
+
+/// The items of `table`, built with proc-macro2's own token types and handed to the compiler
+/// as one string. Building hundreds of thousands of tokens one by one through the compiler's
+/// proc-macro bridge (each token a call into the compiler) took longer than lexing the text:
+/// for a 2,000-register table 0.7 s against 0.4 s (BENCHMARKS.md, "Compile time").
+/// Every token gets the call-site span either way.
+fn generate(table: &regdsl::model::Table) -> Tokens {
+    proc_macro2::fallback::force();
+    let text = regdsl::codegen::expand(table).to_string();
+    proc_macro2::fallback::unforce();
+    match text.parse::<TokenStream>() {
+        Ok(ts) => ts.into(),
+        Err(e) => {
+            let m = format!("registers!: the generated code does not lex ({e}); please report this");
+            quote!(::core::compile_error!(#m);)
+        }
+    }
 }
 
 fn expand(input: Input) -> Tokens {
@@ -83,7 +103,7 @@ fn expand(input: Input) -> Tokens {
     };
     let outcome = regdsl::compile(&file, &src);
     let body = match &outcome.table {
-        Some(table) if !outcome.has_errors() => regdsl::codegen::expand(table),
+        Some(table) if !outcome.has_errors() => generate(table),
         _ => {
             let errs: Tokens = outcome
                 .errors()

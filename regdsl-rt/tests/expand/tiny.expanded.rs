@@ -15,20 +15,20 @@ pub mod CTRL {
     impl ::regdsl_rt::Single for Reg {
         const OFFSET: usize = 0x0;
     }
+    type __B = ::regdsl_rt::Bits<Reg>;
+    type __F = ::regdsl_rt::Field<Reg>;
     ///Bits 26: Device Reset (RW). Reset 0x0
-    pub const RST: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::__new(0x4000000);
+    pub const RST: __B = __B::__new(0x4000000);
     ///Bits 31: Reserved (RSV). Written as 0x0
-    pub const RSV31: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::__new(0x80000000);
+    pub const RSV31: __B = __B::__new(0x80000000);
     /**Bits 5:4: Mode (RW)
 - `A` = 0x1: Mode A*/
-    pub const MODE: ::regdsl_rt::Field<Reg> = ::regdsl_rt::Field::__new("MODE", 4, 2);
+    pub const MODE: __F = __F::__new("MODE", 4, 2);
     ///Named values of field `MODE`.
     pub mod MODE {
+        type __V = ::regdsl_rt::FieldValue<super::Reg>;
         ///`MODE` = 0x1: Mode A
-        pub const A: ::regdsl_rt::FieldValue<super::Reg> = ::regdsl_rt::FieldValue::__new(
-            0x30,
-            0x10,
-        );
+        pub const A: __V = __V::__new(0x30, 0x10);
     }
 }
 #[doc = "**EICR** — Interrupt Cause\n\n- Offset: `0x00800`\n- Mode: W1C (32-bit)\n"]
@@ -117,95 +117,136 @@ impl<B: ::regdsl_rt::Bus> Regs<B> {
     pub fn into_bus(self) -> B {
         self.bus
     }
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __single<R: ::regdsl_rt::Single>(&self) -> ::regdsl_rt::Reg<'_, B, R> {
+        ::regdsl_rt::Reg::at_offset(&self.bus, R::OFFSET, ::core::option::Option::None)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __array<R: ::regdsl_rt::ArraySpec>(&self) -> ::regdsl_rt::Array<'_, B, R> {
+        ::regdsl_rt::Array::new(&self.bus)
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __single_mut<R: ::regdsl_rt::Single>(
+        &mut self,
+    ) -> ::regdsl_rt::RegMut<'_, B, R> {
+        ::regdsl_rt::RegMut::at_offset(
+            &self.bus,
+            R::OFFSET,
+            ::core::option::Option::None,
+        )
+    }
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __array_mut<R: ::regdsl_rt::ArraySpec>(
+        &mut self,
+    ) -> ::regdsl_rt::ArrayMut<'_, B, R> {
+        ::regdsl_rt::ArrayMut::new(&self.bus)
+    }
     ///`CTRL` at `0x00000` (RW): Device Control
     #[inline(always)]
     pub fn CTRL(&self) -> ::regdsl_rt::Reg<'_, B, CTRL::Reg> {
-        ::regdsl_rt::Reg::at_offset(&self.bus, 0x0, ::core::option::Option::None)
+        self.__single()
     }
     ///`EICR` at `0x00800` (W1C): Interrupt Cause
     #[inline(always)]
     pub fn EICR(&self) -> ::regdsl_rt::Reg<'_, B, EICR::Reg> {
-        ::regdsl_rt::Reg::at_offset(&self.bus, 0x800, ::core::option::Option::None)
+        self.__single()
     }
     ///`RDT` at `0x01018 + 0x40*(i-0)`, i = 0..=3 (RW): Receive Descriptor Tail
     #[inline(always)]
     pub fn RDT(&self) -> ::regdsl_rt::Array<'_, B, RDT::Reg> {
-        ::regdsl_rt::Array::new(&self.bus)
+        self.__array()
     }
     ///`GPRC` at `0x04074` (RC): Good Packets Received Count
     #[inline(always)]
     pub fn GPRC(&self) -> ::regdsl_rt::Reg<'_, B, GPRC::Reg> {
-        ::regdsl_rt::Reg::at_offset(&self.bus, 0x4074, ::core::option::Option::None)
+        self.__single()
     }
     ///`GPRC` with unique access: reads of a read-to-clear counter consume it.
     #[inline(always)]
     pub fn GPRC_mut(&mut self) -> ::regdsl_rt::RegMut<'_, B, GPRC::Reg> {
-        ::regdsl_rt::RegMut::at_offset(&self.bus, 0x4074, ::core::option::Option::None)
+        self.__single_mut()
     }
 }
 /// Every register of the table as data (for tracers and software devices).
-pub static REGISTERS: &[::regdsl_rt::RegInfo] = &[
-    ::regdsl_rt::RegInfo {
-        name: "CTRL",
-        access: ::regdsl_rt::Access::RW,
-        wide: false,
-        segments: &[],
-        offset: 0x0,
-        aliases: &[],
-        over: &[],
-        reset: ::core::option::Option::Some(0x0),
-        writable: 0x4000030,
-        w1c: 0x0,
-        rsv_mask: 0x80000000,
-        rsv_value: 0x0,
-        description: "Device Control",
-    },
-    ::regdsl_rt::RegInfo {
-        name: "EICR",
-        access: ::regdsl_rt::Access::W1C,
-        wide: false,
-        segments: &[],
-        offset: 0x800,
-        aliases: &[],
-        over: &[],
-        reset: ::core::option::Option::None,
-        writable: 0xffffffff,
-        w1c: 0xffffffff,
-        rsv_mask: 0x0,
-        rsv_value: 0x0,
-        description: "Interrupt Cause",
-    },
-    ::regdsl_rt::RegInfo {
-        name: "RDT",
-        access: ::regdsl_rt::Access::RW,
-        wide: false,
-        segments: <RDT::Reg as ::regdsl_rt::ArraySpec>::SEGMENTS,
-        offset: 0x1018,
-        aliases: &[],
-        over: &[],
-        reset: ::core::option::Option::None,
-        writable: 0xffffffff,
-        w1c: 0x0,
-        rsv_mask: 0x0,
-        rsv_value: 0x0,
-        description: "Receive Descriptor Tail",
-    },
-    ::regdsl_rt::RegInfo {
-        name: "GPRC",
-        access: ::regdsl_rt::Access::RC,
-        wide: false,
-        segments: &[],
-        offset: 0x4074,
-        aliases: &[],
-        over: &[],
-        reset: ::core::option::Option::None,
-        writable: 0x0,
-        w1c: 0x0,
-        rsv_mask: 0x0,
-        rsv_value: 0x0,
-        description: "Good Packets Received Count",
-    },
-];
+pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
+    use ::core::option::Option as O;
+    use ::regdsl_rt::{Access as A, RegInfo as I, Seg as S};
+    const E: &[S] = &[];
+    const N: &[&str] = &[];
+    &[
+        I {
+            name: "CTRL",
+            access: A::RW,
+            wide: false,
+            segments: E,
+            offset: 0x0usize,
+            aliases: E,
+            over: N,
+            reset: O::Some(0x0u64),
+            writable: 0x4000030u64,
+            w1c: 0x0u64,
+            rsv_mask: 0x80000000u64,
+            rsv_value: 0x0u64,
+            description: "Device Control",
+        },
+        I {
+            name: "EICR",
+            access: A::W1C,
+            wide: false,
+            segments: E,
+            offset: 0x800usize,
+            aliases: E,
+            over: N,
+            reset: O::None,
+            writable: 0xffffffffu64,
+            w1c: 0xffffffffu64,
+            rsv_mask: 0x0u64,
+            rsv_value: 0x0u64,
+            description: "Interrupt Cause",
+        },
+        I {
+            name: "RDT",
+            access: A::RW,
+            wide: false,
+            segments: &[
+                S {
+                    base: 0x1018usize,
+                    step: 0x40usize,
+                    min: 0u32,
+                    max: 3u32,
+                },
+            ],
+            offset: 0x1018usize,
+            aliases: E,
+            over: N,
+            reset: O::None,
+            writable: 0xffffffffu64,
+            w1c: 0x0u64,
+            rsv_mask: 0x0u64,
+            rsv_value: 0x0u64,
+            description: "Receive Descriptor Tail",
+        },
+        I {
+            name: "GPRC",
+            access: A::RC,
+            wide: false,
+            segments: E,
+            offset: 0x4074usize,
+            aliases: E,
+            over: N,
+            reset: O::None,
+            writable: 0x0u64,
+            w1c: 0x0u64,
+            rsv_mask: 0x0u64,
+            rsv_value: 0x0u64,
+            description: "Good Packets Received Count",
+        },
+    ]
+};
 /// The table's canonical name and index at byte `offset` (aliases resolve to their
 /// register; `over=` views come after the registers they overlay).
 pub fn lookup(offset: usize) -> ::core::option::Option<::regdsl_rt::Site> {

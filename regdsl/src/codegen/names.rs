@@ -2,8 +2,12 @@
 
 use crate::model::Table;
 
-const RESERVED_IN_MODULE: &[&str] = &["Reg", "super", "self", "Self", "crate"];
+/// Names the generated code uses itself: inside a register module (`__B`, `__F`: private aliases
+/// of the field types; `__V` inside a field's value module), at the top, and as `Regs` methods.
+const RESERVED_IN_MODULE: &[&str] = &["Reg", "super", "self", "Self", "crate", "__B", "__F"];
+const RESERVED_VALUE: &[&str] = &["__V"];
 const RESERVED_TOP: &[&str] = &["Regs", "Stats", "REGISTERS", "lookup", "idx"];
+const RESERVED_METHOD: &[&str] = &["new", "bus", "into_bus", "__single", "__array", "__single_mut", "__array_mut"];
 
 pub(crate) fn is_ident(s: &str) -> bool {
     let mut c = s.chars();
@@ -35,7 +39,11 @@ pub(crate) fn check(t: &Table) -> Vec<String> {
         ))
     };
     for r in &t.registers {
-        if !is_ident(&r.name) || RESERVED_TOP.contains(&r.name.as_str()) {
+        let clash = RESERVED_TOP.contains(&r.name.as_str())
+            || RESERVED_METHOD.contains(&r.name.as_str())
+            || (r.mode.access.is_counter()
+                && RESERVED_METHOD.contains(&format!("{}_mut", r.name).as_str()));
+        if !is_ident(&r.name) || clash {
             err(
                 r.span,
                 format!("register name `{}` cannot be a Rust item name", r.name),
@@ -58,7 +66,7 @@ pub(crate) fn check(t: &Table) -> Vec<String> {
                 );
             }
             for v in &f.values {
-                if !is_ident(&v.name) {
+                if !is_ident(&v.name) || RESERVED_VALUE.contains(&v.name.as_str()) {
                     err(
                         v.span,
                         format!(

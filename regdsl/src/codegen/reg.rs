@@ -162,6 +162,10 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
             }
         }
     };
+    // Short private aliases for the field types: the expansion of a large table is mostly field
+    // constants, and every token costs the compiler time.
+    let alias_b = r.fields.iter().any(|f| f.width() == 1).then(|| quote!(type __B = ::regdsl_rt::Bits<Reg>;));
+    let alias_f = r.fields.iter().any(|f| f.width() > 1).then(|| quote!(type __F = ::regdsl_rt::Field<Reg>;));
     let fields: TokenStream = r.fields.iter().map(field).collect();
     let doc = docs::register(r, &m);
     let reg_doc = format!("Marker type of `{name_str}` (implements the spec traits).");
@@ -182,6 +186,8 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
                 const WRITABLE: #int = #writable;
             }
             #place
+            #alias_b
+            #alias_f
             #fields
         }
     }
@@ -193,10 +199,10 @@ fn field(f: &Field) -> TokenStream {
     let doc = docs::field(f);
     let konst = if f.width() == 1 {
         let m = hex(f.mask());
-        quote!(pub const #id: ::regdsl_rt::Bits<Reg> = ::regdsl_rt::Bits::__new(#m);)
+        quote!(pub const #id: __B = __B::__new(#m);)
     } else {
         let (lsb, width) = (num(f.lsb), num(f.width()));
-        quote!(pub const #id: ::regdsl_rt::Field<Reg> = ::regdsl_rt::Field::__new(#fname, #lsb, #width);)
+        quote!(pub const #id: __F = __F::__new(#fname, #lsb, #width);)
     };
     let values = (!f.values.is_empty()).then(|| {
         let mask = hex(f.mask());
@@ -206,13 +212,14 @@ fn field(f: &Field) -> TokenStream {
             let vdoc = docs::value(f, v);
             quote! {
                 #[doc = #vdoc]
-                pub const #vid: ::regdsl_rt::FieldValue<super::Reg> = ::regdsl_rt::FieldValue::__new(#mask, #val);
+                pub const #vid: __V = __V::__new(#mask, #val);
             }
         });
         let mdoc = format!("Named values of field `{fname}`.");
         quote! {
             #[doc = #mdoc]
             pub mod #id {
+                type __V = ::regdsl_rt::FieldValue<super::Reg>;
                 #(#vals)*
             }
         }

@@ -1,8 +1,8 @@
 //! Table-wide items: `Regs<B>`, `REGISTERS`/`lookup`, and the counter `Stats`.
 
-use super::reg::{hex, ident, masks, num};
+use super::reg::{ident, masks};
 use crate::model::{Access, Layout, Register, Table, Width};
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 pub(crate) fn regs_struct(t: &Table) -> TokenStream {
@@ -16,21 +16,18 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
             super::docs::escape(&r.description)
         );
         let shared = match &r.layout {
-            Layout::Single { address } => {
-                let a = hex(*address);
-                quote! {
-                    #[doc = #doc]
-                    #[inline(always)]
-                    pub fn #id(&self) -> ::regdsl_rt::Reg<'_, B, #id::Reg> {
-                        ::regdsl_rt::Reg::at_offset(&self.bus, #a, ::core::option::Option::None)
-                    }
+            Layout::Single { .. } => quote! {
+                #[doc = #doc]
+                #[inline(always)]
+                pub fn #id(&self) -> ::regdsl_rt::Reg<'_, B, #id::Reg> {
+                    self.__single()
                 }
-            }
+            },
             Layout::Array { .. } => quote! {
                 #[doc = #doc]
                 #[inline(always)]
                 pub fn #id(&self) -> ::regdsl_rt::Array<'_, B, #id::Reg> {
-                    ::regdsl_rt::Array::new(&self.bus)
+                    self.__array()
                 }
             },
         };
@@ -38,21 +35,18 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
             let mid = format_ident!("{}_mut", r.name);
             let mdoc = format!("`{}` with unique access: reads of a read-to-clear counter consume it.", r.name);
             match &r.layout {
-                Layout::Single { address } => {
-                    let a = hex(*address);
-                    quote! {
-                        #[doc = #mdoc]
-                        #[inline(always)]
-                        pub fn #mid(&mut self) -> ::regdsl_rt::RegMut<'_, B, #id::Reg> {
-                            ::regdsl_rt::RegMut::at_offset(&self.bus, #a, ::core::option::Option::None)
-                        }
+                Layout::Single { .. } => quote! {
+                    #[doc = #mdoc]
+                    #[inline(always)]
+                    pub fn #mid(&mut self) -> ::regdsl_rt::RegMut<'_, B, #id::Reg> {
+                        self.__single_mut()
                     }
-                }
+                },
                 Layout::Array { .. } => quote! {
                     #[doc = #mdoc]
                     #[inline(always)]
                     pub fn #mid(&mut self) -> ::regdsl_rt::ArrayMut<'_, B, #id::Reg> {
-                        ::regdsl_rt::ArrayMut::new(&self.bus)
+                        self.__array_mut()
                     }
                 },
             }
@@ -78,79 +72,145 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
             pub fn into_bus(self) -> B {
                 self.bus
             }
+            // One generic body per kind of handle; each accessor below only names its
+            // register (a short body type-checks faster, which matters for large tables).
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __single<R: ::regdsl_rt::Single>(&self) -> ::regdsl_rt::Reg<'_, B, R> {
+                ::regdsl_rt::Reg::at_offset(&self.bus, R::OFFSET, ::core::option::Option::None)
+            }
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __array<R: ::regdsl_rt::ArraySpec>(&self) -> ::regdsl_rt::Array<'_, B, R> {
+                ::regdsl_rt::Array::new(&self.bus)
+            }
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __single_mut<R: ::regdsl_rt::Single>(&mut self) -> ::regdsl_rt::RegMut<'_, B, R> {
+                ::regdsl_rt::RegMut::at_offset(&self.bus, R::OFFSET, ::core::option::Option::None)
+            }
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __array_mut<R: ::regdsl_rt::ArraySpec>(&mut self) -> ::regdsl_rt::ArrayMut<'_, B, R> {
+                ::regdsl_rt::ArrayMut::new(&self.bus)
+            }
             #(#methods)*
         }
     }
 }
 
-fn access_tokens(a: Access) -> TokenStream {
-    let id = ident(match a {
+fn access_ident(a: Access) -> proc_macro2::Ident {
+    ident(match a {
         Access::RSV => "RO",
         other => other.as_str(),
-    });
-    quote!(::regdsl_rt::Access::#id)
+    })
 }
 
-fn alias_segments(r: &Register) -> Vec<TokenStream> {
-    r.aliases
-        .iter()
-        .flat_map(|a| match &a.layout {
-            Layout::Single { address } => {
-                let b = hex(*address);
-                vec![quote!(::regdsl_rt::Seg { base: #b, step: 0, min: 0, max: 0 })]
-            }
-            Layout::Array { segments } => segments
-                .iter()
-                .map(|s| {
-                    let (b, st, mn, mx) = (hex(s.base), hex(s.step), num(s.min), num(s.max));
-                    quote!(::regdsl_rt::Seg { base: #b, step: #st, min: #mn, max: #mx })
-                })
-                .collect(),
-        })
-        .collect()
+/// Segments as `S { .. }` (`S` is `Seg` inside `REGISTERS`); suffixed literals leave the
+/// compiler nothing to infer in a 2,000-entry initializer.
+fn seg_tokens(base: u64, step: u64, min: u32, max: u32) -> TokenStream {
+    let (b, st) = (usize_lit(base), usize_lit(step));
+    let (mn, mx) = (Literal::u32_suffixed(min), Literal::u32_suffixed(max));
+    quote!(S { base: #b, step: #st, min: #mn, max: #mx })
+}
+
+fn usize_lit(v: u64) -> Literal {
+    format!("{v:#x}usize")
+        .parse()
+        .expect("a hex number is a literal")
+}
+
+fn u64_lit(v: u64) -> Literal {
+    format!("{v:#x}u64")
+        .parse()
+        .expect("a hex number is a literal")
+}
+
+fn segments(l: &Layout) -> Vec<TokenStream> {
+    match l {
+        Layout::Single { address } => vec![seg_tokens(*address, 0, 0, 0)],
+        Layout::Array { segments } => segments
+            .iter()
+            .map(|s| seg_tokens(s.base, s.step, s.min, s.max))
+            .collect(),
+    }
 }
 
 pub(crate) fn info(t: &Table) -> TokenStream {
-    let entries = t.registers.iter().map(|r| {
-        let id = ident(&r.name);
-        let name = &r.name;
-        let m = masks(r);
-        let access = access_tokens(r.mode.access);
-        let wide = r.width() == Width::W64;
-        let (segments, offset) = match &r.layout {
-            Layout::Single { address } => (quote!(&[]), hex(*address)),
-            Layout::Array { segments } => (
-                quote!(<#id::Reg as ::regdsl_rt::ArraySpec>::SEGMENTS),
-                hex(segments.first().map_or(0, |s| s.base)),
-            ),
-        };
-        let aliases = alias_segments(r);
-        let over = &r.over;
-        let reset = match m.reset {
-            Some(v) => {
-                let v = hex(v);
-                quote!(::core::option::Option::Some(#v))
+    let mut empty_segs = false;
+    let mut empty_over = false;
+    let entries: Vec<TokenStream> = t
+        .registers
+        .iter()
+        .map(|r| {
+            let name = &r.name;
+            let m = masks(r);
+            let access = access_ident(r.mode.access);
+            let wide = r.width() == Width::W64;
+            let (segs, offset) = match &r.layout {
+                Layout::Single { address } => {
+                    empty_segs = true;
+                    (quote!(E), usize_lit(*address))
+                }
+                Layout::Array { segments: s } => {
+                    let ss = segments(&r.layout);
+                    (quote!(&[#(#ss),*]), usize_lit(s.first().map_or(0, |s| s.base)))
+                }
+            };
+            let aliases: Vec<TokenStream> =
+                r.aliases.iter().flat_map(|a| segments(&a.layout)).collect();
+            let aliases = if aliases.is_empty() {
+                empty_segs = true;
+                quote!(E)
+            } else {
+                quote!(&[#(#aliases),*])
+            };
+            let over = &r.over;
+            let over = if over.is_empty() {
+                empty_over = true;
+                quote!(N)
+            } else {
+                quote!(&[#(#over),*])
+            };
+            let reset = match m.reset {
+                Some(v) => {
+                    let v = u64_lit(v);
+                    quote!(O::Some(#v))
+                }
+                None => quote!(O::None),
+            };
+            let (wr, w1c, rm, rv) = (
+                u64_lit(m.writable),
+                u64_lit(m.w1c),
+                u64_lit(m.rsv_mask),
+                u64_lit(m.rsv_value),
+            );
+            let desc = &r.description;
+            quote! {
+                I {
+                    name: #name, access: A::#access, wide: #wide, segments: #segs, offset: #offset,
+                    aliases: #aliases, over: #over, reset: #reset,
+                    writable: #wr, w1c: #w1c, rsv_mask: #rm, rsv_value: #rv, description: #desc,
+                }
             }
-            None => quote!(::core::option::Option::None),
-        };
-        let (wr, w1c, rm, rv) = (
-            hex(m.writable),
-            hex(m.w1c),
-            hex(m.rsv_mask),
-            hex(m.rsv_value),
-        );
-        let desc = &r.description;
-        quote! {
-            ::regdsl_rt::RegInfo {
-                name: #name, access: #access, wide: #wide, segments: #segments, offset: #offset,
-                aliases: &[#(#aliases),*], over: &[#(#over),*], reset: #reset,
-                writable: #wr, w1c: #w1c, rsv_mask: #rm, rsv_value: #rv, description: #desc,
-            }
-        }
-    });
+        })
+        .collect();
+    let e = empty_segs.then(|| quote!(const E: &[S] = &[];));
+    let n = empty_over.then(|| quote!(const N: &[&str] = &[];));
+    let init = if entries.is_empty() {
+        quote!(&[])
+    } else {
+        quote!({
+            use ::core::option::Option as O;
+            use ::regdsl_rt::{Access as A, RegInfo as I, Seg as S};
+            #e
+            #n
+            &[#(#entries),*]
+        })
+    };
     quote! {
         /// Every register of the table as data (for tracers and software devices).
-        pub static REGISTERS: &[::regdsl_rt::RegInfo] = &[#(#entries),*];
+        pub static REGISTERS: &[::regdsl_rt::RegInfo] = #init;
         /// The table's canonical name and index at byte `offset` (aliases resolve to their
         /// register; `over=` views come after the registers they overlay).
         pub fn lookup(offset: usize) -> ::core::option::Option<::regdsl_rt::Site> {
