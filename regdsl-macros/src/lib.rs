@@ -79,7 +79,8 @@ fn generate(table: &regdsl::model::Table) -> Tokens {
     match text.parse::<TokenStream>() {
         Ok(ts) => ts.into(),
         Err(e) => {
-            let m = format!("registers!: the generated code does not lex ({e}); please report this");
+            let m =
+                format!("registers!: the generated code does not lex ({e}); please report this");
             quote!(::core::compile_error!(#m);)
         }
     }

@@ -7,7 +7,15 @@ use crate::model::Table;
 const RESERVED_IN_MODULE: &[&str] = &["Reg", "super", "self", "Self", "crate", "__B", "__F"];
 const RESERVED_VALUE: &[&str] = &["__V"];
 const RESERVED_TOP: &[&str] = &["Regs", "Stats", "REGISTERS", "lookup", "idx"];
-const RESERVED_METHOD: &[&str] = &["new", "bus", "into_bus", "__single", "__array", "__single_mut", "__array_mut"];
+const RESERVED_METHOD: &[&str] = &[
+    "new",
+    "bus",
+    "into_bus",
+    "__single",
+    "__array",
+    "__single_mut",
+    "__array_mut",
+];
 
 pub(crate) fn is_ident(s: &str) -> bool {
     let mut c = s.chars();

@@ -164,8 +164,16 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
     };
     // Short private aliases for the field types: the expansion of a large table is mostly field
     // constants, and every token costs the compiler time.
-    let alias_b = r.fields.iter().any(|f| f.width() == 1).then(|| quote!(type __B = ::regdsl_rt::Bits<Reg>;));
-    let alias_f = r.fields.iter().any(|f| f.width() > 1).then(|| quote!(type __F = ::regdsl_rt::Field<Reg>;));
+    let alias_b = r.fields.iter().any(|f| f.width() == 1).then(|| {
+        quote!(
+            type __B = ::regdsl_rt::Bits<Reg>;
+        )
+    });
+    let alias_f = r.fields.iter().any(|f| f.width() > 1).then(|| {
+        quote!(
+            type __F = ::regdsl_rt::Field<Reg>;
+        )
+    });
     let fields: TokenStream = r.fields.iter().map(field).collect();
     let doc = docs::register(r, &m);
     let reg_doc = format!("Marker type of `{name_str}` (implements the spec traits).");

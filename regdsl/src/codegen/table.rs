@@ -33,7 +33,10 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
         };
         let unique = r.mode.access.is_counter().then(|| {
             let mid = format_ident!("{}_mut", r.name);
-            let mdoc = format!("`{}` with unique access: reads of a read-to-clear counter consume it.", r.name);
+            let mdoc = format!(
+                "`{}` with unique access: reads of a read-to-clear counter consume it.",
+                r.name
+            );
             match &r.layout {
                 Layout::Single { .. } => quote! {
                     #[doc = #mdoc]
@@ -154,7 +157,10 @@ pub(crate) fn info(t: &Table) -> TokenStream {
                 }
                 Layout::Array { segments: s } => {
                     let ss = segments(&r.layout);
-                    (quote!(&[#(#ss),*]), usize_lit(s.first().map_or(0, |s| s.base)))
+                    (
+                        quote!(&[#(#ss),*]),
+                        usize_lit(s.first().map_or(0, |s| s.base)),
+                    )
                 }
             };
             let aliases: Vec<TokenStream> =
@@ -195,8 +201,16 @@ pub(crate) fn info(t: &Table) -> TokenStream {
             }
         })
         .collect();
-    let e = empty_segs.then(|| quote!(const E: &[S] = &[];));
-    let n = empty_over.then(|| quote!(const N: &[&str] = &[];));
+    let e = empty_segs.then(|| {
+        quote!(
+            const E: &[S] = &[];
+        )
+    });
+    let n = empty_over.then(|| {
+        quote!(
+            const N: &[&str] = &[];
+        )
+    });
     let init = if entries.is_empty() {
         quote!(&[])
     } else {

@@ -74,7 +74,16 @@ fn single_register_module_and_accessor() {
     assert!(s.contains("const OFFSET : usize = 0x0"), "{s}");
     assert!(s.contains("type Mode = :: regdsl_rt :: mode :: RW"), "{s}");
     assert!(s.contains("const RESET : :: core :: option :: Option < u32 > = :: core :: option :: Option :: Some (0x8)"), "{s}");
-    assert!(s.contains("pub const RST : :: regdsl_rt :: Bits < Reg > = :: regdsl_rt :: Bits :: __new (0x4000000)"), "{s}");
+    assert!(
+        s.contains("type __B = :: regdsl_rt :: Bits < Reg > ;"),
+        "{s}"
+    );
+    assert!(
+        s.contains("pub const RST : __B = __B :: __new (0x4000000)"),
+        "{s}"
+    );
+    // No multi-bit field: no alias for it (it would be unused).
+    assert!(!s.contains("type __F"), "{s}");
     assert!(
         s.contains("pub fn CTRL (& self) -> :: regdsl_rt :: Reg < '_ , B , CTRL :: Reg >"),
         "{s}"
@@ -227,9 +236,25 @@ fn named_values_are_placed_constants() {
         registers: vec![r],
     };
     let s = text(&t);
-    assert!(s.contains("pub const DESCTYPE : :: regdsl_rt :: Field < Reg > = :: regdsl_rt :: Field :: __new (\"DESCTYPE\" , 25 , 3)"), "{s}");
-    assert!(s.contains("pub mod DESCTYPE { # [doc = "), "{s}");
-    assert!(s.contains("pub const ADV_ONEBUF : :: regdsl_rt :: FieldValue < super :: Reg > = :: regdsl_rt :: FieldValue :: __new (0xe000000 , 0x2000000)"), "{s}");
+    assert!(
+        s.contains("type __F = :: regdsl_rt :: Field < Reg > ;"),
+        "{s}"
+    );
+    assert!(!s.contains("type __B"), "{s}");
+    assert!(
+        s.contains("pub const DESCTYPE : __F = __F :: __new (\"DESCTYPE\" , 25 , 3)"),
+        "{s}"
+    );
+    assert!(
+        s.contains(
+            "pub mod DESCTYPE { type __V = :: regdsl_rt :: FieldValue < super :: Reg > ; # [doc = "
+        ),
+        "{s}"
+    );
+    assert!(
+        s.contains("pub const ADV_ONEBUF : __V = __V :: __new (0xe000000 , 0x2000000)"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -243,6 +268,29 @@ fn names_that_are_not_rust_items_are_compile_errors_with_position() {
     let s = text(&t);
     assert!(s.contains("compile_error ! (\"bad.txt:3:1: error: field name `CTRL.Reg` cannot be a Rust item name\")"), "{s}");
     assert!(s.contains("register name `lookup`"), "{s}");
+    assert!(!s.contains("pub mod"), "{s}");
+}
+
+#[test]
+fn names_the_generated_code_uses_are_refused() {
+    let mut r = reg("CTRL", Access::RW, Width::W32, single(0));
+    r.fields.push(field("__B", 1, 1, None));
+    let mut f = field("MODE", 5, 4, None);
+    f.values.push(NamedValue {
+        name: "__V".into(),
+        value: 1,
+        description: String::new(),
+        span: sp(),
+    });
+    r.fields.push(f);
+    let t = Table {
+        file: "bad.txt".into(),
+        registers: vec![r, reg("bus", Access::RW, Width::W32, single(4))],
+    };
+    let s = text(&t);
+    assert!(s.contains("field name `CTRL.__B`"), "{s}");
+    assert!(s.contains("value name `CTRL.MODE.__V`"), "{s}");
+    assert!(s.contains("register name `bus`"), "{s}");
     assert!(!s.contains("pub mod"), "{s}");
 }
 
