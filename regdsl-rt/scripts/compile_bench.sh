@@ -30,10 +30,15 @@ for name, off, arr, mode, fields in regs:
         tab.append(f"  .{f} {bits} Field {f} of {name}")
         for v, val in vals:
             tab.append(f"    ={v} {val} Value {v}")
+# The profile lines recommended for users of registers! (as in the workspace Cargo.toml): the
+# macro and its parser optimised. OPT_MACRO=0 leaves them out (Cargo's default: opt-level 0).
+prof = "" if os.environ.get("OPT_MACRO") == "0" else "".join(
+    f'[profile.{p}.package.{c}]\nopt-level = 3\n'
+    for p in ("dev", "release") for c in ("regdsl", "regdsl-macros", "nom", "proc-macro2", "quote"))
 def crate(d, dep, body):
     os.makedirs(f"{work}/{d}/src", exist_ok=True)
     open(f"{work}/{d}/Cargo.toml", "w").write(
-        f'[package]\nname = "{d}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n{dep}\n\n[workspace]\n')
+        f'[package]\nname = "{d}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n{dep}\n\n[workspace]\n\n{prof}')
     open(f"{work}/{d}/src/lib.rs", "w").write(body)
 open(f"{work}/big.txt", "w").write("\n".join(tab) + "\n")
 # Generated: the table through registers!, and a few accesses.
