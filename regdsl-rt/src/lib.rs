@@ -43,6 +43,25 @@
 //! let _ = regs.GPRC_mut().read();
 //! assert_eq!(log.take()[0], "R 0x00000 0x00000000 CTRL");
 //! ```
+//!
+//! # Compile time
+//! `registers!` parses the table and generates code in every build of the crate that calls it.
+//! Cargo builds proc macros unoptimised (even in release); for a large table, build the macro and
+//! its parser optimised by adding to the workspace's `Cargo.toml` (a few seconds once, when they
+//! are built; see BENCHMARKS.md, "Compile time"):
+//! ```toml
+//! [profile.dev.package.regdsl]
+//! opt-level = 3
+//! [profile.dev.package.regdsl-macros]
+//! opt-level = 3
+//! [profile.dev.package.nom]
+//! opt-level = 3
+//! [profile.dev.package.proc-macro2]
+//! opt-level = 3
+//! [profile.dev.package.quote]
+//! opt-level = 3
+//! # and the same five for [profile.release.package.*]
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod array;
