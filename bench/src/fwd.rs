@@ -14,7 +14,7 @@
 
 use crate::bus::CardBus;
 use crate::tsc;
-use driver_82599::{Config, Device, Packet};
+use driver_82599::{Config, Device, Packet, RxQueue, TxQueue};
 use sim_82599::{Sim, Wire};
 use std::fmt;
 
@@ -24,21 +24,26 @@ pub type Dev = Device<CardBus>;
 /// Names of the driver calls that callgrind collects (`--toggle-collect=*NAME*`).
 pub const TOGGLE_FNS: [&str; 2] = ["fwd_driver_rx", "fwd_driver_tx"];
 
+/// A receive queue of a [`Dev`], held by the forwarder.
+pub type RxQ = RxQueue<CardBus>;
+/// A transmit queue of a [`Dev`].
+pub type TxQ = TxQueue<CardBus>;
+
 /// The driver's receive call, out of line so that callgrind collects exactly the instructions
 /// executed inside it. It reaches nothing of the card: register writes are posted.
+///
+/// The forwarder holds its queues (`Device::take_rx_queue`/`take_tx_queue`), as a forwarder
+/// built for speed does; `Device::rx_batch(q, ..)` adds the lookup of queue `q` and a
+/// `Result` (BENCHMARKS.md gives its cost).
 #[inline(never)]
-pub fn fwd_driver_rx(
-    dev: &mut Dev,
-    out: &mut Vec<Packet>,
-    max: usize,
-) -> driver_82599::Result<usize> {
-    dev.rx_batch(0, out, max)
+pub fn fwd_driver_rx(q: &mut RxQ, out: &mut Vec<Packet>, max: usize) -> usize {
+    q.rx_batch(out, max)
 }
 
 /// The driver's send call (it reclaims completed descriptors first), out of line likewise.
 #[inline(never)]
-pub fn fwd_driver_tx(dev: &mut Dev, pkts: &mut Vec<Packet>) -> driver_82599::Result<usize> {
-    dev.tx_batch(0, pkts)
+pub fn fwd_driver_tx(q: &mut TxQ, pkts: &mut Vec<Packet>) -> usize {
+    q.tx_batch(pkts)
 }
 
 /// Batch sizes of the table.
@@ -144,6 +149,32 @@ impl From<sim_82599::SimError> for BenchError {
     }
 }
 
+/// Each port sends `in_flight` frames from its own pool to the other port.
+fn prime(devs: &mut [Dev; 2], in_flight: usize) -> Result<(), BenchError> {
+    for (i, dev) in devs.iter_mut().enumerate() {
+        let pool = dev.pool(0)?.clone();
+        let mut out = Vec::with_capacity(in_flight);
+        let got = pool.alloc_batch(&mut out, in_flight, FRAME);
+        if got != in_flight {
+            return Err(BenchError::Check(format!(
+                "pool of port {i} gave {got} of {} buffers",
+                in_flight
+            )));
+        }
+        for p in out.iter_mut() {
+            fill_frame(p, i as u8);
+        }
+        let sent = dev.tx_batch(0, &mut out)?;
+        if sent != in_flight {
+            return Err(BenchError::Check(format!(
+                "port {i} took {sent} of {} frames to prime the loop",
+                in_flight
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A 60-byte frame (64 on the wire with the CRC): broadcast, so any port accepts it.
 pub fn fill_frame(p: &mut [u8], src_port: u8) {
     p.fill(0);
@@ -159,7 +190,10 @@ pub const FRAME: usize = 60;
 const STALL_ROUNDS: u64 = 10_000;
 
 pub struct Fwd {
-    // Devices first: they are dropped (queues stopped) while the card still exists.
+    // Queues first: each stops itself while its device (which turns receive off when dropped)
+    // is alive; devices next, while the card still exists.
+    rxq: [RxQ; 2],
+    txq: [TxQ; 2],
     devs: [Dev; 2],
     buses: [CardBus; 2],
     sim: Sim,
@@ -187,11 +221,17 @@ impl Fwd {
             ..Config::default()
         };
         let buses = [CardBus::new(sim.port(0)), CardBus::new(sim.port(1))];
-        let devs = [
+        let mut devs = [
             Device::new(buses[0].clone(), sim.dma(), cfg.clone())?,
             Device::new(buses[1].clone(), sim.dma(), cfg)?,
         ];
-        let mut f = Fwd {
+        prime(&mut devs, opts.in_flight)?;
+        let [a, b] = &mut devs;
+        let rxq = [a.take_rx_queue(0)?, b.take_rx_queue(0)?];
+        let txq = [a.take_tx_queue(0)?, b.take_tx_queue(0)?];
+        let f = Fwd {
+            rxq,
+            txq,
             devs,
             buses,
             sim,
@@ -201,37 +241,10 @@ impl Fwd {
             overhead: tsc::overhead(),
             totals: Totals::default(),
         };
-        f.prime()?;
         for b in &f.buses {
             b.set_posting(true);
         }
         Ok(f)
-    }
-
-    /// Each port sends `in_flight` frames from its own pool to the other port.
-    fn prime(&mut self) -> Result<(), BenchError> {
-        for (i, dev) in self.devs.iter_mut().enumerate() {
-            let pool = dev.pool(0)?.clone();
-            let mut out = Vec::with_capacity(self.opts.in_flight);
-            let got = pool.alloc_batch(&mut out, self.opts.in_flight, FRAME);
-            if got != self.opts.in_flight {
-                return Err(BenchError::Check(format!(
-                    "pool of port {i} gave {got} of {} buffers",
-                    self.opts.in_flight
-                )));
-            }
-            for p in out.iter_mut() {
-                fill_frame(p, i as u8);
-            }
-            let sent = dev.tx_batch(0, &mut out)?;
-            if sent != self.opts.in_flight {
-                return Err(BenchError::Check(format!(
-                    "port {i} took {sent} of {} frames to prime the loop",
-                    self.opts.in_flight
-                )));
-            }
-        }
-        Ok(())
     }
 
     pub fn options(&self) -> FwdOptions {
@@ -269,13 +282,11 @@ impl Fwd {
         for rx in [0usize, 1] {
             let placed = self.sim.stats(rx)?.rx_frames;
             while placed - self.received[rx] >= batch as u64 {
-                let [a, b] = &mut self.devs;
-                let (rxd, txd) = if rx == 0 { (a, b) } else { (b, a) };
+                let (rxq, txq) = (&mut self.rxq[rx], &mut self.txq[1 - rx]);
                 let t0 = tsc::start();
-                let got = fwd_driver_rx(rxd, &mut self.buf, batch);
-                let sent = fwd_driver_tx(txd, &mut self.buf);
+                let got = fwd_driver_rx(rxq, &mut self.buf, batch);
+                let sent = fwd_driver_tx(txq, &mut self.buf);
                 let t1 = tsc::stop();
-                let (got, sent) = (got?, sent?);
                 self.totals.driver_tsc += t1.wrapping_sub(t0).saturating_sub(self.overhead);
                 self.totals.batches += 1;
                 self.received[rx] += got as u64;

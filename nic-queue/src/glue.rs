@@ -3,7 +3,8 @@
 //! TXDCTL with ENABLE). A macro, since each table generates its own types.
 
 /// Defines, in the invoking module, the per-queue register types the ring engines need:
-/// `RdtIndex`/`TdtIndex` (a queue number validated once for the tail registers),
+/// `RdtIndex`/`TdtIndex` (a queue number validated once for the tail registers, whose
+/// offsets the queue registers then resolve once),
 /// `tail_indices(q)`, `RxRegs<B>`/`TxRegs<B>` implementing [`crate::QueueRegs`] (tail write
 /// through the generated `write_publish`, stop through RXDCTL/TXDCTL.ENABLE),
 /// `disable_rx_queue`/`disable_tx_queue`, the ring address and length writes
@@ -132,57 +133,63 @@ macro_rules! queue_regs {
             Ok(())
         }
 
-        /// A receive queue's registers: RDT (its index validated once) and RXDCTL to stop it.
+        /// A receive queue's registers: RDT (its offset resolved once) and RXDCTL to stop it.
         pub struct RxRegs<B: Bus> {
             regs: Regs<B>,
-            rdt: RdtIndex,
+            rdt: regdsl_rt::Element<RDT::Reg>,
         }
 
         impl<B: Bus> RxRegs<B> {
             pub(crate) fn new(regs: Regs<B>, rdt: RdtIndex) -> Self {
-                RxRegs { regs, rdt }
+                RxRegs {
+                    regs,
+                    rdt: regdsl_rt::Element::new(rdt),
+                }
             }
         }
 
         impl<B: Bus> $crate::QueueRegs for RxRegs<B> {
             #[inline(always)]
             fn id(&self) -> u32 {
-                self.rdt.get()
+                self.rdt.index()
             }
             /// The release fence, then RDT.
             #[inline(always)]
             fn write_tail(&self, tail: u32) {
-                self.regs.RDT().idx(self.rdt).write_publish(tail);
+                self.rdt.on(self.regs.bus()).write_publish(tail);
             }
             fn stop(&self) -> bool {
-                disable_rx_queue(&self.regs, self.rdt.get())
+                disable_rx_queue(&self.regs, self.rdt.index())
             }
         }
 
-        /// A transmit queue's registers: TDT (its index validated once) and TXDCTL to stop it.
+        /// A transmit queue's registers: TDT (its offset resolved once) and TXDCTL to stop it.
         pub struct TxRegs<B: Bus> {
             regs: Regs<B>,
-            tdt: TdtIndex,
+            tdt: regdsl_rt::Element<TDT::Reg>,
         }
 
         impl<B: Bus> TxRegs<B> {
             pub(crate) fn new(regs: Regs<B>, tdt: TdtIndex) -> Self {
-                TxRegs { regs, tdt }
+                TxRegs {
+                    regs,
+                    tdt: regdsl_rt::Element::new(tdt),
+                }
             }
         }
 
         impl<B: Bus> $crate::QueueRegs for TxRegs<B> {
             #[inline(always)]
             fn id(&self) -> u32 {
-                self.tdt.get()
+                self.tdt.index()
             }
             /// The release fence, then TDT.
             #[inline(always)]
             fn write_tail(&self, tail: u32) {
-                self.regs.TDT().idx(self.tdt).write_publish(tail);
+                self.tdt.on(self.regs.bus()).write_publish(tail);
             }
             fn stop(&self) -> bool {
-                disable_tx_queue(&self.regs, self.tdt.get())
+                disable_tx_queue(&self.regs, self.tdt.index())
             }
         }
     };

@@ -22,6 +22,8 @@ mod glue;
 pub mod queues;
 pub mod rxq;
 pub mod table;
+#[cfg(test)]
+mod testutil;
 pub mod txq;
 
 pub use counters::{QueueCounters, SwQueueStats};

@@ -202,43 +202,10 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pci_dma::{DmaError, DmaMemory};
+    use crate::testutil::{FakeRegs, HeapDma};
+    use pci_dma::DmaMemory;
     use std::cell::Cell;
     use std::rc::Rc;
-
-    /// Heap memory with a device address far from the virtual one.
-    struct HeapDma;
-
-    impl DmaMemory for HeapDma {
-        fn alloc(&self, size: usize, align: usize) -> Result<DmaRegion, DmaError> {
-            let mut v = vec![0u8; size + 4096].into_boxed_slice();
-            let off = v.as_mut_ptr().align_offset(align.max(64));
-            // SAFETY: `off + size <= v.len()`; the box is moved into the region, which keeps it.
-            let virt = unsafe { v.as_mut_ptr().add(off) };
-            // SAFETY: the memory is mapped, writable, kept alive by the owner box.
-            Ok(unsafe { DmaRegion::new(virt, virt as u64 + (1 << 40), size, Box::new(v)) })
-        }
-    }
-
-    /// Queue registers that record tail writes and stops.
-    struct FakeRegs {
-        id: u32,
-        tails: Rc<Cell<u32>>,
-        stops: Rc<Cell<u32>>,
-    }
-
-    impl QueueRegs for FakeRegs {
-        fn id(&self) -> u32 {
-            self.id
-        }
-        fn write_tail(&self, _tail: u32) {
-            self.tails.set(self.tails.get() + 1);
-        }
-        fn stop(&self) -> bool {
-            self.stops.set(self.stops.get() + 1);
-            true
-        }
-    }
 
     struct Fmt;
     impl RxFormat for Fmt {
@@ -250,11 +217,7 @@ mod tests {
     /// Two receive and two transmit queues; the returned cell counts queue stops.
     fn queues() -> (Queues<FakeRegs, Fmt, FakeRegs>, Rc<Cell<u32>>) {
         let stops = Rc::new(Cell::new(0));
-        let regs = |id| FakeRegs {
-            id,
-            tails: Rc::new(Cell::new(0)),
-            stops: stops.clone(),
-        };
+        let regs = |id| FakeRegs::new(id, stops.clone());
         let mut qs = Queues::new();
         for q in 0..2u32 {
             let ring = HeapDma.alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();

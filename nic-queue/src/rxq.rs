@@ -153,12 +153,13 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         let stop = (i + limit as u32) & mask;
         let mut w_out = dst;
         let mut bytes = 0u64;
-        let mut bad = 0u64;
-        let buf_size = self.buf_size;
-        let mut discarding = self.discarding;
         // Locals, not reloaded through `self` after each packet written out.
         let base = self.base;
         let bufs = self.bufs.as_ptr();
+        let buf_size = self.buf_size;
+        if self.discarding {
+            i = drop_rest(&mut self.discard_state(), i, stop);
+        }
         let source = self.pool.packet_source();
         while i != stop {
             // SAFETY: `i <= mask`, inside the ring.
@@ -173,24 +174,30 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
             // Everything the card wrote before DD is visible after this.
             regdsl_rt::fence::acquire();
             let len = (w >> rx_wb::LENGTH_SHIFT) as u16 as u32;
+            if status & (rx_wb::STAT_EOP | F::ERR_FRAME) != rx_wb::STAT_EOP
+                || len.wrapping_sub(1) >= buf_size
+            {
+                // Dropped, with the rest of its packet when it does not end here.
+                let mut q = Discard {
+                    base,
+                    mask,
+                    bufs: &self.bufs,
+                    spare: &mut self.spare,
+                    discarding: &mut self.discarding,
+                };
+                i = drop_rest(&mut q, i, stop);
+                continue;
+            }
             // SAFETY: `i <= mask < bufs.len()`.
             let buf = unsafe { *bufs.add(i as usize) };
-            if status & (rx_wb::STAT_EOP | F::ERR_FRAME) == rx_wb::STAT_EOP
-                && !discarding
-                && len.wrapping_sub(1) < buf_size
-            {
-                // SAFETY: the card is done with `buf` (DD, then the acquire fence), this queue
-                // owned it and ownership moves to the packet; 0 < len <= buf_size. At most
-                // `limit` slots are written, all within the room reserved.
-                unsafe {
-                    w_out.write(core::mem::MaybeUninit::new(source.packet_exact(buf, len)));
-                    w_out = w_out.add(1);
-                }
-                bytes += u64::from(len);
-            } else {
-                discarding = drop_desc(&mut self.spare, buf, status);
-                bad += 1;
+            // SAFETY: the card is done with `buf` (DD, then the acquire fence), this queue
+            // owned it and ownership moves to the packet; 0 < len <= buf_size. At most
+            // `limit` slots are written, all within the room reserved.
+            unsafe {
+                w_out.write(core::mem::MaybeUninit::new(source.packet_exact(buf, len)));
+                w_out = w_out.add(1);
             }
+            bytes += u64::from(len);
             i = (i + 1) & mask;
         }
         // SAFETY: `w_out` only moved forward from `dst`, one slot per packet written.
@@ -198,15 +205,27 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         // SAFETY: the first `got` spare slots were initialised above.
         unsafe { out.set_len(base_len + got) };
         let seen = i.wrapping_sub(self.next) & mask;
-        self.discarding = discarding;
         self.next = i;
         if seen != 0 {
-            self.counters.add_rx(got as u64, bytes, bad);
+            // Every descriptor seen was delivered or dropped.
+            self.counters
+                .add_rx(got as u64, bytes, u64::from(seen) - got as u64);
         }
         if self.empty() >= self.refill_at {
             self.refill_all();
         }
         got
+    }
+
+    /// What [`drop_rest`] works on.
+    fn discard_state(&mut self) -> Discard<'_> {
+        Discard {
+            base: self.base,
+            mask: self.mask,
+            bufs: &self.bufs,
+            spare: &mut self.spare,
+            discarding: &mut self.discarding,
+        }
     }
 
     #[inline(always)]
@@ -291,14 +310,40 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
     }
 }
 
-/// A descriptor the application does not get: its buffer is kept in `spare` for the next
-/// refill. Returns whether the packet goes on in later descriptors (dropped up to its EOP).
-/// Out of line, so that the receive loop keeps its registers for the common case.
+/// A receive queue's state for dropping descriptors.
+struct Discard<'a> {
+    base: *mut u8,
+    mask: u32,
+    bufs: &'a [u32],
+    spare: &'a mut Vec<u32>,
+    discarding: &'a mut bool,
+}
+
+/// Drops descriptors from `i` (the card has written it back) up to and including the end of
+/// its packet, or up to `stop` or the first one not written back yet (then `discarding` stays
+/// set and a later call goes on). Their buffers go to `spare` for the next refill. Returns the
+/// next descriptor to look at. Out of line, so that the receive loop keeps its registers for
+/// the common case.
 #[cold]
 #[inline(never)]
-fn drop_desc(spare: &mut Vec<u32>, buf: u32, status: u32) -> bool {
-    spare.push(buf);
-    status & rx_wb::STAT_EOP == 0
+fn drop_rest(q: &mut Discard<'_>, mut i: u32, stop: u32) -> u32 {
+    *q.discarding = true;
+    while i != stop {
+        // SAFETY: `i <= mask`, inside the ring; a live, 16-aligned descriptor.
+        let status =
+            unsafe { desc::read64(desc::at(q.base, i as usize), rx_wb::STATUS_ERROR) } as u32;
+        if status & rx_wb::STAT_DD == 0 {
+            break;
+        }
+        regdsl_rt::fence::acquire();
+        q.spare.push(q.bufs[i as usize]);
+        i = (i + 1) & q.mask;
+        if status & rx_wb::STAT_EOP != 0 {
+            *q.discarding = false;
+            break;
+        }
+    }
+    i
 }
 
 /// Most slots refilled per run; 32 as the transmit side's reclaim chunk.
@@ -312,5 +357,134 @@ fn refill_threshold(size: u32) -> u32 {
 impl<R: QueueRegs, F: RxFormat> Drop for RxQueue<R, F> {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{FakeRegs, HeapDma};
+    use pci_dma::DmaMemory;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// Bit 20 means a bad frame in this test format.
+    struct Fmt;
+    impl RxFormat for Fmt {
+        const ERR_FRAME: u32 = 1 << 20;
+    }
+
+    const RING: usize = 16;
+    const BUF: usize = 2048;
+    const POOL: usize = 40;
+    const DD_EOP: u32 = rx_wb::STAT_DD | rx_wb::STAT_EOP;
+
+    /// Plays the card: writes descriptors back in ring order.
+    struct Card {
+        base: *mut u8,
+        next: usize,
+    }
+
+    impl Card {
+        fn write_back(&mut self, status: u32, len: u16) {
+            let w = u64::from(status) | (u64::from(len) << rx_wb::LENGTH_SHIFT);
+            // SAFETY: `next < RING`, inside the ring, which outlives the test's card.
+            unsafe { desc::write64(desc::at(self.base, self.next), rx_wb::STATUS_ERROR, w) };
+            self.next = (self.next + 1) % RING;
+        }
+    }
+
+    fn queue() -> (RxQueue<FakeRegs, Fmt>, Card, Rc<Cell<u32>>) {
+        let ring = HeapDma.alloc(RING * desc::DESC_SIZE, 128).unwrap();
+        let card = Card {
+            base: ring.virt(),
+            next: 0,
+        };
+        let pool = Mempool::new(&HeapDma, POOL, BUF).unwrap();
+        let regs = FakeRegs::new(0, Rc::default());
+        let tails = regs.tails.clone();
+        let q = RxQueue::new(regs, ring, RING, pool, Arc::default());
+        assert_eq!(q.filled(), RING - 1);
+        (q, card, tails)
+    }
+
+    fn lens(out: &[Packet]) -> Vec<usize> {
+        out.iter().map(Packet::len).collect()
+    }
+
+    /// Every buffer is in the pool, in the ring or delivered.
+    fn assert_conserved(q: &RxQueue<FakeRegs, Fmt>, delivered: usize) {
+        let spare = q.spare.len();
+        assert_eq!(
+            q.pool().free_count() + q.filled() + spare + delivered,
+            POOL,
+            "buffers lost (free {}, filled {}, spare {spare}, delivered {delivered})",
+            q.pool().free_count(),
+            q.filled()
+        );
+    }
+
+    #[test]
+    fn bad_write_backs_and_packets_over_several_descriptors_are_dropped_and_counted() {
+        let (mut q, mut card, tails) = queue();
+        card.write_back(DD_EOP, 60);
+        // One packet over three descriptors: the driver takes one buffer per packet.
+        card.write_back(rx_wb::STAT_DD, 100);
+        card.write_back(rx_wb::STAT_DD, 100);
+        card.write_back(DD_EOP, 100);
+        card.write_back(DD_EOP, 61);
+        card.write_back(DD_EOP | Fmt::ERR_FRAME, 62);
+        card.write_back(DD_EOP, 0);
+        card.write_back(DD_EOP, BUF as u16 + 1);
+        card.write_back(DD_EOP, 63);
+        let mut out = Vec::new();
+        assert_eq!(q.rx_batch(&mut out, 32), 3);
+        assert_eq!(lens(&out), [60, 61, 63]);
+        let c = q.counters().snapshot();
+        assert_eq!((c.rx_packets, c.rx_bytes, c.rx_desc_errors), (3, 184, 6));
+        // Nine slots emptied: refilled (dropped buffers first) with one tail write.
+        assert_eq!((q.filled(), tails.get()), (RING - 1, 1));
+        assert_conserved(&q, out.len());
+        drop(out);
+        assert_conserved(&q, 0);
+    }
+
+    #[test]
+    fn a_packet_spread_over_two_calls_is_dropped_up_to_its_end() {
+        let (mut q, mut card, _) = queue();
+        card.write_back(rx_wb::STAT_DD, 200);
+        card.write_back(rx_wb::STAT_DD, 200);
+        let mut out = Vec::new();
+        assert_eq!(q.rx_batch(&mut out, 32), 0);
+        assert_eq!(q.counters().snapshot().rx_desc_errors, 2);
+        // Its last descriptor arrives later, then a good frame.
+        card.write_back(DD_EOP, 50);
+        card.write_back(DD_EOP, 64);
+        assert_eq!(q.rx_batch(&mut out, 32), 1);
+        assert_eq!(lens(&out), [64]);
+        let c = q.counters().snapshot();
+        assert_eq!((c.rx_packets, c.rx_desc_errors), (1, 3));
+        assert_conserved(&q, 1);
+    }
+
+    #[test]
+    fn a_batch_limit_inside_a_dropped_packet_keeps_dropping_on_the_next_call() {
+        let (mut q, mut card, _) = queue();
+        card.write_back(rx_wb::STAT_DD, 300);
+        card.write_back(rx_wb::STAT_DD, 300);
+        card.write_back(DD_EOP, 300);
+        card.write_back(DD_EOP, 70);
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            assert_eq!(q.rx_batch(&mut out, 1), 0);
+        }
+        assert_eq!(q.rx_batch(&mut out, 1), 1);
+        assert_eq!(lens(&out), [70]);
+        assert_eq!(q.counters().snapshot().rx_desc_errors, 3);
+        // Nothing more written back: nothing received, nothing counted.
+        assert_eq!(q.rx_batch(&mut out, 32), 0);
+        let c = q.counters().snapshot();
+        assert_eq!((c.rx_packets, c.rx_desc_errors), (1, 3));
+        assert_conserved(&q, 1);
     }
 }

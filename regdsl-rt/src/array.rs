@@ -90,6 +90,11 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> Array<'a, B, R> {
     pub fn idx(&self, i: Index<R::Indices>) -> Reg<'a, B, R> {
         Reg::at_offset(self.bus, offset_of_valid::<R>(i.get()), Some(i.get()))
     }
+    /// Element `i` as an owned [`Element`]: its offset resolved now, once.
+    #[inline(always)]
+    pub fn element(&self, i: Index<R::Indices>) -> Element<R> {
+        Element::new(i)
+    }
     /// Every element, in index order.
     pub fn iter(&self) -> impl Iterator<Item = Reg<'a, B, R>> + 'a {
         let bus = self.bus;
@@ -155,5 +160,55 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> ArrayMut<'a, B, R> {
     /// The shared handle.
     pub fn shared(&self) -> Array<'a, B, R> {
         self.0
+    }
+}
+
+/// One element of a register array with its offset resolved once, owned and holding no bus:
+/// a driver keeps it next to its bus (a queue's tail register in the queue) and reaches the
+/// register with [`Element::on`]. An access through it is a plain access at the stored offset:
+/// no index arithmetic and no choice between the segments of a split array on each write.
+pub struct Element<R> {
+    offset: usize,
+    index: u32,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Element<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R> Copy for Element<R> {}
+
+impl<R: ArraySpec> core::fmt::Debug for Element<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}[{}] @ {:#07x}", R::NAME, self.index, self.offset)
+    }
+}
+
+impl<R: ArraySpec> Element<R> {
+    /// Element `i` (validated once, when the [`Index`] was made).
+    #[inline]
+    pub fn new(i: Index<R::Indices>) -> Self {
+        Element {
+            offset: offset_of_valid::<R>(i.get()),
+            index: i.get(),
+            _r: PhantomData,
+        }
+    }
+    /// The register on `bus`.
+    #[inline(always)]
+    pub fn on<'a, B: Bus + ?Sized>(&self, bus: &'a B) -> Reg<'a, B, R> {
+        Reg::at_offset(bus, self.offset, Some(self.index))
+    }
+    /// The array index.
+    #[inline(always)]
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+    /// Byte offset from the register base.
+    #[inline(always)]
+    pub fn offset(&self) -> usize {
+        self.offset
     }
 }

@@ -77,7 +77,7 @@ pub mod trace;
 pub mod tracer;
 pub mod value;
 
-pub use array::{Array, ArrayMut};
+pub use array::{Array, ArrayMut, Element};
 pub use bus::{Bus, Mmio, Site};
 pub use counter::Counter;
 pub use error::{IndexError, Timeout};

@@ -235,6 +235,12 @@ fn arrays_split_aliases_and_indices() {
     let q = Index::<idx::I0To127>::new(127).unwrap();
     regs.RDT().idx(q).write_publish(5u32);
     regs.TDT().idx(q).write(6u32);
+    // Resolved once, used later on the bus: the same register as `at`, both segments.
+    let low = regs.RDT().element(Index::new(3).unwrap());
+    let high = regdsl_rt::Element::<RDT::Reg>::new(q);
+    assert_eq!((low.index(), low.offset()), (3, regs.RDT().at(3).offset()));
+    assert_eq!(high.offset(), regs.RDT().at(127).offset());
+    high.on(regs.bus()).write(7u32);
     assert!(regs.RDT().get(128).is_err());
     assert_eq!(
         regs.RDT().get(128).err().unwrap().to_string(),
@@ -249,6 +255,7 @@ fn arrays_split_aliases_and_indices() {
             "W 0x0D028 0x00000000 RXDCTL[64]",
             "W 0x02FD8 0x00000005 RDT[127]",
             "W 0x07FD8 0x00000006 TDT[127]",
+            "W 0x02FD8 0x00000007 RDT[127]",
         ]
     );
     let offs: Vec<usize> = regs.RXDCTL().iter().map(|r| r.offset()).collect();
