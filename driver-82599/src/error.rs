@@ -14,6 +14,10 @@ pub enum Error {
     /// RDRXCTL.DMAIDONE never came up (4.6.3).
     #[error("DMA initialisation did not complete within {0:?} (RDRXCTL.DMAIDONE not set)")]
     DmaInitTimeout(Duration),
+    /// SECRXSTAT.SECRX_RDY stayed clear after SECRXCTRL.RX_DIS was set: the Rx security path
+    /// did not report itself empty, so receive was not enabled (4.6.7).
+    #[error("Rx security path did not drain within {0:?} (SECRXSTAT.SECRX_RDY not set after SECRXCTRL.RX_DIS); receive not enabled")]
+    SecRxTimeout(Duration),
     /// LINKS.UP stayed clear (4.6.4).
     #[error("link did not come up within {0:?}")]
     LinkTimeout(Duration),

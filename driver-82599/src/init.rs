@@ -249,9 +249,23 @@ pub fn enable_tx_dma<B: Bus>(regs: &Regs<B>) {
     regs.DMATXCTL().set(DMATXCTL::TE);
 }
 
-/// 4.6.7: receive on.
-pub fn enable_rx<B: Bus>(regs: &Regs<B>) {
+/// 4.6.7: receive on, with the Rx security path halted around it (also the workaround for an
+/// 82599 erratum: frames arriving as RXEN is set can hang the receive DMA). SECRXCTRL.RX_DIS
+/// set, bounded wait for SECRXSTAT.SECRX_RDY (the path holds no frame), RXCTRL.RXEN set, then
+/// RX_DIS cleared. On timeout RXEN stays clear and RX_DIS is cleared again.
+pub fn enable_rx<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<()> {
+    regs.SECRXCTRL().set(SECRXCTRL::RX_DIS);
+    if regs
+        .SECRXSTAT()
+        .wait_set(SECRXSTAT::SECRX_RDY, timeout)
+        .is_err()
+    {
+        regs.SECRXCTRL().clr(SECRXCTRL::RX_DIS);
+        return Err(Error::SecRxTimeout(timeout));
+    }
     regs.RXCTRL().set(RXCTRL::RXEN);
+    regs.SECRXCTRL().clr(SECRXCTRL::RX_DIS);
+    Ok(())
 }
 
 /// 4.6.7.1: enable a receive queue, wait for it, then hand the card its buffers (RDT).

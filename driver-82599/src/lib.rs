@@ -140,7 +140,7 @@ impl<B: Bus + Clone> Device<B> {
         }
         init::enable_tx_dma(&dev.regs);
         // 4.6.7: receive on, then each queue enabled and given its buffers (4.6.7.1).
-        init::enable_rx(&dev.regs);
+        init::enable_rx(&dev.regs, t)?;
         for rxq in dev.queues.rx_iter() {
             init::start_rx_queue(&dev.regs, rxq.id(), rxq.tail(), t)?;
         }
@@ -250,10 +250,12 @@ impl<B: Bus + Clone> Device<B> {
     }
 
     /// Promiscuous mode on or off. The filters change only with receive off (8.2.3.7.1), so
-    /// receive pauses for the change.
-    pub fn set_promisc(&mut self, on: bool) {
-        self.with_rx_off(|regs| init::set_filter(regs, on));
+    /// receive pauses for the change (and fails with [`Error::SecRxTimeout`] if it cannot be
+    /// enabled again).
+    pub fn set_promisc(&mut self, on: bool) -> Result<()> {
+        self.with_rx_off(|regs| init::set_filter(regs, on))?;
         self.cfg.promisc = on;
+        Ok(())
     }
 
     /// Whether promiscuous mode is on.
@@ -265,9 +267,7 @@ impl<B: Bus + Clone> Device<B> {
     /// the frame.
     pub fn set_mtu(&mut self, mtu: usize) -> Result<()> {
         self.cfg.check_mtu(mtu)?;
-        let mut r = Ok(());
-        self.with_rx_off(|regs| r = init::set_frame_size(regs, mtu));
-        r?;
+        self.with_rx_off(|regs| init::set_frame_size(regs, mtu))??;
         self.cfg.mtu = mtu;
         Ok(())
     }
@@ -289,15 +289,18 @@ impl<B: Bus + Clone> Device<B> {
         Ok(())
     }
 
-    fn with_rx_off(&mut self, f: impl FnOnce(&Regs<B>)) {
+    /// Runs `f` with receive off; receive comes back on through the Rx security path halt
+    /// (4.6.7, [`init::enable_rx`]).
+    fn with_rx_off<T>(&mut self, f: impl FnOnce(&Regs<B>) -> T) -> Result<T> {
         let was = self.regs.RXCTRL().read().is_set(RXCTRL::RXEN);
         if was {
             self.regs.RXCTRL().clr(RXCTRL::RXEN);
         }
-        f(&self.regs);
+        let r = f(&self.regs);
         if was {
-            self.regs.RXCTRL().set(RXCTRL::RXEN);
+            init::enable_rx(&self.regs, self.cfg.wait_timeout)?;
         }
+        Ok(r)
     }
 
     /// Reads every read-to-clear counter into the 64-bit totals.

@@ -53,13 +53,13 @@ fn promiscuous_mode_filters_and_passes() {
         !unicast_arrives(&sim, &mut dev, other),
         "foreign unicast filtered"
     );
-    dev.set_promisc(true);
+    dev.set_promisc(true).unwrap();
     assert!(dev.promisc());
     assert!(
         unicast_arrives(&sim, &mut dev, other),
         "promiscuous accepts it"
     );
-    dev.set_promisc(false);
+    dev.set_promisc(false).unwrap();
     assert!(!unicast_arrives(&sim, &mut dev, other));
     // The filter changes happened with receive off (strict mode checks it).
     assert_no_violations(&sim);

@@ -2,7 +2,7 @@
 //! register file whose registers never reach the awaited state. Offsets and bits come from
 //! the generated table, as in the driver.
 
-use driver_82599::regs::{EEC, LINKS, RDRXCTL, RXDCTL, TXDCTL};
+use driver_82599::regs::{EEC, LINKS, RDRXCTL, RXDCTL, SECRXCTRL, SECRXSTAT, TXDCTL};
 use driver_82599::{Config, Device, Error};
 use regdsl_rt::{ArraySpec, Bus, Single, Site};
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 enum Stuck {
     Eeprom,
     DmaInit,
+    SecRx,
     RxQueue,
     TxQueue,
     Nothing,
@@ -36,6 +37,18 @@ impl Bus for Fake {
         }
         if off == <RDRXCTL::Reg as Single>::OFFSET && self.stuck != Stuck::DmaInit {
             return v | bit(RDRXCTL::DMAIDONE.mask());
+        }
+        if off == <SECRXSTAT::Reg as Single>::OFFSET && self.stuck != Stuck::SecRx {
+            // The Rx security path drains at once once RX_DIS is set.
+            let ctrl = *self
+                .regs
+                .lock()
+                .unwrap()
+                .get(&<SECRXCTRL::Reg as Single>::OFFSET)
+                .unwrap_or(&0);
+            if ctrl & bit(SECRXCTRL::RX_DIS.mask()) != 0 {
+                return bit(SECRXSTAT::SECRX_RDY.mask());
+            }
         }
         if off == <LINKS::Reg as Single>::OFFSET {
             return bit(LINKS::LINK_UP.mask() | LINKS::LINK_SPEED::SPEED_10G.value());
@@ -88,6 +101,7 @@ fn each_stuck_state_has_its_error() {
         init(Stuck::DmaInit),
         Err(Error::DmaInitTimeout(_))
     ));
+    assert!(matches!(init(Stuck::SecRx), Err(Error::SecRxTimeout(_))));
     match init(Stuck::RxQueue) {
         Err(Error::QueueEnableTimeout {
             dir: "RX",

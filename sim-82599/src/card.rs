@@ -4,6 +4,7 @@
 use crate::dma::{DmaFault, SimMemory};
 use crate::fault::FaultState;
 use crate::regs::{self, Decoded, Kind, RegFile, R};
+use crate::secrx::SecRx;
 use crate::strict::{Rule, Violation};
 use crate::trace::Tracer;
 use regdsl_rt::{Dir, Site};
@@ -87,6 +88,8 @@ pub(crate) struct PortHw {
     pub reset_gen: AtomicU64,
     pub tracer: Tracer,
     pub model: ModelStats,
+    /// The Rx security path's halt handshake (datasheet 4.6.7).
+    pub secrx: SecRx,
 }
 
 pub(crate) struct Config {
@@ -105,6 +108,8 @@ pub(crate) struct Shared {
     pub stop: AtomicBool,
     /// Bumped by tail writes, to wake an idle engine thread.
     pub doorbell: AtomicU64,
+    /// Engine passes begun and ended: odd while a pass runs (see `secrx`).
+    pub passes: AtomicU64,
 }
 
 impl PortHw {
@@ -124,6 +129,7 @@ impl PortHw {
             reset_gen: AtomicU64::new(0),
             tracer: Tracer::default(),
             model: ModelStats::default(),
+            secrx: SecRx::default(),
         }
     }
 
@@ -236,6 +242,7 @@ impl Shared {
         p.tx_en.clear();
         p.rx_stop.clear();
         p.tx_stop.clear();
+        p.secrx.reset();
         p.link_at.store(0, Ordering::Release);
         p.link_up.store(false, Ordering::Release);
         p.regs.set(R::CTRL, 0, bits);
@@ -301,6 +308,7 @@ impl Shared {
         match d.id {
             // Read-to-clear cause register (datasheet 8.2.3.5.1).
             R::EICR => cell.swap(0, Ordering::AcqRel),
+            R::SECRXSTAT => self.secrx_status(p),
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             _ => cell.load(Ordering::Acquire),
@@ -404,6 +412,10 @@ impl Shared {
                 cell.store(new, Ordering::Release);
                 self.doorbell.fetch_add(1, Ordering::Release);
             }
+            R::SECRXCTRL => {
+                cell.store(new, Ordering::Release);
+                self.secrx_written(p, old, new);
+            }
             R::FCTRL
             | R::RXCTRL
             | R::HLREG0
@@ -439,6 +451,22 @@ impl Shared {
                     d.id.def().name
                 ),
             ),
+            R::RXCTRL
+                if new & !old & regs::RXCTRL_RXEN != 0 && !self.secrx_halted(p) =>
+            {
+                bad(
+                    Rule::RxEnabledWithSecurityPathActive,
+                    format!(
+                        "RXCTRL.RXEN set while the Rx security path is not halted (SECRXCTRL.RX_DIS = {}, SECRXSTAT.SECRX_RDY {}): set RX_DIS, poll SECRX_RDY until it reads 1, then set RXEN, then clear RX_DIS (82599 datasheet 4.6.7)",
+                        u32::from(p.regs.get(R::SECRXCTRL, 0) & regs::SECRXCTRL_RX_DIS != 0),
+                        if p.regs.get(R::SECRXCTRL, 0) & regs::SECRXCTRL_RX_DIS == 0 {
+                            "not awaited"
+                        } else {
+                            "not yet read as 1 since RX_DIS was set"
+                        }
+                    ),
+                )
+            }
             R::RDBAL | R::RDBAH | R::RDLEN | R::RDH if new != old && p.rx_en.test(i) => bad(
                 Rule::RingChangedWhileEnabled,
                 format!("RX ring register of queue {i} changed while RXDCTL[{i}].ENABLE = 1"),

@@ -17,6 +17,8 @@ pub(crate) const MAX_FRAME: usize = 16 * 1024;
 #[derive(Clone)]
 pub(crate) struct RxCfg {
     pub rxen: bool,
+    /// SECRXCTRL.RX_DIS: the Rx security path takes no new frame (datasheet 4.6.7).
+    pub secrx_halted: bool,
     pub fctrl: u32,
     pub strip_crc: bool,
     pub max_len: usize,
@@ -79,6 +81,7 @@ impl RxCfg {
         };
         RxCfg {
             rxen: r.get(R::RXCTRL, 0) & regs::RXCTRL_RXEN != 0,
+            secrx_halted: r.get(R::SECRXCTRL, 0) & regs::SECRXCTRL_RX_DIS != 0,
             fctrl: r.get(R::FCTRL, 0),
             strip_crc: hl & regs::HLREG0_RXCRCSTRP != 0,
             max_len,
@@ -283,7 +286,8 @@ impl PortEng {
             self.st = LocalStats::default();
         }
         self.faults = p.faults.packet_faults();
-        let cg = p.cfg_gen.load(Ordering::Acquire);
+        // SeqCst: pairs with the SECRXCTRL.RX_DIS write (see `secrx`).
+        let cg = p.cfg_gen.load(Ordering::SeqCst);
         if cg != self.cfg_gen {
             self.cfg_gen = cg;
             self.cfg = RxCfg::load(p);
@@ -330,6 +334,8 @@ impl Engine {
     /// Run every engine once; returns how many frames moved.
     pub fn step(&mut self, sh: &Shared) -> usize {
         self.step_no += 1;
+        // Odd while the pass runs: frames cross the Rx security path only inside a pass.
+        sh.passes.fetch_add(1, Ordering::SeqCst);
         let mut work = 0;
         for (pe, p) in self.ports.iter_mut().zip(&sh.ports) {
             sh.poll_timers(p);
@@ -350,6 +356,7 @@ impl Engine {
         for s in self.sinks.iter_mut().flatten() {
             s.flush();
         }
+        sh.passes.fetch_add(1, Ordering::SeqCst);
         work
     }
 }

@@ -19,6 +19,9 @@ pub enum Fault {
     RxLengthTooLarge { extra: u16, count: u32 },
     /// The next `count` RX write-backs carry `bits` in the error field (STATUS_ERROR 31:20).
     RxDescErrors { bits: u32, count: u32 },
+    /// SECRXSTAT.SECRX_RDY never asserts: the Rx security path reports it is never empty
+    /// after SECRXCTRL.RX_DIS is set (datasheet 4.6.7).
+    SecRxNeverReady,
 }
 
 /// Faults in effect on one port; read by the register file and the engines.
@@ -32,6 +35,7 @@ pub(crate) struct FaultState {
     pub len_count: AtomicU32,
     pub err_bits: AtomicU32,
     pub err_count: AtomicU32,
+    pub secrx_never: AtomicBool,
 }
 
 impl FaultState {
@@ -42,6 +46,7 @@ impl FaultState {
         self.dma_errors.store(0, Ordering::Relaxed);
         self.len_count.store(0, Ordering::Relaxed);
         self.err_count.store(0, Ordering::Relaxed);
+        self.secrx_never.store(false, Ordering::Relaxed);
     }
 
     /// Take one from a countdown; true if it was positive.

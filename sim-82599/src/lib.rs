@@ -22,6 +22,7 @@ pub mod fault;
 pub mod regs;
 pub mod rss;
 mod rx;
+mod secrx;
 pub mod strict;
 pub mod trace;
 mod tx;
@@ -183,6 +184,7 @@ impl SimBuilder {
             dma_faults: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             doorbell: AtomicU64::new(0),
+            passes: AtomicU64::new(0),
         });
         // Power-on: reset done (DMA init done too, as after CTRL.RST), the link comes up after
         // the link delay.
@@ -255,7 +257,8 @@ pub struct PortStats {
     pub rx_frames: u64,
     /// Frames lost because the receiving port's link was down.
     pub lost_link_down: u64,
-    /// Frames arriving while RXCTRL.RXEN = 0.
+    /// Frames arriving while RXCTRL.RXEN = 0 or the Rx security path is halted
+    /// (SECRXCTRL.RX_DIS = 1).
     pub lost_rx_disabled: u64,
     /// Frames rejected by the L2 filters.
     pub filtered: u64,
@@ -407,6 +410,7 @@ impl Sim {
                 f.err_bits.store(bits, Ordering::Release);
                 f.err_count.store(count, Ordering::Release);
             }
+            Fault::SecRxNeverReady => f.secrx_never.store(true, Ordering::Release),
         }
         Ok(())
     }

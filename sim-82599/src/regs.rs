@@ -200,6 +200,8 @@ defs! {
     TXPBSIZE: Rw, 0, 0x000F_FC00, [arr(0x0CC00, 4, 0, 7)], [];
     SECTXCTRL: Rw, 0x0000_0001, 0x0000_0007, [one(0x08800)], [];
     SECRXCTRL: Rw, 0x0000_0001, 0x0000_0003, [one(0x08D00)], [];
+    // SECRX_RDY is computed on read (card.rs); SECRX_OFF_DIS 0: the offload is not fused off.
+    SECRXSTAT: Ro, 0, 0, [one(0x08D04)], [];
     // Statistics (8.2.3.23), all read-to-clear
     QPRC: Rc, 0, 0, [arr(0x01030, 0x40, 0, 15)], [];
     QBRC_L: Rc, 0, 0, [arr(0x01034, 0x40, 0, 15)], [];
@@ -293,6 +295,8 @@ pub const DMATXCTL_VT_SHIFT: u32 = 16;
 pub const RAH_AV: u32 = 1 << 31;
 pub const MCSTCTRL_MFE: u32 = 1 << 2;
 pub const TDWBAL_EN: u32 = 1 << 0;
+pub const SECRXCTRL_RX_DIS: u32 = 1 << 1;
+pub const SECRXSTAT_SECRX_RDY: u32 = 1 << 0;
 
 /// What a BAR0 dword decodes to.
 #[derive(Clone, Copy, Debug)]

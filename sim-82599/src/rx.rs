@@ -20,8 +20,9 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
     let st = &mut pe.st;
     st.dirty = true;
     let wire_len = f.len() + 4;
-    if !pe.cfg.rxen {
-        // Receiver off: the MAC does not take the frame (datasheet 8.2.3.8.10).
+    if !pe.cfg.rxen || pe.cfg.secrx_halted {
+        // Receiver off, or the Rx security path halted (SECRXCTRL.RX_DIS): the frame is not
+        // taken in (datasheet 8.2.3.8.10, 4.6.7).
         st.m_lost_rxdis += 1;
         return;
     }

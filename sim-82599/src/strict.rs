@@ -23,6 +23,10 @@ pub enum Rule {
     EnabledBeforeRing,
     /// An access outside BAR0 or not 4-byte aligned.
     BadAccess,
+    /// RXCTRL.RXEN set (0 -> 1) while the Rx security path was not halted: SECRXCTRL.RX_DIS
+    /// clear, or SECRXSTAT.SECRX_RDY not yet read as 1 since RX_DIS was set (datasheet 4.6.7;
+    /// also an 82599 erratum: traffic arriving as receive is enabled can hang the Rx DMA).
+    RxEnabledWithSecurityPathActive,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

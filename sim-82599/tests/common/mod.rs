@@ -27,11 +27,24 @@ pub fn sim(ports: usize) -> Sim {
         .build()
 }
 
-/// Receive on: FCTRL first (while RXEN = 0), then RXEN.
+/// Receive on: FCTRL first (while RXEN = 0), then RXEN with the Rx security path halted.
 pub fn rx_enable(p: &Port, fctrl: u32) {
     w(p, R::FCTRL, 0, fctrl);
-    w(p, R::RXCTRL, 0, 1);
+    rxen_halted(p);
 }
+
+/// RXCTRL.RXEN = 1 as the datasheet prescribes (4.6.7): SECRXCTRL.RX_DIS set, SECRXSTAT.SECRX_RDY
+/// awaited (the card is not threaded here: it asserts at once), RXEN set, RX_DIS cleared.
+pub fn rxen_halted(p: &Port) {
+    let sec = rd(p, R::SECRXCTRL, 0);
+    w(p, R::SECRXCTRL, 0, sec | RX_DIS);
+    assert_eq!(rd(p, R::SECRXSTAT, 0) & SECRX_RDY, SECRX_RDY);
+    w(p, R::RXCTRL, 0, 1);
+    w(p, R::SECRXCTRL, 0, sec & !RX_DIS);
+}
+
+pub const RX_DIS: u32 = 1 << 1;
+pub const SECRX_RDY: u32 = 1 << 0;
 
 pub const BAM: u32 = 1 << 10;
 pub const MPE: u32 = 1 << 8;
