@@ -1,7 +1,7 @@
 //! Instructions of the driver's receive and send calls, counted by callgrind: the forward
 //! loop (`fwd-loop`) runs under `valgrind --tool=callgrind --collect-atstart=no` with
-//! `--toggle-collect` on the two out-of-line driver calls, so only instructions executed
-//! inside them (and everything they call: the driver, its mempool, the generated register
+//! `--toggle-collect` on the out-of-line function holding the driver's receive and send
+//! calls, so only instructions executed inside them (and everything they call: the driver, its mempool, the generated register
 //! code) are counted; the card's step and the harness are not.
 
 use crate::fwd::TOGGLE_FNS;
@@ -146,10 +146,10 @@ mod tests {
 
     #[test]
     fn checks_the_toggled_functions() {
-        let ok = "fn=(1) bench::fwd::fwd_driver_rx\ncfn=(2) bench::fwd::fwd_driver_tx\nfn=(1)\n";
+        let ok = "fn=(1) bench::fwd::fwd_driver_calls\ncfn=(2) other\nfn=(1)\n";
         assert_eq!(check_toggled(ok), Ok(()));
-        assert!(check_toggled("fn=(1) bench::fwd::fwd_driver_rx\n").is_err());
-        let extra = format!("{ok}fn=(3) bench::fwd::fwd_driver_rx::{{{{closure}}}}\n");
+        assert!(check_toggled("fn=(1) bench::fwd::other\n").is_err());
+        let extra = format!("{ok}fn=(3) bench::fwd::fwd_driver_calls::{{{{closure}}}}\n");
         assert!(check_toggled(&extra).is_err());
     }
 }

@@ -1,7 +1,6 @@
 //! The forward loop alone, for callgrind: `fwd-loop --batch B --packets N` forwards at least
 //! N packets and prints one `fwd-loop key=value ...` line. `run-fwd-cost`/`fwd-cost` run it
-//! under `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*fwd_driver_rx*
-//! --toggle-collect=*fwd_driver_tx*`.
+//! under `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*fwd_driver_calls*`.
 
 use bench::args::Args;
 use bench::{Fwd, FwdOptions};
