@@ -11,13 +11,20 @@
 //! 6. with `--peer-mac`: frames to the host-side peer on the hub, whose answers (payload
 //!    inverted) A must receive, while B's unicast filter must keep them out.
 //!
+//! `--backend A,B` (each auto|sysfs|vfio, default auto,auto) picks how pci-dma reaches each
+//! device; with `vfio`, the device is bound to vfio-pci, its DMA goes through the IOMMU at
+//! IOVAs, and a check confirms it (`vfio.rs`). Without an IOMMU or the vfio modules, the run
+//! prints `SKIP:` with the reason and stops after discovery.
+//!
 //! Usage: igb-vmtest [--expect N] [--frames N] [--peer-mac MAC] [--peer-frames N]
+//!                   [--backend A,B]
 
 mod frames;
+mod vfio;
 
 use driver_82576::{backend, Config, Device, Error, Packet, Stats};
 use frames::{build, len_of, mac_str, parse_mac, peek, verify, Kind, BROADCAST};
-use pci_dma::{PciAddr, PciError, Sysfs};
+use pci_dma::{Backend, PciAddr, PciError, PciOptions, Sysfs};
 use regdsl_rt::Mmio;
 use std::time::{Duration, Instant};
 
@@ -59,6 +66,7 @@ struct Args {
     frames: u32,
     peer_mac: Option<[u8; 6]>,
     peer_frames: u32,
+    backends: [Backend; 2],
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -67,6 +75,7 @@ fn parse_args() -> Result<Args, String> {
         frames: 10_000,
         peer_mac: None,
         peer_frames: 1000,
+        backends: [Backend::Auto; 2],
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -80,6 +89,7 @@ fn parse_args() -> Result<Args, String> {
             "--expect" => a.expect = num(v)? as usize,
             "--frames" => a.frames = num(v)?,
             "--peer-frames" => a.peer_frames = num(v)?,
+            "--backend" => a.backends = vfio::parse_backends(v)?,
             "--peer-mac" => {
                 a.peer_mac = Some(parse_mac(v).ok_or_else(|| format!("--peer-mac: bad MAC {v:?}"))?)
             }
@@ -106,7 +116,16 @@ fn other_device(sysfs: &Sysfs) -> Option<(PciAddr, pci_dma::PciId)> {
         .map(|d| (d.addr, d.id))
 }
 
-fn refusal_check(rep: &mut Report, sysfs: &Sysfs) {
+fn options(backend: Backend) -> PciOptions {
+    PciOptions {
+        backend,
+        ..PciOptions::default()
+    }
+}
+
+/// A device that is not an 82576 is refused untouched: command register and bound driver as
+/// they were (with `Backend::Vfio`: not rebound to vfio-pci).
+fn refusal_check(rep: &mut Report, sysfs: &Sysfs, backend: Backend) {
     let Some((addr, id)) = other_device(sysfs) else {
         rep.check(
             "refuse a non-82576",
@@ -114,20 +133,21 @@ fn refusal_check(rep: &mut Report, sysfs: &Sysfs) {
         );
         return;
     };
-    let before = sysfs.command(addr).ok();
-    let r = backend::open_pci(&addr.to_string(), config());
-    let after = sysfs.command(addr).ok();
+    let before = (sysfs.command(addr).ok(), sysfs.driver(addr));
+    let r = backend::open_pci_with(&addr.to_string(), config(), &options(backend));
+    let after = (sysfs.command(addr).ok(), sysfs.driver(addr));
     rep.check(
-        &format!("refuse {addr} ({id})"),
+        &format!("refuse {addr} ({id}, backend {backend:?})"),
         match r {
             Err(Error::Pci(PciError::WrongDevice { found, .. })) if found == id => {
-                if before.is_some() && before == after {
+                if before.0.is_some() && before == after {
                     Ok(format!(
-                        "WrongDevice, command register untouched ({:#06x})",
-                        after.unwrap_or(0)
+                        "WrongDevice, command register ({:#06x}) and driver ({:?}) untouched",
+                        after.0.unwrap_or(0),
+                        after.1
                     ))
                 } else {
-                    Err(format!("command register {before:?} -> {after:?}"))
+                    Err(format!("command register, driver {before:?} -> {after:?}"))
                 }
             }
             Err(e) => Err(format!("wrong error: {e}")),
@@ -405,7 +425,8 @@ fn main() {
         Err(e) => {
             eprintln!("igb-vmtest: {e}");
             eprintln!(
-                "usage: igb-vmtest [--expect N] [--frames N] [--peer-mac MAC] [--peer-frames N]"
+                "usage: igb-vmtest [--expect N] [--frames N] [--peer-mac MAC] [--peer-frames N] \
+                 [--backend auto|sysfs|vfio,auto|sysfs|vfio]"
             );
             std::process::exit(2);
         }
@@ -429,15 +450,32 @@ fn main() {
             ))
         },
     );
-    refusal_check(&mut rep, &sysfs);
+    let use_vfio = args.backends.contains(&Backend::Vfio);
+    refusal_check(
+        &mut rep,
+        &sysfs,
+        if use_vfio {
+            Backend::Vfio
+        } else {
+            Backend::Auto
+        },
+    );
     if !enough {
         rep.finish();
     }
+    for (addr, be) in found.iter().zip(args.backends) {
+        if be == Backend::Vfio {
+            if let Some(why) = vfio::unavailable(&sysfs, *addr) {
+                println!("SKIP: igb-vmtest: VFIO for {addr}: {why}");
+                rep.finish();
+            }
+        }
+    }
 
     let mut devs = Vec::new();
-    for addr in &found[..2] {
+    for (addr, be) in found[..2].iter().zip(args.backends) {
         let t = Instant::now();
-        match backend::open_pci(&addr.to_string(), config()) {
+        match backend::open_pci_with(&addr.to_string(), config(), &options(be)) {
             Ok(d) => {
                 rep.check(
                     &format!("{addr} init"),
@@ -452,6 +490,10 @@ fn main() {
                             "not signalled (tolerated)"
                         }
                     )),
+                );
+                rep.check(
+                    &format!("{addr} reached through backend {be:?}"),
+                    vfio::backend_check(&sysfs, *addr, be, &d),
                 );
                 devs.push(d);
             }

@@ -1,8 +1,13 @@
 //! Runs inside the QEMU guest booted by `tests/qemu/run`: checks pci-dma against QEMU's
 //! emulated Intel 82576 (igb) devices, then prints `N passed, N failed`.
 //!
-//! Usage: guest-probe [--expect N]   (N: how many 8086:10c9 devices the VM has, default 2)
+//! Usage: guest-probe [--expect N] [--backend auto|sysfs|vfio]
+//!   N: how many 8086:10c9 devices the VM has (default 2). The backend (default auto) is how
+//!   pci-dma reaches every device; `vfio` binds them to vfio-pci and maps DMA memory through
+//!   the IOMMU (device addresses are IOVAs), or prints `SKIP:` with the reason where the
+//!   machine has no IOMMU or the vfio modules are not loaded.
 
+use std::path::Path;
 use std::ptr;
 use std::sync::atomic::{fence, Ordering};
 use std::time::{Duration, Instant};
@@ -15,6 +20,9 @@ use regdsl_rt::{Bus, Site};
 
 const IGB: PciId = PciId::new(0x8086, 0x10c9);
 const IXGBE: PciId = PciId::new(0x8086, 0x10fb);
+/// The VM has 512 MiB of RAM: a device address at or above 4 GiB is no physical address, it
+/// reaches memory only through the IOMMU.
+const FOUR_GIB: u64 = 1 << 32;
 
 // 82576 datasheet 8.x register offsets (queue 0).
 const CTRL: usize = 0x0000;
@@ -138,18 +146,79 @@ fn tx_one_frame(bar: &impl Bus, dma: &dyn DmaMemory) -> Result<String, String> {
     ))
 }
 
-fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr) {
+/// The DMA region's device address is what the backend promises: the physical address from
+/// pagemap (sysfs), or an IOVA above RAM that is not the physical address (VFIO).
+fn dma_address_check(r: &pci_dma::DmaRegion, backend: Backend) -> Result<String, String> {
+    let phys = virt_to_phys(r.virt()).map_err(|e| e.to_string())?;
+    let last = virt_to_phys(r.virt().wrapping_add(r.len() - 1)).map_err(|e| e.to_string())?;
+    let dev = r.phys();
+    if !dev.is_multiple_of(128) {
+        return Err(format!("device address {dev:#x} is not 128-byte aligned"));
+    }
+    if backend == Backend::Vfio {
+        if dev < FOUR_GIB || dev == phys {
+            return Err(format!(
+                "device address {dev:#x} (physical {phys:#x}) is not an IOVA above RAM"
+            ));
+        }
+        return Ok(format!(
+            "virt {:p} -> IOVA {dev:#x}, physical {phys:#x}",
+            r.virt()
+        ));
+    }
+    if phys != dev || last != dev + r.len() as u64 - 1 || dev == 0 {
+        return Err(format!(
+            "phys {dev:#x}, pagemap says {phys:#x} / last byte {last:#x}"
+        ));
+    }
+    if dev + r.len() as u64 > 512 << 20 {
+        return Err(format!("phys {dev:#x} beyond 512 MiB"));
+    }
+    Ok(format!("virt {:p} -> phys {dev:#x}", r.virt()))
+}
+
+/// Clear the bus-master bit (PCI 3.0 6.2.2, command bit 2) through sysfs `config`; says what
+/// the command register read before and after.
+fn clear_bus_master(sysfs: &Sysfs, addr: pci_dma::PciAddr) -> Result<String, String> {
+    use std::os::unix::fs::FileExt;
+    let path = sysfs.device_dir(addr).join("config");
+    let r = (|| -> std::io::Result<(u16, u16)> {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        let mut b = [0u8; 2];
+        f.read_exact_at(&mut b, 4)?;
+        let old = u16::from_le_bytes(b);
+        f.write_all_at(&(old & !0x4).to_le_bytes(), 4)?;
+        f.read_exact_at(&mut b, 4)?;
+        Ok((old, u16::from_le_bytes(b)))
+    })();
+    match r {
+        Ok((old, new)) if new & 0x4 == 0 => {
+            Ok(format!("{old:#06x}, cleared to {new:#06x} before opening"))
+        }
+        Ok((old, new)) => Err(format!("bus master not cleared: {old:#06x} -> {new:#06x}")),
+        Err(e) => Err(format!("bus master not cleared: {}: {e}", path.display())),
+    }
+}
+
+fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr, backend: Backend) {
     let a = addr.to_string();
-    let cmd_before = sysfs.command(addr).ok();
+    let before = (sysfs.command(addr).ok(), sysfs.driver(addr));
+    let wrong = PciOptions {
+        backend,
+        ..PciOptions::default()
+    };
     rep.check(
         &format!("{a} refused for a wrong id list"),
-        match PciDevice::open(&a, &[IXGBE], &PciOptions::default()) {
+        match PciDevice::open(&a, &[IXGBE], &wrong) {
             Err(PciError::WrongDevice { found, .. }) if found == IGB => {
-                match (cmd_before, sysfs.command(addr)) {
-                    (Some(b), Ok(a)) if a == b => Ok(format!(
-                        "WrongDevice, command register untouched ({a:#06x})"
+                match (before, (sysfs.command(addr).ok(), sysfs.driver(addr))) {
+                    ((Some(b), db), (Some(c), da)) if b == c && db == da => Ok(format!(
+                        "WrongDevice, command register ({c:#06x}) and driver ({da:?}) untouched"
                     )),
-                    (b, a) => Err(format!("command register {b:?} -> {a:?}")),
+                    (b, a) => Err(format!("command register, driver {b:?} -> {a:?}")),
                 }
             }
             Err(e) => Err(format!("wrong error: {e}")),
@@ -157,11 +226,22 @@ fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr) {
         },
     );
 
+    // What Auto must choose: VFIO exactly when the device has a group and /dev/vfio/vfio.
+    let expected = match backend {
+        Backend::Auto if pci_dma::vfio::available(sysfs, Path::new("/dev"), addr) => Backend::Vfio,
+        Backend::Auto => Backend::Sysfs,
+        b => b,
+    };
     let opts = PciOptions {
         min_bar_size: 0x20000,
         max_dma_pages: 4,
+        backend,
         ..PciOptions::default()
     };
+    // An earlier phase left bus mastering on: clear it (this device's id was checked above),
+    // so the check after opening shows that the backend itself set it (VFIO: through the
+    // device fd's config region).
+    let cleared = clear_bus_master(sysfs, addr);
     let dev = match PciDevice::open(&a, &[IXGBE, IGB], &opts) {
         Ok(d) => {
             rep.check(
@@ -179,20 +259,29 @@ fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr) {
             return;
         }
     };
+    let driver = sysfs.driver(addr);
     rep.check(
         &format!("{a} backend"),
-        if dev.backend() == Backend::Sysfs {
-            Ok("sysfs (no IOMMU in the guest)".into())
-        } else {
-            Err(format!("{:?}", dev.backend()))
+        match (dev.backend(), driver.as_deref()) {
+            (b, None) if b == expected && b == Backend::Sysfs => {
+                Ok(format!("{b:?} (asked {backend:?}), no driver bound"))
+            }
+            (b, Some("vfio-pci")) if b == expected && b == Backend::Vfio => Ok(format!(
+                "{b:?} (asked {backend:?}), bound to vfio-pci, IOMMU group {:?}",
+                sysfs.iommu_group(addr)
+            )),
+            (b, d) => Err(format!(
+                "{b:?} with driver {d:?}, expected {expected:?} (asked {backend:?})"
+            )),
         },
     );
     rep.check(
         &format!("{a} bus master"),
-        match sysfs.command(addr) {
-            Ok(c) if c & 0x6 == 0x6 => Ok(format!("command {c:#06x}")),
-            Ok(c) => Err(format!("command {c:#06x} lacks memory space/bus master")),
-            Err(e) => Err(e.to_string()),
+        match (sysfs.command(addr), cleared) {
+            (_, Err(why)) => Err(why),
+            (Ok(c), Ok(was)) if c & 0x6 == 0x6 => Ok(format!("command {c:#06x} (was {was})")),
+            (Ok(c), _) => Err(format!("command {c:#06x} lacks memory space/bus master")),
+            (Err(e), _) => Err(e.to_string()),
         },
     );
     let bar = dev.bar();
@@ -233,20 +322,10 @@ fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr) {
 
     let dma = dev.dma();
     rep.check(
-        &format!("{a} DMA alloc + pagemap"),
+        &format!("{a} DMA alloc + device address"),
         (|| {
             let r = dma.alloc(4096, 128).map_err(|e| e.to_string())?;
-            let again = virt_to_phys(r.virt()).map_err(|e| e.to_string())?;
-            let last = virt_to_phys(r.virt().wrapping_add(4095)).map_err(|e| e.to_string())?;
-            if again != r.phys() || last != r.phys() + 4095 || r.phys() == 0 {
-                return Err(format!(
-                    "phys {:#x}, pagemap says {again:#x} / last byte {last:#x}",
-                    r.phys()
-                ));
-            }
-            if r.phys() % 128 != 0 || r.phys() + 4096 > 512 << 20 {
-                return Err(format!("phys {:#x} misaligned or beyond 512 MiB", r.phys()));
-            }
+            let detail = dma_address_check(&r, dev.backend())?;
             // SAFETY: the region is 4096 bytes, owned here, and the card does not know it.
             unsafe {
                 ptr::write_volatile(r.virt().add(4095), 0xa5);
@@ -254,7 +333,7 @@ fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr) {
                     return Err("memory does not hold a written byte".into());
                 }
             }
-            Ok(format!("virt {:p} -> phys {:#x}", r.virt(), r.phys()))
+            Ok(detail)
         })(),
     );
     rep.check(
@@ -274,6 +353,7 @@ fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr) {
 
 fn main() {
     let mut expect = 2usize;
+    let mut backend = Backend::Auto;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -285,8 +365,19 @@ fn main() {
                     std::process::exit(2);
                 }
             },
+            ("--backend", Some(b)) => {
+                backend = match b.as_str() {
+                    "auto" => Backend::Auto,
+                    "sysfs" => Backend::Sysfs,
+                    "vfio" => Backend::Vfio,
+                    _ => {
+                        eprintln!("guest-probe: --backend is auto, sysfs or vfio, got {b:?}");
+                        std::process::exit(2);
+                    }
+                }
+            }
             _ => {
-                eprintln!("usage: guest-probe [--expect N]");
+                eprintln!("usage: guest-probe [--expect N] [--backend auto|sysfs|vfio]");
                 std::process::exit(2);
             }
         }
@@ -313,8 +404,17 @@ fn main() {
             ))
         },
     );
+    if backend == Backend::Vfio {
+        for &addr in &found {
+            if let Some(why) = pci_dma::vfio::unavailable_reason(&sysfs, Path::new("/dev"), addr) {
+                println!("SKIP: guest-probe: VFIO for {addr}: {why}");
+                println!("{} passed, {} failed", rep.passed, rep.failed);
+                std::process::exit(if rep.failed == 0 { 0 } else { 1 });
+            }
+        }
+    }
     for addr in found {
-        probe_device(&mut rep, &sysfs, addr);
+        probe_device(&mut rep, &sysfs, addr, backend);
     }
     println!("{} passed, {} failed", rep.passed, rep.failed);
     std::process::exit(if rep.failed == 0 { 0 } else { 1 });
