@@ -253,9 +253,10 @@ impl<B: Bus + Clone> Device<B> {
     /// receive pauses for the change (and fails with [`Error::SecRxTimeout`] if it cannot be
     /// enabled again).
     pub fn set_promisc(&mut self, on: bool) -> Result<()> {
-        self.with_rx_off(|regs| init::set_filter(regs, on))?;
+        let ((), rx_on) = self.with_rx_off(|regs| init::set_filter(regs, on));
+        // The filter is in effect even when receive did not come back on.
         self.cfg.promisc = on;
-        Ok(())
+        rx_on
     }
 
     /// Whether promiscuous mode is on.
@@ -267,9 +268,11 @@ impl<B: Bus + Clone> Device<B> {
     /// the frame.
     pub fn set_mtu(&mut self, mtu: usize) -> Result<()> {
         self.cfg.check_mtu(mtu)?;
-        self.with_rx_off(|regs| init::set_frame_size(regs, mtu))??;
+        let (set, rx_on) = self.with_rx_off(|regs| init::set_frame_size(regs, mtu));
+        set?;
+        // The frame size is in effect even when receive did not come back on.
         self.cfg.mtu = mtu;
-        Ok(())
+        rx_on
     }
 
     /// The MTU in effect.
@@ -290,17 +293,20 @@ impl<B: Bus + Clone> Device<B> {
     }
 
     /// Runs `f` with receive off; receive comes back on through the Rx security path halt
-    /// (4.6.7, [`init::enable_rx`]).
-    fn with_rx_off<T>(&mut self, f: impl FnOnce(&Regs<B>) -> T) -> Result<T> {
+    /// (4.6.7, [`init::enable_rx`]). Returns what `f` returned, and whether receive came back
+    /// on (when it did not, receive stays off and `f`'s change is in effect).
+    fn with_rx_off<T>(&mut self, f: impl FnOnce(&Regs<B>) -> T) -> (T, Result<()>) {
         let was = self.regs.RXCTRL().read().is_set(RXCTRL::RXEN);
         if was {
             self.regs.RXCTRL().clr(RXCTRL::RXEN);
         }
         let r = f(&self.regs);
-        if was {
-            init::enable_rx(&self.regs, self.cfg.wait_timeout)?;
-        }
-        Ok(r)
+        let on = if was {
+            init::enable_rx(&self.regs, self.cfg.wait_timeout)
+        } else {
+            Ok(())
+        };
+        (r, on)
     }
 
     /// Reads every read-to-clear counter into the 64-bit totals.

@@ -141,5 +141,8 @@ fn receive_re_enabled_after_a_filter_change_uses_the_halt_too() {
     assert!(matches!(e, Error::SecRxTimeout(_)), "{e}");
     assert!(t.elapsed() < Duration::from_secs(5));
     assert!(!regs.RXCTRL().read().is_set(RXCTRL::RXEN));
+    // The filter change took effect, and the device's settings say so.
+    assert!(!dev.promisc());
+    assert!(!dev.config().promisc);
     assert_no_violations(&sim);
 }
