@@ -7,21 +7,7 @@ use common::*;
 use driver_82599::regs::{Regs, RXCTRL, SECRXCTRL, SECRXSTAT};
 use driver_82599::{Config, Device, Error};
 use sim_82599::Fault;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// One access of the trace: `W 0x08D00 0x00000003 SECRXCTRL`.
 struct Access {

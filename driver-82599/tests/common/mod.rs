@@ -3,7 +3,30 @@
 
 use driver_82599::{Config, Device, Packet};
 use sim_82599::{Port, Sim};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// A trace sink the test reads back (`sim.trace_to(buf.clone())`, then `buf.text()`).
+#[derive(Clone, Default)]
+pub struct Buf(pub Arc<Mutex<Vec<u8>>>);
+
+impl Buf {
+    /// What was written, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).expect("trace is UTF-8")
+    }
+}
+
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// A small configuration that keeps the simulated memory use low.
 pub fn small_config() -> Config {
