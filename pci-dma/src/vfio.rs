@@ -123,10 +123,12 @@ fn ioctl_val(fd: &impl AsRawFd, req: u64, arg: libc::c_ulong) -> io::Result<i32>
     }
 }
 
-/// ioctl with a pointer to a `#[repr(C)]` argument.
+/// ioctl with a pointer to a `#[repr(C)]` argument (or to a buffer of `argsz` bytes that
+/// starts with one).
 fn ioctl_ptr<T>(fd: &impl AsRawFd, req: u64, arg: *mut T) -> io::Result<i32> {
-    // SAFETY: `arg` points to a live value of the struct type `req` expects (argsz set by the
-    // caller), which the kernel reads and may fill in.
+    // SAFETY: `arg` points to a live value of the struct type `req` expects, or to a buffer
+    // at least as long as the `argsz` the caller set in it; the kernel reads and fills in at
+    // most `argsz` bytes.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as _, arg) };
     if r < 0 {
         Err(io::Error::last_os_error())
@@ -206,16 +208,13 @@ fn iova_ranges(container: &OwnedFd) -> io::Result<Vec<(u64, u64)>> {
     if need > 1 << 20 {
         return Err(other(format!("VFIO_IOMMU_GET_INFO wants {need} bytes")));
     }
-    // u64 words: aligned for the header and every field the kernel writes.
+    // u64 words: aligned for the header and every field the kernel writes; argsz is the
+    // first u32.
     let mut buf = vec![0u64; need.div_ceil(8)];
-    let ptr = buf.as_mut_ptr().cast::<IommuInfo>();
-    // SAFETY: `buf` is at least `need` >= 24 bytes, 8-aligned: room for an `IommuInfo`.
-    unsafe {
-        ptr.write(IommuInfo {
-            argsz: need as u32,
-            ..Default::default()
-        })
-    };
+    let mut first = [0u8; 8];
+    first[..4].copy_from_slice(&(need as u32).to_ne_bytes());
+    buf[0] = u64::from_ne_bytes(first);
+    let ptr = buf.as_mut_ptr();
     ioctl_ptr(container, VFIO_IOMMU_GET_INFO, ptr)?;
     let bytes: Vec<u8> = buf.iter().flat_map(|w| w.to_ne_bytes()).collect();
     parse_iova_caps(&bytes[..need]).map(|r| r.unwrap_or_else(|| vec![(0, IOVA_DEFAULT_END)]))
@@ -660,6 +659,45 @@ mod tests {
         assert_eq!(size_of::<DmaUnmap>(), 24);
         assert_eq!(size_of::<IommuInfo>(), 24);
         assert_eq!(std::mem::offset_of!(IommuInfo, cap_offset), 16);
+    }
+
+    #[test]
+    fn missing_container_is_reported_before_the_device_is_rebound() {
+        // A fake tree: an 82576 in IOMMU group 3 with a driver, vfio-pci loaded, no
+        // /dev/vfio/vfio. Nothing may be written: no driver_override, no unbind.
+        let root = std::env::temp_dir().join(format!("pci-dma-vfio-{}", std::process::id()));
+        let dev = root.join("bus/pci/devices/0000:01:00.0");
+        std::fs::create_dir_all(dev.join("driver")).unwrap();
+        std::fs::create_dir_all(root.join("kernel/iommu_groups/3")).unwrap();
+        std::fs::create_dir_all(root.join("bus/pci/drivers/vfio-pci")).unwrap();
+        std::os::unix::fs::symlink(root.join("kernel/iommu_groups/3"), dev.join("iommu_group"))
+            .unwrap();
+        std::fs::write(dev.join("vendor"), "0x8086\n").unwrap();
+        std::fs::write(dev.join("device"), "0x10c9\n").unwrap();
+        std::fs::write(dev.join("driver/unbind"), "").unwrap();
+        let sysfs = Sysfs::new(&root);
+        let addr: PciAddr = "0000:01:00.0".parse().unwrap();
+        let opts = PciOptions {
+            sysfs_root: root.clone(),
+            dev_root: root.join("dev"),
+            require_root: false,
+            ..PciOptions::default()
+        };
+        let why = unavailable_reason(&sysfs, &opts.dev_root, addr).unwrap();
+        assert!(why.contains("vfio/vfio does not exist"), "{why}");
+        let err = open(&sysfs, addr, &[PciId::new(0x8086, 0x10c9)], &opts)
+            .err()
+            .unwrap()
+            .to_string();
+        let unbind = std::fs::read_to_string(dev.join("driver/unbind")).unwrap();
+        let override_written = dev.join("driver_override").exists();
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(
+            err.contains("vfio/vfio") && err.contains("does not exist"),
+            "{err}"
+        );
+        assert_eq!(unbind, "", "the device was unbound");
+        assert!(!override_written, "driver_override was written");
     }
 
     const MIB2: u64 = HUGE_PAGE_SIZE as u64;
