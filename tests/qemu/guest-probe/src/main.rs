@@ -84,9 +84,21 @@ fn wait(mut done: impl FnMut() -> bool, limit: Duration) -> bool {
 /// Send one frame from queue 0 (advanced data descriptor, 82576 datasheet 7.2.2.3) and wait for
 /// the card to write DD back into the descriptor: proves bus mastering and that the physical
 /// addresses from pagemap are the ones the card reaches.
-fn tx_one_frame(bar: &impl Bus, dma: &dyn DmaMemory) -> Result<String, String> {
+///
+/// With `physical`, the ring and the frame are given to the card at their physical addresses
+/// (pagemap) instead of their device addresses: behind the IOMMU (VFIO) those are not mapped,
+/// so the card must never write DD back; this passes only if it does not.
+fn tx_one_frame(bar: &impl Bus, dma: &dyn DmaMemory, physical: bool) -> Result<String, String> {
     let ring = dma.alloc(8 * 16, 128).map_err(|e| e.to_string())?;
     let buf = dma.alloc(64, 64).map_err(|e| e.to_string())?;
+    let addr = |r: &pci_dma::DmaRegion| -> Result<u64, String> {
+        if physical {
+            virt_to_phys(r.virt()).map_err(|e| e.to_string())
+        } else {
+            Ok(r.phys())
+        }
+    };
+    let (ring_at, buf_at) = (addr(&ring)?, addr(&buf)?);
     let mut frame = [0u8; 60];
     frame[0..6].copy_from_slice(&[0xff; 6]);
     frame[6..12].copy_from_slice(&[0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
@@ -97,8 +109,8 @@ fn tx_one_frame(bar: &impl Bus, dma: &dyn DmaMemory) -> Result<String, String> {
 
     set(bar, TCTL, 0);
     set(bar, TXDCTL, 0);
-    set(bar, TDBAL, ring.phys() as u32);
-    set(bar, TDBAH, (ring.phys() >> 32) as u32);
+    set(bar, TDBAL, ring_at as u32);
+    set(bar, TDBAH, (ring_at >> 32) as u32);
     set(bar, TDLEN, ring.len() as u32);
     set(bar, TDH, 0);
     set(bar, TDT, 0);
@@ -117,7 +129,7 @@ fn tx_one_frame(bar: &impl Bus, dma: &dyn DmaMemory) -> Result<String, String> {
     let desc = ring.virt();
     // SAFETY: descriptor 0 is inside `ring`; the card reads it only after the TDT write.
     unsafe {
-        ptr::write_volatile(desc as *mut u64, buf.phys());
+        ptr::write_volatile(desc as *mut u64, buf_at);
         ptr::write_volatile(desc.add(8) as *mut u32, cmd);
         ptr::write_volatile(desc.add(12) as *mut u32, len << 14);
     }
@@ -125,6 +137,25 @@ fn tx_one_frame(bar: &impl Bus, dma: &dyn DmaMemory) -> Result<String, String> {
     set(bar, TDT, 1);
     // SAFETY: reading the status word the card writes back; volatile, no reference made.
     let status = || unsafe { ptr::read_volatile(desc.add(12) as *const u32) };
+    if physical {
+        let dd = wait(|| status() & 1 != 0, Duration::from_millis(300));
+        let tdh = reg(bar, TDH);
+        set(bar, TCTL, 0);
+        set(bar, TXDCTL, 0);
+        return if dd {
+            Err(format!(
+                "the card wrote DD back into the ring given at physical {ring_at:#x}: DMA is \
+                 not translated by the IOMMU"
+            ))
+        } else {
+            Ok(format!(
+                "ring at physical {ring_at:#x} (IOVA {:#x}): no DD write-back in 300 ms, \
+                 status {:#x}, TDH {tdh}: the IOMMU blocked it",
+                ring.phys(),
+                status()
+            ))
+        };
+    }
     if !wait(|| status() & 1 != 0, Duration::from_secs(2)) {
         return Err(format!(
             "no DD write-back (status {:#x}, TDH {}) at physical {:#x}",
@@ -348,7 +379,22 @@ fn probe_device(rep: &mut Report, sysfs: &Sysfs, addr: pci_dma::PciAddr, backend
             (w, t) => Err(format!("2 MiB: {w:?}, 2 MiB + 1: {t:?}")),
         },
     );
-    rep.check(&format!("{a} TX DMA round trip"), tx_one_frame(bar, &*dma));
+    rep.check(
+        &format!("{a} TX DMA round trip"),
+        tx_one_frame(bar, &*dma, false),
+    );
+    if dev.backend() == Backend::Vfio {
+        rep.check(
+            &format!("{a} TX at physical addresses blocked"),
+            tx_one_frame(bar, &*dma, true),
+        );
+        // Leave the MAC as a reset left it after the blocked DMA.
+        set(bar, CTRL, reg(bar, CTRL) | CTRL_RST);
+        wait(
+            || reg(bar, CTRL) & CTRL_RST == 0,
+            Duration::from_millis(100),
+        );
+    }
 }
 
 fn main() {
