@@ -19,7 +19,12 @@ pub struct RegInfo {
     pub aliases: &'static [Seg],
     /// Registers this one deliberately overlays (a 64-bit view over a low/high pair).
     pub over: &'static [&'static str],
+    /// Reset value of the register (of an array: of the elements `element_resets` does not
+    /// name); see [`RegInfo::reset_of`].
     pub reset: Option<u64>,
+    /// Elements of an array with their own reset value (`reset[0]=...` in the table); sorted,
+    /// disjoint, usually empty.
+    pub element_resets: &'static [ElementReset],
     pub writable: u64,
     pub w1c: u64,
     pub rsv_mask: u64,
@@ -27,7 +32,28 @@ pub struct RegInfo {
     pub description: &'static str,
 }
 
+/// Elements `min..=max` of an array reset to `value` (`reset[I..J]=V` in the table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ElementReset {
+    pub min: u32,
+    pub max: u32,
+    pub value: u64,
+}
+
 impl RegInfo {
+    /// Reset value of element `i` (`None` for a single register): its own when the table
+    /// gives one, else `reset`. `None` also for an index the register does not have.
+    pub fn reset_of(&self, i: Option<u32>) -> Option<u64> {
+        self.offset_of(i)?;
+        match i {
+            Some(i) => self
+                .element_resets
+                .iter()
+                .find(|e| e.min <= i && i <= e.max)
+                .map_or(self.reset, |e| Some(e.value)),
+            None => self.reset,
+        }
+    }
     pub fn is_array(&self) -> bool {
         !self.segments.is_empty()
     }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diag::Diagnostic;
-use crate::model::{Access, Layout, Span, Table};
+use crate::model::{Access, Layout, Register, Span, Table};
 use crate::resolve::{hex, OverRef};
 
 /// Above this many elements in total the overlap check is skipped (with a warning), so that
@@ -58,15 +58,20 @@ fn fields(table: &Table, diags: &mut Vec<Diagnostic>) {
     let file = table.file.as_str();
     for r in &table.registers {
         for f in &r.fields {
-            if let (Some(reg_reset), Some(reset)) = (r.reset, f.reset) {
-                let implied = (reg_reset & f.mask()) >> f.lsb;
-                if implied != reset {
+            if let Some(reset) = f.reset {
+                // Every reset value some element of the register has, with the elements
+                // it applies to: the field's reset must agree with each (one warning).
+                let disagree = reset_values(r)
+                    .into_iter()
+                    .map(|(which, v)| (which, v, (v & f.mask()) >> f.lsb))
+                    .find(|&(_, _, implied)| implied != reset);
+                if let Some((which, reg_reset, implied)) = disagree {
                     diags.push(
                         Diagnostic::warning(
                             file,
                             f.span,
                             format!(
-                                "field `{}` has reset={reset:#x}, but the reset value {reg_reset:#010x} of `{}` gives {implied:#x} in its bits",
+                                "field `{}` has reset={reset:#x}, but the reset value {reg_reset:#010x} of `{}{which}` gives {implied:#x} in its bits",
                                 f.name, r.name
                             ),
                         )
@@ -92,6 +97,31 @@ fn fields(table: &Table, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// The register's reset values and the elements each applies to (`""` for all of them, or
+/// `"[1..7]"`): its `reset=` if some element has no `reset[...]=`, then every `reset[...]=`.
+fn reset_values(r: &Register) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let named: u64 = r
+        .element_resets
+        .iter()
+        .map(|e| u64::from(e.max - e.min) + 1)
+        .sum();
+    if let Some(v) = r.reset {
+        if named < r.layout.len() {
+            out.push((String::new(), v));
+        }
+    }
+    for e in &r.element_resets {
+        let which = if e.min == e.max {
+            format!("[{}]", e.min)
+        } else {
+            format!("[{}..{}]", e.min, e.max)
+        };
+        out.push((which, e.value));
+    }
+    out
 }
 
 fn pair(a: usize, b: usize) -> (usize, usize) {

@@ -31,6 +31,20 @@ fn name(r: &Register) -> String {
     }
 }
 
+/// `reset=`, then each `reset[...]=` with its elements: `` `0x00000000`; [0]: `0x00080000` ``.
+fn reset_text(r: &Register) -> String {
+    let mut parts: Vec<String> = r.reset.iter().map(|v| format!("`0x{v:08X}`")).collect();
+    for e in &r.element_resets {
+        let which = if e.min == e.max {
+            e.min.to_string()
+        } else {
+            format!("{}..{}", e.min, e.max)
+        };
+        parts.push(format!("[{which}]: `0x{:08X}`", e.value));
+    }
+    parts.join("; ")
+}
+
 pub fn to_markdown(table: &Table) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Register reference: {}\n", table.file);
@@ -46,7 +60,7 @@ pub fn to_markdown(table: &Table) -> String {
         for a in &r.aliases {
             let _ = write!(addr, "; alias {}", addresses(&a.layout));
         }
-        let reset = r.reset.map(|v| format!("`0x{v:08X}`")).unwrap_or_default();
+        let reset = reset_text(r);
         let mut desc = md(&r.description);
         if !r.over.is_empty() {
             let _ = write!(desc, " (over {})", r.over.join(", "));

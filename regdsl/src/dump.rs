@@ -1,4 +1,5 @@
-//! `regdsl dump --json`: the resolved model as JSON. Arrays list every index with its address.
+//! `regdsl dump --json`: the resolved model as JSON. Arrays list every index with its address
+//! and its reset value (`reset[...]=` resolved); `element_resets` lists the overrides as written.
 use serde_json::{json, Map, Value};
 
 use crate::model::{Layout, Register, Table};
@@ -10,7 +11,9 @@ pub fn to_json(table: &Table) -> Value {
     })
 }
 
-fn layout(obj: &mut Map<String, Value>, l: &Layout) {
+/// An array's elements; `reset` (of the register's own layout, not an alias's) gives each its
+/// resolved reset value.
+fn layout(obj: &mut Map<String, Value>, l: &Layout, reset: Option<&Register>) {
     match l {
         Layout::Single { address } => {
             obj.insert("address".into(), json!(address));
@@ -27,7 +30,10 @@ fn layout(obj: &mut Map<String, Value>, l: &Layout) {
                 "elements".into(),
                 l.elements()
                     .into_iter()
-                    .map(|(i, a)| json!({"index": i, "address": a}))
+                    .map(|(i, a)| match reset {
+                        Some(r) => json!({"index": i, "address": a, "reset": r.reset_of(i)}),
+                        None => json!({"index": i, "address": a}),
+                    })
                     .collect(),
             );
         }
@@ -44,7 +50,14 @@ fn register(r: &Register) -> Value {
     obj.insert("section".into(), json!(r.section));
     obj.insert("line".into(), json!(r.span.line));
     obj.insert("reset".into(), json!(r.reset));
-    layout(&mut obj, &r.layout);
+    obj.insert(
+        "element_resets".into(),
+        r.element_resets
+            .iter()
+            .map(|e| json!({"min": e.min, "max": e.max, "reset": e.value}))
+            .collect(),
+    );
+    layout(&mut obj, &r.layout, Some(r));
     obj.insert(
         "aliases".into(),
         r.aliases
@@ -53,7 +66,7 @@ fn register(r: &Register) -> Value {
                 let mut o = Map::new();
                 o.insert("description".into(), json!(a.description));
                 o.insert("line".into(), json!(a.span.line));
-                layout(&mut o, &a.layout);
+                layout(&mut o, &a.layout, None);
                 Value::Object(o)
             })
             .collect(),

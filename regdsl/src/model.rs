@@ -5,7 +5,9 @@
 //! - register names are unique; a split array is one [`Register`] with several [`Segment`]s
 //!   whose index ranges are disjoint and sorted by `min`;
 //! - every field lies inside the register width and fields do not overlap;
-//! - every named value fits its field.
+//! - every named value fits its field;
+//! - a register's `element_resets` are those of an array, name indices of it, are disjoint,
+//!   sorted by `min`, and every value fits the register.
 
 /// A position in a table file. Lines and columns count from 1; `offset`/`len` are byte offsets
 /// into the source text (for carets in diagnostics).
@@ -216,6 +218,17 @@ impl Field {
     }
 }
 
+/// The reset value of some elements of an array (`reset[0]=0x00080000`, `reset[1..7]=0`):
+/// elements `min..=max` reset to `value` rather than to the register's `reset`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElementReset {
+    pub min: u32,
+    pub max: u32,
+    pub value: u64,
+    /// The `reset[...]=` attribute.
+    pub span: Span,
+}
+
 /// One register (or register array) of a table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Register {
@@ -228,7 +241,12 @@ pub struct Register {
     /// Registers this one deliberately overlays (`over=GORCL,GORCH`): a 64-bit view over a
     /// low/high pair, for example.
     pub over: Vec<String>,
+    /// The reset value (`reset=`); for an array, that of every element `element_resets`
+    /// does not name.
     pub reset: Option<u64>,
+    /// Per-element reset values of an array (datasheets give some arrays a different reset
+    /// in element 0); sorted by `min`, disjoint. Empty for most registers.
+    pub element_resets: Vec<ElementReset>,
     pub fields: Vec<Field>,
     /// The `@section` heading the register stands under, if any.
     pub section: Option<String>,
@@ -242,6 +260,22 @@ impl Register {
     }
     pub fn width(&self) -> Width {
         self.mode.width
+    }
+    /// Reset value of element `index` (`None` for a single register): its `reset[...]=` if
+    /// one names it, else `reset=`. `None` when the table gives none, or for an index that is
+    /// not one of the register's (or an index given for a single register).
+    pub fn reset_of(&self, index: Option<u32>) -> Option<u64> {
+        match (index, &self.layout) {
+            (None, Layout::Single { .. }) => self.reset,
+            (Some(i), Layout::Array { .. }) => {
+                self.layout.address(i)?;
+                match self.element_resets.iter().find(|e| e.min <= i && i <= e.max) {
+                    Some(e) => Some(e.value),
+                    None => self.reset,
+                }
+            }
+            _ => None,
+        }
     }
 }
 

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use crate::diag::Diagnostic;
 use crate::ident::ident_problem;
 use crate::model::{
-    Access, Alias, Field, Layout, Mode, NamedValue, Register, Segment, Span, Table, Width,
+    Access, Alias, ElementReset, Field, Layout, Mode, NamedValue, Register, Segment, Span, Table,
+    Width,
 };
 use crate::syntax::{Attr, AttrValue, FieldRow, Item, Line, ModeSyn, Num, RegRow, ValueRow};
 
@@ -69,6 +70,7 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
         section: None,
         value_names: HashMap::new(),
         over_seen: HashSet::new(),
+        element_resets: Vec::new(),
     };
     for line in lines {
         match &line.item {
@@ -84,6 +86,7 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
             Item::Value(row) => b.value_line(row.as_ref()),
         }
     }
+    b.element_resets();
     Resolved {
         table: b.table,
         over_refs: b.over_refs,
@@ -108,13 +111,22 @@ impl std::fmt::Display for What<'_> {
     }
 }
 
-/// A row's attributes by key (a row has at most three).
-struct Attrs<'a>(Vec<&'a Attr>);
+/// A row's attributes by key (a row has at most three), then its `reset[...]=` ones.
+struct Attrs<'a>(Vec<&'a Attr>, Vec<&'a Attr>);
 
 impl<'a> Attrs<'a> {
     fn get(&self, key: &str) -> Option<&'a Attr> {
         self.0.iter().copied().find(|a| a.key == key)
     }
+}
+
+/// A `reset[I..J]=V` of a register row, checked against the whole array once every segment
+/// of it is known.
+struct PendingReset {
+    reg: usize,
+    reset: ElementReset,
+    /// `[I..J]` as written.
+    text: String,
 }
 
 pub fn hex(v: u64) -> String {
@@ -133,6 +145,8 @@ struct Builder<'f> {
     value_names: HashMap<String, u32>,
     /// `(register, name)` of every `over=` name seen (registers may repeat rows).
     over_seen: HashSet<(usize, String)>,
+    /// `reset[...]=` of every register row, in file order.
+    element_resets: Vec<PendingReset>,
 }
 
 impl Builder<'_> {
@@ -157,10 +171,21 @@ impl Builder<'_> {
 
     /// Attributes by key; reports repeated and misplaced keys.
     fn attrs<'a>(&mut self, attrs: &'a [Attr], allowed: &[&str], row: &str) -> Option<Attrs<'a>> {
-        let mut out = Attrs(Vec::new());
+        let mut out = Attrs(Vec::new(), Vec::new());
         let mut ok = true;
         for a in attrs {
-            if !allowed.contains(&a.key.as_str()) {
+            if a.index.is_some() {
+                if allowed.contains(&"reset[]") {
+                    out.1.push(a);
+                } else {
+                    self.error(
+                        a.span,
+                        format!("per-element resets (`reset[I]=`) belong on register rows of arrays, not on {row}"),
+                        "not allowed here",
+                    );
+                    ok = false;
+                }
+            } else if !allowed.contains(&a.key.as_str()) {
                 let msg = match a.key.as_str() {
                     "write" => "`write=` belongs on RSV field rows".to_string(),
                     "over" => "`over=` belongs on register rows".to_string(),
@@ -315,7 +340,7 @@ impl Builder<'_> {
     fn reg_row(&mut self, row: &RegRow, mode: Mode) {
         let name = row.name.text.as_str();
         let loc = self.location(row, mode.width, What { name, alias: false });
-        let attrs = self.attrs(&row.attrs, &["reset", "over"], "register rows");
+        let attrs = self.attrs(&row.attrs, &["reset", "reset[]", "over"], "register rows");
         let (Some(loc), Some(attrs)) = (loc, attrs) else {
             return;
         };
@@ -338,6 +363,9 @@ impl Builder<'_> {
                 }
             }
         }
+        let Some(element_resets) = self.element_reset_attrs(&attrs.1, &loc, mode, name) else {
+            return;
+        };
         let over: Vec<_> = match attrs.get("over").map(|a| &a.value) {
             Some(AttrValue::Names(names)) => names.clone(),
             _ => Vec::new(),
@@ -360,6 +388,7 @@ impl Builder<'_> {
                     aliases: Vec::new(),
                     over: Vec::new(),
                     reset: None,
+                    element_resets: Vec::new(),
                     fields: Vec::new(),
                     section: self.section.clone(),
                     span: row.name.span,
@@ -373,6 +402,14 @@ impl Builder<'_> {
         if reset.is_some() {
             reg.reset = reset;
         }
+        for (reset, text) in element_resets {
+            self.element_resets.push(PendingReset {
+                reg: idx,
+                reset,
+                text,
+            });
+        }
+        let reg = &mut self.table.registers[idx];
         for o in over {
             if self.over_seen.insert((idx, o.text.clone())) {
                 reg.over.push(o.text.clone());
@@ -387,6 +424,137 @@ impl Builder<'_> {
             reg: idx,
             field: FieldCtx::None,
         };
+    }
+
+    /// The row's `reset[I]=V` / `reset[I..J]=V`: only on arrays, `I <= J`, values that fit.
+    /// Whether the indices are the array's is checked at the end (`element_resets`), when
+    /// every segment is known.
+    fn element_reset_attrs(
+        &mut self,
+        attrs: &[&Attr],
+        loc: &Loc,
+        mode: Mode,
+        name: &str,
+    ) -> Option<Vec<(ElementReset, String)>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for a in attrs {
+            let (Some(sel), AttrValue::Num(n)) = (&a.index, &a.value) else {
+                continue;
+            };
+            let text = if sel.min.span == sel.max.span {
+                format!("[{}]", sel.min.text)
+            } else {
+                format!("[{}..{}]", sel.min.text, sel.max.text)
+            };
+            if matches!(loc, Loc::Single(_)) {
+                self.error(
+                    sel.span,
+                    format!("`reset{text}=` on `{name}`, which is a single register: element resets are for arrays (write `reset=`)"),
+                    "not an array",
+                );
+                ok = false;
+                continue;
+            }
+            let mut bad_index = false;
+            for i in [&sel.min, &sel.max] {
+                if i.value > u64::from(u32::MAX) {
+                    self.error(
+                        i.span,
+                        format!("index {} is too large (at most {})", i.text, u32::MAX),
+                        "too large",
+                    );
+                    bad_index = true;
+                }
+            }
+            if bad_index {
+                ok = false;
+                continue;
+            }
+            if sel.min.value > sel.max.value {
+                self.error(
+                    sel.span,
+                    format!(
+                        "reversed index range in `reset{text}=`: the first index must not exceed the last"
+                    ),
+                    "empty range",
+                );
+                ok = false;
+                continue;
+            }
+            if !fits(n.value, mode.width.bits()) {
+                self.error(
+                    n.span,
+                    format!(
+                        "reset value {} of `{name}{text}` does not fit the {}-bit register",
+                        n.text,
+                        mode.width.bits()
+                    ),
+                    "too wide",
+                );
+                ok = false;
+                continue;
+            }
+            out.push((
+                ElementReset {
+                    min: sel.min.value as u32,
+                    max: sel.max.value as u32,
+                    value: n.value,
+                    span: sel.span,
+                },
+                text,
+            ));
+        }
+        ok.then_some(out)
+    }
+
+    /// Attaches the `reset[...]=` of every row to its array, once all of the array's segments
+    /// are known: each index must be one of the array's, and no element may be given twice.
+    fn element_resets(&mut self) {
+        for p in std::mem::take(&mut self.element_resets) {
+            let r = &self.table.registers[p.reg];
+            let Layout::Array { segments } = &r.layout else {
+                continue;
+            };
+            let e = &p.reset;
+            if let Some(i) = first_missing(segments, e.min, e.max) {
+                let have: Vec<String> = segments
+                    .iter()
+                    .map(|s| format!("{}..{}", s.min, s.max))
+                    .collect();
+                let msg = format!(
+                    "index {i} of `reset{}=` is not an index of `{}` (it has {})",
+                    p.text,
+                    r.name,
+                    have.join(", ")
+                );
+                self.error(e.span, msg, "outside the register's indices");
+                continue;
+            }
+            if let Some(o) = r
+                .element_resets
+                .iter()
+                .find(|o| o.min <= e.max && e.min <= o.max)
+            {
+                let msg = format!(
+                    "element {}[{}] is given a reset twice: `reset{}=` here and `reset[{}]=` at line {}",
+                    r.name,
+                    e.min.max(o.min),
+                    p.text,
+                    if o.min == o.max {
+                        o.min.to_string()
+                    } else {
+                        format!("{}..{}", o.min, o.max)
+                    },
+                    o.span.line
+                );
+                self.error(e.span, msg, "given twice");
+                continue;
+            }
+            let list = &mut self.table.registers[p.reg].element_resets;
+            let at = list.partition_point(|o| o.min < e.min);
+            list.insert(at, p.reset);
+        }
     }
 
     /// Another row for an existing name: a split-array segment or a repeated row.

@@ -45,13 +45,25 @@ pub enum ModeSyn {
     Alias,
 }
 
-/// `reset=V`, `write=V`, `over=A,B`.
+/// `reset=V`, `reset[I]=V`, `reset[I..J]=V`, `write=V`, `over=A,B`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attr {
+    /// Without the index: `reset` for `reset[3]=0`.
     pub key: String,
     pub text: String,
     pub span: Span,
+    /// The elements `[I]` or `[I..J]` an attribute is given for (`reset[...]=` only).
+    pub index: Option<IndexSel>,
     pub value: AttrValue,
+}
+
+/// `[I]` (then `min` and `max` are the same number) or `[I..J]` (inclusive).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexSel {
+    pub min: Num,
+    pub max: Num,
+    /// From `[` to `]`.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -426,53 +438,115 @@ impl Parser<'_> {
         })
     }
 
-    /// `key=value` tokens from index `i` on; returns them and the index after them.
+    /// `key=value` and `key[I]=value`/`key[I..J]=value` tokens from index `i` on; returns
+    /// them and the index after them.
     fn attrs(&self, lt: &LineText, mut i: usize) -> Res<(Vec<Attr>, usize)> {
         let mut attrs = Vec::new();
         while let Some(tok) = lt.tok(i) {
             let Some(eq) = tok.text.find('=') else { break };
-            let key = &tok.text[..eq];
-            let is_key = !key.is_empty()
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !is_key {
+            let head = &tok.text[..eq];
+            let key_len = head
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(head.len());
+            let key = &head[..key_len];
+            // Either `key=` or `key[...]=`; anything else starts the description.
+            if key.is_empty() || !(key_len == head.len() || head[key_len..].starts_with('[')) {
                 break;
             }
+            let index = if key_len < head.len() {
+                Some(self.index_sel(&tok, key_len, eq)?)
+            } else {
+                None
+            };
             let val_tok = Tok {
                 text: tok.text[eq + 1..].to_string(),
                 span: Span {
-                    col: tok.span.col + eq as u32 + 1,
+                    col: tok.span.col + tok.text[..eq + 1].chars().count() as u32,
                     offset: tok.span.offset + eq + 1,
                     len: tok.text.len() - eq - 1,
                     ..tok.span
                 },
+            };
+            let key_span = Span {
+                len: eq + 1,
+                ..tok.span
             };
             let value = match key {
                 "reset" | "write" => AttrValue::Num(self.number(&val_tok, "a value")?),
                 "over" => AttrValue::Names(self.names(&val_tok)?),
                 _ => {
                     return Err(self.err(
-                        Span {
-                            len: eq + 1,
-                            ..tok.span
-                        },
+                        key_span,
                         format!(
-                            "unknown attribute `{key}=` (expected `reset=`, `write=` or `over=`)"
+                            "unknown attribute `{key}=` (expected `reset=`, `reset[I]=`, `write=` or `over=`)"
                         ),
                         "unknown attribute",
                     ))
                 }
             };
+            if index.is_some() && key != "reset" {
+                return Err(self.err(
+                    key_span,
+                    format!("only `reset` takes an element index: `{key}[...]=` is not an attribute (write `{key}=`)"),
+                    "no index here",
+                ));
+            }
             attrs.push(Attr {
                 key: key.to_string(),
                 text: tok.text.clone(),
                 span: tok.span,
+                index,
                 value,
             });
             i += 1;
         }
         Ok((attrs, i))
+    }
+
+    /// `[I]` or `[I..J]` in `tok.text[open..eq]` (`open` is at the `[`).
+    fn index_sel(&self, tok: &Tok, open: usize, eq: usize) -> Res<IndexSel> {
+        let sel = &tok.text[open..eq];
+        let Some(inner) = sel.strip_prefix('[').and_then(|s| s.strip_suffix(']')) else {
+            return Err(self.sub_error(
+                tok,
+                eq,
+                "expected `]` before `=` in `reset[I]=` or `reset[I..J]=`",
+            ));
+        };
+        let at = open + 1;
+        let sub = |this: &Self, from: usize, text: &str| -> Res<Num> {
+            let t = Tok {
+                text: text.to_string(),
+                span: Span {
+                    col: tok.span.col + tok.text[..from].chars().count() as u32,
+                    offset: tok.span.offset + from,
+                    len: text.len(),
+                    ..tok.span
+                },
+            };
+            if text.is_empty() {
+                return Err(this.err(
+                    t.span,
+                    "expected an element index (`reset[3]=` or `reset[1..7]=`), found nothing",
+                    "index expected",
+                ));
+            }
+            this.number(&t, "an element index")
+        };
+        let (min, max) = match inner.split_once("..") {
+            None => {
+                let n = sub(self, at, inner)?;
+                (n.clone(), n)
+            }
+            Some((lo, hi)) => (sub(self, at, lo)?, sub(self, at + lo.len() + 2, hi)?),
+        };
+        let span = Span {
+            col: tok.span.col + tok.text[..open].chars().count() as u32,
+            offset: tok.span.offset + open,
+            len: sel.len(),
+            ..tok.span
+        };
+        Ok(IndexSel { min, max, span })
     }
 
     /// `A,B,C` (the value of `over=`).

@@ -256,7 +256,7 @@ fn alias_errors() {
 fn attributes() {
     one(
         "C 0x0 - RW bogus=1 c\n",
-        "t.txt:1:12: error: unknown attribute `bogus=` (expected `reset=`, `write=` or `over=`)",
+        "t.txt:1:12: error: unknown attribute `bogus=` (expected `reset=`, `reset[I]=`, `write=` or `over=`)",
     );
     one(
         "C 0x0 - RW c\n  .A 0 RW write=1 a\n",
@@ -265,6 +265,96 @@ fn attributes() {
     one(
         "C 0x0 - RW reset=1 reset=2 c\n",
         "t.txt:1:20: error: `reset=` is given twice",
+    );
+}
+
+#[test]
+fn element_reset_syntax() {
+    one(
+        "X 0x0 +4*0..7 RW reset[0=1 x\n",
+        "t.txt:1:25: error: expected `]` before `=` in `reset[I]=` or `reset[I..J]=`",
+    );
+    one(
+        "X 0x0 +4*0..7 RW reset[]=1 x\n",
+        "t.txt:1:24: error: expected an element index (`reset[3]=` or `reset[1..7]=`), found nothing",
+    );
+    one(
+        "X 0x0 +4*0..7 RW reset[1..x]=1 x\n",
+        "t.txt:1:27: error: expected an element index (hex `0x1F`, decimal `31` or binary `11111b`), found `x`",
+    );
+    one(
+        "X 0x0 +4*0..7 RW over[0]=Y x\n",
+        "t.txt:1:18: error: only `reset` takes an element index: `over[...]=` is not an attribute (write `over=`)",
+    );
+    one(
+        "X 0x0 +4*0..7 RW x\n  .A 0 RW reset[0]=1 a\n",
+        "t.txt:2:11: error: per-element resets (`reset[I]=`) belong on register rows of arrays, not on field rows",
+    );
+    one(
+        "X 0x0 +4*0..7 RW x\nX 0x100 +4*0..7 ALIAS reset[0]=1 y\n",
+        "t.txt:2:23: error: attributes are not allowed on ALIAS rows",
+    );
+}
+
+#[test]
+fn element_reset_index_outside_the_array() {
+    one(
+        "X 0x0 +4*0..7 RW reset[8]=1 x\n",
+        "t.txt:1:23: error: index 8 of `reset[8]=` is not an index of `X` (it has 0..7)",
+    );
+    // Indices of a split array are those of all its segments, whichever row names them.
+    one(
+        "X 0x0 +4*0..3 RW reset[2..6]=1 x\nX 0x100 +4*5..7 RW x\n",
+        "t.txt:1:23: error: index 4 of `reset[2..6]=` is not an index of `X` (it has 0..3, 5..7)",
+    );
+    one(
+        "X 0x0 +4*0..7 RW reset[5..3]=1 x\n",
+        "t.txt:1:23: error: reversed index range in `reset[5..3]=`: the first index must not exceed the last",
+    );
+}
+
+#[test]
+fn element_reset_on_a_single_register() {
+    one(
+        "C 0x0 - RW reset[0]=1 c\n",
+        "t.txt:1:17: error: `reset[0]=` on `C`, which is a single register: element resets are for arrays (write `reset=`)",
+    );
+}
+
+#[test]
+fn element_reset_given_twice() {
+    one(
+        "X 0x0 +4*0..7 RW reset[0..3]=1 reset[2]=0 x\n",
+        "t.txt:1:37: error: element X[2] is given a reset twice: `reset[2]=` here and `reset[0..3]=` at line 1",
+    );
+    one(
+        "X 0x0 +4*0..7 RW reset[1]=1 x\nX 0x100 +4*8..9 RW reset[0x1]=1 x\n",
+        "t.txt:2:25: error: element X[1] is given a reset twice: `reset[0x1]=` here and `reset[1]=` at line 1",
+    );
+}
+
+#[test]
+fn element_reset_wider_than_the_register() {
+    one(
+        "X 0x0 +4*0..7 RW reset[0]=0x100000000 x\n",
+        "t.txt:1:27: error: reset value 0x100000000 of `X[0]` does not fit the 32-bit register",
+    );
+}
+
+#[test]
+fn field_reset_differs_from_an_element_reset() {
+    one(
+        "X 0x0 +4*0..7 RW reset=0 reset[0]=0x80000 x\n  .SIZE 19:10 RW reset=0 s\n",
+        "t.txt:2:3: warning: field `SIZE` has reset=0x0, but the reset value 0x00080000 of `X[0]` gives 0x200 in its bits",
+    );
+    one(
+        "X 0x0 +4*0..7 RW reset=0x80000 reset[1..7]=0 x\n  .SIZE 19:10 RW reset=0x200 s\n",
+        "t.txt:2:3: warning: field `SIZE` has reset=0x200, but the reset value 0x00000000 of `X[1..7]` gives 0x0 in its bits",
+    );
+    // `reset=` names no element when every element has its own: it is not compared.
+    assert_eq!(
+        diags("X 0x0 +4*0..1 RW reset=0x80000 reset[0..1]=0 x\n  .SIZE 19:10 RW reset=0 s\n"),
+        Vec::<String>::new()
     );
 }
 

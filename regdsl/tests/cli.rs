@@ -96,7 +96,7 @@ fn dump_json_shape() {
     assert_eq!(elems.len(), 128);
     assert_eq!(
         elems[64],
-        serde_json::json!({"index": 64, "address": 53248})
+        serde_json::json!({"index": 64, "address": 53248, "reset": null})
     );
     assert_eq!(regs[1]["address"], 0);
     assert!(regs[1].get("elements").is_none());
@@ -120,6 +120,33 @@ fn doc_markdown() {
     assert!(md.contains("### CTRL"), "{md}");
     assert!(
         md.contains("| RST | 26 | RW | 0x0 | Device Reset |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn dump_and_doc_show_element_resets() {
+    let p = temp(
+        "elements.txt",
+        "RXPBSIZE 0x03C00 +0x04*0..7 RW reset=0 reset[0]=0x00080000 Receive Packet Buffer Size\n",
+    );
+    let out = regdsl(&["dump", "--json", p.to_str().unwrap()]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["registers"][0];
+    assert_eq!(r["reset"], 0);
+    assert_eq!(
+        r["element_resets"],
+        serde_json::json!([{"min": 0, "max": 0, "reset": 0x80000}])
+    );
+    assert_eq!(r["elements"][0]["reset"], 0x80000);
+    assert_eq!(r["elements"][1]["reset"], 0);
+    assert_eq!(r["elements"][7]["reset"], 0);
+    let out = regdsl(&["doc", p.to_str().unwrap()]);
+    assert!(out.status.success());
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("| RW | `0x00000000`; [0]: `0x00080000` | Receive Packet Buffer Size |"),
         "{md}"
     );
 }

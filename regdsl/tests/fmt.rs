@@ -34,3 +34,15 @@ fn semantic_errors_do_not_block_formatting() {
     let f = regdsl::fmt::format("t.txt", "X   0x2 -  RW x\n").unwrap();
     assert_eq!(f, "X 0x2 - RW x\n");
 }
+
+#[test]
+fn element_resets_are_kept_as_written() {
+    let src = "RXPBSIZE\t0x03C00 +0x04*0..7 RW  reset[0]=0x00080000\treset[1..7]=0   Receive Packet Buffer Size\nQ 0x100 +4*0..1 RW reset=0 reset[0X1]=1b q\n";
+    let want = "\
+RXPBSIZE 0x03C00 +0x04*0..7 RW reset[0]=0x00080000 reset[1..7]=0 Receive Packet Buffer Size
+Q        0x100   +4*0..1    RW reset=0 reset[0X1]=1b q
+";
+    let got = regdsl::fmt::format("t.txt", src).unwrap();
+    assert_eq!(got, want, "\n{got}");
+    assert_eq!(regdsl::fmt::format("t.txt", &got).unwrap(), got);
+}

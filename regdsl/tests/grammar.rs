@@ -255,6 +255,37 @@ fn registers_in_file_order_of_first_definition() {
 }
 
 #[test]
+fn per_element_reset_values() {
+    let t = table(
+        "RXPBSIZE 0x03C00 +0x04*0..7 RW reset[0]=0x00080000 reset[1..7]=0 Receive Packet Buffer Size\n\
+         Q 0x20000 +0x40*0..3 RW reset=5 reset[6]=1 reset[0X2..3]=10b q\n\
+         Q 0x30000 +0x40*4..7 RW\n",
+    );
+    let r = t.get("RXPBSIZE").unwrap();
+    assert_eq!(r.reset, None);
+    assert_eq!(r.reset_of(Some(0)), Some(0x80000));
+    assert_eq!(r.reset_of(Some(1)), Some(0));
+    assert_eq!(r.reset_of(Some(7)), Some(0));
+    assert_eq!(r.reset_of(Some(8)), None);
+    assert_eq!(r.reset_of(None), None);
+    assert_eq!(r.description, "Receive Packet Buffer Size");
+    let q = t.get("Q").unwrap();
+    let each: Vec<_> = (0..8).map(|i| q.reset_of(Some(i))).collect();
+    let [d, one, two] = [Some(5), Some(1), Some(2)];
+    assert_eq!(each, [d, d, two, two, d, d, one, d]);
+    let spans: Vec<_> = q.element_resets.iter().map(|e| (e.min, e.max, e.span.col)).collect();
+    assert_eq!(spans, [(2, 3, 49), (6, 6, 38)]);
+    // A single register: `reset_of(None)` is `reset=`.
+    let c = table("CTRL 0x0 - RW reset=0x8 c\n");
+    assert_eq!(c.get("CTRL").unwrap().reset_of(None), Some(8));
+    assert_eq!(c.get("CTRL").unwrap().reset_of(Some(0)), None);
+    // `name[0]=x` that is not an attribute key is description text, as before.
+    let d = table("D 0x0 +4*0..1 RW Reset[0]=1 is text\n");
+    assert_eq!(d.get("D").unwrap().description, "Reset[0]=1 is text");
+    assert!(d.get("D").unwrap().element_resets.is_empty());
+}
+
+#[test]
 fn empty_and_comment_only_tables() {
     assert!(table("").registers.is_empty());
     assert!(table("# nothing\n\n   \n").registers.is_empty());

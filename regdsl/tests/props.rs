@@ -12,6 +12,9 @@ fn strip(t: &mut Table) {
             }
         };
         segs(&mut r.layout);
+        r.element_resets
+            .iter_mut()
+            .for_each(|e| e.span = Span::default());
         for a in &mut r.aliases {
             a.span = Span::default();
             segs(&mut a.layout);
@@ -121,6 +124,14 @@ const VOCAB: &[&str] = &[
     "0x2",
     "reset=0",
     "reset=0x1ff",
+    "reset[0]=1",
+    "reset[1..3]=0x2",
+    "reset[3..1]=0",
+    "reset[70000]=0",
+    "reset[]=1",
+    "reset[0=1",
+    "reset[0..]=1",
+    "write[0]=1",
     "write=0",
     "over=GORCL,GORCH",
     "over=",
@@ -162,13 +173,14 @@ fn valid_table() -> impl Strategy<Value = String> {
         ws.clone(),
         ws,
         prop::option::of(prop::sample::select(vec!["# c", "-- c"])),
+        prop::bool::ANY,
     );
     (prop::collection::vec(reg, 1..12), prop::bool::ANY).prop_map(|(regs, section)| {
         let mut s = String::new();
         if section {
             s.push_str("@section Random Registers\n");
         }
-        for (n, (array, lo, len, mode, fields, desc, w1, w2, comment)) in
+        for (n, (array, lo, len, mode, fields, desc, w1, w2, comment, resets)) in
             regs.into_iter().enumerate()
         {
             let base = 0x1000 * (n as u64 + 1);
@@ -177,8 +189,14 @@ fn valid_table() -> impl Strategy<Value = String> {
             } else {
                 "-".to_string()
             };
+            // Per-element resets: element `lo` and the rest of an array.
+            let resets = if array && resets {
+                format!("reset[{lo}]=0x1{w1}reset[{}..{}]=0{w2}", lo + 1, lo + len)
+            } else {
+                String::new()
+            };
             s.push_str(&format!(
-                "{w1}R{n}{w2}0x{base:05X}{w1}{layout}{w2}{mode} {desc}"
+                "{w1}R{n}{w2}0x{base:05X}{w1}{layout}{w2}{mode} {resets}{desc}"
             ));
             if let Some(c) = comment {
                 s.push_str(&format!(" {c}"));
@@ -207,7 +225,7 @@ fn valid_table() -> impl Strategy<Value = String> {
 
 fn sample_tables() -> Vec<String> {
     let mut v = vec![
-        "CTRL 0x00000 - RW reset=0 Device Control\n  .RST 26 RW Reset\n  .DESCTYPE 29:27 RW t\n    =A 001b a\nRDBAL 0x01000 +0x40*0..63 RW x\nRDBAL 0x0D000 +0x40*64..127 RW x\nRDBAL 0x02000 +4*0..15 ALIAS y\nGORC64 0x04088 - RC64 over=GORCL g\nGORCL 0x04088 - RC l\n".to_string(),
+        "CTRL 0x00000 - RW reset=0 Device Control\n  .RST 26 RW Reset\n  .DESCTYPE 29:27 RW t\n    =A 001b a\nRDBAL 0x01000 +0x40*0..63 RW x\nRDBAL 0x0D000 +0x40*64..127 RW x\nRDBAL 0x02000 +4*0..15 ALIAS y\nPB 0x03C00 +4*0..7 RW reset=0 reset[0]=0x80000 reset[2..3]=1 p\nGORC64 0x04088 - RC64 over=GORCL g\nGORCL 0x04088 - RC l\n".to_string(),
     ];
     let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -85,6 +85,41 @@ pub mod GPRC {
         const OFFSET: usize = 0x4074;
     }
 }
+#[doc = "**PBSIZE** — Packet Buffer Size (element 0 resets to 512 KB)\n\n- Offset: `0x03C00 + 0x4*(i-0)`, i = 0..=3\n- Mode: RW (32-bit)\n- Reset: `0x00000000`\n- Reset of `[0]`: `0x00080000` (`Reg::reset_at`)\n"]
+#[allow(non_snake_case)]
+pub mod PBSIZE {
+    ///Marker type of `PBSIZE` (implements the spec traits).
+    pub struct Reg;
+    impl ::regdsl_rt::Register for Reg {
+        const NAME: &'static str = "PBSIZE";
+        type Mode = ::regdsl_rt::mode::RW;
+        type Int = u32;
+        const RESET: ::core::option::Option<u32> = ::core::option::Option::Some(0x0);
+        const WRITABLE: u32 = 0xffffffff;
+    }
+    impl ::regdsl_rt::ArraySpec for Reg {
+        type Indices = super::idx::I0To3;
+        const SEGMENTS: &'static [::regdsl_rt::Seg] = &[
+            ::regdsl_rt::Seg {
+                base: 0x3c00,
+                step: 0x4,
+                min: 0,
+                max: 3,
+            },
+        ];
+    }
+    impl Reg {
+        ///Reset value of `PBSIZE[i]`: the table gives some elements their own (`reset[...]=`); `None` for an index that is not one of the array's.
+        #[allow(unreachable_patterns)]
+        pub const fn reset_at(i: u32) -> ::core::option::Option<u32> {
+            match i {
+                0 => ::core::option::Option::Some(0x80000),
+                0..=3 => ::core::option::Option::Some(0x0),
+                _ => ::core::option::Option::None,
+            }
+        }
+    }
+}
 /// Index sets of the register arrays: `Index<idx::I0To127>` is a validated index
 /// for every array with indices 0..=127.
 pub mod idx {
@@ -170,6 +205,11 @@ impl<B: ::regdsl_rt::Bus> Regs<B> {
     pub fn GPRC_mut(&mut self) -> ::regdsl_rt::RegMut<'_, B, GPRC::Reg> {
         self.__single_mut()
     }
+    ///`PBSIZE` at `0x03C00 + 0x4*(i-0)`, i = 0..=3 (RW): Packet Buffer Size (element 0 resets to 512 KB)
+    #[inline(always)]
+    pub fn PBSIZE(&self) -> ::regdsl_rt::Array<'_, B, PBSIZE::Reg> {
+        self.__array()
+    }
 }
 /// Every register of the table as data (for tracers and software devices).
 pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
@@ -177,6 +217,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
     use ::regdsl_rt::{Access as A, RegInfo as I, Seg as S};
     const E: &[S] = &[];
     const N: &[&str] = &[];
+    const R: &[::regdsl_rt::info::ElementReset] = &[];
     &[
         I {
             name: "CTRL",
@@ -187,6 +228,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
             aliases: E,
             over: N,
             reset: O::Some(0x0u64),
+            element_resets: R,
             writable: 0x4000030u64,
             w1c: 0x0u64,
             rsv_mask: 0x80000000u64,
@@ -202,6 +244,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
             aliases: E,
             over: N,
             reset: O::None,
+            element_resets: R,
             writable: 0xffffffffu64,
             w1c: 0xffffffffu64,
             rsv_mask: 0x0u64,
@@ -224,6 +267,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
             aliases: E,
             over: N,
             reset: O::None,
+            element_resets: R,
             writable: 0xffffffffu64,
             w1c: 0x0u64,
             rsv_mask: 0x0u64,
@@ -239,11 +283,41 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
             aliases: E,
             over: N,
             reset: O::None,
+            element_resets: R,
             writable: 0x0u64,
             w1c: 0x0u64,
             rsv_mask: 0x0u64,
             rsv_value: 0x0u64,
             description: "Good Packets Received Count",
+        },
+        I {
+            name: "PBSIZE",
+            access: A::RW,
+            wide: false,
+            segments: &[
+                S {
+                    base: 0x3c00usize,
+                    step: 0x4usize,
+                    min: 0u32,
+                    max: 3u32,
+                },
+            ],
+            offset: 0x3c00usize,
+            aliases: E,
+            over: N,
+            reset: O::Some(0x0u64),
+            element_resets: &[
+                ::regdsl_rt::info::ElementReset {
+                    min: 0u32,
+                    max: 0u32,
+                    value: 0x80000u64,
+                },
+            ],
+            writable: 0xffffffffu64,
+            w1c: 0x0u64,
+            rsv_mask: 0x0u64,
+            rsv_value: 0x0u64,
+            description: "Packet Buffer Size (element 0 resets to 512 KB)",
         },
     ]
 };

@@ -58,6 +58,14 @@ pub(crate) fn register(r: &Register, m: &Masks) -> String {
     if let Some(v) = m.reset {
         s += &format!("- Reset: `0x{v:0d$X}`\n");
     }
+    for e in &r.element_resets {
+        let which = if e.min == e.max {
+            e.min.to_string()
+        } else {
+            format!("{}..{}", e.min, e.max)
+        };
+        s += &format!("- Reset of `[{which}]`: `0x{:0d$X}` (`Reg::reset_at`)\n", e.value);
+    }
     if m.rsv_mask != 0 {
         s += &format!(
             "- Reserved bits `0x{:0d$X}` are written as `0x{:0d$X}`\n",

@@ -174,6 +174,7 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
             type __F = ::regdsl_rt::Field<Reg>;
         )
     });
+    let reset_at = reset_at(r, m.reset);
     let fields: TokenStream = r.fields.iter().map(field).collect();
     let doc = docs::register(r, &m);
     let reg_doc = format!("Marker type of `{name_str}` (implements the spec traits).");
@@ -194,11 +195,59 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
                 const WRITABLE: #int = #writable;
             }
             #place
+            #reset_at
             #alias_b
             #alias_f
             #fields
         }
     }
+}
+
+/// `Reg::reset_at(i)` for an array with `reset[...]=` rows: a `const fn` (a `match` on the
+/// index, nothing on the access path), generated only for those few registers. Indices that
+/// are not the array's give `None`; other elements the register's `RESET`.
+fn reset_at(r: &Register, default: Option<u64>) -> Option<TokenStream> {
+    let Layout::Array { segments } = &r.layout else {
+        return None;
+    };
+    if r.element_resets.is_empty() {
+        return None;
+    }
+    let int = int_ty(r.width());
+    let some = |v: u64| {
+        let v = hex(v);
+        quote!(::core::option::Option::Some(#v))
+    };
+    let arms = r.element_resets.iter().map(|e| {
+        let (mn, mx, v) = (num(e.min), num(e.max), some(e.value));
+        if e.min == e.max {
+            quote!(#mn => #v,)
+        } else {
+            quote!(#mn..=#mx => #v,)
+        }
+    });
+    let default = default.map_or_else(|| quote!(::core::option::Option::None), some);
+    let segs = segments.iter().map(|s| {
+        let (mn, mx) = (num(s.min), num(s.max));
+        quote!(#mn..=#mx => #default,)
+    });
+    let doc = format!(
+        "Reset value of `{}[i]`: the table gives some elements their own (`reset[...]=`); `None` for an index that is not one of the array's.",
+        r.name
+    );
+    Some(quote! {
+        impl Reg {
+            #[doc = #doc]
+            #[allow(unreachable_patterns)] // an override may cover a whole segment
+            pub const fn reset_at(i: u32) -> ::core::option::Option<#int> {
+                match i {
+                    #(#arms)*
+                    #(#segs)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    })
 }
 
 fn field(f: &Field) -> TokenStream {

@@ -142,6 +142,7 @@ fn segments(l: &Layout) -> Vec<TokenStream> {
 pub(crate) fn info(t: &Table) -> TokenStream {
     let mut empty_segs = false;
     let mut empty_over = false;
+    let mut empty_resets = false;
     let entries: Vec<TokenStream> = t
         .registers
         .iter()
@@ -191,11 +192,22 @@ pub(crate) fn info(t: &Table) -> TokenStream {
                 u64_lit(m.rsv_mask),
                 u64_lit(m.rsv_value),
             );
+            let resets = if r.element_resets.is_empty() {
+                empty_resets = true;
+                quote!(R)
+            } else {
+                let rs = r.element_resets.iter().map(|e| {
+                    let (mn, mx) = (Literal::u32_suffixed(e.min), Literal::u32_suffixed(e.max));
+                    let v = u64_lit(e.value);
+                    quote!(::regdsl_rt::info::ElementReset { min: #mn, max: #mx, value: #v })
+                });
+                quote!(&[#(#rs),*])
+            };
             let desc = &r.description;
             quote! {
                 I {
                     name: #name, access: A::#access, wide: #wide, segments: #segs, offset: #offset,
-                    aliases: #aliases, over: #over, reset: #reset,
+                    aliases: #aliases, over: #over, reset: #reset, element_resets: #resets,
                     writable: #wr, w1c: #w1c, rsv_mask: #rm, rsv_value: #rv, description: #desc,
                 }
             }
@@ -211,6 +223,11 @@ pub(crate) fn info(t: &Table) -> TokenStream {
             const N: &[&str] = &[];
         )
     });
+    let r = empty_resets.then(|| {
+        quote!(
+            const R: &[::regdsl_rt::info::ElementReset] = &[];
+        )
+    });
     let init = if entries.is_empty() {
         quote!(&[])
     } else {
@@ -219,6 +236,7 @@ pub(crate) fn info(t: &Table) -> TokenStream {
             use ::regdsl_rt::{Access as A, RegInfo as I, Seg as S};
             #e
             #n
+            #r
             &[#(#entries),*]
         })
     };

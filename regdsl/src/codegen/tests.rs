@@ -22,6 +22,7 @@ fn reg(name: &str, access: Access, width: Width, layout: Layout) -> Register {
         aliases: vec![],
         over: vec![],
         reset: None,
+        element_resets: vec![],
         fields: vec![],
         section: None,
         span: sp(),
