@@ -4,8 +4,8 @@
 //!
 //! For every register the card decodes: the table has a register of that name, with the same
 //! address for every index, the same 82598-compatible alias addresses, a compatible access
-//! mode, and, where the table gives a reset value (of the register or of a field), the card
-//! resets to it at every index.
+//! mode, and, where the table gives a reset value (of the register, of the element, or of a
+//! field), the card resets to it at every index.
 
 use regdsl::model::{Access, Layout, Register, Table};
 use sim_82599::regs::{self, Def, Kind, RegFile, Seg, DEFS};
@@ -192,7 +192,8 @@ fn reset_values_agree_where_the_table_gives_one() {
                 d.name,
                 i.map(|i| format!("[{i}]")).unwrap_or_default()
             );
-            if let Some(v) = r.reset {
+            // The element's own reset (`reset[I]=` in the table), else the register's.
+            if let Some(v) = r.reset_of(i) {
                 checked += 1;
                 if card != v {
                     wrong.push(format!(
