@@ -195,7 +195,7 @@ impl<B: Bus + Clone> Device<B> {
         init::phy_status(&self.regs, self.cfg.wait_timeout)
     }
 
-    /// Receive address 0 (RAL/RAH[0]): the device's MAC address.
+    /// Receive address 0 (`RAL/RAH[0]`): the device's MAC address.
     pub fn mac_addr(&self) -> [u8; 6] {
         let lo = self.regs.RAL().at(0).read().get(RAL::RAL).to_le_bytes();
         let hi = self.regs.RAH().at(0).read().get(RAH::RAH).to_le_bytes();

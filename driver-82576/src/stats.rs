@@ -29,7 +29,7 @@ pub struct Stats {
     pub rx_length_errors: u64,
     pub rx_size_errors: u64,
     pub rx_other_errors: u64,
-    /// RQDPC[0]: dropped for lack of a descriptor in the receive queue (SRRCTL.DROP_EN).
+    /// `RQDPC[0]`: dropped for lack of a descriptor in the receive queue (SRRCTL.DROP_EN).
     pub rx_queue_drops: u64,
     /// Per queue: the driver's software counters.
     pub queues: Vec<SwQueueStats>,

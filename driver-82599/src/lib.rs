@@ -231,7 +231,7 @@ impl<B: Bus + Clone> Device<B> {
         link::wait_up(&self.regs, timeout)
     }
 
-    /// The receive address 0 (8.2.3.7.9 RAL/RAH[0]): the card's MAC address.
+    /// The receive address 0 (8.2.3.7.9 `RAL/RAH[0]`): the card's MAC address.
     pub fn mac_addr(&self) -> [u8; 6] {
         let lo = self.regs.RAL().at(0).read().get(RAL::ADDRL).to_le_bytes();
         let hi = self.regs.RAH().at(0).read().get(RAH::ADDRH).to_le_bytes();

@@ -139,7 +139,7 @@ impl SimBuilder {
         self.manual_clock = on;
         self
     }
-    /// The MAC address a port loads into RAL/RAH[0] at reset (default 02:00:00:82:59:0N).
+    /// The MAC address a port loads into `RAL/RAH[0]` at reset (default 02:00:00:82:59:0N).
     pub fn mac(mut self, port: usize, mac: [u8; 6]) -> Self {
         self.macs.push((port, mac));
         self
