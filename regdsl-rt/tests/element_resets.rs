@@ -44,7 +44,17 @@ fn reg_info_reset_of_matches_the_table() {
     let each: Vec<_> = (0..9).map(|i| q.reset_of(Some(i))).collect();
     assert_eq!(
         each,
-        [Some(5), Some(5), Some(2), Some(2), Some(5), Some(5), Some(1), Some(5), None]
+        [
+            Some(5),
+            Some(5),
+            Some(2),
+            Some(2),
+            Some(5),
+            Some(5),
+            Some(1),
+            Some(5),
+            None
+        ]
     );
     let ctrl = info("CTRL");
     assert!(ctrl.element_resets.is_empty());

@@ -26,3 +26,19 @@ fn the_82599_table_expands_and_resolves_names() {
         }
     }
 }
+
+/// Element 0 of each packet-buffer size array holds the whole buffer at reset (datasheet).
+#[test]
+fn packet_buffer_sizes_reset_per_element() {
+    use ixgbe::*;
+    assert_eq!(RXPBSIZE::Reg::reset_at(0), Some(0x0008_0000));
+    assert_eq!(TXPBSIZE::Reg::reset_at(0), Some(0x0002_8000));
+    for i in 1..8 {
+        assert_eq!(RXPBSIZE::Reg::reset_at(i), Some(0));
+        assert_eq!(TXPBSIZE::Reg::reset_at(i), Some(0));
+    }
+    assert_eq!(RXPBSIZE::Reg::reset_at(8), None);
+    let rx = REGISTERS.iter().find(|r| r.name == "RXPBSIZE").unwrap();
+    assert_eq!(rx.reset_of(Some(0)), Some(0x0008_0000));
+    assert_eq!(rx.reset_of(Some(3)), Some(0));
+}

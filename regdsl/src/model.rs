@@ -269,7 +269,11 @@ impl Register {
             (None, Layout::Single { .. }) => self.reset,
             (Some(i), Layout::Array { .. }) => {
                 self.layout.address(i)?;
-                match self.element_resets.iter().find(|e| e.min <= i && i <= e.max) {
+                match self
+                    .element_resets
+                    .iter()
+                    .find(|e| e.min <= i && i <= e.max)
+                {
                     Some(e) => Some(e.value),
                     None => self.reset,
                 }

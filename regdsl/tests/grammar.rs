@@ -273,7 +273,11 @@ fn per_element_reset_values() {
     let each: Vec<_> = (0..8).map(|i| q.reset_of(Some(i))).collect();
     let [d, one, two] = [Some(5), Some(1), Some(2)];
     assert_eq!(each, [d, d, two, two, d, d, one, d]);
-    let spans: Vec<_> = q.element_resets.iter().map(|e| (e.min, e.max, e.span.col)).collect();
+    let spans: Vec<_> = q
+        .element_resets
+        .iter()
+        .map(|e| (e.min, e.max, e.span.col))
+        .collect();
     assert_eq!(spans, [(2, 3, 49), (6, 6, 38)]);
     // A single register: `reset_of(None)` is `reset=`.
     let c = table("CTRL 0x0 - RW reset=0x8 c\n");

@@ -64,7 +64,10 @@ pub(crate) fn register(r: &Register, m: &Masks) -> String {
         } else {
             format!("{}..{}", e.min, e.max)
         };
-        s += &format!("- Reset of `[{which}]`: `0x{:0d$X}` (`Reg::reset_at`)\n", e.value);
+        s += &format!(
+            "- Reset of `[{which}]`: `0x{:0d$X}` (`Reg::reset_at`)\n",
+            e.value
+        );
     }
     if m.rsv_mask != 0 {
         s += &format!(
