@@ -515,8 +515,12 @@ fn reset_values_agree_with_reset_values_tsv() {
             continue;
         }
         let (addr, reset) = (hex(f[0]).unwrap(), hex(f[2]).unwrap());
-        let Some(&(reg, i)) = at.get(&addr) else { continue };
-        let Some(want) = reg.reset_of(i) else { continue };
+        let Some(&(reg, i)) = at.get(&addr) else {
+            continue;
+        };
+        let Some(want) = reg.reset_of(i) else {
+            continue;
+        };
         compared += 1;
         if want != reset && exceptions.contains_key(reg.name.as_str()) {
             used.insert(reg.name.as_str());
