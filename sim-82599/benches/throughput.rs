@@ -42,7 +42,13 @@ fn setup(sim: &Sim, i: usize, lpbk: bool) -> Q {
         w(&p, R::HLREG0, 0, rd(&p, R::HLREG0, 0) | (1 << 15));
     }
     w(&p, R::FCTRL, 0, 1 << 10);
+    // RXEN with the Rx security path halted (datasheet 4.6.7; strict mode checks it):
+    // SECRXCTRL.RX_DIS, SECRXSTAT.SECRX_RDY (at once: no engine thread), RXEN, RX_DIS off.
+    let sec = rd(&p, R::SECRXCTRL, 0);
+    w(&p, R::SECRXCTRL, 0, sec | 1 << 1);
+    assert_eq!(rd(&p, R::SECRXSTAT, 0) & 1, 1, "SECRX_RDY");
     w(&p, R::RXCTRL, 0, 1);
+    w(&p, R::SECRXCTRL, 0, sec & !(1 << 1));
     // RX ring, 2 KiB buffers.
     let rx_ring = dma.alloc(RING as usize * 16, 128).unwrap();
     let rx_bufs = dma.alloc(RING as usize * 2048, 128).unwrap();
