@@ -165,9 +165,24 @@ pub unsafe fn hand_wait_reset(base: *mut u8) -> bool {
     false
 }
 
+// 9. Tail write through an owned, pre-resolved element (its offset stored, as a queue keeps it)
+// against a hand-written write at a stored offset.
+#[no_mangle]
+#[inline(never)]
+pub unsafe fn gen_element_write(base: *mut u8, rdt: &regdsl_rt::Element<RDT::Reg>, tail: u32) {
+    let regs = regs(base);
+    rdt.on(regs.bus()).write_publish(tail);
+}
+#[no_mangle]
+#[inline(never)]
+pub unsafe fn hand_element_write(base: *mut u8, offset: &usize, tail: u32) {
+    core::sync::atomic::fence(core::sync::atomic::Ordering::Release);
+    w32(base, *offset, tail);
+}
+
 fn main() {
     // Never touches a device: prints the function addresses so nothing is optimised away.
-    let fns: [(&str, usize); 17] = [
+    let fns: [(&str, usize); 19] = [
         ("gen_ctrl_reset", gen_ctrl_reset as *const () as usize),
         ("hand_ctrl_reset", hand_ctrl_reset as *const () as usize),
         ("gen_rdt_write", gen_rdt_write as *const () as usize),
@@ -187,6 +202,8 @@ fn main() {
         ("hand_systim", hand_systim as *const () as usize),
         ("gen_wait_reset", gen_wait_reset as *const () as usize),
         ("hand_wait_reset", hand_wait_reset as *const () as usize),
+        ("gen_element_write", gen_element_write as *const () as usize),
+        ("hand_element_write", hand_element_write as *const () as usize),
         ("out_of_range", out_of_range as *const () as usize),
     ];
     for (n, a) in fns {
