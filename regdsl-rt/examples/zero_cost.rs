@@ -203,7 +203,10 @@ fn main() {
         ("gen_wait_reset", gen_wait_reset as *const () as usize),
         ("hand_wait_reset", hand_wait_reset as *const () as usize),
         ("gen_element_write", gen_element_write as *const () as usize),
-        ("hand_element_write", hand_element_write as *const () as usize),
+        (
+            "hand_element_write",
+            hand_element_write as *const () as usize,
+        ),
         ("out_of_range", out_of_range as *const () as usize),
     ];
     for (n, a) in fns {
