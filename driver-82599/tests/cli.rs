@@ -79,6 +79,10 @@ fn bad_arguments_are_clear_errors() {
     assert!(!ok && text.contains("fwd takes two ports"), "{text}");
     let (ok, text) = ixgbe(&["pktgen", "--size", "20"]);
     assert!(!ok && text.contains("--size 20"), "{text}");
+    for b in ["0", "5000", "x"] {
+        let (ok, text) = ixgbe(&["fwd", "--batch", b, "--seconds", "1"]);
+        assert!(!ok && text.contains("--batch"), "--batch {b}: {text}");
+    }
     let (ok, text) = ixgbe(&["pktgen", "--ring", "100", "--seconds", "1"]);
     assert!(!ok && text.contains("ring"), "{text}");
     let (ok, text) = ixgbe(&["pktgen", "--pci", "7fff:ff:1f.7", "--seconds", "1"]);

@@ -30,8 +30,8 @@ pub struct Common {
     /// Write the simulated card's register access trace to this file.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<std::path::PathBuf>,
-    /// Packets per batch.
-    #[arg(long, default_value_t = 32)]
+    /// Packets per batch (1..=4096).
+    #[arg(long, default_value_t = 32, value_parser = parse_batch)]
     pub batch: usize,
     /// Descriptors per ring (power of two).
     #[arg(long, default_value_t = 512)]
@@ -40,6 +40,17 @@ pub struct Common {
     /// driver's loop.
     #[arg(long)]
     pub threaded: bool,
+}
+
+/// Largest `--batch`: more than any ring gives back in one call.
+const MAX_BATCH: usize = 4096;
+
+fn parse_batch(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_BATCH).contains(&n) => Ok(n),
+        Ok(n) => Err(format!("{n} packets: must be 1..={MAX_BATCH}")),
+        Err(e) => Err(format!("{s:?}: {e}")),
+    }
 }
 
 #[derive(Subcommand)]
