@@ -12,6 +12,27 @@ pub struct Tok {
     pub span: Span,
 }
 
+impl Tok {
+    /// The `len` bytes of this token from byte `at`, as a token of its own (its span points
+    /// there, for diagnostics).
+    fn slice(&self, at: usize, len: usize) -> Tok {
+        Tok {
+            text: self.text[at..at + len].to_string(),
+            span: self.span_at(at, len),
+        }
+    }
+
+    /// The span of `len` bytes from byte `at` of this token.
+    fn span_at(&self, at: usize, len: usize) -> Span {
+        Span {
+            col: self.span.col + self.text[..at].chars().count() as u32,
+            offset: self.span.offset + at,
+            len,
+            ..self.span
+        }
+    }
+}
+
 /// A number as written (`0x01000`, `64`, `001b`) and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Num {
@@ -393,18 +414,8 @@ impl Parser<'_> {
     }
 
     fn sub_num(tok: &Tok, at: usize, len: usize, value: u64) -> Num {
-        let text = tok.text[at..at + len].to_string();
-        let col = tok.span.col + tok.text[..at].chars().count() as u32;
-        Num {
-            value,
-            text,
-            span: Span {
-                line: tok.span.line,
-                col,
-                offset: tok.span.offset + at,
-                len,
-            },
-        }
+        let Tok { text, span } = tok.slice(at, len);
+        Num { value, text, span }
     }
 
     fn layout(&self, tok: &Tok) -> Res<LayoutSyn> {
@@ -458,15 +469,7 @@ impl Parser<'_> {
             } else {
                 None
             };
-            let val_tok = Tok {
-                text: tok.text[eq + 1..].to_string(),
-                span: Span {
-                    col: tok.span.col + tok.text[..eq + 1].chars().count() as u32,
-                    offset: tok.span.offset + eq + 1,
-                    len: tok.text.len() - eq - 1,
-                    ..tok.span
-                },
-            };
+            let val_tok = tok.slice(eq + 1, tok.text.len() - eq - 1);
             let key_span = Span {
                 len: eq + 1,
                 ..tok.span
@@ -515,15 +518,7 @@ impl Parser<'_> {
         };
         let at = open + 1;
         let sub = |this: &Self, from: usize, text: &str| -> Res<Num> {
-            let t = Tok {
-                text: text.to_string(),
-                span: Span {
-                    col: tok.span.col + tok.text[..from].chars().count() as u32,
-                    offset: tok.span.offset + from,
-                    len: text.len(),
-                    ..tok.span
-                },
-            };
+            let t = tok.slice(from, text.len());
             if text.is_empty() {
                 return Err(this.err(
                     t.span,
@@ -540,19 +535,14 @@ impl Parser<'_> {
             }
             Some((lo, hi)) => (sub(self, at, lo)?, sub(self, at + lo.len() + 2, hi)?),
         };
-        let span = Span {
-            col: tok.span.col + tok.text[..open].chars().count() as u32,
-            offset: tok.span.offset + open,
-            len: sel.len(),
-            ..tok.span
-        };
+        let span = tok.span_at(open, sel.len());
         Ok(IndexSel { min, max, span })
     }
 
     /// `A,B,C` (the value of `over=`).
     fn names(&self, tok: &Tok) -> Res<Vec<Tok>> {
         let mut out = Vec::new();
-        let (mut at, mut col) = (0, tok.span.col);
+        let mut at = 0;
         for part in tok.text.split(',') {
             if part.is_empty() {
                 return Err(self.sub_error(
@@ -561,17 +551,8 @@ impl Parser<'_> {
                     "expected a register name in `over=A,B`, found nothing",
                 ));
             }
-            out.push(Tok {
-                text: part.to_string(),
-                span: Span {
-                    col,
-                    offset: tok.span.offset + at,
-                    len: part.len(),
-                    ..tok.span
-                },
-            });
+            out.push(tok.slice(at, part.len()));
             at += part.len() + 1;
-            col += part.chars().count() as u32 + 1;
         }
         Ok(out)
     }
@@ -666,23 +647,9 @@ impl Parser<'_> {
                 (n.clone(), n)
             }
             Some((hi, lo)) => {
-                let hi_tok = Tok {
-                    text: hi.to_string(),
-                    span: Span {
-                        len: hi.len(),
-                        ..tok.span
-                    },
-                };
+                let hi_tok = tok.slice(0, hi.len());
                 let lo_at = hi.len() + 1;
-                let lo_tok = Tok {
-                    text: lo.to_string(),
-                    span: Span {
-                        col: tok.span.col + tok.text[..lo_at].chars().count() as u32,
-                        offset: tok.span.offset + lo_at,
-                        len: lo.len(),
-                        ..tok.span
-                    },
-                };
+                let lo_tok = tok.slice(lo_at, lo.len());
                 if hi.is_empty() {
                     return Err(self.sub_error(tok, 0, "expected the high bit before `:`"));
                 }
