@@ -7,6 +7,7 @@ pub mod args;
 pub mod bus;
 pub mod callgrind;
 pub mod fwd;
+pub mod ixy;
 pub mod pktgen;
 pub mod tsc;
 

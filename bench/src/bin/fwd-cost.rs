@@ -8,7 +8,7 @@
 //! on a shared machine the best is the driver's own cost, the median shows the noise).
 
 use bench::args::Args;
-use bench::{callgrind, fwd, tsc, Fwd, FwdOptions};
+use bench::{callgrind, fwd, ixy, tsc, Fwd, FwdOptions};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -73,23 +73,27 @@ fn run() -> Result<(), String> {
     println!(
         "TSC {ghz:.3} GHz; cycles are TSC cycles per packet over {reps} repetitions of {cycle_packets} packets\n"
     );
-    println!("| batch | driver instructions / packet | driver TSC cycles / packet: best (median) | card TSC cycles / packet: best (median) |");
-    println!("|---:|---:|---:|---:|");
+    println!("| batch | driver instructions / packet | ixy (C): published, ~estimated | vs ixy | driver TSC cycles / packet: best (median) | card TSC cycles / packet: best (median) |");
+    println!("|---:|---:|---:|---:|---:|---:|");
     for &b in &batches {
-        let ins = if use_cg {
+        let (ixy_ins, published) = ixy::instructions(b);
+        let ixy_col = format!("{}{ixy_ins:.0}", if published { "" } else { "~" });
+        let (ins, vs) = if use_cg {
             let r = callgrind::measure(&fwd_loop, b, packets, &dir)?;
-            format!(
+            let vs = format!("{:+.0}%", (r.per_packet() / ixy_ins - 1.0) * 100.0);
+            let ins = format!(
                 "{:.1} ({} Ir / {} packets)",
                 r.per_packet(),
                 r.instructions,
                 r.forwarded
-            )
+            );
+            (ins, vs)
         } else {
-            "-".into()
+            ("-".into(), "-".into())
         };
         let c = cycles(b, cycle_packets, reps)?;
         println!(
-            "| {b} | {ins} | {:.1} ({:.1}) | {:.0} ({:.0}) |",
+            "| {b} | {ins} | {ixy_col} | {vs} | {:.1} ({:.1}) | {:.0} ({:.0}) |",
             c.min, c.median, c.card_min, c.card_median
         );
     }
