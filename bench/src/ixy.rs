@@ -33,7 +33,10 @@ mod tests {
     #[test]
     fn model_goes_through_the_published_points() {
         let (a, b) = model();
-        assert!((a - 123.0).abs() < 1e-9 && (b - 128.0).abs() < 1e-9, "{a} {b}");
+        assert!(
+            (a - 123.0).abs() < 1e-9 && (b - 128.0).abs() < 1e-9,
+            "{a} {b}"
+        );
         assert_eq!(instructions(8), (139.0, true));
         assert_eq!(instructions(32), (127.0, true));
         assert_eq!(instructions(1), (251.0, false));
