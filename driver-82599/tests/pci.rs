@@ -1,5 +1,6 @@
-//! Opening real hardware: the errors for a device that is not there or not an 82599. These
-//! tests use a fake sysfs tree, so they never touch the machine's own PCI devices.
+//! Opening real hardware: the errors for a device that is not there or not an 82599, and the
+//! driver's accesses through a mapped BAR. These tests use a fake sysfs tree (BAR0 a plain
+//! file), so they never touch the machine's own PCI devices.
 
 use driver_82599::backend::{self, DEVICE_IDS};
 use driver_82599::{Config, Error};
@@ -65,4 +66,56 @@ fn the_id_list_has_the_common_sfp_part_and_no_virtual_functions() {
         backend::bar_size_needed() > 0x10000,
         "EEC at 0x10010 must be inside BAR0"
     );
+}
+
+/// A fake 82599 whose BAR0 is a plain file: the id check, unbind and bus mastering of the real
+/// sysfs path, then the driver's own register accesses through the mapped BAR (volatile, at the
+/// table's offsets). A file does not clear CTRL.RST, so this is also a card whose reset never
+/// completes, reached through the real MMIO path: init ends in the bounded, typed error.
+#[test]
+fn the_real_mmio_path_reaches_the_bar_and_a_stuck_reset_times_out() {
+    use pci_dma::{PciAddr, Sysfs};
+    let root = fake_sysfs("mmio", "0x8086", "0x10fb");
+    let dir = root.join("bus/pci/devices/0000:03:00.0");
+    std::fs::create_dir_all(dir.join("driver")).unwrap();
+    std::fs::write(dir.join("driver/unbind"), b"").unwrap();
+    let mut cfg = vec![0u8; 256];
+    cfg[0..4].copy_from_slice(&[0x86, 0x80, 0xfb, 0x10]);
+    std::fs::write(dir.join("config"), &cfg).unwrap();
+    let len = backend::bar_size_needed().next_power_of_two();
+    std::fs::write(dir.join("resource0"), vec![0u8; len]).unwrap();
+
+    let addr: PciAddr = "0000:03:00.0".parse().unwrap();
+    let o = PciOptions {
+        min_bar_size: backend::bar_size_needed(),
+        ..opts(root.clone())
+    };
+    let bar = Sysfs::new(&root).open_bar(addr, DEVICE_IDS, &o).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("driver/unbind")).unwrap(),
+        "0000:03:00.0"
+    );
+    let timeout = std::time::Duration::from_millis(50);
+    let config = Config {
+        wait_timeout: timeout,
+        ..Config::default()
+    };
+    let sim = sim_82599::Sim::builder().ports(1).build();
+    let t = std::time::Instant::now();
+    let e = driver_82599::Device::new(bar.leak(), sim.dma(), config)
+        .err()
+        .expect("a file never clears CTRL.RST");
+    assert!(matches!(e, Error::ResetTimeout(d) if d == timeout), "{e}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    // What the driver wrote went through the mapping into the file: every interrupt cause
+    // masked (EIMC, 0x00888) and the reset requested (CTRL 0x00000: RST bit 26, LRST bit 3).
+    let res = std::fs::read(dir.join("resource0")).unwrap();
+    let word = |off: usize| u32::from_le_bytes(res[off..off + 4].try_into().unwrap());
+    assert_eq!(word(0x00888), 0x7FFF_FFFF, "EIMC");
+    assert_eq!(
+        word(0x00000) & (1 << 26 | 1 << 3),
+        1 << 26 | 1 << 3,
+        "CTRL.RST|LRST"
+    );
+    let _ = std::fs::remove_dir_all(root);
 }
