@@ -41,6 +41,10 @@ pub struct Config {
     /// Wait for the link during init (bounded by `link_timeout`); otherwise report it later.
     pub wait_link: bool,
     pub link_timeout: Duration,
+    /// Times a link wait restarts the link setup (AUTOC.RESTART_AN) when the link is still
+    /// down, spread evenly over `link_timeout`: some ports come up only after the setup is
+    /// restarted. 0: wait only.
+    pub link_restarts: u32,
     /// Bound of every other wait (reset, EEPROM, DMA init, queue enable).
     pub wait_timeout: Duration,
 }
@@ -59,6 +63,7 @@ impl Default for Config {
             rss: None,
             wait_link: true,
             link_timeout: Duration::from_secs(10),
+            link_restarts: 3,
             wait_timeout: Duration::from_secs(1),
         }
     }

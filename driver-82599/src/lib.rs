@@ -149,7 +149,7 @@ impl<B: Bus + Clone> Device<B> {
         }
         // 4.6.4: bounded wait for the link.
         if cfg.wait_link {
-            link::wait_up(&dev.regs, cfg.link_timeout)?;
+            link::wait_up(&dev.regs, cfg.link_timeout, cfg.link_restarts)?;
         }
         Ok(dev)
     }
@@ -226,9 +226,10 @@ impl<B: Bus + Clone> Device<B> {
         link::read(&self.regs)
     }
 
-    /// Waits (bounded) for the link.
+    /// Waits (bounded) for the link, restarting the link setup up to
+    /// [`Config::link_restarts`] times while it stays down (see [`link::wait_up`]).
     pub fn wait_link(&self, timeout: Duration) -> Result<Link> {
-        link::wait_up(&self.regs, timeout)
+        link::wait_up(&self.regs, timeout, self.cfg.link_restarts)
     }
 
     /// The receive address 0 (8.2.3.7.9 `RAL/RAH[0]`): the card's MAC address.

@@ -67,10 +67,25 @@ pub fn read<B: Bus>(regs: &Regs<B>) -> Link {
     }
 }
 
-/// 4.6.4: waits (bounded) for LINKS.LINK_UP.
-pub fn wait_up<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<Link> {
-    regs.LINKS()
-        .wait_set(LINKS::LINK_UP, timeout)
-        .map_err(|_| Error::LinkTimeout(timeout))?;
-    Ok(read(regs))
+/// 4.6.4: waits (bounded) for LINKS.LINK_UP. The wait is cut into `restarts + 1` equal slices;
+/// after each slice but the last that ends with the link still down, the link setup is
+/// restarted (AUTOC.RESTART_AN, 8.2.3.22.1): some ports come up only after that.
+pub fn wait_up<B: Bus>(regs: &Regs<B>, timeout: Duration, restarts: u32) -> Result<Link> {
+    let slice = timeout / (restarts.saturating_add(1));
+    for attempt in 0..=restarts {
+        let last = attempt == restarts;
+        // The last slice takes what integer division left over.
+        let t = if last {
+            timeout - slice * restarts
+        } else {
+            slice
+        };
+        if regs.LINKS().wait_set(LINKS::LINK_UP, t).is_ok() {
+            return Ok(read(regs));
+        }
+        if !last {
+            regs.AUTOC().set(AUTOC::RESTART_AN);
+        }
+    }
+    Err(Error::LinkTimeout(timeout))
 }

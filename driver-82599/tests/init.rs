@@ -109,3 +109,38 @@ fn bad_configuration_is_refused_before_touching_the_card() {
     assert!(matches!(e, Error::Config(_)), "{e}");
     assert!(trace.0.lock().unwrap().is_empty(), "no access may happen");
 }
+
+#[test]
+fn a_link_that_needs_its_setup_restarted_comes_up() {
+    // Up only after three AUTOC.RESTART_AN writes: the one of init (4.6.4) and two more,
+    // which the link wait makes when a slice of its timeout ends with the link down.
+    let sim = sim(1);
+    sim.inject(0, Fault::LinkNeedsRestarts { count: 3 })
+        .unwrap();
+    let cfg = Config {
+        link_timeout: Duration::from_secs(2),
+        link_restarts: 3,
+        ..small_config()
+    };
+    let t = Instant::now();
+    let dev = Device::new(sim.port(0), sim.dma(), cfg).unwrap();
+    assert!(dev.link().up);
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert_no_violations(&sim);
+}
+
+#[test]
+fn without_restarts_such_a_link_times_out() {
+    let sim = sim(1);
+    sim.inject(0, Fault::LinkNeedsRestarts { count: 2 })
+        .unwrap();
+    let cfg = Config {
+        link_timeout: Duration::from_millis(200),
+        link_restarts: 0,
+        ..small_config()
+    };
+    let e = Device::new(sim.port(0), sim.dma(), cfg)
+        .err()
+        .expect("the link needs one more restart than init makes");
+    assert!(matches!(e, Error::LinkTimeout(_)), "{e}");
+}

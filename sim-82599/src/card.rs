@@ -217,7 +217,9 @@ impl Shared {
                 .is_ok()
         {
             let flap = p.faults.flap_ns.load(Ordering::Relaxed);
-            if p.faults.link_never.load(Ordering::Relaxed) {
+            if p.faults.link_never.load(Ordering::Relaxed)
+                || p.faults.an_restarts.load(Ordering::Relaxed) != 0
+            {
                 p.set_link(false);
             } else if !p.link_up.load(Ordering::Acquire) {
                 p.set_link(true);
@@ -375,7 +377,9 @@ impl Shared {
             R::AUTOC => {
                 cell.store(new & !regs::AUTOC_RESTART_AN, Ordering::Release);
                 if v & regs::AUTOC_RESTART_AN != 0 {
-                    // Restart auto-negotiation: link goes down, comes up after the delay.
+                    // Restart auto-negotiation: link goes down, comes up after the delay
+                    // (unless a fault still wants more restarts).
+                    FaultState::take(&p.faults.an_restarts);
                     p.set_link(false);
                     self.arm_link(p, self.now());
                 }

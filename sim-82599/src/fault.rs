@@ -19,6 +19,10 @@ pub enum Fault {
     RxLengthTooLarge { extra: u16, count: u32 },
     /// The next `count` RX write-backs carry `bits` in the error field (STATUS_ERROR 31:20).
     RxDescErrors { bits: u32, count: u32 },
+    /// The link stays down until AUTOC.RESTART_AN has been written `count` more times (a
+    /// module or link partner that needs the link setup restarted, as some real ports do);
+    /// takes it down now. A reset does not bring it up meanwhile.
+    LinkNeedsRestarts { count: u32 },
     /// SECRXSTAT.SECRX_RDY never asserts: the Rx security path reports it is never empty
     /// after SECRXCTRL.RX_DIS is set (datasheet 4.6.7).
     SecRxNeverReady,
@@ -29,6 +33,8 @@ pub enum Fault {
 pub(crate) struct FaultState {
     pub reset_never: AtomicBool,
     pub link_never: AtomicBool,
+    /// AUTOC.RESTART_AN writes still needed before the link may come up.
+    pub an_restarts: AtomicU32,
     pub flap_ns: AtomicU64,
     pub dma_errors: AtomicU32,
     pub len_extra: AtomicU32,
@@ -42,6 +48,7 @@ impl FaultState {
     pub fn clear(&self) {
         self.reset_never.store(false, Ordering::Relaxed);
         self.link_never.store(false, Ordering::Relaxed);
+        self.an_restarts.store(0, Ordering::Relaxed);
         self.flap_ns.store(0, Ordering::Relaxed);
         self.dma_errors.store(0, Ordering::Relaxed);
         self.len_count.store(0, Ordering::Relaxed);

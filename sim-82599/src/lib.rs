@@ -411,6 +411,12 @@ impl Sim {
                 f.err_count.store(count, Ordering::Release);
             }
             Fault::SecRxNeverReady => f.secrx_never.store(true, Ordering::Release),
+            Fault::LinkNeedsRestarts { count } => {
+                f.an_restarts.store(count, Ordering::Release);
+                if count != 0 {
+                    p.set_link(false);
+                }
+            }
         }
         Ok(())
     }

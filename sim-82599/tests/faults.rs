@@ -123,3 +123,31 @@ fn descriptor_error_bits() {
     assert_eq!(got[0].status & 0xFFF0_0000, 1 << 29);
     assert_eq!(got[1].status & 0xFFF0_0000, 0);
 }
+
+#[test]
+fn a_link_that_needs_restarts_comes_up_after_the_last_one() {
+    let sim = Sim::builder()
+        .manual_clock(true)
+        .link_delay(Duration::from_millis(10))
+        .build();
+    let p = sim.port(0);
+    sim.advance(Duration::from_millis(10)).unwrap();
+    assert!(sim.link_up(0).unwrap());
+    sim.inject(0, Fault::LinkNeedsRestarts { count: 2 })
+        .unwrap();
+    assert!(!sim.link_up(0).unwrap(), "the fault takes the link down");
+    let restart = |p: &sim_82599::Port| w(p, R::AUTOC, 0, rd(p, R::AUTOC, 0) | (1 << 12));
+    // A reset does not bring it back.
+    w(&p, R::CTRL, 0, 1 << 26);
+    sim.advance(Duration::from_secs(1)).unwrap();
+    assert!(!sim.link_up(0).unwrap());
+    restart(&p);
+    sim.advance(Duration::from_secs(1)).unwrap();
+    assert!(!sim.link_up(0).unwrap(), "one restart of two");
+    restart(&p);
+    sim.advance(Duration::from_millis(9)).unwrap();
+    assert!(!sim.link_up(0).unwrap(), "up only after the link delay");
+    sim.advance(Duration::from_millis(1)).unwrap();
+    assert!(sim.link_up(0).unwrap());
+    assert_ne!(rd(&p, R::LINKS, 0) & (1 << 30), 0);
+}
