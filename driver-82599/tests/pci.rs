@@ -4,52 +4,40 @@
 
 use driver_82599::backend::{self, DEVICE_IDS};
 use driver_82599::{Config, Error};
-use pci_dma::{PciError, PciOptions};
+use pci_dma::{FakeTree, PciError, PciId, PciOptions};
 use std::path::PathBuf;
 
-fn fake_sysfs(name: &str, vendor: &str, device: &str) -> PathBuf {
-    let root = std::env::temp_dir().join(format!("drv82599-sysfs-{}-{name}", std::process::id()));
-    let dev = root.join("bus/pci/devices/0000:03:00.0");
-    std::fs::create_dir_all(&dev).unwrap();
-    std::fs::write(dev.join("vendor"), format!("{vendor}\n")).unwrap();
-    std::fs::write(dev.join("device"), format!("{device}\n")).unwrap();
-    root
-}
-
-fn opts(root: PathBuf) -> PciOptions {
-    PciOptions {
-        sysfs_root: root.clone(),
-        dev_root: root.join("dev"),
-        require_root: false,
-        ..PciOptions::default()
-    }
+/// A fake tree holding one device of `id` at 0000:03:00.0 with a BAR0 as large as the table.
+fn tree(name: &str, id: PciId) -> (FakeTree, PathBuf) {
+    let t = FakeTree::new(name).unwrap();
+    let len = backend::bar_size_needed().next_power_of_two();
+    let dir = t.device("0000:03:00.0", id, len).unwrap();
+    (t, dir)
 }
 
 #[test]
 fn a_device_that_is_not_an_82599_is_refused() {
-    let root = fake_sysfs("wrong", "0x8086", "0x10c9");
-    let e = backend::open_pci_with("0000:03:00.0", Config::default(), opts(root.clone()))
+    let (t, _) = tree("wrong", PciId::new(0x8086, 0x10c9));
+    let e = backend::open_pci_with("0000:03:00.0", Config::default(), t.options())
         .err()
         .unwrap();
     assert!(matches!(e, Error::Pci(PciError::WrongDevice { .. })), "{e}");
-    let _ = std::fs::remove_dir_all(root);
 }
 
 #[test]
 fn a_missing_device_and_a_bad_address_say_so() {
-    let root = fake_sysfs("missing", "0x8086", "0x10fb");
-    let e = backend::open_pci_with("0000:04:00.0", Config::default(), opts(root.clone()))
+    let (t, _) = tree("missing", PciId::new(0x8086, 0x10fb));
+    let e = backend::open_pci_with("0000:04:00.0", Config::default(), t.options())
         .err()
         .unwrap();
     assert!(
         matches!(e, Error::Pci(PciError::NoSuchDevice { .. })),
         "{e}"
     );
-    let e = backend::open_pci_with("not-an-address", Config::default(), opts(root.clone()))
+    let e = backend::open_pci_with("not-an-address", Config::default(), t.options())
         .err()
         .unwrap();
     assert!(matches!(e, Error::Pci(PciError::BadAddress { .. })), "{e}");
-    let _ = std::fs::remove_dir_all(root);
 }
 
 #[test]
@@ -75,22 +63,13 @@ fn the_id_list_has_the_common_sfp_part_and_no_virtual_functions() {
 #[test]
 fn the_real_mmio_path_reaches_the_bar_and_a_stuck_reset_times_out() {
     use pci_dma::{PciAddr, Sysfs};
-    let root = fake_sysfs("mmio", "0x8086", "0x10fb");
-    let dir = root.join("bus/pci/devices/0000:03:00.0");
-    std::fs::create_dir_all(dir.join("driver")).unwrap();
-    std::fs::write(dir.join("driver/unbind"), b"").unwrap();
-    let mut cfg = vec![0u8; 256];
-    cfg[0..4].copy_from_slice(&[0x86, 0x80, 0xfb, 0x10]);
-    std::fs::write(dir.join("config"), &cfg).unwrap();
-    let len = backend::bar_size_needed().next_power_of_two();
-    std::fs::write(dir.join("resource0"), vec![0u8; len]).unwrap();
-
+    let (t, dir) = tree("mmio", PciId::new(0x8086, 0x10fb));
     let addr: PciAddr = "0000:03:00.0".parse().unwrap();
     let o = PciOptions {
         min_bar_size: backend::bar_size_needed(),
-        ..opts(root.clone())
+        ..t.options()
     };
-    let bar = Sysfs::new(&root).open_bar(addr, DEVICE_IDS, &o).unwrap();
+    let bar = Sysfs::new(t.root()).open_bar(addr, DEVICE_IDS, &o).unwrap();
     assert_eq!(
         std::fs::read_to_string(dir.join("driver/unbind")).unwrap(),
         "0000:03:00.0"
@@ -117,5 +96,4 @@ fn the_real_mmio_path_reaches_the_bar_and_a_stuck_reset_times_out() {
         1 << 26 | 1 << 3,
         "CTRL.RST|LRST"
     );
-    let _ = std::fs::remove_dir_all(root);
 }

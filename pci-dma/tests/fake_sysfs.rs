@@ -4,64 +4,21 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pci_dma::{Backend, PciAddr, PciDevice, PciError, PciId, PciOptions, Sysfs};
+use pci_dma::{Backend, FakeTree, PciAddr, PciDevice, PciError, PciId, Sysfs};
 use regdsl_rt::{Bus, Site};
 
 const IGB: PciId = PciId::new(0x8086, 0x10c9);
 const IXGBE: PciId = PciId::new(0x8086, 0x10fb);
 const BAR_LEN: usize = 128 * 1024;
 
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "pci-dma-test-{}-{}-{name}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A fake device: vendor, device, 256-byte config with command 0x0400 (INTx disable only),
-/// a 128 KiB resource0 with 0x80080783 at 0x8, and driver/unbind.
-fn fake_device(root: &Path, addr: &str, id: PciId) -> PathBuf {
-    let dir = root.join("bus/pci/devices").join(addr);
-    fs::create_dir_all(dir.join("driver")).unwrap();
-    fs::write(dir.join("vendor"), format!("{:#06x}\n", id.vendor)).unwrap();
-    fs::write(dir.join("device"), format!("{:#06x}\n", id.device)).unwrap();
-    let mut cfg = vec![0u8; 256];
-    cfg[0..2].copy_from_slice(&id.vendor.to_le_bytes());
-    cfg[2..4].copy_from_slice(&id.device.to_le_bytes());
-    cfg[4..6].copy_from_slice(&0x0400u16.to_le_bytes());
-    fs::write(dir.join("config"), &cfg).unwrap();
-    let mut bar = vec![0u8; BAR_LEN];
+/// A fake device of `id` at `addr` with a 128 KiB BAR0 holding 0x80080783 at 0x8.
+fn fake_device(t: &FakeTree, addr: &str, id: PciId) -> PathBuf {
+    let dir = t.device(addr, id, BAR_LEN).unwrap();
+    let mut bar = fs::read(dir.join("resource0")).unwrap();
     bar[8..12].copy_from_slice(&0x8008_0783u32.to_le_bytes());
     fs::write(dir.join("resource0"), &bar).unwrap();
-    fs::write(dir.join("driver/unbind"), b"").unwrap();
     dir
-}
-
-fn opts(root: &Path) -> PciOptions {
-    PciOptions {
-        sysfs_root: root.to_path_buf(),
-        dev_root: root.join("dev"),
-        backend: Backend::Sysfs,
-        require_root: false,
-        ..PciOptions::default()
-    }
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
@@ -84,11 +41,11 @@ fn addr(s: &str) -> PciAddr {
 
 #[test]
 fn wrong_id_is_refused_and_nothing_is_touched() {
-    let t = TempDir::new("wrong");
-    let dir = fake_device(&t.0, "0000:03:00.0", PciId::new(0x8086, 0x1533));
+    let t = FakeTree::new("wrong").unwrap();
+    let dir = fake_device(&t, "0000:03:00.0", PciId::new(0x8086, 0x1533));
     let before = snapshot(&dir);
-    let err = Sysfs::new(&t.0)
-        .open_bar(addr("0000:03:00.0"), &[IXGBE, IGB], &opts(&t.0))
+    let err = Sysfs::new(t.root())
+        .open_bar(addr("0000:03:00.0"), &[IXGBE, IGB], &t.options())
         .unwrap_err();
     match &err {
         PciError::WrongDevice {
@@ -105,7 +62,7 @@ fn wrong_id_is_refused_and_nothing_is_touched() {
         "{msg}"
     );
     // Same through the entry point, with VFIO allowed.
-    let mut o = opts(&t.0);
+    let mut o = t.options();
     o.backend = Backend::Auto;
     assert!(matches!(
         PciDevice::open("0000:03:00.0", &[IXGBE], &o),
@@ -120,11 +77,11 @@ fn wrong_id_is_refused_and_nothing_is_touched() {
 
 #[test]
 fn open_unbinds_sets_bus_master_and_maps_resource0() {
-    let t = TempDir::new("open");
-    let dir = fake_device(&t.0, "0000:03:00.0", IGB);
-    let sysfs = Sysfs::new(&t.0);
+    let t = FakeTree::new("open").unwrap();
+    let dir = fake_device(&t, "0000:03:00.0", IGB);
+    let sysfs = Sysfs::new(t.root());
     let bar = sysfs
-        .open_bar(addr("0000:03:00.0"), &[IXGBE, IGB], &opts(&t.0))
+        .open_bar(addr("0000:03:00.0"), &[IXGBE, IGB], &t.options())
         .unwrap();
 
     assert_eq!(
@@ -159,37 +116,37 @@ fn open_unbinds_sets_bus_master_and_maps_resource0() {
 #[test]
 #[should_panic(expected = "outside BAR")]
 fn bar_access_outside_the_mapping_panics_with_a_message() {
-    let t = TempDir::new("oob");
-    fake_device(&t.0, "0000:03:00.0", IGB);
-    let bar = Sysfs::new(&t.0)
-        .open_bar(addr("0000:03:00.0"), &[IGB], &opts(&t.0))
+    let t = FakeTree::new("oob").unwrap();
+    fake_device(&t, "0000:03:00.0", IGB);
+    let bar = Sysfs::new(t.root())
+        .open_bar(addr("0000:03:00.0"), &[IGB], &t.options())
         .unwrap();
     bar.read32(BAR_LEN, Site::UNNAMED);
 }
 
 #[test]
 fn second_open_is_busy_until_the_first_is_dropped() {
-    let t = TempDir::new("busy");
-    fake_device(&t.0, "0000:03:00.0", IGB);
-    let sysfs = Sysfs::new(&t.0);
+    let t = FakeTree::new("busy").unwrap();
+    fake_device(&t, "0000:03:00.0", IGB);
+    let sysfs = Sysfs::new(t.root());
     let a = addr("0000:03:00.0");
-    let first = sysfs.open_bar(a, &[IGB], &opts(&t.0)).unwrap();
-    let err = sysfs.open_bar(a, &[IGB], &opts(&t.0)).unwrap_err();
+    let first = sysfs.open_bar(a, &[IGB], &t.options()).unwrap();
+    let err = sysfs.open_bar(a, &[IGB], &t.options()).unwrap_err();
     assert!(matches!(err, PciError::Busy { .. }), "{err}");
     assert!(err.to_string().contains("another process holds"), "{err}");
     drop(first);
-    sysfs.open_bar(a, &[IGB], &opts(&t.0)).unwrap();
+    sysfs.open_bar(a, &[IGB], &t.options()).unwrap();
 }
 
 #[test]
 fn device_with_an_interface_up_is_busy_and_untouched() {
-    let t = TempDir::new("netup");
-    let dir = fake_device(&t.0, "0000:03:00.0", IGB);
+    let t = FakeTree::new("netup").unwrap();
+    let dir = fake_device(&t, "0000:03:00.0", IGB);
     fs::create_dir_all(dir.join("net/eth7")).unwrap();
     fs::write(dir.join("net/eth7/flags"), "0x1003\n").unwrap();
     let before = snapshot(&dir);
-    let err = Sysfs::new(&t.0)
-        .open_bar(addr("0000:03:00.0"), &[IGB], &opts(&t.0))
+    let err = Sysfs::new(t.root())
+        .open_bar(addr("0000:03:00.0"), &[IGB], &t.options())
         .unwrap_err();
     assert!(
         matches!(err, PciError::Busy { .. }) && err.to_string().contains("eth7"),
@@ -198,22 +155,22 @@ fn device_with_an_interface_up_is_busy_and_untouched() {
     assert_eq!(snapshot(&dir), before);
     // Interface down: allowed.
     fs::write(dir.join("net/eth7/flags"), "0x1002\n").unwrap();
-    Sysfs::new(&t.0)
-        .open_bar(addr("0000:03:00.0"), &[IGB], &opts(&t.0))
+    Sysfs::new(t.root())
+        .open_bar(addr("0000:03:00.0"), &[IGB], &t.options())
         .unwrap();
 }
 
 #[test]
 fn missing_device_bad_files_and_small_bar_are_clear_errors() {
-    let t = TempDir::new("errs");
-    let sysfs = Sysfs::new(&t.0);
+    let t = FakeTree::new("errs").unwrap();
+    let sysfs = Sysfs::new(t.root());
     let err = sysfs
-        .open_bar(addr("0000:09:00.0"), &[IGB], &opts(&t.0))
+        .open_bar(addr("0000:09:00.0"), &[IGB], &t.options())
         .unwrap_err();
     assert!(matches!(err, PciError::NoSuchDevice { .. }), "{err}");
     assert!(err.to_string().contains("0000:09:00.0"), "{err}");
 
-    let dir = fake_device(&t.0, "0000:04:00.0", IGB);
+    let dir = fake_device(&t, "0000:04:00.0", IGB);
     fs::write(dir.join("vendor"), "banana\n").unwrap();
     let err = sysfs.id(addr("0000:04:00.0")).unwrap_err();
     assert!(
@@ -221,19 +178,19 @@ fn missing_device_bad_files_and_small_bar_are_clear_errors() {
         "{err}"
     );
 
-    let dir = fake_device(&t.0, "0000:05:00.0", IGB);
+    let dir = fake_device(&t, "0000:05:00.0", IGB);
     fs::remove_file(dir.join("resource0")).unwrap();
     let err = sysfs
-        .open_bar(addr("0000:05:00.0"), &[IGB], &opts(&t.0))
+        .open_bar(addr("0000:05:00.0"), &[IGB], &t.options())
         .unwrap_err();
     assert!(
         matches!(err, PciError::Io { .. }) && err.to_string().contains("resource0"),
         "{err}"
     );
 
-    let dir = fake_device(&t.0, "0000:06:00.0", IGB);
+    let dir = fake_device(&t, "0000:06:00.0", IGB);
     let before = snapshot(&dir);
-    let mut o = opts(&t.0);
+    let mut o = t.options();
     o.min_bar_size = 1 << 20;
     let err = sysfs
         .open_bar(addr("0000:06:00.0"), &[IGB], &o)
@@ -241,7 +198,9 @@ fn missing_device_bad_files_and_small_bar_are_clear_errors() {
     assert!(matches!(err, PciError::BarTooSmall { .. }), "{err}");
     assert_eq!(snapshot(&dir), before, "refused before unbind");
 
-    let err = PciDevice::open("03:00", &[IGB], &opts(&t.0)).err().unwrap();
+    let err = PciDevice::open("03:00", &[IGB], &t.options())
+        .err()
+        .unwrap();
     assert!(matches!(err, PciError::BadAddress { .. }), "{err}");
 }
 
@@ -251,12 +210,12 @@ fn not_root_is_refused_before_writing() {
         println!("SKIP: running as root, the not-root refusal cannot be seen");
         return;
     }
-    let t = TempDir::new("notroot");
-    let dir = fake_device(&t.0, "0000:03:00.0", IGB);
+    let t = FakeTree::new("notroot").unwrap();
+    let dir = fake_device(&t, "0000:03:00.0", IGB);
     let before = snapshot(&dir);
-    let mut o = opts(&t.0);
+    let mut o = t.options();
     o.require_root = true;
-    let err = Sysfs::new(&t.0)
+    let err = Sysfs::new(t.root())
         .open_bar(addr("0000:03:00.0"), &[IGB], &o)
         .unwrap_err();
     assert!(matches!(err, PciError::NotRoot { .. }), "{err}");
@@ -265,12 +224,12 @@ fn not_root_is_refused_before_writing() {
 
 #[test]
 fn list_and_find_read_the_tree() {
-    let t = TempDir::new("list");
-    fake_device(&t.0, "0000:03:00.0", IGB);
-    fake_device(&t.0, "0000:02:00.0", IXGBE);
-    fake_device(&t.0, "0000:04:00.1", IGB);
-    fs::create_dir_all(t.0.join("bus/pci/devices/not-an-address")).unwrap();
-    let sysfs = Sysfs::new(&t.0);
+    let t = FakeTree::new("list").unwrap();
+    fake_device(&t, "0000:03:00.0", IGB);
+    fake_device(&t, "0000:02:00.0", IXGBE);
+    fake_device(&t, "0000:04:00.1", IGB);
+    fs::create_dir_all(t.root().join("bus/pci/devices/not-an-address")).unwrap();
+    let sysfs = Sysfs::new(t.root());
     let all = sysfs.list().unwrap();
     let addrs: Vec<String> = all.iter().map(|d| d.addr.to_string()).collect();
     assert_eq!(addrs, ["0000:02:00.0", "0000:03:00.0", "0000:04:00.1"]);
@@ -297,14 +256,18 @@ fn real_sysfs_lists_read_only() {
 
 #[test]
 fn vfio_is_chosen_only_with_an_iommu_group_and_dev_vfio() {
-    let t = TempDir::new("vfio");
-    let dir = fake_device(&t.0, "0000:03:00.0", IGB);
-    let sysfs = Sysfs::new(&t.0);
+    let t = FakeTree::new("vfio").unwrap();
+    let dir = fake_device(&t, "0000:03:00.0", IGB);
+    let sysfs = Sysfs::new(t.root());
     let a = addr("0000:03:00.0");
-    let dev = t.0.join("dev");
+    let dev = t.root().join("dev");
     assert!(!pci_dma::vfio::available(&sysfs, &dev, a));
-    fs::create_dir_all(t.0.join("kernel/iommu_groups/17")).unwrap();
-    symlink(t.0.join("kernel/iommu_groups/17"), dir.join("iommu_group")).unwrap();
+    fs::create_dir_all(t.root().join("kernel/iommu_groups/17")).unwrap();
+    symlink(
+        t.root().join("kernel/iommu_groups/17"),
+        dir.join("iommu_group"),
+    )
+    .unwrap();
     assert_eq!(sysfs.iommu_group(a), Some(17));
     assert!(
         !pci_dma::vfio::available(&sysfs, &dev, a),
@@ -312,7 +275,7 @@ fn vfio_is_chosen_only_with_an_iommu_group_and_dev_vfio() {
     );
     // Forced VFIO without vfio-pci loaded: a clear error, and the device is not unbound.
     let before = snapshot(&dir);
-    let mut o = opts(&t.0);
+    let mut o = t.options();
     o.backend = Backend::Vfio;
     let err = PciDevice::open("0000:03:00.0", &[IGB], &o).err().unwrap();
     assert!(
