@@ -43,7 +43,9 @@ pub struct Config {
     pub link_timeout: Duration,
     /// Times a link wait restarts the link setup (AUTOC.RESTART_AN) when the link is still
     /// down, spread evenly over `link_timeout`: some ports come up only after the setup is
-    /// restarted. 0: wait only.
+    /// restarted. Each slice (`link_timeout / (link_restarts + 1)`) must be longer than the
+    /// port's normal time to link (0.5-8 s on real cards), or the restarts keep a slow port
+    /// down: e.g. 30 s with 2 restarts. 0 (the default): wait only.
     pub link_restarts: u32,
     /// Bound of every other wait (reset, EEPROM, DMA init, queue enable).
     pub wait_timeout: Duration,
@@ -63,7 +65,7 @@ impl Default for Config {
             rss: None,
             wait_link: true,
             link_timeout: Duration::from_secs(10),
-            link_restarts: 3,
+            link_restarts: 0,
             wait_timeout: Duration::from_secs(1),
         }
     }
