@@ -378,12 +378,19 @@ impl Parser<'_> {
         }
     }
 
-    /// Token `i`, or an error saying what was expected there.
-    fn need(&self, lt: &LineText, i: usize, what: &str, after: &str) -> Res<Tok> {
+    /// Token `i`, or an error saying what was expected there, after what (`after` is only
+    /// called for the error: no text is built for rows that are whole).
+    fn need(
+        &self,
+        lt: &LineText,
+        i: usize,
+        what: &str,
+        after: impl FnOnce() -> String,
+    ) -> Res<Tok> {
         lt.tok(i).ok_or_else(|| {
             self.err(
                 lt.eol_span(),
-                format!("expected {what} after {after}, found end of line"),
+                format!("expected {what} after {}, found end of line", after()),
                 &format!("{what} expected"),
             )
         })
@@ -559,16 +566,15 @@ impl Parser<'_> {
 
     fn register_row(&self, lt: &LineText) -> Res<RegRow> {
         let name = lt.tok(0).expect("first token");
-        let off_tok = self.need(
-            lt,
-            1,
-            "an offset",
-            &format!("register name `{}`", name.text),
-        )?;
+        let off_tok = self.need(lt, 1, "an offset", || {
+            format!("register name `{}`", name.text)
+        })?;
         let offset = self.number(&off_tok, "an offset")?;
-        let lay_tok = self.need(lt, 2, "a layout (`-` or `+STEP*MIN..MAX`)", "the offset")?;
+        let lay_tok = self.need(lt, 2, "a layout (`-` or `+STEP*MIN..MAX`)", || {
+            "the offset".into()
+        })?;
         let layout = self.layout(&lay_tok)?;
-        let mode_tok = self.need(lt, 3, "a mode", "the layout")?;
+        let mode_tok = self.need(lt, 3, "a mode", || "the layout".into())?;
         let mode = parse_mode(&mode_tok.text).ok_or_else(|| {
             self.err(
                 mode_tok.span,
@@ -605,12 +611,9 @@ impl Parser<'_> {
                 "name expected",
             ));
         }
-        let bits_tok = self.need(
-            lt,
-            1,
-            "a bit or bit range (`26`, `15:13`)",
-            &format!("field `{}`", name.text),
-        )?;
+        let bits_tok = self.need(lt, 1, "a bit or bit range (`26`, `15:13`)", || {
+            format!("field `{}`", name.text)
+        })?;
         let bits = self.bits(&bits_tok)?;
         let mut next = 2;
         let mut access = None;
@@ -687,7 +690,7 @@ impl Parser<'_> {
                 "name expected",
             ));
         }
-        let v_tok = self.need(lt, 1, "a value", &format!("value name `{}`", name.text))?;
+        let v_tok = self.need(lt, 1, "a value", || format!("value name `{}`", name.text))?;
         let value = self.number(&v_tok, "a value")?;
         Ok(ValueRow {
             name,
