@@ -9,7 +9,6 @@
 //! Run: `cargo bench -p sim-82599 --bench throughput` (optional argument: seconds per case).
 
 use pci_dma::DmaRegion;
-use regdsl_rt::{Bus, Site};
 use sim_82599::regs::R;
 use sim_82599::{Port, Sim, Wire};
 use std::time::{Duration, Instant};
@@ -18,12 +17,10 @@ const RING: u32 = 1024;
 const BATCH: u32 = 256;
 const FRAME: usize = 60;
 
-fn w(p: &Port, r: R, i: u32, v: u32) {
-    p.write32(r.def().addr(i), v, Site::UNNAMED)
-}
-fn rd(p: &Port, r: R, i: u32) -> u32 {
-    p.read32(r.def().addr(i), Site::UNNAMED)
-}
+// The tests' helpers: register access by name, and receive enabled as the datasheet says.
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{rd, rx_enable, w};
 
 struct Q {
     port: Port,
@@ -41,14 +38,8 @@ fn setup(sim: &Sim, i: usize, lpbk: bool) -> Q {
     if lpbk {
         w(&p, R::HLREG0, 0, rd(&p, R::HLREG0, 0) | (1 << 15));
     }
-    w(&p, R::FCTRL, 0, 1 << 10);
-    // RXEN with the Rx security path halted (datasheet 4.6.7; strict mode checks it):
-    // SECRXCTRL.RX_DIS, SECRXSTAT.SECRX_RDY (at once: no engine thread), RXEN, RX_DIS off.
-    let sec = rd(&p, R::SECRXCTRL, 0);
-    w(&p, R::SECRXCTRL, 0, sec | 1 << 1);
-    assert_eq!(rd(&p, R::SECRXSTAT, 0) & 1, 1, "SECRX_RDY");
-    w(&p, R::RXCTRL, 0, 1);
-    w(&p, R::SECRXCTRL, 0, sec & !(1 << 1));
+    // FCTRL.BAM, then RXEN with the Rx security path halted (4.6.7; strict mode checks it).
+    rx_enable(&p, 1 << 10);
     // RX ring, 2 KiB buffers.
     let rx_ring = dma.alloc(RING as usize * 16, 128).unwrap();
     let rx_bufs = dma.alloc(RING as usize * 2048, 128).unwrap();
