@@ -250,6 +250,20 @@ mod tests {
         ]
     }
 
+    /// Plays the card: completes (writes DD back), in order, up to `k` of the descriptors it
+    /// was given (`done..tail`).
+    fn complete(base: *mut u8, done: &mut usize, tail: usize, k: usize) {
+        for _ in 0..k {
+            if *done == tail {
+                break;
+            }
+            // SAFETY: `done < RING`, inside the ring, which the test keeps alive; nothing else
+            // writes it meanwhile.
+            unsafe { desc::write32(desc::at(base, *done), tx_wb::STATUS, tx_wb::STAT_DD) };
+            *done = (*done + 1) % RING;
+        }
+    }
+
     proptest::proptest! {
         /// Whatever the application sends and whenever the card completes: each packet taken
         /// is on the ring with its buffer's device address and length, or refused and counted
@@ -304,19 +318,7 @@ mod tests {
                             proptest::prop_assert_eq!(last_tail.get() as usize, tail);
                         }
                     }
-                    Step::Complete(k) => {
-                        // The card completes, in order, only descriptors it was given.
-                        for _ in 0..k {
-                            if done == tail {
-                                break;
-                            }
-                            // SAFETY: as above.
-                            unsafe {
-                                desc::write32(desc::at(base, done), tx_wb::STATUS, tx_wb::STAT_DD)
-                            };
-                            done = (done + 1) % RING;
-                        }
-                    }
+                    Step::Complete(k) => complete(base, &mut done, tail, k),
                 }
                 proptest::prop_assert_eq!(q.in_flight(), (tail + RING - q.clean as usize) % RING);
                 proptest::prop_assert!(
@@ -333,11 +335,7 @@ mod tests {
             proptest::prop_assert_eq!(c.tx_packets, valid);
             proptest::prop_assert_eq!(c.tx_packets + c.tx_invalid, taken);
             // The card finishes everything: every buffer goes home.
-            while done != tail {
-                // SAFETY: as above.
-                unsafe { desc::write32(desc::at(base, done), tx_wb::STATUS, tx_wb::STAT_DD) };
-                done = (done + 1) % RING;
-            }
+            complete(base, &mut done, tail, RING);
             q.reclaim();
             proptest::prop_assert_eq!(q.in_flight(), 0);
             drop(held);
