@@ -259,10 +259,6 @@ impl Fwd {
         &self.sim
     }
 
-    pub fn devices(&mut self) -> &mut [Dev; 2] {
-        &mut self.devs
-    }
-
     /// Register reads and writes the driver made while forwarding (reads: none expected).
     pub fn register_accesses(&self) -> (u64, u64) {
         let (r0, w0) = self.buses[0].posted_counts();
