@@ -7,15 +7,22 @@ fn lpbk(p: &Port) {
     w(p, R::HLREG0, 0, rd(p, R::HLREG0, 0) | (1 << 15));
 }
 
-#[test]
-fn loopback_tx_to_rx_with_write_back() {
-    let sim = common::sim(1);
+/// Port 0 in MAC loopback, receiving broadcasts, with queue 0's rings of 32 descriptors
+/// (2 KiB receive buffers).
+fn looped_port(sim: &Sim) -> (Port, Rx, Tx) {
     let p = sim.port(0);
     lpbk(&p);
     rx_enable(&p, BAM);
     let dma = sim.dma();
-    let mut rx = Rx::setup(&p, &*dma, 0, 32, 2, 0);
-    let mut tx = Tx::setup(&p, &*dma, 0, 32);
+    let rx = Rx::setup(&p, &*dma, 0, 32, 2, 0);
+    let tx = Tx::setup(&p, &*dma, 0, 32);
+    (p, rx, tx)
+}
+
+#[test]
+fn loopback_tx_to_rx_with_write_back() {
+    let sim = common::sim(1);
+    let (p, mut rx, mut tx) = looped_port(&sim);
     let frames: Vec<_> = (0..5).map(|i| frame(MAC0, 60 + i * 100, i as u8)).collect();
     for f in &frames {
         tx.send(&p, f);
@@ -183,12 +190,7 @@ fn conservation_with_packet_buffer() {
 #[test]
 fn nothing_moves_without_step_and_threaded_moves_alone() {
     let sim = common::sim(1);
-    let p = sim.port(0);
-    lpbk(&p);
-    rx_enable(&p, BAM);
-    let dma = sim.dma();
-    let mut rx = Rx::setup(&p, &*dma, 0, 32, 2, 0);
-    let mut tx = Tx::setup(&p, &*dma, 0, 32);
+    let (p, mut rx, mut tx) = looped_port(&sim);
     tx.send(&p, &frame(MAC0, 60, 0));
     std::thread::sleep(std::time::Duration::from_millis(5));
     assert!(rx.poll(&p).is_empty());
@@ -198,12 +200,7 @@ fn nothing_moves_without_step_and_threaded_moves_alone() {
         .threaded(true)
         .link_delay(std::time::Duration::ZERO)
         .build();
-    let p = sim.port(0);
-    lpbk(&p);
-    rx_enable(&p, BAM);
-    let dma = sim.dma();
-    let mut rx = Rx::setup(&p, &*dma, 0, 32, 2, 0);
-    let mut tx = Tx::setup(&p, &*dma, 0, 32);
+    let (p, mut rx, mut tx) = looped_port(&sim);
     let mut got = 0;
     for i in 0..20 {
         tx.send(&p, &frame(MAC0, 60, i));
