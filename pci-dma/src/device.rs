@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::bar::Bar;
-use crate::dma::DmaMemory;
+use dma::DmaMemory;
 use crate::error::PciError;
 use crate::hugepage::HugepageAllocator;
 use crate::ids::{PciAddr, PciId};

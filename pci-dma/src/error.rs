@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::dma::DmaError;
+use dma::DmaError;
 use crate::ids::{PciAddr, PciId};
 
 /// Why a device could not be opened or prepared.

@@ -10,7 +10,7 @@
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
-use crate::dma::{DmaError, DmaMemory, DmaRegion};
+use dma::{DmaError, DmaMemory, DmaRegion};
 use crate::error::PciError;
 use crate::pagemap::virt_to_phys;
 

@@ -17,7 +17,7 @@ use memmap2::MmapOptions;
 use crate::bar::Bar;
 use crate::config;
 use crate::device::PciOptions;
-use crate::dma::{DmaError, DmaMemory, DmaRegion};
+use dma::{DmaError, DmaMemory, DmaRegion};
 use crate::error::{is_root, PciError};
 use crate::hugepage::{
     lock_and_touch, map_anonymous, other, Carver, Page, PageSource, HUGE_PAGE_SIZE,

@@ -8,7 +8,7 @@
 //!
 //! Run: `cargo bench -p sim-82599 --bench throughput` (optional argument: seconds per case).
 
-use pci_dma::DmaRegion;
+use dma::DmaRegion;
 use sim_82599::regs::R;
 use sim_82599::{Port, Sim, Wire};
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
 mod common;
 use common::*;
-use pci_dma::DmaError;
+use dma::DmaError;
 use sim_82599::regs::R;
 
 #[test]

@@ -2,7 +2,7 @@
 //! (no driver), as a driver would lay them out.
 #![allow(dead_code)]
 
-use pci_dma::{DmaMemory, DmaRegion};
+use dma::{DmaMemory, DmaRegion};
 use regdsl_rt::{Bus, Site};
 use sim_82599::regs::R;
 use sim_82599::{Port, Sim};

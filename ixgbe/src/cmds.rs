@@ -2,7 +2,7 @@
 
 use crate::meter::{Count, Meter};
 use crate::{AnyResult, Common};
-use driver_82599::responder::{self, Action, Identity};
+use ixgbe::responder::{self, Action, Identity};
 use driver_82599::{Device, Mempool, Packet};
 use regdsl_rt::{Access, Bus, Site};
 
