@@ -43,7 +43,10 @@ impl HeapDma {
 
     /// The size of every piece handed out so far, in order.
     pub fn allocations(&self) -> Vec<usize> {
-        self.allocs.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.allocs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The virtual address of device address `phys` (as the card's side of a test sees it).
@@ -95,7 +98,10 @@ mod tests {
         assert!((0..100).all(|i| unsafe { r.virt().add(i).read_volatile() } == 0));
         assert!(matches!(
             m.alloc(8193, 64),
-            Err(DmaError::TooLarge { size: 8193, max: 8192 })
+            Err(DmaError::TooLarge {
+                size: 8193,
+                max: 8192
+            })
         ));
         assert!(matches!(m.alloc(64, 3), Err(DmaError::BadAlign(3))));
         assert_eq!(m.allocations(), [100]);

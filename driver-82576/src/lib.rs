@@ -30,10 +30,10 @@ pub mod stats;
 pub mod txq;
 
 pub use config::Config;
-pub use error::{Error, Result};
-pub use nic_queue::QueueError;
-pub use link::{Link, Speed};
 pub use dma::{Mempool, Packet};
+pub use error::{Error, Result};
+pub use link::{Link, Speed};
+pub use nic_queue::QueueError;
 pub use rxq::RxQueue;
 pub use stats::{QueueCounters, Stats, SwQueueStats};
 pub use txq::TxQueue;

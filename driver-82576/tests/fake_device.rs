@@ -4,8 +4,8 @@
 //! whose device address is far from its virtual address, so a mix-up cannot go unnoticed.
 //! Faults: a reset that never completes, an MDIC that never answers, a link that never comes up.
 
-use driver_82576::{Config, Device, Error};
 use dma::testing::HeapDma;
+use driver_82576::{Config, Device, Error};
 use regdsl_rt::{Bus, Site};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

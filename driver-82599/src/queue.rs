@@ -186,10 +186,16 @@ mod tests {
             assert_eq!(RxRegs::new(Regs::new(NoBus), q).unwrap().id(), q);
             assert_eq!(TxRegs::new(Regs::new(NoBus), q).unwrap().id(), q);
         }
-        let e = RxRegs::new(Regs::new(NoBus), 128).err().unwrap().to_string();
+        let e = RxRegs::new(Regs::new(NoBus), 128)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("queue 128"), "{e}");
         assert!(e.contains("RDT"), "{e}");
-        let e = TxRegs::new(Regs::new(NoBus), 128).err().unwrap().to_string();
+        let e = TxRegs::new(Regs::new(NoBus), 128)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("TX queue 128") && e.contains("TDT"), "{e}");
     }
 }

@@ -2,8 +2,8 @@
 
 use crate::meter::{Count, Meter};
 use crate::{AnyResult, Common};
-use ixgbe::responder::{self, Action, Identity};
 use driver_82599::{Device, Mempool, Packet};
+use ixgbe::responder::{self, Action, Identity};
 use regdsl_rt::{Access, Bus, Site};
 
 /// How often (in loop iterations) the meter looks at the clock.

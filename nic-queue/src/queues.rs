@@ -8,8 +8,8 @@ use crate::desc::RxFormat;
 use crate::rxq::RxQueue;
 use crate::txq::TxQueue;
 use crate::{QueueError, QueueRegs};
-use dma::{Mempool, Packet};
 use dma::DmaRegion;
+use dma::{Mempool, Packet};
 use std::sync::Arc;
 
 /// The error of a failed lookup, out of line so that the hot path keeps only the check.
@@ -205,13 +205,17 @@ mod tests {
         let regs = |id| FakeRegs::new(id, stops.clone());
         let mut qs = Queues::new();
         for q in 0..2u32 {
-            let ring = HeapDma::new().alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
+            let ring = HeapDma::new()
+                .alloc(RING * crate::desc::DESC_SIZE, 128)
+                .unwrap();
             let pool = Mempool::new(&HeapDma::new(), 16 + q as usize, 2048).unwrap();
             let rxq = qs.add_rx(regs(q), ring, RING, pool);
             assert_eq!((rxq.id(), rxq.filled()), (q, RING - 1));
         }
         for q in 0..2u32 {
-            let ring = HeapDma::new().alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
+            let ring = HeapDma::new()
+                .alloc(RING * crate::desc::DESC_SIZE, 128)
+                .unwrap();
             assert_eq!(qs.add_tx(regs(q), ring, RING).id(), q);
         }
         assert_eq!(qs.counters().len(), 2, "one set per queue number");
@@ -264,7 +268,10 @@ mod tests {
         // Nothing written back by a card: nothing received, no error.
         assert_eq!(qs.rx_batch(0, &mut out, 32), Ok(0));
         assert!(out.is_empty());
-        assert_eq!(no_queue_of(qs.rx_batch(2, &mut out, 32).unwrap_err()).0, "RX");
+        assert_eq!(
+            no_queue_of(qs.rx_batch(2, &mut out, 32).unwrap_err()).0,
+            "RX"
+        );
 
         let pool = qs.pool(0).unwrap().clone();
         let mut pkts: Vec<Packet> = (0..3).map(|_| pool.alloc(60).unwrap()).collect();
@@ -299,16 +306,28 @@ mod tests {
         let log = rxq.regs_for_test().log.clone();
         rxq.set_ring().unwrap();
         rxq.start(Duration::from_millis(5)).unwrap();
-        let ring = format!("ring {:#x} {}", rxq.ring_phys(), RING * crate::desc::DESC_SIZE);
+        let ring = format!(
+            "ring {:#x} {}",
+            rxq.ring_phys(),
+            RING * crate::desc::DESC_SIZE
+        );
         // The tail (every slot but one filled) only once the queue reads back enabled.
         let tail = format!("tail {}", RING - 1);
-        assert_eq!(*log.borrow(), [ring.as_str(), "enable", "wait", tail.as_str()]);
+        assert_eq!(
+            *log.borrow(),
+            [ring.as_str(), "enable", "wait", tail.as_str()]
+        );
 
         let txq = qs.tx_queue(0).unwrap();
         let log = txq.regs_for_test().log.clone();
         txq.set_ring().unwrap();
         txq.start(Duration::from_millis(5)).unwrap();
-        assert_eq!(log.borrow().len(), 3, "ring, enable, wait: {:?}", log.borrow());
+        assert_eq!(
+            log.borrow().len(),
+            3,
+            "ring, enable, wait: {:?}",
+            log.borrow()
+        );
         assert_eq!(log.borrow()[1..], ["enable", "wait"]);
     }
 
@@ -318,7 +337,9 @@ mod tests {
         let mut regs = FakeRegs::new(3, stops.clone());
         regs.enables = false;
         let log = regs.log.clone();
-        let ring = HeapDma::new().alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
+        let ring = HeapDma::new()
+            .alloc(RING * crate::desc::DESC_SIZE, 128)
+            .unwrap();
         let pool = Mempool::new(&HeapDma::new(), 16, 2048).unwrap();
         let rxq = RxQueue::<_, Fmt>::new(regs, ring, RING, pool, Arc::default());
         let t = Duration::from_millis(5);
@@ -336,9 +357,14 @@ mod tests {
 
         let mut regs = FakeRegs::new(2, stops);
         regs.enables = false;
-        let ring = HeapDma::new().alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
+        let ring = HeapDma::new()
+            .alloc(RING * crate::desc::DESC_SIZE, 128)
+            .unwrap();
         let txq = TxQueue::new(regs, ring, RING, Arc::default());
         let e = txq.start(t).unwrap_err();
-        assert!(e.to_string().starts_with("TX queue 2 did not enable"), "{e}");
+        assert!(
+            e.to_string().starts_with("TX queue 2 did not enable"),
+            "{e}"
+        );
     }
 }

@@ -5,8 +5,8 @@ use crate::counters::QueueCounters;
 use crate::desc::{self, rx_read, rx_wb, RxFormat};
 use crate::{QueueError, QueueRegs};
 use core::marker::PhantomData;
-use dma::{Mempool, Packet};
 use dma::DmaRegion;
+use dma::{Mempool, Packet};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -47,7 +47,9 @@ impl QueueRegs for FakeRegs {
         }
     }
     fn set_ring(&self, phys: u64, bytes: usize) -> Result<(), QueueError> {
-        self.log.borrow_mut().push(format!("ring {phys:#x} {bytes}"));
+        self.log
+            .borrow_mut()
+            .push(format!("ring {phys:#x} {bytes}"));
         Ok(())
     }
     fn enable(&self) {

@@ -6,8 +6,8 @@ use crate::desc::{self, tx_read, tx_wb};
 use crate::{QueueError, QueueRegs};
 use core::mem::MaybeUninit;
 use dma::mempool::{free_raw_slice, RawPacket};
-use dma::Packet;
 use dma::DmaRegion;
+use dma::Packet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -257,8 +257,8 @@ mod tests {
     use super::*;
     use crate::testutil::FakeRegs;
     use dma::testing::HeapDma;
-    use dma::Mempool;
     use dma::DmaMemory;
+    use dma::Mempool;
     use std::rc::Rc;
 
     const RING: usize = 16;
