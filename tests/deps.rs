@@ -20,6 +20,7 @@ const DEVICE: &[&str] = &[
     "bench",
     "igb-vmtest",
     "guest-probe",
+    "testkit",
 ];
 
 /// (crate, what it must never depend on, why).
@@ -27,7 +28,13 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
     let mut r = vec![
         (
             "nic-queue",
-            vec!["driver-82599", "driver-82576", "pci-dma", "sim-82599"],
+            vec![
+                "driver-82599",
+                "driver-82576",
+                "pci-dma",
+                "sim-82599",
+                "testkit",
+            ],
             "the shared ring engine knows no driver and no platform",
         ),
         (
@@ -42,12 +49,12 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
         ),
         (
             "driver-82599",
-            vec!["sim-82599", "ixgbe"],
+            vec!["sim-82599", "ixgbe", "testkit"],
             "the driver library is the driver only (the simulator is a dev-dependency)",
         ),
         (
             "driver-82576",
-            vec!["sim-82599", "igb-vmtest"],
+            vec!["sim-82599", "igb-vmtest", "testkit"],
             "the driver library is the driver only",
         ),
     ];

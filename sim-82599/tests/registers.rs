@@ -66,7 +66,7 @@ fn read_to_clear_counters_and_eicr() {
     let mut rx = Rx::setup(&p, &*dma, 0, 64, 2, 0);
     let mut tx = Tx::setup(&p, &*dma, 0, 64);
     for i in 0..3 {
-        tx.send(&p, &frame(MAC0, 60, i));
+        tx.send(&p, &counting(MAC0, 60, i));
     }
     sim.step();
     assert_eq!(rx.poll(&p).len(), 3);
