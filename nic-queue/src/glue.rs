@@ -64,8 +64,9 @@ macro_rules! queue_regs {
             ring_phys: u64,
             ring_len: usize,
         ) -> Result<()> {
+            // Past u32, u32::MAX: it does not fit the field either.
             let len = RDLEN::LEN
-                .try_val(ring_len as u64)
+                .try_val(u32::try_from(ring_len).unwrap_or(u32::MAX))
                 .map_err(|e| Error::Register(e.to_string()))?;
             regs.RDBAL().at(q).write(ring_phys as u32);
             regs.RDBAH().at(q).write((ring_phys >> 32) as u32);
@@ -81,8 +82,9 @@ macro_rules! queue_regs {
             ring_phys: u64,
             ring_len: usize,
         ) -> Result<()> {
+            // Past u32, u32::MAX: it does not fit the field either.
             let len = TDLEN::LEN
-                .try_val(ring_len as u64)
+                .try_val(u32::try_from(ring_len).unwrap_or(u32::MAX))
                 .map_err(|e| Error::Register(e.to_string()))?;
             regs.TDBAL().at(q).write(ring_phys as u32);
             regs.TDBAH().at(q).write((ring_phys >> 32) as u32);

@@ -34,7 +34,7 @@ pub use rxq::RxQueue;
 pub use txq::TxQueue;
 
 /// The registers of one receive or transmit queue, as the ring engine needs them. Each driver
-/// implements it with its generated handles, e.g. `regs.RDT().idx(q).write_publish(tail)`.
+/// implements it with its generated handles, e.g. `regs.RDT().at(q).write_publish(tail)`.
 pub trait QueueRegs {
     /// The queue number.
     fn id(&self) -> u32;
