@@ -139,7 +139,8 @@ pub fn fwd<B: Bus + Clone>(
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
         let mut quiet = 0;
         while quiet < 64 && std::time::Instant::now() < deadline {
-            let moved = ab.forward(a, b, &mut buf, l.batch)? + ba.forward(b, a, &mut buf, l.batch)?;
+            let moved =
+                ab.forward(a, b, &mut buf, l.batch)? + ba.forward(b, a, &mut buf, l.batch)?;
             let drained = g.drain();
             step();
             quiet = if moved + drained == 0 { quiet + 1 } else { 0 };
@@ -176,7 +177,7 @@ fn account<B: Bus + Clone>(
     let placed: u64 = fs.queues.iter().map(|q| q.hw.rx_packets).sum();
     let waiting = placed.saturating_sub(d.took);
     println!(
-        "{dir}: {fname} received {}, dropped {} | forwarder took {}, sent {}, dropped {} \
+        "account {dir}: {fname} received {}, dropped {} | forwarder took {}, sent {}, dropped {} \
          (ring full) | {tname} sent {} | in rings: {} waiting in {fname}, {} in {tname}",
         fs.rx_packets,
         fs.rx_drops(),
@@ -198,7 +199,10 @@ fn account<B: Bus + Clone>(
         missing += d.sent.pkts.abs_diff(out);
     }
     if let Some((port, sent)) = source {
-        let seen = fs.rx_packets + fs.rx_missed + fs.rx_crc_errors + fs.rx_length_errors
+        let seen = fs.rx_packets
+            + fs.rx_missed
+            + fs.rx_crc_errors
+            + fs.rx_length_errors
             + fs.rx_size_errors;
         if sent == seen {
             println!(
@@ -343,8 +347,10 @@ pub fn stats_read_only<B: Bus>(bus: &B, seconds: Option<u64>) -> AnyResult {
         r.GPRC_mut().accumulate(&mut c.rx);
         r.GPTC_mut().accumulate(&mut c.tx);
         // Low half first: reading the high half clears the pair (8.2.3.23.26).
-        c.rxb += u64::from(r.GORCL_mut().read().bits()) | u64::from(r.GORCH_mut().read().bits()) << 32;
-        c.txb += u64::from(r.GOTCL_mut().read().bits()) | u64::from(r.GOTCH_mut().read().bits()) << 32;
+        c.rxb +=
+            u64::from(r.GORCL_mut().read().bits()) | u64::from(r.GORCH_mut().read().bits()) << 32;
+        c.txb +=
+            u64::from(r.GOTCL_mut().read().bits()) | u64::from(r.GOTCH_mut().read().bits()) << 32;
         for m in r.MPC_mut().iter() {
             m.accumulate(&mut c.missed);
         }

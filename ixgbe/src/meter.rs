@@ -86,26 +86,7 @@ impl Meter {
         }
         let el = self.at.elapsed();
         if el >= Duration::from_secs(1) {
-            let secs = el.as_secs_f64();
-            let mut line = String::new();
-            for (i, c) in now_counts.iter().enumerate() {
-                let d_p = c.pkts - self.last[i].pkts;
-                let d_b = c.bytes - self.last[i].bytes + d_p * CRC;
-                if !line.is_empty() {
-                    line.push_str(" | ");
-                }
-                let pps = d_p as f64 / secs;
-                line.push_str(&format!(
-                    "{}: {:.2} Mpps {:.2} Gbit/s",
-                    self.names[i],
-                    pps / 1e6,
-                    d_b as f64 * 8.0 / secs / 1e9
-                ));
-                if self.frame.is_some_and(|size| pps > line_rate_pps(size)) {
-                    line.push_str(" (above line rate)");
-                }
-            }
-            println!("{line}");
+            println!("{}", self.rate_line(now_counts, el.as_secs_f64()));
             self.lines += 1;
             self.last.copy_from_slice(now_counts);
             self.at = Instant::now();
@@ -114,6 +95,29 @@ impl Meter {
             Some(s) => self.start.elapsed() < s,
             None => true,
         }
+    }
+
+    /// One line of rates since the last one, `secs` seconds ago.
+    fn rate_line(&self, now_counts: &[Count], secs: f64) -> String {
+        let mut line = String::new();
+        for (i, c) in now_counts.iter().enumerate() {
+            let d_p = c.pkts - self.last[i].pkts;
+            let d_b = c.bytes - self.last[i].bytes + d_p * CRC;
+            if !line.is_empty() {
+                line.push_str(" | ");
+            }
+            let pps = d_p as f64 / secs;
+            line.push_str(&format!(
+                "{}: {:.2} Mpps {:.2} Gbit/s",
+                self.names[i],
+                pps / 1e6,
+                d_b as f64 * 8.0 / secs / 1e9
+            ));
+            if self.frame.is_some_and(|size| pps > line_rate_pps(size)) {
+                line.push_str(" (above line rate)");
+            }
+        }
+        line
     }
 
     /// Totals over the whole run.
@@ -129,5 +133,29 @@ impl Meter {
                 secs
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_rate_is_14_88_mpps_at_60_bytes_and_rates_above_it_are_marked() {
+        assert!((line_rate_pps(60) / 1e6 - 14.88).abs() < 0.01);
+        assert!((line_rate_pps(1514) - 812_743.8).abs() < 1.0);
+        let m = Meter::new(&["TX"], None).line_rate_check(60);
+        let at = |pkts: u64| Count {
+            pkts,
+            bytes: pkts * 60,
+        };
+        // 29 Mpps at 64 bytes (the figure) is marked; 14 Mpps is not.
+        assert!(m
+            .rate_line(&[at(29_000_000)], 1.0)
+            .ends_with("(above line rate)"));
+        assert!(!m.rate_line(&[at(14_000_000)], 1.0).contains("above"));
+        // Without a frame size (real hardware) nothing is marked.
+        let m = Meter::new(&["TX"], None);
+        assert!(!m.rate_line(&[at(29_000_000)], 1.0).contains("above"));
     }
 }

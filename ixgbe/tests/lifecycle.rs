@@ -35,12 +35,20 @@ fn interrupt(args: &[&str], sig: libc::c_int) -> (std::process::ExitStatus, Stri
 fn sigint_and_sigterm_stop_the_loops_with_totals_and_exit_0() {
     for (cmd, sig, name, ports) in [
         ("pktgen", libc::SIGINT, "SIGINT", &["port 0:"][..]),
-        ("fwd", libc::SIGTERM, "SIGTERM", &["port 0 (A):", "port 1 (B):"][..]),
+        (
+            "fwd",
+            libc::SIGTERM,
+            "SIGTERM",
+            &["port 0 (A):", "port 1 (B):"][..],
+        ),
         ("echo", libc::SIGINT, "SIGINT", &["port 0:"][..]),
     ] {
         let (status, text) = interrupt(&[cmd], sig);
         assert!(status.success(), "{cmd} after {name}: {status}\n{text}");
-        assert!(text.contains(&format!("{name}: stopping")), "{cmd}:\n{text}");
+        assert!(
+            text.contains(&format!("{name}: stopping")),
+            "{cmd}:\n{text}"
+        );
         assert!(text.contains("total "), "{cmd}: no totals\n{text}");
         for p in ports {
             let line = text
@@ -76,6 +84,9 @@ fn a_panic_in_the_loop_stops_the_card_before_its_memory_goes() {
         );
         assert_eq!(out.status.code(), Some(101), "a panic exits 101:\n{text}");
         assert!(text.contains("--panic-after"), "{text}");
-        assert!(!text.contains("strict mode"), "threaded {threaded}:\n{text}");
+        assert!(
+            !text.contains("strict mode"),
+            "threaded {threaded}:\n{text}"
+        );
     }
 }

@@ -30,7 +30,11 @@ fn fake_82599(name: &str, id: PciId) -> (FakeTree, PathBuf) {
     let len = backend::bar_size_needed().next_power_of_two();
     let dir = t.device(ADDR, id, len).unwrap();
     let mut bar = std::fs::read(dir.join("resource0")).unwrap();
-    for (off, v) in [(0x8usize, 0x0008_0004u32), (0x42A4, 0x4000_0000 | 3 << 28), (0x4074, 1234)] {
+    for (off, v) in [
+        (0x8usize, 0x0008_0004u32),
+        (0x42A4, 0x4000_0000 | 3 << 28),
+        (0x4074, 1234),
+    ] {
         bar[off..off + 4].copy_from_slice(&v.to_le_bytes());
     }
     std::fs::write(dir.join("resource0"), &bar).unwrap();
@@ -62,11 +66,23 @@ fn regs_and_stats_with_pci_read_and_touch_nothing() {
             .any(|l| l.starts_with("STATUS ") && l.contains("0x00080004")),
         "{text}"
     );
-    let (ok, text) = ixgbe(&["stats", "--pci", ADDR, "--sysfs-root", root, "--seconds", "1"]);
+    let (ok, text) = ixgbe(&[
+        "stats",
+        "--pci",
+        ADDR,
+        "--sysfs-root",
+        root,
+        "--seconds",
+        "1",
+    ]);
     assert!(ok, "{text}");
     // (A file does not clear on read, so the totals keep adding 1234.)
     assert!(text.contains("rx 1234 pkts"), "{text}");
-    assert_eq!(snapshot(&dir), before, "a read-only command wrote to the device");
+    assert_eq!(
+        snapshot(&dir),
+        before,
+        "a read-only command wrote to the device"
+    );
     assert!(!bus_master(&dir));
     // --init takes the device: unbinds it and turns bus mastering on (then the fake's reset
     // never completes, so the init fails; what matters is that it was asked for).
