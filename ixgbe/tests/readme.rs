@@ -33,8 +33,11 @@ fn sh_lines() -> Vec<String> {
     out
 }
 
+/// A `cargo run` line: package, target (kind, name), the program's arguments.
+type CargoRun = (String, Option<(String, String)>, Vec<String>);
+
 /// For `cargo run ... -p P [--bin B | --example E] [-- args]`: (P, target, args).
-fn cargo_run(line: &str) -> Option<(String, Option<(String, String)>, Vec<String>)> {
+fn cargo_run(line: &str) -> Option<CargoRun> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let at = words.windows(2).position(|w| w == ["cargo", "run"])?;
     let (opts, args) = match words[at..].iter().position(|w| *w == "--") {

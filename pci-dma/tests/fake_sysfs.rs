@@ -308,6 +308,11 @@ fn a_read_only_open_reads_the_bar_and_touches_nothing() {
     }));
     let msg = *write.unwrap_err().downcast::<String>().unwrap();
     assert!(msg.contains("CTRL") && msg.contains("read-only"), "{msg}");
+    // Nor can it become an unchecked Mmio.
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bar.leak())).is_err());
+    let bar = sysfs
+        .map_bar_read_only(addr("0000:03:00.0"), &[IXGBE], &t.options())
+        .unwrap();
     drop(bar);
     assert_eq!(snapshot(&dir), before, "something was written");
     assert_eq!(
