@@ -135,15 +135,20 @@ pub fn fwd<B: Bus + Clone>(
         }
     }
     if let Some(g) = gen.as_mut() {
-        // Drain: no new frames; forward until nothing has moved for a while (bounded).
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        let mut quiet = 0;
-        while quiet < 64 && std::time::Instant::now() < deadline {
+        // Drain: no new frames; forward until nothing has moved for 20 ms (bounded: 2 s), so
+        // that the card's engines (stepped here, or on their own thread) finish the rings.
+        let start = std::time::Instant::now();
+        let mut last_move = start;
+        while last_move.elapsed() < std::time::Duration::from_millis(20)
+            && start.elapsed() < std::time::Duration::from_secs(2)
+        {
             let moved =
                 ab.forward(a, b, &mut buf, l.batch)? + ba.forward(b, a, &mut buf, l.batch)?;
             let drained = g.drain();
             step();
-            quiet = if moved + drained == 0 { quiet + 1 } else { 0 };
+            if moved + drained != 0 {
+                last_move = std::time::Instant::now();
+            }
         }
     }
     meter.summary(&[ab.sent, ba.sent]);
@@ -173,14 +178,18 @@ fn account<B: Bus + Clone>(
     to.tx_queue(0)?.reclaim();
     let in_ring = to.tx_queue(0)?.in_flight() as u64;
     let ts = to.stats().clone();
-    // Frames the card placed in the receive ring that the forwarder has not taken yet.
+    // Frames the card placed in the receive ring (QPRC), those it dropped (no room in the
+    // packet buffer or the ring, bad frames, failed DMA), and those the driver rejected.
     let placed: u64 = fs.queues.iter().map(|q| q.hw.rx_packets).sum();
-    let waiting = placed.saturating_sub(d.took);
+    let rejected: u64 = fs.queues.iter().map(|q| q.sw.rx_desc_errors).sum();
+    let card_dropped = fs.rx_drops() - rejected;
+    // Placed but not taken by the forwarder yet.
+    let waiting = placed.saturating_sub(d.took + rejected);
     println!(
         "account {dir}: {fname} received {}, dropped {} | forwarder took {}, sent {}, dropped {} \
          (ring full) | {tname} sent {} | in rings: {} waiting in {fname}, {} in {tname}",
-        fs.rx_packets,
-        fs.rx_drops(),
+        placed,
+        card_dropped + rejected,
         d.took,
         d.sent.pkts,
         d.dropped,

@@ -96,8 +96,19 @@ fn trace_file_names_every_access() {
 
 #[test]
 fn fwd_labels_its_ports_and_accounts_for_every_frame() {
-    let (ok, text) = ixgbe(&["fwd", "--seconds", "2"]);
-    assert!(ok, "{text}");
+    // Stepped, and with the card's engines on their own thread (the drain must wait for them).
+    for threaded in [false, true] {
+        let mut args = vec!["fwd", "--seconds", "2"];
+        if threaded {
+            args.push("--threaded");
+        }
+        let (ok, text) = ixgbe(&args);
+        assert!(ok, "{text}");
+        fwd_accounts(&text);
+    }
+}
+
+fn fwd_accounts(text: &str) {
     for p in ["port 0 (A): rx ", "port 1 (B): rx "] {
         assert!(text.lines().any(|l| l.starts_with(p)), "{p}\n{text}");
     }
@@ -119,7 +130,8 @@ fn fwd_labels_its_ports_and_accounts_for_every_frame() {
         assert!(took > 0, "{line}");
         assert_eq!(took, sent + fwd_drop, "{line}");
         assert_eq!(sent, tx + in_ring, "{line}");
-        assert!(rx + rx_drop >= took + waiting, "{line}");
+        assert!(rx >= took + waiting, "{line}");
+        let _ = rx_drop;
     }
     assert_eq!(
         text.matches("every frame accounted for").count(),
