@@ -31,6 +31,36 @@ fn interrupt(args: &[&str], sig: libc::c_int) -> (std::process::ExitStatus, Stri
     (out.status, text)
 }
 
+/// From a `--trace` file: the last value written to `reg` on port `port`.
+fn last_write(trace: &str, port: &str, reg: &str) -> Option<u32> {
+    trace
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split(' ').collect();
+            (w.len() == 5 && w[0] == port && w[1] == "W" && w[4] == reg).then(|| w[3])
+        })
+        .last()
+        .map(|v| u32::from_str_radix(v.trim_start_matches("0x"), 16).unwrap())
+}
+
+/// The trace ends with every port stopped by `Device::drop`: receive off (RXCTRL.RXEN, bit 0)
+/// and queue 0 disabled (RXDCTL[0]/TXDCTL[0].ENABLE, bit 25).
+fn assert_stopped(trace: &str, ports: usize, what: &str) {
+    for p in 0..ports {
+        let port = format!("p{p}");
+        let rxctrl = last_write(trace, &port, "RXCTRL").expect("RXCTRL written");
+        assert_eq!(rxctrl & 1, 0, "{what}: {port} receive still on");
+        for q in ["RXDCTL[0]", "TXDCTL[0]"] {
+            let v = last_write(trace, &port, q).expect("queue written");
+            assert_eq!(v & 1 << 25, 0, "{what}: {port} {q} still enabled");
+        }
+    }
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("ixgbe-life-{}-{name}", std::process::id()))
+}
+
 #[test]
 fn sigint_and_sigterm_stop_the_loops_with_totals_and_exit_0() {
     for (cmd, sig, name, ports) in [
@@ -43,7 +73,11 @@ fn sigint_and_sigterm_stop_the_loops_with_totals_and_exit_0() {
         ),
         ("echo", libc::SIGINT, "SIGINT", &["port 0:"][..]),
     ] {
-        let (status, text) = interrupt(&[cmd], sig);
+        let path = temp(cmd);
+        let (status, text) = interrupt(&[cmd, "--trace", path.to_str().unwrap()], sig);
+        let trace = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_stopped(&trace, if cmd == "fwd" { 4 } else { ports.len() }, cmd);
         assert!(status.success(), "{cmd} after {name}: {status}\n{text}");
         assert!(
             text.contains(&format!("{name}: stopping")),
@@ -69,7 +103,16 @@ fn a_panic_in_the_loop_stops_the_card_before_its_memory_goes() {
     // Threaded: the card's engines keep running on their own thread while the panic unwinds,
     // as a real card would keep DMAing.
     for threaded in [false, true] {
-        let mut args = vec!["fwd", "--panic-after", "1", "--seconds", "30"];
+        let path = temp(&format!("panic-{threaded}"));
+        let mut args = vec![
+            "fwd",
+            "--panic-after",
+            "1",
+            "--seconds",
+            "30",
+            "--trace",
+            path.to_str().unwrap(),
+        ];
         if threaded {
             args.push("--threaded");
         }
