@@ -175,9 +175,17 @@ fn account<B: Bus + Clone>(
     source: Option<(usize, u64)>,
 ) -> AnyResult<u64> {
     let fs = from.stats().clone();
+    // Let the sending port finish its ring (bounded: 100 ms), then read what is left and
+    // what the card counted as sent.
+    let t0 = std::time::Instant::now();
+    while to.tx_queue(0)?.in_flight() != 0 && t0.elapsed() < std::time::Duration::from_millis(100)
+    {
+        to.tx_queue(0)?.reclaim();
+        std::thread::yield_now();
+    }
+    let ts = to.stats().clone();
     to.tx_queue(0)?.reclaim();
     let in_ring = to.tx_queue(0)?.in_flight() as u64;
-    let ts = to.stats().clone();
     // Frames the card placed in the receive ring (QPRC), those it dropped (no room in the
     // packet buffer or the ring, bad frames, failed DMA), and those the driver rejected.
     let placed: u64 = fs.queues.iter().map(|q| q.hw.rx_packets).sum();
