@@ -178,8 +178,7 @@ fn account<B: Bus + Clone>(
     // Let the sending port finish its ring (bounded: 100 ms), then read what is left and
     // what the card counted as sent.
     let t0 = std::time::Instant::now();
-    while to.tx_queue(0)?.in_flight() != 0 && t0.elapsed() < std::time::Duration::from_millis(100)
-    {
+    while to.tx_queue(0)?.in_flight() != 0 && t0.elapsed() < std::time::Duration::from_millis(100) {
         to.tx_queue(0)?.reclaim();
         std::thread::yield_now();
     }

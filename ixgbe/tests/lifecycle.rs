@@ -35,11 +35,11 @@ fn interrupt(args: &[&str], sig: libc::c_int) -> (std::process::ExitStatus, Stri
 fn last_write(trace: &str, port: &str, reg: &str) -> Option<u32> {
     trace
         .lines()
-        .filter_map(|l| {
+        .rev()
+        .find_map(|l| {
             let w: Vec<&str> = l.split(' ').collect();
             (w.len() == 5 && w[0] == port && w[1] == "W" && w[4] == reg).then(|| w[3])
         })
-        .last()
         .map(|v| u32::from_str_radix(v.trim_start_matches("0x"), 16).unwrap())
 }
 
