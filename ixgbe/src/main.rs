@@ -32,10 +32,27 @@ struct Cli {
 #[derive(Args, Clone, Debug)]
 pub struct Target {
     /// PCI address of a real 82599 (e.g. 0000:03:00.0); the simulated card when absent.
+    /// One port (fwd takes two).
     #[arg(long = "pci", value_name = "ADDR")]
-    pub pci: Option<String>,
+    pub pci: Vec<String>,
     #[command(flatten)]
     pub sysfs: SysfsRoot,
+}
+
+impl Target {
+    /// The one real port, if any: a second `--pci` is refused, not ignored.
+    fn port(&self, cmd: &str) -> AnyResult<Option<&str>> {
+        match self.pci.as_slice() {
+            [] => Ok(None),
+            [a] => Ok(Some(a)),
+            more => Err(format!(
+                "{cmd} drives one port, but --pci was given {} times ({}); only fwd takes two",
+                more.len(),
+                more.join(", ")
+            )
+            .into()),
+        }
+    }
 }
 
 /// The sysfs tree real devices are found in (tests point it at a fake tree).
@@ -65,7 +82,8 @@ impl SysfsRoot {
 /// Options of the simulated card.
 #[derive(Args, Clone, Debug)]
 pub struct SimOpts {
-    /// Write the simulated card's register access trace to this file (one column per port).
+    /// Write the simulated card's register access trace to this file (each line starts with
+    /// its port: p0, p1, ...).
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Run the simulated card's engines on their own thread instead of stepping them in the
@@ -303,7 +321,7 @@ fn run(cli: Cli) -> AnyResult {
             if !(60..=1514).contains(&size) {
                 return Err(format!("--size {size}: must be 60..=1514").into());
             }
-            if let Some(addr) = &t.pci {
+            if let Some(addr) = t.port("pktgen")? {
                 no_sim_opts(&s)?;
                 let mut dev = open_pci(addr, &t.sysfs, l.ring)?;
                 return cmds::pktgen(&mut dev, &|| {}, &l, size, false);
@@ -368,7 +386,7 @@ fn run(cli: Cli) -> AnyResult {
             ip,
         } => {
             let respond = respond || tap.is_some();
-            if let Some(addr) = &t.pci {
+            if let Some(addr) = t.port("echo")? {
                 no_sim_opts(&s)?;
                 if tap.is_some() {
                     return Err(
@@ -423,7 +441,7 @@ fn run(cli: Cli) -> AnyResult {
             seconds,
             init,
         } => {
-            if let Some(addr) = &t.pci {
+            if let Some(addr) = t.port("stats")? {
                 no_sim_opts(&s)?;
                 if init {
                     let mut dev = open_pci(addr, &t.sysfs, 512)?;
@@ -453,7 +471,7 @@ fn run(cli: Cli) -> AnyResult {
                 counters,
                 all,
             };
-            if let Some(addr) = &t.pci {
+            if let Some(addr) = t.port("regs")? {
                 if trace.is_some() {
                     return Err(
                         "--trace records the simulated card; it cannot be used with --pci".into(),
