@@ -19,6 +19,7 @@ mod crc;
 pub mod dma;
 mod engine;
 pub mod fault;
+mod master;
 pub mod regs;
 pub mod rss;
 mod rx;

@@ -160,6 +160,12 @@ defs! {
     VLNCTRL: Rw, 0x0000_8100, 0x7000_FFFF, [one(0x05088)], [];
     MCSTCTRL: Rw, 0, 0x0000_0007, [one(0x05090)], [];
     MTA: Rw, 0, 0xFFFF_FFFF, [arr(0x05200, 4, 0, 127)], [];
+    VFTA: Rw, 0, 0xFFFF_FFFF, [arr(0x0A000, 4, 0, 127)], [];
+    // 5-tuple filters (8.2.3.7.19-22); FTQF bit 31 enables the filter's queue assignment.
+    SAQF: Rw, 0, 0xFFFF_FFFF, [arr(0x0E000, 4, 0, 127)], [];
+    DAQF: Rw, 0, 0xFFFF_FFFF, [arr(0x0E200, 4, 0, 127)], [];
+    SDPQF: Rw, 0, 0xFFFF_FFFF, [arr(0x0E400, 4, 0, 127)], [];
+    FTQF: Rw, 0, 0xFFFF_FFFF, [arr(0x0E600, 4, 0, 127)], [];
     RAL: Rw, 0, 0xFFFF_FFFF, [arr(0x0A200, 8, 0, 127)], [arr(0x05400, 8, 0, 15)];
     RAH: Rw, 0, 0x8000_FFFF, [arr(0x0A204, 8, 0, 127)], [arr(0x05404, 8, 0, 15)];
     // MPSAR[2n] and [2n+1] of the datasheet: pools 31:0 and 63:32 of RAL/RAH[n] (8.2.3.7).
@@ -270,6 +276,7 @@ pub const CTRL_LRST: u32 = 1 << 3;
 pub const CTRL_RST: u32 = 1 << 26;
 pub const STATUS_LINK_UP: u32 = 1 << 7;
 pub const STATUS_PCIE_MASTER_ENABLE: u32 = 1 << 19;
+pub const CTRL_EXT_DRV_LOAD: u32 = 1 << 28;
 pub const EEC_ARD: u32 = 1 << 9;
 pub const EERD_START: u32 = 1 << 0;
 pub const EERD_DONE: u32 = 1 << 1;
@@ -285,6 +292,14 @@ pub const HLREG0_JUMBOEN: u32 = 1 << 2;
 pub const HLREG0_TXPADEN: u32 = 1 << 10;
 pub const HLREG0_LPBK: u32 = 1 << 15;
 pub const AUTOC_RESTART_AN: u32 = 1 << 12;
+pub const AUTOC_LMS_SHIFT: u32 = 13;
+pub const AUTOC_LMS_MASK: u32 = 0b111 << AUTOC_LMS_SHIFT;
+pub const AUTOC_LMS_10G_SERIAL: u32 = 0b011;
+pub const AUTOC2_PMA_PMD_SERIAL_SHIFT: u32 = 16;
+pub const AUTOC2_PMA_PMD_SERIAL_MASK: u32 = 0b11 << AUTOC2_PMA_PMD_SERIAL_SHIFT;
+pub const AUTOC2_PMA_PMD_SFI: u32 = 0b10;
+pub const RTTDCS_ARBDIS: u32 = 1 << 6;
+pub const RXCSUM_PCSD: u32 = 1 << 13;
 pub const LINKS_UP_VALUE: u32 = (1 << 31) | (1 << 30) | (0b11 << 28) | (1 << 7);
 pub const MSCA_MDICMD: u32 = 1 << 30;
 pub const XDCTL_ENABLE: u32 = 1 << 25;
