@@ -109,11 +109,16 @@ fn an_82599_whose_media_the_driver_cannot_bring_up_is_refused_untouched() {
         .unwrap();
     assert!(matches!(e, Error::UnsupportedMedia { .. }), "{e}");
     let msg = e.to_string();
-    assert!(msg.contains("backplane") && msg.contains("left untouched"), "{msg}");
+    assert!(
+        msg.contains("backplane") && msg.contains("left untouched"),
+        "{msg}"
+    );
     assert_eq!(std::fs::read(dir.join("resource0")).unwrap(), before);
     assert!(
         !dir.join("driver/unbind").exists()
-            || std::fs::read_to_string(dir.join("driver/unbind")).unwrap().is_empty(),
+            || std::fs::read_to_string(dir.join("driver/unbind"))
+                .unwrap()
+                .is_empty(),
         "the kernel driver was unbound"
     );
     // Every id has a media; only the SFP+ parts are brought up.

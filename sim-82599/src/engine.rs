@@ -274,7 +274,7 @@ impl PortEng {
     }
 
     /// Pick up resets and configuration changes made by the driver since the last step.
-    fn sync(&mut self, p: &PortHw) {
+    fn sync(&mut self, sh: &Shared, p: &PortHw) {
         let rg = p.reset_gen.load(Ordering::Acquire);
         if rg != self.reset_gen {
             self.reset_gen = rg;
@@ -285,7 +285,9 @@ impl PortEng {
             self.pb_bytes = 0;
             self.st = LocalStats::default();
         }
-        self.faults = p.faults.packet_faults();
+        // Once the driver released memory, every receive write is checked against it (the
+        // general path; the fast one stays check-free).
+        self.faults = p.faults.packet_faults() || sh.mem.any_released();
         // SeqCst: pairs with the SECRXCTRL.RX_DIS write (see `secrx`).
         let cg = p.cfg_gen.load(Ordering::SeqCst);
         if cg != self.cfg_gen {
@@ -339,7 +341,7 @@ impl Engine {
         let mut work = 0;
         for (pe, p) in self.ports.iter_mut().zip(&sh.ports) {
             sh.poll_timers(p);
-            pe.sync(p);
+            pe.sync(sh, p);
         }
         for (i, p) in sh.ports.iter().enumerate() {
             work += crate::rx::drain(&mut self.ports[i], sh, p, self.step_no);

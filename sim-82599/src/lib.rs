@@ -19,6 +19,7 @@ mod crc;
 pub mod dma;
 mod engine;
 pub mod fault;
+mod lifecycle;
 mod master;
 pub mod regs;
 pub mod rss;
@@ -187,6 +188,13 @@ impl SimBuilder {
             doorbell: AtomicU64::new(0),
             passes: AtomicU64::new(0),
         });
+        // Strict mode: memory released while the card may still write it.
+        let weak = Arc::downgrade(&sh);
+        mem.on_release(Box::new(move |phys, len| {
+            if let Some(sh) = weak.upgrade() {
+                sh.check_release(phys, len);
+            }
+        }));
         // Power-on: reset done (DMA init done too, as after CTRL.RST), the link comes up after
         // the link delay.
         let now = sh.now();

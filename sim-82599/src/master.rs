@@ -60,7 +60,11 @@ mod tests {
         let passes = &sim.sh.passes;
         passes.fetch_add(1, Ordering::SeqCst);
         p.write32(CTRL, 1 << 2, Site::UNNAMED);
-        assert_ne!(p.read32(STATUS, Site::UNNAMED) & GIO, 0, "pass still running");
+        assert_ne!(
+            p.read32(STATUS, Site::UNNAMED) & GIO,
+            0,
+            "pass still running"
+        );
         passes.fetch_add(1, Ordering::SeqCst);
         assert_eq!(p.read32(STATUS, Site::UNNAMED) & GIO, 0, "drained");
         p.write32(CTRL, (1 << 2) | (1 << 26), Site::UNNAMED);

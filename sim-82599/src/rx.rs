@@ -165,6 +165,9 @@ fn load(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) {
         let count = p.rx_count(q);
         let base = u64::from(p.regs.get(R::RDBAL, q)) | (u64::from(p.regs.get(R::RDBAH, q)) << 32);
         match sh.mem.translate(base, count as usize * 16) {
+            Some(_) if !sh.may_write(p, "RX descriptor ring", q, base, count as usize * 16) => {
+                p.rx_stop.set(q, true);
+            }
             Some(ring) => {
                 let head = p.regs.get(R::RDH, q);
                 let tail = p.regs.get(R::RDT, q);
@@ -322,6 +325,13 @@ fn write_any(
             pe.st.m_dma_drops += 1;
             return Ok(());
         };
+        if !sh.may_write(p, "RX buffer", q, addr, n) {
+            p.rx_stop.set(q, true);
+            pe.rxq[qi].running = false;
+            pe.rxq[qi].head = head;
+            pe.st.m_dma_drops += 1;
+            return Ok(());
+        }
         dma::copy_to(&rest[..n], buf);
         rest = &rest[n..];
         let last = k + 1 == ndesc;

@@ -53,7 +53,11 @@ pub const DRV_LOAD: u32 = 1 << 28;
 /// requests drained (STATUS.PCIE_MASTER_ENABLE_STATUS reads 0), then CTRL.RST.
 pub fn reset(p: &Port) {
     w(p, R::CTRL, 0, 1 << 2);
-    assert_eq!(rd(p, R::STATUS, 0) & (1 << 19), 0, "master requests drained");
+    assert_eq!(
+        rd(p, R::STATUS, 0) & (1 << 19),
+        0,
+        "master requests drained"
+    );
     w(p, R::CTRL, 0, (1 << 2) | (1 << 26));
 }
 
