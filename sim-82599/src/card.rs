@@ -80,7 +80,13 @@ pub(crate) struct PortHw {
     pub tx_stop: QueueBits,
     pub reset_at: AtomicU64,
     pub link_at: AtomicU64,
+    /// The link as the port reports it (LINKS, STATUS): up when this end's PHY is up and,
+    /// cabled to another port ([`crate::Wire::Pair`]), that end's too: one cable, one link.
     pub link_up: AtomicBool,
+    /// This end's own link state, as its timers and faults drive it.
+    pub phy_up: AtomicBool,
+    /// The port at the other end of a `Wire::Pair` cable (`NO_PEER`: none).
+    pub peer: std::sync::atomic::AtomicUsize,
     pub faults: FaultState,
     /// Bumped by writes to registers the RX filter/RSS snapshot depends on.
     pub cfg_gen: AtomicU64,
@@ -150,6 +156,9 @@ impl Written {
     }
 }
 
+/// `PortHw::peer` of a port with no `Wire::Pair` cable.
+pub(crate) const NO_PEER: usize = usize::MAX;
+
 pub(crate) struct Config {
     pub strict: bool,
     pub reset_ns: u64,
@@ -182,6 +191,8 @@ impl PortHw {
             reset_at: AtomicU64::new(0),
             link_at: AtomicU64::new(0),
             link_up: AtomicBool::new(false),
+            phy_up: AtomicBool::new(false),
+            peer: std::sync::atomic::AtomicUsize::new(NO_PEER),
             faults: FaultState::default(),
             cfg_gen: AtomicU64::new(1),
             reset_gen: AtomicU64::new(0),
@@ -291,16 +302,37 @@ impl Shared {
             if p.faults.link_never.load(Ordering::Relaxed)
                 || p.faults.an_restarts.load(Ordering::Relaxed) != 0
             {
-                p.set_link(false);
-            } else if !p.link_up.load(Ordering::Acquire) {
-                p.set_link(true);
+                self.set_phy(p, false);
+            } else if !p.phy_up.load(Ordering::Acquire) {
+                self.set_phy(p, true);
                 if flap != 0 {
                     p.link_at.store(now + flap, Ordering::Release);
                 }
             } else if flap != 0 {
-                p.set_link(false);
+                self.set_phy(p, false);
                 p.link_at.store(now + flap, Ordering::Release);
             }
+        }
+    }
+
+    /// The other end of `p`'s `Wire::Pair` cable.
+    pub fn peer_of(&self, p: &PortHw) -> Option<&PortHw> {
+        self.ports.get(p.peer.load(Ordering::Acquire))
+    }
+
+    /// This end's PHY goes up or down; the link of both ends of a cable follows (up only when
+    /// both PHYs are).
+    pub fn set_phy(&self, p: &PortHw, up: bool) {
+        p.phy_up.store(up, Ordering::Release);
+        let both = |a: &PortHw| {
+            a.phy_up.load(Ordering::Acquire)
+                && self
+                    .peer_of(a)
+                    .map_or(true, |b| b.phy_up.load(Ordering::Acquire))
+        };
+        p.set_link(both(p));
+        if let Some(q) = self.peer_of(p) {
+            q.set_link(both(q));
         }
     }
 
@@ -319,6 +351,11 @@ impl Shared {
         p.secrx.reset();
         p.link_at.store(0, Ordering::Release);
         p.link_up.store(false, Ordering::Release);
+        p.phy_up.store(false, Ordering::Release);
+        // The other end of the cable loses the link with this one.
+        if let Some(q) = self.peer_of(p) {
+            self.set_phy(q, q.phy_up.load(Ordering::Acquire));
+        }
         p.regs.set(R::CTRL, 0, bits);
         p.regs
             .cell(R::EEC, 0)
@@ -446,7 +483,7 @@ impl Shared {
                     // Restart auto-negotiation: link goes down, comes up after the delay
                     // (unless a fault still wants more restarts).
                     FaultState::take(&p.faults.an_restarts);
-                    p.set_link(false);
+                    self.set_phy(p, false);
                     self.arm_link(p, self.now());
                 }
             }
@@ -501,6 +538,7 @@ impl Shared {
             | R::RAL
             | R::RAH
             | R::RXCSUM
+            | R::VLNCTRL
             | R::MRQC
             | R::RETA
             | R::RSSRK
