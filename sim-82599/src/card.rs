@@ -264,8 +264,16 @@ impl Shared {
         self.clock.now()
     }
 
-    /// Run due timers of a port: reset completion, link up/down.
+    /// Run due timers of a port and of the other end of its cable (whose PHY its link
+    /// depends on): reset completion, link up/down.
     pub fn poll_timers(&self, p: &PortHw) {
+        self.poll_port_timers(p);
+        if let Some(q) = self.peer_of(p) {
+            self.poll_port_timers(q);
+        }
+    }
+
+    fn poll_port_timers(&self, p: &PortHw) {
         let r = p.reset_at.load(Ordering::Acquire);
         let l = p.link_at.load(Ordering::Acquire);
         if r == 0 && l == 0 {
