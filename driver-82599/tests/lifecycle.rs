@@ -11,7 +11,7 @@ use sim_82599::Wire;
 
 #[test]
 fn dropping_the_device_under_traffic_stops_the_card_first() {
-    let sim = sim(2);
+    let sim = strict_sim(2);
     sim.connect(Wire::Pair(0, 1)).unwrap();
     let dev0 = open(&sim, 0, small_config());
     let mut dev1 = open(&sim, 1, small_config());
@@ -67,7 +67,7 @@ fn dropping_the_device_under_traffic_stops_the_card_first() {
 #[test]
 fn an_init_that_fails_after_rings_were_handed_over_stops_the_card() {
     // The link never comes up: Device::new fails at its very end, after every queue runs.
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.inject(0, sim_82599::Fault::LinkNeverUp).unwrap();
     let cfg = driver_82599::Config {
         link_timeout: std::time::Duration::from_millis(50),

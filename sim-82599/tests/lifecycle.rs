@@ -35,7 +35,7 @@ fn releasing_buffers_handed_to_the_card_is_a_violation_and_the_card_does_not_wri
     let mut tx = Tx::setup(&p, &*dma, 0, 64);
     w(&p, R::HLREG0, 0, rd(&p, R::HLREG0, 0) | (1 << 15)); // MAC loopback
     rx_enable(&p, BAM | UPE | MPE);
-    tx.send(&p, &frame(MAC0, 60, 1));
+    tx.send(&p, &counting(MAC0, 60, 1));
     sim.step();
     assert_eq!(rx.poll(&p).len(), 1);
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
@@ -47,7 +47,7 @@ fn releasing_buffers_handed_to_the_card_is_a_violation_and_the_card_does_not_wri
     assert_eq!(v[0].rule, Rule::ReleasedWhileInUse);
     assert!(v[0].detail.contains("buffer"), "{}", v[0]);
     // A frame arriving now would be written into them: flagged, not written, queue stopped.
-    tx.send(&p, &frame(MAC0, 60, 2));
+    tx.send(&p, &counting(MAC0, 60, 2));
     sim.step();
     let v = sim.take_violations();
     assert_eq!(v.len(), 1, "{v:#?}");

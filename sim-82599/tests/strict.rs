@@ -167,7 +167,7 @@ fn receive_or_a_queue_enabled_before_drv_load_is_a_violation() {
     let sim = common::sim(1);
     let p = sim.port(0);
     let dma = sim.dma();
-    let ring = pci_dma::DmaMemory::alloc(&*dma, 4096, 128).unwrap();
+    let ring = dma::DmaMemory::alloc(&*dma, 4096, 128).unwrap();
     w(&p, R::RDBAL, 0, ring.phys() as u32);
     w(&p, R::RDBAH, 0, (ring.phys() >> 32) as u32);
     w(&p, R::RDLEN, 0, 4096);
