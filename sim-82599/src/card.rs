@@ -333,10 +333,11 @@ impl Shared {
     pub fn set_phy(&self, p: &PortHw, up: bool) {
         p.phy_up.store(up, Ordering::Release);
         let both = |a: &PortHw| {
-            a.phy_up.load(Ordering::Acquire)
-                && self
-                    .peer_of(a)
-                    .map_or(true, |b| b.phy_up.load(Ordering::Acquire))
+            let peer_up = match self.peer_of(a) {
+                Some(b) => b.phy_up.load(Ordering::Acquire),
+                None => true,
+            };
+            a.phy_up.load(Ordering::Acquire) && peer_up
         };
         p.set_link(both(p));
         if let Some(q) = self.peer_of(p) {
