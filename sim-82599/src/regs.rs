@@ -130,8 +130,9 @@ defs! {
     EIMC: Wo, 0, 0x7FFF_FFFF, [one(0x00888)], [];
     EIAM: Rw, 0, 0xFFFF_FFFF, [one(0x00890)], [];
     GPIE: Rw, 0, 0xFFFF_FFFF, [one(0x00898)], [];
-    IVAR: Rw, 0, 0x8F8F_8F8F, [arr(0x00900, 4, 0, 63)], [];
-    IVAR_MISC: Rw, 0, 0x0000_8F8F, [one(0x00A00)], [];
+    // INT_ALLOC 5:0 and its valid bit 7 per entry (8.2.3.5.16); bit 6 reserved.
+    IVAR: Rw, 0, 0xBFBF_BFBF, [arr(0x00900, 4, 0, 63)], [];
+    IVAR_MISC: Rw, 0, 0x0000_BFBF, [one(0x00A00)], [];
     // EEPROM / flash (8.2.3.2)
     // FWE (5:4) resets to 01b, writes disabled (datasheet 8.2.3.2.1; the reference model's
     // 0x1730 has 11b, an encoding the datasheet calls not allowed). PRES, ARD and SIZE (14:11
@@ -144,7 +145,7 @@ defs! {
     RDLEN: Rw, 0, 0x000F_FF80, [RDLEN_S[0], RDLEN_S[1]], [];
     // Reset: relaxed ordering bits 9, 13, 15 and reserved bit 12, which resets to 1b and must
     // be written 0b (datasheet 8.2.3.11.1; the reference model has 0xA200, bit 12 clear).
-    DCA_RXCTRL: Rw, 0x0000_B200, 0x0000_B2E0 | 0xFF00_0000, [DCA_RX_S[0], DCA_RX_S[1]], [arr(0x02200, 4, 0, 15)];
+    DCA_RXCTRL: Rw, 0x0000_B200, 0x0000_BAE0 | 0xFF00_0000, [DCA_RX_S[0], DCA_RX_S[1]], [arr(0x02200, 4, 0, 15)];
     RDH: Rw, 0, 0x0000_FFFF, [RDH_S[0], RDH_S[1]], [];
     SRRCTL: Rw, 0x0000_0402, 0x1FC0_3F1F, [SRRCTL_S[0], SRRCTL_S[1]], [arr(0x02100, 4, 0, 15)];
     RDT: Rw, 0, 0x0000_FFFF, [RDT_S[0], RDT_S[1]], [];
@@ -180,7 +181,7 @@ defs! {
     MSCA: Rw, 0, 0x7FFF_FFFF, [one(0x0425C)], [];
     MSRWD: Rw, 0, 0xFFFF_FFFF, [one(0x04260)], [];
     MAXFRS: Rw, 0x05EE_0000, 0xFFFF_0000, [one(0x04268)], [];
-    MFLCN: Rw, 0, 0x0000_0FFB, [one(0x04294)], [];
+    MFLCN: Rw, 0, 0x0000_0FFF, [one(0x04294)], [];
     AUTOC: Rw, 0xC19D_8284, 0xFFFF_FFFF, [one(0x042A0)], [];
     LINKS: Ro, 0, 0, [one(0x042A4)], [];
     AUTOC2: Rw, 0, 0xFFFF_FFFF, [one(0x042A8)], [];
