@@ -21,17 +21,17 @@ const ALL_CAUSES: u32 = u32::MAX;
 /// Receive queue thresholds (RXDCTL, 4.5.9): descriptors fetched once 8 are free (PTHRESH),
 /// from 8 in host memory (HTHRESH), written back one at a time (WTHRESH 1: the driver sees each
 /// frame at once).
-const RX_PTHRESH: u64 = 8;
-const RX_HTHRESH: u64 = 8;
-const RX_WTHRESH: u64 = 1;
+const RX_PTHRESH: u32 = 8;
+const RX_HTHRESH: u32 = 8;
+const RX_WTHRESH: u32 = 1;
 /// Transmit queue thresholds (TXDCTL, 4.5.10): prefetch 8, host 1, write-back per descriptor.
-const TX_PTHRESH: u64 = 8;
-const TX_HTHRESH: u64 = 1;
-const TX_WTHRESH: u64 = 1;
+const TX_PTHRESH: u32 = 8;
+const TX_HTHRESH: u32 = 1;
+const TX_WTHRESH: u32 = 1;
 /// TCTL.CT: collision threshold, the datasheet's value (4.5.10; unused in full duplex).
-const TX_COLLISION_THRESHOLD: u64 = 15;
+const TX_COLLISION_THRESHOLD: u32 = 15;
 /// TCTL.COLD: collision distance in byte times, 63 for full duplex (4.5.10).
-const TX_COLLISION_DISTANCE_FD: u64 = 63;
+const TX_COLLISION_DISTANCE_FD: u32 = 63;
 
 /// 4.5.4: mask every interrupt cause and clear pending ones: the driver polls (legacy causes
 /// IMC/ICR, extended causes EIMC/EICR).
@@ -70,7 +70,7 @@ pub fn wait_eeprom<B: Bus>(regs: &Regs<B>, timeout: Duration) -> bool {
 /// init): QEMU's model raises it only after this restart, a real PHY after negotiation.
 pub fn setup_link<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<()> {
     regs.CTRL_EXT()
-        .modify(|v| v.with_value(CTRL_EXT::LINK_MODE::COPPER));
+        .modify(|v| v.with(CTRL_EXT::LINK_MODE::COPPER));
     regs.CTRL().modify(|v| {
         v.set(CTRL::SLU | CTRL::ASDE)
             .clr(CTRL::LRST | CTRL::FRCSPD | CTRL::FRCDPX | CTRL::PHY_RST)
@@ -123,20 +123,15 @@ pub fn init_rx_queue<B: Bus + Clone>(
     let q = rxq.id();
     regs.RXDCTL().at(q).clr(RXDCTL::ENABLE);
     let bsize = (cfg.buf_size / BSIZE_UNIT) as u32;
-    regs.SRRCTL()
-        .at(q)
-        .try_modify(|v| {
-            let v = v
-                .with_value(SRRCTL::DESCTYPE::ADV_ONEBUF)
-                .with(SRRCTL::BSIZEPACKET, bsize)?
-                .with(SRRCTL::BSIZEHEADER, 0)?;
-            Ok::<_, regdsl_rt::FieldError>(if cfg.drop_when_full {
-                v.set(SRRCTL::DROP_EN)
-            } else {
-                v.clr(SRRCTL::DROP_EN)
-            })
-        })
-        .map_err(reg_err)?;
+    let bsize = SRRCTL::BSIZEPACKET.try_val(bsize).map_err(reg_err)?;
+    regs.SRRCTL().at(q).modify(|v| {
+        let v = v.with(SRRCTL::DESCTYPE::ADV_ONEBUF | bsize | SRRCTL::BSIZEHEADER.val(0));
+        if cfg.drop_when_full {
+            v.set(SRRCTL::DROP_EN)
+        } else {
+            v.clr(SRRCTL::DROP_EN)
+        }
+    });
     rxq.set_ring()?;
     Ok(())
 }
