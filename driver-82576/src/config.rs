@@ -82,7 +82,8 @@ impl Config {
             nic_queue::config::check_ring(what, n, MAX_RING).map_err(Error::Config)?;
         }
         nic_queue::config::check_buf(self.buf_size, MAX_STD_FRAME).map_err(Error::Config)?;
-        nic_queue::config::check_pool(self.pool_size, self.rx_ring).map_err(Error::Config)?;
+        nic_queue::config::check_pool(self.pool_size, self.rx_ring, self.tx_ring)
+            .map_err(Error::Config)?;
         Ok(())
     }
 }

@@ -84,7 +84,8 @@ impl Config {
             nic_queue::config::check_ring(what, n, MAX_RING).map_err(Error::Config)?;
         }
         nic_queue::config::check_buf(self.buf_size, BSIZE_UNIT).map_err(Error::Config)?;
-        nic_queue::config::check_pool(self.pool_size, self.rx_ring).map_err(Error::Config)?;
+        nic_queue::config::check_pool(self.pool_size, self.rx_ring, self.tx_ring)
+            .map_err(Error::Config)?;
         self.check_mtu(self.mtu)?;
         if let Some(rss) = &self.rss {
             if let Some(q) = rss.reta.iter().find(|&&q| u16::from(q) >= self.rx_queues) {

@@ -34,13 +34,43 @@ pub fn check_buf(buf_size: usize, min: usize) -> Result<(), String> {
     }
 }
 
-/// A receive pool must hold at least a ring's worth of buffers.
-pub fn check_pool(pool_size: usize, rx_ring: usize) -> Result<(), String> {
-    if pool_size >= rx_ring {
+/// Transmit descriptors per report-status group: the card writes DD back on every
+/// `tx_rs_thresh`-th descriptor (RS set on descriptors `k * rs - 1`), and the send path
+/// reclaims a whole group per DD read. 32 (as DPDK's ixgbe vector path), or a quarter of a
+/// ring smaller than 128 descriptors; a power of two dividing the ring.
+pub fn tx_rs_thresh(tx_ring: usize) -> usize {
+    (tx_ring / 4).clamp(1, 32)
+}
+
+/// The send path reclaims (lazily) only once fewer than this many descriptors are free (or
+/// fewer than the call needs): the same as [`tx_rs_thresh`], so one reclaimed group restores
+/// the margin.
+pub fn tx_free_thresh(tx_ring: usize) -> usize {
+    tx_rs_thresh(tx_ring)
+}
+
+/// A receive queue's pool must cover a full receive ring *and* a full transmit ring:
+/// `pool_size >= rx_ring + tx_ring`.
+///
+/// Why: a transmit queue reclaims lazily, only when fewer than [`tx_free_thresh`] of its
+/// descriptors are free, so it may keep up to `tx_ring - 1 - tx_free_thresh` buffers the card
+/// has long finished with while it sends nothing more. A forwarder sends only what it
+/// receives: if those parked buffers are most of the pool, the receive ring cannot be refilled,
+/// nothing more arrives, nothing more is sent, and the parked buffers never come back (the
+/// forwarder starves; `nic-queue`'s `a_forwarder_starves_below_the_pool_rule` test shows it).
+/// With `rx_ring + tx_ring` buffers the receive ring is refilled completely (`rx_ring - 1`)
+/// even while the transmit ring holds all it can (`tx_ring - 1`), which leaves one buffer per
+/// ring for the application in between; an application that holds more (a batch between its
+/// receive and send calls, packets kept for later) adds that to the pool. A pool whose
+/// packets go to several transmit queues needs one `tx_ring` per queue.
+pub fn check_pool(pool_size: usize, rx_ring: usize, tx_ring: usize) -> Result<(), String> {
+    if pool_size >= rx_ring + tx_ring {
         Ok(())
     } else {
         Err(format!(
-            "pool_size = {pool_size} is smaller than rx_ring = {rx_ring}"
+            "pool_size = {pool_size} is smaller than rx_ring + tx_ring = {} (a transmit ring \
+             keeps sent buffers until it reclaims them, and the receive ring must still be refilled)",
+            rx_ring + tx_ring
         ))
     }
 }
@@ -65,7 +95,18 @@ mod tests {
             assert!(e.contains(&format!("buf_size = {b},")), "{e}");
             assert!(e.contains("in 2048..=16384"), "{e}");
         }
-        check_pool(512, 512).unwrap();
-        assert!(check_pool(8, 64).unwrap_err().contains("pool_size = 8"));
+        check_pool(1024, 512, 512).unwrap();
+        check_pool(96, 64, 32).unwrap();
+        let e = check_pool(1023, 512, 512).unwrap_err();
+        assert!(
+            e.contains("pool_size = 1023") && e.contains("= 1024"),
+            "{e}"
+        );
+        assert!(check_pool(8, 64, 8).unwrap_err().contains("pool_size = 8"));
+        for (ring, rs) in [(8, 2), (16, 4), (64, 16), (128, 32), (512, 32), (32768, 32)] {
+            assert_eq!(tx_rs_thresh(ring), rs);
+            assert_eq!(ring % rs, 0);
+            assert!(tx_free_thresh(ring) < ring - 1);
+        }
     }
 }

@@ -30,7 +30,7 @@ pub use counters::{QueueCounters, SwQueueStats};
 pub use desc::RxFormat;
 pub use pci_dma::mempool::{Mempool, Packet};
 pub use queues::{NoQueue, Queues};
-pub use rxq::RxQueue;
+pub use rxq::{RxPath, RxQueue};
 pub use txq::TxQueue;
 
 /// The registers of one receive or transmit queue, as the ring engine needs them. Each driver

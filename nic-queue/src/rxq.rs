@@ -42,7 +42,41 @@ pub struct RxQueue<R: QueueRegs, F: RxFormat> {
     counters: Arc<QueueCounters>,
     /// Keeps the ring memory alive; last, so it is dropped after everything that points into it.
     ring: Option<DmaRegion>,
+    /// How descriptors are examined (see [`RxPath`]).
+    path: RxPath,
     format: PhantomData<fn() -> F>,
+}
+
+/// How the receive loop examines descriptors. Every path delivers and counts the same
+/// packets for the same write-backs (tested); they differ in instructions per packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxPath {
+    /// One descriptor at a time: every target.
+    Scalar,
+    /// Four descriptors at a time with SSE2 (baseline on x86_64, so always there): their
+    /// status, errors and lengths are checked in one vector and four packets are written with
+    /// four 16-byte stores; anything unusual (a descriptor not done, a bad frame, the ring's
+    /// end) falls back to the scalar step for that descriptor.
+    Sse2,
+}
+
+impl RxPath {
+    /// The widest path this CPU runs.
+    pub fn best() -> RxPath {
+        if cfg!(target_arch = "x86_64") {
+            RxPath::Sse2
+        } else {
+            RxPath::Scalar
+        }
+    }
+
+    /// Whether this CPU can run the path.
+    pub fn supported(self) -> bool {
+        match self {
+            RxPath::Scalar => true,
+            RxPath::Sse2 => cfg!(target_arch = "x86_64"),
+        }
+    }
 }
 
 // SAFETY: `base` points into `ring`, owned by this queue; nothing else touches the ring.
@@ -75,6 +109,7 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
             regs,
             counters,
             ring: Some(ring),
+            path: RxPath::best(),
             format: PhantomData,
         };
         q.fill();
@@ -84,6 +119,20 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
     /// The queue number.
     pub fn id(&self) -> u32 {
         self.regs.id()
+    }
+
+    /// How this queue examines descriptors ([`RxPath::best`] unless set).
+    pub fn rx_path(&self) -> RxPath {
+        self.path
+    }
+
+    /// Chooses how this queue examines descriptors (e.g. the scalar path, to compare); `false`
+    /// (and no change) when this CPU cannot run `path`.
+    pub fn set_rx_path(&mut self, path: RxPath) -> bool {
+        if path.supported() {
+            self.path = path;
+        }
+        path.supported()
     }
 
     /// Descriptors in the ring.
@@ -151,17 +200,90 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         let mut i = self.next;
         // `limit` < ring size, so `stop == i` only when there is nothing to look at.
         let stop = (i + limit as u32) & mask;
-        let mut w_out = dst;
+        if self.discarding {
+            i = drop_rest(&mut self.discard_state(), i, stop);
+        }
+        // The vector path only where it can run: its set-up costs more than a short call.
+        #[cfg(target_arch = "x86_64")]
+        let (i, w_out, bytes) = if limit >= 4 && self.path == RxPath::Sse2 {
+            // SAFETY: as for `rx_loop`, with the room reserved above.
+            unsafe { self.rx_loop::<true>(i, stop, dst) }
+        } else {
+            // SAFETY: as above.
+            unsafe { self.rx_loop::<false>(i, stop, dst) }
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        // SAFETY: as above.
+        let (i, w_out, bytes) = unsafe { self.rx_loop::<false>(i, stop, dst) };
+        // SAFETY: `w_out` only moved forward from `dst`, one slot per packet written.
+        let got = unsafe { w_out.offset_from(dst) } as usize;
+        // SAFETY: the first `got` spare slots were initialised above.
+        unsafe { out.set_len(base_len + got) };
+        let seen = i.wrapping_sub(self.next) & mask;
+        self.next = i;
+        if seen != 0 {
+            // Every descriptor seen was delivered or dropped.
+            self.counters
+                .add_rx(got as u64, bytes, u64::from(seen) - got as u64);
+        }
+        if self.empty() >= self.refill_at {
+            self.refill_all();
+        }
+        got
+    }
+
+    /// The receive loop from descriptor `i` up to `stop` (or the first not written back),
+    /// packets written from `w_out`; returns (next descriptor, end of the packets written,
+    /// their bytes). `SIMD`: four descriptors at a time where it can ([`RxPath::Sse2`]).
+    ///
+    /// # Safety
+    /// `w_out` has room for `(stop - i) & mask` packets; `i..stop` are descriptors this queue
+    /// gave the card (`[next, tail)`).
+    #[inline(always)]
+    unsafe fn rx_loop<const SIMD: bool>(
+        &mut self,
+        mut i: u32,
+        stop: u32,
+        mut w_out: *mut core::mem::MaybeUninit<Packet>,
+    ) -> (u32, *mut core::mem::MaybeUninit<Packet>, u64) {
+        let mask = self.mask;
         let mut bytes = 0u64;
         // Locals, not reloaded through `self` after each packet written out.
         let base = self.base;
         let bufs = self.bufs.as_ptr();
         let buf_size = self.buf_size;
-        if self.discarding {
-            i = drop_rest(&mut self.discard_state(), i, stop);
-        }
         let source = self.pool.packet_source();
         while i != stop {
+            #[cfg(target_arch = "x86_64")]
+            if SIMD {
+                // Four at a time up to `stop` or the ring's end, whichever comes first.
+                let end = if stop > i { stop } else { mask + 1 };
+                if end - i >= 4 {
+                    // SAFETY: `i + 4 <= end <= ring size`: the descriptors and `bufs` slots
+                    // exist; every descriptor in `i..end` is within `limit` of `next`, so
+                    // the packets written stay within the room reserved in `out`.
+                    let r = unsafe {
+                        sse2::rx_run(
+                            sse2::Ring {
+                                base,
+                                bufs,
+                                pool: source.pool_word(),
+                                buf_size,
+                                err: F::ERR_FRAME,
+                            },
+                            i,
+                            end,
+                            w_out,
+                        )
+                    };
+                    i = r.next & mask;
+                    w_out = r.out;
+                    bytes += r.bytes;
+                    if i == stop {
+                        break;
+                    }
+                }
+            }
             // SAFETY: `i <= mask`, inside the ring.
             let d = unsafe { desc::at(base, i as usize) };
             // Status, errors, length and VLAN in one read (82599 7.1.6.2, 82576 7.1.5.2).
@@ -200,21 +322,7 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
             bytes += u64::from(len);
             i = (i + 1) & mask;
         }
-        // SAFETY: `w_out` only moved forward from `dst`, one slot per packet written.
-        let got = unsafe { w_out.offset_from(dst) } as usize;
-        // SAFETY: the first `got` spare slots were initialised above.
-        unsafe { out.set_len(base_len + got) };
-        let seen = i.wrapping_sub(self.next) & mask;
-        self.next = i;
-        if seen != 0 {
-            // Every descriptor seen was delivered or dropped.
-            self.counters
-                .add_rx(got as u64, bytes, u64::from(seen) - got as u64);
-        }
-        if self.empty() >= self.refill_at {
-            self.refill_all();
-        }
-        got
+        (i, w_out, bytes)
     }
 
     /// What [`drop_rest`] works on.
@@ -344,6 +452,119 @@ fn drop_rest(q: &mut Discard<'_>, mut i: u32, stop: u32) -> u32 {
         }
     }
     i
+}
+
+/// The SSE2 receive path ([`RxPath::Sse2`]).
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use super::rx_wb;
+    use core::arch::x86_64::*;
+    use core::mem::MaybeUninit;
+    use pci_dma::mempool::Packet;
+
+    /// What the run needs of the queue.
+    pub(super) struct Ring {
+        pub base: *mut u8,
+        pub bufs: *const u32,
+        /// Bytes 0-7 of every packet of the queue's pool.
+        pub pool: u64,
+        pub buf_size: u32,
+        /// The format's frame-error bits.
+        pub err: u32,
+    }
+
+    pub(super) struct Run {
+        /// The first descriptor not taken (`i + 4k + c`, not wrapped).
+        pub next: u32,
+        pub out: *mut MaybeUninit<Packet>,
+        pub bytes: u64,
+    }
+
+    /// Takes descriptors from `i` in groups of four while `i + 4 <= end` and all four are
+    /// written back (DD) with one good, whole frame each (EOP, no frame error, length
+    /// 1..=buf_size); writes their packets at `out`. In the first group that is not all good,
+    /// takes its good prefix (the descriptors before the first not done or bad one) and
+    /// stops: the caller's scalar step deals with that descriptor.
+    ///
+    /// # Safety
+    /// `i + 4 <= end <= ring size`; `bufs` holds the buffer of every descriptor in `i..end`,
+    /// which this queue lent to the card; `out` has room for `end - i` packets.
+    #[inline(always)]
+    pub(super) unsafe fn rx_run(
+        q: Ring,
+        mut i: u32,
+        end: u32,
+        mut out: *mut MaybeUninit<Packet>,
+    ) -> Run {
+        // SAFETY (whole function): SSE2 is part of x86_64. Every pointer is in bounds per the
+        // contract: descriptors `i..i+4` of the ring (16-aligned, `i + 4 <= end`), `bufs[i..i+4]`,
+        // and four packet slots at `out`. Descriptors are loaded with volatile 16-byte loads
+        // through raw pointers (no reference to memory the card writes); each 8-byte half is
+        // read atomically, so a descriptor's DD bit and its length come from one write-back.
+        unsafe {
+            let want = _mm_set1_epi32((rx_wb::STAT_DD | rx_wb::STAT_EOP) as i32);
+            let check = _mm_set1_epi32((rx_wb::STAT_DD | rx_wb::STAT_EOP | q.err) as i32);
+            let len_mask = _mm_set1_epi32(0xFFFF);
+            let len_end = _mm_set1_epi32(q.buf_size as i32 + 1);
+            let zero = _mm_setzero_si128();
+            let pool = _mm_set1_epi64x(q.pool as i64);
+            let mut sum = zero;
+            while end - i >= 4 {
+                let d = q.base.add(i as usize * 16) as *const __m128i;
+                let d0 = core::ptr::read_volatile(d);
+                let d1 = core::ptr::read_volatile(d.add(1));
+                let d2 = core::ptr::read_volatile(d.add(2));
+                let d3 = core::ptr::read_volatile(d.add(3));
+                // The status/error dword and the length/VLAN dword of each (bytes 8-15).
+                let s01 = _mm_castsi128_ps(_mm_unpackhi_epi64(d0, d1));
+                let s23 = _mm_castsi128_ps(_mm_unpackhi_epi64(d2, d3));
+                let st = _mm_castps_si128(_mm_shuffle_ps::<0b10_00_10_00>(s01, s23));
+                let len = _mm_and_si128(
+                    _mm_castps_si128(_mm_shuffle_ps::<0b11_01_11_01>(s01, s23)),
+                    len_mask,
+                );
+                let good = _mm_and_si128(
+                    _mm_cmpeq_epi32(_mm_and_si128(st, check), want),
+                    _mm_andnot_si128(_mm_cmpeq_epi32(len, zero), _mm_cmplt_epi32(len, len_end)),
+                );
+                let m = _mm_movemask_ps(_mm_castsi128_ps(good)) as u32;
+                // Everything the card wrote before DD is visible after this.
+                regdsl_rt::fence::acquire();
+                // Packets: pool word, then buffer index and length.
+                let idx = _mm_loadu_si128(q.bufs.add(i as usize) as *const __m128i);
+                let lo = _mm_unpacklo_epi32(idx, len);
+                let hi = _mm_unpackhi_epi32(idx, len);
+                let o = out as *mut __m128i;
+                _mm_storeu_si128(o, _mm_unpacklo_epi64(pool, lo));
+                _mm_storeu_si128(o.add(1), _mm_unpackhi_epi64(pool, lo));
+                _mm_storeu_si128(o.add(2), _mm_unpacklo_epi64(pool, hi));
+                _mm_storeu_si128(o.add(3), _mm_unpackhi_epi64(pool, hi));
+                if m == 0xF {
+                    sum = _mm_add_epi32(sum, len);
+                    i += 4;
+                    out = out.add(4);
+                    continue;
+                }
+                // The good prefix only; the slots after it are left unused.
+                let c = (!m).trailing_zeros();
+                let lanes = _mm_setr_epi32(0, 1, 2, 3);
+                let keep = _mm_cmplt_epi32(lanes, _mm_set1_epi32(c as i32));
+                sum = _mm_add_epi32(sum, _mm_and_si128(len, keep));
+                i += c;
+                out = out.add(c as usize);
+                break;
+            }
+            // Lane sums fit: at most a ring (32768) of 16-bit lengths over four lanes.
+            let mut lanes = [0u32; 4];
+            _mm_storeu_si128(lanes.as_mut_ptr() as *mut __m128i, sum);
+            let bytes = lanes.iter().map(|&x| u64::from(x)).sum();
+            Run {
+                next: i,
+                out,
+                bytes,
+            }
+        }
+    }
 }
 
 /// Most slots refilled per run; 32 as the transmit side's reclaim chunk.

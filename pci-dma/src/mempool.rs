@@ -377,6 +377,12 @@ impl fmt::Debug for Mempool {
 ///
 /// Derefs to the packet's bytes (`len` of them). Holding a `Packet` means the device does not
 /// own the buffer.
+///
+/// Layout (`repr(C)`, 16 bytes, checked at compile time): bytes 0-7 the pool
+/// ([`PacketSource::pool_word`]), 8-11 the buffer index, 12-15 the length. A receive loop may
+/// write packets as these 16 bytes (e.g. four at a time with SIMD), under the contract of
+/// [`Mempool::packet_exact`].
+#[repr(C)]
 pub struct Packet {
     pool: NonNull<Inner>,
     idx: u32,
@@ -591,6 +597,12 @@ pub struct PacketSource<'a> {
 }
 
 impl PacketSource<'_> {
+    /// Bytes 0-7 of every packet of this pool (see [`Packet`]'s layout).
+    #[inline(always)]
+    pub fn pool_word(self) -> u64 {
+        self.inner.as_ptr() as usize as u64
+    }
+
     /// As [`Mempool::packet_exact`].
     ///
     /// # Safety
@@ -622,6 +634,68 @@ impl PhysTable<'_> {
         debug_assert!((idx as usize) < self.bufs.len());
         // SAFETY: forwarded to the caller.
         unsafe { self.bufs.get_unchecked(idx as usize).phys }
+    }
+}
+
+// `Packet`'s documented layout, relied on by SIMD receive loops.
+const _: () = {
+    assert!(core::mem::size_of::<Packet>() == 16);
+    assert!(core::mem::offset_of!(Packet, pool) == 0);
+    assert!(core::mem::offset_of!(Packet, idx) == 8);
+    assert!(core::mem::offset_of!(Packet, len) == 12);
+};
+
+/// The pool of lent buffers, as one plain word: what a transmit ring keeps per slot next to
+/// the buffer index (see [`Packet::into_parts`]). It does not keep the pool alive; the lent
+/// buffers do.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(transparent)]
+pub struct PoolRef(NonNull<Inner>);
+
+// SAFETY: a plain pointer to a Send + Sync pool; using it needs the lent-buffer contracts.
+unsafe impl Send for PoolRef {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for PoolRef {}
+
+impl PoolRef {
+    /// The pointer's bits: equal for two references to the same pool.
+    #[inline(always)]
+    pub fn addr(self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    /// Device address of buffer `idx`.
+    ///
+    /// # Safety
+    /// `idx` is a buffer of this pool lent out (so the pool is alive).
+    #[inline(always)]
+    pub unsafe fn phys(self, idx: u32) -> u64 {
+        // SAFETY: forwarded to the caller: the pool is alive and `idx` one of its buffers.
+        unsafe { self.0.as_ref().bufs.get_unchecked(idx as usize).phys }
+    }
+
+    /// Returns lent buffers to this pool with one lock.
+    ///
+    /// # Safety
+    /// Every index is a buffer of this pool taken out with [`Packet::into_parts`] (or
+    /// [`Mempool::alloc_raw`]), owned by the caller, no longer used by any device, and
+    /// returned once.
+    #[inline]
+    pub unsafe fn free_raw(self, idx: &[u32]) {
+        // SAFETY: forwarded to the caller.
+        unsafe { return_to(self.0, idx) }
+    }
+}
+
+impl Packet {
+    /// Gives up the packet without returning its buffer: (pool, buffer index, length). The
+    /// caller now owns the buffer and hands it back with [`PoolRef::free_raw`] (e.g. once a
+    /// device has finished sending it).
+    #[inline(always)]
+    pub fn into_parts(self) -> (PoolRef, u32, u32) {
+        let r = (PoolRef(self.pool), self.idx, self.len);
+        core::mem::forget(self);
+        r
     }
 }
 
