@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// `[tail, next - 1)` are empty, waiting for buffers; one slot always stays empty so that the
 /// tail register never equals the head (82599 datasheet 7.1.9: RDT == RDH means "ring empty").
 ///
-/// Emptied slots are refilled in runs of at least `refill_at` (ring/8, at most 32) with one
+/// Emptied slots are refilled in runs of at least `refill_at` (ring/8, at most 64) with one
 /// tail write per run, so a receive call of a few packets usually writes no register and
 /// takes no pool lock. The card therefore always holds at least `ring - refill_at`
 /// descriptors (all but the one kept empty and fewer than `refill_at` waiting): it never
@@ -168,6 +168,7 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
 
     /// Fills every empty slot now (one tail write), whatever the refill threshold; returns
     /// how many were filled (fewer when the pool runs short).
+    #[inline(never)]
     pub fn refill_all(&mut self) -> usize {
         let n = self.fill();
         if n != 0 {
@@ -186,7 +187,7 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
     /// Write-back values are checked, not trusted: a descriptor with a frame error, a length of
     /// 0 or beyond the buffer, or a packet spread over several descriptors is dropped and
     /// counted (`rx_desc_errors`), its buffer reused. Afterwards, once enough slots are empty
-    /// (ring/8, at most 32), they are refilled from the pool with one tail write; when the pool
+    /// (ring/8, at most 64), they are refilled from the pool with one tail write; when the pool
     /// is empty they stay empty (the card then drops and counts what it cannot place) and are
     /// refilled on a later call.
     #[inline(always)]
@@ -343,7 +344,7 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
     }
 
     /// Fills empty slots from the spare stack, then the pool; returns how many were filled.
-    #[inline]
+    #[inline(always)]
     fn fill(&mut self) -> usize {
         let mask = self.mask;
         let want = self.empty() as usize;
@@ -554,10 +555,10 @@ mod sse2 {
                 out = out.add(c as usize);
                 break;
             }
-            // Lane sums fit: at most a ring (32768) of 16-bit lengths over four lanes.
-            let mut lanes = [0u32; 4];
-            _mm_storeu_si128(lanes.as_mut_ptr() as *mut __m128i, sum);
-            let bytes = lanes.iter().map(|&x| u64::from(x)).sum();
+            // The sum fits 32 bits: at most a ring (32768) of 16-bit lengths.
+            let s = _mm_add_epi32(sum, _mm_shuffle_epi32::<0b11_10_11_10>(sum));
+            let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_01_01_01>(s));
+            let bytes = u64::from(_mm_cvtsi128_si32(s) as u32);
             Run {
                 next: i,
                 out,
@@ -567,10 +568,10 @@ mod sse2 {
     }
 }
 
-/// Most slots refilled per run; 32 as the transmit side's reclaim chunk.
-const REFILL_MAX: u32 = 32;
+/// Most slots refilled per run: 64, as the transmit side's report-status group.
+const REFILL_MAX: u32 = 64;
 
-/// Empty slots that trigger a refill for a ring of `size` descriptors: ring/8, 1..=32.
+/// Empty slots that trigger a refill for a ring of `size` descriptors: ring/8, 1..=64.
 fn refill_threshold(size: u32) -> u32 {
     (size / 8).clamp(1, REFILL_MAX)
 }

@@ -80,6 +80,9 @@ struct Inner {
     lock: AtomicBool,
     guarded: UnsafeCell<Guarded>,
     bufs: Box<[Buf]>,
+    /// The device addresses again, alone: 8 bytes per buffer, so that the hot paths' lookup
+    /// is one scaled load.
+    phys: Box<[u64]>,
     buf_size: u32,
     _regions: Vec<DmaRegion>,
 }
@@ -174,6 +177,7 @@ impl Mempool {
         let inner = Box::new(Inner {
             lock: AtomicBool::new(false),
             guarded: UnsafeCell::new(Guarded { free, handles: 1 }),
+            phys: bufs.iter().map(|b| b.phys).collect(),
             bufs: bufs.into_boxed_slice(),
             buf_size: buf_size as u32,
             _regions: regions,
@@ -224,7 +228,7 @@ impl Mempool {
     pub unsafe fn phys_unchecked(&self, idx: u32) -> u64 {
         debug_assert!((idx as usize) < self.inner().bufs.len());
         // SAFETY: forwarded to the caller.
-        unsafe { self.inner().bufs.get_unchecked(idx as usize).phys }
+        unsafe { *self.inner().phys.get_unchecked(idx as usize) }
     }
 
     /// The pool as a plain copyable pointer for a receive loop (see [`PacketSource`]).
@@ -240,7 +244,7 @@ impl Mempool {
     #[inline(always)]
     pub fn phys_table(&self) -> PhysTable<'_> {
         PhysTable {
-            bufs: &self.inner().bufs,
+            phys: &self.inner().phys,
         }
     }
 
@@ -253,14 +257,7 @@ impl Mempool {
             .locked(|g| {
                 let n = out.len().min(g.free.len());
                 let from = g.free.len() - n;
-                // A `memcpy` call costs more than it saves for a few indices.
-                if n <= 4 {
-                    for (o, &i) in out[..n].iter_mut().zip(&g.free[from..from + n]) {
-                        *o = i;
-                    }
-                } else {
-                    out[..n].copy_from_slice(&g.free[from..]);
-                }
+                copy_indices(&mut out[..n], &g.free[from..]);
                 g.free.truncate(from);
                 n
             })
@@ -621,7 +618,7 @@ impl PacketSource<'_> {
 /// no reload of the pool through its handle after each descriptor write).
 #[derive(Clone, Copy)]
 pub struct PhysTable<'a> {
-    bufs: &'a [Buf],
+    phys: &'a [u64],
 }
 
 impl PhysTable<'_> {
@@ -631,9 +628,9 @@ impl PhysTable<'_> {
     /// `idx` is a buffer of the pool.
     #[inline(always)]
     pub unsafe fn get(self, idx: u32) -> u64 {
-        debug_assert!((idx as usize) < self.bufs.len());
+        debug_assert!((idx as usize) < self.phys.len());
         // SAFETY: forwarded to the caller.
-        unsafe { self.bufs.get_unchecked(idx as usize).phys }
+        unsafe { *self.phys.get_unchecked(idx as usize) }
     }
 }
 
@@ -671,7 +668,7 @@ impl PoolRef {
     #[inline(always)]
     pub unsafe fn phys(self, idx: u32) -> u64 {
         // SAFETY: forwarded to the caller: the pool is alive and `idx` one of its buffers.
-        unsafe { self.0.as_ref().bufs.get_unchecked(idx as usize).phys }
+        unsafe { *self.0.as_ref().phys.get_unchecked(idx as usize) }
     }
 
     /// Returns lent buffers to this pool with one lock.
@@ -705,10 +702,66 @@ impl Packet {
 unsafe fn return_to(p: NonNull<Inner>, idx: &[u32]) {
     // SAFETY: lent buffers keep the pool alive until they are home.
     let inner = unsafe { p.as_ref() };
-    let ((), dead) = inner.locked(|g| g.free.extend_from_slice(idx));
+    let ((), dead) = inner.locked(|g| push_indices(&mut g.free, idx));
     if dead {
         // SAFETY: no handle and every buffer home, decided under the lock.
         unsafe { destroy(p) }
+    }
+}
+
+/// Pushes `idx` onto a free stack.
+#[inline(always)]
+fn push_indices(free: &mut Vec<u32>, idx: &[u32]) {
+    let have = free.len();
+    if free.capacity() - have < idx.len() {
+        // Only a double return can need more room than the pool's buffers.
+        free.extend_from_slice(idx);
+        return;
+    }
+    // SAFETY: `idx.len()` slots of spare capacity, written just below, then counted.
+    unsafe {
+        let room = core::slice::from_raw_parts_mut(free.as_mut_ptr().add(have), idx.len());
+        copy_indices(room, idx);
+        free.set_len(have + idx.len());
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the short runs of buffer indices the hot paths move (a
+/// ring's refill or reclaim group): two overlapping fixed-size copies inline instead of a
+/// `memcpy` call, which costs more than the copy for up to 64 indices.
+#[inline(always)]
+fn copy_indices(dst: &mut [u32], src: &[u32]) {
+    let n = src.len();
+    assert_eq!(dst.len(), n);
+    /// The first and the last `K` indices (overlapping when `n < 2K`).
+    ///
+    /// # Safety
+    /// `K <= n <= 2K`; `d` and `s` hold `n` indices each and do not overlap.
+    #[inline(always)]
+    unsafe fn two<const K: usize>(d: *mut u32, s: *const u32, n: usize) {
+        // SAFETY: both ends are within the `n` indices, per the contract.
+        unsafe {
+            let a = core::ptr::read_unaligned(s as *const [u32; K]);
+            let b = core::ptr::read_unaligned(s.add(n - K) as *const [u32; K]);
+            core::ptr::write_unaligned(d as *mut [u32; K], a);
+            core::ptr::write_unaligned(d.add(n - K) as *mut [u32; K], b);
+        }
+    }
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    // SAFETY: each arm's `K` satisfies `K <= n <= 2K`; two distinct slices do not overlap.
+    unsafe {
+        match n {
+            0..=3 => {
+                for i in 0..n {
+                    *d.add(i) = *s.add(i);
+                }
+            }
+            4..=8 => two::<4>(d, s, n),
+            9..=16 => two::<8>(d, s, n),
+            17..=32 => two::<16>(d, s, n),
+            33..=64 => two::<32>(d, s, n),
+            _ => dst.copy_from_slice(src),
+        }
     }
 }
 
