@@ -768,11 +768,120 @@ mod tests {
             })
     }
 
+    /// One step of a run: write-backs by the card, then one receive call of at most `max`.
+    type Steps = Vec<(Vec<WriteBack>, usize)>;
+
+    /// What a run delivered: (buffer index, length) of every packet in order, the counters,
+    /// and the ring state at the end.
+    type Outcome = (Vec<(u32, usize)>, crate::SwQueueStats, (u32, u32));
+
+    /// Plays `steps` on a fresh queue using `path`, checking every delivery against the
+    /// reference (whole, good, single-descriptor packets in order; every other descriptor
+    /// counted as an error; no buffer lost).
+    fn run_reference(
+        path: RxPath,
+        steps: &Steps,
+    ) -> Result<Outcome, proptest::test_runner::TestCaseError> {
+        let (mut q, mut card, _) = queue();
+        proptest::prop_assert!(q.set_rx_path(path));
+        let mut want = Vec::new();
+        let mut discarding = false;
+        let (mut written, mut got_total) = (0u64, Vec::new());
+        for (wbs, max) in steps {
+            for wb in wbs {
+                // The card writes back only descriptors it was given.
+                let given = (q.tail() as usize + RING - card.next) % RING;
+                if given == 0 {
+                    break;
+                }
+                let mut status = rx_wb::STAT_DD | wb.noise;
+                if wb.eop {
+                    status |= rx_wb::STAT_EOP;
+                }
+                if wb.error {
+                    status |= Fmt::ERR_FRAME;
+                }
+                card.write_back(status, wb.len);
+                written += 1;
+                // The reference: deliver a whole, good, single-descriptor packet.
+                let good = wb.eop && !wb.error && (1..=BUF).contains(&usize::from(wb.len));
+                if !discarding && good {
+                    want.push(usize::from(wb.len));
+                }
+                // A packet goes on past a descriptor without EOP, whatever else it says.
+                discarding = !wb.eop;
+            }
+            let mut out = Vec::new();
+            q.rx_batch(&mut out, *max);
+            for p in &out {
+                proptest::prop_assert!((1..=BUF).contains(&p.len()));
+            }
+            got_total.extend(out.iter().map(|p| (p.index(), p.len())));
+            // Buffers: free, in the ring, kept for refill, or held by the application.
+            assert_conserved(&q, out.len());
+            drop(out);
+        }
+        // Take whatever is still written back.
+        let mut out = Vec::new();
+        q.rx_batch(&mut out, RING);
+        got_total.extend(out.iter().map(|p| (p.index(), p.len())));
+        drop(out);
+        let lens: Vec<usize> = got_total.iter().map(|&(_, l)| l).collect();
+        proptest::prop_assert_eq!(&lens, &want);
+        let c = q.counters().snapshot();
+        proptest::prop_assert_eq!(c.rx_packets, want.len() as u64);
+        proptest::prop_assert_eq!(c.rx_packets + c.rx_desc_errors, written);
+        proptest::prop_assert_eq!(c.rx_bytes, want.iter().sum::<usize>() as u64);
+        assert_conserved(&q, 0);
+        Ok((got_total, c, (q.next, q.tail)))
+    }
+
+    /// The paths this CPU runs.
+    fn paths() -> Vec<RxPath> {
+        [RxPath::Scalar, RxPath::Sse2]
+            .into_iter()
+            .filter(|p| p.supported())
+            .collect()
+    }
+
+    /// Mostly good frames, so that the vector path takes whole groups, with now and then a
+    /// bad one, a packet over several descriptors or a bad length in the middle of a group.
+    fn mostly_good() -> impl proptest::strategy::Strategy<Value = WriteBack> {
+        use proptest::prelude::*;
+        (
+            proptest::bool::weighted(0.95),
+            proptest::bool::weighted(0.03),
+            any::<u32>(),
+            prop_oneof![
+                30 => 1u16..=BUF as u16,
+                1 => Just(0u16),
+                1 => Just(BUF as u16),
+                1 => Just(BUF as u16 + 1),
+            ],
+        )
+            .prop_map(|(eop, error, noise, len)| WriteBack {
+                eop,
+                error,
+                noise: noise & !(DD_EOP | Fmt::ERR_FRAME),
+                len,
+            })
+    }
+
+    #[test]
+    fn the_vector_path_is_the_default_where_the_cpu_has_it() {
+        let (q, _, _) = queue();
+        assert_eq!(q.rx_path(), RxPath::best());
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(RxPath::best(), RxPath::Sse2);
+        }
+        assert!(RxPath::Scalar.supported());
+    }
+
     proptest::proptest! {
         /// Whatever a card writes back, in whatever batches it is taken: the driver delivers
         /// exactly the well-formed single-descriptor packets, in order (the rest of a packet
         /// spread over several descriptors is dropped up to its end), counts every other
-        /// descriptor as an error, and loses no buffer.
+        /// descriptor as an error, and loses no buffer; on every receive path.
         #[test]
         fn any_write_back_sequence_is_delivered_or_counted(
             steps in proptest::collection::vec(
@@ -780,55 +889,25 @@ mod tests {
                 1..40,
             ),
         ) {
-            let (mut q, mut card, _) = queue();
-            let mut want = Vec::new();
-            let mut discarding = false;
-            let (mut written, mut got_total) = (0u64, Vec::new());
-            for (wbs, max) in steps {
-                for wb in wbs {
-                    // The card writes back only descriptors it was given.
-                    let given = (q.tail() as usize + RING - card.next) % RING;
-                    if given == 0 {
-                        break;
-                    }
-                    let mut status = rx_wb::STAT_DD | wb.noise;
-                    if wb.eop {
-                        status |= rx_wb::STAT_EOP;
-                    }
-                    if wb.error {
-                        status |= Fmt::ERR_FRAME;
-                    }
-                    card.write_back(status, wb.len);
-                    written += 1;
-                    // The reference: deliver a whole, good, single-descriptor packet.
-                    let good = wb.eop && !wb.error && (1..=BUF).contains(&usize::from(wb.len));
-                    if !discarding && good {
-                        want.push(usize::from(wb.len));
-                    }
-                    // A packet goes on past a descriptor without EOP, whatever else it says.
-                    discarding = !wb.eop;
-                }
-                let mut out = Vec::new();
-                q.rx_batch(&mut out, max);
-                for p in &out {
-                    proptest::prop_assert!((1..=BUF).contains(&p.len()));
-                }
-                got_total.extend(lens(&out));
-                // Buffers: free, in the ring, kept for refill, or held by the application.
-                assert_conserved(&q, out.len());
-                drop(out);
+            for path in paths() {
+                run_reference(path, &steps)?;
             }
-            // Take whatever is still written back.
-            let mut out = Vec::new();
-            q.rx_batch(&mut out, RING);
-            got_total.extend(lens(&out));
-            drop(out);
-            proptest::prop_assert_eq!(&got_total, &want);
-            let c = q.counters().snapshot();
-            proptest::prop_assert_eq!(c.rx_packets, want.len() as u64);
-            proptest::prop_assert_eq!(c.rx_packets + c.rx_desc_errors, written);
-            proptest::prop_assert_eq!(c.rx_bytes, want.iter().sum::<usize>() as u64);
-            assert_conserved(&q, 0);
+        }
+
+        /// The scalar and the vector path give the same results on the same write-backs:
+        /// the same packets (buffer and length) in the same order, the same counters, the
+        /// same ring state.
+        #[test]
+        fn scalar_and_vector_paths_give_the_same_results(
+            steps in proptest::collection::vec(
+                (proptest::collection::vec(mostly_good(), 0..16), 1usize..24),
+                1..40,
+            ),
+        ) {
+            let scalar = run_reference(RxPath::Scalar, &steps)?;
+            for path in paths() {
+                proptest::prop_assert_eq!(&run_reference(path, &steps)?, &scalar);
+            }
         }
     }
 }
