@@ -449,42 +449,58 @@ mod tests {
     const POOL: usize = 48;
 
     /// One step of a run: the application sends packets of these lengths (0 cannot be sent),
-    /// or the card completes up to this many descriptors.
+    /// each from pool A or B (`true`), or the card completes up to this many descriptors.
     #[derive(Clone, Debug)]
     enum Step {
-        Send(Vec<usize>),
+        Send(Vec<(usize, bool)>),
         Complete(usize),
     }
 
     fn step() -> impl proptest::strategy::Strategy<Value = Step> {
         use proptest::prelude::*;
         prop_oneof![
-            proptest::collection::vec(prop_oneof![4 => 1..=BUF, 1 => Just(0usize)], 0..24)
-                .prop_map(Step::Send),
+            proptest::collection::vec(
+                (
+                    prop_oneof![4 => 1..=BUF, 1 => Just(0usize)],
+                    proptest::bool::weighted(0.2)
+                ),
+                0..24
+            )
+            .prop_map(Step::Send),
             (0..RING + 4).prop_map(Step::Complete),
         ]
     }
 
-    /// Plays the card: completes (writes DD back), in order, up to `k` of the descriptors it
-    /// was given (`done..tail`).
+    fn has_rs(base: *mut u8, i: usize) -> bool {
+        // SAFETY: `i < RING`, inside the ring, which the test keeps alive.
+        let cmd = unsafe { desc::read32(desc::at(base, i), tx_read::CMD_TYPE_LEN) };
+        cmd & tx_read::DCMD_RS != 0
+    }
+
+    /// Plays the card: completes, in order, up to `k` of the descriptors it was given
+    /// (`done..tail`), writing DD back where RS asks for it (82599 datasheet 7.2.3.5.1).
     fn complete(base: *mut u8, done: &mut usize, tail: usize, k: usize) {
         for _ in 0..k {
             if *done == tail {
                 break;
             }
-            // SAFETY: `done < RING`, inside the ring, which the test keeps alive; nothing else
-            // writes it meanwhile.
-            unsafe { desc::write32(desc::at(base, *done), tx_wb::STATUS, tx_wb::STAT_DD) };
+            if has_rs(base, *done) {
+                // SAFETY: `done < RING`, inside the ring, which the test keeps alive; nothing
+                // else writes it meanwhile.
+                unsafe { desc::write32(desc::at(base, *done), tx_wb::STATUS, tx_wb::STAT_DD) };
+            }
             *done = (*done + 1) % RING;
         }
     }
 
     proptest::proptest! {
-        /// Whatever the application sends and whenever the card completes: each packet taken
-        /// is on the ring with its buffer's device address and length, or refused and counted
-        /// (length 0); what the ring has no room for stays with the caller; the tail register
-        /// holds the last descriptor written; and every buffer is back in its pool once the
-        /// card is done.
+        /// Whatever the application sends (from two pools) and whenever the card completes:
+        /// each packet taken is on the ring with its buffer's device address and length, or
+        /// refused and counted (length 0); what the ring has no room for stays with the
+        /// caller; the tail register holds the last descriptor written; RS is set on exactly
+        /// the group ends and the last descriptor of each call; completed groups are reclaimed
+        /// only under the free threshold or when the call needs room, never before the card is
+        /// done; and every buffer is back in its pool once the card is done.
         #[test]
         fn any_send_and_completion_sequence_keeps_every_buffer(
             steps in proptest::collection::vec(step(), 1..60),
@@ -494,23 +510,33 @@ mod tests {
             let regs = FakeRegs::new(0, Rc::default());
             let last_tail = regs.last_tail.clone();
             let mut q = TxQueue::new(regs, ring, RING, Arc::default());
-            let pool = Mempool::new(&HeapDma::new(), POOL, BUF).unwrap();
+            let rs = config::tx_rs_thresh(RING);
+            let thresh = config::tx_free_thresh(RING);
+            let pools = [
+                Mempool::new(&HeapDma::new(), POOL, BUF).unwrap(),
+                Mempool::new(&HeapDma::new(), POOL, BUF).unwrap(),
+            ];
             let mut held: Vec<Packet> = Vec::new();
             let (mut done, mut tail) = (0usize, 0usize);
             let (mut taken, mut valid) = (0u64, 0u64);
             for s in steps {
                 match s {
                     Step::Send(lens) => {
-                        for len in lens {
-                            let Some(mut p) = pool.alloc(BUF) else { break };
+                        for (len, b) in lens {
+                            let Some(mut p) = pools[b as usize].alloc(BUF) else { break };
                             p.set_len(len);
                             held.push(p);
                         }
                         let expect: Vec<(u64, usize)> =
                             held.iter().map(|p| (p.phys(), p.len())).collect();
+                        let (clean0, free0) = (q.clean, q.free_descs() as usize);
                         let n = q.tx_batch(&mut held);
+                        if free0 >= expect.len().max(thresh) {
+                            proptest::prop_assert_eq!(q.clean, clean0, "reclaimed too early");
+                        }
                         proptest::prop_assert_eq!(held.len(), expect.len() - n);
                         taken += n as u64;
+                        let first = tail;
                         for &(phys, len) in &expect[..n] {
                             if len == 0 {
                                 continue;
@@ -532,6 +558,26 @@ mod tests {
                         if valid != 0 {
                             proptest::prop_assert_eq!(last_tail.get() as usize, tail);
                         }
+                        // RS on the group ends and on the call's last descriptor, only there.
+                        let mut i = first;
+                        while i != tail {
+                            let last = (i + 1) % RING == tail;
+                            proptest::prop_assert_eq!(
+                                has_rs(base, i),
+                                last || i % rs == rs - 1,
+                                "RS of descriptor {}", i
+                            );
+                            i = (i + 1) % RING;
+                        }
+                        if n < expect.len() {
+                            // The ring was full: the next group was not done (or not whole).
+                            let end = q.clean as usize | (rs - 1);
+                            let whole = (end + RING - q.clean as usize) % RING < q.in_flight();
+                            proptest::prop_assert!(
+                                !whole || (end + RING - done) % RING < (tail + RING - done) % RING,
+                                "a completed group was left while the call needed room"
+                            );
+                        }
                     }
                     Step::Complete(k) => complete(base, &mut done, tail, k),
                 }
@@ -541,20 +587,22 @@ mod tests {
                     "a descriptor the card has not completed was reclaimed"
                 );
                 proptest::prop_assert_eq!(
-                    pool.free_count() + q.in_flight() + held.len(),
-                    POOL,
+                    pools[0].free_count() + pools[1].free_count() + q.in_flight() + held.len(),
+                    2 * POOL,
                     "a buffer is lost"
                 );
             }
             let c = q.counters().snapshot();
             proptest::prop_assert_eq!(c.tx_packets, valid);
             proptest::prop_assert_eq!(c.tx_packets + c.tx_invalid, taken);
-            // The card finishes everything: every buffer goes home.
+            // The card finishes everything: every buffer goes home (the last descriptor of
+            // every call has RS, so the explicit reclaim gets them all).
             complete(base, &mut done, tail, RING);
             q.reclaim();
             proptest::prop_assert_eq!(q.in_flight(), 0);
             drop(held);
-            proptest::prop_assert_eq!(pool.free_count(), POOL);
+            proptest::prop_assert_eq!(pools[0].free_count(), POOL);
+            proptest::prop_assert_eq!(pools[1].free_count(), POOL);
         }
     }
 }
