@@ -118,4 +118,86 @@ mod tests {
             assert!(tx_free_thresh(ring) < ring - 1);
         }
     }
+
+    /// A forwarder (receive, then send what it received on another queue of the same pool)
+    /// against a card that completes every send and brings `arrive` new frames per step,
+    /// dropping those that find no receive descriptor. Returns the packets forwarded in each
+    /// half of the run.
+    fn forward(pool_size: usize, rx_ring: usize, tx_ring: usize) -> (u64, u64) {
+        use crate::desc::{self, rx_wb, tx_read, tx_wb, RxFormat};
+        use crate::testutil::FakeRegs;
+        use crate::{RxQueue, TxQueue};
+        use dma::testing::HeapDma;
+        use dma::{DmaMemory, Mempool};
+        use std::rc::Rc;
+        use std::sync::Arc;
+        struct Fmt;
+        impl RxFormat for Fmt {
+            const ERR_FRAME: u32 = 0;
+        }
+        let dma = HeapDma::new();
+        let pool = Mempool::new(&dma, pool_size, 2048).unwrap();
+        let rx_mem = dma.alloc(rx_ring * desc::DESC_SIZE, 128).unwrap();
+        let tx_mem = dma.alloc(tx_ring * desc::DESC_SIZE, 128).unwrap();
+        let (rx_base, tx_base) = (rx_mem.virt(), tx_mem.virt());
+        let tx_regs = FakeRegs::new(0, Rc::default());
+        let tdt = tx_regs.last_tail.clone();
+        let mut rxq: RxQueue<FakeRegs, Fmt> = RxQueue::new(
+            FakeRegs::new(0, Rc::default()),
+            rx_mem,
+            rx_ring,
+            pool,
+            Arc::default(),
+        );
+        let mut txq = TxQueue::new(tx_regs, tx_mem, tx_ring, Arc::default());
+        let (mut rx_next, mut tx_done) = (0usize, 0usize);
+        let mut halves = [0u64; 2];
+        let mut buf = Vec::new();
+        const STEPS: usize = 400;
+        for step in 0..STEPS {
+            // The card: sends everything it was given (DD where RS is set)...
+            while tx_done != tdt.get() as usize {
+                // SAFETY: `tx_done < tx_ring`; the ring outlives the loop.
+                unsafe {
+                    let d = desc::at(tx_base, tx_done);
+                    if desc::read32(d, tx_read::CMD_TYPE_LEN) & tx_read::DCMD_RS != 0 {
+                        desc::write32(d, tx_wb::STATUS, tx_wb::STAT_DD);
+                    }
+                }
+                tx_done = (tx_done + 1) % tx_ring;
+            }
+            // ... and receives 4 frames where it holds a descriptor (up to RDT).
+            for _ in 0..4 {
+                if rx_next == rxq.tail() as usize {
+                    break; // no descriptor: the card drops the frame
+                }
+                let w = u64::from(rx_wb::STAT_DD | rx_wb::STAT_EOP) | (60 << rx_wb::LENGTH_SHIFT);
+                // SAFETY: `rx_next < rx_ring`; the ring outlives the loop.
+                unsafe { desc::write64(desc::at(rx_base, rx_next), rx_wb::STATUS_ERROR, w) };
+                rx_next = (rx_next + 1) % rx_ring;
+            }
+            // The forwarder: receive a batch, send it (a send call every step).
+            rxq.rx_batch(&mut buf, 8);
+            halves[step * 2 / STEPS] += txq.tx_batch(&mut buf) as u64;
+        }
+        drop(buf);
+        (halves[0], halves[1])
+    }
+
+    #[test]
+    fn a_forwarder_starves_below_the_pool_rule() {
+        // A receive ring of 16 and a transmit ring of 64: the transmit queue keeps up to
+        // 64 - 1 - 16 sent buffers before its free threshold makes it reclaim. A pool of 32
+        // (enough for the receive ring alone, the old rule) ends up parked there: the receive
+        // ring runs dry, nothing arrives, nothing is sent, nothing is reclaimed.
+        assert!(check_pool(32, 16, 64).is_err());
+        let (first, second) = forward(32, 16, 64);
+        assert!(first > 0, "it forwarded at first");
+        assert_eq!(second, 0, "then starved for good");
+        // With the rule's pool it forwards all along: 4 frames a step in, 4 out.
+        check_pool(80, 16, 64).unwrap();
+        let (first, second) = forward(80, 16, 64);
+        assert!(first > 0);
+        assert_eq!(second, 4 * 200, "every frame of the second half forwarded");
+    }
 }
