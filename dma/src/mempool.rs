@@ -777,6 +777,41 @@ mod tests {
     use crate::testing::HeapDma;
 
     #[test]
+    fn index_copies_of_every_length_are_exact() {
+        for n in 0..=130usize {
+            let src: Vec<u32> = (0..n as u32).map(|i| i * 7 + 3).collect();
+            let mut dst = vec![u32::MAX; n + 2];
+            copy_indices(&mut dst[1..n + 1], &src);
+            assert_eq!(&dst[1..n + 1], &src[..], "n = {n}");
+            assert_eq!((dst[0], dst[n + 1]), (u32::MAX, u32::MAX), "n = {n}: wrote outside");
+            let mut stack = Vec::with_capacity(n + 5);
+            stack.extend_from_slice(&[1, 2, 3]);
+            push_indices(&mut stack, &src);
+            assert_eq!(&stack[3..], &src[..]);
+        }
+    }
+
+    #[test]
+    fn packets_give_their_parts_and_go_home_in_bulk() {
+        let pool = Mempool::new(&HeapDma::new(), 8, 256).unwrap();
+        let mut v = Vec::new();
+        pool.alloc_batch(&mut v, 8, 60);
+        let src = pool.packet_source();
+        let parts: Vec<(PoolRef, u32, u32)> = v.into_iter().map(Packet::into_parts).collect();
+        assert_eq!(pool.free_count(), 0);
+        for &(p, idx, len) in &parts {
+            assert_eq!(p.addr() as u64, src.pool_word());
+            assert_eq!(len, 60);
+            // SAFETY: `idx` is lent from this live pool.
+            assert_eq!(unsafe { p.phys(idx) }, pool.phys(idx));
+        }
+        let idx: Vec<u32> = parts.iter().map(|&(_, i, _)| i).collect();
+        // SAFETY: owned (given up by the packets), no device, returned once.
+        unsafe { parts[0].0.free_raw(&idx) };
+        assert_eq!(pool.free_count(), 8);
+    }
+
+    #[test]
     fn alloc_until_empty_then_refill() {
         let dma = HeapDma::new();
         let pool = Mempool::new(&dma, 8, 2048).unwrap();
