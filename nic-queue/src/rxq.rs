@@ -415,16 +415,28 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
     #[inline(always)]
     fn write_read_descs(&mut self, from: usize, to: usize) {
         let table = self.pool.phys_table();
-        for j in from..to {
-            // SAFETY: `j < to <= bufs.len()`, inside the ring and `bufs`; the slot is empty
-            // (not the card's) and now holds a buffer of this pool.
-            unsafe {
-                let phys = table.get(*self.bufs.get_unchecked(j));
-                let d = desc::at(self.base, j);
-                desc::write64(d, rx_read::PKT_ADDR, phys);
-                // Header address 0 also clears DD (bit 0 of the same word).
-                desc::write64(d, rx_read::HDR_ADDR, 0);
-            }
+        let (base, bufs) = (self.base, self.bufs.as_ptr());
+        // One descriptor: its buffer's address, header address 0 (which also clears DD, bit
+        // 0 of the same word).
+        // SAFETY (both loops): `j < to <= bufs.len()`, inside the ring and `bufs`; the slot
+        // is empty (not the card's) and now holds a buffer of this pool.
+        let one = |j: usize| unsafe {
+            let d = desc::at(base, j);
+            desc::write64(d, rx_read::PKT_ADDR, table.get(*bufs.add(j)));
+            desc::write64(d, rx_read::HDR_ADDR, 0);
+        };
+        // Four per step: the loop's own work once per four descriptors.
+        let mut j = from;
+        while j + 4 <= to {
+            one(j);
+            one(j + 1);
+            one(j + 2);
+            one(j + 3);
+            j += 4;
+        }
+        while j < to {
+            one(j);
+            j += 1;
         }
     }
 
@@ -537,10 +549,11 @@ mod sse2 {
             let want = _mm_set1_epi32((rx_wb::STAT_DD | rx_wb::STAT_EOP) as i32);
             let check = _mm_set1_epi32((rx_wb::STAT_DD | rx_wb::STAT_EOP | q.err) as i32);
             let len_mask = _mm_set1_epi32(0xFFFF);
-            let len_end = _mm_set1_epi32(q.buf_size as i32 + 1);
-            let zero = _mm_setzero_si128();
-            let pool = _mm_set1_epi64x(q.pool as i64);
-            let mut sum = zero;
+            // `1 <= len <= buf_size` as one signed compare: `len - 1 + i32::MIN` runs from
+            // i32::MIN (length 1) and wraps to i32::MAX for length 0.
+            let len_bias = _mm_set1_epi32(i32::MIN.wrapping_sub(1));
+            let len_lim = _mm_set1_epi32(i32::MIN.wrapping_add(q.buf_size as i32));
+            let mut sum = _mm_setzero_si128();
             while end - i >= 4 {
                 let d = q.base.add(i as usize * 16) as *const __m128i;
                 let d0 = core::ptr::read_volatile(d);
@@ -557,7 +570,7 @@ mod sse2 {
                 );
                 let good = _mm_and_si128(
                     _mm_cmpeq_epi32(_mm_and_si128(st, check), want),
-                    _mm_andnot_si128(_mm_cmpeq_epi32(len, zero), _mm_cmplt_epi32(len, len_end)),
+                    _mm_cmplt_epi32(_mm_add_epi32(len, len_bias), len_lim),
                 );
                 let m = _mm_movemask_ps(_mm_castsi128_ps(good)) as u32;
                 // Everything the card wrote before DD is visible after this.
@@ -566,11 +579,16 @@ mod sse2 {
                 let idx = _mm_loadu_si128(q.bufs.add(i as usize) as *const __m128i);
                 let lo = _mm_unpacklo_epi32(idx, len);
                 let hi = _mm_unpackhi_epi32(idx, len);
-                let o = out as *mut __m128i;
-                _mm_storeu_si128(o, _mm_unpacklo_epi64(pool, lo));
-                _mm_storeu_si128(o.add(1), _mm_unpackhi_epi64(pool, lo));
-                _mm_storeu_si128(o.add(2), _mm_unpacklo_epi64(pool, hi));
-                _mm_storeu_si128(o.add(3), _mm_unpackhi_epi64(pool, hi));
+                // Pool words as plain stores, index and length pairs as 8-byte vector stores.
+                let o = out as *mut u64;
+                o.write(q.pool);
+                o.add(2).write(q.pool);
+                o.add(4).write(q.pool);
+                o.add(6).write(q.pool);
+                _mm_storel_epi64(o.add(1) as *mut __m128i, lo);
+                _mm_storeh_pd(o.add(3) as *mut f64, _mm_castsi128_pd(lo));
+                _mm_storel_epi64(o.add(5) as *mut __m128i, hi);
+                _mm_storeh_pd(o.add(7) as *mut f64, _mm_castsi128_pd(hi));
                 if m == 0xF {
                     sum = _mm_add_epi32(sum, len);
                     i += 4;
