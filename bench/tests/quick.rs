@@ -118,7 +118,10 @@ fn programs_run_in_quick_mode() {
         env!("CARGO_BIN_EXE_scaling"),
         &["--seconds", "0.2", "--threads", "2", "--batch", "8"],
     );
-    assert!(out.contains("| 1 | all |") && out.contains("| 2 | all |"), "{out}");
+    assert!(
+        out.contains("| 1 | all |") && out.contains("| 2 | all |"),
+        "{out}"
+    );
     // Bad input: a clear error, no panic.
     let o = Command::new(env!("CARGO_BIN_EXE_fwd-loop"))
         .args(["--batch", "x"])

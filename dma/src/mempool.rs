@@ -783,7 +783,11 @@ mod tests {
             let mut dst = vec![u32::MAX; n + 2];
             copy_indices(&mut dst[1..n + 1], &src);
             assert_eq!(&dst[1..n + 1], &src[..], "n = {n}");
-            assert_eq!((dst[0], dst[n + 1]), (u32::MAX, u32::MAX), "n = {n}: wrote outside");
+            assert_eq!(
+                (dst[0], dst[n + 1]),
+                (u32::MAX, u32::MAX),
+                "n = {n}: wrote outside"
+            );
             let mut stack = Vec::with_capacity(n + 5);
             stack.extend_from_slice(&[1, 2, 3]);
             push_indices(&mut stack, &src);

@@ -47,7 +47,11 @@ fn one(batch: usize, span: Duration, start: &Barrier) -> Result<Run, String> {
 }
 
 fn run() -> Result<(), String> {
-    let a = Args::parse(std::env::args().skip(1), &["threads", "seconds", "batch"], &[])?;
+    let a = Args::parse(
+        std::env::args().skip(1),
+        &["threads", "seconds", "batch"],
+        &[],
+    )?;
     let threads: usize = a.get("threads", 2)?;
     let secs: f64 = a.get("seconds", 3.0)?;
     let batch: usize = a.get("batch", 32)?;
