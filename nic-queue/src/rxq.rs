@@ -554,7 +554,7 @@ mod sse2 {
             let len_bias = _mm_set1_epi32(i32::MIN.wrapping_sub(1));
             let len_lim = _mm_set1_epi32(i32::MIN.wrapping_add(q.buf_size as i32));
             let mut sum = _mm_setzero_si128();
-            while end - i >= 4 {
+            for _ in 0..(end - i) / 4 {
                 let d = q.base.add(i as usize * 16) as *const __m128i;
                 let d0 = core::ptr::read_volatile(d);
                 let d1 = core::ptr::read_volatile(d.add(1));
