@@ -151,6 +151,9 @@ impl<R: QueueRegs> TxQueue<R> {
         if n == 0 {
             return 0;
         }
+        if len == 1 {
+            return self.tx_one(pkts);
+        }
         let t0 = self.tail as usize;
         let src = pkts.as_mut_ptr();
         // Locals, not reloaded through `self` after each descriptor written.
@@ -218,6 +221,44 @@ impl<R: QueueRegs> TxQueue<R> {
         }
         self.counters.add_tx(n as u64 - invalid, bytes, invalid);
         n
+    }
+
+    /// [`TxQueue::tx_batch`] for one packet, with a free descriptor: no loop, and RS (the
+    /// call's last descriptor) written with the command word.
+    #[inline(always)]
+    fn tx_one(&mut self, pkts: &mut Vec<Packet>) -> usize {
+        // SAFETY: `pkts` holds one packet, moved out here; the vector forgets it below.
+        let p = unsafe { pkts.as_ptr().read() };
+        // SAFETY: as above: the packet is now owned by `p`.
+        unsafe { pkts.set_len(0) };
+        let len = p.len() as u32;
+        if len.wrapping_sub(1) >= tx_read::DTALEN_MASK {
+            drop(p);
+            self.counters.add_tx(0, 0, 1);
+            return 1;
+        }
+        let (pool, idx, len) = p.into_parts();
+        let t = self.tail as usize;
+        // SAFETY: `t <= mask`, a free descriptor and slot (the caller checked one is free);
+        // `idx` is a buffer of `pool` lent to this queue.
+        unsafe {
+            let d = desc::at(self.base, t);
+            desc::write64(d, tx_read::BUFFER_ADDR, pool.phys(idx));
+            desc::write64(
+                d,
+                tx_read::CMD_TYPE_LEN,
+                u64::from(tx_read::CMD_ONE_BUFFER | len)
+                    | (u64::from(len) << (32 + tx_read::PAYLEN_SHIFT)),
+            );
+            (*self.pools.as_mut_ptr().add(t)).write(pool);
+            *self.idx.as_mut_ptr().add(t) = idx;
+        }
+        let next = (t as u32 + 1) & self.mask;
+        self.tail = next;
+        // Publishes: the descriptor is visible before the card reads the tail.
+        self.regs.write_tail(next);
+        self.counters.add_tx(1, u64::from(len), 0);
+        1
     }
 
     /// Sets RS on the descriptors written from `self.tail` up to `t` (exclusive) that need it:
