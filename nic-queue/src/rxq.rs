@@ -225,6 +225,11 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
     pub fn rx_batch(&mut self, out: &mut Vec<Packet>, max: usize) -> usize {
         let mask = self.mask;
         let limit = max.min(self.filled());
+        if limit == 1 && !self.discarding {
+            if let Some(got) = self.rx_one(out) {
+                return got;
+            }
+        }
         out.reserve(limit);
         let base_len = out.len();
         // Written straight into the vector's spare room (reserved above), then `set_len`.
@@ -355,6 +360,42 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
             i = (i + 1) & mask;
         }
         (i, w_out, bytes)
+    }
+
+    /// [`RxQueue::rx_batch`] for one descriptor (the card holds at least one, and no dropped
+    /// packet goes on): no loop. `None` when the descriptor must be dropped: the general
+    /// path does that.
+    #[inline(always)]
+    fn rx_one(&mut self, out: &mut Vec<Packet>) -> Option<usize> {
+        let i = self.next;
+        // SAFETY: `i <= mask`, inside the ring; a live, 16-aligned descriptor.
+        let w = unsafe { desc::read64(desc::at(self.base, i as usize), rx_wb::STATUS_ERROR) };
+        let status = w as u32;
+        if status & rx_wb::STAT_DD == 0 {
+            return Some(0);
+        }
+        // Everything the card wrote before DD is visible after this.
+        regdsl_rt::fence::acquire();
+        let len = (w >> rx_wb::LENGTH_SHIFT) as u16 as u32;
+        if status & (rx_wb::STAT_EOP | F::ERR_FRAME) != rx_wb::STAT_EOP
+            || len.wrapping_sub(1) >= self.buf_size
+        {
+            return None;
+        }
+        // SAFETY: `i <= mask < bufs.len()`; the card is done with the buffer (DD, then the
+        // acquire fence), this queue owned it and ownership moves to the packet;
+        // 0 < len <= buf_size.
+        let p = unsafe {
+            let buf = *self.bufs.get_unchecked(i as usize);
+            self.pool.packet_source().packet_exact(buf, len)
+        };
+        out.push(p);
+        self.next = (i + 1) & self.mask;
+        self.counters.add_rx(1, u64::from(len), 0);
+        if self.empty() >= self.refill_at {
+            self.refill_all();
+        }
+        Some(1)
     }
 
     /// What [`drop_rest`] works on.
