@@ -147,12 +147,12 @@ impl<R: QueueRegs> TxQueue<R> {
         if free < len.max(self.free_thresh as usize) {
             free = self.reclaim_groups(len) as usize;
         }
+        if len == 1 && free != 0 {
+            return self.tx_one(pkts);
+        }
         let n = free.min(len);
         if n == 0 {
             return 0;
-        }
-        if len == 1 {
-            return self.tx_one(pkts);
         }
         let t0 = self.tail as usize;
         let src = pkts.as_mut_ptr();
