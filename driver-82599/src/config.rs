@@ -37,7 +37,8 @@ pub struct Config {
     pub tx_ring: usize,
     /// Bytes per packet buffer: a multiple of 1024, at most 16384, holding the largest frame.
     pub buf_size: usize,
-    /// Buffers in each receive queue's pool (at least the ring size).
+    /// Buffers in each receive queue's pool: at least `rx_ring + tx_ring`, since a transmit
+    /// queue keeps sent buffers until it reclaims them in bulk (`nic_queue::config::check_pool`).
     pub pool_size: usize,
     /// Maximum IP packet size; frames up to MTU + 18 bytes are accepted. Over 1500 enables
     /// jumbo frames.
@@ -99,7 +100,8 @@ impl Config {
             nic_queue::config::check_ring(what, n, MAX_RING).map_err(Error::Config)?;
         }
         nic_queue::config::check_buf(self.buf_size, BSIZE_UNIT).map_err(Error::Config)?;
-        nic_queue::config::check_pool(self.pool_size, self.rx_ring).map_err(Error::Config)?;
+        nic_queue::config::check_pool(self.pool_size, self.rx_ring, self.tx_ring)
+            .map_err(Error::Config)?;
         self.check_mtu(self.mtu)?;
         if let Some(rss) = &self.rss {
             rss.check(self.rx_queues).map_err(Error::Config)?;
@@ -143,6 +145,24 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("rx_ring = 100"));
+        // The pool must cover a receive and a transmit ring (lazy reclaim: see
+        // nic_queue::config::check_pool).
+        let c = Config {
+            rx_ring: 512,
+            tx_ring: 512,
+            pool_size: 1023,
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("pool_size = 1023") && e.contains("rx_ring + tx_ring"),
+            "{e}"
+        );
+        let c = Config {
+            pool_size: 1024,
+            ..c
+        };
+        c.validate().unwrap();
         let c = Config {
             mtu: 9000,
             ..Config::default()
