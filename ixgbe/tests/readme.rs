@@ -139,15 +139,6 @@ fn every_ixgbe_command_of_the_readme_runs() {
             .map(|(_, v)| v)
             .collect();
         if pci.is_empty() {
-            // Until issue 14.6 is fixed the table holds registers beyond the 82599's 128 KiB
-            // BAR0, and a full `regs` dump reads them (strict-mode violations). This skip
-            // switches itself off once the table fits.
-            if args.first().is_some_and(|a| a == "regs")
-                && driver_82599::backend::bar_size_needed() > 0x20000
-            {
-                eprintln!("SKIPPED README line (issue 14.6: the table exceeds BAR0): {line}");
-                continue;
-            }
             let (code, text) = run(&quick(args.clone(), &tmp), &[]);
             assert_eq!(code, Some(0), "README: {line}\n{text}");
             assert!(!text.contains("strict mode"), "README: {line}\n{text}");
@@ -168,6 +159,5 @@ fn every_ixgbe_command_of_the_readme_runs() {
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);
-    // The main job (fwd 10 s), pktgen, fwd, the trace run, and regs once 14.6 is in.
-    assert!(sim_runs >= 4 && pci_runs >= 2, "{sim_runs} {pci_runs}");
+    assert!(sim_runs >= 5 && pci_runs >= 2, "{sim_runs} {pci_runs}");
 }
