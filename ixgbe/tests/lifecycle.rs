@@ -7,28 +7,46 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Runs `ixgbe args`, sends `sig` once it has printed its first rate line, and returns the
-/// exit status and everything it printed.
+/// Runs `ixgbe args`, sends `sig` once it has printed its first rate line (so the devices are
+/// up and the loop runs), and returns the exit status and everything it printed.
 fn interrupt(args: &[&str], sig: libc::c_int) -> (std::process::ExitStatus, String) {
-    let child = Command::new(env!("CARGO_BIN_EXE_ixgbe"))
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ixgbe"))
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run ixgbe");
-    // The loops print a rate line each second; signal during the run (after init).
-    std::thread::sleep(Duration::from_millis(2500));
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    let t = Instant::now();
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            panic!("ixgbe ended before its first rate line:\n{text}");
+        }
+        text.push_str(&line);
+        if line.contains("Mpps") {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no rate line:\n{text}"
+        );
+    }
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
     let t = Instant::now();
-    let out = child.wait_with_output().unwrap();
+    stdout.read_to_string(&mut text).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let status = child.wait().unwrap();
     assert!(t.elapsed() < Duration::from_secs(10), "slow to stop");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status, text)
+    (status, text)
 }
 
 /// From a `--trace` file: the last value written to `reg` on port `port`.
