@@ -11,10 +11,10 @@
 
 mod cmds;
 mod meter;
-mod signal;
 
 use clap::{Args, Parser, Subcommand};
 use driver_82599::{backend, Config, Device};
+use ixgbe::signal;
 use pci_dma::PciOptions;
 use sim_82599::{Sim, Wire};
 use std::path::PathBuf;

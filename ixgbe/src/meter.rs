@@ -77,7 +77,7 @@ impl Meter {
     /// Call often: prints when a second has passed. Returns false when the run is over: its
     /// time is up, or SIGINT/SIGTERM asked it to stop.
     pub fn tick(&mut self, now_counts: &[Count]) -> bool {
-        if let Some(sig) = crate::signal::requested() {
+        if let Some(sig) = ixgbe::signal::requested() {
             println!("{sig}: stopping");
             return false;
         }

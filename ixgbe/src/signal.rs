@@ -1,7 +1,6 @@
-//! SIGINT and SIGTERM end a run cleanly: the handler only sets a flag, which the command loops
-//! check (through [`crate::meter::Meter::tick`]); they stop, print their totals, and return, so
-//! the devices are dropped (stopping the card) before their DMA memory is released, and the
-//! program exits 0. A second signal kills the program at once (`SA_RESETHAND`): the card is
+//! SIGINT and SIGTERM end a run cleanly: the handler only sets a flag, which a program's loops
+//! check ([`requested`]); they stop, print their totals, and return, so the devices are dropped
+//! (stopping the card) before their DMA memory is released, and the program exits 0. A second signal kills the program at once (`SA_RESETHAND`): the card is
 //! then left running, and the next open disables its mastering and resets it.
 
 use std::sync::atomic::{AtomicI32, Ordering};
