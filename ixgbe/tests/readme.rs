@@ -1,5 +1,6 @@
 //! Every command the README shows runs: each `ixgbe` command line of its `sh` blocks is run on
-//! the simulated card and must exit 0 without a strict-mode violation (`--seconds N` is cut
+//! the simulated card (`cargo run ... -p ixgbe -- ARGS`, `target/release/ixgbe ARGS` or
+//! `ixgbe ARGS`) and must exit 0 without a strict-mode violation (`--seconds N` is cut
 //! to 1 s and `--trace` files go to a temporary directory, to keep the test quick); the
 //! real-card ones (`--pci`, `sudo`) are run against a fake sysfs tree whose devices are not
 //! 82599s, and must parse and be refused for that reason. Every `cargo run -p P --bin/--example
@@ -15,10 +16,16 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The command lines of the README's `sh` blocks, comments cut.
+/// The command lines of the README's `sh` blocks, comments cut, and its inline `cargo run`s.
 fn sh_lines() -> Vec<String> {
     let text = std::fs::read_to_string(workspace().join("README.md")).unwrap();
-    let mut out = Vec::new();
+    let mut out: Vec<String> = text
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|span| !span.contains('\n') && span.contains("cargo run"))
+        .map(String::from)
+        .collect();
     let mut in_sh = false;
     for line in text.lines() {
         if line.starts_with("```") {
@@ -128,6 +135,9 @@ fn every_ixgbe_command_of_the_readme_runs() {
             }
             args
         } else if let Some(rest) = line.split("target/release/ixgbe ").nth(1) {
+            rest.split_whitespace().map(String::from).collect()
+        } else if let Some(rest) = line.strip_prefix("ixgbe ") {
+            // The program as installed (`cargo install --path ixgbe`).
             rest.split_whitespace().map(String::from).collect()
         } else {
             continue;
