@@ -86,7 +86,7 @@ pub use array::{Array, ArrayMut, At, Element};
 pub use bus::{Bus, Mmio, Site};
 pub use counter::Counter;
 pub use error::{IndexError, Timeout};
-pub use handle::{Reg, RegMut};
+pub use handle::{Poll, Reg, RegMut};
 pub use info::{lookup, RegInfo};
 pub use int::Int;
 pub use regdsl_macros::*;

@@ -156,6 +156,37 @@ fn wait_times_out_with_register_and_last_value() {
 }
 
 #[test]
+fn waits_back_off_instead_of_hammering_the_bus() {
+    // A bit that never sets: default pacing (8 back-to-back polls, then pauses doubling from
+    // 10 us to 10 ms). A 50 ms wait is about 8 + 10 + 4 reads; a spinning loop made thousands.
+    let regs = traced(RegFile::with(&[(0x01028 + 0x40 * 2, 0)], u32::MAX));
+    let t = std::time::Instant::now();
+    let e = regs
+        .RXDCTL()
+        .at(2)
+        .wait_set(RXDCTL::ENABLE, Duration::from_millis(50));
+    assert!(e.is_err());
+    assert!(t.elapsed() >= Duration::from_millis(50));
+    let reads = log(&regs).len();
+    assert!((9..=40).contains(&reads), "{reads} reads in a 50 ms wait");
+    // Configured per call: no spins, 5 ms pauses from the start: about 50/5 + 1 reads.
+    let poll = regdsl_rt::Poll::new(Duration::from_millis(50))
+        .spins(0)
+        .pauses(Duration::from_millis(5), Duration::from_millis(5));
+    assert!(regs.RXDCTL().at(2).wait_set(RXDCTL::ENABLE, poll).is_err());
+    let reads = log(&regs).len();
+    assert!((2..=12).contains(&reads), "{reads} reads with 5 ms pauses");
+    // A bit that is already set costs one read and no pause.
+    let regs = traced(RegFile::with(&[(0x01028, 1 << 25)], u32::MAX));
+    assert!(regs
+        .RXDCTL()
+        .at(0)
+        .wait_set(RXDCTL::ENABLE, Duration::from_secs(5))
+        .is_ok());
+    assert_eq!(log(&regs).len(), 1);
+}
+
+#[test]
 fn modify_never_writes_back_w1c_ones() {
     let regs = traced(RegFile::with(&[(0x800, 0x0010_0003)], u32::MAX));
     // Changing nothing must not clear the pending causes.
