@@ -13,6 +13,7 @@ pub enum Access {
     RC,
     RCR,
     W1C,
+    RTC,
 }
 
 /// Access-mode marker types; a register's `Mode` decides which handle methods exist.
@@ -29,6 +30,9 @@ pub mod mode {
     pub struct RCR;
     /// Write 1 to clear: `modify` never writes back the 1s it read.
     pub struct W1C;
+    /// Read-to-clear, not a counter (interrupt causes): reading needs unique access
+    /// (`Regs::NAME_mut()`); not in `Stats`. Writable (`write`), but no read-modify-write.
+    pub struct RTC;
 }
 
 /// Implemented by the mode markers in [`mode`].
@@ -40,7 +44,7 @@ pub trait Mode: 'static {
 #[diagnostic::on_unimplemented(
     message = "this register cannot be read through a shared handle (mode {Self})",
     label = "not readable here",
-    note = "write-only registers have no read; read-to-clear registers are read through `regs.NAME_mut()` (needs `&mut Regs`)"
+    note = "write-only registers have no read; read-to-clear registers (RC, RTC) are read through `regs.NAME_mut()` (needs `&mut Regs`)"
 )]
 pub trait Readable: Mode {}
 
@@ -79,6 +83,7 @@ modes! {
     RC: ReadableUnique;
     RCR: Readable, ReadableUnique;
     W1C: Readable, ReadableUnique, Writable;
+    RTC: ReadableUnique, Writable;
 }
 impl CounterMode for mode::RC {
     const CLEARS_ON_READ: bool = true;

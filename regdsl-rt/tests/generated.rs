@@ -381,6 +381,19 @@ fn counters_accumulate_without_losing_counts() {
         lines.contains(&"R 0x04088 0x000000010000000A GORC64".to_string()),
         "{lines:?}"
     );
+    // RTC (interrupt causes): read with unique access too, but never by `Stats`, whose
+    // `update` would consume the pending causes.
+    regs.bus().inner().write32(0xC0, 0x4, Site::UNNAMED);
+    stats.update(&mut regs);
+    let lines = log(&regs);
+    assert!(!lines.iter().any(|l| l.ends_with(" ICR")), "{lines:?}");
+    stats.for_each(|n, _, _| assert_ne!(n, "ICR"));
+    assert_eq!(regs.ICR_mut().read().bits(), 0x4);
+    regs.ICR().write(0x4u32);
+    assert_eq!(
+        log(&regs),
+        ["R 0x000C0 0x00000004 ICR", "W 0x000C0 0x00000004 ICR"]
+    );
 }
 
 #[test]

@@ -32,6 +32,9 @@ pub enum Access {
     RC,
     /// Counter that wraps and is not cleared by reads.
     RCR,
+    /// Read-to-clear, not a counter (interrupt cause registers): reading has a side effect
+    /// (needs unique access) but the value is not summed into statistics.
+    RTC,
     /// Write 1 to clear.
     W1C,
     /// Reserved (fields only): writes keep the value the table requires.
@@ -46,6 +49,7 @@ impl Access {
             Access::WO => "WO",
             Access::RC => "RC",
             Access::RCR => "RCR",
+            Access::RTC => "RTC",
             Access::W1C => "W1C",
             Access::RSV => "RSV",
         }
@@ -54,10 +58,18 @@ impl Access {
         !matches!(self, Access::WO)
     }
     pub fn writable(self) -> bool {
-        matches!(self, Access::RW | Access::WO | Access::W1C)
+        matches!(self, Access::RW | Access::WO | Access::W1C | Access::RTC)
     }
     pub fn is_counter(self) -> bool {
         matches!(self, Access::RC | Access::RCR)
+    }
+    /// Reading changes the register (RC counters and RTC causes): reads need unique access.
+    pub fn clears_on_read(self) -> bool {
+        matches!(self, Access::RC | Access::RTC)
+    }
+    /// The register gets a `NAME_mut()` accessor: it clears on read, or `Stats` reads it.
+    pub fn has_unique_accessor(self) -> bool {
+        self.is_counter() || self.clears_on_read()
     }
 }
 

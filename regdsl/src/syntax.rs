@@ -158,10 +158,11 @@ pub struct Line {
 
 /// Register modes, in the order listed in messages.
 pub const REGISTER_MODES: &[&str] = &[
-    "RO", "RW", "WO", "RC", "RCR", "W1C", "RO64", "RW64", "WO64", "RC64", "RCR64", "W1C64",
+    "RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RO64", "RW64", "WO64", "RC64", "RCR64", "W1C64",
+    "RTC64",
 ];
 /// Field access modes.
-pub const FIELD_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RSV"];
+pub const FIELD_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RSV"];
 
 pub fn parse_access(s: &str) -> Option<Access> {
     Some(match s {
@@ -171,6 +172,7 @@ pub fn parse_access(s: &str) -> Option<Access> {
         "RC" => Access::RC,
         "RCR" => Access::RCR,
         "W1C" => Access::W1C,
+        "RTC" => Access::RTC,
         "RSV" => Access::RSV,
         _ => return None,
     })

@@ -49,7 +49,7 @@ pub(crate) fn check(t: &Table) -> Vec<String> {
     for r in &t.registers {
         let clash = RESERVED_TOP.contains(&r.name.as_str())
             || RESERVED_METHOD.contains(&r.name.as_str())
-            || (r.mode.access.is_counter()
+            || (r.mode.access.has_unique_accessor()
                 && RESERVED_METHOD.contains(&format!("{}_mut", r.name).as_str()));
         if !is_ident(&r.name) || clash {
             err(

@@ -31,10 +31,10 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
                 }
             },
         };
-        let unique = r.mode.access.is_counter().then(|| {
+        let unique = r.mode.access.has_unique_accessor().then(|| {
             let mid = format_ident!("{}_mut", r.name);
             let mdoc = format!(
-                "`{}` with unique access: reads of a read-to-clear counter consume it.",
+                "`{}` with unique access: a read clears the register (a count or pending causes).",
                 r.name
             );
             match &r.layout {

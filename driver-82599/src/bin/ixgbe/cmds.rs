@@ -233,6 +233,8 @@ pub fn dump<B: Bus>(bus: &B, o: &DumpOptions) -> AnyResult {
         match r.access {
             Access::WO => continue,
             Access::RC if !o.counters => continue,
+            // Reading would consume pending interrupt causes.
+            Access::RTC => continue,
             _ => {}
         }
         let indices: Vec<Option<u32>> = if r.is_array() {
