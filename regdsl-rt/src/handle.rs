@@ -5,7 +5,7 @@ use crate::bus::{Bus, Site};
 use crate::counter::Counter;
 use crate::error::Timeout;
 use crate::int::Int;
-use crate::spec::{CounterMode, Readable, ReadableUnique, Register, Writable};
+use crate::spec::{CounterMode, ReadModifyWrite, Readable, ReadableUnique, Register, Writable};
 use crate::value::{Bits, Field, FieldValue, IntoValue, Value};
 use core::marker::PhantomData;
 
@@ -112,7 +112,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     #[inline(always)]
     pub fn modify(&self, f: impl FnOnce(Value<R>) -> Value<R>)
     where
-        R::Mode: Readable + Writable,
+        R::Mode: ReadModifyWrite,
     {
         let old = self.raw_read() & !R::W1C_MASK;
         self.raw_write(f(Value::from_bits(old)).bits())
@@ -122,7 +122,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     #[inline(always)]
     pub fn try_modify<E>(&self, f: impl FnOnce(Value<R>) -> Result<Value<R>, E>) -> Result<(), E>
     where
-        R::Mode: Readable + Writable,
+        R::Mode: ReadModifyWrite,
     {
         let old = self.raw_read() & !R::W1C_MASK;
         self.raw_write(f(Value::from_bits(old))?.bits());
@@ -132,7 +132,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     #[inline(always)]
     pub fn set(&self, b: impl Into<FieldValue<R>>)
     where
-        R::Mode: Readable + Writable,
+        R::Mode: ReadModifyWrite,
     {
         let v = b.into();
         self.modify(|old| old.with(v))
@@ -141,7 +141,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     #[inline(always)]
     pub fn clr(&self, b: Bits<R>)
     where
-        R::Mode: Readable + Writable,
+        R::Mode: ReadModifyWrite,
     {
         self.modify(|old| old.clr(b))
     }

@@ -91,8 +91,8 @@ pub use info::{lookup, RegInfo};
 pub use int::Int;
 pub use regdsl_macros::*;
 pub use spec::{
-    mode, Access, Array as ArraySpec, ConstIndex, CounterMode, Index, IndexSet, Mode, Readable,
-    ReadableUnique, Register, Seg, Single, Writable,
+    mode, Access, Array as ArraySpec, ConstIndex, CounterMode, Index, IndexSet, Mode,
+    ReadModifyWrite, Readable, ReadableUnique, Register, Seg, Single, Writable,
 };
 pub use trace::{Dir, TraceLine};
 pub use tracer::{Trace, TraceFn, TraceSink};

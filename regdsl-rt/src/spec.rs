@@ -30,8 +30,8 @@ pub mod mode {
     pub struct RCR;
     /// Write 1 to clear: `modify` never writes back the 1s it read.
     pub struct W1C;
-    /// Read-to-clear, not a counter (interrupt causes): reading needs unique access
-    /// (`Regs::NAME_mut()`); not in `Stats`. Writable (`write`), but no read-modify-write.
+    /// Read-to-clear, not a counter (interrupt causes, a UART's line status): reading needs
+    /// unique access (`Regs::NAME_mut()`); not in `Stats`; not writable.
     pub struct RTC;
 }
 
@@ -48,10 +48,19 @@ pub trait Mode: 'static {
 )]
 pub trait Readable: Mode {}
 
+/// Modes whose registers can be read and written back through a shared handle: `set`, `clr`
+/// and `modify` read the register first.
+#[diagnostic::on_unimplemented(
+    message = "`set`, `clr` and `modify` read the register, then write it back: not possible with mode {Self}",
+    label = "read-modify-write here",
+    note = "a write-only register cannot be read: write the whole value with `write`; a read-only register cannot be written; a read-to-clear register would lose what the read clears"
+)]
+pub trait ReadModifyWrite: Readable + Writable {}
+
 /// Modes whose registers can be written.
 #[diagnostic::on_unimplemented(
     message = "this register is not writable (mode {Self})",
-    label = "no write/set/clr/modify on this register",
+    label = "no write on this register",
     note = "the table declares it read-only or a counter"
 )]
 pub trait Writable: Mode {}
@@ -76,6 +85,9 @@ macro_rules! modes {
         $(#[diagnostic::do_not_recommend] impl $t for mode::$m {})*
     )*};
 }
+impl ReadModifyWrite for mode::RW {}
+impl ReadModifyWrite for mode::W1C {}
+
 modes! {
     RO: Readable, ReadableUnique;
     RW: Readable, ReadableUnique, Writable;
@@ -83,7 +95,7 @@ modes! {
     RC: ReadableUnique;
     RCR: Readable, ReadableUnique;
     W1C: Readable, ReadableUnique, Writable;
-    RTC: ReadableUnique, Writable;
+    RTC: ReadableUnique;
 }
 impl CounterMode for mode::RC {
     const CLEARS_ON_READ: bool = true;
@@ -97,7 +109,7 @@ pub trait Register: 'static {
     /// The table's name.
     const NAME: &'static str;
     type Mode: Mode;
-    /// `u32` or `u64`.
+    /// `u8`, `u16`, `u32` or `u64`.
     type Int: Int;
     /// Reset value, when the table gives one.
     const RESET: Option<Self::Int> = None;

@@ -33,6 +33,19 @@ impl RegFile {
 }
 
 impl Bus for RegFile {
+    // The table has no 8- or 16-bit registers: generated code never makes these accesses.
+    fn read8(&self, offset: usize, _site: Site) -> u8 {
+        unreachable!("8-bit read at {offset:#x}")
+    }
+    fn write8(&self, offset: usize, _value: u8, _site: Site) {
+        unreachable!("8-bit write at {offset:#x}")
+    }
+    fn read16(&self, offset: usize, _site: Site) -> u16 {
+        unreachable!("16-bit read at {offset:#x}")
+    }
+    fn write16(&self, offset: usize, _value: u16, _site: Site) {
+        unreachable!("16-bit write at {offset:#x}")
+    }
     fn read32(&self, offset: usize, _site: Site) -> u32 {
         let mut m = self.mem.lock().unwrap();
         let v = *m.get(&offset).unwrap_or(&0);
@@ -389,11 +402,7 @@ fn counters_accumulate_without_losing_counts() {
     assert!(!lines.iter().any(|l| l.ends_with(" ICR")), "{lines:?}");
     stats.for_each(|n, _, _| assert_ne!(n, "ICR"));
     assert_eq!(regs.ICR_mut().read().bits(), 0x4);
-    regs.ICR().write(0x4u32);
-    assert_eq!(
-        log(&regs),
-        ["R 0x000C0 0x00000004 ICR", "W 0x000C0 0x00000004 ICR"]
-    );
+    assert_eq!(log(&regs), ["R 0x000C0 0x00000004 ICR"]);
 }
 
 #[test]

@@ -362,7 +362,7 @@ fn field_reset_differs_from_an_element_reset() {
 fn directives() {
     one(
         "@chapter X\n",
-        "t.txt:1:1: error: unknown directive `@chapter` (expected `@section TITLE`)",
+        "t.txt:1:1: error: unknown directive `@chapter` (expected `@section TITLE` or `@width 8|16|32|64`)",
     );
     one(
         "@section\n",
@@ -429,4 +429,64 @@ fn writable_field_in_read_only_register() {
         "S 0x0 - RO s\n  .A 0 RW a\n  .B 1 b\n",
         "t.txt:2:3: warning: field `A` is RW but register `S` is RO",
     );
+}
+
+// Issue 13.3: register widths 8, 16, 32, 64; `@width`; alignment by width.
+fn widths(src: &str) -> Vec<(String, u32)> {
+    let out = regdsl::compile("t.txt", src);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    out.table
+        .unwrap()
+        .registers
+        .iter()
+        .map(|r| (r.name.clone(), r.width().bits()))
+        .collect()
+}
+
+#[test]
+fn register_widths_by_directive_and_suffix() {
+    let w = |n: &str, b| (n.to_string(), b);
+    assert_eq!(
+        widths("A 0x0 - RW a\n@width 8\nB 0x5 - RO b\nC 0x6 - RW16 c\n@width 16\nD 0x8 - RW d\nE 0x10 - RC64 e\n@width 32\nF 0x18 - RW f\n"),
+        [w("A", 32), w("B", 8), w("C", 16), w("D", 16), w("E", 64), w("F", 32)]
+    );
+    // Alignment by width: 8-bit anywhere, 16-bit on even offsets, 32-bit on multiples of 4.
+    one(
+        "S 0x3 - RW16 s\n",
+        "t.txt:1:3: error: `S` at 0x00003 is not 2-byte aligned (16-bit registers need 2-byte alignment)",
+    );
+    one(
+        "@width 16\nQ 0x0 +0x1*0..3 RW q\n",
+        "t.txt:2:8: error: stride 0x1 of `Q` is smaller than its width (16 bits = 2 bytes): elements would overlap",
+    );
+    assert!(diags("@width 8\nB 0x7 +0x1*0..7 RW b\n").is_empty());
+    // A field must fit the register's width.
+    one(
+        "@width 8\nB 0x0 - RW b\n  .F 8 RW f\n",
+        "t.txt:3:6: error: bit 8 is beyond the 8-bit register `B` (bits 7:0)",
+    );
+    one(
+        "@width 12\n",
+        "t.txt:1:8: error: expected 8, 16, 32 or 64 after `@width` (the width of the registers below)",
+    );
+}
+
+#[test]
+fn read_only_and_write_only_registers_share_an_offset_when_declared() {
+    // Declared (the 16550's RBR/THR): no diagnostic. Undeclared: the overlap warning.
+    assert!(diags("@width 8\nRBR 0x0 - RO rx\nTHR 0x0 - WO over=RBR tx\n").is_empty());
+    let d = diags("@width 8\nRBR 0x0 - RO rx\nTHR 0x0 - WO tx\n");
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].contains("overlaps `RBR`") && d[0].contains("add `over=RBR` to `THR`"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn width_directive_is_kept_by_fmt() {
+    let src = "@width 8\nB 0x1 - RO b\n";
+    let out = regdsl::fmt::format("t.txt", src).unwrap();
+    assert!(out.starts_with("@width 8\n"), "{out}");
+    assert_eq!(widths(&out), [("B".to_string(), 8)]);
 }

@@ -200,7 +200,7 @@ impl<B: ::regdsl_rt::Bus> Regs<B> {
     pub fn GPRC(&self) -> ::regdsl_rt::Reg<'_, B, GPRC::Reg> {
         self.__single()
     }
-    ///`GPRC` with unique access: reads of a read-to-clear counter consume it.
+    ///`GPRC` with unique access: a read clears the register (a count or pending causes).
     #[inline(always)]
     pub fn GPRC_mut(&mut self) -> ::regdsl_rt::RegMut<'_, B, GPRC::Reg> {
         self.__single_mut()
@@ -222,7 +222,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "CTRL",
             access: A::RW,
-            wide: false,
+            bits: 32u8,
             segments: E,
             offset: 0x0usize,
             aliases: E,
@@ -238,7 +238,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "EICR",
             access: A::W1C,
-            wide: false,
+            bits: 32u8,
             segments: E,
             offset: 0x800usize,
             aliases: E,
@@ -254,7 +254,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "RDT",
             access: A::RW,
-            wide: false,
+            bits: 32u8,
             segments: &[
                 S {
                     base: 0x1018usize,
@@ -277,7 +277,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "GPRC",
             access: A::RC,
-            wide: false,
+            bits: 32u8,
             segments: E,
             offset: 0x4074usize,
             aliases: E,
@@ -293,7 +293,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "PBSIZE",
             access: A::RW,
-            wide: false,
+            bits: 32u8,
             segments: &[
                 S {
                     base: 0x3c00usize,

@@ -22,10 +22,7 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 fn digits(w: Width) -> usize {
-    match w {
-        Width::W32 => 8,
-        Width::W64 => 16,
-    }
+    (w.bits() / 4) as usize
 }
 
 fn seg(s: &Segment) -> String {

@@ -1,7 +1,7 @@
 //! Table-wide items: `Regs<B>`, `REGISTERS`/`lookup`, and the counter `Stats`.
 
 use super::reg::{ident, masks};
-use crate::model::{Access, Layout, Register, Table, Width};
+use crate::model::{Access, Layout, Register, Table};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -150,7 +150,7 @@ pub(crate) fn info(t: &Table) -> TokenStream {
             let name = &r.name;
             let m = masks(r);
             let access = access_ident(r.mode.access);
-            let wide = r.width() == Width::W64;
+            let bits = Literal::u8_suffixed(r.width().bits() as u8);
             let (segs, offset) = match &r.layout {
                 Layout::Single { address } => {
                     empty_segs = true;
@@ -206,7 +206,7 @@ pub(crate) fn info(t: &Table) -> TokenStream {
             let desc = &r.description;
             quote! {
                 I {
-                    name: #name, access: A::#access, wide: #wide, segments: #segs, offset: #offset,
+                    name: #name, access: A::#access, bits: #bits, segments: #segs, offset: #offset,
                     aliases: #aliases, over: #over, reset: #reset, element_resets: #resets,
                     writable: #wr, w1c: #w1c, rsv_mask: #rm, rsv_value: #rv, description: #desc,
                 }

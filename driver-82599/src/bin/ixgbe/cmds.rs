@@ -248,7 +248,7 @@ pub fn dump<B: Bus>(bus: &B, o: &DumpOptions) -> AnyResult {
         for i in indices {
             let Some(off) = r.offset_of(i) else { continue };
             let site = Site::new(r.name, i);
-            let (v, text) = if r.wide {
+            let (v, text) = if r.bits == 64 {
                 let v = bus.read64(off, site);
                 (v, format!("0x{v:016X}"))
             } else {
