@@ -12,7 +12,8 @@
 //! ```
 //! use regdsl_rt::{Index, Mmio, Trace, TraceLog};
 //! use std::time::Duration;
-//! regdsl_rt::registers!(mod dev, "tests/tables/small.txt");
+//! // small.txt has two deliberate table warnings (see "Table warnings").
+//! regdsl_rt::registers!(#[allow(deprecated)] mod dev, "tests/tables/small.txt");
 //! use dev::*;
 //!
 //! let mut bar = vec![0u32; 0x10000 / 4]; // stands in for a mapped BAR
@@ -48,6 +49,13 @@
 //! let _ = regs.GPRC_mut().read();
 //! assert_eq!(log.take()[0], "R 0x00000 0x00000000 CTRL");
 //! ```
+//!
+//! # Table warnings
+//! The table's warnings (an undeclared overlap, a 64-bit register that is not 8-aligned...)
+//! show in `cargo build` and `cargo check` output with `file:line:col`, on stable Rust, as uses
+//! of a deprecated item: `warning: use of deprecated constant ...: regs.txt:7:1: warning: ...`.
+//! `registers!(#[allow(deprecated)] mod m, "t.txt")` silences them; `@deny warnings` in the
+//! table makes them errors.
 //!
 //! # Compile time
 //! `registers!` parses the table and generates code in every build of the crate that calls it.

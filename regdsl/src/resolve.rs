@@ -84,7 +84,7 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
                 b.default_width = *width;
                 b.ctx = Ctx::None;
             }
-            Item::BadDirective => b.ctx = Ctx::None,
+            Item::BadDirective | Item::DenyWarnings { .. } => b.ctx = Ctx::None,
             Item::Register(None) => b.ctx = Ctx::Poison,
             Item::Register(Some(row)) => b.register(row, line.number),
             Item::Field(row) => b.field_line(row.as_ref()),

@@ -140,6 +140,10 @@ pub enum Item {
         title: String,
         span: Span,
     },
+    /// `@deny warnings`: the table's warnings are errors.
+    DenyWarnings {
+        span: Span,
+    },
     /// `@width 8|16|32|64`: the width of the register rows below whose mode has no width
     /// suffix, until the next `@width`.
     Width {
@@ -380,6 +384,20 @@ impl Parser<'_> {
 
     fn directive(&mut self, lt: &LineText) -> Item {
         let tok = lt.tok(0).expect("directive token");
+        if tok.text == "@deny" {
+            return match (lt.tok(1), lt.tok(2)) {
+                (Some(w), None) if w.text == "warnings" => Item::DenyWarnings { span: tok.span },
+                (w, _) => {
+                    let span = w.map_or(lt.eol_span(), |w| w.span);
+                    self.diags.push(self.err(
+                        span,
+                        "expected `warnings` after `@deny` (`@deny warnings` makes the table's warnings errors)",
+                        "`warnings` expected",
+                    ));
+                    Item::BadDirective
+                }
+            };
+        }
         if tok.text == "@width" {
             let w = lt.tok(1);
             return match w.as_ref().and_then(|w| {
@@ -405,7 +423,7 @@ impl Parser<'_> {
             self.diags.push(self.err(
                 tok.span,
                 format!(
-                    "unknown directive `{}` (expected `@section TITLE` or `@width 8|16|32|64`)",
+                    "unknown directive `{}` (expected `@section TITLE`, `@width 8|16|32|64` or `@deny warnings`)",
                     tok.text
                 ),
                 "unknown directive",

@@ -362,7 +362,7 @@ fn field_reset_differs_from_an_element_reset() {
 fn directives() {
     one(
         "@chapter X\n",
-        "t.txt:1:1: error: unknown directive `@chapter` (expected `@section TITLE` or `@width 8|16|32|64`)",
+        "t.txt:1:1: error: unknown directive `@chapter` (expected `@section TITLE`, `@width 8|16|32|64` or `@deny warnings`)",
     );
     one(
         "@section\n",
@@ -489,4 +489,23 @@ fn width_directive_is_kept_by_fmt() {
     let out = regdsl::fmt::format("t.txt", src).unwrap();
     assert!(out.starts_with("@width 8\n"), "{out}");
     assert_eq!(widths(&out), [("B".to_string(), 8)]);
+}
+
+#[test]
+fn deny_warnings_makes_warnings_errors() {
+    let src = "A 0x0 - RW a\nB 0x0 - RW b\n";
+    assert_eq!(
+        diags(src),
+        ["t.txt:2:1: warning: `B` (0x00000..=0x00003) overlaps `A` (0x00000..=0x00003, line 1): undeclared overlap; if deliberate, add `over=A` to `B`"]
+    );
+    let out = regdsl::compile("t.txt", &format!("@deny warnings\n{src}"));
+    assert!(out.has_errors() && out.table.is_none());
+    assert_eq!(
+        out.diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        ["t.txt:3:1: error: `B` (0x00000..=0x00003) overlaps `A` (0x00000..=0x00003, line 2): undeclared overlap; if deliberate, add `over=A` to `B` (a warning; the table says `@deny warnings`)"]
+    );
+    one(
+        "@deny errors\n",
+        "t.txt:1:7: error: expected `warnings` after `@deny` (`@deny warnings` makes the table's warnings errors)",
+    );
 }
