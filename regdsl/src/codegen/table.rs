@@ -64,14 +64,17 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
         }
         #[allow(non_snake_case)]
         impl<B: ::regdsl_rt::Bus> Regs<B> {
+            /// The registers on `bus`.
             #[inline(always)]
             pub const fn new(bus: B) -> Self {
                 Regs { bus }
             }
+            /// The bus the registers are reached through.
             #[inline(always)]
             pub fn bus(&self) -> &B {
                 &self.bus
             }
+            /// The bus back.
             pub fn into_bus(self) -> B {
                 self.bus
             }
@@ -322,6 +325,8 @@ pub(crate) fn stats(t: &Table) -> TokenStream {
             }
         }
         impl Stats {
+            /// Every total zero.
+            #[must_use]
             pub const fn new() -> Self {
                 Stats { #(#inits)* }
             }
