@@ -44,6 +44,8 @@ pub fn compile(file: &str, src: &str) -> Outcome {
     let resolved = resolve::resolve(file, &lines);
     diagnostics.extend(resolved.diags);
     check::check(&resolved.table, &resolved.over_refs, &mut diagnostics);
+    // Names the generated code cannot use: `check` reports what `registers!` would reject.
+    diagnostics.extend(codegen::names::check(&resolved.table));
     if lines
         .iter()
         .any(|l| matches!(l.item, syntax::Item::DenyWarnings { .. }))

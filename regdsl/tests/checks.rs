@@ -509,3 +509,22 @@ fn deny_warnings_makes_warnings_errors() {
         "t.txt:1:7: error: expected `warnings` after `@deny` (`@deny warnings` makes the table's warnings errors)",
     );
 }
+
+#[test]
+fn names_the_generated_code_cannot_use_are_rejected_by_check() {
+    // Issue 13.6: what `registers!` would reject, `regdsl check` reports with its position.
+    one(
+        "X 0x0 - RC x\nX_mut 0x4 - RW y\n",
+        "t.txt:2:1: error: register name `X_mut` collides with the `X_mut()` accessor of register `X` (read-to-clear and counter registers get one)",
+    );
+    one(
+        "__Bus 0x0 - RW x\n",
+        "t.txt:1:1: error: register name `__Bus`: names starting with `__` are reserved for generated code",
+    );
+    one(
+        "Regs 0x0 - RW x\n",
+        "t.txt:1:1: error: register name `Regs` cannot be a Rust item name (a keyword, or a name the generated code uses: Regs, Stats, REGISTERS, lookup, idx, new, bus, into_bus)",
+    );
+    // Prelude, runtime and std names are ordinary names (regdsl-rt/tests/names.rs compiles them).
+    assert!(diags("B 0x0 - RW b\nOption 0x4 - RW o\nregdsl_rt 0x8 - RW r\n").is_empty());
+}

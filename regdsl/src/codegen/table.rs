@@ -19,14 +19,14 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
             Layout::Single { .. } => quote! {
                 #[doc = #doc]
                 #[inline(always)]
-                pub fn #id(&self) -> ::regdsl_rt::Reg<'_, B, #id::Reg> {
+                pub fn #id(&self) -> ::regdsl_rt::Reg<'_, __Bus, #id::Reg> {
                     self.__single()
                 }
             },
             Layout::Array { .. } => quote! {
                 #[doc = #doc]
                 #[inline(always)]
-                pub fn #id(&self) -> ::regdsl_rt::Array<'_, B, #id::Reg> {
+                pub fn #id(&self) -> ::regdsl_rt::Array<'_, __Bus, #id::Reg> {
                     self.__array()
                 }
             },
@@ -41,14 +41,14 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
                 Layout::Single { .. } => quote! {
                     #[doc = #mdoc]
                     #[inline(always)]
-                    pub fn #mid(&mut self) -> ::regdsl_rt::RegMut<'_, B, #id::Reg> {
+                    pub fn #mid(&mut self) -> ::regdsl_rt::RegMut<'_, __Bus, #id::Reg> {
                         self.__single_mut()
                     }
                 },
                 Layout::Array { .. } => quote! {
                     #[doc = #mdoc]
                     #[inline(always)]
-                    pub fn #mid(&mut self) -> ::regdsl_rt::ArrayMut<'_, B, #id::Reg> {
+                    pub fn #mid(&mut self) -> ::regdsl_rt::ArrayMut<'_, __Bus, #id::Reg> {
                         self.__array_mut()
                     }
                 },
@@ -57,47 +57,47 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
         quote!(#shared #unique)
     });
     quote! {
-        /// The registers of the table on bus `B`: one accessor per register, named as in the
+        /// The registers of the table on a bus: one accessor per register, named as in the
         /// table. Holds only the bus (for [`::regdsl_rt::Mmio`], a pointer and a length).
-        pub struct Regs<B: ::regdsl_rt::Bus> {
-            bus: B,
+        pub struct Regs<__Bus: ::regdsl_rt::Bus> {
+            bus: __Bus,
         }
         #[allow(non_snake_case)]
-        impl<B: ::regdsl_rt::Bus> Regs<B> {
+        impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
             /// The registers on `bus`.
             #[inline(always)]
-            pub const fn new(bus: B) -> Self {
+            pub const fn new(bus: __Bus) -> Self {
                 Regs { bus }
             }
             /// The bus the registers are reached through.
             #[inline(always)]
-            pub fn bus(&self) -> &B {
+            pub fn bus(&self) -> &__Bus {
                 &self.bus
             }
             /// The bus back.
-            pub fn into_bus(self) -> B {
+            pub fn into_bus(self) -> __Bus {
                 self.bus
             }
             // One generic body per kind of handle; each accessor below only names its
             // register (a short body type-checks faster, which matters for large tables).
             #[doc(hidden)]
             #[inline(always)]
-            pub fn __single<R: ::regdsl_rt::Single>(&self) -> ::regdsl_rt::Reg<'_, B, R> {
-                ::regdsl_rt::Reg::at_offset(&self.bus, R::OFFSET, ::core::option::Option::None)
+            pub fn __single<__R: ::regdsl_rt::Single>(&self) -> ::regdsl_rt::Reg<'_, __Bus, __R> {
+                ::regdsl_rt::Reg::at_offset(&self.bus, __R::OFFSET, ::core::option::Option::None)
             }
             #[doc(hidden)]
             #[inline(always)]
-            pub fn __array<R: ::regdsl_rt::ArraySpec>(&self) -> ::regdsl_rt::Array<'_, B, R> {
+            pub fn __array<__R: ::regdsl_rt::ArraySpec>(&self) -> ::regdsl_rt::Array<'_, __Bus, __R> {
                 ::regdsl_rt::Array::new(&self.bus)
             }
             #[doc(hidden)]
             #[inline(always)]
-            pub fn __single_mut<R: ::regdsl_rt::Single>(&mut self) -> ::regdsl_rt::RegMut<'_, B, R> {
-                ::regdsl_rt::RegMut::at_offset(&self.bus, R::OFFSET, ::core::option::Option::None)
+            pub fn __single_mut<__R: ::regdsl_rt::Single>(&mut self) -> ::regdsl_rt::RegMut<'_, __Bus, __R> {
+                ::regdsl_rt::RegMut::at_offset(&self.bus, __R::OFFSET, ::core::option::Option::None)
             }
             #[doc(hidden)]
             #[inline(always)]
-            pub fn __array_mut<R: ::regdsl_rt::ArraySpec>(&mut self) -> ::regdsl_rt::ArrayMut<'_, B, R> {
+            pub fn __array_mut<__R: ::regdsl_rt::ArraySpec>(&mut self) -> ::regdsl_rt::ArrayMut<'_, __Bus, __R> {
                 ::regdsl_rt::ArrayMut::new(&self.bus)
             }
             #(#methods)*
@@ -331,7 +331,7 @@ pub(crate) fn stats(t: &Table) -> TokenStream {
                 Stats { #(#inits)* }
             }
             /// Read every counter (unique access: read-to-clear counters are consumed here).
-            pub fn update<B: ::regdsl_rt::Bus>(&mut self, regs: &mut Regs<B>) {
+            pub fn update<__Bus: ::regdsl_rt::Bus>(&mut self, regs: &mut Regs<__Bus>) {
                 #(#updates)*
             }
             /// Call `f(name, index, total)` for every counter.
