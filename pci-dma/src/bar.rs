@@ -54,7 +54,9 @@ impl Bar {
     /// An [`Mmio`] for this mapping.
     ///
     /// # Safety
-    /// The returned `Mmio` (and its copies) must not be used after this `Bar` is dropped.
+    /// The returned `Mmio` (and its copies) must not be used after this `Bar` is dropped, nor
+    /// written through when the mapping is read-only ([`Bar::is_read_only`]): the write would
+    /// fault.
     pub unsafe fn mmio(&self) -> Mmio {
         // SAFETY: the mapping is `len()` bytes of device registers; the caller promises not to
         // outlive it.
