@@ -8,7 +8,7 @@ use crate::secrx::SecRx;
 use crate::strict::{Rule, Violation};
 use crate::trace::Tracer;
 use regdsl_rt::{Dir, Site};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -90,6 +90,9 @@ pub(crate) struct PortHw {
     pub model: ModelStats,
     /// The Rx security path's halt handshake (datasheet 4.6.7).
     pub secrx: SecRx,
+    /// Per TX queue: its rate scheduler configuration (RTTBCNRC as written with RTTDQSEL
+    /// selecting the queue, 8.2.3.10.16).
+    pub rate: Box<[AtomicU32]>,
 }
 
 pub(crate) struct Config {
@@ -130,6 +133,7 @@ impl PortHw {
             tracer: Tracer::default(),
             model: ModelStats::default(),
             secrx: SecRx::default(),
+            rate: (0..128).map(|_| AtomicU32::new(0)).collect(),
         }
     }
 
@@ -245,6 +249,9 @@ impl Shared {
         p.rx_stop.clear();
         p.tx_stop.clear();
         p.secrx.reset();
+        for r in p.rate.iter() {
+            r.store(0, Ordering::Release);
+        }
         p.link_at.store(0, Ordering::Release);
         p.link_up.store(false, Ordering::Release);
         p.regs.set(R::CTRL, 0, bits);
@@ -311,6 +318,7 @@ impl Shared {
             // Read-to-clear cause register (datasheet 8.2.3.5.1).
             R::EICR => cell.swap(0, Ordering::AcqRel),
             R::SECRXSTAT => self.secrx_status(p),
+            R::RTTBCNRC => p.rate[p.regs.get(R::RTTDQSEL, 0) as usize & 127].load(Ordering::Acquire),
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             _ => cell.load(Ordering::Acquire),
@@ -420,6 +428,10 @@ impl Shared {
                 cell.store(new, Ordering::Release);
                 self.secrx_written(p, old, new);
             }
+            R::RTTBCNRC => {
+                let q = p.regs.get(R::RTTDQSEL, 0) as usize & 127;
+                p.rate[q].store(new, Ordering::Release);
+            }
             R::FCTRL
             | R::RXCTRL
             | R::HLREG0
@@ -434,7 +446,21 @@ impl Shared {
             | R::RQSMR
             | R::TQSM
             | R::RDRXCTL
-            | R::SRRCTL => {
+            | R::SRRCTL
+            | R::MPSAR_LO
+            | R::MPSAR_HI
+            | R::PSRTYPE
+            | R::VLNCTRL
+            | R::VFTA
+            | R::VT_CTL
+            | R::VFRE
+            | R::VMOLR
+            | R::UTA
+            | R::VLVF
+            | R::VLVFB
+            | R::MRCTL
+            | R::VMRVLAN
+            | R::VMRVM => {
                 cell.store(new, Ordering::Release);
                 p.cfg_gen.fetch_add(1, Ordering::AcqRel);
             }
@@ -469,6 +495,29 @@ impl Shared {
                             "not yet read as 1 since RX_DIS was set"
                         }
                     ),
+                )
+            }
+            R::MRQC | R::VT_CTL if pool_mode(d.id, old) != pool_mode(d.id, new) && rxen() => bad(
+                Rule::PoolModeChangedWhileRxEnabled,
+                format!(
+                    "{} changed the queuing mode ({:#x} to {:#x}) while RXCTRL.RXEN = 1 (datasheet 4.6.10.1, 4.6.11.3: select the pool/RSS mode with receive off)",
+                    d.id.def().name,
+                    pool_mode(d.id, old),
+                    pool_mode(d.id, new)
+                ),
+            ),
+            R::MTQC if new != old && p.regs.get(R::RTTDCS, 0) & regs::RTTDCS_ARBDIS == 0 => bad(
+                Rule::MtqcWithArbiterOn,
+                format!("MTQC changed from {old:#x} to {new:#x} while RTTDCS.ARBDIS = 0 (datasheet 7.2.1.2.1, 4.6.11.3.3: set ARBDIS, write MTQC, clear ARBDIS)"),
+            ),
+            R::RAH
+                if new & !old & regs::RAH_AV != 0
+                    && p.regs.get(R::VT_CTL, 0) & regs::VT_CTL_VT_ENA != 0
+                    && p.regs.get(R::MPSAR_LO, i) | p.regs.get(R::MPSAR_HI, i) == 0 =>
+            {
+                bad(
+                    Rule::AddressWithoutPool,
+                    format!("RAH[{i}].AV set with pools on while MPSAR[{i}] selects no pool: frames to the address are lost (or go to the default pool) until MPSAR is written; write MPSAR first (datasheet 7.10.3.3)"),
                 )
             }
             R::RDBAL | R::RDBAH | R::RDLEN | R::RDH if new != old && p.rx_en.test(i) => bad(
@@ -546,6 +595,14 @@ impl Shared {
             }
             _ => {}
         }
+    }
+}
+
+/// The queuing-mode part of MRQC (MRQE) and PFVTCTL (VT_ENA, DEF_PL, DIS_DEF_POOL).
+fn pool_mode(r: R, v: u32) -> u32 {
+    match r {
+        R::MRQC => v & 0xF,
+        _ => v & (regs::VT_CTL_VT_ENA | (0x3F << 7) | regs::VT_CTL_DIS_DEF_POOL),
     }
 }
 

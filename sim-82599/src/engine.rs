@@ -3,6 +3,7 @@
 //! statistics. One `step` runs every engine of every port once.
 
 use crate::card::{PortHw, Shared};
+use crate::pool::{PoolCfg, VlanCfg};
 use crate::regs::{self, R};
 use crate::wire::{Sink, Source};
 use std::collections::VecDeque;
@@ -28,7 +29,11 @@ pub(crate) struct RxCfg {
     pub mrqc: u32,
     pub key: [u8; 40],
     pub reta: [u8; 128],
-    pub macs: Vec<[u8; 6]>,
+    /// Valid receive addresses (RAH.AV) with their pools (MPSAR).
+    pub macs: Vec<([u8; 6], u64)>,
+    /// Pools, when virtualisation is on (crate::pool).
+    pub pools: Option<Box<PoolCfg>>,
+    pub vlan: Box<VlanCfg>,
     pub mta: [u32; 128],
     pub rqsm: [u8; 128],
     pub tqsm: [u8; 128],
@@ -55,7 +60,8 @@ impl RxCfg {
             if h & regs::RAH_AV != 0 {
                 let l = r.get(R::RAL, i).to_le_bytes();
                 let h = h.to_le_bytes();
-                macs.push([l[0], l[1], l[2], l[3], h[0], h[1]]);
+                let pools = u64::from(r.get(R::MPSAR_LO, i)) | u64::from(r.get(R::MPSAR_HI, i)) << 32;
+                macs.push(([l[0], l[1], l[2], l[3], h[0], h[1]], pools));
             }
         }
         let mut mta = [0u32; 128];
@@ -92,6 +98,8 @@ impl RxCfg {
             key,
             reta,
             macs,
+            pools: PoolCfg::load(p).map(Box::new),
+            vlan: Box::new(VlanCfg::load(p)),
             mta,
             rqsm: map(R::RQSMR),
             tqsm: map(R::TQSM),
@@ -112,6 +120,8 @@ pub(crate) struct RxQ {
     pub ring: usize,
     pub bsize: usize,
     pub drop_en: bool,
+    /// RXDCTL.VME: strip VLAN tags (datasheet 7.1.1.2).
+    pub vme: bool,
 }
 
 /// Write-back information computed when a frame is accepted.
@@ -250,6 +260,12 @@ pub(crate) struct PortEng {
     pub pool: Vec<Vec<u8>>,
     /// Frame with its CRC appended, when CRC stripping is off.
     pub crcbuf: Vec<u8>,
+    /// Frame with its VLAN tag stripped.
+    pub vlanbuf: Vec<u8>,
+    /// Per TX queue: the time (ps) from which a rate-limited queue may send again.
+    pub tx_next_ps: Vec<u64>,
+    /// Per TX queue: dword 0 (VLAN, MACLEN, IPLEN) of its two context slots (7.2.3.2.3).
+    pub tx_ctx: Vec<[u32; 2]>,
     pub st: LocalStats,
     /// Per-packet faults were pending at the start of the step (those injected during a
     /// step apply from the next one): the fast RX path is off.
@@ -268,6 +284,9 @@ impl PortEng {
             pb_bytes: 0,
             pool: Vec::new(),
             crcbuf: Vec::with_capacity(MAX_FRAME + 4),
+            vlanbuf: Vec::with_capacity(MAX_FRAME + 4),
+            tx_next_ps: vec![0; 128],
+            tx_ctx: vec![[0; 2]; 128],
             st: LocalStats::default(),
             faults: false,
         }
@@ -284,6 +303,8 @@ impl PortEng {
             }
             self.pb_bytes = 0;
             self.st = LocalStats::default();
+            self.tx_next_ps.fill(0);
+            self.tx_ctx.fill([0; 2]);
         }
         self.faults = p.faults.packet_faults();
         // SeqCst: pairs with the SECRXCTRL.RX_DIS write (see `secrx`).

@@ -18,6 +18,7 @@ mod card;
 mod crc;
 pub mod dma;
 mod engine;
+mod pool;
 pub mod fault;
 pub mod regs;
 pub mod rss;

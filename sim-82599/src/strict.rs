@@ -27,6 +27,14 @@ pub enum Rule {
     /// clear, or SECRXSTAT.SECRX_RDY not yet read as 1 since RX_DIS was set (datasheet 4.6.7;
     /// also an 82599 erratum: traffic arriving as receive is enabled can hang the Rx DMA).
     RxEnabledWithSecurityPathActive,
+    /// The queuing mode (MRQC.MRQE, PFVTCTL.VT_ENA/DEF_PL/DIS_DEF_POOL) changed while
+    /// RXCTRL.RXEN = 1 (datasheet 4.6.10.1, 4.6.11.3).
+    PoolModeChangedWhileRxEnabled,
+    /// MTQC changed while the transmit arbiter runs (RTTDCS.ARBDIS = 0; datasheet 7.2.1.2.1).
+    MtqcWithArbiterOn,
+    /// A receive address made valid (RAH.AV) with pools on before MPSAR selects a pool for it
+    /// (datasheet 7.10.3.3): frames to it are misdelivered in between.
+    AddressWithoutPool,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

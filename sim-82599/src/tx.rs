@@ -14,6 +14,7 @@ use std::sync::atomic::{fence, Ordering};
 const DCMD_EOP: u32 = 1 << 24;
 const DCMD_RS: u32 = 1 << 27;
 const DCMD_DEXT: u32 = 1 << 29;
+const DCMD_VLE: u32 = 1 << 30;
 const DTYP_CONTEXT: u32 = 0x2;
 /// DD in the write-back STA field (bits 3:0 of dword 3).
 const STA_DD: u32 = 1;
@@ -69,9 +70,32 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
     if head >= count || tail >= count {
         return 0;
     }
+    // Pools (MTQC.VT_ENA): the queue's pool must be enabled to transmit (PFVFTE, 4.6.10.1.4).
+    let mtqc = p.regs.get(R::MTQC, 0);
+    let pool = if mtqc & regs::MTQC_VT_ENA != 0 {
+        let qpp = if (mtqc >> 2) & 3 == 0b10 { 4 } else { 2 };
+        let pool = q / qpp;
+        if p.regs.get(R::VFTE, pool / 32) & (1 << (pool % 32)) == 0 {
+            return 0;
+        }
+        Some(pool)
+    } else {
+        None
+    };
+    // VLAN insertion: the pool's action (PFVMVIR.VLANA), else the descriptor's (DCMD.VLE with
+    // the tag of the context descriptor it names, 7.2.3.2.3).
+    let vmvir = pool.map_or(0, |pl| p.regs.get(R::VMVIR, pl));
+    let vet = (p.regs.get(R::DMATXCTL, 0) >> regs::DMATXCTL_VT_SHIFT) as u16;
+    // Rate scheduler (RTTBCNRC of the queue, 7.7.2.2): the queue sends while its next
+    // allowed time has come; each frame moves that time on by its wire time times the rate
+    // factor (line rate / target rate, 10.14 fixed point).
+    let rf = p.rate[q as usize].load(Ordering::Acquire);
+    let limited = rf & regs::RTTBCNRC_RS_ENA != 0 && rf & 0x00FF_FFFF != 0;
+    let now_ps = sh.now().saturating_mul(1000);
     // Faults injected while this queue runs apply from the next step.
     let faults = p.faults.packet_faults();
     let txpad = eng.ports[pi].cfg.txpad;
+    let mut vle = false;
     let desc = |i: u32| ring.wrapping_add(i as usize * 16);
     let next = |i: u32| if i + 1 == count { 0 } else { i + 1 };
     // One pass over the descriptors: each is read once, its buffer gathered at once; a packet
@@ -82,11 +106,24 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
     let mut flen = 0usize;
     let mut rs_inner = false; // RS on a descriptor of the packet other than EOP (rare)
     let mut bad = None; // first buffer of the packet outside the simulated memory
+    let mut ctx_vlan = 0u16;
     while i != tail && sent < TX_BUDGET {
+        if limited && i == start && eng.ports[pi].tx_next_ps[q as usize] > now_ps {
+            break;
+        }
         let d = desc(i);
         let cmd = dma::rd32(d, 8);
         let len = (cmd & 0xFFFF) as usize;
         let context = cmd & DCMD_DEXT != 0 && (cmd >> 20) & 0xF == DTYP_CONTEXT;
+        if context {
+            // Context slot IDX (bits 6:4 of dword 3; the 82599 has 2 per queue).
+            let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
+            eng.ports[pi].tx_ctx[q as usize][idx] = dma::rd32(d, 0);
+        } else if cmd & DCMD_DEXT != 0 && cmd & DCMD_VLE != 0 {
+            let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
+            vle = true;
+            ctx_vlan = (eng.ports[pi].tx_ctx[q as usize][idx] >> 16) as u16;
+        }
         if !context && len != 0 && bad.is_none() {
             let addr = dma::rd64(d, 0);
             match sh.mem.translate(addr, len) {
@@ -150,13 +187,39 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
             eng.ports[pi].st.dirty = true;
             continue;
         }
+        let tag = match vmvir >> 30 {
+            0b01 => Some(vmvir as u16),
+            0b10 => None,
+            _ => vle.then_some(ctx_vlan),
+        };
+        vle = false;
+        let n = match tag {
+            Some(t) if n >= 12 && n + 4 <= MAX_FRAME => {
+                frame.copy_within(12..n, 16);
+                frame[12..14].copy_from_slice(&vet.to_be_bytes());
+                frame[14..16].copy_from_slice(&t.to_be_bytes());
+                n + 4
+            }
+            _ => n,
+        };
         let n = if txpad && n < MIN_FRAME {
             frame[n..MIN_FRAME].fill(0);
             MIN_FRAME
         } else {
             n
         };
+        if limited {
+            // Bytes on the wire: frame, CRC, preamble and inter-packet gap (4 + 8 + 12);
+            // 800 ps per byte at 10 Gb/s.
+            let cost = ((n as u64 + 24) * 800 * u64::from(rf & 0x00FF_FFFF)) >> 14;
+            eng.ports[pi].tx_next_ps[q as usize] += cost;
+        }
         emit(eng, sh, pi, q, &frame[..n]);
+    }
+    // An idle queue saves no credit: its next frame may go at once, no earlier.
+    if limited && i == tail && start == i {
+        let next = &mut eng.ports[pi].tx_next_ps[q as usize];
+        *next = (*next).max(now_ps);
     }
     // Packets whose EOP is not yet before the tail wait (head stays at their first descriptor).
     if sent != 0 && p.reset_gen.load(Ordering::Acquire) == reset_gen {
