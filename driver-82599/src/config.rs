@@ -49,6 +49,8 @@ pub struct Config {
     pub link_restarts: u32,
     /// Bound of every other wait (reset, EEPROM, DMA init, queue enable).
     pub wait_timeout: Duration,
+    /// VMDq pools (`None`: no pools; [`crate::vmdq`]).
+    pub vmdq: Option<crate::vmdq::VmdqConfig>,
 }
 
 impl Default for Config {
@@ -67,6 +69,7 @@ impl Default for Config {
             link_timeout: Duration::from_secs(10),
             link_restarts: 0,
             wait_timeout: Duration::from_secs(1),
+            vmdq: None,
         }
     }
 }
@@ -86,6 +89,9 @@ impl Config {
         nic_queue::config::check_buf(self.buf_size, BSIZE_UNIT).map_err(Error::Config)?;
         nic_queue::config::check_pool(self.pool_size, self.rx_ring).map_err(Error::Config)?;
         self.check_mtu(self.mtu)?;
+        if let Some(v) = &self.vmdq {
+            return v.validate(self);
+        }
         if let Some(rss) = &self.rss {
             if let Some(q) = rss.reta.iter().find(|&&q| u16::from(q) >= self.rx_queues) {
                 return bad(format!(

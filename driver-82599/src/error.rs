@@ -50,6 +50,15 @@ pub enum Error {
     /// A register access the generated code rejected (index out of range, value too wide).
     #[error("register access: {0}")]
     Register(String),
+    /// A filter table has no free entry.
+    #[error("the {table} table is full ({capacity} entries)")]
+    FilterFull {
+        table: &'static str,
+        capacity: usize,
+    },
+    /// Removing a filter that is not there.
+    #[error("no such filter: {0}")]
+    NoSuchFilter(String),
     /// Opening real hardware.
     #[error("PCI: {0}")]
     Pci(#[from] pci_dma::PciError),

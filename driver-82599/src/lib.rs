@@ -19,15 +19,21 @@ pub mod backend;
 pub mod config;
 pub mod desc;
 pub mod error;
+pub mod filter;
 pub mod init;
 pub mod link;
+pub mod mirror;
 pub mod queue;
+pub mod ratelimit;
 pub mod regs;
 pub mod responder;
 pub mod rss;
 pub mod rxq;
 pub mod stats;
+mod steer;
 pub mod txq;
+pub mod vlan;
+pub mod vmdq;
 
 pub use config::Config;
 pub use error::{Error, Result};
@@ -61,6 +67,11 @@ pub struct Device<B: Bus + Clone> {
     queues: nic_queue::Queues<rxq::RxRegs<B>, desc::Format, txq::TxRegs<B>>,
     acc: Accumulators,
     stats: Stats,
+    /// Addresses in the multicast table (MTA) and the unicast hash table (PFUTA).
+    mta: filter::HashTable,
+    uta: filter::HashTable,
+    /// Counter set of each receive / transmit queue (RQSMR/TQSM).
+    qmap: stats::QueueStatsMap,
 }
 
 /// Running totals of the card's read-to-clear counters.
@@ -78,6 +89,20 @@ struct Accumulators {
     ruc: Counter,
     roc: Counter,
     q: [QueueAcc; HW_STAT_QUEUES],
+}
+
+type HwQueueAcc = QueueAcc;
+
+impl QueueAcc {
+    fn totals(&self) -> HwQueueStats {
+        HwQueueStats {
+            rx_packets: self.qprc.total(),
+            rx_bytes: self.qbrc.total(),
+            rx_drops: self.qprdc.total(),
+            tx_packets: self.qptc.total(),
+            tx_bytes: self.qbtc.total(),
+        }
+    }
 }
 
 #[derive(Default, Clone, Copy)]
@@ -110,6 +135,9 @@ impl<B: Bus + Clone> Device<B> {
             queues: nic_queue::Queues::new(),
             acc: Accumulators::default(),
             stats: Stats::default(),
+            mta: filter::HashTable::default(),
+            uta: filter::HashTable::default(),
+            qmap: stats::QueueStatsMap::identity(cfg.rx_queues, cfg.tx_queues),
         };
         // 4.6.5: statistics cleared by reading them once.
         dev.read_counters();
@@ -117,6 +145,10 @@ impl<B: Bus + Clone> Device<B> {
         // 4.6.7: receive.
         init::init_rx(&dev.regs, &cfg)?;
         init::map_queue_stats(&dev.regs, cfg.rx_queues, cfg.tx_queues);
+        // 4.6.10.1: pools, before receive is enabled.
+        if let Some(v) = &cfg.vmdq {
+            vmdq::init_rx(&dev.regs, &cfg, v)?;
+        }
         for q in 0..u32::from(cfg.rx_queues) {
             let ring = dev.alloc_ring(cfg.rx_ring)?;
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
@@ -137,6 +169,9 @@ impl<B: Bus + Clone> Device<B> {
             let regs = txq::TxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.1);
             let txq = dev.queues.add_tx(regs, ring, cfg.tx_ring);
             init::init_tx_queue(&dev.regs, q, txq.ring_phys(), cfg.tx_ring * desc::DESC_SIZE)?;
+        }
+        if let Some(v) = &cfg.vmdq {
+            vmdq::init_tx(&dev.regs, &cfg, v);
         }
         init::enable_tx_dma(&dev.regs);
         // 4.6.7: receive on, then each queue enabled and given its buffers (4.6.7.1).
@@ -283,6 +318,12 @@ impl<B: Bus + Clone> Device<B> {
 
     /// Reprograms the RSS key and redirection table.
     pub fn set_rss(&mut self, rss: &RssConfig) -> Result<()> {
+        if self.cfg.vmdq.is_some() {
+            // init::set_rss writes MRQC.MRQE = RSS, which would leave the pool mode.
+            return Err(Error::Config(
+                "set_rss with pools: give the RSS table in Config (VmdqConfig::rss)".into(),
+            ));
+        }
         let c = Config {
             rss: Some(rss.clone()),
             ..self.cfg.clone()
@@ -389,6 +430,21 @@ impl<B: Bus + Clone> Device<B> {
                 }
             })
             .collect();
+        s.counter_sets = a.q.iter().map(HwQueueAcc::totals).collect();
+        // With a mapping other than queue i -> set i, a queue's hardware counters are its set's.
+        if !self.qmap.is_identity() {
+            for (i, q) in s.queues.iter_mut().enumerate() {
+                let (r, t) = (self.qmap.rx_set(i), self.qmap.tx_set(i));
+                let (r, t) = (&s.counter_sets[r], &s.counter_sets[t]);
+                q.hw = HwQueueStats {
+                    rx_packets: r.rx_packets,
+                    rx_bytes: r.rx_bytes,
+                    rx_drops: r.rx_drops,
+                    tx_packets: t.tx_packets,
+                    tx_bytes: t.tx_bytes,
+                };
+            }
+        }
         &self.stats
     }
 }

@@ -9,9 +9,9 @@
 //!    with BAM.
 //! 2. VLAN (with VLNCTRL.VFE): a tagged frame keeps only the pools of the PFVLVF filter of its
 //!    VLAN id (PFVLVFB); an untagged frame only the pools with PFVML2FLT.AUPE.
-//! 3. Only pools with receive enabled (PFVFRE).
-//! 4. Replication off (PFVTCTL.RPL_EN = 0): the lowest pool only. No pool: the default pool
-//!    (PFVTCTL.DEF_PL) unless PFVTCTL.DIS_DEF_POOL, else the frame is dropped.
+//! 3. No pool: the default pool (PFVTCTL.DEF_PL) unless PFVTCTL.DIS_DEF_POOL.
+//! 4. Only pools with receive enabled (PFVFRE): a frame for pools that are all off is dropped.
+//!    Replication off (PFVTCTL.RPL_EN = 0): the lowest pool only.
 //! 5. Mirror rules (PFMRCTL): uplink (every received frame), pool (VPME with PFMRVM) and VLAN
 //!    (VLME with PFMRVLAN) mirroring add the rule's mirror pool.
 //! 6. The queue in the pool: its first, or with RSS (MRQC.MRQE 1010b/1011b) the low
@@ -187,12 +187,13 @@ impl PoolCfg {
             Some(_) => {}
             None => m &= self.with(regs::VMOLR_AUPE),
         }
+        if m == 0 && !self.dis_def {
+            m = 1 << self.def_pool;
+        }
+        // A pool with receive off drops its frames (they do not fall to the default pool).
         m &= self.vfre;
         if !self.rpl && m != 0 {
             m &= m.wrapping_neg();
-        }
-        if m == 0 && !self.dis_def {
-            m = 1 << self.def_pool;
         }
         let mut mirror = 0u64;
         for &(ctl, vlans, pools) in &self.mirror {
