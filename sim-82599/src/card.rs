@@ -93,6 +93,9 @@ pub(crate) struct PortHw {
     /// Per TX queue: its rate scheduler configuration (RTTBCNRC as written with RTTDQSEL
     /// selecting the queue, 8.2.3.10.16).
     pub rate: Box<[AtomicU32]>,
+    /// Per TX queue: the card time (ps) from which a rate-limited queue may send again; set to
+    /// now when its RTTBCNRC is written (the scheduler starts afresh).
+    pub rate_next: Box<[AtomicU64]>,
 }
 
 pub(crate) struct Config {
@@ -134,6 +137,7 @@ impl PortHw {
             model: ModelStats::default(),
             secrx: SecRx::default(),
             rate: (0..128).map(|_| AtomicU32::new(0)).collect(),
+            rate_next: (0..128).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
@@ -431,6 +435,7 @@ impl Shared {
             R::RTTBCNRC => {
                 let q = p.regs.get(R::RTTDQSEL, 0) as usize & 127;
                 p.rate[q].store(new, Ordering::Release);
+                p.rate_next[q].store(self.now().saturating_mul(1000), Ordering::Release);
             }
             R::FCTRL
             | R::RXCTRL

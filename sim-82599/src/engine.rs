@@ -262,8 +262,6 @@ pub(crate) struct PortEng {
     pub crcbuf: Vec<u8>,
     /// Frame with its VLAN tag stripped.
     pub vlanbuf: Vec<u8>,
-    /// Per TX queue: the time (ps) from which a rate-limited queue may send again.
-    pub tx_next_ps: Vec<u64>,
     /// Per TX queue: dword 0 (VLAN, MACLEN, IPLEN) of its two context slots (7.2.3.2.3).
     pub tx_ctx: Vec<[u32; 2]>,
     pub st: LocalStats,
@@ -285,7 +283,6 @@ impl PortEng {
             pool: Vec::new(),
             crcbuf: Vec::with_capacity(MAX_FRAME + 4),
             vlanbuf: Vec::with_capacity(MAX_FRAME + 4),
-            tx_next_ps: vec![0; 128],
             tx_ctx: vec![[0; 2]; 128],
             st: LocalStats::default(),
             faults: false,
@@ -303,7 +300,6 @@ impl PortEng {
             }
             self.pb_bytes = 0;
             self.st = LocalStats::default();
-            self.tx_next_ps.fill(0);
             self.tx_ctx.fill([0; 2]);
         }
         self.faults = p.faults.packet_faults();

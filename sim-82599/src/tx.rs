@@ -92,6 +92,7 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
     let rf = p.rate[q as usize].load(Ordering::Acquire);
     let limited = rf & regs::RTTBCNRC_RS_ENA != 0 && rf & 0x00FF_FFFF != 0;
     let now_ps = sh.now().saturating_mul(1000);
+    let mut next_ps = p.rate_next[q as usize].load(Ordering::Acquire);
     // Faults injected while this queue runs apply from the next step.
     let faults = p.faults.packet_faults();
     let txpad = eng.ports[pi].cfg.txpad;
@@ -108,7 +109,7 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
     let mut bad = None; // first buffer of the packet outside the simulated memory
     let mut ctx_vlan = 0u16;
     while i != tail && sent < TX_BUDGET {
-        if limited && i == start && eng.ports[pi].tx_next_ps[q as usize] > now_ps {
+        if limited && i == start && next_ps > now_ps {
             break;
         }
         let d = desc(i);
@@ -212,14 +213,16 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
             // Bytes on the wire: frame, CRC, preamble and inter-packet gap (4 + 8 + 12);
             // 800 ps per byte at 10 Gb/s.
             let cost = ((n as u64 + 24) * 800 * u64::from(rf & 0x00FF_FFFF)) >> 14;
-            eng.ports[pi].tx_next_ps[q as usize] += cost;
+            next_ps += cost;
         }
         emit(eng, sh, pi, q, &frame[..n]);
     }
     // An idle queue saves no credit: its next frame may go at once, no earlier.
-    if limited && i == tail && start == i {
-        let next = &mut eng.ports[pi].tx_next_ps[q as usize];
-        *next = (*next).max(now_ps);
+    if limited {
+        if i == tail && start == i {
+            next_ps = next_ps.max(now_ps);
+        }
+        p.rate_next[q as usize].store(next_ps, Ordering::Release);
     }
     // Packets whose EOP is not yet before the tail wait (head stays at their first descriptor).
     if sent != 0 && p.reset_gen.load(Ordering::Acquire) == reset_gen {

@@ -130,3 +130,21 @@ pub fn assert_no_violations(sim: &Sim) {
         v.iter().map(|v| format!("  {v}\n")).collect::<String>()
     );
 }
+
+/// Sends `frames` 32 at a time, draining the receiver after each batch (rings of 64 do not
+/// overflow); queue -> frames received.
+pub fn exchange(
+    sim: &Sim,
+    tx: &mut Device<Port>,
+    rx: &mut Device<Port>,
+    frames: &[Vec<u8>],
+) -> BTreeMap<usize, Vec<Vec<u8>>> {
+    let mut all: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
+    for chunk in frames.chunks(32) {
+        send(sim, tx, chunk);
+        for (q, mut v) in drain(rx) {
+            all.entry(q).or_default().append(&mut v);
+        }
+    }
+    all
+}
