@@ -126,7 +126,11 @@ pub(crate) fn add_mac<B: Bus>(regs: &Regs<B>, mac: [u8; 6], pools: PoolSet) -> R
 }
 
 /// Removes `pools` from `mac` (all of them: the address itself): the valid bit first.
-pub(crate) fn remove_mac<B: Bus>(regs: &Regs<B>, mac: [u8; 6], pools: Option<PoolSet>) -> Result<()> {
+pub(crate) fn remove_mac<B: Bus>(
+    regs: &Regs<B>,
+    mac: [u8; 6],
+    pools: Option<PoolSet>,
+) -> Result<()> {
     for i in 1..RAR_ENTRIES as u32 {
         if read_mac(regs, i) != Some(mac) {
             continue;
@@ -194,23 +198,35 @@ pub(crate) fn add_multicast<B: Bus>(regs: &Regs<B>, t: &mut HashTable, mac: [u8;
         )));
     }
     let (w, b) = t.add(mac);
-    regs.MTA().at(w).modify(|v| v.with_value(MTA::BIT_VECTOR.val(u64::from(v.bits() | b))));
+    regs.MTA()
+        .at(w)
+        .modify(|v| v.with_value(MTA::BIT_VECTOR.val(u64::from(v.bits() | b))));
     regs.MCSTCTRL()
         .modify(|v| v.with_value(MCSTCTRL::MO::BITS_47_36).set(MCSTCTRL::MFE));
     Ok(())
 }
 
-pub(crate) fn remove_multicast<B: Bus>(regs: &Regs<B>, t: &mut HashTable, mac: [u8; 6]) -> Result<()> {
+pub(crate) fn remove_multicast<B: Bus>(
+    regs: &Regs<B>,
+    t: &mut HashTable,
+    mac: [u8; 6],
+) -> Result<()> {
     let (w, b, shared) = t.remove(mac).ok_or_else(|| {
         Error::NoSuchFilter(format!("{} is not in the multicast table", fmt_mac(mac)))
     })?;
     if !shared {
-        regs.MTA().at(w).modify(|v| v.with_value(MTA::BIT_VECTOR.val(u64::from(v.bits() & !b))));
+        regs.MTA()
+            .at(w)
+            .modify(|v| v.with_value(MTA::BIT_VECTOR.val(u64::from(v.bits() & !b))));
     }
     Ok(())
 }
 
-pub(crate) fn add_unicast_hash<B: Bus>(regs: &Regs<B>, t: &mut HashTable, mac: [u8; 6]) -> Result<()> {
+pub(crate) fn add_unicast_hash<B: Bus>(
+    regs: &Regs<B>,
+    t: &mut HashTable,
+    mac: [u8; 6],
+) -> Result<()> {
     if mac[0] & 1 != 0 {
         return Err(Error::Config(format!(
             "{} is a multicast address: use the multicast table",
@@ -218,16 +234,24 @@ pub(crate) fn add_unicast_hash<B: Bus>(regs: &Regs<B>, t: &mut HashTable, mac: [
         )));
     }
     let (w, b) = t.add(mac);
-    regs.UTA().at(w).modify(|v| v.with_value(UTA::BIT_VECTOR.val(u64::from(v.bits() | b))));
+    regs.UTA()
+        .at(w)
+        .modify(|v| v.with_value(UTA::BIT_VECTOR.val(u64::from(v.bits() | b))));
     Ok(())
 }
 
-pub(crate) fn remove_unicast_hash<B: Bus>(regs: &Regs<B>, t: &mut HashTable, mac: [u8; 6]) -> Result<()> {
+pub(crate) fn remove_unicast_hash<B: Bus>(
+    regs: &Regs<B>,
+    t: &mut HashTable,
+    mac: [u8; 6],
+) -> Result<()> {
     let (w, b, shared) = t.remove(mac).ok_or_else(|| {
         Error::NoSuchFilter(format!("{} is not in the unicast hash table", fmt_mac(mac)))
     })?;
     if !shared {
-        regs.UTA().at(w).modify(|v| v.with_value(UTA::BIT_VECTOR.val(u64::from(v.bits() & !b))));
+        regs.UTA()
+            .at(w)
+            .modify(|v| v.with_value(UTA::BIT_VECTOR.val(u64::from(v.bits() & !b))));
     }
     Ok(())
 }

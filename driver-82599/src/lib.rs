@@ -19,6 +19,7 @@ pub mod backend;
 pub mod config;
 pub mod desc;
 pub mod error;
+pub mod fdir;
 pub mod filter;
 pub mod init;
 pub mod link;
@@ -72,6 +73,7 @@ pub struct Device<B: Bus + Clone> {
     uta: filter::HashTable,
     /// Counter set of each receive / transmit queue (RQSMR/TQSM).
     qmap: stats::QueueStatsMap,
+    fdir: fdir::Filters,
 }
 
 /// Running totals of the card's read-to-clear counters.
@@ -138,6 +140,10 @@ impl<B: Bus + Clone> Device<B> {
             mta: filter::HashTable::default(),
             uta: filter::HashTable::default(),
             qmap: stats::QueueStatsMap::identity(cfg.rx_queues, cfg.tx_queues),
+            fdir: fdir::Filters {
+                size: cfg.fdir.as_ref().map(|f| f.size),
+                flows: Vec::new(),
+            },
         };
         // 4.6.5: statistics cleared by reading them once.
         dev.read_counters();
@@ -148,6 +154,10 @@ impl<B: Bus + Clone> Device<B> {
         // 4.6.10.1: pools, before receive is enabled.
         if let Some(v) = &cfg.vmdq {
             vmdq::init_rx(&dev.regs, &cfg, v)?;
+        }
+        // 7.1.2.7.11: Flow Director, with receive off.
+        if let Some(f) = &cfg.fdir {
+            fdir::init(&dev.regs, f, t)?;
         }
         for q in 0..u32::from(cfg.rx_queues) {
             let ring = dev.alloc_ring(cfg.rx_ring)?;

@@ -51,7 +51,9 @@ pub(crate) fn add<B: Bus>(regs: &Regs<B>, r: &MirrorRule, pools_in_use: usize) -
     for &v in &r.vlans {
         crate::vlan::check_id(v)?;
         let e = crate::vlan::entry(regs, v).ok_or_else(|| {
-            Error::Config(format!("mirrored VLAN {v} has no pool VLAN filter (add_vlan first)"))
+            Error::Config(format!(
+                "mirrored VLAN {v} has no pool VLAN filter (add_vlan first)"
+            ))
         })?;
         vlan_mask |= 1 << e;
     }
@@ -65,10 +67,18 @@ pub(crate) fn add<B: Bus>(regs: &Regs<B>, r: &MirrorRule, pools_in_use: usize) -
             capacity: MIRROR_RULES,
         })?;
     // What the rule selects first, then the rule on.
-    regs.VMRVM().at(slot).write(VMRVM::POOL.val(r.pools.0 & 0xFFFF_FFFF));
-    regs.VMRVM().at(slot + 4).write(VMRVM::POOL.val(r.pools.0 >> 32));
-    regs.VMRVLAN().at(slot).write(VMRVLAN::VLAN.val(vlan_mask & 0xFFFF_FFFF));
-    regs.VMRVLAN().at(slot + 4).write(VMRVLAN::VLAN.val(vlan_mask >> 32));
+    regs.VMRVM()
+        .at(slot)
+        .write(VMRVM::POOL.val(r.pools.0 & 0xFFFF_FFFF));
+    regs.VMRVM()
+        .at(slot + 4)
+        .write(VMRVM::POOL.val(r.pools.0 >> 32));
+    regs.VMRVLAN()
+        .at(slot)
+        .write(VMRVLAN::VLAN.val(vlan_mask & 0xFFFF_FFFF));
+    regs.VMRVLAN()
+        .at(slot + 4)
+        .write(VMRVLAN::VLAN.val(vlan_mask >> 32));
     let mut v = MRCTL::MP.val(u64::from(r.to_pool));
     if !r.pools.is_empty() {
         v = v | MRCTL::VPME;
@@ -85,7 +95,9 @@ pub(crate) fn add<B: Bus>(regs: &Regs<B>, r: &MirrorRule, pools_in_use: usize) -
 
 pub(crate) fn remove<B: Bus>(regs: &Regs<B>, rule: usize) -> Result<()> {
     if rule >= MIRROR_RULES || regs.MRCTL().at(rule as u32).read().bits() & 0xF == 0 {
-        return Err(Error::NoSuchFilter(format!("mirror rule {rule} is not in use")));
+        return Err(Error::NoSuchFilter(format!(
+            "mirror rule {rule} is not in use"
+        )));
     }
     let i = rule as u32;
     regs.MRCTL().at(i).write(0u32);

@@ -40,12 +40,17 @@ pub(crate) fn set<B: Bus>(regs: &Regs<B>, queue: u32, mbps: Option<u32>) -> Resu
     let v = match mbps {
         Some(r) => {
             let f = u64::from(factor(r)?);
-            Some(RTTBCNRC::RF_INT.val(f >> 14) | RTTBCNRC::RF_DEC.val(f & 0x3FFF) | RTTBCNRC::RS_ENA)
+            Some(
+                RTTBCNRC::RF_INT.val(f >> 14) | RTTBCNRC::RF_DEC.val(f & 0x3FFF) | RTTBCNRC::RS_ENA,
+            )
         }
         None => None,
     };
-    regs.RTTDQSEL()
-        .write(RTTDQSEL::TXDQ_IDX.try_val(u64::from(queue)).map_err(|e| Error::Register(e.to_string()))?);
+    regs.RTTDQSEL().write(
+        RTTDQSEL::TXDQ_IDX
+            .try_val(u64::from(queue))
+            .map_err(|e| Error::Register(e.to_string()))?,
+    );
     match v {
         Some(v) => regs.RTTBCNRC().write(v),
         None => regs.RTTBCNRC().write(0u32),

@@ -102,7 +102,10 @@ impl QueueStatsMap {
     /// Queue i counts into set i; queues from 16 on into set 0 (the driver's default).
     pub fn identity(rx: u16, tx: u16) -> Self {
         let m = |n: u16| (0..n).map(|q| if q < 16 { q as u8 } else { 0 }).collect();
-        QueueStatsMap { rx: m(rx), tx: m(tx) }
+        QueueStatsMap {
+            rx: m(rx),
+            tx: m(tx),
+        }
     }
     pub(crate) fn is_identity(&self) -> bool {
         let id = |m: &[u8]| {

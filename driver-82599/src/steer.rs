@@ -172,6 +172,17 @@ impl<B: Bus + Clone> Device<B> {
         mirror::remove(&self.regs, rule)
     }
 
+    /// Steers `flow` to receive queue `queue` (`None`: to the drop queue) with a Flow
+    /// Director perfect filter; adding a flow again changes its queue.
+    pub fn add_fdir(&mut self, flow: crate::fdir::Flow, queue: Option<u16>) -> Result<()> {
+        self.fdir.add(&self.regs, flow, queue, self.cfg.rx_queues)
+    }
+
+    /// Removes the filter of `flow`.
+    pub fn remove_fdir(&mut self, flow: crate::fdir::Flow) -> Result<()> {
+        self.fdir.remove(&self.regs, flow)
+    }
+
     /// Limits transmit queue `q` to `mbps` Mbit/s on the wire (`None`: no limit).
     pub fn set_tx_rate(&mut self, q: usize, mbps: Option<u32>) -> Result<()> {
         if q >= usize::from(self.cfg.tx_queues) {
@@ -197,7 +208,11 @@ impl<B: Bus + Clone> Device<B> {
                     m.len()
                 )));
             }
-            if let Some((q, s)) = m.iter().enumerate().find(|(_, &s)| usize::from(s) >= HW_STAT_QUEUES) {
+            if let Some((q, s)) = m
+                .iter()
+                .enumerate()
+                .find(|(_, &s)| usize::from(s) >= HW_STAT_QUEUES)
+            {
                 return Err(Error::Config(format!(
                     "{what} queue {q} mapped to counter set {s}: there are {HW_STAT_QUEUES}"
                 )));

@@ -43,7 +43,12 @@ pub(crate) fn check_id(vlan: u16) -> Result<()> {
 
 /// VFTA bit of `vlan`; with pools, the PFVLVF entry of the VLAN gets `pools` (its pools
 /// first, then the entry made valid).
-pub(crate) fn add<B: Bus>(regs: &Regs<B>, vlan: u16, pools: PoolSet, vt: bool) -> Result<Option<usize>> {
+pub(crate) fn add<B: Bus>(
+    regs: &Regs<B>,
+    vlan: u16,
+    pools: PoolSet,
+    vt: bool,
+) -> Result<Option<usize>> {
     check_id(vlan)?;
     let entry = if vt {
         let mut free = None;
@@ -83,11 +88,18 @@ pub(crate) fn add<B: Bus>(regs: &Regs<B>, vlan: u16, pools: PoolSet, vt: bool) -
 }
 
 /// Takes `pools` off `vlan` (`None`: the VLAN altogether); the VFTA bit goes with its last pool.
-pub(crate) fn remove<B: Bus>(regs: &Regs<B>, vlan: u16, pools: Option<PoolSet>, vt: bool) -> Result<()> {
+pub(crate) fn remove<B: Bus>(
+    regs: &Regs<B>,
+    vlan: u16,
+    pools: Option<PoolSet>,
+    vt: bool,
+) -> Result<()> {
     check_id(vlan)?;
     let (w, b) = (u32::from(vlan >> 5), 1u32 << (vlan & 31));
     if regs.VFTA().at(w).read().bits() & b == 0 {
-        return Err(Error::NoSuchFilter(format!("VLAN {vlan} is not in the VLAN filter table")));
+        return Err(Error::NoSuchFilter(format!(
+            "VLAN {vlan} is not in the VLAN filter table"
+        )));
     }
     let mut last = true;
     if vt {
@@ -105,8 +117,12 @@ pub(crate) fn remove<B: Bus>(regs: &Regs<B>, vlan: u16, pools: Option<PoolSet>, 
             } else {
                 last = false;
             }
-            regs.VLVFB().at(2 * i).write(VLVFB::POOL_ENA.val(left & 0xFFFF_FFFF));
-            regs.VLVFB().at(2 * i + 1).write(VLVFB::POOL_ENA.val(left >> 32));
+            regs.VLVFB()
+                .at(2 * i)
+                .write(VLVFB::POOL_ENA.val(left & 0xFFFF_FFFF));
+            regs.VLVFB()
+                .at(2 * i + 1)
+                .write(VLVFB::POOL_ENA.val(left >> 32));
         }
     }
     if last {

@@ -160,8 +160,12 @@ pub fn init_rx<B: Bus>(regs: &Regs<B>, cfg: &Config, v: &VmdqConfig) -> Result<(
     regs.VFRE().at(1).write(VFRE::VFRE.val(used >> 32));
     // The card's own address to the default pool, before the pools are switched on.
     let own = v.default_pool.map_or(0, |d| 1u64 << d);
-    regs.MPSAR_LO().at(0).write(MPSAR_LO::POOL_ENA.val(own & 0xFFFF_FFFF));
-    regs.MPSAR_HI().at(0).write(MPSAR_HI::POOL_ENA.val(own >> 32));
+    regs.MPSAR_LO()
+        .at(0)
+        .write(MPSAR_LO::POOL_ENA.val(own & 0xFFFF_FFFF));
+    regs.MPSAR_HI()
+        .at(0)
+        .write(MPSAR_HI::POOL_ENA.val(own >> 32));
     let mut vt = VT_CTL::VT_ENA | VT_CTL::DEF_PL.val(u64::from(v.default_pool.unwrap_or(0)));
     if v.default_pool.is_none() {
         vt = vt | VT_CTL::DIS_DEF_POOL;

@@ -41,7 +41,10 @@ fn mirror_pool_copies_a_pools_frames() {
     rx.remove_mirror(rule).unwrap();
     send(&sim, &mut tx, &[frame(A, None, 2)]);
     assert_eq!(landed(&drain(&mut rx))[&2], [2]);
-    assert!(matches!(rx.remove_mirror(rule), Err(Error::NoSuchFilter(_))));
+    assert!(matches!(
+        rx.remove_mirror(rule),
+        Err(Error::NoSuchFilter(_))
+    ));
     assert_no_violations(&sim);
 }
 
@@ -56,7 +59,11 @@ fn mirror_uplink_copies_every_received_frame() {
         ..MirrorRule::default()
     })
     .unwrap();
-    send(&sim, &mut tx, &[frame(A, None, 0), frame([0xFF; 6], None, 1)]);
+    send(
+        &sim,
+        &mut tx,
+        &[frame(A, None, 0), frame([0xFF; 6], None, 1)],
+    );
     let got = landed(&drain(&mut rx));
     assert_eq!(got[&0], [2, 4]);
     // Broadcast goes to every pool anyway; the mirror pool gets one copy.
@@ -78,7 +85,11 @@ fn mirror_vlan_copies_one_vlans_frames() {
         ..MirrorRule::default()
     })
     .unwrap();
-    send(&sim, &mut tx, &[frame(A, Some(10), 0), frame(A, Some(20), 1)]);
+    send(
+        &sim,
+        &mut tx,
+        &[frame(A, Some(10), 0), frame(A, Some(20), 1)],
+    );
     let got = landed(&drain(&mut rx));
     assert_eq!(got[&0], [2]);
     assert_eq!(got[&1], [2, 6]);

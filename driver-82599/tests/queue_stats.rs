@@ -19,11 +19,22 @@ fn rss_over(queues: u16) {
         },
     );
     let n = 400;
-    let frames: Vec<_> = (0..n).map(|i| udp_frame(BCAST, 2000 + i as u16, i)).collect();
+    let frames: Vec<_> = (0..n)
+        .map(|i| udp_frame(BCAST, 2000 + i as u16, i))
+        .collect();
     let got = exchange(&sim, &mut tx, &mut rx, &frames);
-    assert_eq!(got.len(), usize::from(queues), "every queue gets flows: {:?}", got.keys());
+    assert_eq!(
+        got.len(),
+        usize::from(queues),
+        "every queue gets flows: {:?}",
+        got.keys()
+    );
     let per: Vec<usize> = got.values().map(Vec::len).collect();
-    assert_eq!(per.iter().sum::<usize>(), n as usize, "none lost or duplicated");
+    assert_eq!(
+        per.iter().sum::<usize>(),
+        n as usize,
+        "none lost or duplicated"
+    );
     // Spread: no queue has less than half its share.
     let share = n as usize / usize::from(queues);
     assert!(per.iter().all(|&k| k > share / 2), "{per:?}");
@@ -68,10 +79,15 @@ fn per_queue_stats_follow_the_users_mapping() {
         tx: vec![15],
     })
     .unwrap();
-    let frames: Vec<_> = (0..200).map(|i| udp_frame(BCAST, 3000 + i as u16, i)).collect();
+    let frames: Vec<_> = (0..200)
+        .map(|i| udp_frame(BCAST, 3000 + i as u16, i))
+        .collect();
     let got = exchange(&sim, &mut tx, &mut rx, &frames);
     let k = |q: usize| got.get(&q).map_or(0, Vec::len) as u64;
-    let bytes = |q: usize| got.get(&q).map_or(0, |v| v.iter().map(|f| f.len() as u64).sum::<u64>());
+    let bytes = |q: usize| {
+        got.get(&q)
+            .map_or(0, |v| v.iter().map(|f| f.len() as u64).sum::<u64>())
+    };
     let s = rx.stats().clone();
     assert_eq!(s.counter_sets.len(), 16);
     assert_eq!(s.counter_sets[5].rx_packets, k(0) + k(1));
@@ -79,12 +95,17 @@ fn per_queue_stats_follow_the_users_mapping() {
     assert_eq!(s.counter_sets[5].rx_bytes, bytes(0) + bytes(1));
     assert_eq!(s.counter_sets[0].rx_packets, 0);
     assert!(k(0) + k(1) > 0 && k(2) + k(3) > 0, "both sets used");
-    assert_eq!(s.queues[2].hw.rx_packets, k(2) + k(3), "a queue shows its set's counts");
+    assert_eq!(
+        s.queues[2].hw.rx_packets,
+        k(2) + k(3),
+        "a queue shows its set's counts"
+    );
     let t = tx.stats().clone();
     assert_eq!(t.counter_sets[15].tx_packets, 200);
     assert_eq!(t.counter_sets[0].tx_packets, 0);
     // Counts before a remap stay in the old sets.
-    rx.set_queue_stats_map(&QueueStatsMap::identity(4, 4)).unwrap();
+    rx.set_queue_stats_map(&QueueStatsMap::identity(4, 4))
+        .unwrap();
     send(&sim, &mut tx, &frames[..10]);
     drain(&mut rx);
     let s2 = rx.stats().clone();
@@ -92,9 +113,15 @@ fn per_queue_stats_follow_the_users_mapping() {
     let new: u64 = (0..4).map(|i| s2.counter_sets[i].rx_packets).sum();
     assert_eq!(new, 10);
     // Bad mappings are refused before any register is written.
-    let bad = QueueStatsMap { rx: vec![16], tx: vec![] };
+    let bad = QueueStatsMap {
+        rx: vec![16],
+        tx: vec![],
+    };
     assert!(rx.set_queue_stats_map(&bad).is_err());
-    let bad = QueueStatsMap { rx: vec![0; 5], tx: vec![] };
+    let bad = QueueStatsMap {
+        rx: vec![0; 5],
+        tx: vec![],
+    };
     assert!(rx.set_queue_stats_map(&bad).is_err());
     assert_no_violations(&sim);
 }

@@ -32,7 +32,10 @@ fn vlan_filter_table_drops_other_vlans_and_keeps_untagged() {
     // Filtering off again: every VLAN passes.
     rx.set_vlan_filter(false).unwrap();
     send(&sim, &mut tx, &[frame(BCAST, Some(8), 5)]);
-    assert_eq!(landed(&drain(&mut rx)).keys().copied().collect::<Vec<_>>(), [5]);
+    assert_eq!(
+        landed(&drain(&mut rx)).keys().copied().collect::<Vec<_>>(),
+        [5]
+    );
     assert_no_violations(&sim);
 }
 
@@ -46,7 +49,11 @@ fn vlan_strip_takes_the_tag_out_on_the_queues_that_ask() {
     let (mut tx, mut rx) = pair(&sim, rxc);
     // Broadcast frames without IP go to queue 0 under RSS; strip there only.
     rx.set_vlan_strip(0, true).unwrap();
-    send(&sim, &mut tx, &[frame(BCAST, Some(0x2064), 0), frame(BCAST, None, 1)]);
+    send(
+        &sim,
+        &mut tx,
+        &[frame(BCAST, Some(0x2064), 0), frame(BCAST, None, 1)],
+    );
     let got = drain(&mut rx);
     let q0 = &got[&0];
     assert_eq!(q0[0], frame(BCAST, None, 0)[..q0[0].len()].to_vec());
@@ -72,7 +79,8 @@ fn vlan_insert_tags_every_frame_of_a_pool() {
     };
     let mut tx = driver_82599::Device::new(sim.port(0), sim.dma(), txc).unwrap();
     let mut rx = driver_82599::Device::new(sim.port(1), sim.dma(), cfg()).unwrap();
-    tx.set_pool_vlan_insert(0, VlanInsert::Always(0x6000 | 42)).unwrap();
+    tx.set_pool_vlan_insert(0, VlanInsert::Always(0x6000 | 42))
+        .unwrap();
     send(&sim, &mut tx, &[frame(BCAST, None, 0)]);
     let got = drain(&mut rx);
     let f = &got[&0][0];

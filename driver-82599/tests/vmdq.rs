@@ -201,7 +201,10 @@ fn vmdq_strict_card_flags_an_address_made_valid_before_its_pool() {
     let (_tx, rx) = pair(&sim, pools(PoolLayout::Pools64x2, 4, false));
     // The wrong order by hand: RAH.AV before MPSAR.
     rx.regs().RAL().at(5).write(0x0000_0002u32);
-    rx.regs().RAH().at(5).write(RAH::ADDRH.val(0x1234) | RAH::AV);
+    rx.regs()
+        .RAH()
+        .at(5)
+        .write(RAH::ADDRH.val(0x1234) | RAH::AV);
     let v = sim.violations();
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(v[0].rule, sim_82599::Rule::AddressWithoutPool);

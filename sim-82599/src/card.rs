@@ -96,6 +96,8 @@ pub(crate) struct PortHw {
     /// Per TX queue: the card time (ps) from which a rate-limited queue may send again; set to
     /// now when its RTTBCNRC is written (the scheduler starts afresh).
     pub rate_next: Box<[AtomicU64]>,
+    /// The Flow Director filter table (datasheet 7.1.2.7).
+    pub fdir: Mutex<crate::fdir::Table>,
 }
 
 pub(crate) struct Config {
@@ -138,6 +140,7 @@ impl PortHw {
             secrx: SecRx::default(),
             rate: (0..128).map(|_| AtomicU32::new(0)).collect(),
             rate_next: (0..128).map(|_| AtomicU64::new(0)).collect(),
+            fdir: Mutex::new(crate::fdir::Table::default()),
         }
     }
 
@@ -256,6 +259,7 @@ impl Shared {
         for r in p.rate.iter() {
             r.store(0, Ordering::Release);
         }
+        *p.fdir.lock().unwrap_or_else(|e| e.into_inner()) = crate::fdir::Table::default();
         p.link_at.store(0, Ordering::Release);
         p.link_up.store(false, Ordering::Release);
         p.regs.set(R::CTRL, 0, bits);
@@ -322,7 +326,9 @@ impl Shared {
             // Read-to-clear cause register (datasheet 8.2.3.5.1).
             R::EICR => cell.swap(0, Ordering::AcqRel),
             R::SECRXSTAT => self.secrx_status(p),
-            R::RTTBCNRC => p.rate[p.regs.get(R::RTTDQSEL, 0) as usize & 127].load(Ordering::Acquire),
+            R::RTTBCNRC => {
+                p.rate[p.regs.get(R::RTTDQSEL, 0) as usize & 127].load(Ordering::Acquire)
+            }
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             _ => cell.load(Ordering::Acquire),
@@ -432,6 +438,32 @@ impl Shared {
                 cell.store(new, Ordering::Release);
                 self.secrx_written(p, old, new);
             }
+            R::FDIRCTRL => {
+                // Init of the filter table: done at once (INIT_DONE), the table emptied.
+                let on = new & 3 != 0;
+                cell.store(
+                    if on {
+                        new | regs::FDIRCTRL_INIT_DONE
+                    } else {
+                        new & !regs::FDIRCTRL_INIT_DONE
+                    },
+                    Ordering::Release,
+                );
+                let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
+                *t = crate::fdir::Table {
+                    hkey: p.regs.get(R::FDIRHKEY, 0),
+                    hash_mask: (1 << (12 + (new & 3))) - 1,
+                    drop_queue: (new >> 8) & 0x7F,
+                    ..Default::default()
+                };
+                p.cfg_gen.fetch_add(1, Ordering::AcqRel);
+            }
+            R::FDIRCMD => {
+                self.fdir_command(p, new);
+                // The command field reads 0 once the card has done it.
+                cell.store(new & !3, Ordering::Release);
+                p.cfg_gen.fetch_add(1, Ordering::AcqRel);
+            }
             R::RTTBCNRC => {
                 let q = p.regs.get(R::RTTDQSEL, 0) as usize & 127;
                 p.rate[q].store(new, Ordering::Release);
@@ -473,6 +505,33 @@ impl Shared {
         }
     }
 
+    /// An FDIRCMD command (7.1.2.7.10): add or remove the filter the FDIR registers describe.
+    fn fdir_command(&self, p: &PortHw, cmd: u32) {
+        let r = &p.regs;
+        let hash = r.get(R::FDIRHASH, 0);
+        let port = r.get(R::FDIRPORT, 0);
+        let f = crate::fdir::Filter {
+            l4type: (cmd >> 5) & 3,
+            src: r.get(R::FDIRIPSA, 0),
+            dst: r.get(R::FDIRIPDA, 0),
+            sport: port as u16,
+            dport: (port >> 16) as u16,
+            vlan: r.get(R::FDIRVLAN, 0) as u16,
+            pool: (cmd >> 24) & 0x3F,
+            sw_index: (hash >> 16) & 0x7FFF,
+            queue: (cmd & regs::FDIRCMD_DROP == 0).then_some((cmd >> 16) & 0x7F),
+        };
+        let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
+        t.hkey = r.get(R::FDIRHKEY, 0);
+        match cmd & 3 {
+            1 if cmd & regs::FDIRCMD_IPV6 == 0 => t.add(hash & 0x7FFF, f),
+            2 => {
+                t.remove(hash & 0x7FFF, f.sw_index);
+            }
+            _ => {}
+        }
+    }
+
     /// Strict-mode rules for one write (`new` is what the register would hold).
     fn check(&self, p: &PortHw, d: Decoded, off: usize, v: u32, old: u32, new: u32) {
         let i = d.index.unwrap_or(0);
@@ -511,6 +570,25 @@ impl Shared {
                     pool_mode(d.id, new)
                 ),
             ),
+            R::FDIRCMD
+                if v & 3 != 0 && p.regs.get(R::FDIRCTRL, 0) & regs::FDIRCTRL_INIT_DONE == 0 =>
+            {
+                bad(
+                    Rule::FdirBeforeInit,
+                    "FDIRCMD command before FDIRCTRL.INIT_DONE: program FDIRCTRL (PBALLOC) and wait for INIT_DONE first (datasheet 7.1.2.7.11)".into(),
+                )
+            }
+            R::FDIRCTRL if new & 3 != 0 => {
+                // The filters take 64 KB << (PBALLOC - 1) of the receive packet buffer.
+                let fdir_kb = 64u32 << ((new & 3) - 1);
+                let pb_kb: u32 = (0..8).map(|i| (p.regs.get(R::RXPBSIZE, i) >> 10) & 0x3FF).sum();
+                if pb_kb + fdir_kb > 512 {
+                    bad(
+                        Rule::FdirOverPacketBuffer,
+                        format!("Flow Director takes {fdir_kb} KB of the 512 KB receive packet buffer, but RXPBSIZE still gives {pb_kb} KB to the traffic classes: reduce RXPBSIZE first (datasheet 7.1.2.7.11, 4.6.11.3)"),
+                    )
+                }
+            }
             R::MTQC if new != old && p.regs.get(R::RTTDCS, 0) & regs::RTTDCS_ARBDIS == 0 => bad(
                 Rule::MtqcWithArbiterOn,
                 format!("MTQC changed from {old:#x} to {new:#x} while RTTDCS.ARBDIS = 0 (datasheet 7.2.1.2.1, 4.6.11.3.3: set ARBDIS, write MTQC, clear ARBDIS)"),

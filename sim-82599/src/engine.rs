@@ -34,6 +34,8 @@ pub(crate) struct RxCfg {
     /// Pools, when virtualisation is on (crate::pool).
     pub pools: Option<Box<PoolCfg>>,
     pub vlan: Box<VlanCfg>,
+    /// Flow Director perfect filters, when on with filters in the table.
+    pub fdir: Option<Box<crate::fdir::Table>>,
     pub mta: [u32; 128],
     pub rqsm: [u8; 128],
     pub tqsm: [u8; 128],
@@ -60,7 +62,8 @@ impl RxCfg {
             if h & regs::RAH_AV != 0 {
                 let l = r.get(R::RAL, i).to_le_bytes();
                 let h = h.to_le_bytes();
-                let pools = u64::from(r.get(R::MPSAR_LO, i)) | u64::from(r.get(R::MPSAR_HI, i)) << 32;
+                let pools =
+                    u64::from(r.get(R::MPSAR_LO, i)) | u64::from(r.get(R::MPSAR_HI, i)) << 32;
                 macs.push(([l[0], l[1], l[2], l[3], h[0], h[1]], pools));
             }
         }
@@ -100,6 +103,11 @@ impl RxCfg {
             macs,
             pools: PoolCfg::load(p).map(Box::new),
             vlan: Box::new(VlanCfg::load(p)),
+            fdir: {
+                let on = r.get(R::FDIRCTRL, 0) & regs::FDIRCTRL_PERFECT_MATCH != 0;
+                let t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
+                (on && !t.is_empty()).then(|| Box::new(t.clone()))
+            },
             mta,
             rqsm: map(R::RQSMR),
             tqsm: map(R::TQSM),
@@ -161,6 +169,8 @@ pub(crate) struct LocalStats {
     pub qprdc: [u64; 16],
     pub qptc: [u64; 16],
     pub qbtc: [u64; 16],
+    pub fdirmatch: u64,
+    pub fdirmiss: u64,
     pub m_rx: u64,
     pub m_tx: u64,
     pub m_lost_link: u64,
@@ -204,6 +214,8 @@ impl LocalStats {
         r.count(R::MPTC, 0, self.mptc);
         r.count(R::BPTC, 0, self.bptc);
         r.count(R::MPC, 0, self.mpc);
+        r.count(R::FDIRMATCH, 0, self.fdirmatch);
+        r.count(R::FDIRMISS, 0, self.fdirmiss);
         let prc = [
             R::PRC64,
             R::PRC127,

@@ -183,6 +183,18 @@ defs! {
     RETA: Rw, 0, 0xFFFF_FFFF, [arr(0x0EB00, 4, 0, 31)], [arr(0x05C00, 4, 0, 31)];
     RSSRK: Rw, 0, 0xFFFF_FFFF, [arr(0x0EB80, 4, 0, 9)], [arr(0x05C80, 4, 0, 9)];
     MRQC: Rw, 0, 0x01FF_800F, [one(0x0EC80)], [one(0x05818)];
+    // Flow Director (8.2.3.21): FDIRCTRL.INIT_DONE and FDIRCMD.CMD are set/cleared by the
+    // card (card.rs); the filter table is the card's own memory (fdir.rs).
+    FDIRCTRL: Rw, 0, 0xFF83_7FF3, [one(0x0EE00)], [];
+    FDIRHKEY: Rw, 0, 0xFFFF_FFFF, [one(0x0EE68)], [];
+    FDIRIPSA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE18)], [];
+    FDIRIPDA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE1C)], [];
+    FDIRPORT: Rw, 0, 0xFFFF_FFFF, [one(0x0EE20)], [];
+    FDIRVLAN: Rw, 0, 0xFFFF_FFFF, [one(0x0EE24)], [];
+    FDIRHASH: Rw, 0, 0x7FFF_FFFF, [one(0x0EE28)], [];
+    FDIRCMD: Rw, 0, 0x3F7F_9FFF, [one(0x0EE2C)], [];
+    FDIRMATCH: Rc, 0, 0, [one(0x0EE58)], [];
+    FDIRMISS: Rc, 0, 0, [one(0x0EE5C)], [];
     // MAC (8.2.3.22)
     HLREG0: Rw, 0x0801_2C0B, 0x18F3_8407, [one(0x04240)], [];
     MSCA: Rw, 0, 0x7FFF_FFFF, [one(0x0425C)], [];
@@ -333,6 +345,11 @@ pub const MRCTL_VLME: u32 = 1 << 3;
 pub const MTQC_VT_ENA: u32 = 1 << 1;
 pub const RTTDCS_ARBDIS: u32 = 1 << 6;
 pub const RTTBCNRC_RS_ENA: u32 = 1 << 31;
+pub const FDIRCTRL_INIT_DONE: u32 = 1 << 3;
+pub const FDIRCTRL_PERFECT_MATCH: u32 = 1 << 4;
+pub const FDIRCMD_QUEUE_EN: u32 = 1 << 15;
+pub const FDIRCMD_DROP: u32 = 1 << 9;
+pub const FDIRCMD_IPV6: u32 = 1 << 7;
 
 /// What a BAR0 dword decodes to.
 #[derive(Clone, Copy, Debug)]

@@ -43,11 +43,19 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
     let mcast = dst[0] & 1 != 0;
     let c = &pe.cfg;
     let (accept, mta, rar) = if bcast {
-        (c.fctrl & (regs::FCTRL_BAM | regs::FCTRL_MPE) != 0, false, None)
+        (
+            c.fctrl & (regs::FCTRL_BAM | regs::FCTRL_MPE) != 0,
+            false,
+            None,
+        )
     } else if mcast {
         let mta = mta_match(c.mcstctrl, &c.mta, dst);
         let rar = c.pools.as_ref().and_then(|_| rar_pools(&c.macs, dst));
-        (c.fctrl & regs::FCTRL_MPE != 0 || mta || rar.is_some(), mta, rar)
+        (
+            c.fctrl & regs::FCTRL_MPE != 0 || mta || rar.is_some(),
+            mta,
+            rar,
+        )
     } else {
         let rar = rar_pools(&c.macs, dst);
         (c.fctrl & regs::FCTRL_UPE != 0 || rar.is_some(), false, rar)
@@ -57,7 +65,10 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
             st.m_filtered += 1;
             return;
         }
-        let meta = classify(pe, f);
+        let mut meta = classify(pe, f);
+        if pe.cfg.fdir.is_some() {
+            fdir_steer(pe, f, &mut meta);
+        }
         if enqueue(pe, sh, p, meta, f, step) {
             count_good(pe, wire_len, bcast, mcast);
         }
@@ -186,6 +197,28 @@ fn classify(pe: &PortEng, f: &[u8]) -> Meta {
             lo: parsed.ptype,
             hash: 0,
         },
+    }
+}
+
+/// Flow Director (7.1.2.7): a perfect filter that matches the frame's flow picks its queue
+/// (before RSS, 7.1.2); matches and misses are counted (FDIRMATCH, FDIRMISS).
+#[cold]
+fn fdir_steer(pe: &mut PortEng, f: &[u8], meta: &mut Meta) {
+    let Some(t) = &pe.cfg.fdir else { return };
+    let p = rss::parse(f);
+    if p.addr_len != 8 || p.l4 == 0 {
+        return;
+    }
+    let ip =
+        |o: usize| u32::from_be_bytes([p.input[o], p.input[o + 1], p.input[o + 2], p.input[o + 3]]);
+    let port = |o: usize| u16::from_be_bytes([p.input[o], p.input[o + 1]]);
+    match t.lookup(p.l4, ip(0), ip(4), port(8), port(10)) {
+        Some(Some(q)) => {
+            meta.queue = q;
+            pe.st.fdirmatch += 1;
+        }
+        Some(None) => pe.st.fdirmiss += 1,
+        None => {}
     }
 }
 

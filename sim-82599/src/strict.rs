@@ -35,6 +35,10 @@ pub enum Rule {
     /// A receive address made valid (RAH.AV) with pools on before MPSAR selects a pool for it
     /// (datasheet 7.10.3.3): frames to it are misdelivered in between.
     AddressWithoutPool,
+    /// A Flow Director command before FDIRCTRL.INIT_DONE (datasheet 7.1.2.7.11).
+    FdirBeforeInit,
+    /// Flow Director enabled while RXPBSIZE gives its memory to the traffic classes.
+    FdirOverPacketBuffer,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

@@ -116,7 +116,9 @@ pub fn landed(m: &BTreeMap<usize, Vec<Vec<u8>>>) -> BTreeMap<u32, Vec<usize>> {
     let mut r: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for (&q, fs) in m {
         for f in fs {
-            r.entry(seq_of(f).expect("a test frame")).or_default().push(q);
+            r.entry(seq_of(f).expect("a test frame"))
+                .or_default()
+                .push(q);
         }
     }
     r
