@@ -248,7 +248,7 @@ impl Filters {
             .position(|(f, _)| *f == flow)
             .ok_or_else(|| Error::NoSuchFilter(format!("no Flow Director filter for {flow:?}")))?;
         let (_, sw) = self.flows.swap_remove(at);
-        command(regs, &flow, sw, FDIRCMD::CMD::REMOVE.into())
+        command(regs, &flow, sw, FDIRCMD::CMD::REMOVE)
     }
 }
 

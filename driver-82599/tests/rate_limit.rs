@@ -41,7 +41,9 @@ fn device(queues: u16) -> (Sim, Device<Port>) {
     let dev = Device::new(sim.port(0), sim.dma(), cfg);
     stop.store(true, Ordering::Release);
     ticker.join().unwrap();
-    let sim = Arc::try_unwrap(sim).ok().expect("ticker gone");
+    let Ok(sim) = Arc::try_unwrap(sim) else {
+        panic!("the ticker thread still holds the card")
+    };
     (sim, dev.expect("device init"))
 }
 
