@@ -126,7 +126,7 @@ fn card_spreads_flows_over_queues_as_the_vectors_predict() {
         rss: Some(RssConfig { key, reta }),
         ..small_config()
     };
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let mut dev = open(&sim, 0, cfg.clone());
     let pool = dev.pool(0).unwrap().clone();
