@@ -139,11 +139,11 @@ impl<B: Bus + Clone> Device<B> {
     /// receive descriptor's VLAN field, with status bit VP.
     pub fn set_vlan_strip(&mut self, q: usize, on: bool) -> Result<()> {
         if q >= usize::from(self.cfg.rx_queues) {
-            return Err(Error::NoQueue {
-                dir: "receive",
+            return Err(Error::Queue(nic_queue::QueueError::NoQueue {
+                dir: "RX",
                 queue: q,
                 count: usize::from(self.cfg.rx_queues),
-            });
+            }));
         }
         let r = self.regs.RXDCTL();
         let r = r.at(q as u32);
@@ -186,11 +186,11 @@ impl<B: Bus + Clone> Device<B> {
     /// Limits transmit queue `q` to `mbps` Mbit/s on the wire (`None`: no limit).
     pub fn set_tx_rate(&mut self, q: usize, mbps: Option<u32>) -> Result<()> {
         if q >= usize::from(self.cfg.tx_queues) {
-            return Err(Error::NoQueue {
-                dir: "transmit",
+            return Err(Error::Queue(nic_queue::QueueError::NoQueue {
+                dir: "TX",
                 queue: q,
                 count: usize::from(self.cfg.tx_queues),
-            });
+            }));
         }
         crate::ratelimit::set(&self.regs, q as u32, mbps)
     }

@@ -54,8 +54,8 @@ fn fdir_steers_a_flow_to_its_queue_over_rss() {
         assert_eq!(after[&i], [2], "flow {i}");
     }
     // The card counted a match for each steered frame.
-    let m = rx.regs_bus().clone();
-    let matched = regdsl_rt::Bus::read32(&m, 0x0EE58, regdsl_rt::Site::UNNAMED);
+    // FDIRMATCH (read-to-clear, so read here through the bus at its offset).
+    let matched = regdsl_rt::Bus::read32(rx.regs().bus(), 0x0EE58, regdsl_rt::Site::UNNAMED);
     assert_eq!(matched as usize, moved.len());
     // One flow moved to queue 1, one removed (back to RSS), one dropped (drop queue 3).
     rx.add_fdir(flow(5000 + moved[0]), Some(1)).unwrap();
