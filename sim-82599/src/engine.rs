@@ -36,6 +36,8 @@ pub(crate) struct RxCfg {
     pub vlan: Box<VlanCfg>,
     /// Flow Director perfect filters, when on with filters in the table.
     pub fdir: Option<Box<crate::fdir::Table>>,
+    /// None of pools, VLAN filter, Flow Director: the receive fast path.
+    pub plain: bool,
     pub mta: [u32; 128],
     pub rqsm: [u8; 128],
     pub tqsm: [u8; 128],
@@ -88,7 +90,7 @@ impl RxCfg {
         } else {
             1518
         };
-        RxCfg {
+        let mut c = RxCfg {
             rxen: r.get(R::RXCTRL, 0) & regs::RXCTRL_RXEN != 0,
             secrx_halted: r.get(R::SECRXCTRL, 0) & regs::SECRXCTRL_RX_DIS != 0,
             fctrl: r.get(R::FCTRL, 0),
@@ -112,7 +114,10 @@ impl RxCfg {
             rqsm: map(R::RQSMR),
             tqsm: map(R::TQSM),
             pb_limit: (r.get(R::RXPBSIZE, 0) & 0x000F_FC00) as usize,
-        }
+            plain: false,
+        };
+        c.plain = c.pools.is_none() && !c.vlan.vfe && c.fdir.is_none();
+        c
     }
 }
 

@@ -42,6 +42,43 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
     let bcast = dst == [0xFF; 6];
     let mcast = dst[0] & 1 != 0;
     let c = &pe.cfg;
+    if c.plain {
+        // No pools, VLAN filter or Flow Director: the L2 filters, then RSS.
+        let accept = if bcast {
+            c.fctrl & (regs::FCTRL_BAM | regs::FCTRL_MPE) != 0
+        } else if mcast {
+            c.fctrl & regs::FCTRL_MPE != 0 || mta_match(c.mcstctrl, &c.mta, dst)
+        } else {
+            c.fctrl & regs::FCTRL_UPE != 0 || c.macs.iter().any(|(m, _)| m == dst)
+        };
+        if !accept {
+            st.m_filtered += 1;
+            return;
+        }
+        let meta = classify(pe, f);
+        if enqueue(pe, sh, p, meta, f, step) {
+            count_good(pe, wire_len, bcast, mcast);
+        }
+        return;
+    }
+    deliver_filtered(pe, sh, p, f, step, bcast, mcast);
+}
+
+/// `deliver` with pools, VLAN filtering or Flow Director on.
+#[inline(never)]
+fn deliver_filtered(
+    pe: &mut PortEng,
+    sh: &Shared,
+    p: &PortHw,
+    f: &[u8],
+    step: u64,
+    bcast: bool,
+    mcast: bool,
+) {
+    let wire_len = f.len() + 4;
+    let dst = &f[..6];
+    let c = &pe.cfg;
+    let st = &mut pe.st;
     let (accept, mta, rar) = if bcast {
         (
             c.fctrl & (regs::FCTRL_BAM | regs::FCTRL_MPE) != 0,
@@ -177,6 +214,7 @@ fn mta_match(mcstctrl: u32, mta: &[u32; 128], dst: &[u8]) -> bool {
 }
 
 /// Queue and write-back fields (RSS type, packet type, hash).
+#[inline]
 fn classify(pe: &PortEng, f: &[u8]) -> Meta {
     let c = &pe.cfg;
     // MRQC.MRQE: RSS in modes 0001b, with DCB 0100b/0101b and with pools 1010b/1011b

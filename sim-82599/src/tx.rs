@@ -37,14 +37,37 @@ pub(crate) fn run(eng: &mut Engine, sh: &Shared, pi: usize) -> usize {
         while b != 0 {
             let q = w as u32 * 64 + b.trailing_zeros();
             b &= b - 1;
-            work += queue(eng, sh, pi, q, &mut frame);
+            // Queues with a rate limit or a pool VLAN tag take the general loop; the others
+            // one without those checks.
+            work += if shaped(p, q) {
+                queue::<true>(eng, sh, pi, q, &mut frame)
+            } else {
+                queue::<false>(eng, sh, pi, q, &mut frame)
+            };
         }
     }
     eng.frame = frame;
     work
 }
 
-fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> usize {
+/// The pool of TX queue `q` when pools are on (MTQC.VT_ENA: 64 pools of 2 queues or 32 of 4).
+fn pool_of(p: &crate::card::PortHw, q: u32) -> Option<u32> {
+    let mtqc = p.regs.get(R::MTQC, 0);
+    (mtqc & regs::MTQC_VT_ENA != 0).then(|| q / if (mtqc >> 2) & 3 == 0b10 { 4 } else { 2 })
+}
+
+fn shaped(p: &crate::card::PortHw, q: u32) -> bool {
+    p.rate[q as usize].load(Ordering::Relaxed) & regs::RTTBCNRC_RS_ENA != 0
+        || pool_of(p, q).is_some_and(|pl| p.regs.get(R::VMVIR, pl) >> 30 == 0b01)
+}
+
+fn queue<const SHAPED: bool>(
+    eng: &mut Engine,
+    sh: &Shared,
+    pi: usize,
+    q: u32,
+    frame: &mut [u8],
+) -> usize {
     let p = &sh.ports[pi];
     if !p.tx_can_run(q) {
         return 0;
@@ -71,28 +94,30 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
         return 0;
     }
     // Pools (MTQC.VT_ENA): the queue's pool must be enabled to transmit (PFVFTE, 4.6.10.1.4).
-    let mtqc = p.regs.get(R::MTQC, 0);
-    let pool = if mtqc & regs::MTQC_VT_ENA != 0 {
-        let qpp = if (mtqc >> 2) & 3 == 0b10 { 4 } else { 2 };
-        let pool = q / qpp;
-        if p.regs.get(R::VFTE, pool / 32) & (1 << (pool % 32)) == 0 {
+    let pool = pool_of(p, q);
+    if let Some(pl) = pool {
+        if p.regs.get(R::VFTE, pl / 32) & (1 << (pl % 32)) == 0 {
             return 0;
         }
-        Some(pool)
-    } else {
-        None
-    };
+    }
     // VLAN insertion: the pool's action (PFVMVIR.VLANA), else the descriptor's (DCMD.VLE with
     // the tag of the context descriptor it names, 7.2.3.2.3).
     let vmvir = pool.map_or(0, |pl| p.regs.get(R::VMVIR, pl));
-    let vet = (p.regs.get(R::DMATXCTL, 0) >> regs::DMATXCTL_VT_SHIFT) as u16;
+    let pool_tag = (SHAPED && vmvir >> 30 == 0b01).then_some(vmvir as u16);
+    let desc_tags = vmvir >> 30 == 0b00;
     // Rate scheduler (RTTBCNRC of the queue, 7.7.2.2): the queue sends while its next
     // allowed time has come; each frame moves that time on by its wire time times the rate
     // factor (line rate / target rate, 10.14 fixed point).
     let rf = p.rate[q as usize].load(Ordering::Acquire);
-    let limited = rf & regs::RTTBCNRC_RS_ENA != 0 && rf & 0x00FF_FFFF != 0;
-    let now_ps = sh.now().saturating_mul(1000);
-    let mut next_ps = p.rate_next[q as usize].load(Ordering::Acquire);
+    let limited = SHAPED && rf & regs::RTTBCNRC_RS_ENA != 0 && rf & 0x00FF_FFFF != 0;
+    let (now_ps, mut next_ps) = if limited {
+        (
+            sh.now().saturating_mul(1000),
+            p.rate_next[q as usize].load(Ordering::Acquire),
+        )
+    } else {
+        (0, 0)
+    };
     // Faults injected while this queue runs apply from the next step.
     let faults = p.faults.packet_faults();
     let txpad = eng.ports[pi].cfg.txpad;
@@ -120,7 +145,7 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
             // Context slot IDX (bits 6:4 of dword 3; the 82599 has 2 per queue).
             let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
             eng.ports[pi].tx_ctx[q as usize][idx] = dma::rd32(d, 0);
-        } else if cmd & DCMD_DEXT != 0 && cmd & DCMD_VLE != 0 {
+        } else if cmd & (DCMD_DEXT | DCMD_VLE) == DCMD_DEXT | DCMD_VLE && desc_tags {
             let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
             vle = true;
             ctx_vlan = (eng.ports[pi].tx_ctx[q as usize][idx] >> 16) as u16;
@@ -188,20 +213,12 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
             eng.ports[pi].st.dirty = true;
             continue;
         }
-        let tag = match vmvir >> 30 {
-            0b01 => Some(vmvir as u16),
-            0b10 => None,
-            _ => vle.then_some(ctx_vlan),
-        };
-        vle = false;
-        let n = match tag {
-            Some(t) if n >= 12 && n + 4 <= MAX_FRAME => {
-                frame.copy_within(12..n, 16);
-                frame[12..14].copy_from_slice(&vet.to_be_bytes());
-                frame[14..16].copy_from_slice(&t.to_be_bytes());
-                n + 4
-            }
-            _ => n,
+        let n = if vle || pool_tag.is_some() {
+            let t = pool_tag.unwrap_or(ctx_vlan);
+            vle = false;
+            insert_tag(p, frame, n, t)
+        } else {
+            n
         };
         let n = if txpad && n < MIN_FRAME {
             frame[n..MIN_FRAME].fill(0);
@@ -230,6 +247,20 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
         head_writeback(sh, pi, q, start);
     }
     sent
+}
+
+/// The frame's first `n` bytes with a VLAN tag (DMATXCTL.VT, `tci`) after the addresses;
+/// returns the new length.
+#[cold]
+fn insert_tag(p: &crate::card::PortHw, frame: &mut [u8], n: usize, tci: u16) -> usize {
+    if n < 12 || n + 4 > MAX_FRAME {
+        return n;
+    }
+    let vet = (p.regs.get(R::DMATXCTL, 0) >> regs::DMATXCTL_VT_SHIFT) as u16;
+    frame.copy_within(12..n, 16);
+    frame[12..14].copy_from_slice(&vet.to_be_bytes());
+    frame[14..16].copy_from_slice(&tci.to_be_bytes());
+    n + 4
 }
 
 /// DD into a descriptor the card is done with, if it asked for it (RS).
