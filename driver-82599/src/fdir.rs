@@ -125,11 +125,10 @@ pub fn init<B: Bus>(regs: &Regs<B>, c: &FdirConfig, timeout: Duration) -> Result
     let pb = 512 - c.size.kb();
     regs.RXPBSIZE().at(0).write(
         RXPBSIZE::SIZE
-            .try_val(u64::from(pb))
+            .try_val(pb)
             .map_err(|e| Error::Register(e.to_string()))?,
     );
-    regs.FDIRHKEY()
-        .write(FDIRHKEY::KEY.val(u64::from(HASH_KEY)));
+    regs.FDIRHKEY().write(FDIRHKEY::KEY.val(HASH_KEY));
     let alloc = match c.size {
         FdirSize::K64 => FDIRCTRL::PBALLOC::K64,
         FdirSize::K128 => FDIRCTRL::PBALLOC::K128,
@@ -139,7 +138,7 @@ pub fn init<B: Bus>(regs: &Regs<B>, c: &FdirConfig, timeout: Duration) -> Result
         alloc
             | FDIRCTRL::PERFECT_MATCH
             | FDIRCTRL::DROP_QUEUE
-                .try_val(u64::from(c.drop_queue))
+                .try_val(u32::from(c.drop_queue))
                 .map_err(|e| Error::Register(e.to_string()))?,
     );
     regs.FDIRCTRL()
@@ -158,19 +157,17 @@ fn command<B: Bus>(
     sw: u32,
     cmd: regdsl_rt::FieldValue<FDIRCMD::Reg>,
 ) -> Result<()> {
-    regs.FDIRIPSA()
-        .write(FDIRIPSA::IP.val(u64::from(u32::from(flow.src))));
-    regs.FDIRIPDA()
-        .write(FDIRIPDA::IP.val(u64::from(u32::from(flow.dst))));
+    regs.FDIRIPSA().write(FDIRIPSA::IP.val(u32::from(flow.src)));
+    regs.FDIRIPDA().write(FDIRIPDA::IP.val(u32::from(flow.dst)));
     regs.FDIRPORT().write(
-        FDIRPORT::SOURCE.val(u64::from(flow.sport))
-            | FDIRPORT::DESTINATION.val(u64::from(flow.dport)),
+        FDIRPORT::SOURCE.val(u32::from(flow.sport))
+            | FDIRPORT::DESTINATION.val(u32::from(flow.dport)),
     );
     regs.FDIRVLAN().write(0u32);
     regs.FDIRHASH().write(
-        FDIRHASH::HASH.val(u64::from(bucket_hash(HASH_KEY, flow)))
+        FDIRHASH::HASH.val(bucket_hash(HASH_KEY, flow))
             | FDIRHASH::BUCKET_VALID
-            | FDIRHASH::SW_INDEX.val(u64::from(sw)),
+            | FDIRHASH::SW_INDEX.val(sw),
     );
     let l4 = match flow.l4 {
         L4::Udp => FDIRCMD::L4TYPE::UDP,
@@ -230,7 +227,7 @@ impl Filters {
             }
         };
         let action = match queue {
-            Some(q) => FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(u64::from(q)),
+            Some(q) => FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(u32::from(q)),
             None => FDIRCMD::DROP.into(),
         };
         command(

@@ -84,10 +84,10 @@ fn read_mac<B: Bus>(regs: &Regs<B>, i: u32) -> Option<[u8; 6]> {
 fn write_pools<B: Bus>(regs: &Regs<B>, i: u32, pools: PoolSet) {
     regs.MPSAR_LO()
         .at(i)
-        .write(MPSAR_LO::POOL_ENA.val(pools.0 & 0xFFFF_FFFF));
+        .write(MPSAR_LO::POOL_ENA.val(pools.0 as u32));
     regs.MPSAR_HI()
         .at(i)
-        .write(MPSAR_HI::POOL_ENA.val(pools.0 >> 32));
+        .write(MPSAR_HI::POOL_ENA.val((pools.0 >> 32) as u32));
 }
 
 fn read_pools<B: Bus>(regs: &Regs<B>, i: u32) -> PoolSet {
@@ -118,10 +118,8 @@ pub(crate) fn add_mac<B: Bus>(regs: &Regs<B>, mac: [u8; 6], pools: PoolSet) -> R
     })?;
     let (lo, hi) = split(mac);
     write_pools(regs, i, pools);
-    regs.RAL().at(i).write(RAL::ADDRL.val(u64::from(lo)));
-    regs.RAH()
-        .at(i)
-        .write(RAH::ADDRH.val(u64::from(hi)) | RAH::AV);
+    regs.RAL().at(i).write(RAL::ADDRL.val(lo));
+    regs.RAH().at(i).write(RAH::ADDRH.val(hi) | RAH::AV);
     Ok(i as usize)
 }
 
@@ -200,9 +198,9 @@ pub(crate) fn add_multicast<B: Bus>(regs: &Regs<B>, t: &mut HashTable, mac: [u8;
     let (w, b) = t.add(mac);
     regs.MTA()
         .at(w)
-        .modify(|v| v.with_value(MTA::BIT_VECTOR.val(u64::from(v.bits() | b))));
+        .modify(|v| v.with(MTA::BIT_VECTOR.val(v.bits() | b)));
     regs.MCSTCTRL()
-        .modify(|v| v.with_value(MCSTCTRL::MO::BITS_47_36).set(MCSTCTRL::MFE));
+        .modify(|v| v.with(MCSTCTRL::MO::BITS_47_36).set(MCSTCTRL::MFE));
     Ok(())
 }
 
@@ -217,7 +215,7 @@ pub(crate) fn remove_multicast<B: Bus>(
     if !shared {
         regs.MTA()
             .at(w)
-            .modify(|v| v.with_value(MTA::BIT_VECTOR.val(u64::from(v.bits() & !b))));
+            .modify(|v| v.with(MTA::BIT_VECTOR.val(v.bits() & !b)));
     }
     Ok(())
 }
@@ -236,7 +234,7 @@ pub(crate) fn add_unicast_hash<B: Bus>(
     let (w, b) = t.add(mac);
     regs.UTA()
         .at(w)
-        .modify(|v| v.with_value(UTA::BIT_VECTOR.val(u64::from(v.bits() | b))));
+        .modify(|v| v.with(UTA::BIT_VECTOR.val(v.bits() | b)));
     Ok(())
 }
 
@@ -251,7 +249,7 @@ pub(crate) fn remove_unicast_hash<B: Bus>(
     if !shared {
         regs.UTA()
             .at(w)
-            .modify(|v| v.with_value(UTA::BIT_VECTOR.val(u64::from(v.bits() & !b))));
+            .modify(|v| v.with(UTA::BIT_VECTOR.val(v.bits() & !b)));
     }
     Ok(())
 }

@@ -69,17 +69,17 @@ pub(crate) fn add<B: Bus>(regs: &Regs<B>, r: &MirrorRule, pools_in_use: usize) -
     // What the rule selects first, then the rule on.
     regs.VMRVM()
         .at(slot)
-        .write(VMRVM::POOL.val(r.pools.0 & 0xFFFF_FFFF));
+        .write(VMRVM::POOL.val(r.pools.0 as u32));
     regs.VMRVM()
         .at(slot + 4)
-        .write(VMRVM::POOL.val(r.pools.0 >> 32));
+        .write(VMRVM::POOL.val((r.pools.0 >> 32) as u32));
     regs.VMRVLAN()
         .at(slot)
-        .write(VMRVLAN::VLAN.val(vlan_mask & 0xFFFF_FFFF));
+        .write(VMRVLAN::VLAN.val(vlan_mask as u32));
     regs.VMRVLAN()
         .at(slot + 4)
-        .write(VMRVLAN::VLAN.val(vlan_mask >> 32));
-    let mut v = MRCTL::MP.val(u64::from(r.to_pool));
+        .write(VMRVLAN::VLAN.val((vlan_mask >> 32) as u32));
+    let mut v = MRCTL::MP.val(u32::from(r.to_pool));
     if !r.pools.is_empty() {
         v = v | MRCTL::VPME;
     }

@@ -39,7 +39,7 @@ pub fn factor(mbps: u32) -> Result<u32> {
 pub(crate) fn set<B: Bus>(regs: &Regs<B>, queue: u32, mbps: Option<u32>) -> Result<()> {
     let v = match mbps {
         Some(r) => {
-            let f = u64::from(factor(r)?);
+            let f = factor(r)?;
             Some(
                 RTTBCNRC::RF_INT.val(f >> 14) | RTTBCNRC::RF_DEC.val(f & 0x3FFF) | RTTBCNRC::RS_ENA,
             )
@@ -48,7 +48,7 @@ pub(crate) fn set<B: Bus>(regs: &Regs<B>, queue: u32, mbps: Option<u32>) -> Resu
     };
     regs.RTTDQSEL().write(
         RTTDQSEL::TXDQ_IDX
-            .try_val(u64::from(queue))
+            .try_val(queue)
             .map_err(|e| Error::Register(e.to_string()))?,
     );
     match v {

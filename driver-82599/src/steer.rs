@@ -100,7 +100,7 @@ impl<B: Bus + Clone> Device<B> {
         let (w, b) = (u32::from(pool / 32), 1u64 << (pool % 32));
         self.regs.VFRE().at(w).modify(|v| {
             let bits = u64::from(v.bits());
-            v.with_value(VFRE::VFRE.val(if on { bits | b } else { bits & !b }))
+            v.with(VFRE::VFRE.val((if on { bits | b } else { bits & !b }) as u32))
         });
         Ok(())
     }
@@ -220,7 +220,7 @@ impl<B: Bus + Clone> Device<B> {
         }
         // What was counted under the old mapping goes to its sets first.
         self.read_counters();
-        let get = |m: &[u8], q: usize| u64::from(m.get(q).copied().unwrap_or(0));
+        let get = |m: &[u8], q: usize| u32::from(m.get(q).copied().unwrap_or(0));
         for i in 0..32u32 {
             let q = 4 * i as usize;
             self.regs.RQSMR().at(i).write(

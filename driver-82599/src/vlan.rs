@@ -71,11 +71,11 @@ pub(crate) fn add<B: Bus>(
         for (half, bits) in [(0, pools.0 & 0xFFFF_FFFF), (1, pools.0 >> 32)] {
             regs.VLVFB()
                 .at(2 * i + half)
-                .modify(|v| v.with_value(VLVFB::POOL_ENA.val(u64::from(v.bits()) | bits)));
+                .modify(|v| v.with(VLVFB::POOL_ENA.val(v.bits() | bits as u32)));
         }
         regs.VLVF()
             .at(i)
-            .write(VLVF::VLAN_ID.val(u64::from(vlan)) | VLVF::VI_EN);
+            .write(VLVF::VLAN_ID.val(u32::from(vlan)) | VLVF::VI_EN);
         Some(i as usize)
     } else {
         None
@@ -83,7 +83,7 @@ pub(crate) fn add<B: Bus>(
     let (w, b) = (u32::from(vlan >> 5), 1u32 << (vlan & 31));
     regs.VFTA()
         .at(w)
-        .modify(|v| v.with_value(VFTA::VLAN_FLT.val(u64::from(v.bits() | b))));
+        .modify(|v| v.with(VFTA::VLAN_FLT.val(v.bits() | b)));
     Ok(entry)
 }
 
@@ -119,16 +119,16 @@ pub(crate) fn remove<B: Bus>(
             }
             regs.VLVFB()
                 .at(2 * i)
-                .write(VLVFB::POOL_ENA.val(left & 0xFFFF_FFFF));
+                .write(VLVFB::POOL_ENA.val(left as u32));
             regs.VLVFB()
                 .at(2 * i + 1)
-                .write(VLVFB::POOL_ENA.val(left >> 32));
+                .write(VLVFB::POOL_ENA.val((left >> 32) as u32));
         }
     }
     if last {
         regs.VFTA()
             .at(w)
-            .modify(|v| v.with_value(VFTA::VLAN_FLT.val(u64::from(v.bits() & !b))));
+            .modify(|v| v.with(VFTA::VLAN_FLT.val(v.bits() & !b)));
     }
     Ok(())
 }
@@ -144,7 +144,7 @@ pub(crate) fn entry<B: Bus>(regs: &Regs<B>, vlan: u16) -> Option<u32> {
 pub(crate) fn set_insert<B: Bus>(regs: &Regs<B>, pool: u32, how: VlanInsert) {
     let v = match how {
         VlanInsert::Descriptor => VMVIR::VLANA::DESCRIPTOR | VMVIR::PORT_VLAN_ID.val(0),
-        VlanInsert::Always(tci) => VMVIR::VLANA::ALWAYS | VMVIR::PORT_VLAN_ID.val(u64::from(tci)),
+        VlanInsert::Always(tci) => VMVIR::VLANA::ALWAYS | VMVIR::PORT_VLAN_ID.val(u32::from(tci)),
         VlanInsert::Never => VMVIR::VLANA::NEVER | VMVIR::PORT_VLAN_ID.val(0),
     };
     regs.VMVIR().at(pool).write(v);

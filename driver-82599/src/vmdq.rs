@@ -143,7 +143,7 @@ pub fn init_rx<B: Bus>(regs: &Regs<B>, cfg: &Config, v: &VmdqConfig) -> Result<(
         // 32 pools without RSS: the 32-pool RSS mode with one queue used per pool (RQPL 0).
         (PoolLayout::Pools32x4, _) => MRQC::MRQE::VMDQ32_RSS,
     };
-    regs.MRQC().modify(|m| m.with_value(mrqe));
+    regs.MRQC().modify(|m| m.with(mrqe));
     let pools = v.pools_in_use(cfg);
     let rqpl = match (v.rss, v.layout) {
         (false, _) => 0,
@@ -156,17 +156,17 @@ pub fn init_rx<B: Bus>(regs: &Regs<B>, cfg: &Config, v: &VmdqConfig) -> Result<(
         regs.VMOLR().at(p).write(VMOLR::AUPE | VMOLR::BAM);
     }
     let used = pool_bits(pools);
-    regs.VFRE().at(0).write(VFRE::VFRE.val(used & 0xFFFF_FFFF));
-    regs.VFRE().at(1).write(VFRE::VFRE.val(used >> 32));
+    regs.VFRE().at(0).write(VFRE::VFRE.val(used as u32));
+    regs.VFRE().at(1).write(VFRE::VFRE.val((used >> 32) as u32));
     // The card's own address to the default pool, before the pools are switched on.
     let own = v.default_pool.map_or(0, |d| 1u64 << d);
     regs.MPSAR_LO()
         .at(0)
-        .write(MPSAR_LO::POOL_ENA.val(own & 0xFFFF_FFFF));
+        .write(MPSAR_LO::POOL_ENA.val(own as u32));
     regs.MPSAR_HI()
         .at(0)
-        .write(MPSAR_HI::POOL_ENA.val(own >> 32));
-    let mut vt = VT_CTL::VT_ENA | VT_CTL::DEF_PL.val(u64::from(v.default_pool.unwrap_or(0)));
+        .write(MPSAR_HI::POOL_ENA.val((own >> 32) as u32));
+    let mut vt = VT_CTL::VT_ENA | VT_CTL::DEF_PL.val(u32::from(v.default_pool.unwrap_or(0)));
     if v.default_pool.is_none() {
         vt = vt | VT_CTL::DIS_DEF_POOL;
     }
@@ -188,8 +188,8 @@ pub fn init_tx<B: Bus>(regs: &Regs<B>, cfg: &Config, v: &VmdqConfig) {
     regs.MTQC().write(MTQC::VT_ENA | MTQC::NUM_TC_OR_Q.val(n));
     regs.RTTDCS().clr(RTTDCS::ARBDIS);
     let used = pool_bits(v.pools_in_use(cfg));
-    regs.VFTE().at(0).write(VFTE::VFTE.val(used & 0xFFFF_FFFF));
-    regs.VFTE().at(1).write(VFTE::VFTE.val(used >> 32));
+    regs.VFTE().at(0).write(VFTE::VFTE.val(used as u32));
+    regs.VFTE().at(1).write(VFTE::VFTE.val((used >> 32) as u32));
 }
 
 /// What a pool accepts besides its MAC and VLAN filters (PFVML2FLT, 7.10.3.3).
