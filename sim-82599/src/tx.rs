@@ -300,6 +300,7 @@ fn head_writeback(sh: &Shared, pi: usize, q: u32, head: u32) {
 }
 
 /// Count a transmitted frame and hand it to the port's wires.
+#[inline(always)]
 fn emit(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &[u8]) {
     let Engine {
         ports,
