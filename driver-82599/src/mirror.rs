@@ -1,6 +1,6 @@
 //! Mirroring (82599 datasheet 7.10.3.6): up to 4 rules, each copying to one pool the frames
-//! received by other pools (PFMRVM), of some VLANs (PFMRVLAN), or every frame the port
-//! receives (uplink). Needs pools ([`crate::vmdq`]).
+//! received by other pools (PFMRVM), of some VLANs (PFMRVLAN), every frame the port receives
+//! (uplink) or transmits (downlink). Needs pools ([`crate::vmdq`]).
 //!
 //! ```
 //! use driver_82599::{Config, Device, filter::PoolSet, mirror::MirrorRule, vmdq::VmdqConfig};
@@ -37,6 +37,8 @@ pub struct MirrorRule {
     pub vlans: Vec<u16>,
     /// Every frame the port receives is copied (UPME).
     pub uplink: bool,
+    /// Every frame the port transmits is copied (DPME).
+    pub downlink: bool,
 }
 
 pub(crate) fn add<B: Bus>(regs: &Regs<B>, r: &MirrorRule, pools_in_use: usize) -> Result<usize> {
@@ -57,7 +59,7 @@ pub(crate) fn add<B: Bus>(regs: &Regs<B>, r: &MirrorRule, pools_in_use: usize) -
         })?;
         vlan_mask |= 1 << e;
     }
-    if r.pools.is_empty() && vlan_mask == 0 && !r.uplink {
+    if r.pools.is_empty() && vlan_mask == 0 && !r.uplink && !r.downlink {
         return Err(Error::Config("mirror rule mirrors nothing".into()));
     }
     let slot = (0..MIRROR_RULES as u32)
@@ -88,6 +90,9 @@ pub(crate) fn add<B: Bus>(regs: &Regs<B>, r: &MirrorRule, pools_in_use: usize) -
     }
     if r.uplink {
         v = v | MRCTL::UPME;
+    }
+    if r.downlink {
+        v = v | MRCTL::DPME;
     }
     regs.MRCTL().at(slot).write(v);
     Ok(slot as usize)

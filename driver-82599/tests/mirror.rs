@@ -126,3 +126,29 @@ fn mirror_rules_are_checked_and_limited_to_four() {
     assert!(rx.add_mirror(&r(0, true)).is_err());
     assert_no_violations(&sim);
 }
+
+#[test]
+fn mirror_downlink_copies_every_transmitted_frame() {
+    let sim = sim2();
+    // The sender has pools; pool 1 (queues 2, 3) gets a copy of what the port sends.
+    let mut tx = driver_82599::Device::new(sim.port(0), sim.dma(), pools8()).unwrap();
+    let promisc = Config {
+        promisc: true,
+        ..cfg()
+    };
+    let mut rx = driver_82599::Device::new(sim.port(1), sim.dma(), promisc).unwrap();
+    tx.add_mirror(&MirrorRule {
+        to_pool: 1,
+        downlink: true,
+        ..MirrorRule::default()
+    })
+    .unwrap();
+    send(&sim, &mut tx, &[frame(B, None, 0), frame(B, None, 1)]);
+    let copies = landed(&drain(&mut tx));
+    assert_eq!(copies.keys().copied().collect::<Vec<_>>(), [0, 1]);
+    assert!(copies.values().all(|q| q == &[2]), "{copies:?}");
+    // And went out on the wire.
+    let out = landed(&drain(&mut rx));
+    assert_eq!(out.keys().copied().collect::<Vec<_>>(), [0, 1]);
+    assert_no_violations(&sim);
+}

@@ -208,6 +208,14 @@ impl PoolCfg {
         m | mirror
     }
 
+    /// The mirror pools of frames the port transmits (rules with DPME).
+    pub fn downlink_mirror(&self) -> u64 {
+        self.mirror
+            .iter()
+            .filter(|(ctl, _, _)| ctl & regs::MRCTL_DPME != 0)
+            .fold(0, |m, &(ctl, _, _)| m | 1u64 << ((ctl >> 8) & 0x3F))
+    }
+
     /// Unicast hash table lookup (PFUTA, hashed as the MTA: 7.10.3.3).
     pub fn uta_match(&self, mcstctrl: u32, dst: &[u8]) -> bool {
         let h = hash12(mcstctrl, dst);

@@ -153,6 +153,27 @@ fn deliver_filtered(
     }
 }
 
+/// Downlink mirroring (PFMRCTL.DPME, 7.10.3.6): a copy of a frame the port transmits goes to
+/// the rules' mirror pools on the same port.
+#[cold]
+pub(crate) fn mirror_egress(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step: u64) {
+    let Some(pc) = &pe.cfg.pools else { return };
+    let mut pools = pc.downlink_mirror();
+    if pools == 0 || !pe.cfg.rxen || f.len() < 14 {
+        return;
+    }
+    let reta = classify(pe, f);
+    let Some(pc) = pe.cfg.pools.clone() else {
+        return;
+    };
+    while pools != 0 {
+        let pool = pools.trailing_zeros();
+        pools &= pools - 1;
+        let queue = pc.queue(pool, reta.queue as u8);
+        enqueue(pe, sh, p, Meta { queue, ..reta }, f, step);
+    }
+}
+
 /// The pools of the receive address `dst` matches (MPSAR), if it matches one.
 #[inline]
 fn rar_pools(macs: &[([u8; 6], u64)], dst: &[u8]) -> Option<u64> {

@@ -329,6 +329,10 @@ fn emit(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &[u8]) {
     st.qptc[m] += 1;
     st.qbtc[m] += wire_len as u64;
     st.m_tx += 1;
+    if !pe.cfg.plain {
+        crate::rx::mirror_egress(pe, sh, &sh.ports[pi], frame, step);
+    }
+    let pe = &mut ports[pi];
     if pe.cfg.lpbk {
         // MAC loopback (HLREG0.LPBK): back into this port's receive path, not onto the wire.
         crate::rx::deliver(pe, sh, &sh.ports[pi], frame, step);
