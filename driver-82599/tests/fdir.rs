@@ -113,3 +113,41 @@ fn fdir_strict_card_flags_filters_before_init_and_over_the_packet_buffer() {
         sim_82599::Rule::FdirOverPacketBuffer
     );
 }
+
+#[test]
+fn fdir_card_finds_a_filter_only_in_the_bucket_of_its_hash() {
+    use driver_82599::fdir::{bucket_hash, HASH_KEY};
+    use driver_82599::regs::*;
+    let sim = sim2();
+    let (mut tx, mut rx) = pair(&sim, cfg4());
+    let frames: Vec<_> = (0..16)
+        .map(|i| udp_frame(BCAST, 7000 + i as u16, i))
+        .collect();
+    let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    // A flow RSS does not send to queue 2, filed by hand under a wrong bucket hash.
+    let i = (0..16u16).find(|&i| before[&u32::from(i)] != [2]).unwrap();
+    let f = flow(7000 + i);
+    let r = rx.regs();
+    r.FDIRIPSA().write(FDIRIPSA::IP.val(u32::from(f.src)));
+    r.FDIRIPDA().write(FDIRIPDA::IP.val(u32::from(f.dst)));
+    r.FDIRPORT().write(
+        FDIRPORT::SOURCE.val(u32::from(f.sport)) | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
+    );
+    let wrong = (bucket_hash(HASH_KEY, &f) + 1) & 0x1FFF;
+    r.FDIRHASH()
+        .write(FDIRHASH::HASH.val(wrong) | FDIRHASH::BUCKET_VALID | FDIRHASH::SW_INDEX.val(9));
+    r.FDIRCMD().write(
+        FDIRCMD::CMD::ADD | FDIRCMD::L4TYPE::UDP | FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(2),
+    );
+    let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    assert_eq!(
+        got[&u32::from(i)],
+        before[&u32::from(i)],
+        "not found: RSS decides"
+    );
+    // Filed by the driver, with the right hash: found.
+    rx.add_fdir(f, Some(2)).unwrap();
+    let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    assert_eq!(got[&u32::from(i)], [2]);
+    assert_no_violations(&sim);
+}
