@@ -219,7 +219,7 @@ impl<B: Bus + Clone> Device<B> {
             }
         }
         // What was counted under the old mapping goes to its sets first.
-        self.read_counters();
+        self.raw.update(&mut self.regs);
         let get = |m: &[u8], q: usize| u32::from(m.get(q).copied().unwrap_or(0));
         for i in 0..32u32 {
             let q = 4 * i as usize;

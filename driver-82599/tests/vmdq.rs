@@ -216,5 +216,8 @@ fn vmdq_strict_card_flags_an_address_made_valid_before_its_pool() {
     );
     // MTQC with the transmit arbiter running.
     rx.regs().MTQC().write(0u32);
-    assert_eq!(sim.violations()[2].rule, sim_82599::Rule::MtqcWithArbiterOn);
+    assert_eq!(
+        sim.violations()[2].rule,
+        sim_82599::Rule::TxSetupWithArbiterOn
+    );
 }

@@ -87,6 +87,10 @@ fn queue<const SHAPED: bool>(
         p.tx_stop.set(q, true);
         return 0;
     };
+    if !sh.may_write(p, "TX descriptor ring", q, base, count as usize * 16) {
+        p.tx_stop.set(q, true);
+        return 0;
+    }
     let reset_gen = p.reset_gen.load(Ordering::Acquire);
     let head = p.regs.get(R::TDH, q);
     let tail = p.regs.get(R::TDT, q);
