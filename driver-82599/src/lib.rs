@@ -80,7 +80,7 @@ pub use config::Config;
 pub use dma::{Mempool, Packet};
 pub use error::{Error, Result};
 pub use link::{Link, Speed};
-pub use nic_queue::QueueError;
+pub use nic_queue::{QueueError, RxMeta};
 pub use rss::RssConfig;
 pub use rxq::RxQueue;
 pub use stats::{QueueCounters, Stats};

@@ -94,3 +94,37 @@ fn vlan_insert_tags_every_frame_of_a_pool() {
     assert!(tx.set_pool_vlan_insert(1, VlanInsert::Never).is_err());
     assert_no_violations(&sim);
 }
+
+#[test]
+fn vlan_tag_and_rss_metadata_come_with_each_packet() {
+    let sim = sim2();
+    let rxc = Config {
+        rx_queues: 2,
+        ..cfg()
+    };
+    let (mut tx, mut rx) = pair(&sim, rxc);
+    rx.set_vlan_strip(0, true).unwrap();
+    rx.set_vlan_strip(1, true).unwrap();
+    let mut frames = vec![frame(BCAST, Some(0x2064), 0), frame(BCAST, None, 1)];
+    frames.push(steer_kit::udp_frame(BCAST, 4000, 2));
+    send(&sim, &mut tx, &frames);
+    let (mut out, mut meta) = (Vec::new(), Vec::new());
+    for q in 0..2 {
+        rx.rx_batch_meta(q, &mut out, &mut meta, 16).unwrap();
+    }
+    assert_eq!(out.len(), 3);
+    assert_eq!(meta.len(), 3);
+    let by_seq: std::collections::BTreeMap<u32, driver_82599::RxMeta> = out
+        .iter()
+        .zip(&meta)
+        .map(|(p, m)| (seq_of(p).unwrap(), *m))
+        .collect();
+    assert_eq!(by_seq[&0].vlan, Some(0x2064), "the stripped tag");
+    assert_eq!(by_seq[&1].vlan, None);
+    // The UDP/IPv4 frame: RSS type 7 (UDP over IPv4), packet type IPv4 + UDP, a hash.
+    let m = by_seq[&2];
+    assert_eq!(m.rss_type, 7);
+    assert_eq!(m.packet_type & 0x21, 0x21, "{:#x}", m.packet_type);
+    assert_ne!(m.rss_hash, 0);
+    assert_no_violations(&sim);
+}
