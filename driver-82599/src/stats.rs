@@ -50,7 +50,7 @@ pub struct Stats {
     /// Per queue: hardware counters (those of the counter set the queue is mapped to, see
     /// [`crate::Device::set_queue_stats_map`]) and software counters.
     pub queues: Vec<QueueStats>,
-    /// The 16 hardware counter sets (QPRC/QBRC/QPRDC/QPTC/QBTC[i]), 64-bit totals.
+    /// The 16 hardware counter sets (QPRC/QBRC/QPRDC/QPTC/QBTC, indexed by set), 64-bit totals.
     pub counter_sets: Vec<HwQueueStats>,
 }
 

@@ -57,7 +57,7 @@ pub struct VmdqConfig {
     /// PSRTYPE.RQPL); otherwise every frame goes to the pool's first queue.
     pub rss: bool,
     /// The pool of frames that match no pool filter (PFVTCTL.DEF_PL); `None`: such frames
-    /// are dropped (PFVTCTL.DIS_DEF_POOL). The card's own address (RAL/RAH[0]) selects it.
+    /// are dropped (PFVTCTL.DIS_DEF_POOL). The card's own address (receive address 0) selects it.
     pub default_pool: Option<u8>,
     /// A frame that selects several pools (broadcast, multicast, an address given to several
     /// pools) goes to each (PFVTCTL.RPL_EN); otherwise only to the lowest.
