@@ -13,6 +13,8 @@ mod cmds;
 mod meter;
 
 use clap::{Args, Parser, Subcommand};
+use driver_82599::filter::PoolSet;
+use driver_82599::vmdq::{PoolLayout, VmdqConfig};
 use driver_82599::{backend, Config, Device};
 use ixgbe::signal;
 use pci_dma::PciOptions;
@@ -110,6 +112,44 @@ pub struct LoopOpts {
     pub panic_after: Option<u64>,
 }
 
+/// Receive filters and pools of the port a command runs on.
+#[derive(Args, Clone, Debug)]
+pub struct FilterOpts {
+    /// Receive only frames to these addresses (and broadcast) instead of everything
+    /// (repeatable; RAL/RAH filters).
+    #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
+    pub macs: Vec<[u8; 6]>,
+    /// Receive only these VLANs among tagged frames (repeatable; VFTA, VLNCTRL.VFE).
+    #[arg(long = "vlan", value_name = "ID", value_parser = clap::value_parser!(u16).range(0..4096))]
+    pub vlans: Vec<u16>,
+    /// VMDq pools, 64x2 or 32x4: the command runs on pool 0 (the default pool), which gets
+    /// the --mac and --vlan filters.
+    #[arg(long, value_name = "LAYOUT", value_parser = parse_layout)]
+    pub vmdq: Option<PoolLayout>,
+}
+
+fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let mut m = [0u8; 6];
+    if parts.len() != 6 {
+        return Err(format!(
+            "{s:?}: a MAC address is six hex bytes, aa:bb:cc:dd:ee:ff"
+        ));
+    }
+    for (b, p) in m.iter_mut().zip(parts) {
+        *b = u8::from_str_radix(p, 16).map_err(|_| format!("{s:?}: {p:?} is not a hex byte"))?;
+    }
+    Ok(m)
+}
+
+fn parse_layout(s: &str) -> Result<PoolLayout, String> {
+    match s {
+        "64x2" => Ok(PoolLayout::Pools64x2),
+        "32x4" => Ok(PoolLayout::Pools32x4),
+        _ => Err(format!("{s:?}: pools are 64x2 or 32x4")),
+    }
+}
+
 /// Largest `--batch`: more than any ring gives back in one call.
 const MAX_BATCH: usize = 4096;
 
@@ -131,9 +171,14 @@ enum Cmd {
         s: SimOpts,
         #[command(flatten)]
         l: LoopOpts,
+        #[command(flatten)]
+        f: FilterOpts,
         /// Frame size in bytes without CRC (60..=1514).
         #[arg(long, default_value_t = 60)]
         size: usize,
+        /// Limit the transmit queue to this many Mbit/s on the wire (10..=10000).
+        #[arg(long, value_name = "MBPS")]
+        rate: Option<u32>,
     },
     /// Forward everything between two ports, both ways.
     Fwd {
@@ -147,6 +192,8 @@ enum Cmd {
         s: SimOpts,
         #[command(flatten)]
         l: LoopOpts,
+        #[command(flatten)]
+        f: FilterOpts,
     },
     /// Send every received packet back out of the same port; with --respond, answer ARP and
     /// ICMP echo requests instead.
@@ -157,6 +204,8 @@ enum Cmd {
         s: SimOpts,
         #[command(flatten)]
         l: LoopOpts,
+        #[command(flatten)]
+        f: FilterOpts,
         /// Answer ARP and ping for --ip instead of reflecting everything.
         #[arg(long)]
         respond: bool,
@@ -174,6 +223,8 @@ enum Cmd {
         t: Target,
         #[command(flatten)]
         s: SimOpts,
+        #[command(flatten)]
+        f: FilterOpts,
         /// Stop after this many seconds (default: run until interrupted, Ctrl-C or SIGTERM).
         #[arg(long)]
         seconds: Option<u64>,
@@ -207,13 +258,64 @@ enum Cmd {
 /// The driver's errors, and the tool's own.
 type AnyResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-fn config(ring: usize) -> Config {
+fn config(ring: usize, f: &FilterOpts) -> Config {
+    let queues = f.vmdq.map_or(1, |l| l.queues_per_pool() as u16);
     Config {
         rx_ring: ring,
         tx_ring: ring,
         pool_size: (ring * 4).max(1024),
+        rx_queues: queues,
+        tx_queues: queues,
+        promisc: f.macs.is_empty() && f.vmdq.is_none(),
+        vmdq: f.vmdq.map(|layout| VmdqConfig {
+            layout,
+            ..VmdqConfig::default()
+        }),
         ..Config::default()
     }
+}
+
+/// The plain configuration (no filters, no pools).
+fn plain(ring: usize) -> Config {
+    config(
+        ring,
+        &FilterOpts {
+            macs: vec![],
+            vlans: vec![],
+            vmdq: None,
+        },
+    )
+}
+
+/// The --mac and --vlan filters, into pool 0 with pools.
+fn filters<B: regdsl_rt::Bus + Clone>(dev: &mut Device<B>, f: &FilterOpts) -> AnyResult {
+    let pools = if f.vmdq.is_some() {
+        PoolSet::one(0)
+    } else {
+        PoolSet::NONE
+    };
+    for &m in &f.macs {
+        dev.add_mac(m, pools)?;
+    }
+    for &v in &f.vlans {
+        dev.add_vlan(v, pools)?;
+    }
+    if !f.vlans.is_empty() {
+        dev.set_vlan_filter(true)?;
+    }
+    Ok(())
+}
+
+/// A port the command runs on: opened, with the --mac/--vlan filters.
+fn open_sim_with(
+    sim: &Sim,
+    port: usize,
+    ring: usize,
+    f: &FilterOpts,
+) -> AnyResult<Device<sim_82599::Port>> {
+    let mut dev = open_sim(sim, port, config(ring, f))?;
+    filters(&mut dev, f)?;
+    Ok(dev)
 }
 
 /// A simulated card with `ports` ports, tracing to `trace`.
@@ -311,31 +413,56 @@ fn no_sim_opts(s: &SimOpts) -> AnyResult {
     Ok(())
 }
 
-fn open_pci(addr: &str, sysfs: &SysfsRoot, ring: usize) -> AnyResult<Device<regdsl_rt::Mmio>> {
-    Ok(backend::open_pci_with(addr, config(ring), sysfs.options())?)
+fn open_pci(
+    addr: &str,
+    sysfs: &SysfsRoot,
+    ring: usize,
+    f: &FilterOpts,
+) -> AnyResult<Device<regdsl_rt::Mmio>> {
+    let mut dev = backend::open_pci_with(addr, config(ring, f), sysfs.options())?;
+    filters(&mut dev, f)?;
+    Ok(dev)
 }
 
 fn run(cli: Cli) -> AnyResult {
     match cli.cmd {
-        Cmd::Pktgen { t, s, l, size } => {
+        Cmd::Pktgen {
+            t,
+            s,
+            l,
+            f,
+            size,
+            rate,
+        } => {
             if !(60..=1514).contains(&size) {
                 return Err(format!("--size {size}: must be 60..=1514").into());
             }
+            if let Some(r) = rate {
+                driver_82599::ratelimit::factor(r)?;
+            }
             if let Some(addr) = t.port("pktgen")? {
                 no_sim_opts(&s)?;
-                let mut dev = open_pci(addr, &t.sysfs, l.ring)?;
+                let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
+                dev.set_tx_rate(0, rate)?;
                 return cmds::pktgen(&mut dev, &|| {}, &l, size, false);
             }
             let sim = sim(&s, 1)?;
             sim.connect(Wire::Loopback(0))?;
             on_sim(&sim, |sim| {
-                let mut dev = open_sim(sim, 0, config(l.ring))?;
+                let mut dev = open_sim_with(sim, 0, l.ring, &f)?;
+                dev.set_tx_rate(0, rate)?;
                 println!("simulated card, port 0 looped back (rates include the simulator's work)");
                 let step = stepper(sim, s.threaded);
                 cmds::pktgen(&mut dev, &step, &l, size, true)
             })
         }
-        Cmd::Fwd { pci, sysfs, s, l } => {
+        Cmd::Fwd {
+            pci,
+            sysfs,
+            s,
+            l,
+            f,
+        } => {
             if !pci.is_empty() {
                 no_sim_opts(&s)?;
                 let [a, b] = pci.as_slice() else {
@@ -348,8 +475,8 @@ fn run(cli: Cli) -> AnyResult {
                 if a == b {
                     return Err(format!("fwd needs two different ports (--pci {a} twice)").into());
                 }
-                let mut da = open_pci(a, &sysfs, l.ring)?;
-                let mut db = open_pci(b, &sysfs, l.ring)?;
+                let mut da = open_pci(a, &sysfs, l.ring, &f)?;
+                let mut db = open_pci(b, &sysfs, l.ring, &f)?;
                 let names = [format!("port {a} (A)"), format!("port {b} (B)")];
                 return cmds::fwd([&mut da, &mut db], &names, &mut || {}, None, &l);
             }
@@ -358,12 +485,12 @@ fn run(cli: Cli) -> AnyResult {
             sim.connect(Wire::Pair(2, 0))?;
             sim.connect(Wire::Pair(1, 3))?;
             on_sim(&sim, |sim| {
-                let mut da = open_sim(sim, 0, config(l.ring))?;
-                let mut db = open_sim(sim, 1, config(l.ring))?;
+                let mut da = open_sim_with(sim, 0, l.ring, &f)?;
+                let mut db = open_sim_with(sim, 1, l.ring, &f)?;
                 let mut g = cmds::Generator::new(
                     vec![
-                        (2, open_sim(sim, 2, config(l.ring))?),
-                        (3, open_sim(sim, 3, config(l.ring))?),
+                        (2, open_sim(sim, 2, config(l.ring, &f))?),
+                        (3, open_sim(sim, 3, config(l.ring, &f))?),
                     ],
                     l.batch,
                     60,
@@ -381,6 +508,7 @@ fn run(cli: Cli) -> AnyResult {
             t,
             s,
             l,
+            f,
             respond,
             tap,
             ip,
@@ -393,7 +521,7 @@ fn run(cli: Cli) -> AnyResult {
                         "--tap attaches the simulated card; it cannot be used with --pci".into(),
                     );
                 }
-                let mut dev = open_pci(addr, &t.sysfs, l.ring)?;
+                let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
                 return cmds::echo(&mut dev, &mut || {}, &l, respond.then_some(ip), false);
             }
             let sim = sim(&s, 2)?;
@@ -411,11 +539,11 @@ fn run(cli: Cli) -> AnyResult {
                 println!("simulated card: a generator on port 1 feeds port 0");
             }
             on_sim(&sim, |sim| {
-                let mut dev = open_sim(sim, 0, config(l.ring))?;
+                let mut dev = open_sim_with(sim, 0, l.ring, &f)?;
                 let mut gen = None;
                 if tap.is_none() {
                     gen = Some(cmds::Generator::new(
-                        vec![(1, open_sim(sim, 1, config(l.ring))?)],
+                        vec![(1, open_sim(sim, 1, config(l.ring, &f))?)],
                         l.batch,
                         60,
                     )?);
@@ -438,13 +566,14 @@ fn run(cli: Cli) -> AnyResult {
         Cmd::Stats {
             t,
             s,
+            f,
             seconds,
             init,
         } => {
             if let Some(addr) = t.port("stats")? {
                 no_sim_opts(&s)?;
                 if init {
-                    let mut dev = open_pci(addr, &t.sysfs, 512)?;
+                    let mut dev = open_pci(addr, &t.sysfs, 512, &f)?;
                     return cmds::stats(&mut dev, &|| {}, seconds);
                 }
                 let bar = backend::map_pci_with(addr, t.sysfs.options())?;
@@ -453,7 +582,7 @@ fn run(cli: Cli) -> AnyResult {
             let sim = sim(&s, 1)?;
             sim.connect(Wire::Loopback(0))?;
             on_sim(&sim, |sim| {
-                let mut dev = open_sim(sim, 0, config(512))?;
+                let mut dev = open_sim_with(sim, 0, 512, &f)?;
                 let step = stepper(sim, s.threaded);
                 cmds::stats(&mut dev, &step, seconds)
             })
@@ -478,7 +607,7 @@ fn run(cli: Cli) -> AnyResult {
                     );
                 }
                 if init {
-                    let dev = open_pci(addr, &t.sysfs, 512)?;
+                    let dev = backend::open_pci_with(addr, plain(512), t.sysfs.options())?;
                     return cmds::dump(dev.regs().bus(), &opts);
                 }
                 let bar = backend::map_pci_with(addr, t.sysfs.options())?;
@@ -497,7 +626,7 @@ fn run(cli: Cli) -> AnyResult {
                     0,
                     Config {
                         wait_link: false,
-                        ..config(512)
+                        ..plain(512)
                     },
                 )?;
                 cmds::dump(dev.regs().bus(), &opts)
