@@ -12,6 +12,7 @@ pub mod fmt;
 pub mod ident;
 pub mod model;
 pub mod number;
+pub mod paste;
 pub mod resolve;
 pub mod syntax;
 
