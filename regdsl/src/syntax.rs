@@ -972,9 +972,8 @@ impl Parser<'_> {
                         .map(|(_, t)| t.1)
                         .collect();
                     format!(
-                        "attributes go before the description: `{} {}`",
-                        parts.join(" "),
-                        rest.join(" ")
+                        "attributes go before the description: `{}`",
+                        clip(&format!("{} {}", parts.join(" "), rest.join(" ")))
                     )
                 }
                 Fixes::Pasted(l) => format!(
@@ -990,7 +989,10 @@ impl Parser<'_> {
             };
             return Err(self.err(
                 tok.span,
-                format!("`{t}` would be read as part of the description; {fix}"),
+                format!(
+                    "`{}` would be read as part of the description; {fix}",
+                    clip(t)
+                ),
                 "attribute in the description",
             ));
         }
@@ -1020,7 +1022,8 @@ impl Parser<'_> {
                 self.file,
                 tok.span,
                 format!(
-                    "`{t}` looks like {what} but is read as the start of the description; {fix}"
+                    "`{}` looks like {what} but is read as the start of the description; {fix}",
+                    clip(t)
                 ),
             )
             .with_label("read as description"),
@@ -1378,7 +1381,7 @@ fn looks_like_bits(t: &str) -> bool {
 fn native_fix(lt: &LineText, attrs_at: usize, at: usize, what: &str) -> String {
     let toks: Vec<&str> = lt.toks.iter().map(|t| t.1).collect();
     let is_field = toks[0].starts_with('.');
-    let row = |v: Vec<String>| format!("`{}`", v.join(" "));
+    let row = |v: Vec<String>| format!("`{}`", clip(&v.join(" ")));
     let mut head: Vec<String> = toks[..attrs_at].iter().map(|s| s.to_string()).collect();
     let mut rest: Vec<String> = toks[attrs_at..].iter().map(|s| s.to_string()).collect();
     let k = at - attrs_at;
@@ -1405,5 +1408,13 @@ fn native_fix(lt: &LineText, attrs_at: usize, at: usize, what: &str) -> String {
         }
         "a mode" => "a row has one mode (write the description after it, or reword it)".into(),
         _ => "if it is the field's bits, the row is in another order: name the columns with `@fields`".into(),
+    }
+}
+
+/// Text quoted in a message, cut to 80 characters (a pasted line may be very long).
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
     }
 }
