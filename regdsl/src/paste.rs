@@ -494,7 +494,8 @@ pub fn suggest_columns(toks: &[&str]) -> Option<String> {
     let off = kinds.iter().position(|&k| k == Guess::Offset)?;
     let name = kinds.iter().position(|&k| k == Guess::Name)?;
     let mode = kinds.iter().rposition(|&k| k == Guess::Mode)?;
-    if mode <= off.max(name) {
+    // `NAME OFFSET ...` is a native row with a mistake, not a datasheet row.
+    if mode <= off.max(name) || (name == 0 && off == 1) {
         return None;
     }
     let first = off.min(name);

@@ -575,9 +575,10 @@ impl Parser<'_> {
             text: h.mode.to_string(),
             span: origin(h.mode_at).span(0, h.mode.len()),
         };
-        let mode = self.register_mode(&mode_tok, || {
-            "after `;` in the heading (`Title — NAME (OFFSET; MODE)`)".into()
-        })?;
+        let mode = self.register_mode(
+            &mode_tok,
+            Some(" after `;` in the heading (`Title — NAME (OFFSET; MODE)`)"),
+        )?;
         let rows = self.reg_rows(&name, &expr, mode, &mode_tok, Vec::new(), h.title)?;
         Ok(Item::Pasted {
             text: text.to_string(),
@@ -588,21 +589,30 @@ impl Parser<'_> {
 
     /// A register mode as a datasheet writes it: the language's (`RW`, `RC64`, `ALIAS`) or a
     /// datasheet spelling (`R/W`, `rw`, `RW1C`, ...).
-    fn register_mode(&self, tok: &Tok, where_: impl FnOnce() -> String) -> Res<ModeSyn> {
+    /// `where_` says where the mode stands in messages; with it, they list datasheet spellings
+    /// too (native rows keep the short list).
+    fn register_mode(&self, tok: &Tok, where_: Option<&str>) -> Res<ModeSyn> {
         if let Some(m) = parse_mode(&tok.text.to_ascii_uppercase()) {
             return Ok(m);
         }
         match paste::datasheet_access(&tok.text) {
-            Some(Access::RSV) | None => Err(self.err(
-                tok.span,
-                format!(
-                    "unknown mode `{}` {} (expected {}, ALIAS, or a datasheet spelling: R/W, R, W, RC/W, RC/WC, RW1C, R/W1C, RWS, ...)",
-                    tok.text,
-                    where_(),
-                    REGISTER_MODES.join(", ")
-                ),
-                "unknown mode",
-            )),
+            Some(Access::RSV) | None => {
+                let datasheet = if where_.is_none() {
+                    ""
+                } else {
+                    ", or a datasheet spelling: R/W, R, W, RC/W, RC/WC, RW1C, R/W1C, RWS, ..."
+                };
+                let where_ = where_.unwrap_or("");
+                Err(self.err(
+                    tok.span,
+                    format!(
+                        "unknown mode `{}`{where_} (expected {} or ALIAS{datasheet})",
+                        tok.text,
+                        REGISTER_MODES.join(", ")
+                    ),
+                    "unknown mode",
+                ))
+            }
             Some(access) => Ok(ModeSyn::Reg(Mode {
                 access,
                 width: Width::W32,
@@ -832,7 +842,10 @@ impl Parser<'_> {
                             tok.span,
                             l,
                             k,
-                            format!("{} or `X` for undefined", e.message("a reset value")),
+                            format!(
+                                "{}; `X` or `-` mark an undefined value",
+                                e.message("a reset value")
+                            ),
                         ))
                     }
                 }
@@ -847,7 +860,7 @@ impl Parser<'_> {
                 let k = cell(Col::Mode).expect("mode column");
                 let mode_tok = cells[k].clone().expect("mode cell");
                 let mode = self
-                    .register_mode(&mode_tok, || String::new())
+                    .register_mode(&mode_tok, Some(""))
                     .map_err(|d| self.col_err(d.span, l, k, d.message))?;
                 let (expr, _) = offset.expect("offset column");
                 let rows = self.reg_rows(&name, &expr, mode, &mode_tok, reset, &description)?;
@@ -914,10 +927,6 @@ impl Parser<'_> {
     /// `@columns` layout, the message says which.
     fn suggest_layout(&mut self, lt: &LineText, mut d: Diagnostic) -> Diagnostic {
         let toks: Vec<&str> = lt.toks.iter().map(|t| t.1).collect();
-        // `NAME OFFSET ...`: a native row with a mistake, not a datasheet row.
-        if toks.len() > 1 && parse_number(toks[1]).is_ok() {
-            return d;
-        }
         let Some(text) = paste::suggest_columns(&toks) else {
             return d;
         };
@@ -1228,17 +1237,7 @@ impl Parser<'_> {
         })?;
         let layout = self.layout(&lay_tok)?;
         let mode_tok = self.need(lt, 3, "a mode", || "the layout".into())?;
-        let mode = parse_mode(&mode_tok.text).ok_or_else(|| {
-            self.err(
-                mode_tok.span,
-                format!(
-                    "unknown mode `{}` (expected {} or ALIAS)",
-                    mode_tok.text,
-                    REGISTER_MODES.join(", ")
-                ),
-                "unknown mode",
-            )
-        })?;
+        let mode = self.register_mode(&mode_tok, None)?;
         let (attrs, next) = self.attrs(lt, 4)?;
         self.check_description(lt, next, lt.toks.len(), &Fixes::Native { attrs_at: 4 })?;
         Ok(RegRow {
@@ -1272,7 +1271,13 @@ impl Parser<'_> {
         let mut next = 2;
         let mut access = None;
         if let Some(tok) = lt.tok(2) {
-            if let Some(a) = parse_access(&tok.text) {
+            let datasheet = || {
+                tok.text
+                    .contains(['/', '1'])
+                    .then(|| paste::datasheet_access(&tok.text))
+                    .flatten()
+            };
+            if let Some(a) = parse_access(&tok.text).or_else(datasheet) {
                 access = Some((a, tok));
                 next = 3;
             } else if let Some(ModeSyn::Reg(m)) = parse_mode(&tok.text) {
