@@ -6,14 +6,14 @@
 //! value the table gives (per element) equals `reset_values.tsv`'s at that address, except
 //! where the datasheet and that file disagree (listed, with the reason).
 //!
-//! Skips (with a message) when `../shared/reference` is absent.
+//! The reference files are copies in `tests/data/` (sources named in its README).
 
 use regdsl::model::{Layout, Register, Table, Width};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 const TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../registers/82599.txt");
-const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference");
+const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
 
 /// Registers of `registers.tsv` tagged 82599 that the table leaves out, and why.
 const EXCLUDED: &[(&str, &str)] = &[
@@ -348,14 +348,13 @@ fn compare(reg: &Register, t: &TsvReg, mismatches: &mut Vec<String>) -> usize {
     elements.len()
 }
 
-fn reference() -> Option<PathBuf> {
+fn reference() -> PathBuf {
     let p = PathBuf::from(REFERENCE);
-    if p.join("ixgbe/registers.tsv").is_file() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: reference data not found at {REFERENCE} (ixgbe/registers.tsv)");
-        None
-    }
+    assert!(
+        p.join("ixgbe/registers.tsv").is_file(),
+        "reference data missing at {REFERENCE} (ixgbe/registers.tsv)"
+    );
+    p
 }
 
 /// Compiles the table; panics (showing them) on errors. Returns the warnings too.
@@ -385,7 +384,7 @@ fn table_compiles_without_warnings() {
 
 #[test]
 fn every_register_and_index_matches_registers_tsv() {
-    let Some(reference) = reference() else { return };
+    let reference = reference();
     let (table, _, _) = compile_table();
     let tsv = read_tsv(&reference.join("ixgbe/registers.tsv")).unwrap_or_else(|e| panic!("{e}"));
     let excluded: HashMap<&str, &str> = EXCLUDED.iter().copied().collect();
@@ -495,7 +494,7 @@ const RESET_EXCEPTIONS: &[(&str, &str)] = &[
 
 #[test]
 fn reset_values_agree_with_reset_values_tsv() {
-    let Some(reference) = reference() else { return };
+    let reference = reference();
     let (table, _, _) = compile_table();
     let text = std::fs::read_to_string(reference.join("ixgbe/reset_values.tsv"))
         .unwrap_or_else(|e| panic!("reset_values.tsv: {e}"));

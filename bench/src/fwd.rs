@@ -182,9 +182,11 @@ fn prime(devs: &mut [Dev; 2], in_flight: usize) -> Result<(), BenchError> {
 /// A 60-byte frame (64 on the wire with the CRC): broadcast, so any port accepts it.
 pub fn fill_frame(p: &mut [u8], src_port: u8) {
     p.fill(0);
-    p[0..6].fill(0xFF);
-    p[6..12].copy_from_slice(&[0x02, 0, 0, 0x82, 0x59, src_port]);
-    p[12..14].copy_from_slice(&[0x88, 0xB5]); // local experimental ethertype
+    testkit::frame::header(
+        p,
+        testkit::frame::BROADCAST,
+        [0x02, 0, 0, 0x82, 0x59, src_port],
+    );
 }
 
 /// Frame size without CRC.

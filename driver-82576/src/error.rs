@@ -25,49 +25,25 @@ pub enum Error {
     /// STATUS.LU stayed clear.
     #[error("link did not come up within {0:?}")]
     LinkTimeout(Duration),
-    /// RXDCTL.ENABLE / TXDCTL.ENABLE did not read back as set.
-    #[error("{dir} queue {queue} did not {what} within {timeout:?}")]
-    QueueEnableTimeout {
-        dir: &'static str,
-        queue: u32,
-        what: &'static str,
-        timeout: Duration,
-    },
     /// A configuration value the card or the driver cannot use.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// A queue number that does not exist on this device, or was handed out already.
-    #[error(
-        "no {dir} queue {queue} here (device has {count}; queues given out with take_* are gone)"
-    )]
-    NoQueue {
-        dir: &'static str,
-        queue: usize,
-        count: usize,
-    },
+    /// A queue: a number that does not exist here or was handed out already, one that did not
+    /// enable (RXDCTL/TXDCTL.ENABLE), or a ring its registers cannot hold.
+    #[error(transparent)]
+    Queue(#[from] nic_queue::QueueError),
     /// DMA memory for rings or buffers.
     #[error("DMA memory: {0}")]
-    Dma(#[from] pci_dma::DmaError),
+    Dma(#[from] dma::DmaError),
     /// The packet buffer pool.
     #[error("mempool: {0}")]
-    Mempool(#[from] pci_dma::mempool::MempoolError),
+    Mempool(#[from] dma::MempoolError),
     /// A register access the generated code rejected (index out of range, value too wide).
     #[error("register access: {0}")]
     Register(String),
     /// Opening real hardware.
     #[error("PCI: {0}")]
     Pci(#[from] pci_dma::PciError),
-}
-
-impl From<nic_queue::NoQueue> for Error {
-    #[inline(always)]
-    fn from(e: nic_queue::NoQueue) -> Self {
-        Error::NoQueue {
-            dir: e.dir,
-            queue: e.queue,
-            count: e.count,
-        }
-    }
 }
 
 /// Shorthand.

@@ -12,9 +12,6 @@ use crate::regs::*;
 use regdsl_rt::Bus;
 use std::time::Duration;
 
-/// The queue-register glue (shared text, this table's types); here for the callers of `init`.
-pub use crate::queue::{disable_rx_queue, disable_tx_queue, tail_indices, RdtIndex, TdtIndex};
-
 /// Settle time after the reset bit clears, before the registers are used again (the datasheet
 /// asks software to wait at least 1 ms after a software reset).
 const POST_RESET: Duration = Duration::from_millis(2);
@@ -96,15 +93,15 @@ pub fn init_rx<B: Bus>(regs: &Regs<B>) {
     }
 }
 
-/// One receive queue's registers: advanced one-buffer descriptors of `buf_size` bytes, the ring,
-/// head and tail 0. The queue is enabled later by [`start_rx_queue`].
-pub fn init_rx_queue<B: Bus>(
+/// One receive queue's registers: advanced one-buffer descriptors of `buf_size` bytes, then the
+/// ring, head and tail 0 (through [`crate::queue::RxRegs`]). The queue is enabled later
+/// ([`enable_rx_queue`], from `RxQueue::start`).
+pub fn init_rx_queue<B: Bus + Clone>(
     regs: &Regs<B>,
-    q: u32,
-    ring_phys: u64,
-    ring_len: usize,
+    rxq: &crate::RxQueue<B>,
     cfg: &Config,
 ) -> Result<()> {
+    let q = rxq.id();
     regs.RXDCTL().at(q).clr(RXDCTL::ENABLE);
     let bsize = (cfg.buf_size / BSIZE_UNIT) as u32;
     regs.SRRCTL()
@@ -121,9 +118,7 @@ pub fn init_rx_queue<B: Bus>(
             })
         })
         .map_err(reg_err)?;
-    crate::queue::set_rx_ring(regs, q, ring_phys, ring_len)?;
-    regs.RDH().at(q).write(0u32);
-    regs.RDT().at(q).write(0u32);
+    rxq.set_ring()?;
     Ok(())
 }
 
@@ -138,32 +133,26 @@ pub fn enable_rx<B: Bus>(regs: &Regs<B>, promisc: bool) {
 }
 
 /// Enable a receive queue (thresholds: prefetch 8, host 8, write-back 1 so that every
-/// descriptor is written back at once), wait for ENABLE to read back, then hand the device its
-/// buffers with the tail write.
-pub fn start_rx_queue<B: Bus>(regs: &Regs<B>, q: u32, tail: u32, timeout: Duration) -> Result<()> {
+/// descriptor is written back at once). `RxQueue::start` then waits for ENABLE to read back and
+/// hands the device its buffers with the tail write.
+pub fn enable_rx_queue<B: Bus>(regs: &Regs<B>, q: u32) {
     regs.RXDCTL().at(q).write(
         RXDCTL::PTHRESH.val(8) | RXDCTL::HTHRESH.val(8) | RXDCTL::WTHRESH.val(1) | RXDCTL::ENABLE,
     );
-    crate::queue::wait_rx_enabled_then_tail(regs, q, tail, timeout)
 }
 
-/// One transmit queue's registers; enabled by [`start_tx_queue`].
-pub fn init_tx_queue<B: Bus>(
-    regs: &Regs<B>,
-    q: u32,
-    ring_phys: u64,
-    ring_len: usize,
-) -> Result<()> {
-    regs.TXDCTL().at(q).clr(TXDCTL::ENABLE);
-    crate::queue::set_tx_ring(regs, q, ring_phys, ring_len)
+/// One transmit queue's registers (the ring through [`crate::queue::TxRegs`]); enabled later
+/// ([`enable_tx_queue`], from `TxQueue::start`).
+pub fn init_tx_queue<B: Bus + Clone>(regs: &Regs<B>, txq: &crate::TxQueue<B>) -> Result<()> {
+    regs.TXDCTL().at(txq.id()).clr(TXDCTL::ENABLE);
+    Ok(txq.set_ring()?)
 }
 
-/// Enable a transmit queue (write-back per descriptor) and wait for it.
-pub fn start_tx_queue<B: Bus>(regs: &Regs<B>, q: u32, timeout: Duration) -> Result<()> {
+/// Enable a transmit queue (write-back per descriptor); `TxQueue::start` then waits for it.
+pub fn enable_tx_queue<B: Bus>(regs: &Regs<B>, q: u32) {
     regs.TXDCTL().at(q).write(
         TXDCTL::PTHRESH.val(8) | TXDCTL::HTHRESH.val(1) | TXDCTL::WTHRESH.val(1) | TXDCTL::ENABLE,
     );
-    crate::queue::wait_tx_enabled(regs, q, timeout)
 }
 
 /// Transmit on: pad short frames, collision threshold 15 and distance 63 (full duplex), as the
@@ -171,19 +160,4 @@ pub fn start_tx_queue<B: Bus>(regs: &Regs<B>, q: u32, timeout: Duration) -> Resu
 pub fn enable_tx<B: Bus>(regs: &Regs<B>) {
     regs.TCTL()
         .write(TCTL::EN | TCTL::PSP | TCTL::CT.val(15) | TCTL::COLD.val(63));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tail_indices_cover_every_queue_and_refuse_others() {
-        for q in [0, 15] {
-            let (r, t) = tail_indices(q).unwrap();
-            assert_eq!((r.get(), t.get()), (q, q));
-        }
-        let e = tail_indices(16).unwrap_err().to_string();
-        assert!(e.contains("queue 16"), "{e}");
-    }
 }

@@ -30,15 +30,16 @@ pub mod stats;
 pub mod txq;
 
 pub use config::Config;
+pub use dma::{Mempool, Packet};
 pub use error::{Error, Result};
 pub use link::{Link, Speed};
-pub use pci_dma::mempool::{Mempool, Packet};
+pub use nic_queue::QueueError;
 pub use rxq::RxQueue;
 pub use stats::{QueueCounters, Stats, SwQueueStats};
 pub use txq::TxQueue;
 
 use crate::regs::*;
-use pci_dma::DmaMemory;
+use dma::DmaMemory;
 use regdsl_rt::Bus;
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,31 +86,25 @@ impl<B: Bus + Clone> Device<B> {
         for q in 0..u32::from(cfg.rx_queues) {
             let ring = dev.alloc_ring(cfg.rx_ring)?;
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
-            let regs = rxq::RxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.0);
+            let regs = rxq::RxRegs::new(Regs::new(bus.clone()), q)?;
             let rxq = dev.queues.add_rx(regs, ring, cfg.rx_ring, pool);
-            init::init_rx_queue(
-                &dev.regs,
-                q,
-                rxq.ring_phys(),
-                cfg.rx_ring * desc::DESC_SIZE,
-                &cfg,
-            )?;
+            init::init_rx_queue(&dev.regs, rxq, &cfg)?;
         }
         // Transmit rings.
         for q in 0..u32::from(cfg.tx_queues) {
             let ring = dev.alloc_ring(cfg.tx_ring)?;
-            let regs = txq::TxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.1);
+            let regs = txq::TxRegs::new(Regs::new(bus.clone()), q)?;
             let txq = dev.queues.add_tx(regs, ring, cfg.tx_ring);
-            init::init_tx_queue(&dev.regs, q, txq.ring_phys(), cfg.tx_ring * desc::DESC_SIZE)?;
+            init::init_tx_queue(&dev.regs, txq)?;
         }
         // Queues enabled, then receive and transmit on, then the receive buffers handed over.
         for txq in dev.queues.tx_iter() {
-            init::start_tx_queue(&dev.regs, txq.id(), t)?;
+            txq.start(t)?;
         }
         init::enable_tx(&dev.regs);
         init::enable_rx(&dev.regs, cfg.promisc);
         for rxq in dev.queues.rx_iter() {
-            init::start_rx_queue(&dev.regs, rxq.id(), rxq.tail(), t)?;
+            rxq.start(t)?;
         }
         if cfg.wait_link {
             link::wait_up(&dev.regs, cfg.link_timeout)?;
@@ -117,7 +112,7 @@ impl<B: Bus + Clone> Device<B> {
         Ok(dev)
     }
 
-    fn alloc_ring(&self, n: usize) -> Result<pci_dma::DmaRegion> {
+    fn alloc_ring(&self, n: usize) -> Result<dma::DmaRegion> {
         Ok(self.dma.alloc(n * desc::DESC_SIZE, desc::RING_ALIGN)?)
     }
 

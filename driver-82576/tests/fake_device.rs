@@ -4,31 +4,15 @@
 //! whose device address is far from its virtual address, so a mix-up cannot go unnoticed.
 //! Faults: a reset that never completes, an MDIC that never answers, a link that never comes up.
 
+use dma::testing::HeapDma;
 use driver_82576::{Config, Device, Error};
-use pci_dma::{DmaError, DmaMemory, DmaRegion};
 use regdsl_rt::{Bus, Site};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Device address = virtual address + this.
-const PHYS_OFFSET: u64 = 0x4000_0000_0000;
-
-struct HeapDma;
-
-impl DmaMemory for HeapDma {
-    fn alloc(&self, size: usize, align: usize) -> Result<DmaRegion, DmaError> {
-        if size > 2 << 20 {
-            return Err(DmaError::TooLarge { size, max: 2 << 20 });
-        }
-        let mut v = vec![0u8; size + 4096].into_boxed_slice();
-        let off = v.as_mut_ptr().align_offset(align.max(64));
-        // SAFETY: `off + size <= v.len()`; the box is moved into the region, which keeps it.
-        let virt = unsafe { v.as_mut_ptr().add(off) };
-        // SAFETY: the memory is mapped, writable, kept alive by the owner box.
-        Ok(unsafe { DmaRegion::new(virt, virt as u64 + PHYS_OFFSET, size, Box::new(v)) })
-    }
-}
+/// Device address = virtual address + this (the heap test double of the DMA contract).
+const PHYS_OFFSET: u64 = HeapDma::PHYS_OFFSET;
 
 #[derive(Default)]
 struct Faults {
@@ -262,7 +246,7 @@ fn init_programs_the_device_and_loops_frames_back() {
         pool_size: 512,
         ..small()
     };
-    let mut dev = Device::new(hw.clone(), Arc::new(HeapDma), cfg).unwrap();
+    let mut dev = Device::new(hw.clone(), Arc::new(HeapDma::new()), cfg).unwrap();
     assert!(
         !dev.eeprom_auto_read_done(),
         "the model never signals the auto-read"
@@ -337,7 +321,7 @@ fn init_programs_the_device_and_loops_frames_back() {
 #[test]
 fn receive_without_room_is_counted_by_the_device_not_lost_silently() {
     let hw = fake(Faults::default());
-    let mut dev = Device::new(hw.clone(), Arc::new(HeapDma), small()).unwrap();
+    let mut dev = Device::new(hw.clone(), Arc::new(HeapDma::new()), small()).unwrap();
     let pool = dev.pool(0).unwrap().clone();
     // 63 descriptors are the device's; 70 frames without receiving in between.
     let mut tx = Vec::new();
@@ -381,7 +365,7 @@ fn faults_end_in_typed_errors() {
         ),
     ];
     for (f, want) in cases {
-        let e = Device::new(fake(f), Arc::new(HeapDma), small())
+        let e = Device::new(fake(f), Arc::new(HeapDma::new()), small())
             .err()
             .expect("init must fail");
         assert!(want(&e), "unexpected error: {e}");
@@ -394,7 +378,7 @@ fn eeprom_auto_read_is_reported_when_signalled() {
         eeprom_done: true,
         ..Faults::default()
     });
-    let dev = Device::new(hw, Arc::new(HeapDma), small()).unwrap();
+    let dev = Device::new(hw, Arc::new(HeapDma::new()), small()).unwrap();
     assert!(dev.eeprom_auto_read_done());
 }
 
@@ -405,7 +389,7 @@ fn bad_configuration_is_refused_before_any_access() {
         rx_ring: 100,
         ..small()
     };
-    let e = Device::new(hw.clone(), Arc::new(HeapDma), cfg)
+    let e = Device::new(hw.clone(), Arc::new(HeapDma::new()), cfg)
         .err()
         .unwrap();
     assert!(e.to_string().contains("rx_ring = 100"), "{e}");

@@ -8,9 +8,6 @@ use crate::rss::{self, RssConfig, KEY_LEN, RETA_LEN};
 use regdsl_rt::{Bus, Timeout};
 use std::time::Duration;
 
-/// The queue-register glue (shared text, this table's types); here for the callers of `init`.
-pub use crate::queue::{disable_rx_queue, disable_tx_queue, tail_indices, RdtIndex, TdtIndex};
-
 /// Time the datasheet asks to wait after the reset bits clear before touching the card
 /// (4.6.3.2: "at least 10 ms").
 const POST_RESET: Duration = Duration::from_millis(10);
@@ -154,14 +151,14 @@ pub fn set_rss<B: Bus>(regs: &Regs<B>, rss: Option<&RssConfig>, queues: u16) -> 
     Ok(())
 }
 
-/// 4.6.7.1: one receive queue's registers (ring, buffer size, descriptor type, drop enable).
-pub fn init_rx_queue<B: Bus>(
+/// 4.6.7.1: one receive queue's registers (buffer size, descriptor type, drop enable, then the
+/// ring through [`crate::queue::RxRegs`]).
+pub fn init_rx_queue<B: Bus + Clone>(
     regs: &Regs<B>,
-    q: u32,
-    ring_phys: u64,
-    ring_len: usize,
+    rxq: &crate::RxQueue<B>,
     buf_size: usize,
 ) -> Result<()> {
+    let q = rxq.id();
     let bsize = (buf_size / BSIZE_UNIT) as u32;
     regs.SRRCTL()
         .at(q)
@@ -171,9 +168,7 @@ pub fn init_rx_queue<B: Bus>(
                 .with(SRRCTL::BSIZEPACKET, bsize)
         })
         .map_err(reg_err)?;
-    crate::queue::set_rx_ring(regs, q, ring_phys, ring_len)?;
-    // RDH is read-only on the 82599 (8.2.3.8.5) and 0 after reset.
-    regs.RDT().at(q).write(0u32);
+    rxq.set_ring()?;
     // DCA_RXCTRL bit 12 resets to 1 but must be 0 (datasheet 8.2.3.11.1; left set it
     // corrupts payloads). The table declares it reserved with write=0, so any write through
     // the generated handle clears it: rewrite the register with its other bits unchanged.
@@ -224,14 +219,10 @@ pub fn init_tx<B: Bus>(regs: &Regs<B>) -> Result<()> {
     Ok(())
 }
 
-/// 4.6.8.1: one transmit queue's registers.
-pub fn init_tx_queue<B: Bus>(
-    regs: &Regs<B>,
-    q: u32,
-    ring_phys: u64,
-    ring_len: usize,
-) -> Result<()> {
-    crate::queue::set_tx_ring(regs, q, ring_phys, ring_len)?;
+/// 4.6.8.1: one transmit queue's registers (the ring through [`crate::queue::TxRegs`]).
+pub fn init_tx_queue<B: Bus + Clone>(regs: &Regs<B>, txq: &crate::TxQueue<B>) -> Result<()> {
+    let q = txq.id();
+    txq.set_ring()?;
     // 7.2.3.4: prefetch/host thresholds as public drivers use them; write-back per descriptor.
     regs.TXDCTL()
         .at(q)
@@ -268,30 +259,13 @@ pub fn enable_rx<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<()> {
     Ok(())
 }
 
-/// 4.6.7.1: enable a receive queue, wait for it, then hand the card its buffers (RDT).
-pub fn start_rx_queue<B: Bus>(regs: &Regs<B>, q: u32, tail: u32, timeout: Duration) -> Result<()> {
+/// 4.6.7.1: enable a receive queue (`RxQueue::start` then waits for it and hands the card its
+/// buffers with the RDT write).
+pub fn enable_rx_queue<B: Bus>(regs: &Regs<B>, q: u32) {
     regs.RXDCTL().at(q).set(RXDCTL::ENABLE);
-    crate::queue::wait_rx_enabled_then_tail(regs, q, tail, timeout)
 }
 
-/// 4.6.8.1: enable a transmit queue and wait for it.
-pub fn start_tx_queue<B: Bus>(regs: &Regs<B>, q: u32, timeout: Duration) -> Result<()> {
+/// 4.6.8.1: enable a transmit queue (`TxQueue::start` then waits for it).
+pub fn enable_tx_queue<B: Bus>(regs: &Regs<B>, q: u32) {
     regs.TXDCTL().at(q).set(TXDCTL::ENABLE);
-    crate::queue::wait_tx_enabled(regs, q, timeout)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tail_indices_cover_every_queue_and_refuse_others() {
-        // RDT is a split array (0..63 and 64..127 at another base); TDT one run of 128.
-        for q in [0, 63, 64, 127] {
-            let (r, t) = tail_indices(q).unwrap();
-            assert_eq!((r.get(), t.get()), (q, q));
-        }
-        let e = tail_indices(128).unwrap_err().to_string();
-        assert!(e.contains("queue 128"), "{e}");
-    }
 }

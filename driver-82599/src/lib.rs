@@ -1,13 +1,30 @@
 //! User-space driver for the Intel 82599 10 GbE controller, written only against the register
 //! types generated from `registers/82599.txt`.
 //!
-//! ```ignore
+//! A device is a register bus and DMA memory: [`backend::open_pci`] gives both for a real port;
+//! here, in the examples, a port of the simulated card (`sim_82599`, a dev-dependency of this
+//! crate only) with its wire looped back:
+//!
+//! ```
+//! use driver_82599::{Config, Device};
 //! let sim = sim_82599::Sim::builder().ports(1).build();
+//! sim.connect(sim_82599::Wire::Loopback(0))?;
 //! let mut dev = Device::new(sim.port(0), sim.dma(), Config::default())?;
+//! let pool = dev.pool(0)?.clone();                // receive queue 0's buffers
 //! let mut pkts = Vec::new();
-//! let n = dev.rx_batch(0, &mut pkts, 32)?;        // zero-copy packets from the queue's pool
+//! pool.alloc_batch(&mut pkts, 4, 60);             // four 60-byte frames
+//! for p in pkts.iter_mut() {
+//!     p[..6].fill(0xFF);                          // broadcast
+//! }
 //! dev.tx_batch(0, &mut pkts)?;                    // sends (and frees once the card is done)
+//! let mut got = Vec::new();
+//! while got.len() < 4 {
+//!     sim.step();                                 // the simulated card moves the frames
+//!     dev.rx_batch(0, &mut got, 32)?;             // zero-copy packets from the queue's pool
+//! }
 //! let s = dev.stats();                            // 64-bit totals
+//! assert_eq!((s.tx_packets, s.rx_packets), (4, 4));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //! For one thread per queue, take the queues out: [`Device::take_rx_queue`] and
 //! [`Device::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`. That is
@@ -23,23 +40,23 @@ pub mod init;
 pub mod link;
 pub mod queue;
 pub mod regs;
-pub mod responder;
 pub mod rss;
 pub mod rxq;
 pub mod stats;
 pub mod txq;
 
 pub use config::Config;
+pub use dma::{Mempool, Packet};
 pub use error::{Error, Result};
 pub use link::{Link, Speed};
-pub use pci_dma::mempool::{Mempool, Packet};
+pub use nic_queue::QueueError;
 pub use rss::RssConfig;
 pub use rxq::RxQueue;
 pub use stats::{QueueCounters, Stats};
 pub use txq::TxQueue;
 
 use crate::regs::*;
-use pci_dma::DmaMemory;
+use dma::DmaMemory;
 use regdsl_rt::{Bus, Counter};
 use stats::{HwQueueStats, QueueStats};
 use std::sync::Arc;
@@ -54,7 +71,6 @@ pub const HW_STAT_QUEUES: usize = 16;
 /// in tests. It must be `Clone` so that every queue has its own handle (read-to-clear counters
 /// are read only through the device's).
 pub struct Device<B: Bus + Clone> {
-    bus: B,
     regs: Regs<B>,
     dma: Arc<dyn DmaMemory>,
     cfg: Config,
@@ -103,7 +119,6 @@ impl<B: Bus + Clone> Device<B> {
         // 4.6.4: link setup (the link comes up later; waited for at the end).
         init::setup_link(&regs);
         let mut dev = Device {
-            bus: bus.clone(),
             regs,
             dma,
             cfg: cfg.clone(),
@@ -120,32 +135,26 @@ impl<B: Bus + Clone> Device<B> {
         for q in 0..u32::from(cfg.rx_queues) {
             let ring = dev.alloc_ring(cfg.rx_ring)?;
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
-            let regs = rxq::RxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.0);
+            let regs = rxq::RxRegs::new(Regs::new(bus.clone()), q)?;
             let rxq = dev.queues.add_rx(regs, ring, cfg.rx_ring, pool);
-            init::init_rx_queue(
-                &dev.regs,
-                q,
-                rxq.ring_phys(),
-                cfg.rx_ring * desc::DESC_SIZE,
-                cfg.buf_size,
-            )?;
+            init::init_rx_queue(&dev.regs, rxq, cfg.buf_size)?;
         }
         // 4.6.8: transmit.
         init::init_tx(&dev.regs)?;
         for q in 0..u32::from(cfg.tx_queues) {
             let ring = dev.alloc_ring(cfg.tx_ring)?;
-            let regs = txq::TxRegs::new(Regs::new(bus.clone()), init::tail_indices(q)?.1);
+            let regs = txq::TxRegs::new(Regs::new(bus.clone()), q)?;
             let txq = dev.queues.add_tx(regs, ring, cfg.tx_ring);
-            init::init_tx_queue(&dev.regs, q, txq.ring_phys(), cfg.tx_ring * desc::DESC_SIZE)?;
+            init::init_tx_queue(&dev.regs, txq)?;
         }
         init::enable_tx_dma(&dev.regs);
         // 4.6.7: receive on, then each queue enabled and given its buffers (4.6.7.1).
         init::enable_rx(&dev.regs, t)?;
         for rxq in dev.queues.rx_iter() {
-            init::start_rx_queue(&dev.regs, rxq.id(), rxq.tail(), t)?;
+            rxq.start(t)?;
         }
         for txq in dev.queues.tx_iter() {
-            init::start_tx_queue(&dev.regs, txq.id(), t)?;
+            txq.start(t)?;
         }
         // 4.6.4: bounded wait for the link.
         if cfg.wait_link {
@@ -154,7 +163,7 @@ impl<B: Bus + Clone> Device<B> {
         Ok(dev)
     }
 
-    fn alloc_ring(&self, n: usize) -> Result<pci_dma::DmaRegion> {
+    fn alloc_ring(&self, n: usize) -> Result<dma::DmaRegion> {
         Ok(self.dma.alloc(n * desc::DESC_SIZE, desc::RING_ALIGN)?)
     }
 
@@ -163,14 +172,10 @@ impl<B: Bus + Clone> Device<B> {
         &self.cfg
     }
 
-    /// The register handles (e.g. to dump them).
+    /// The register handles (e.g. to dump them; `regs().bus()` reaches registers by table
+    /// offset).
     pub fn regs(&self) -> &Regs<B> {
         &self.regs
-    }
-
-    /// The bus the registers are reached through (e.g. to read registers by table offset).
-    pub fn regs_bus(&self) -> &B {
-        &self.bus
     }
 
     /// The DMA memory the device uses (for more pools).

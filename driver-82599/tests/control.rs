@@ -8,7 +8,7 @@ use sim_82599::Wire;
 
 #[test]
 fn mac_address_reads_and_sets() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     let mut dev = open(&sim, 0, small_config());
     let mac = dev.mac_addr();
     assert_ne!(mac, [0; 6], "the card loads its address at reset");
@@ -26,7 +26,7 @@ fn unicast_arrives(
 ) -> bool {
     let pool = dev.pool(0).unwrap().clone();
     let mut p = pool.alloc(64).unwrap();
-    fill(&mut p, 7);
+    numbered(&mut p, 7);
     p[0..6].copy_from_slice(&dst);
     let mut out = vec![p];
     assert_eq!(dev.tx_batch(0, &mut out).unwrap(), 1);
@@ -38,7 +38,7 @@ fn unicast_arrives(
 
 #[test]
 fn promiscuous_mode_filters_and_passes() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let cfg = Config {
         promisc: false,
@@ -67,7 +67,7 @@ fn promiscuous_mode_filters_and_passes() {
 
 #[test]
 fn jumbo_frames_pass_intact_and_oversize_frames_are_counted() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let cfg = Config {
         mtu: 9000,
@@ -109,7 +109,7 @@ fn jumbo_frames_pass_intact_and_oversize_frames_are_counted() {
 
 #[test]
 fn statistics_accumulate_across_reads() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let mut dev = open(&sim, 0, small_config());
     let pool = dev.pool(0).unwrap().clone();

@@ -65,7 +65,7 @@ fn assert_conserved(n: u32, delivered: &[u32], s: &Stats) {
 }
 
 fn setup() -> (Sim, driver_82599::Device<sim_82599::Port>) {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let dev = open(&sim, 0, small_config());
     (sim, dev)
@@ -139,7 +139,7 @@ fn dma_errors_lose_frames_that_are_counted() {
 
 #[test]
 fn link_flaps_are_survived_and_reported() {
-    let sim = Sim::builder().ports(1).strict(true).threaded(false).build();
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let mut dev = open(&sim, 0, small_config());
     sim.inject(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn forwards_both_ways_with_every_byte_intact() {
-    let sim = sim(4);
+    let sim = strict_sim(4);
     // gen(2) <-> A(0)   B(1) <-> sink(3)
     sim.connect(Wire::Pair(2, 0)).unwrap();
     sim.connect(Wire::Pair(1, 3)).unwrap();

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn init_passes_strict_mode_and_follows_the_datasheet_order() {
-    let sim = sim(1);
-    let trace = Buf::default();
+    let sim = strict_sim(1);
+    let trace = TraceBuf::default();
     sim.trace_to(trace.clone());
     let dev = open(&sim, 0, small_config());
     assert!(dev.link().up);
     assert_no_violations(&sim);
-    let text = String::from_utf8(trace.0.lock().unwrap().clone()).unwrap();
+    let text = String::from_utf8(trace.bytes()).unwrap();
     let pos = |what: &str| {
         text.lines()
             .position(|l| l.starts_with("W ") && l.ends_with(what))
@@ -47,7 +47,7 @@ fn init_passes_strict_mode_and_follows_the_datasheet_order() {
 
 #[test]
 fn reset_that_never_completes_is_a_timeout() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.inject(0, Fault::ResetNeverCompletes).unwrap();
     let cfg = Config {
         wait_timeout: Duration::from_millis(50),
@@ -63,7 +63,7 @@ fn reset_that_never_completes_is_a_timeout() {
 
 #[test]
 fn link_that_never_comes_up_is_a_timeout() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.inject(0, Fault::LinkNeverUp).unwrap();
     let cfg = Config {
         link_timeout: Duration::from_millis(100),
@@ -78,7 +78,7 @@ fn link_that_never_comes_up_is_a_timeout() {
 
 #[test]
 fn link_wait_can_be_left_to_the_application() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.inject(0, Fault::LinkNeverUp).unwrap();
     let cfg = Config {
         wait_link: false,
@@ -98,8 +98,8 @@ fn link_wait_can_be_left_to_the_application() {
 
 #[test]
 fn bad_configuration_is_refused_before_touching_the_card() {
-    let sim = sim(1);
-    let trace = Buf::default();
+    let sim = strict_sim(1);
+    let trace = TraceBuf::default();
     sim.trace_to(trace.clone());
     let cfg = Config {
         tx_ring: 1000,
@@ -107,14 +107,14 @@ fn bad_configuration_is_refused_before_touching_the_card() {
     };
     let e = Device::new(sim.port(0), sim.dma(), cfg).err().unwrap();
     assert!(matches!(e, Error::Config(_)), "{e}");
-    assert!(trace.0.lock().unwrap().is_empty(), "no access may happen");
+    assert!(trace.is_empty(), "no access may happen");
 }
 
 #[test]
 fn a_link_that_needs_its_setup_restarted_comes_up() {
     // Up only after three AUTOC.RESTART_AN writes: the one of init (4.6.4) and two more,
     // which the link wait makes when a slice of its timeout ends with the link down.
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.inject(0, Fault::LinkNeedsRestarts { count: 3 })
         .unwrap();
     let cfg = Config {
@@ -131,7 +131,7 @@ fn a_link_that_needs_its_setup_restarted_comes_up() {
 
 #[test]
 fn without_restarts_such_a_link_times_out() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.inject(0, Fault::LinkNeedsRestarts { count: 2 })
         .unwrap();
     let cfg = Config {

@@ -8,7 +8,7 @@ use sim_82599::Wire;
 
 #[test]
 fn many_packets_come_back_intact_and_in_order() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let mut dev = open(&sim, 0, small_config());
     let pool = dev.pool(0).unwrap().clone();
@@ -57,14 +57,14 @@ fn many_packets_come_back_intact_and_in_order() {
 
 #[test]
 fn tx_buffers_return_to_the_pool_once_sent() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let mut dev = open(&sim, 0, small_config());
     let txpool = driver_82599::Mempool::new(&**dev.dma(), 64, 2048).unwrap();
     let mut out = Vec::new();
     txpool.alloc_batch(&mut out, 40, 100);
     for (i, p) in out.iter_mut().enumerate() {
-        fill(p, i as u32);
+        numbered(p, i as u32);
     }
     assert_eq!(dev.tx_batch(0, &mut out).unwrap(), 40);
     assert_eq!(txpool.free_count(), 24, "buffers are lent to the card");
@@ -80,7 +80,7 @@ fn tx_buffers_return_to_the_pool_once_sent() {
 
 #[test]
 fn empty_pool_stops_refill_and_counts_drops_without_panic() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let cfg = Config {
         rx_ring: 64,
@@ -95,7 +95,7 @@ fn empty_pool_stops_refill_and_counts_drops_without_panic() {
         let mut out = Vec::new();
         txpool.alloc_batch(&mut out, 32, 64);
         for (i, p) in out.iter_mut().enumerate() {
-            fill(p, round * 32 + i as u32);
+            numbered(p, round * 32 + i as u32);
         }
         sent += dev.tx_batch(0, &mut out).unwrap() as u64;
         sim.step();
@@ -120,7 +120,7 @@ fn empty_pool_stops_refill_and_counts_drops_without_panic() {
     let mut out = Vec::new();
     txpool.alloc_batch(&mut out, 8, 64);
     for (i, p) in out.iter_mut().enumerate() {
-        fill(p, 1000 + i as u32);
+        numbered(p, 1000 + i as u32);
     }
     dev.rx_batch(0, &mut held, 64).unwrap(); // refills the ring
     dev.tx_batch(0, &mut out).unwrap();
@@ -134,7 +134,7 @@ fn empty_pool_stops_refill_and_counts_drops_without_panic() {
 
 #[test]
 fn receive_refills_in_runs_and_never_leaves_the_card_short() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let mut dev = open(&sim, 0, small_config()); // 64 descriptors: refill runs of 8
     let pool = dev.pool(0).unwrap().clone();
@@ -172,7 +172,7 @@ fn receive_refills_in_runs_and_never_leaves_the_card_short() {
 
 #[test]
 fn tx_leaves_what_does_not_fit_at_the_front_in_order() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let mut dev = open(&sim, 0, small_config()); // 64 descriptors: room for 63
     let pool = dev.pool(0).unwrap().clone();

@@ -1,6 +1,6 @@
 //! RSS: the driver's Toeplitz hash and the card's queue choice, checked against Microsoft's
-//! published verification vectors (`../shared/reference/rss-vectors.tsv`; skipped with a
-//! reason when the file is absent).
+//! published verification vectors (`tests/data/rss-vectors.tsv`, a copy; source named in
+//! `tests/data/README.md`).
 
 mod common;
 use common::*;
@@ -18,15 +18,9 @@ struct Vector {
     hash_ports: u32,
 }
 
-fn vectors() -> Option<(Vec<Vector>, [u8; 40])> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/reference/rss-vectors.tsv"
-    );
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("SKIP: {path} not found (reference data absent)");
-        return None;
-    };
+fn vectors() -> (Vec<Vector>, [u8; 40]) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/rss-vectors.tsv");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut key = None;
     let mut v = Vec::new();
     for line in text.lines() {
@@ -52,7 +46,7 @@ fn vectors() -> Option<(Vec<Vector>, [u8; 40])> {
         });
     }
     assert!(!v.is_empty(), "no vectors parsed from {path}");
-    Some((v, key.expect("key line in the vector file")))
+    (v, key.expect("key line in the vector file"))
 }
 
 fn input(v: &Vector, ports: bool) -> Vec<u8> {
@@ -66,7 +60,7 @@ fn input(v: &Vector, ports: bool) -> Vec<u8> {
 
 #[test]
 fn toeplitz_matches_every_published_vector() {
-    let Some((vs, key)) = vectors() else { return };
+    let (vs, key) = vectors();
     assert_eq!(key, rss::DEFAULT_KEY);
     for v in &vs {
         assert_eq!(
@@ -120,7 +114,7 @@ fn tcp_frame(v: &Vector, seq: u32, buf: &mut Packet) {
 
 #[test]
 fn card_spreads_flows_over_queues_as_the_vectors_predict() {
-    let Some((vs, key)) = vectors() else { return };
+    let (vs, key) = vectors();
     const Q: u16 = 8;
     // A permutation, so that a wrong hash bit lands on a wrong queue.
     let mut reta = [0u8; rss::RETA_LEN];
@@ -132,7 +126,7 @@ fn card_spreads_flows_over_queues_as_the_vectors_predict() {
         rss: Some(RssConfig { key, reta }),
         ..small_config()
     };
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let mut dev = open(&sim, 0, cfg.clone());
     let pool = dev.pool(0).unwrap().clone();

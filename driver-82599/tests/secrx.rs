@@ -33,12 +33,12 @@ fn parse(text: &str) -> Vec<Access> {
 
 #[test]
 fn init_halts_the_rx_security_path_around_rxen() {
-    let sim = sim(1);
-    let trace = Buf::default();
+    let sim = strict_sim(1);
+    let trace = TraceBuf::default();
     sim.trace_to(trace.clone());
     let dev = open(&sim, 0, small_config());
     assert_no_violations(&sim);
-    let text = String::from_utf8(trace.0.lock().unwrap().clone()).unwrap();
+    let text = String::from_utf8(trace.bytes()).unwrap();
     let acc = parse(&text);
     let rx_dis = SECRXCTRL::RX_DIS.mask();
     let rdy = SECRXSTAT::SECRX_RDY.mask();
@@ -87,7 +87,7 @@ fn init_halts_the_rx_security_path_around_rxen() {
 
 #[test]
 fn a_security_path_that_never_drains_is_a_timeout() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     sim.inject(0, Fault::SecRxNeverReady).unwrap();
     let timeout = Duration::from_millis(50);
     let cfg = Config {
@@ -113,7 +113,7 @@ fn a_security_path_that_never_drains_is_a_timeout() {
 
 #[test]
 fn receive_re_enabled_after_a_filter_change_uses_the_halt_too() {
-    let sim = sim(1);
+    let sim = strict_sim(1);
     let mut dev = open(&sim, 0, small_config());
     // Promiscuous mode toggles RXEN off and on again: strict mode checks the halt.
     dev.set_promisc(true).unwrap();

@@ -3,7 +3,7 @@
 //! the generated table, as in the driver.
 
 use driver_82599::regs::{EEC, LINKS, RDRXCTL, RXDCTL, SECRXCTRL, SECRXSTAT, TXDCTL};
-use driver_82599::{Config, Device, Error};
+use driver_82599::{Config, Device, Error, QueueError};
 use regdsl_rt::{ArraySpec, Bus, Single, Site};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -103,15 +103,15 @@ fn each_stuck_state_has_its_error() {
     ));
     assert!(matches!(init(Stuck::SecRx), Err(Error::SecRxTimeout(_))));
     match init(Stuck::RxQueue) {
-        Err(Error::QueueEnableTimeout {
+        Err(Error::Queue(QueueError::EnableTimeout {
             dir: "RX",
             queue: 0,
             ..
-        }) => {}
+        })) => {}
         other => panic!("{other:?}"),
     }
     match init(Stuck::TxQueue) {
-        Err(e @ Error::QueueEnableTimeout { dir: "TX", .. }) => {
+        Err(e @ Error::Queue(QueueError::EnableTimeout { dir: "TX", .. })) => {
             assert!(e.to_string().contains("TX queue 0"), "{e}");
         }
         other => panic!("{other:?}"),

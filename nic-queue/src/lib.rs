@@ -11,14 +11,26 @@
 //! - [`config`]: the ring/buffer/pool checks both drivers make.
 //!
 //! What differs per device comes in through two small traits, resolved at compile time (no
-//! `dyn` on the hot path): [`QueueRegs`], the queue's tail register and its stop, written by each
-//! driver with its generated register handles (so this crate knows no register offset), and
-//! [`desc::RxFormat`], the write-back error bits that mean a bad frame.
+//! `dyn` on the hot path): [`QueueRegs`], a queue's registers as its start, tail writes and stop
+//! need them, implemented by each driver in ordinary code next to its generated register table
+//! (so this crate knows no register), and [`desc::RxFormat`], the write-back error bits that mean
+//! a bad frame. Failures are one [`QueueError`], which each driver wraps.
+//!
+//! A queue's life, as a driver's `Device::new` runs it (the device-wide steps in between are the
+//! driver's):
+//!
+//! ```text
+//! RxQueue::new(regs, ring, size, pool, counters)   ring filled with buffers (memory only)
+//! rxq.set_ring()?                                  QueueRegs::set_ring: base, length, head/tail 0
+//! rxq.start(timeout)?                              QueueRegs::enable, wait_enabled, write_tail
+//! ... rx_batch / tx_batch ...                      QueueRegs::write_tail once per batch or refill
+//! drop(rxq)                                        QueueRegs::stop, then the buffers go home
+//! ```
 
 pub mod config;
 pub mod counters;
 pub mod desc;
-mod glue;
+pub mod error;
 pub mod queues;
 pub mod rxq;
 pub mod table;
@@ -28,13 +40,17 @@ pub mod txq;
 
 pub use counters::{QueueCounters, SwQueueStats};
 pub use desc::RxFormat;
-pub use pci_dma::mempool::{Mempool, Packet};
-pub use queues::{NoQueue, Queues};
+pub use dma::{Mempool, Packet};
+pub use error::QueueError;
+pub use queues::Queues;
 pub use rxq::RxQueue;
 pub use txq::TxQueue;
 
-/// The registers of one receive or transmit queue, as the ring engine needs them. Each driver
-/// implements it with its generated handles, e.g. `regs.RDT().idx(q).write_publish(tail)`.
+use std::time::Duration;
+
+/// The registers of one receive or transmit queue, as the ring engine needs them to start,
+/// feed and stop the queue. Each driver implements it with its generated handles, e.g.
+/// `regs.RDT().idx(q).write_publish(tail)`, in ordinary code next to its table.
 pub trait QueueRegs {
     /// The queue number.
     fn id(&self) -> u32;
@@ -42,7 +58,16 @@ pub trait QueueRegs {
     /// writes made before are visible first), then the tail register write. Called once per
     /// batch on the hot path: keep it `#[inline(always)]` and free of checks.
     fn write_tail(&self, tail: u32);
-    /// Stops the queue (its ENABLE bit cleared, bounded wait); `false` when it did not stop,
+    /// Programs the ring while the queue is off: its device address `phys` and length in
+    /// `bytes` (base and length registers), and head and tail 0 where software writes them.
+    /// Fails when the registers cannot hold the values.
+    fn set_ring(&self, phys: u64, bytes: usize) -> Result<(), QueueError>;
+    /// Turns the queue on (its enable bit, with the thresholds the device wants).
+    fn enable(&self);
+    /// Waits, at most `timeout`, for the card to report the queue enabled; `false` when it
+    /// does not.
+    fn wait_enabled(&self, timeout: Duration) -> bool;
+    /// Stops the queue (its enable bit cleared, bounded wait); `false` when it did not stop,
     /// and the card may still use the ring and buffers (they are then leaked, not reused).
     fn stop(&self) -> bool;
 }

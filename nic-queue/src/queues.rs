@@ -7,41 +7,16 @@ use crate::counters::QueueCounters;
 use crate::desc::RxFormat;
 use crate::rxq::RxQueue;
 use crate::txq::TxQueue;
-use crate::QueueRegs;
-use pci_dma::mempool::{Mempool, Packet};
-use pci_dma::DmaRegion;
-use std::fmt;
+use crate::{QueueError, QueueRegs};
+use dma::DmaRegion;
+use dma::{Mempool, Packet};
 use std::sync::Arc;
-
-/// A queue number that does not exist on this device, or was taken out already. Each driver
-/// turns it into its own error (`Error::NoQueue`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NoQueue {
-    /// `"RX"` or `"TX"`.
-    pub dir: &'static str,
-    /// The queue asked for.
-    pub queue: usize,
-    /// Queues of that direction the device has.
-    pub count: usize,
-}
-
-impl fmt::Display for NoQueue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "no {} queue {} here (device has {}; queues given out with take_* are gone)",
-            self.dir, self.queue, self.count
-        )
-    }
-}
-
-impl std::error::Error for NoQueue {}
 
 /// The error of a failed lookup, out of line so that the hot path keeps only the check.
 #[cold]
 #[inline(never)]
-fn no_queue(dir: &'static str, queue: usize, count: usize) -> NoQueue {
-    NoQueue { dir, queue, count }
+fn no_queue(dir: &'static str, queue: usize, count: usize) -> QueueError {
+    QueueError::NoQueue { dir, queue, count }
 }
 
 /// The receive queues (`R` their registers, `F` their write-back format) and transmit queues
@@ -129,7 +104,7 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
     }
 
     /// Receive queue `q`'s buffer pool (there even once the queue is taken).
-    pub fn pool(&self, q: usize) -> Result<&Mempool, NoQueue> {
+    pub fn pool(&self, q: usize) -> Result<&Mempool, QueueError> {
         match self.pools.get(q) {
             Some(p) => Ok(p),
             None => Err(no_queue("RX", q, self.pools.len())),
@@ -138,7 +113,7 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
 
     /// Receive queue `q`, while it is still here.
     #[inline(always)]
-    pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<R, F>, NoQueue> {
+    pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<R, F>, QueueError> {
         let count = self.rx.len();
         match self.rx.get_mut(q) {
             Some(Some(rxq)) => Ok(rxq),
@@ -148,7 +123,7 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
 
     /// Transmit queue `q`, while it is still here.
     #[inline(always)]
-    pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<T>, NoQueue> {
+    pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<T>, QueueError> {
         let count = self.tx.len();
         match self.tx.get_mut(q) {
             Some(Some(txq)) => Ok(txq),
@@ -157,7 +132,7 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
     }
 
     /// Moves receive queue `q` out; it is gone from here afterwards (its pool and counters stay).
-    pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<R, F>, NoQueue> {
+    pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<R, F>, QueueError> {
         let count = self.rx.len();
         match self.rx.get_mut(q).and_then(Option::take) {
             Some(rxq) => Ok(rxq),
@@ -166,7 +141,7 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
     }
 
     /// Moves transmit queue `q` out.
-    pub fn take_tx_queue(&mut self, q: usize) -> Result<TxQueue<T>, NoQueue> {
+    pub fn take_tx_queue(&mut self, q: usize) -> Result<TxQueue<T>, QueueError> {
         let count = self.tx.len();
         match self.tx.get_mut(q).and_then(Option::take) {
             Some(txq) => Ok(txq),
@@ -181,13 +156,13 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
         q: usize,
         out: &mut Vec<Packet>,
         max: usize,
-    ) -> Result<usize, NoQueue> {
+    ) -> Result<usize, QueueError> {
         Ok(self.rx_queue(q)?.rx_batch(out, max))
     }
 
     /// [`TxQueue::tx_batch`] on queue `q`.
     #[inline(always)]
-    pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize, NoQueue> {
+    pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize, QueueError> {
         Ok(self.tx_queue(q)?.tx_batch(pkts))
     }
 
@@ -202,10 +177,12 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{FakeRegs, HeapDma};
-    use pci_dma::DmaMemory;
+    use crate::testutil::FakeRegs;
+    use dma::testing::HeapDma;
+    use dma::DmaMemory;
     use std::cell::Cell;
     use std::rc::Rc;
+    use std::time::Duration;
 
     struct Fmt;
     impl RxFormat for Fmt {
@@ -214,19 +191,31 @@ mod tests {
 
     const RING: usize = 8;
 
+    /// (dir, queue, count) of a `NoQueue` error; panics on any other.
+    fn no_queue_of(e: QueueError) -> (&'static str, usize, usize) {
+        match e {
+            QueueError::NoQueue { dir, queue, count } => (dir, queue, count),
+            other => panic!("not NoQueue: {other:?}"),
+        }
+    }
+
     /// Two receive and two transmit queues; the returned cell counts queue stops.
     fn queues() -> (Queues<FakeRegs, Fmt, FakeRegs>, Rc<Cell<u32>>) {
         let stops = Rc::new(Cell::new(0));
         let regs = |id| FakeRegs::new(id, stops.clone());
         let mut qs = Queues::new();
         for q in 0..2u32 {
-            let ring = HeapDma.alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
-            let pool = Mempool::new(&HeapDma, 16 + q as usize, 2048).unwrap();
+            let ring = HeapDma::new()
+                .alloc(RING * crate::desc::DESC_SIZE, 128)
+                .unwrap();
+            let pool = Mempool::new(&HeapDma::new(), 16 + q as usize, 2048).unwrap();
             let rxq = qs.add_rx(regs(q), ring, RING, pool);
             assert_eq!((rxq.id(), rxq.filled()), (q, RING - 1));
         }
         for q in 0..2u32 {
-            let ring = HeapDma.alloc(RING * crate::desc::DESC_SIZE, 128).unwrap();
+            let ring = HeapDma::new()
+                .alloc(RING * crate::desc::DESC_SIZE, 128)
+                .unwrap();
             assert_eq!(qs.add_tx(regs(q), ring, RING).id(), q);
         }
         assert_eq!(qs.counters().len(), 2, "one set per queue number");
@@ -242,19 +231,19 @@ mod tests {
         let e = qs.rx_queue(2).err().unwrap();
         assert_eq!(
             e,
-            NoQueue {
+            QueueError::NoQueue {
                 dir: "RX",
                 queue: 2,
                 count: 2
             }
         );
         assert!(e.to_string().contains("no RX queue 2"), "{e}");
-        assert_eq!(qs.tx_queue(5).err().unwrap().dir, "TX");
+        assert_eq!(no_queue_of(qs.tx_queue(5).err().unwrap()).0, "TX");
 
         let rxq = qs.take_rx_queue(1).unwrap();
         assert_eq!(rxq.id(), 1);
         assert_eq!(
-            qs.rx_queue(1).err().unwrap().queue,
+            no_queue_of(qs.rx_queue(1).err().unwrap()).1,
             1,
             "a taken queue is gone"
         );
@@ -264,7 +253,7 @@ mod tests {
         // The pool stays after the queue is taken: it is the queue's own.
         assert_eq!(qs.pool(1).unwrap().capacity(), rxq.pool().capacity());
         assert_eq!(qs.pool(1).unwrap().capacity(), 17);
-        assert_eq!(qs.pool(2).unwrap_err().count, 2);
+        assert_eq!(no_queue_of(qs.pool(2).unwrap_err()).2, 2);
 
         let txq = qs.take_tx_queue(0).unwrap();
         assert_eq!(txq.id(), 0);
@@ -279,7 +268,10 @@ mod tests {
         // Nothing written back by a card: nothing received, no error.
         assert_eq!(qs.rx_batch(0, &mut out, 32), Ok(0));
         assert!(out.is_empty());
-        assert_eq!(qs.rx_batch(2, &mut out, 32).unwrap_err().dir, "RX");
+        assert_eq!(
+            no_queue_of(qs.rx_batch(2, &mut out, 32).unwrap_err()).0,
+            "RX"
+        );
 
         let pool = qs.pool(0).unwrap().clone();
         let mut pkts: Vec<Packet> = (0..3).map(|_| pool.alloc(60).unwrap()).collect();
@@ -291,7 +283,7 @@ mod tests {
 
         let mut more: Vec<Packet> = vec![pool.alloc(60).unwrap()];
         let e = qs.tx_batch(2, &mut more).unwrap_err();
-        assert_eq!((e.dir, e.queue, e.count), ("TX", 2, 2));
+        assert_eq!(no_queue_of(e), ("TX", 2, 2));
         assert_eq!(more.len(), 1, "a failed call keeps the packets");
     }
 
@@ -305,5 +297,74 @@ mod tests {
         drop(taken);
         assert_eq!(stops.get(), 4);
         assert!(qs.pool(0).is_ok(), "pools stay");
+    }
+
+    #[test]
+    fn queues_program_their_ring_and_start_through_their_registers() {
+        let (mut qs, _) = queues();
+        let rxq = qs.rx_queue(1).unwrap();
+        let log = rxq.regs_for_test().log.clone();
+        rxq.set_ring().unwrap();
+        rxq.start(Duration::from_millis(5)).unwrap();
+        let ring = format!(
+            "ring {:#x} {}",
+            rxq.ring_phys(),
+            RING * crate::desc::DESC_SIZE
+        );
+        // The tail (every slot but one filled) only once the queue reads back enabled.
+        let tail = format!("tail {}", RING - 1);
+        assert_eq!(
+            *log.borrow(),
+            [ring.as_str(), "enable", "wait", tail.as_str()]
+        );
+
+        let txq = qs.tx_queue(0).unwrap();
+        let log = txq.regs_for_test().log.clone();
+        txq.set_ring().unwrap();
+        txq.start(Duration::from_millis(5)).unwrap();
+        assert_eq!(
+            log.borrow().len(),
+            3,
+            "ring, enable, wait: {:?}",
+            log.borrow()
+        );
+        assert_eq!(log.borrow()[1..], ["enable", "wait"]);
+    }
+
+    #[test]
+    fn a_queue_that_does_not_enable_is_an_error_naming_it_and_gets_no_tail() {
+        let stops = Rc::new(Cell::new(0));
+        let mut regs = FakeRegs::new(3, stops.clone());
+        regs.enables = false;
+        let log = regs.log.clone();
+        let ring = HeapDma::new()
+            .alloc(RING * crate::desc::DESC_SIZE, 128)
+            .unwrap();
+        let pool = Mempool::new(&HeapDma::new(), 16, 2048).unwrap();
+        let rxq = RxQueue::<_, Fmt>::new(regs, ring, RING, pool, Arc::default());
+        let t = Duration::from_millis(5);
+        let e = rxq.start(t).unwrap_err();
+        assert_eq!(
+            e,
+            QueueError::EnableTimeout {
+                dir: "RX",
+                queue: 3,
+                timeout: t
+            }
+        );
+        assert_eq!(e.to_string(), "RX queue 3 did not enable within 5ms");
+        assert_eq!(*log.borrow(), ["enable", "wait"]);
+
+        let mut regs = FakeRegs::new(2, stops);
+        regs.enables = false;
+        let ring = HeapDma::new()
+            .alloc(RING * crate::desc::DESC_SIZE, 128)
+            .unwrap();
+        let txq = TxQueue::new(regs, ring, RING, Arc::default());
+        let e = txq.start(t).unwrap_err();
+        assert!(
+            e.to_string().starts_with("TX queue 2 did not enable"),
+            "{e}"
+        );
     }
 }

@@ -3,11 +3,12 @@
 
 use crate::counters::QueueCounters;
 use crate::desc::{self, rx_read, rx_wb, RxFormat};
-use crate::QueueRegs;
+use crate::{QueueError, QueueRegs};
 use core::marker::PhantomData;
-use pci_dma::mempool::{Mempool, Packet};
-use pci_dma::DmaRegion;
+use dma::DmaRegion;
+use dma::{Mempool, Packet};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One receive queue. `Send`: move it to the thread that polls it.
 ///
@@ -50,8 +51,9 @@ unsafe impl<R: QueueRegs + Send, F: RxFormat> Send for RxQueue<R, F> {}
 
 impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
     /// A queue over `ring` (`size` descriptors, a power of two) with buffers from `pool`.
-    /// Fills every slot but one; the caller programs the queue's registers (ring address
-    /// [`RxQueue::ring_phys`]) and, once the queue is enabled, writes [`RxQueue::tail`].
+    /// Fills every slot but one (memory only: no register is touched). Then
+    /// [`RxQueue::set_ring`] programs the ring and, once the device's receive path is set up,
+    /// [`RxQueue::start`] turns the queue on.
     pub fn new(
         regs: R,
         ring: DmaRegion,
@@ -86,6 +88,29 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         self.regs.id()
     }
 
+    /// Programs the ring into the queue's registers ([`QueueRegs::set_ring`]: device address,
+    /// length, head and tail 0), the queue still off.
+    pub fn set_ring(&self) -> Result<(), QueueError> {
+        self.regs
+            .set_ring(self.ring_phys(), self.ring_size() * desc::DESC_SIZE)
+    }
+
+    /// Turns the queue on and hands the card its buffers: the enable bit, a bounded wait for
+    /// it to read back set, then the tail (82599 datasheet 4.6.7.1: the tail is written only
+    /// once the queue is enabled).
+    pub fn start(&self, timeout: Duration) -> Result<(), QueueError> {
+        self.regs.enable();
+        if !self.regs.wait_enabled(timeout) {
+            return Err(QueueError::EnableTimeout {
+                dir: "RX",
+                queue: self.id(),
+                timeout,
+            });
+        }
+        self.regs_tail();
+        Ok(())
+    }
+
     /// Descriptors in the ring.
     pub fn ring_size(&self) -> usize {
         self.mask as usize + 1
@@ -101,7 +126,13 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         &self.counters
     }
 
-    /// Device address of the ring, for RDBAL/RDBAH.
+    /// The registers, for the unit tests that look at what the queue did to them.
+    #[cfg(test)]
+    pub(crate) fn regs_for_test(&self) -> &R {
+        &self.regs
+    }
+
+    /// Device address of the ring.
     pub fn ring_phys(&self) -> u64 {
         self.ring.as_ref().map_or(0, |r| r.phys())
     }
@@ -127,7 +158,7 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         n
     }
 
-    /// The value for RDT after filling.
+    /// The tail: the first slot not handed to the card.
     pub fn tail(&self) -> u32 {
         self.tail
     }
@@ -288,7 +319,7 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         }
     }
 
-    /// Stops the card using the ring (RXDCTL.ENABLE = 0, bounded wait) and returns the
+    /// Stops the card using the ring ([`QueueRegs::stop`]) and returns the
     /// buffers. When the queue does not stop, the buffers and ring are leaked rather than
     /// reused while the card might still write them.
     fn shutdown(&mut self) {
@@ -363,8 +394,9 @@ impl<R: QueueRegs, F: RxFormat> Drop for RxQueue<R, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{FakeRegs, HeapDma};
-    use pci_dma::DmaMemory;
+    use crate::testutil::FakeRegs;
+    use dma::testing::HeapDma;
+    use dma::DmaMemory;
     use std::cell::Cell;
     use std::rc::Rc;
 
@@ -395,12 +427,12 @@ mod tests {
     }
 
     fn queue() -> (RxQueue<FakeRegs, Fmt>, Card, Rc<Cell<u32>>) {
-        let ring = HeapDma.alloc(RING * desc::DESC_SIZE, 128).unwrap();
+        let ring = HeapDma::new().alloc(RING * desc::DESC_SIZE, 128).unwrap();
         let card = Card {
             base: ring.virt(),
             next: 0,
         };
-        let pool = Mempool::new(&HeapDma, POOL, BUF).unwrap();
+        let pool = Mempool::new(&HeapDma::new(), POOL, BUF).unwrap();
         let regs = FakeRegs::new(0, Rc::default());
         let tails = regs.tails.clone();
         let q = RxQueue::new(regs, ring, RING, pool, Arc::default());

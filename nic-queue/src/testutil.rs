@@ -1,31 +1,24 @@
-//! Test helpers: heap "DMA" memory and queue registers that record what the engines do.
+//! Test helpers: queue registers that record what the engines do. (The heap "DMA" memory is
+//! the contract's own test double, `dma::testing::HeapDma`.)
 
-use crate::QueueRegs;
-use pci_dma::{DmaError, DmaMemory, DmaRegion};
-use std::cell::Cell;
+use crate::{QueueError, QueueRegs};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
-/// Heap memory with a device address far from the virtual one.
-pub struct HeapDma;
-
-impl DmaMemory for HeapDma {
-    fn alloc(&self, size: usize, align: usize) -> Result<DmaRegion, DmaError> {
-        let mut v = vec![0u8; size + 4096].into_boxed_slice();
-        let off = v.as_mut_ptr().align_offset(align.max(64));
-        // SAFETY: `off + size <= v.len()`; the box is moved into the region, which keeps it.
-        let virt = unsafe { v.as_mut_ptr().add(off) };
-        // SAFETY: the memory is mapped, writable, kept alive by the owner box.
-        Ok(unsafe { DmaRegion::new(virt, virt as u64 + (1 << 40), size, Box::new(v)) })
-    }
-}
-
-/// Queue registers that record tail writes and stops.
+/// Queue registers that record tail writes, stops and the start-up calls.
 pub struct FakeRegs {
     pub id: u32,
     /// Tail writes, and the last value written.
     pub tails: Rc<Cell<u32>>,
     pub last_tail: Rc<Cell<u32>>,
     pub stops: Rc<Cell<u32>>,
+    /// Every call but the counted ones above, in order: `ring PHYS BYTES`, `enable`, `wait`,
+    /// `tail N`.
+    pub log: Rc<RefCell<Vec<String>>>,
+    /// Whether the queue reports itself enabled once `enable` was called.
+    pub enables: bool,
+    enabled: Cell<bool>,
 }
 
 impl FakeRegs {
@@ -35,6 +28,9 @@ impl FakeRegs {
             tails: Rc::default(),
             last_tail: Rc::default(),
             stops,
+            log: Rc::default(),
+            enables: true,
+            enabled: Cell::new(false),
         }
     }
 }
@@ -46,6 +42,23 @@ impl QueueRegs for FakeRegs {
     fn write_tail(&self, tail: u32) {
         self.tails.set(self.tails.get() + 1);
         self.last_tail.set(tail);
+        if self.enabled.get() {
+            self.log.borrow_mut().push(format!("tail {tail}"));
+        }
+    }
+    fn set_ring(&self, phys: u64, bytes: usize) -> Result<(), QueueError> {
+        self.log
+            .borrow_mut()
+            .push(format!("ring {phys:#x} {bytes}"));
+        Ok(())
+    }
+    fn enable(&self) {
+        self.log.borrow_mut().push("enable".into());
+        self.enabled.set(self.enables);
+    }
+    fn wait_enabled(&self, _timeout: Duration) -> bool {
+        self.log.borrow_mut().push("wait".into());
+        self.enabled.get()
     }
     fn stop(&self) -> bool {
         self.stops.set(self.stops.get() + 1);

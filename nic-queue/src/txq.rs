@@ -3,11 +3,13 @@
 
 use crate::counters::QueueCounters;
 use crate::desc::{self, tx_read, tx_wb};
-use crate::QueueRegs;
+use crate::{QueueError, QueueRegs};
 use core::mem::MaybeUninit;
-use pci_dma::mempool::{free_raw_slice, Packet, RawPacket};
-use pci_dma::DmaRegion;
+use dma::mempool::{free_raw_slice, RawPacket};
+use dma::DmaRegion;
+use dma::Packet;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One transmit queue. `Send`: move it to the thread that sends on it.
 ///
@@ -39,8 +41,9 @@ const RECLAIM_CHUNK: u32 = 32;
 unsafe impl<R: QueueRegs + Send> Send for TxQueue<R> {}
 
 impl<R: QueueRegs> TxQueue<R> {
-    /// A queue over `ring` (`size` descriptors, a power of two), empty. The caller programs the
-    /// queue's registers (ring address [`TxQueue::ring_phys`]) and enables it.
+    /// A queue over `ring` (`size` descriptors, a power of two), empty (memory only: no
+    /// register is touched). Then [`TxQueue::set_ring`] programs the ring and [`TxQueue::start`]
+    /// turns the queue on.
     pub fn new(regs: R, ring: DmaRegion, size: usize, counters: Arc<QueueCounters>) -> Self {
         debug_assert!(size.is_power_of_two() && ring.len() >= size * desc::DESC_SIZE);
         TxQueue {
@@ -61,6 +64,28 @@ impl<R: QueueRegs> TxQueue<R> {
         self.regs.id()
     }
 
+    /// Programs the ring into the queue's registers ([`QueueRegs::set_ring`]: device address,
+    /// length, head and tail 0), the queue still off.
+    pub fn set_ring(&self) -> Result<(), QueueError> {
+        self.regs
+            .set_ring(self.ring_phys(), self.ring_size() * desc::DESC_SIZE)
+    }
+
+    /// Turns the queue on: the enable bit and a bounded wait for it to read back set (82599
+    /// datasheet 4.6.8.1).
+    pub fn start(&self, timeout: Duration) -> Result<(), QueueError> {
+        self.regs.enable();
+        if self.regs.wait_enabled(timeout) {
+            Ok(())
+        } else {
+            Err(QueueError::EnableTimeout {
+                dir: "TX",
+                queue: self.id(),
+                timeout,
+            })
+        }
+    }
+
     /// Descriptors in the ring.
     pub fn ring_size(&self) -> usize {
         self.mask as usize + 1
@@ -71,7 +96,13 @@ impl<R: QueueRegs> TxQueue<R> {
         &self.counters
     }
 
-    /// Device address of the ring, for TDBAL/TDBAH.
+    /// The registers, for the unit tests that look at what the queue did to them.
+    #[cfg(test)]
+    pub(crate) fn regs_for_test(&self) -> &R {
+        &self.regs
+    }
+
+    /// Device address of the ring.
     pub fn ring_phys(&self) -> u64 {
         self.ring.as_ref().map_or(0, |r| r.phys())
     }
@@ -201,7 +232,7 @@ impl<R: QueueRegs> TxQueue<R> {
         n as usize
     }
 
-    /// Stops the queue (TXDCTL.ENABLE = 0, bounded wait) and returns the unreclaimed buffers;
+    /// Stops the queue ([`QueueRegs::stop`]) and returns the unreclaimed buffers;
     /// leaks them when the queue does not stop.
     fn shutdown(&mut self) {
         // The queue is disabled (the card no longer reads the buffers) or they are leaked.
@@ -224,9 +255,10 @@ impl<R: QueueRegs> Drop for TxQueue<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{FakeRegs, HeapDma};
-    use pci_dma::mempool::Mempool;
-    use pci_dma::DmaMemory;
+    use crate::testutil::FakeRegs;
+    use dma::testing::HeapDma;
+    use dma::DmaMemory;
+    use dma::Mempool;
     use std::rc::Rc;
 
     const RING: usize = 16;
@@ -274,12 +306,12 @@ mod tests {
         fn any_send_and_completion_sequence_keeps_every_buffer(
             steps in proptest::collection::vec(step(), 1..60),
         ) {
-            let ring = HeapDma.alloc(RING * desc::DESC_SIZE, 128).unwrap();
+            let ring = HeapDma::new().alloc(RING * desc::DESC_SIZE, 128).unwrap();
             let base = ring.virt();
             let regs = FakeRegs::new(0, Rc::default());
             let last_tail = regs.last_tail.clone();
             let mut q = TxQueue::new(regs, ring, RING, Arc::default());
-            let pool = Mempool::new(&HeapDma, POOL, BUF).unwrap();
+            let pool = Mempool::new(&HeapDma::new(), POOL, BUF).unwrap();
             let mut held: Vec<Packet> = Vec::new();
             let (mut done, mut tail) = (0usize, 0usize);
             let (mut taken, mut valid) = (0u64, 0u64);

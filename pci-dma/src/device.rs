@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::bar::Bar;
-use crate::dma::DmaMemory;
 use crate::error::PciError;
 use crate::hugepage::HugepageAllocator;
 use crate::ids::{PciAddr, PciId};
 use crate::sysfs::Sysfs;
 use crate::vfio;
+use dma::DmaMemory;
 
 /// Which way to reach the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

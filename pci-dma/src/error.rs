@@ -4,8 +4,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::dma::DmaError;
 use crate::ids::{PciAddr, PciId};
+use dma::DmaError;
 
 /// Why a device could not be opened or prepared.
 #[derive(Debug)]

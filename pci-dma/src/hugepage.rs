@@ -10,9 +10,9 @@
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
-use crate::dma::{DmaError, DmaMemory, DmaRegion};
 use crate::error::PciError;
 use crate::pagemap::virt_to_phys;
+use dma::{DmaError, DmaMemory, DmaRegion};
 
 /// Size of one hugepage and the largest single allocation.
 pub const HUGE_PAGE_SIZE: usize = 2 << 20;

@@ -1,4 +1,7 @@
-//! PCI device access and DMA memory for user-space drivers.
+//! The real-hardware platform of the user-space drivers: PCI device access (sysfs discovery and
+//! id check, unbind, bus mastering, BAR mapping) and DMA memory that implements the `dma`
+//! crate's contract (hugepages + pagemap, or VFIO). The contract itself ([`DmaMemory`],
+//! [`DmaRegion`], the packet pool) is the `dma` crate's, re-exported here.
 //!
 //! ```no_run
 //! use pci_dma::{PciDevice, PciId, PciOptions};
@@ -13,12 +16,10 @@
 pub mod bar;
 pub mod config;
 pub mod device;
-pub mod dma;
 pub mod error;
 pub mod fake;
 pub mod hugepage;
 pub mod ids;
-pub mod mempool;
 pub mod pagemap;
 pub mod sysfs;
 pub mod vfio;

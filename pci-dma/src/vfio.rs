@@ -17,13 +17,13 @@ use memmap2::MmapOptions;
 use crate::bar::Bar;
 use crate::config;
 use crate::device::PciOptions;
-use crate::dma::{DmaError, DmaMemory, DmaRegion};
 use crate::error::{is_root, PciError};
 use crate::hugepage::{
     lock_and_touch, map_anonymous, other, Carver, Page, PageSource, HUGE_PAGE_SIZE,
 };
 use crate::ids::{PciAddr, PciId};
 use crate::sysfs::Sysfs;
+use dma::{DmaError, DmaMemory, DmaRegion};
 
 /// `_IO(type, nr)`: direction none, size 0 (asm-generic/ioctl.h: nr bits 0-7, type bits 8-15).
 pub(crate) const fn io(ty: u8, nr: u8) -> u64 {

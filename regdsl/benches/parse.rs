@@ -54,10 +54,7 @@ fn generated(n: usize) -> String {
 }
 
 fn corpus() -> Vec<(String, String)> {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/reference/snabb-tables"
-    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/snabb-tables");
     let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()

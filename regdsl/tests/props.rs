@@ -227,16 +227,10 @@ fn sample_tables() -> Vec<String> {
     let mut v = vec![
         "CTRL 0x00000 - RW reset=0 Device Control\n  .RST 26 RW Reset\n  .DESCTYPE 29:27 RW t\n    =A 001b a\nRDBAL 0x01000 +0x40*0..63 RW x\nRDBAL 0x0D000 +0x40*64..127 RW x\nRDBAL 0x02000 +4*0..15 ALIAS y\nPB 0x03C00 +4*0..7 RW reset=0 reset[0]=0x80000 reset[2..3]=1 p\nGORC64 0x04088 - RC64 over=GORCL g\nGORCL 0x04088 - RC l\n".to_string(),
     ];
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/reference/snabb-tables"
-    );
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if let Ok(s) = std::fs::read_to_string(e.path()) {
-                v.push(s);
-            }
-        }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/snabb-tables");
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+    for e in entries.flatten() {
+        v.push(std::fs::read_to_string(e.path()).unwrap());
     }
     v
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 fn dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/reference/snabb-tables"
+        "/../tests/data/snabb-tables"
     ))
 }
 
@@ -46,10 +46,8 @@ fn expected(src: &str) -> BTreeMap<String, BTreeMap<Option<u32>, u64>> {
 #[test]
 fn every_snabb_table_loads_with_snabb_addresses() {
     let dir = dir();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!("SKIP: Snabb tables not found at {}", dir.display());
-        return;
-    };
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("Snabb tables (tests/data) at {}: {e}", dir.display()));
     let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
     files.sort();
     assert!(
@@ -92,10 +90,7 @@ fn every_snabb_table_loads_with_snabb_addresses() {
 #[test]
 fn snabb_quirks_are_warnings_with_positions() {
     let path = dir().join("intel_mp_82599ES_array.txt");
-    let Ok(src) = std::fs::read_to_string(&path) else {
-        println!("SKIP: Snabb tables not found at {}", dir().display());
-        return;
-    };
+    let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let out = regdsl::compile("82599ES_array.txt", &src);
     let w: Vec<String> = out.warnings().map(|d| d.to_string()).collect();
     assert!(out.table.is_some());
@@ -118,10 +113,7 @@ fn snabb_quirks_are_warnings_with_positions() {
 #[test]
 fn snabb_split_arrays() {
     let path = dir().join("intel10g_receive_registers_desc.txt");
-    let Ok(src) = std::fs::read_to_string(&path) else {
-        println!("SKIP: Snabb tables not found at {}", dir().display());
-        return;
-    };
+    let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let t = regdsl::compile("rx.txt", &src).table.unwrap();
     let rdbal = t.get("RDBAL").unwrap();
     assert_eq!(rdbal.layout.address(0), Some(0x01000));

@@ -8,7 +8,7 @@
 //!
 //! Run: `cargo bench -p sim-82599 --bench throughput` (optional argument: seconds per case).
 
-use pci_dma::DmaRegion;
+use dma::DmaRegion;
 use sim_82599::regs::R;
 use sim_82599::{Port, Sim, Wire};
 use std::time::{Duration, Instant};
@@ -63,9 +63,7 @@ fn setup(sim: &Sim, i: usize, lpbk: bool) -> Q {
     for k in 0..RING as usize {
         let b = tx_bufs.virt().wrapping_add(k * 2048);
         let mut f = [0u8; FRAME];
-        f[..6].copy_from_slice(&peer);
-        f[6..12].copy_from_slice(&mac);
-        f[12..14].copy_from_slice(&0x88B5u16.to_be_bytes());
+        testkit::frame::header(&mut f, peer, mac);
         // SAFETY: buffer k of this bench's TX buffers, not yet given to the card.
         unsafe {
             core::ptr::copy_nonoverlapping(f.as_ptr(), b, FRAME);

@@ -4,7 +4,7 @@
 //! equal virtual ones: a virtual address written into a descriptor falls outside and is caught
 //! as a DMA fault instead of silently working.
 
-use pci_dma::{DmaError, DmaMemory, DmaRegion};
+use ::dma::{DmaError, DmaMemory, DmaRegion};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 

@@ -1,7 +1,7 @@
 //! A behavioural model of the Intel 82599 10 GbE controller.
 //!
 //! The card is hardware: it sees register accesses through a [`Port`] (a `regdsl_rt::Bus`)
-//! and DMA into its simulated physical memory ([`Sim::dma`], a `pci_dma::DmaMemory`). Tests
+//! and DMA into its simulated physical memory ([`Sim::dma`], a `dma::DmaMemory`). Tests
 //! and tools drive it through [`Sim`]: wires, stepping, faults, traces, strict-mode records.
 //!
 //! ```
@@ -48,7 +48,7 @@ use std::time::Duration;
 pub enum SimError {
     BadPort { port: usize, ports: usize },
     Io(std::io::Error),
-    Dma(pci_dma::DmaError),
+    Dma(::dma::DmaError),
     NotManualClock,
 }
 
@@ -304,7 +304,7 @@ impl Sim {
     }
 
     /// The card's DMA memory, for the driver's allocator.
-    pub fn dma(&self) -> Arc<dyn pci_dma::DmaMemory> {
+    pub fn dma(&self) -> Arc<dyn ::dma::DmaMemory> {
         self.mem.clone()
     }
 

@@ -23,7 +23,9 @@ fn looped_port(sim: &Sim) -> (Port, Rx, Tx) {
 fn loopback_tx_to_rx_with_write_back() {
     let sim = common::sim(1);
     let (p, mut rx, mut tx) = looped_port(&sim);
-    let frames: Vec<_> = (0..5).map(|i| frame(MAC0, 60 + i * 100, i as u8)).collect();
+    let frames: Vec<_> = (0..5)
+        .map(|i| counting(MAC0, 60 + i * 100, i as u8))
+        .collect();
     for f in &frames {
         tx.send(&p, f);
     }
@@ -66,10 +68,10 @@ fn pair_both_ways_and_multi_descriptor_frames() {
     let mut txa = Tx::setup(&a, &*dma, 0, 32);
     let mut txb = Tx::setup(&b, &*dma, 0, 32);
     // A 2500-byte frame as two descriptors (1500 + 1000), to a 1 KiB-buffer queue: 3 RX descriptors.
-    let big = frame(MAC1, 2500, 7);
+    let big = counting(MAC1, 2500, 7);
     txa.send_cmd(&a, &big[..1500], (0x3 << 20) | (1 << 29) | (1 << 25), false);
     txa.send_cmd(&a, &big[1500..], TX_CMD, true);
-    txb.send(&b, &frame(MAC0, 100, 1));
+    txb.send(&b, &counting(MAC0, 100, 1));
     sim.step();
     let gb = rxb.poll(&b);
     assert_eq!(gb.len(), 1);
@@ -77,7 +79,7 @@ fn pair_both_ways_and_multi_descriptor_frames() {
     assert_eq!(rxb.next, 3, "three 1 KiB descriptors");
     let ga = rxa.poll(&a);
     assert_eq!(ga.len(), 1);
-    assert_eq!(ga[0].data, frame(MAC0, 100, 1));
+    assert_eq!(ga[0].data, counting(MAC0, 100, 1));
     assert!(txa.dd(1) && txb.dd(0));
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
@@ -92,9 +94,9 @@ fn filters_crc_and_padding() {
     w(&b, R::HLREG0, 0, rd(&b, R::HLREG0, 0) & !(1 << 1)); // keep CRC
     let mut rxb = Rx::setup(&b, &*dma, 0, 32, 2, 0);
     let mut txa = Tx::setup(&a, &*dma, 0, 32);
-    txa.send(&a, &frame([0xFF; 6], 60, 0)); // broadcast, BAM = 0: dropped
-    txa.send(&a, &frame([0x02, 9, 9, 9, 9, 9], 60, 0)); // other unicast: dropped
-    let short = frame(MAC1, 42, 3); // padded to 60 by TXPADEN
+    txa.send(&a, &counting([0xFF; 6], 60, 0)); // broadcast, BAM = 0: dropped
+    txa.send(&a, &counting([0x02, 9, 9, 9, 9, 9], 60, 0)); // other unicast: dropped
+    let short = counting(MAC1, 42, 3); // padded to 60 by TXPADEN
     txa.send(&a, &short);
     sim.step();
     let g = rxb.poll(&b);
@@ -120,8 +122,8 @@ fn filters_crc_and_padding() {
     // Promiscuous (while RXEN = 0): everything is taken.
     w(&b, R::RXCTRL, 0, 0);
     rx_enable(&b, UPE | MPE);
-    txa.send(&a, &frame([0x02, 9, 9, 9, 9, 9], 60, 0));
-    txa.send(&a, &frame([0x01, 0, 0x5E, 0, 0, 1], 60, 0));
+    txa.send(&a, &counting([0x02, 9, 9, 9, 9, 9], 60, 0));
+    txa.send(&a, &counting([0x01, 0, 0x5E, 0, 0, 1], 60, 0));
     sim.step();
     assert_eq!(rxb.poll(&b).len(), 2);
     assert_eq!(rd(&b, R::MPRC, 0), 1);
@@ -140,7 +142,7 @@ fn conservation(drop_en: bool) {
     let mut txa = Tx::setup(&a, &*dma, 0, 512);
     let sent = 400u32;
     for i in 0..sent {
-        txa.send(&a, &frame(MAC1, 1000, i as u8));
+        txa.send(&a, &counting(MAC1, 1000, i as u8));
     }
     // The receiver does not poll during the burst: 15 descriptors, then drops.
     sim.step();
@@ -191,7 +193,7 @@ fn conservation_with_packet_buffer() {
 fn nothing_moves_without_step_and_threaded_moves_alone() {
     let sim = common::sim(1);
     let (p, mut rx, mut tx) = looped_port(&sim);
-    tx.send(&p, &frame(MAC0, 60, 0));
+    tx.send(&p, &counting(MAC0, 60, 0));
     std::thread::sleep(std::time::Duration::from_millis(5));
     assert!(rx.poll(&p).is_empty());
     drop((rx, tx));
@@ -203,7 +205,7 @@ fn nothing_moves_without_step_and_threaded_moves_alone() {
     let (p, mut rx, mut tx) = looped_port(&sim);
     let mut got = 0;
     for i in 0..20 {
-        tx.send(&p, &frame(MAC0, 60, i));
+        tx.send(&p, &counting(MAC0, 60, i));
         let t0 = std::time::Instant::now();
         while got <= i as usize && t0.elapsed() < std::time::Duration::from_secs(5) {
             got += rx.poll(&p).len();
@@ -227,7 +229,7 @@ fn tx_waits_for_link() {
     rx_enable(&b, BAM);
     let mut rxb = Rx::setup(&b, &*dma, 0, 32, 2, 0);
     let mut txa = Tx::setup(&a, &*dma, 0, 32);
-    txa.send(&a, &frame(MAC1, 60, 0));
+    txa.send(&a, &counting(MAC1, 60, 0));
     sim.step();
     assert!(!txa.dd(0), "no link: descriptor still pending");
     sim.advance(std::time::Duration::from_millis(10)).unwrap();

@@ -1,6 +1,6 @@
 mod common;
 use common::*;
-use pci_dma::DmaError;
+use dma::DmaError;
 use sim_82599::regs::R;
 
 #[test]
@@ -41,7 +41,7 @@ fn virtual_address_in_a_descriptor_is_a_dma_fault() {
     let d = rx.desc(0);
     // SAFETY: descriptor 0 of this test's ring.
     unsafe { core::ptr::write_volatile(d as *mut u64, rx.bufs.virt() as u64) };
-    tx.send(&p, &frame(MAC0, 60, 0));
+    tx.send(&p, &counting(MAC0, 60, 0));
     sim.step();
     let f = sim.dma_faults();
     assert_eq!(f.len(), 1, "{f:?}");
@@ -52,7 +52,7 @@ fn virtual_address_in_a_descriptor_is_a_dma_fault() {
     assert_eq!(rd(&p, R::RXDCTL, 0) & ENABLE, 0, "queue stopped");
     // TX side: a wild buffer address.
     let t = tx.desc(1);
-    tx.send(&p, &frame(MAC0, 60, 1));
+    tx.send(&p, &counting(MAC0, 60, 1));
     // SAFETY: descriptor 1 of this test's TX ring (not yet processed: no step since).
     unsafe { core::ptr::write_volatile(t as *mut u64, 0x1234_0000) };
     sim.step();

@@ -68,14 +68,14 @@ fn injected_dma_errors() {
     let (sim, p, mut rx, mut tx) = looped();
     sim.inject(0, Fault::DmaError { count: 2 }).unwrap();
     for i in 0..4 {
-        tx.send(&p, &frame(MAC0, 60, i));
+        tx.send(&p, &counting(MAC0, 60, i));
     }
     sim.step();
     // The first two transfers fail (TX side: not sent, descriptors still complete).
     assert!(tx.dd(0) && tx.dd(1) && tx.dd(3));
     let got = rx.poll(&p);
     assert_eq!(got.len(), 2);
-    assert_eq!(got[0].data, frame(MAC0, 60, 2));
+    assert_eq!(got[0].data, counting(MAC0, 60, 2));
     let f = sim.dma_faults();
     assert_eq!(f.len(), 2);
     assert!(f.iter().all(|f| f.injected));
@@ -93,8 +93,8 @@ fn write_back_length_larger_than_buffer() {
         },
     )
     .unwrap();
-    tx.send(&p, &frame(MAC0, 60, 0));
-    tx.send(&p, &frame(MAC0, 60, 1));
+    tx.send(&p, &counting(MAC0, 60, 0));
+    tx.send(&p, &counting(MAC0, 60, 1));
     sim.step();
     let d0 = rx.desc(0);
     // SAFETY: descriptor memory of this test's ring, read after the step.
@@ -116,8 +116,8 @@ fn descriptor_error_bits() {
         },
     )
     .unwrap();
-    tx.send(&p, &frame(MAC0, 60, 0));
-    tx.send(&p, &frame(MAC0, 60, 1));
+    tx.send(&p, &counting(MAC0, 60, 0));
+    tx.send(&p, &counting(MAC0, 60, 1));
     sim.step();
     let got = rx.poll(&p);
     assert_eq!(got[0].status & 0xFFF0_0000, 1 << 29);

@@ -66,7 +66,7 @@ fn read_to_clear_counters_and_eicr() {
     let mut rx = Rx::setup(&p, &*dma, 0, 64, 2, 0);
     let mut tx = Tx::setup(&p, &*dma, 0, 64);
     for i in 0..3 {
-        tx.send(&p, &frame(MAC0, 60, i));
+        tx.send(&p, &counting(MAC0, 60, i));
     }
     sim.step();
     assert_eq!(rx.poll(&p).len(), 3);
@@ -153,7 +153,7 @@ fn queue_enable_reads_back_only_when_the_queue_can_run() {
     let sim = common::sim(1);
     let p = sim.port(0);
     let dma = sim.dma();
-    let ring = pci_dma::DmaMemory::alloc(&*dma, 4096, 128).unwrap();
+    let ring = dma::DmaMemory::alloc(&*dma, 4096, 128).unwrap();
     // TX: ring set, but DMATXCTL.TE = 0: ENABLE reads 0 until TE is set.
     w(&p, R::TDBAL, 1, ring.phys() as u32);
     w(&p, R::TDBAH, 1, (ring.phys() >> 32) as u32);
@@ -163,7 +163,7 @@ fn queue_enable_reads_back_only_when_the_queue_can_run() {
     w(&p, R::DMATXCTL, 0, rd(&p, R::DMATXCTL, 0) | 1);
     assert_eq!(rd(&p, R::TXDCTL, 1) & ENABLE, ENABLE);
     // RX: ring set: reads 1 at once; disabled: 0.
-    let r2 = pci_dma::DmaMemory::alloc(&*dma, 4096, 128).unwrap();
+    let r2 = dma::DmaMemory::alloc(&*dma, 4096, 128).unwrap();
     w(&p, R::RDBAL, 2, r2.phys() as u32);
     w(&p, R::RDBAH, 2, (r2.phys() >> 32) as u32);
     w(&p, R::RDLEN, 2, 4096);

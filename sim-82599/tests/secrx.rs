@@ -147,16 +147,16 @@ fn frames_are_not_taken_in_while_the_path_is_halted() {
     let mut tx = Tx::setup(&p, &*dma, 0, 32);
     let sec = rd(&p, R::SECRXCTRL, 0);
     w(&p, R::SECRXCTRL, 0, sec | RX_DIS);
-    tx.send(&p, &frame(MAC0, 60, 1));
+    tx.send(&p, &counting(MAC0, 60, 1));
     sim.step();
     assert!(rx.poll(&p).is_empty(), "received while halted");
     assert_eq!(sim.stats(0).unwrap().lost_rx_disabled, 1);
     // Running again: frames flow.
     w(&p, R::SECRXCTRL, 0, sec);
-    tx.send(&p, &frame(MAC0, 60, 2));
+    tx.send(&p, &counting(MAC0, 60, 2));
     sim.step();
     let got = rx.poll(&p);
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].data, frame(MAC0, 60, 2));
+    assert_eq!(got[0].data, counting(MAC0, 60, 2));
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }

@@ -2,20 +2,7 @@ mod common;
 use common::*;
 use regdsl_rt::{Bus, Site};
 use sim_82599::regs::R;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use testkit::TraceBuf;
 
 #[test]
 fn every_access_is_one_trace_line() {
@@ -23,7 +10,7 @@ fn every_access_is_one_trace_line() {
         .reset_delay(std::time::Duration::from_secs(60))
         .build();
     let p = sim.port(0);
-    let buf = Buf::default();
+    let buf = TraceBuf::default();
     sim.trace_to(buf.clone());
     p.write32(0x0, 0x0400_0008, Site::new("CTRL", None));
     let _ = p.read32(off(R::RXDCTL, 0), Site::UNNAMED);
@@ -32,7 +19,7 @@ fn every_access_is_one_trace_line() {
     w(&p, R::RDT, 64, 0);
     sim.trace_off();
     let _ = rd(&p, R::CTRL, 0);
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let text = buf.text();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines,

@@ -9,7 +9,9 @@ fn pcap_out_then_in() {
     let dir = std::env::temp_dir().join(format!("sim82599-pcap-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("out.pcap");
-    let frames: Vec<_> = (0..3).map(|i| frame(MAC1, 60 + i * 10, i as u8)).collect();
+    let frames: Vec<_> = (0..3)
+        .map(|i| counting(MAC1, 60 + i * 10, i as u8))
+        .collect();
     {
         let sim = common::sim(1);
         sim.connect(Wire::PcapOut {
@@ -150,7 +152,7 @@ fn tap_frames_reach_the_kernel() {
     let dma = sim.dma();
     let mut tx = Tx::setup(&p, &*dma, 0, 32);
     for i in 0..3 {
-        tx.send(&p, &frame([0xFF; 6], 60, i));
+        tx.send(&p, &counting([0xFF; 6], 60, i));
     }
     sim.step();
     assert_eq!(

@@ -1,12 +1,13 @@
 //! Test helpers: raw register access by name and minimal RX/TX rings written by hand
 //! (no driver), as a driver would lay them out.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use pci_dma::{DmaMemory, DmaRegion};
+use dma::{DmaMemory, DmaRegion};
 use regdsl_rt::{Bus, Site};
 use sim_82599::regs::R;
 use sim_82599::{Port, Sim};
 use std::time::Duration;
+pub use testkit::frame::{counting, ipv4};
 
 pub fn off(r: R, i: u32) -> usize {
     r.def().addr(i)
@@ -233,41 +234,3 @@ impl Tx {
 
 pub const MAC0: [u8; 6] = [0x02, 0x00, 0x00, 0x82, 0x59, 0x00];
 pub const MAC1: [u8; 6] = [0x02, 0x00, 0x00, 0x82, 0x59, 0x01];
-
-/// An Ethernet frame of `len` bytes (without FCS) to `dst`, payload bytes counting up.
-pub fn frame(dst: [u8; 6], len: usize, seq: u8) -> Vec<u8> {
-    let mut f = vec![0u8; len];
-    f[..6].copy_from_slice(&dst);
-    f[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0xAA]);
-    f[12..14].copy_from_slice(&0x88B5u16.to_be_bytes());
-    for (i, b) in f[14..].iter_mut().enumerate() {
-        *b = seq.wrapping_add(i as u8);
-    }
-    f
-}
-
-/// A UDP or TCP over IPv4 frame.
-pub fn ipv4(
-    dst: [u8; 6],
-    src: [u8; 4],
-    dstip: [u8; 4],
-    proto: u8,
-    sport: u16,
-    dport: u16,
-) -> Vec<u8> {
-    let mut f = vec![0u8; 14 + 20 + 20 + 16];
-    f[..6].copy_from_slice(&dst);
-    f[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0xBB]);
-    f[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
-    let tot = (f.len() - 14) as u16;
-    let ip = &mut f[14..34];
-    ip[0] = 0x45;
-    ip[2..4].copy_from_slice(&tot.to_be_bytes());
-    ip[8] = 64;
-    ip[9] = proto;
-    ip[12..16].copy_from_slice(&src);
-    ip[16..20].copy_from_slice(&dstip);
-    f[34..36].copy_from_slice(&sport.to_be_bytes());
-    f[36..38].copy_from_slice(&dport.to_be_bytes());
-    f
-}

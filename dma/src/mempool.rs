@@ -15,8 +15,7 @@
 //! it once. The pool's memory lives until the last handle *and* the last lent buffer are gone,
 //! decided under the same lock, so no per-packet reference count is needed.
 
-use crate::dma::{DmaError, DmaMemory};
-use crate::DmaRegion;
+use crate::{DmaError, DmaMemory, DmaRegion};
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::ptr::NonNull;
@@ -465,8 +464,8 @@ impl Packet {
 }
 
 /// A packet lent to a device (see [`Packet::into_raw`]): no access to the bytes, not returned
-/// to its pool when dropped (dropping it leaks the buffer). [`free_raw_packets`] returns many at
-/// once with one lock per run of same-pool packets.
+/// to its pool when dropped (dropping it leaks the buffer). [`free_raw_slice`] returns a
+/// driver ring's worth at once, one lock per run of same-pool packets.
 #[derive(Debug)]
 pub struct RawPacket {
     pool: NonNull<Inner>,
@@ -501,40 +500,10 @@ impl RawPacket {
     }
 }
 
-/// Returns raw packets to their pools, taking each pool's lock once per run of consecutive
-/// packets from it.
-///
-/// # Safety
-/// The device no longer reads or writes any of these buffers.
-pub unsafe fn free_raw_packets(pkts: impl IntoIterator<Item = RawPacket>) {
-    let mut run = [0u32; RUN];
-    let mut n = 0;
-    let mut pool: Option<NonNull<Inner>> = None;
-    for p in pkts {
-        if pool != Some(p.pool) || n == RUN {
-            if let Some(q) = pool {
-                // SAFETY: forwarded from the caller; `q` is alive while its buffers are out.
-                unsafe { return_to(q, &run[..n]) };
-            }
-            pool = Some(p.pool);
-            n = 0;
-        }
-        run[n] = p.idx;
-        n += 1;
-    }
-    if let Some(q) = pool {
-        // SAFETY: as above.
-        unsafe { return_to(q, &run[..n]) };
-    }
-}
-
-/// Buffers returned under one lock by [`free_raw_packets`].
-const RUN: usize = 64;
-
 /// Returns the raw packets `pkts[..]` (read out of `pkts`, which the caller then treats as
 /// uninitialised): one lock per run of consecutive same-pool packets, indices pushed straight
-/// onto the pool's free stack. The hot-path form of [`free_raw_packets`] for a driver's ring
-/// of `MaybeUninit<RawPacket>`.
+/// onto the pool's free stack: how a driver's ring of `MaybeUninit<RawPacket>` gives its
+/// buffers back.
 ///
 /// # Safety
 /// Every element is an initialised raw packet the device no longer uses, and none is used
@@ -678,48 +647,11 @@ impl fmt::Debug for Packet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicU64;
-    use std::sync::Mutex;
-
-    /// Heap-backed DMA memory for tests: phys = a counter, far from virt, so mixing them up shows.
-    struct HeapDma {
-        next: AtomicU64,
-        max: usize,
-        allocs: Mutex<Vec<usize>>,
-    }
-
-    impl HeapDma {
-        fn new(max: usize) -> Self {
-            HeapDma {
-                next: AtomicU64::new(0x1_0000_0000),
-                max,
-                allocs: Mutex::new(Vec::new()),
-            }
-        }
-    }
-
-    impl DmaMemory for HeapDma {
-        fn alloc(&self, size: usize, align: usize) -> Result<DmaRegion, DmaError> {
-            if size > self.max {
-                return Err(DmaError::TooLarge {
-                    size,
-                    max: self.max,
-                });
-            }
-            assert!(align <= 4096);
-            let mut v = vec![0u8; size + 4096].into_boxed_slice();
-            let p = v.as_mut_ptr();
-            let off = p.align_offset(4096);
-            self.allocs.lock().unwrap().push(size);
-            let phys = self.next.fetch_add(size as u64 + 4096, Ordering::Relaxed);
-            // SAFETY: `v` stays alive in the owner box; off + size <= len.
-            Ok(unsafe { DmaRegion::new(p.add(off), phys, size, Box::new(v)) })
-        }
-    }
+    use crate::testing::HeapDma;
 
     #[test]
     fn alloc_until_empty_then_refill() {
-        let dma = HeapDma::new(MAX_CHUNK);
+        let dma = HeapDma::new();
         let pool = Mempool::new(&dma, 8, 2048).unwrap();
         let mut v = Vec::new();
         assert_eq!(pool.alloc_batch(&mut v, 5, 60), 5);
@@ -741,7 +673,7 @@ mod tests {
 
     #[test]
     fn packet_bytes_are_private_per_buffer() {
-        let dma = HeapDma::new(MAX_CHUNK);
+        let dma = HeapDma::new();
         let pool = Mempool::new(&dma, 4, 128).unwrap();
         let mut a = pool.alloc(128).unwrap();
         let mut b = pool.alloc(200).unwrap();
@@ -756,17 +688,17 @@ mod tests {
     #[test]
     fn chunks_respect_allocator_limit() {
         // The allocator refuses more than 4 KiB: the pool falls back to smaller pieces.
-        let dma = HeapDma::new(4096);
+        let dma = HeapDma::with_max(4096);
         let pool = Mempool::new(&dma, 10, 2048).unwrap();
         assert_eq!(pool.capacity(), 10);
-        assert!(dma.allocs.lock().unwrap().iter().all(|&s| s <= 4096));
+        assert!(dma.allocations().iter().all(|&s| s <= 4096));
         let mut v = Vec::new();
         assert_eq!(pool.alloc_batch(&mut v, 10, 1), 10);
     }
 
     #[test]
     fn bad_geometry_is_an_error() {
-        let dma = HeapDma::new(MAX_CHUNK);
+        let dma = HeapDma::new();
         assert!(Mempool::new(&dma, 0, 2048).is_err());
         assert!(Mempool::new(&dma, 4, 100).is_err());
         assert!(Mempool::new(&dma, 4, 0).is_err());
@@ -776,7 +708,7 @@ mod tests {
 
     #[test]
     fn packets_outlive_pool_handle_and_cross_threads() {
-        let dma = HeapDma::new(MAX_CHUNK);
+        let dma = HeapDma::new();
         let pool = Mempool::new(&dma, 64, 256).unwrap();
         let mut v = Vec::new();
         pool.alloc_batch(&mut v, 64, 10);
@@ -794,7 +726,7 @@ mod tests {
 
     #[test]
     fn ring_slice_return_handles_mixed_pools() {
-        let dma = HeapDma::new(MAX_CHUNK);
+        let dma = HeapDma::new();
         let a = Mempool::new(&dma, 100, 256).unwrap();
         let b = Mempool::new(&dma, 100, 256).unwrap();
         let mut v = Vec::new();
@@ -824,7 +756,7 @@ mod tests {
 
     #[test]
     fn raw_roundtrip_and_batched_return() {
-        let dma = HeapDma::new(MAX_CHUNK);
+        let dma = HeapDma::new();
         let a = Mempool::new(&dma, 16, 256).unwrap();
         let b = Mempool::new(&dma, 16, 256).unwrap();
         let mut v = Vec::new();
@@ -832,10 +764,13 @@ mod tests {
         b.alloc_batch(&mut v, 5, 10);
         a.alloc_batch(&mut v, 5, 10);
         assert!(v[0].is_from(&a) && v[5].is_from(&b) && !v[5].is_from(&a));
-        let raws: Vec<RawPacket> = v.into_iter().map(Packet::into_raw).collect();
+        let raws: Vec<core::mem::MaybeUninit<RawPacket>> = v
+            .into_iter()
+            .map(|p| core::mem::MaybeUninit::new(p.into_raw()))
+            .collect();
         assert_eq!(a.free_count(), 6);
-        // SAFETY: no device involved.
-        unsafe { free_raw_packets(raws) };
+        // SAFETY: no device involved; `raws` is not used again.
+        unsafe { free_raw_slice(&raws) };
         assert_eq!(a.free_count(), 16);
         assert_eq!(b.free_count(), 16);
         let mut idx = [0u32; 4];

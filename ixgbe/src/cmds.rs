@@ -2,8 +2,8 @@
 
 use crate::meter::{Count, Meter};
 use crate::{AnyResult, Common};
-use driver_82599::responder::{self, Action, Identity};
 use driver_82599::{Device, Mempool, Packet};
+use ixgbe::responder::{self, Action, Identity};
 use regdsl_rt::{Access, Bus, Site};
 
 /// How often (in loop iterations) the meter looks at the clock.
@@ -17,9 +17,8 @@ fn frame_pool<B: Bus + Clone>(dev: &Device<B>, n: usize, size: usize) -> AnyResu
     pool.alloc_batch(&mut all, n, size);
     for p in all.iter_mut() {
         p.fill(0);
-        p[0..6].fill(0xFF); // broadcast: accepted without promiscuous mode
-        p[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x01]);
-        p[12..14].copy_from_slice(&[0x88, 0xB5]); // local experimental ethertype
+        // Broadcast: accepted without promiscuous mode.
+        testkit::frame::header(p, testkit::frame::BROADCAST, testkit::frame::SRC);
     }
     Ok(pool)
 }

@@ -297,7 +297,7 @@ fn run(cli: Cli) -> AnyResult {
                 hw_only(&c)?;
                 if init {
                     let dev = backend::open_pci(addr, config(&c))?;
-                    return cmds::dump(dev.regs_bus(), &opts);
+                    return cmds::dump(dev.regs().bus(), &opts);
                 }
                 let bar = backend::map_pci(addr)?;
                 return cmds::dump(&bar, &opts);
@@ -311,7 +311,7 @@ fn run(cli: Cli) -> AnyResult {
                     ..config(&c)
                 },
             )?;
-            cmds::dump(dev.regs_bus(), &opts)?;
+            cmds::dump(dev.regs().bus(), &opts)?;
             report_violations(&sim)
         }
     }

@@ -1,11 +1,11 @@
 //! A minimal application on the driver: answer ARP and ping for one IPv4 address.
 //!
-//! `cargo run --example responder -- TAPNAME 10.11.12.2 SECONDS` attaches the simulated card's
+//! `cargo run -p ixgbe --example responder -- TAPNAME 10.11.12.2 SECONDS` attaches the simulated card's
 //! port 0 to a Linux TAP device (created if absent; needs root) and answers the kernel's ARP
 //! requests and pings through the driver's zero-copy receive and send paths.
 
-use driver_82599::responder::{respond, Action, Identity};
 use driver_82599::{Config, Device};
+use ixgbe::responder::{respond, Action, Identity};
 use sim_82599::{Sim, Wire};
 use std::time::{Duration, Instant};
 

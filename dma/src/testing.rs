@@ -1,0 +1,109 @@
+//! A test double of [`DmaMemory`]: heap memory whose device address is far from its virtual
+//! address, so a driver that writes one where the other belongs is caught by whatever plays the
+//! card. (The simulated 82599's memory, `sim_82599::Sim::dma()`, is the other double: it
+//! also checks every address the card uses.)
+
+use crate::mempool::MAX_CHUNK;
+use crate::{DmaError, DmaMemory, DmaRegion};
+use std::sync::Mutex;
+
+/// Heap "DMA" memory: zeroed, 4 KiB aligned, device address = virtual address +
+/// [`HeapDma::PHYS_OFFSET`]. Pieces larger than its limit are refused with
+/// [`DmaError::TooLarge`], as a hugepage allocator refuses more than a page.
+#[derive(Debug)]
+pub struct HeapDma {
+    max: usize,
+    allocs: Mutex<Vec<usize>>,
+}
+
+impl Default for HeapDma {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HeapDma {
+    /// What is added to a virtual address to make its device address (64 TiB: above any
+    /// user-space address of x86-64's 47-bit space, so a virtual address is never mistaken for
+    /// a device one).
+    pub const PHYS_OFFSET: u64 = 0x4000_0000_0000;
+
+    /// Pieces of up to 2 MiB (one hugepage), as the real allocators.
+    pub fn new() -> Self {
+        Self::with_max(MAX_CHUNK)
+    }
+
+    /// Pieces of up to `max` bytes.
+    pub fn with_max(max: usize) -> Self {
+        HeapDma {
+            max,
+            allocs: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The size of every piece handed out so far, in order.
+    pub fn allocations(&self) -> Vec<usize> {
+        self.allocs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The virtual address of device address `phys` (as the card's side of a test sees it).
+    pub fn virt_of(phys: u64) -> *mut u8 {
+        phys.wrapping_sub(Self::PHYS_OFFSET) as usize as *mut u8
+    }
+}
+
+/// Alignment of every piece (enough for rings and buffers).
+const PAGE: usize = 4096;
+
+impl DmaMemory for HeapDma {
+    fn alloc(&self, size: usize, align: usize) -> Result<DmaRegion, DmaError> {
+        if !align.is_power_of_two() || align > PAGE {
+            return Err(DmaError::BadAlign(align));
+        }
+        if size > self.max {
+            return Err(DmaError::TooLarge {
+                size,
+                max: self.max,
+            });
+        }
+        let mut v = vec![0u8; size + PAGE].into_boxed_slice();
+        let off = v.as_mut_ptr().align_offset(PAGE);
+        // SAFETY: `off < PAGE`, so `off + size <= v.len()`.
+        let virt = unsafe { v.as_mut_ptr().add(off) };
+        self.allocs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(size);
+        // SAFETY: `virt..virt + size` is mapped and writable, kept alive by the box moved into
+        // the region; "the device" sees it at the offset address.
+        Ok(unsafe { DmaRegion::new(virt, virt as u64 + Self::PHYS_OFFSET, size, Box::new(v)) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_are_zeroed_aligned_offset_and_limited() {
+        let m = HeapDma::with_max(8192);
+        let r = m.alloc(100, 128).unwrap();
+        assert_eq!(r.virt() as usize % PAGE, 0);
+        assert_eq!(r.phys(), r.virt() as u64 + HeapDma::PHYS_OFFSET);
+        assert_eq!(HeapDma::virt_of(r.phys()), r.virt());
+        // SAFETY: inside the region, nothing else writes it.
+        assert!((0..100).all(|i| unsafe { r.virt().add(i).read_volatile() } == 0));
+        assert!(matches!(
+            m.alloc(8193, 64),
+            Err(DmaError::TooLarge {
+                size: 8193,
+                max: 8192
+            })
+        ));
+        assert!(matches!(m.alloc(64, 3), Err(DmaError::BadAlign(3))));
+        assert_eq!(m.allocations(), [100]);
+    }
+}
