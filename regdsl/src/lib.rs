@@ -9,6 +9,9 @@ pub mod doc;
 #[cfg(feature = "cli")]
 pub mod dump;
 pub mod fmt;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ident;
 pub mod model;
 pub mod number;

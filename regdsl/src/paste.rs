@@ -213,9 +213,14 @@ impl Cursor<'_> {
         }
     }
     fn err<T>(&self, len: usize, message: String) -> Result<T, ExprError> {
+        let rest = self.rest();
+        let mut len = len.min(rest.len());
+        while !rest.is_char_boundary(len) {
+            len += 1;
+        }
         Err(ExprError {
             at: self.at,
-            len: len.min(self.rest().len()),
+            len,
             message,
         })
     }
@@ -252,7 +257,7 @@ impl Cursor<'_> {
     fn var(&mut self) -> Option<char> {
         self.ws();
         let c = self.rest().chars().next()?;
-        let after = self.rest()[1..].chars().next();
+        let after = self.rest()[c.len_utf8()..].chars().next();
         if c.is_ascii_lowercase() && !after.is_some_and(|a| a.is_ascii_alphanumeric()) {
             self.at += 1;
             Some(c)
