@@ -404,52 +404,78 @@ pub struct Report {
     pub first_failure: Option<(String, Vec<u8>)>,
 }
 
-/// Runs `n` mutated inputs from `seeds` (and each seed once, first) with the PRNG seed `seed`.
-/// Panics are caught (the panic hook should be silenced by the caller for speed).
-pub fn run(seeds: &[Vec<u8>], n: u64, seed: u64, mut progress: impl FnMut(&Report)) -> Report {
+/// What [`run`] tells its caller as it goes.
+pub enum Event<'a> {
+    /// Every 100,000 inputs.
+    Progress(&'a Report),
+    /// An input that panicked or broke an invariant, with the message.
+    Failure(&'a str, &'a [u8]),
+    /// A new slowest mutated input.
+    Slowest(std::time::Duration, &'a [u8]),
+}
+
+/// Runs `n` mutated inputs from `seeds` (and each seed once, first) with the PRNG seed `seed`;
+/// `clock` times each input (the driver uses the thread's CPU time, which a loaded machine
+/// does not inflate). Panics are caught (the caller should silence the panic hook for speed).
+pub fn run(
+    seeds: &[Vec<u8>],
+    n: u64,
+    seed: u64,
+    clock: impl Fn() -> std::time::Duration,
+    mut event: impl FnMut(Event),
+) -> Report {
     let mut m = Mutator::new(seed);
     let mut r = Report::default();
-    let one = |input: Vec<u8>, r: &mut Report, seed: bool| {
-        let t = std::time::Instant::now();
-        let res = std::panic::catch_unwind(|| exercise(&input));
-        let dt = t.elapsed();
-        r.inputs += 1;
-        let failure = match res {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => {
-                r.violations += 1;
-                Some(e)
-            }
-            Err(p) => {
-                r.panics += 1;
-                Some(
-                    p.downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_else(|| "panic".into()),
-                )
-            }
-        };
-        if let Some(e) = failure {
-            if r.first_failure.is_none() {
-                r.first_failure = Some((e, input.clone()));
-            }
-        }
-        if seed {
-            r.slowest_seed = r.slowest_seed.max(dt);
-        } else if dt > r.slowest.0 {
-            r.slowest = (dt, input);
-        }
-    };
     for s in seeds {
-        one(s.clone(), &mut r, true);
+        one(s.clone(), &mut r, true, &clock, &mut event);
     }
     for _ in 0..n {
         let input = m.input(seeds);
-        one(input, &mut r, false);
+        one(input, &mut r, false, &clock, &mut event);
         if r.inputs % 100_000 == 0 {
-            progress(&r);
+            event(Event::Progress(&r));
         }
     }
     r
+}
+
+fn one(
+    input: Vec<u8>,
+    r: &mut Report,
+    seed: bool,
+    clock: &impl Fn() -> std::time::Duration,
+    event: &mut impl FnMut(Event),
+) {
+    let t = clock();
+    let res = std::panic::catch_unwind(|| exercise(&input));
+    let dt = clock().saturating_sub(t);
+    r.inputs += 1;
+    let failure = match res {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => {
+            r.violations += 1;
+            Some(e)
+        }
+        Err(p) => {
+            r.panics += 1;
+            Some(
+                p.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "panic".into()),
+            )
+        }
+    };
+    if let Some(e) = failure {
+        event(Event::Failure(&e, &input));
+        if r.first_failure.is_none() {
+            r.first_failure = Some((e, input.clone()));
+        }
+    }
+    if seed {
+        r.slowest_seed = r.slowest_seed.max(dt);
+    } else if dt > r.slowest.0 {
+        event(Event::Slowest(dt, &input));
+        r.slowest = (dt, input);
+    }
 }

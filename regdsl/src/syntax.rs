@@ -204,9 +204,12 @@ pub fn parse_mode(s: &str) -> Option<ModeSyn> {
 }
 
 /// Separators between tokens: space, tab, and the no-break spaces that text copied from a PDF
-/// carries (U+00A0, U+2007, U+202F).
+/// carries (U+00A0, U+2007, U+202F, and U+FEFF, a byte-order mark pasted inside the file).
 fn is_blank(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\u{a0}' | '\u{2007}' | '\u{202f}')
+    matches!(
+        c,
+        ' ' | '\t' | '\r' | '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{feff}'
+    )
 }
 
 /// One source line split into tokens (byte positions within the line).
@@ -424,11 +427,16 @@ impl Parser<'_> {
             return match self.layout_directive(lt, kind) {
                 Ok(layout) => {
                     let k = kind as usize;
-                    self.bare = layout.as_ref().map(|_| kind);
-                    if layout.is_none() && self.layouts[1 - k].is_some() && kind == RowKind::Field {
-                        self.bare = None;
-                    }
                     self.layouts[k] = layout;
+                    // The last directive decides how rows without `.`/`=` are read; after
+                    // `@fields native` they are register rows again (pasted if `@columns` holds).
+                    self.bare = match (kind, &self.layouts[k]) {
+                        (_, Some(_)) => Some(kind),
+                        (RowKind::Field, None) if self.layouts[0].is_some() => {
+                            Some(RowKind::Register)
+                        }
+                        _ => None,
+                    };
                     Item::Directive {
                         text: lt.rest_from(0),
                     }

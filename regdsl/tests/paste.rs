@@ -348,3 +348,25 @@ fn rendering_far_columns_and_many_errors() {
     assert_eq!(r.matches("× unknown mode").count(), 200);
     assert!(r.ends_with("... and 50 more (50 error(s), 0 warning(s)) not shown; `regdsl check --short` lists every one\n"), "{r}");
 }
+
+#[test]
+fn fields_native_returns_to_register_rows() {
+    let src = "@columns name offset mode description\nCTRL 0x0 RW Device Control\n\
+        @fields name bits reset description\nRST 26 0b Device Reset\n@fields native\n\
+        STATUS 0x8 RO Device Status\n  .LINK 7 RO Link up\n";
+    let out = regdsl::compile("t.txt", src);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let t = out.table.unwrap();
+    assert_eq!(t.get("STATUS").unwrap().fields[0].name, "LINK");
+    assert_eq!(t.get("CTRL").unwrap().fields[0].name, "RST");
+}
+
+/// Found by the fuzz driver: a byte-order mark inside a line (after indentation) was part of the
+/// name; the first `fmt` moved it to the start of the file, where the second one skipped it.
+#[test]
+fn bom_inside_a_line_is_a_blank() {
+    let src = "     \u{feff}RAH 0x05404 +0x08*0..15 RW Receive Address High\r   ";
+    let f = regdsl::fmt::format("t.txt", src).unwrap();
+    assert_eq!(f, "RAH 0x05404 +0x08*0..15 RW Receive Address High\n");
+    assert_eq!(regdsl::fmt::format("t.txt", &f).unwrap(), f);
+}
