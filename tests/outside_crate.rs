@@ -44,7 +44,7 @@ impl Bus for Dev {
 fn main() {
     let regs = Regs::new(Dev { mem: RefCell::new(vec![0; 0x200 / 4]), log: RefCell::default() });
     regs.CTRL().set(CTRL::RST);
-    regs.CTRL().modify(|v| v.with_value(CTRL::MODE::FAST));
+    regs.CTRL().modify(|v| v.with(CTRL::MODE::FAST));
     regs.QTAIL().at(5).write(42u32);
     let status = regs.STATUS().read().bits();
     let log = regs.bus().log.borrow().clone();

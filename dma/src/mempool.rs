@@ -136,7 +136,7 @@ impl Mempool {
         if count == 0
             || count > u32::MAX as usize
             || buf_size == 0
-            || !buf_size.is_multiple_of(BUF_ALIGN)
+            || buf_size % BUF_ALIGN != 0
             || buf_size > MAX_CHUNK
         {
             return Err(MempoolError::BadGeometry { count, buf_size });

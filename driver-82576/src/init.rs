@@ -52,7 +52,7 @@ pub fn wait_eeprom<B: Bus>(regs: &Regs<B>, timeout: Duration) -> bool {
 /// init): QEMU's model raises it only after this restart, a real PHY after negotiation.
 pub fn setup_link<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<()> {
     regs.CTRL_EXT()
-        .modify(|v| v.with_value(CTRL_EXT::LINK_MODE::COPPER));
+        .modify(|v| v.with(CTRL_EXT::LINK_MODE::COPPER));
     regs.CTRL().modify(|v| {
         v.set(CTRL::SLU | CTRL::ASDE)
             .clr(CTRL::LRST | CTRL::FRCSPD | CTRL::FRCDPX | CTRL::PHY_RST)
@@ -104,20 +104,15 @@ pub fn init_rx_queue<B: Bus + Clone>(
     let q = rxq.id();
     regs.RXDCTL().at(q).clr(RXDCTL::ENABLE);
     let bsize = (cfg.buf_size / BSIZE_UNIT) as u32;
-    regs.SRRCTL()
-        .at(q)
-        .try_modify(|v| {
-            let v = v
-                .with_value(SRRCTL::DESCTYPE::ADV_ONEBUF)
-                .with(SRRCTL::BSIZEPACKET, bsize)?
-                .with(SRRCTL::BSIZEHEADER, 0)?;
-            Ok::<_, regdsl_rt::FieldError>(if cfg.drop_when_full {
-                v.set(SRRCTL::DROP_EN)
-            } else {
-                v.clr(SRRCTL::DROP_EN)
-            })
-        })
-        .map_err(reg_err)?;
+    let bsize = SRRCTL::BSIZEPACKET.try_val(bsize).map_err(reg_err)?;
+    regs.SRRCTL().at(q).modify(|v| {
+        let v = v.with(SRRCTL::DESCTYPE::ADV_ONEBUF | bsize | SRRCTL::BSIZEHEADER.val(0));
+        if cfg.drop_when_full {
+            v.set(SRRCTL::DROP_EN)
+        } else {
+            v.clr(SRRCTL::DROP_EN)
+        }
+    });
     rxq.set_ring()?;
     Ok(())
 }

@@ -205,7 +205,7 @@ impl<B: Bus + Clone> Device<B> {
         self.regs
             .RAH()
             .at(0)
-            .modify(|v| v.with_value(RAH::RAH.val(u64::from(hi))).set(RAH::AV));
+            .modify(|v| v.with(RAH::RAH.val(u32::from(hi))).set(RAH::AV));
     }
 
     /// Promiscuous mode on or off (RCTL.UPE and MPE).

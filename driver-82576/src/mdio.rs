@@ -74,9 +74,9 @@ impl<'a, B: Bus> Mdio<'a, B> {
         } else {
             MDIC::OP::WRITE
         };
-        let v = MDIC::DATA.val(u64::from(data & 0xFFFF))
-            | MDIC::REGADD.val(u64::from(reg & 0x1F))
-            | MDIC::PHYADD.val(u64::from(self.phy_addr & 0x1F))
+        let v = MDIC::DATA.val(data & 0xFFFF)
+            | MDIC::REGADD.val(reg & 0x1F)
+            | MDIC::PHYADD.val(self.phy_addr & 0x1F)
             | cmd;
         self.regs.MDIC().write(v);
         let done = match self.regs.MDIC().wait_set(MDIC::READY, self.timeout) {

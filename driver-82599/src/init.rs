@@ -12,9 +12,9 @@ use std::time::Duration;
 /// (4.6.3.2: "at least 10 ms").
 const POST_RESET: Duration = Duration::from_millis(10);
 /// Receive packet buffer of the 82599 in KB, all of it to TC 0 without DCB (4.6.11.3.1).
-const RX_PB_KB: u64 = 512;
+const RX_PB_KB: u32 = 512;
 /// Transmit packet buffer in KB (4.6.11.3.1).
-const TX_PB_KB: u64 = 160;
+const TX_PB_KB: u32 = 160;
 /// The largest standard (non-jumbo) frame, CRC included (8.2.3.22.8 HLREG0.JUMBOEN).
 const STD_MAX_FRAME: u32 = 1518;
 /// TXDCTL prefetch and host thresholds as public drivers set them for throughput (7.2.3.4.1);
@@ -60,8 +60,8 @@ pub fn wait_eeprom_and_dma<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<
 /// 4.6.4: link setup for 10 Gb/s serial (SFP+) and an auto-negotiation restart.
 pub fn setup_link<B: Bus>(regs: &Regs<B>) {
     regs.AUTOC().modify(|v| {
-        v.with_value(AUTOC::LMS::SERIAL_10G)
-            .with_value(AUTOC::PMA_PMD_10G::XAUI)
+        v.with(AUTOC::LMS::SERIAL_10G)
+            .with(AUTOC::PMA_PMD_10G::XAUI)
     });
     regs.AUTOC().set(AUTOC::RESTART_AN);
 }
@@ -78,7 +78,7 @@ pub fn init_rx<B: Bus>(regs: &Regs<B>, cfg: &Config) -> Result<()> {
     regs.HLREG0().set(HLREG0::RXCRCSTRP);
     regs.RDRXCTL().modify(|v| {
         v.set(RDRXCTL::CRCSTRIP | RDRXCTL::RSCACKC | RDRXCTL::FCOE_WRFIX)
-            .with_value(RDRXCTL::RSCFRSTSIZE.val(0))
+            .with(RDRXCTL::RSCFRSTSIZE.val(0))
     });
     // 8.2.3.7.1: broadcast accepted; unicast/multicast promiscuous on request. Only while
     // RXEN = 0.
@@ -106,8 +106,7 @@ pub fn set_filter<B: Bus>(regs: &Regs<B>, promisc: bool) {
 pub fn set_frame_size<B: Bus>(regs: &Regs<B>, mtu: usize) -> Result<()> {
     let frame = (mtu + FRAME_OVERHEAD) as u32;
     regs.MAXFRS()
-        .try_modify(|v| v.with(MAXFRS::MFS, frame))
-        .map_err(reg_err)?;
+        .set(MAXFRS::MFS.try_val(frame).map_err(reg_err)?);
     if frame > STD_MAX_FRAME {
         regs.HLREG0().set(HLREG0::JUMBOEN);
     } else {
@@ -128,11 +127,11 @@ pub fn set_rss<B: Bus>(regs: &Regs<B>, rss: Option<&RssConfig>, queues: u16) -> 
     for (i, r) in regs.RSSRK().iter().enumerate().take(KEY_LEN / 4) {
         let k = &rss.key[i * 4..i * 4 + 4];
         let word = u32::from_le_bytes([k[0], k[1], k[2], k[3]]);
-        r.write(RSSRK::KEY.val(u64::from(word)));
+        r.write(RSSRK::KEY.val(word));
     }
     // RETA[i] holds entries 4i..4i+3 (8.2.3.7.15).
     for (i, r) in regs.RETA().iter().enumerate().take(RETA_LEN / 4) {
-        let e = |j: usize| u64::from(rss.reta[i * 4 + j]);
+        let e = |j: usize| u32::from(rss.reta[i * 4 + j]);
         let v = RETA::ENTRY0.try_val(e(0)).map_err(reg_err)?
             | RETA::ENTRY1.try_val(e(1)).map_err(reg_err)?
             | RETA::ENTRY2.try_val(e(2)).map_err(reg_err)?
@@ -160,14 +159,10 @@ pub fn init_rx_queue<B: Bus + Clone>(
 ) -> Result<()> {
     let q = rxq.id();
     let bsize = (buf_size / BSIZE_UNIT) as u32;
+    let bsize = SRRCTL::BSIZEPACKET.try_val(bsize).map_err(reg_err)?;
     regs.SRRCTL()
         .at(q)
-        .try_modify(|v| {
-            v.with_value(SRRCTL::DESCTYPE::ADV_ONEBUF)
-                .set(SRRCTL::DROP_EN)
-                .with(SRRCTL::BSIZEPACKET, bsize)
-        })
-        .map_err(reg_err)?;
+        .set(SRRCTL::DESCTYPE::ADV_ONEBUF | SRRCTL::DROP_EN | bsize);
     rxq.set_ring()?;
     // DCA_RXCTRL bit 12 resets to 1 but must be 0 (datasheet 8.2.3.11.1; left set it
     // corrupts payloads). The table declares it reserved with write=0, so any write through
@@ -180,9 +175,9 @@ pub fn init_rx_queue<B: Bus + Clone>(
 /// per-queue counter q for q < 16.
 pub fn map_queue_stats<B: Bus>(regs: &Regs<B>, rx: u16, tx: u16) {
     // Queue 4i+j is mapped by field Q_MAPj of word i; queues past 15 share counter 0.
-    let m = |n: u16, q: usize| -> u64 {
+    let m = |n: u16, q: usize| -> u32 {
         if q < usize::from(n) && q < crate::HW_STAT_QUEUES {
-            q as u64
+            q as u32
         } else {
             0
         }
@@ -224,14 +219,11 @@ pub fn init_tx_queue<B: Bus + Clone>(regs: &Regs<B>, txq: &crate::TxQueue<B>) ->
     let q = txq.id();
     txq.set_ring()?;
     // 7.2.3.4: prefetch/host thresholds as public drivers use them; write-back per descriptor.
-    regs.TXDCTL()
-        .at(q)
-        .try_modify(|v| {
-            v.with(TXDCTL::PTHRESH, TX_PTHRESH)?
-                .with(TXDCTL::HTHRESH, TX_HTHRESH)?
-                .with(TXDCTL::WTHRESH, TX_WTHRESH)
-        })
-        .map_err(reg_err)?;
+    regs.TXDCTL().at(q).set(
+        TXDCTL::PTHRESH.val(TX_PTHRESH)
+            | TXDCTL::HTHRESH.val(TX_HTHRESH)
+            | TXDCTL::WTHRESH.val(TX_WTHRESH),
+    );
     Ok(())
 }
 

@@ -248,11 +248,11 @@ impl<B: Bus + Clone> Device<B> {
     pub fn set_mac_addr(&mut self, mac: [u8; 6]) {
         let lo = u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]);
         let hi = u32::from(u16::from_le_bytes([mac[4], mac[5]]));
-        self.regs.RAL().at(0).write(RAL::ADDRL.val(u64::from(lo)));
+        self.regs.RAL().at(0).write(RAL::ADDRL.val(lo));
         self.regs
             .RAH()
             .at(0)
-            .modify(|v| v.with_value(RAH::ADDRH.val(u64::from(hi))).set(RAH::AV));
+            .modify(|v| v.with(RAH::ADDRH.val(hi)).set(RAH::AV));
     }
 
     /// Promiscuous mode on or off. The filters change only with receive off (8.2.3.7.1), so

@@ -64,7 +64,7 @@ impl<B: Bus> QueueRegs for RxRegs<B> {
     fn set_ring(&self, phys: u64, bytes: usize) -> Result<(), QueueError> {
         let q = self.q();
         let len = RDLEN::LEN
-            .try_val(bytes as u64)
+            .try_val(u32::try_from(bytes).unwrap_or(u32::MAX))
             .map_err(|e| bad_value("RX", q, e))?;
         self.regs.RDBAL().at(q).write(phys as u32);
         self.regs.RDBAH().at(q).write((phys >> 32) as u32);
@@ -131,7 +131,7 @@ impl<B: Bus> QueueRegs for TxRegs<B> {
     fn set_ring(&self, phys: u64, bytes: usize) -> Result<(), QueueError> {
         let q = self.q();
         let len = TDLEN::LEN
-            .try_val(bytes as u64)
+            .try_val(u32::try_from(bytes).unwrap_or(u32::MAX))
             .map_err(|e| bad_value("TX", q, e))?;
         self.regs.TDBAL().at(q).write(phys as u32);
         self.regs.TDBAH().at(q).write((phys >> 32) as u32);

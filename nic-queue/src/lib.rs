@@ -50,7 +50,7 @@ use std::time::Duration;
 
 /// The registers of one receive or transmit queue, as the ring engine needs them to start,
 /// feed and stop the queue. Each driver implements it with its generated handles, e.g.
-/// `regs.RDT().idx(q).write_publish(tail)`, in ordinary code next to its table.
+/// `regs.RDT().at(q).write_publish(tail)`, in ordinary code next to its table.
 pub trait QueueRegs {
     /// The queue number.
     fn id(&self) -> u32;

@@ -49,7 +49,7 @@ pub unsafe fn hand_ctrl_reset(base: *mut u8) {
 #[no_mangle]
 #[inline(never)]
 pub unsafe fn gen_rdt_write(base: *mut u8, q: Index<idx::I0To127>, tail: u32) {
-    regs(base).RDT().idx(q).write_publish(tail);
+    regs(base).RDT().at(q).write_publish(tail);
 }
 #[no_mangle]
 #[inline(never)]
@@ -94,8 +94,8 @@ fn out_of_range(q: u32, at: &'static core::panic::Location<'static>) -> ! {
 pub unsafe fn gen_srrctl(base: *mut u8) {
     regs(base)
         .SRRCTL()
-        .c::<5>()
-        .modify(|v| v.with_value(SRRCTL::DESCTYPE::ADV_ONEBUF | SRRCTL::DROP_EN));
+        .at_const::<5>()
+        .modify(|v| v.with(SRRCTL::DESCTYPE::ADV_ONEBUF | SRRCTL::DROP_EN));
 }
 #[no_mangle]
 #[inline(never)]

@@ -93,7 +93,7 @@ gen = '''#![allow(non_snake_case)]
 regdsl_rt::registers!("../big.txt");
 pub fn touch<B: regdsl_rt::Bus>(regs: &Regs<B>) -> u32 {
     regs.R0002().set(R0002::B0 | R0002::B3);
-    regs.R0004().modify(|v| v.with_value(R0004::F16::HIGH));
+    regs.R0004().modify(|v| v.with(R0004::F16::HIGH));
     regs.R0010().at(3).write(R0010::B1);
     regs.R0001().read().get(R0001::F8)
 }

@@ -1,4 +1,9 @@
-//! Register-array handles: checked, compile-time checked and pre-validated indices.
+//! Register-array handles. One element is reached with
+//! - `at(i)`: infallible. A `u32` is checked (out of range panics, naming the register and its
+//!   valid indices); an [`Index`] was validated when it was made, so nothing is checked again;
+//! - `get(i)`: fallible, `Result<_, IndexError>` for a `u32` that may be out of range;
+//! - `at_const::<N>()`: a constant index, checked by the compiler;
+//! - `element(i)`: an owned [`Element`] (offset resolved once) that a driver stores.
 
 use crate::bus::Bus;
 use crate::error::IndexError;
@@ -60,16 +65,15 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> Array<'a, B, R> {
             _r: PhantomData,
         }
     }
-    /// Element `i`; panics naming the register and its valid range when out of range.
+    /// Element `i`: a `u32` is checked (panics naming the register and its valid indices when
+    /// out of range); an [`Index`] is already valid and costs no check.
     #[inline(always)]
     #[track_caller]
-    pub fn at(&self, i: u32) -> Reg<'a, B, R> {
-        match R::offset(i) {
-            Some(o) => Reg::at_offset(self.bus, o, Some(i)),
-            None => out_of_range::<R>(i),
-        }
+    pub fn at(&self, i: impl At<R>) -> Reg<'a, B, R> {
+        let (offset, i) = i.resolve();
+        Reg::at_offset(self.bus, offset, Some(i))
     }
-    /// Element `i`, or an error naming the register and its valid range.
+    /// Element `i`, or an error naming the register and its valid indices.
     #[inline(always)]
     pub fn get(&self, i: u32) -> Result<Reg<'a, B, R>, IndexError> {
         match R::offset(i) {
@@ -77,18 +81,13 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> Array<'a, B, R> {
             None => Err(error::<R>(i)),
         }
     }
-    /// Element `N`, checked by the compiler.
+    /// Element `N`, a constant index checked by the compiler.
     #[inline(always)]
-    pub fn c<const N: u32>(&self) -> Reg<'a, B, R>
+    pub fn at_const<const N: u32>(&self) -> Reg<'a, B, R>
     where
         R::Indices: ConstIndex<N>,
     {
         Reg::at_offset(self.bus, offset_of_valid::<R>(N), Some(N))
-    }
-    /// Element `i`, already validated (no check).
-    #[inline(always)]
-    pub fn idx(&self, i: Index<R::Indices>) -> Reg<'a, B, R> {
-        Reg::at_offset(self.bus, offset_of_valid::<R>(i.get()), Some(i.get()))
     }
     /// Element `i` as an owned [`Element`]: its offset resolved now, once.
     #[inline(always)]
@@ -128,25 +127,24 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> ArrayMut<'a, B, R> {
     fn wrap(r: Reg<'a, B, R>) -> RegMut<'a, B, R> {
         RegMut::at_offset(r.bus(), r.offset(), r.index())
     }
+    /// Element `i`, as [`Array::at`].
     #[inline(always)]
     #[track_caller]
-    pub fn at(&self, i: u32) -> RegMut<'a, B, R> {
+    pub fn at(&self, i: impl At<R>) -> RegMut<'a, B, R> {
         Self::wrap(self.0.at(i))
     }
+    /// Element `i`, as [`Array::get`].
     #[inline(always)]
     pub fn get(&self, i: u32) -> Result<RegMut<'a, B, R>, IndexError> {
         self.0.get(i).map(Self::wrap)
     }
+    /// Element `N`, as [`Array::at_const`].
     #[inline(always)]
-    pub fn c<const N: u32>(&self) -> RegMut<'a, B, R>
+    pub fn at_const<const N: u32>(&self) -> RegMut<'a, B, R>
     where
         R::Indices: ConstIndex<N>,
     {
-        Self::wrap(self.0.c::<N>())
-    }
-    #[inline(always)]
-    pub fn idx(&self, i: Index<R::Indices>) -> RegMut<'a, B, R> {
-        Self::wrap(self.0.idx(i))
+        Self::wrap(self.0.at_const::<N>())
     }
     pub fn iter(&self) -> impl Iterator<Item = RegMut<'a, B, R>> + 'a {
         self.0.iter().map(Self::wrap)
@@ -160,6 +158,31 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> ArrayMut<'a, B, R> {
     /// The shared handle.
     pub fn shared(&self) -> Array<'a, B, R> {
         self.0
+    }
+}
+
+/// What [`Array::at`] accepts: a `u32` (checked when used) or an [`Index`] (checked when made).
+pub trait At<R: ArraySpec>: Copy {
+    /// The element's offset and index; panics when the index is not one of the array's.
+    #[doc(hidden)]
+    fn resolve(self) -> (usize, u32);
+}
+
+impl<R: ArraySpec> At<R> for u32 {
+    #[inline(always)]
+    #[track_caller]
+    fn resolve(self) -> (usize, u32) {
+        match R::offset(self) {
+            Some(o) => (o, self),
+            None => out_of_range::<R>(self),
+        }
+    }
+}
+
+impl<R: ArraySpec> At<R> for Index<R::Indices> {
+    #[inline(always)]
+    fn resolve(self) -> (usize, u32) {
+        (offset_of_valid::<R>(self.get()), self.get())
     }
 }
 

@@ -6,7 +6,7 @@ use crate::counter::Counter;
 use crate::error::Timeout;
 use crate::int::Int;
 use crate::spec::{CounterMode, Readable, ReadableUnique, Register, Writable};
-use crate::value::{Bits, Field, FieldError, FieldValue, IntoValue, Value};
+use crate::value::{Bits, Field, FieldValue, IntoValue, Value};
 use core::marker::PhantomData;
 
 /// A handle to one register (or one element of an array) on bus `B`.
@@ -135,7 +135,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
         R::Mode: Readable + Writable,
     {
         let v = b.into();
-        self.modify(|old| old.with_value(v))
+        self.modify(|old| old.with(v))
     }
     /// Read-modify-write clearing `b`.
     #[inline(always)]
@@ -144,16 +144,6 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
         R::Mode: Readable + Writable,
     {
         self.modify(|old| old.clr(b))
-    }
-    /// Read-modify-write of one field; an error (and no access) when `v` does not fit.
-    #[inline(always)]
-    pub fn write_field(&self, f: Field<R>, v: R::Int) -> Result<(), FieldError>
-    where
-        R::Mode: Readable + Writable,
-    {
-        let fv = f.try_val(v.to_u64())?;
-        self.modify(|old| old.with_value(fv));
-        Ok(())
     }
     /// Publish, then write: a release fence (see [`crate::fence::publish`]) so that descriptor
     /// writes made before reach memory before the device sees this write (a tail register).

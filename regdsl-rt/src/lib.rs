@@ -24,15 +24,20 @@
 //! regs.CTRL().set(CTRL::RST | CTRL::LRST);               // read-modify-write
 //! let e = regs.CTRL().wait_clear(CTRL::RST, Duration::from_millis(1)).unwrap_err();
 //! assert_eq!(e.register, "CTRL");                        // nothing clears RST in a buffer
-//! regs.RXDCTL().at(70).set(RXDCTL::ENABLE);              // checked index (panics naming the range)
+//! // An array element: `at` (a u32 is checked, panics naming the range; an `Index` is already
+//! // valid), `get` (Result), `at_const` (checked by the compiler).
+//! regs.RXDCTL().at(70).set(RXDCTL::ENABLE);
 //! assert!(regs.RXDCTL().get(128).is_err());
-//! regs.RXDCTL().c::<3>().clr(RXDCTL::ENABLE);            // compile-time checked index
+//! regs.RXDCTL().at_const::<3>().clr(RXDCTL::ENABLE);
 //! let q = Index::<idx::I0To127>::new(5).unwrap();        // validated once, e.g. a queue number
-//! regs.RDT().idx(q).write_publish(17u32);                // release fence, then the tail write
-//! regs.SRRCTL().at(5).modify(|v| v.with_value(SRRCTL::DESCTYPE::ADV_ONEBUF | SRRCTL::DROP_EN));
-//! regs.SRRCTL().at(5).try_modify(|v| v.with(SRRCTL::BSIZEPACKET, 2)).unwrap(); // width-checked
-//! assert!(regs.SRRCTL().at(5).write_field(SRRCTL::BSIZEPACKET, 32).is_err());
-//! regs.SRRCTL().at(5).set(regdsl_rt::val!(SRRCTL::BSIZEHEADER, 4)); // checked by `cargo check`
+//! regs.RDT().at(q).write_publish(17u32);                 // release fence, then the tail write
+//! // A field value: `val` (panics naming field, width and value), `try_val` (Result),
+//! // `val!` (checked by `cargo check`); named values are constants. `with` puts them in.
+//! regs.SRRCTL().at(5).modify(|v| v.with(SRRCTL::DESCTYPE::ADV_ONEBUF | SRRCTL::DROP_EN));
+//! regs.SRRCTL().at(5).set(SRRCTL::BSIZEPACKET.val(2));
+//! let e = SRRCTL::BSIZEPACKET.try_val(32).unwrap_err();  // checked before any access
+//! assert_eq!(e.to_string(), "value 0x20 does not fit field SRRCTL.BSIZEPACKET (5 bits)");
+//! regs.SRRCTL().at(5).set(regdsl_rt::val!(SRRCTL::BSIZEHEADER, 4));
 //! let v = regs.STATUS().read();
 //! assert!(!v.is_set(STATUS::LINK_UP) && v.get(STATUS::SPEED) == 0);
 //! regs.RTTDCS().set(regdsl_rt::bits!(RTTDCS::Reg; 0, 4)); // ad-hoc bits by number
@@ -77,7 +82,7 @@ pub mod trace;
 pub mod tracer;
 pub mod value;
 
-pub use array::{Array, ArrayMut, Element};
+pub use array::{Array, ArrayMut, At, Element};
 pub use bus::{Bus, Mmio, Site};
 pub use counter::Counter;
 pub use error::{IndexError, Timeout};

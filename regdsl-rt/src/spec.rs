@@ -174,11 +174,12 @@ pub trait IndexSet: 'static {
     }
 }
 
-/// Implemented by an index set for each of its indices: `.c::<N>()` is checked by the compiler.
+/// Implemented by an index set for each of its indices: `.at_const::<N>()` is checked by the
+/// compiler.
 #[diagnostic::on_unimplemented(
     message = "constant index {N} is out of range for this register array",
     label = "index {N} is not in `{Self}`",
-    note = "the type names the valid indices (`I0To63`: 0..=63); use `.at(i)`/`.get(i)` for run-time indices"
+    note = "the valid indices are the ranges in the name `{Self}` (`IaTob` is a..=b); use `.at(i)` or `.get(i)` for run-time indices"
 )]
 pub trait ConstIndex<const N: u32>: IndexSet {}
 
@@ -215,17 +216,6 @@ impl<I: IndexSet> Index<I> {
             i,
             _set: PhantomData,
         })
-    }
-    /// A compile-time checked index.
-    #[inline(always)]
-    pub const fn c<const N: u32>() -> Self
-    where
-        I: ConstIndex<N>,
-    {
-        Index {
-            i: N,
-            _set: PhantomData,
-        }
     }
     #[inline(always)]
     pub const fn get(self) -> u32 {

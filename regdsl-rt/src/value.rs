@@ -159,17 +159,20 @@ impl<R: Register> Field<R> {
             _r: PhantomData,
         }
     }
-    /// The field set to `v`. Panics when `v` does not fit: in a `const` (see [`crate::val!`])
-    /// that is a compile error.
-    pub const fn val(self, v: u64) -> FieldValue<R> {
-        if v & !width_mask(self.width) != 0 {
-            panic!("value does not fit the field");
-        }
-        self.placed(v)
-    }
-    /// The field set to `v`, or an error naming register, field and width.
+    /// The field set to `v`; panics, naming register, field, width and value, when `v` does
+    /// not fit. For a constant, [`crate::val!`] makes that a compile error instead.
     #[inline(always)]
-    pub fn try_val(self, v: u64) -> Result<FieldValue<R>, FieldError> {
+    #[track_caller]
+    pub fn val(self, v: R::Int) -> FieldValue<R> {
+        match self.try_val(v) {
+            Ok(fv) => fv,
+            Err(e) => field_overflow(e),
+        }
+    }
+    /// The field set to `v`, or an error naming register, field, width and value.
+    #[inline(always)]
+    pub fn try_val(self, v: R::Int) -> Result<FieldValue<R>, FieldError> {
+        let v = v.to_u64();
         if v & !width_mask(self.width) != 0 {
             Err(FieldError {
                 register: R::NAME,
@@ -180,6 +183,15 @@ impl<R: Register> Field<R> {
         } else {
             Ok(self.placed(v))
         }
+    }
+    /// `val!` only: the field set to `v`, checked in a `const` (a compile error when `v` does
+    /// not fit).
+    #[doc(hidden)]
+    pub const fn __const_val(self, v: u64) -> FieldValue<R> {
+        if v & !width_mask(self.width) != 0 {
+            panic!("value does not fit the field");
+        }
+        self.placed(v)
     }
     #[inline(always)]
     const fn placed(self, v: u64) -> FieldValue<R> {
@@ -267,6 +279,13 @@ impl<R: Register> fmt::Debug for FieldValue<R> {
             self.value
         )
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn field_overflow(e: FieldError) -> ! {
+    panic!("{e}")
 }
 
 /// A field value that does not fit its field.
@@ -365,14 +384,10 @@ impl<R: Register> Value<R> {
     pub fn is(self, v: FieldValue<R>) -> bool {
         self.raw() & v.mask == v.value
     }
-    /// Field `f` set to `v`; an error when `v` does not fit.
+    /// The bits of `v` set as `v` says: a named value, `FIELD.val(x)`, `FIELD.try_val(x)?`,
+    /// `val!(FIELD, x)`, single bits, or several of them combined with `|`.
     #[inline(always)]
-    pub fn with(self, f: Field<R>, v: R::Int) -> Result<Self, FieldError> {
-        Ok(self.with_value(f.try_val(v.to_u64())?))
-    }
-    /// The bits of `v` (a named value, `val!`, bits...) set as `v` says.
-    #[inline(always)]
-    pub fn with_value(self, v: impl Into<FieldValue<R>>) -> Self {
+    pub fn with(self, v: impl Into<FieldValue<R>>) -> Self {
         let v = v.into();
         Self::from_raw((self.raw() & !v.mask) | v.value)
     }
@@ -445,9 +460,9 @@ macro_rules! val {
     ($field:expr, $v:expr) => {{
         const __REGDSL_V: u64 = {
             let f = $field;
-            f.val($v as u64).value() >> f.lsb()
+            f.__const_val($v as u64).value() >> f.lsb()
         };
-        ($field).val(__REGDSL_V)
+        ($field).__const_val(__REGDSL_V)
     }};
 }
 

@@ -1,7 +1,7 @@
 //! Generated code on a register-file bus wrapped in the tracing bus: the exact access
 //! sequences of read/write/set/clr/modify/wait, reserved and W1C bits, arrays, counters.
 
-use regdsl_rt::{Bus, Index, Site, Trace, TraceLog};
+use regdsl_rt::{Bus, FieldError, Index, Site, Trace, TraceLog};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -184,13 +184,21 @@ fn fields_and_named_values() {
     assert!(!s.is(STATUS::SPEED::S1G));
 
     let q = regs.SRRCTL().at(1);
-    q.modify(|v| v.with_value(SRRCTL::DESCTYPE::ADV_ONEBUF | SRRCTL::DROP_EN));
-    q.try_modify(|v| v.with(SRRCTL::BSIZEPACKET, 2)?.with(SRRCTL::BSIZEHEADER, 4))
-        .unwrap();
-    let e = q.write_field(SRRCTL::BSIZEPACKET, 32).unwrap_err();
+    q.modify(|v| v.with(SRRCTL::DESCTYPE::ADV_ONEBUF | SRRCTL::DROP_EN));
+    // The fallible verb: checked before any access.
+    let sizes =
+        || Ok::<_, FieldError>(SRRCTL::BSIZEPACKET.try_val(2)? | SRRCTL::BSIZEHEADER.try_val(4)?);
+    q.set(sizes().unwrap());
+    let e = SRRCTL::BSIZEPACKET.try_val(32).unwrap_err();
     assert_eq!(
         e.to_string(),
         "value 0x20 does not fit field SRRCTL.BSIZEPACKET (5 bits)"
+    );
+    // The infallible verb panics with the same text.
+    let p = std::panic::catch_unwind(|| SRRCTL::BSIZEPACKET.val(32)).unwrap_err();
+    assert_eq!(
+        p.downcast_ref::<String>().map(String::as_str),
+        Some("value 0x20 does not fit field SRRCTL.BSIZEPACKET (5 bits)")
     );
     q.set(regdsl_rt::val!(SRRCTL::BSIZEPACKET, 31));
     assert_eq!(
@@ -231,10 +239,10 @@ fn ad_hoc_bits_like_snabb() {
 fn arrays_split_aliases_and_indices() {
     let regs = traced(RegFile::default());
     regs.RXDCTL().at(63).set(RXDCTL::ENABLE);
-    regs.RXDCTL().c::<64>().write(0u32);
+    regs.RXDCTL().at_const::<64>().write(0u32);
     let q = Index::<idx::I0To127>::new(127).unwrap();
-    regs.RDT().idx(q).write_publish(5u32);
-    regs.TDT().idx(q).write(6u32);
+    regs.RDT().at(q).write_publish(5u32);
+    regs.TDT().at(q).write(6u32);
     // Resolved once, used later on the bus: the same register as `at`, both segments.
     let low = regs.RDT().element(Index::new(3).unwrap());
     let high = regdsl_rt::Element::<RDT::Reg>::new(q);
