@@ -1,5 +1,6 @@
-//! Times each stage of `regdsl::fuzzing::exercise` on the given files (to see why an input is
-//! slow): `cargo run --release -p regdsl --example fuzz_one -- FILE...`.
+//! Times each stage of `regdsl::fuzzing::exercise` on the given files and prints its result
+//! (to see why an input the fuzz driver wrote is slow or failing):
+//! `cargo run --release -p regdsl --example fuzz_one -- target/fuzz-slowest.txt`.
 fn main() {
     for p in std::env::args().skip(1) {
         let b = std::fs::read(&p).expect("readable file");
@@ -26,7 +27,7 @@ fn main() {
             print!(", dump {json:?}, doc {doc:?}, codegen {codegen:?}");
         }
         let t = std::time::Instant::now();
-        let _ = regdsl::fuzzing::exercise(&b);
-        println!("; exercise {:?}", t.elapsed());
+        let res = regdsl::fuzzing::exercise(&b);
+        println!("; exercise {:?}: {res:?}", t.elapsed());
     }
 }

@@ -155,8 +155,9 @@ impl Excerpt {
             offset -= 1;
         }
         let line = starts.partition_point(|&s| s <= offset) - 1;
+        let start_of = |l: usize| starts[l];
         let line_text = |l: usize| -> &str {
-            let s = starts[l];
+            let s = start_of(l);
             let e = starts.get(l + 1).copied().unwrap_or(src.len());
             src[s..e].trim_end_matches(['\n', '\r'])
         };
@@ -170,7 +171,7 @@ impl Excerpt {
             }
             let t = line_text(l);
             if l == line {
-                let in_line = (offset - starts[l]).min(t.len());
+                let in_line = (offset - start_of(l)).min(t.len());
                 let (from, to) = window(t, in_line);
                 if from > 0 {
                     text.push('…');

@@ -140,7 +140,10 @@ fn paragraph(lines: &[Line], out: &mut Vec<String>) {
             s.extend(std::iter::repeat_n(' ', w - width(c) + 1));
         }
         s.push_str(&desc);
-        out.push(with_comment(s.trim_end().to_string(), &l.comment));
+        out.push(with_comment(
+            s.trim_end_matches(syntax::is_blank).to_string(),
+            &l.comment,
+        ));
     }
 }
 

@@ -205,7 +205,7 @@ impl Mutator {
         Mutator { state: seed }
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -215,7 +215,7 @@ impl Mutator {
 
     /// A number in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
     /// One input: usually a window of a few lines of a seed, sometimes a whole seed, with one
@@ -326,7 +326,7 @@ impl Mutator {
             9 => {
                 if !v.is_empty() {
                     let at = self.below(v.len());
-                    v[at] = self.next() as u8;
+                    v[at] = self.next_u64() as u8;
                 }
             }
             10 => {

@@ -250,7 +250,7 @@ impl Cursor<'_> {
                 Ok(n)
             }
             Ok(_) => self.err(1, format!("expected {what}, found {}", self.found())),
-            Err(e) => self.err(len.max(1), format!("{}", e.message(what))),
+            Err(e) => self.err(len.max(1), e.message(what)),
         }
     }
     /// The index variable, `n` (any one lower-case letter).

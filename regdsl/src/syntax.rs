@@ -205,7 +205,7 @@ pub fn parse_mode(s: &str) -> Option<ModeSyn> {
 
 /// Separators between tokens: space, tab, and the no-break spaces that text copied from a PDF
 /// carries (U+00A0, U+2007, U+202F, and U+FEFF, a byte-order mark pasted inside the file).
-fn is_blank(c: char) -> bool {
+pub(crate) fn is_blank(c: char) -> bool {
     matches!(
         c,
         ' ' | '\t' | '\r' | '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{feff}'
@@ -737,8 +737,7 @@ impl Parser<'_> {
         let mut cells: Vec<Option<Tok>> = vec![None; l.cols.len()];
         let mut offset = None;
         let mut i = 0;
-        for k in 0..left {
-            let col = l.cols[k];
+        for (k, &col) in l.cols[..left].iter().enumerate() {
             let Some(&(at, _, _)) = lt.toks.get(i) else {
                 return Err(self.col_err(
                     lt.eol_span(),

@@ -370,3 +370,12 @@ fn bom_inside_a_line_is_a_blank() {
     assert_eq!(f, "RAH 0x05404 +0x08*0..15 RW Receive Address High\n");
     assert_eq!(regdsl::fmt::format("t.txt", &f).unwrap(), f);
 }
+
+/// Found by the fuzz driver: `fmt` trimmed a trailing vertical tab (Unicode whitespace, not a
+/// blank of the language) off a description, changing the model.
+#[test]
+fn fmt_trims_only_blanks() {
+    let src = "TCTL 0x00400 - RW Transmit Contro\u{b}\n";
+    let f = regdsl::fmt::format("t.txt", src).unwrap();
+    assert_eq!(f, src);
+}
