@@ -40,6 +40,13 @@ pub struct Common {
     /// driver's loop.
     #[arg(long)]
     pub threaded: bool,
+    /// Use the simulated card served by `ixgbe card --socket PATH` (another process) instead
+    /// of an in-process one.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pci", "trace", "threaded"])]
+    pub card: Option<std::path::PathBuf>,
+    /// With --card: the card's port to use (`fwd`: the first of two).
+    #[arg(long, default_value_t = 0, requires = "card")]
+    pub port: usize,
 }
 
 /// Largest `--batch`: more than any ring gives back in one call.
@@ -87,6 +94,22 @@ enum Cmd {
     Stats {
         #[command(flatten)]
         c: Common,
+    },
+    /// Run the simulated card as a process of its own, serving `--card PATH` clients until
+    /// interrupted (or --seconds).
+    Card {
+        /// The Unix socket to listen on (a stale socket file is replaced).
+        #[arg(long, value_name = "PATH")]
+        socket: std::path::PathBuf,
+        /// Number of ports.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        ports: u16,
+        /// Wire ports 0-1, 2-3, ... to each other instead of looping each back to itself.
+        #[arg(long)]
+        pairs: bool,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
     },
     /// Dump the registers by name.
     Regs {
@@ -148,6 +171,32 @@ fn report_violations(sim: &Sim) -> AnyResult {
     Err(format!("{} strict-mode violation(s)", v.len()).into())
 }
 
+/// The card process's port `c.port` (and `c.port + 1` for `second`), opened and initialised.
+fn open_card(
+    c: &Common,
+    path: &std::path::Path,
+    ports: usize,
+    cfg: Config,
+) -> AnyResult<(sim_client::Card, Vec<Device<sim_client::CardPort>>)> {
+    let card = sim_client::Card::connect(path)?;
+    let devs = (c.port..c.port + ports)
+        .map(|p| Ok(Device::new(card.port(p)?, card.dma(), cfg.clone())?))
+        .collect::<AnyResult<Vec<_>>>()?;
+    Ok((card, devs))
+}
+
+/// Strict-mode violations the card process recorded (for all its clients) are an error.
+fn report_card(card: &sim_client::Card) -> AnyResult {
+    let (violations, faults) = card.status()?;
+    if violations != 0 || faults != 0 {
+        return Err(format!(
+            "the card process recorded {violations} strict-mode violation(s) and {faults}              DMA fault(s) (its standard error names them)"
+        )
+        .into());
+    }
+    Ok(())
+}
+
 fn hw_only(c: &Common) -> AnyResult {
     if c.trace.is_some() {
         return Err("--trace records the simulated card; it cannot be used with --pci".into());
@@ -166,6 +215,11 @@ fn run(cli: Cli) -> AnyResult {
                 let mut dev = backend::open_pci(addr, config(&c))?;
                 return cmds::pktgen(&mut dev, &|| {}, &c, size);
             }
+            if let Some(path) = &c.card {
+                let (card, mut devs) = open_card(&c, path, 1, config(&c))?;
+                cmds::pktgen(&mut devs[0], &|| {}, &c, size)?;
+                return report_card(&card);
+            }
             let sim = sim(&c, 1)?;
             sim.connect(Wire::Loopback(0))?;
             let mut dev = open_sim(&sim, 0, config(&c))?;
@@ -183,6 +237,12 @@ fn run(cli: Cli) -> AnyResult {
                 let mut da = backend::open_pci(a, config(&c))?;
                 let mut db = backend::open_pci(b, config(&c))?;
                 return cmds::fwd(&mut da, &mut db, &mut || {}, &c);
+            }
+            if let Some(path) = &c.card {
+                let (card, mut devs) = open_card(&c, path, 2, config(&c))?;
+                let (a, b) = devs.split_at_mut(1);
+                cmds::fwd(&mut a[0], &mut b[0], &mut || {}, &c)?;
+                return report_card(&card);
             }
             // gen(2) <-> A(0), B(1) <-> gen(3): two generators feed the forwarder both ways.
             let sim = sim(&c, 4)?;
@@ -231,6 +291,14 @@ fn run(cli: Cli) -> AnyResult {
                 let mut dev = backend::open_pci(addr, config(&c))?;
                 return cmds::echo(&mut dev, &mut || {}, &c, respond.then_some(ip));
             }
+            if let Some(path) = &c.card {
+                if tap.is_some() {
+                    return Err("--tap attaches an in-process card; not with --card".into());
+                }
+                let (card, mut devs) = open_card(&c, path, 1, config(&c))?;
+                cmds::echo(&mut devs[0], &mut || {}, &c, respond.then_some(ip))?;
+                return report_card(&card);
+            }
             let sim = sim(&c, 2)?;
             let mut gen = None;
             if let Some(name) = &tap {
@@ -274,6 +342,11 @@ fn run(cli: Cli) -> AnyResult {
                 let mut dev = backend::open_pci(addr, config(&c))?;
                 return cmds::stats(&mut dev, &|| {}, &c);
             }
+            if let Some(path) = &c.card {
+                let (card, mut devs) = open_card(&c, path, 1, config(&c))?;
+                cmds::stats(&mut devs[0], &|| {}, &c)?;
+                return report_card(&card);
+            }
             let sim = sim(&c, 1)?;
             sim.connect(Wire::Loopback(0))?;
             let mut dev = open_sim(&sim, 0, config(&c))?;
@@ -281,6 +354,12 @@ fn run(cli: Cli) -> AnyResult {
             cmds::stats(&mut dev, &step, &c)?;
             report_violations(&sim)
         }
+        Cmd::Card {
+            socket,
+            ports,
+            pairs,
+            seconds,
+        } => card(&socket, usize::from(ports), pairs, seconds),
         Cmd::Regs {
             c,
             names,
@@ -302,6 +381,20 @@ fn run(cli: Cli) -> AnyResult {
                 let bar = backend::map_pci(addr)?;
                 return cmds::dump(&bar, &opts);
             }
+            if let Some(path) = &c.card {
+                let card = sim_client::Card::connect(path)?;
+                if init {
+                    let cfg = Config {
+                        wait_link: false,
+                        ..config(&c)
+                    };
+                    let dev = Device::new(card.port(c.port)?, card.dma(), cfg)?;
+                    cmds::dump(dev.regs().bus(), &opts)?;
+                } else {
+                    cmds::dump(&card.port(c.port)?, &opts)?;
+                }
+                return report_card(&card);
+            }
             let sim = sim(&c, 1)?;
             let dev = open_sim(
                 &sim,
@@ -315,6 +408,74 @@ fn run(cli: Cli) -> AnyResult {
             report_violations(&sim)
         }
     }
+}
+
+/// `ixgbe card`: the simulated card as a process (sim_82599::server), its engines on their
+/// own thread; strict-mode violations are printed as they happen.
+fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64>) -> AnyResult {
+    if ports % 2 != 0 && pairs {
+        return Err(format!("--pairs needs an even number of ports, not {ports}").into());
+    }
+    let sim = Sim::builder()
+        .ports(ports)
+        .strict(true)
+        .threaded(true)
+        .try_build()?;
+    for p in 0..ports {
+        if pairs {
+            if p % 2 == 0 {
+                sim.connect(Wire::Pair(p, p + 1))?;
+            }
+        } else {
+            sim.connect(Wire::Loopback(p))?;
+        }
+    }
+    // A socket file nobody listens on is stale (a card process that died): replace it; one
+    // somebody listens on is another card's.
+    if std::os::unix::net::UnixStream::connect(socket).is_ok() {
+        return Err(format!("{}: another card process is listening", socket.display()).into());
+    }
+    let _ = std::fs::remove_file(socket);
+    let listener = std::os::unix::net::UnixListener::bind(socket)
+        .map_err(|e| format!("cannot listen on {}: {e}", socket.display()))?;
+    let sim = std::sync::Arc::new(sim);
+    let served = sim.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = sim_82599::server::serve(served, listener) {
+            eprintln!("ixgbe card: {e}");
+        }
+    });
+    println!(
+        "simulated card with {ports} port(s) ({}) serving {}",
+        if pairs {
+            "wired in pairs"
+        } else {
+            "each looped back"
+        },
+        socket.display()
+    );
+    let start = std::time::Instant::now();
+    let mut seen = 0;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let v = sim.violations();
+        for x in &v[seen.min(v.len())..] {
+            eprintln!("strict mode: {x}");
+        }
+        seen = v.len();
+        if seconds.is_some_and(|s| start.elapsed().as_secs() >= s) {
+            break;
+        }
+    }
+    let _ = std::fs::remove_file(socket);
+    for p in 0..ports {
+        let s = sim.stats(p)?;
+        println!(
+            "port {p}: {} frames sent, {} received",
+            s.tx_frames, s.rx_frames
+        );
+    }
+    report_violations(&sim)
 }
 
 /// What the driver loop calls between batches: step the simulated card, unless it runs on

@@ -23,6 +23,7 @@ pub mod regs;
 pub mod rss;
 mod rx;
 mod secrx;
+pub mod server;
 pub mod strict;
 pub mod trace;
 mod tx;
