@@ -58,7 +58,7 @@ impl Pktgen {
         let cfg = Config {
             rx_ring: ring,
             tx_ring: ring,
-            pool_size: ring.max(1024),
+            pool_size: (2 * ring).max(1024),
             ..Config::default()
         };
         let dev = Device::new(bus.clone(), sim.dma(), cfg)?;

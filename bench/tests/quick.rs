@@ -107,6 +107,21 @@ fn programs_run_in_quick_mode() {
     );
     let (fwd, batches) = callgrind::parse_report(&out).expect("report line");
     assert!(fwd >= 800 && fwd == 8 * batches, "{out}");
+    // Two forwarders on two threads, each with its own queues: twice the packets.
+    let out = run_bin(
+        env!("CARGO_BIN_EXE_fwd-loop"),
+        &["--batch", "8", "--packets", "800", "--threads", "2"],
+    );
+    let (fwd, batches) = callgrind::parse_report(&out).expect("report line");
+    assert!(fwd >= 1600 && fwd == 8 * batches, "{out}");
+    let out = run_bin(
+        env!("CARGO_BIN_EXE_scaling"),
+        &["--seconds", "0.2", "--threads", "2", "--batch", "8"],
+    );
+    assert!(
+        out.contains("| 1 | all |") && out.contains("| 2 | all |"),
+        "{out}"
+    );
     // Bad input: a clear error, no panic.
     let o = Command::new(env!("CARGO_BIN_EXE_fwd-loop"))
         .args(["--batch", "x"])

@@ -79,6 +79,9 @@ struct Inner {
     lock: AtomicBool,
     guarded: UnsafeCell<Guarded>,
     bufs: Box<[Buf]>,
+    /// The device addresses again, alone: 8 bytes per buffer, so that the hot paths' lookup
+    /// is one scaled load.
+    phys: Box<[u64]>,
     buf_size: u32,
     _regions: Vec<DmaRegion>,
 }
@@ -173,6 +176,7 @@ impl Mempool {
         let inner = Box::new(Inner {
             lock: AtomicBool::new(false),
             guarded: UnsafeCell::new(Guarded { free, handles: 1 }),
+            phys: bufs.iter().map(|b| b.phys).collect(),
             bufs: bufs.into_boxed_slice(),
             buf_size: buf_size as u32,
             _regions: regions,
@@ -223,7 +227,7 @@ impl Mempool {
     pub unsafe fn phys_unchecked(&self, idx: u32) -> u64 {
         debug_assert!((idx as usize) < self.inner().bufs.len());
         // SAFETY: forwarded to the caller.
-        unsafe { self.inner().bufs.get_unchecked(idx as usize).phys }
+        unsafe { *self.inner().phys.get_unchecked(idx as usize) }
     }
 
     /// The pool as a plain copyable pointer for a receive loop (see [`PacketSource`]).
@@ -239,7 +243,7 @@ impl Mempool {
     #[inline(always)]
     pub fn phys_table(&self) -> PhysTable<'_> {
         PhysTable {
-            bufs: &self.inner().bufs,
+            phys: &self.inner().phys,
         }
     }
 
@@ -252,14 +256,7 @@ impl Mempool {
             .locked(|g| {
                 let n = out.len().min(g.free.len());
                 let from = g.free.len() - n;
-                // A `memcpy` call costs more than it saves for a few indices.
-                if n <= 4 {
-                    for (o, &i) in out[..n].iter_mut().zip(&g.free[from..from + n]) {
-                        *o = i;
-                    }
-                } else {
-                    out[..n].copy_from_slice(&g.free[from..]);
-                }
+                copy_indices(&mut out[..n], &g.free[from..]);
                 g.free.truncate(from);
                 n
             })
@@ -376,6 +373,12 @@ impl fmt::Debug for Mempool {
 ///
 /// Derefs to the packet's bytes (`len` of them). Holding a `Packet` means the device does not
 /// own the buffer.
+///
+/// Layout (`repr(C)`, 16 bytes, checked at compile time): bytes 0-7 the pool
+/// ([`PacketSource::pool_word`]), 8-11 the buffer index, 12-15 the length. A receive loop may
+/// write packets as these 16 bytes (e.g. four at a time with SIMD), under the contract of
+/// [`Mempool::packet_exact`].
+#[repr(C)]
 pub struct Packet {
     pool: NonNull<Inner>,
     idx: u32,
@@ -560,6 +563,12 @@ pub struct PacketSource<'a> {
 }
 
 impl PacketSource<'_> {
+    /// Bytes 0-7 of every packet of this pool (see [`Packet`]'s layout).
+    #[inline(always)]
+    pub fn pool_word(self) -> u64 {
+        self.inner.as_ptr() as usize as u64
+    }
+
     /// As [`Mempool::packet_exact`].
     ///
     /// # Safety
@@ -578,7 +587,7 @@ impl PacketSource<'_> {
 /// no reload of the pool through its handle after each descriptor write).
 #[derive(Clone, Copy)]
 pub struct PhysTable<'a> {
-    bufs: &'a [Buf],
+    phys: &'a [u64],
 }
 
 impl PhysTable<'_> {
@@ -588,9 +597,71 @@ impl PhysTable<'_> {
     /// `idx` is a buffer of the pool.
     #[inline(always)]
     pub unsafe fn get(self, idx: u32) -> u64 {
-        debug_assert!((idx as usize) < self.bufs.len());
+        debug_assert!((idx as usize) < self.phys.len());
         // SAFETY: forwarded to the caller.
-        unsafe { self.bufs.get_unchecked(idx as usize).phys }
+        unsafe { *self.phys.get_unchecked(idx as usize) }
+    }
+}
+
+// `Packet`'s documented layout, relied on by SIMD receive loops.
+const _: () = {
+    assert!(core::mem::size_of::<Packet>() == 16);
+    assert!(core::mem::offset_of!(Packet, pool) == 0);
+    assert!(core::mem::offset_of!(Packet, idx) == 8);
+    assert!(core::mem::offset_of!(Packet, len) == 12);
+};
+
+/// The pool of lent buffers, as one plain word: what a transmit ring keeps per slot next to
+/// the buffer index (see [`Packet::into_parts`]). It does not keep the pool alive; the lent
+/// buffers do.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(transparent)]
+pub struct PoolRef(NonNull<Inner>);
+
+// SAFETY: a plain pointer to a Send + Sync pool; using it needs the lent-buffer contracts.
+unsafe impl Send for PoolRef {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for PoolRef {}
+
+impl PoolRef {
+    /// The pointer's bits: equal for two references to the same pool.
+    #[inline(always)]
+    pub fn addr(self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    /// Device address of buffer `idx`.
+    ///
+    /// # Safety
+    /// `idx` is a buffer of this pool lent out (so the pool is alive).
+    #[inline(always)]
+    pub unsafe fn phys(self, idx: u32) -> u64 {
+        // SAFETY: forwarded to the caller: the pool is alive and `idx` one of its buffers.
+        unsafe { *self.0.as_ref().phys.get_unchecked(idx as usize) }
+    }
+
+    /// Returns lent buffers to this pool with one lock.
+    ///
+    /// # Safety
+    /// Every index is a buffer of this pool taken out with [`Packet::into_parts`] (or
+    /// [`Mempool::alloc_raw`]), owned by the caller, no longer used by any device, and
+    /// returned once.
+    #[inline]
+    pub unsafe fn free_raw(self, idx: &[u32]) {
+        // SAFETY: forwarded to the caller.
+        unsafe { return_to(self.0, idx) }
+    }
+}
+
+impl Packet {
+    /// Gives up the packet without returning its buffer: (pool, buffer index, length). The
+    /// caller now owns the buffer and hands it back with [`PoolRef::free_raw`] (e.g. once a
+    /// device has finished sending it).
+    #[inline(always)]
+    pub fn into_parts(self) -> (PoolRef, u32, u32) {
+        let r = (PoolRef(self.pool), self.idx, self.len);
+        core::mem::forget(self);
+        r
     }
 }
 
@@ -600,10 +671,66 @@ impl PhysTable<'_> {
 unsafe fn return_to(p: NonNull<Inner>, idx: &[u32]) {
     // SAFETY: lent buffers keep the pool alive until they are home.
     let inner = unsafe { p.as_ref() };
-    let ((), dead) = inner.locked(|g| g.free.extend_from_slice(idx));
+    let ((), dead) = inner.locked(|g| push_indices(&mut g.free, idx));
     if dead {
         // SAFETY: no handle and every buffer home, decided under the lock.
         unsafe { destroy(p) }
+    }
+}
+
+/// Pushes `idx` onto a free stack.
+#[inline(always)]
+fn push_indices(free: &mut Vec<u32>, idx: &[u32]) {
+    let have = free.len();
+    if free.capacity() - have < idx.len() {
+        // Only a double return can need more room than the pool's buffers.
+        free.extend_from_slice(idx);
+        return;
+    }
+    // SAFETY: `idx.len()` slots of spare capacity, written just below, then counted.
+    unsafe {
+        let room = core::slice::from_raw_parts_mut(free.as_mut_ptr().add(have), idx.len());
+        copy_indices(room, idx);
+        free.set_len(have + idx.len());
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the short runs of buffer indices the hot paths move (a
+/// ring's refill or reclaim group): two overlapping fixed-size copies inline instead of a
+/// `memcpy` call, which costs more than the copy for up to 64 indices.
+#[inline(always)]
+fn copy_indices(dst: &mut [u32], src: &[u32]) {
+    let n = src.len();
+    assert_eq!(dst.len(), n);
+    /// The first and the last `K` indices (overlapping when `n < 2K`).
+    ///
+    /// # Safety
+    /// `K <= n <= 2K`; `d` and `s` hold `n` indices each and do not overlap.
+    #[inline(always)]
+    unsafe fn two<const K: usize>(d: *mut u32, s: *const u32, n: usize) {
+        // SAFETY: both ends are within the `n` indices, per the contract.
+        unsafe {
+            let a = core::ptr::read_unaligned(s as *const [u32; K]);
+            let b = core::ptr::read_unaligned(s.add(n - K) as *const [u32; K]);
+            core::ptr::write_unaligned(d as *mut [u32; K], a);
+            core::ptr::write_unaligned(d.add(n - K) as *mut [u32; K], b);
+        }
+    }
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    // SAFETY: each arm's `K` satisfies `K <= n <= 2K`; two distinct slices do not overlap.
+    unsafe {
+        match n {
+            0..=3 => {
+                for i in 0..n {
+                    *d.add(i) = *s.add(i);
+                }
+            }
+            4..=8 => two::<4>(d, s, n),
+            9..=16 => two::<8>(d, s, n),
+            17..=32 => two::<16>(d, s, n),
+            33..=64 => two::<32>(d, s, n),
+            _ => dst.copy_from_slice(src),
+        }
     }
 }
 
@@ -648,6 +775,45 @@ impl fmt::Debug for Packet {
 mod tests {
     use super::*;
     use crate::testing::HeapDma;
+
+    #[test]
+    fn index_copies_of_every_length_are_exact() {
+        for n in 0..=130usize {
+            let src: Vec<u32> = (0..n as u32).map(|i| i * 7 + 3).collect();
+            let mut dst = vec![u32::MAX; n + 2];
+            copy_indices(&mut dst[1..n + 1], &src);
+            assert_eq!(&dst[1..n + 1], &src[..], "n = {n}");
+            assert_eq!(
+                (dst[0], dst[n + 1]),
+                (u32::MAX, u32::MAX),
+                "n = {n}: wrote outside"
+            );
+            let mut stack = Vec::with_capacity(n + 5);
+            stack.extend_from_slice(&[1, 2, 3]);
+            push_indices(&mut stack, &src);
+            assert_eq!(&stack[3..], &src[..]);
+        }
+    }
+
+    #[test]
+    fn packets_give_their_parts_and_go_home_in_bulk() {
+        let pool = Mempool::new(&HeapDma::new(), 8, 256).unwrap();
+        let mut v = Vec::new();
+        pool.alloc_batch(&mut v, 8, 60);
+        let src = pool.packet_source();
+        let parts: Vec<(PoolRef, u32, u32)> = v.into_iter().map(Packet::into_parts).collect();
+        assert_eq!(pool.free_count(), 0);
+        for &(p, idx, len) in &parts {
+            assert_eq!(p.addr() as u64, src.pool_word());
+            assert_eq!(len, 60);
+            // SAFETY: `idx` is lent from this live pool.
+            assert_eq!(unsafe { p.phys(idx) }, pool.phys(idx));
+        }
+        let idx: Vec<u32> = parts.iter().map(|&(_, i, _)| i).collect();
+        // SAFETY: owned (given up by the packets), no device, returned once.
+        unsafe { parts[0].0.free_raw(&idx) };
+        assert_eq!(pool.free_count(), 8);
+    }
 
     #[test]
     fn alloc_until_empty_then_refill() {

@@ -27,7 +27,8 @@ pub struct Config {
     pub tx_ring: usize,
     /// Bytes per packet buffer: a multiple of 1024, at most 16384, at least one standard frame.
     pub buf_size: usize,
-    /// Buffers in the receive queue's pool (at least the ring size).
+    /// Buffers in the receive queue's pool: at least `rx_ring + tx_ring`, since a transmit
+    /// queue keeps sent buffers until it reclaims them in bulk (`nic_queue::config::check_pool`).
     pub pool_size: usize,
     /// Accept every unicast and multicast frame (else: own address, broadcast).
     pub promisc: bool,
@@ -82,7 +83,8 @@ impl Config {
             nic_queue::config::check_ring(what, n, MAX_RING).map_err(Error::Config)?;
         }
         nic_queue::config::check_buf(self.buf_size, MAX_STD_FRAME).map_err(Error::Config)?;
-        nic_queue::config::check_pool(self.pool_size, self.rx_ring).map_err(Error::Config)?;
+        nic_queue::config::check_pool(self.pool_size, self.rx_ring, self.tx_ring)
+            .map_err(Error::Config)?;
         Ok(())
     }
 }

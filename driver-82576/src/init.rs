@@ -1,7 +1,8 @@
-//! Bringing the device up, in the order of the 82576 datasheet's software initialization (4.5):
-//! interrupts masked, reset, EEPROM auto-read, link setup through the PHY, statistics cleared,
-//! receive, transmit. Every wait is bounded and ends in a typed error, except the EEPROM wait,
-//! which is tolerated (QEMU's model never sets EECD.AUTO_RD; on a real 82576 it is set within
+//! Bringing the device up, step by step in the order of the 82576 datasheet's software
+//! initialization (4.5.3): interrupts masked (4.5.4), global reset (4.5.5), EEPROM auto-read,
+//! link setup through the PHY (4.5.7), statistics cleared (4.5.8), receive (4.5.9), transmit
+//! (4.5.10). Every wait is bounded and ends in a typed error, except the EEPROM wait, which is
+//! tolerated (QEMU's model never sets EECD.AUTO_RD; on a real 82576 it is set within
 //! milliseconds of reset).
 
 use crate::config::{Config, BSIZE_UNIT};
@@ -12,21 +13,38 @@ use crate::regs::*;
 use regdsl_rt::Bus;
 use std::time::Duration;
 
-/// Settle time after the reset bit clears, before the registers are used again (the datasheet
-/// asks software to wait at least 1 ms after a software reset).
+/// Settle time after the reset bit clears, before the registers are used again (4.5.5: at
+/// least 1 ms after a software reset; 2 for margin).
 const POST_RESET: Duration = Duration::from_millis(2);
+/// Every cause of IMC/ICR and EIMC/EICR (the registers' full width).
+const ALL_CAUSES: u32 = u32::MAX;
+/// Receive queue thresholds (RXDCTL, 4.5.9): descriptors fetched once 8 are free (PTHRESH),
+/// from 8 in host memory (HTHRESH), written back one at a time (WTHRESH 1: the driver sees each
+/// frame at once).
+const RX_PTHRESH: u32 = 8;
+const RX_HTHRESH: u32 = 8;
+const RX_WTHRESH: u32 = 1;
+/// Transmit queue thresholds (TXDCTL, 4.5.10): prefetch 8, host 1, write-back per descriptor.
+const TX_PTHRESH: u32 = 8;
+const TX_HTHRESH: u32 = 1;
+const TX_WTHRESH: u32 = 1;
+/// TCTL.CT: collision threshold, the datasheet's value (4.5.10; unused in full duplex).
+const TX_COLLISION_THRESHOLD: u32 = 15;
+/// TCTL.COLD: collision distance in byte times, 63 for full duplex (4.5.10).
+const TX_COLLISION_DISTANCE_FD: u32 = 63;
 
-/// Mask every interrupt cause and clear pending ones: the driver polls (legacy causes IMC/ICR,
-/// extended causes EIMC/EICR).
+/// 4.5.4: mask every interrupt cause and clear pending ones: the driver polls (legacy causes
+/// IMC/ICR, extended causes EIMC/EICR).
 pub fn disable_interrupts<B: Bus>(regs: &Regs<B>) {
-    regs.IMC().write(u32::MAX);
-    regs.EIMC().write(u32::MAX);
-    regs.ICR().write(u32::MAX);
-    regs.EICR().write(u32::MAX);
+    regs.IMC().write(ALL_CAUSES);
+    regs.EIMC().write(ALL_CAUSES);
+    regs.ICR().write(ALL_CAUSES);
+    regs.EICR().write(ALL_CAUSES);
 }
 
-/// Device reset (CTRL.RST, self-clearing), bounded wait, settle, interrupts masked again.
-/// Also stops receive and transmit first so that no DMA is in flight across the reset.
+/// 4.5.5: device reset (CTRL.RST, self-clearing), bounded wait, settle, interrupts masked again
+/// (the reset unmasks them). Receive and transmit are stopped first so that no DMA is in flight
+/// across the reset.
 pub fn reset<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<()> {
     disable_interrupts(regs);
     regs.RCTL().write(0u32);
@@ -40,13 +58,13 @@ pub fn reset<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<()> {
     Ok(())
 }
 
-/// Bounded wait for the EEPROM auto-read (EECD.AUTO_RD). Returns whether it was seen; running
-/// out is not an error.
+/// 4.5.3: bounded wait for the EEPROM auto-read (EECD.AUTO_RD). Returns whether it was seen;
+/// running out is not an error.
 pub fn wait_eeprom<B: Bus>(regs: &Regs<B>, timeout: Duration) -> bool {
     regs.EECD().wait_set(EECD::AUTO_RD, timeout).is_ok()
 }
 
-/// Link setup for the internal copper PHY: the MAC follows the PHY (auto speed detection, link
+/// 4.5.7: link setup for the internal copper PHY: the MAC follows the PHY (auto speed detection, link
 /// set up, no forced speed or duplex, no link reset), then auto-negotiation is enabled and
 /// restarted in the PHY's BMCR through MDIC. The link comes up later (waited for at the end of
 /// init): QEMU's model raises it only after this restart, a real PHY after negotiation.
@@ -79,8 +97,9 @@ pub fn phy_status<B: Bus>(
     Ok(v)
 }
 
-/// Receive setup before any queue runs: receiver off, unicast address 0 kept valid (the device
-/// loads it from the EEPROM), every other address entry and the multicast table cleared.
+/// 4.5.9: receive setup before any queue runs: receiver off, unicast address 0 kept valid (the
+/// device loads it from the EEPROM), every other address entry and the multicast table
+/// cleared.
 pub fn init_rx<B: Bus>(regs: &Regs<B>) {
     regs.RCTL().write(0u32);
     regs.RAH().at(0).set(RAH::AV);
@@ -93,9 +112,9 @@ pub fn init_rx<B: Bus>(regs: &Regs<B>) {
     }
 }
 
-/// One receive queue's registers: advanced one-buffer descriptors of `buf_size` bytes, then the
-/// ring, head and tail 0 (through [`crate::queue::RxRegs`]). The queue is enabled later
-/// ([`enable_rx_queue`], from `RxQueue::start`).
+/// 4.5.9: one receive queue's registers: advanced one-buffer descriptors of `buf_size` bytes,
+/// then the ring, head and tail 0 (through [`crate::queue::RxRegs`]). The queue is enabled
+/// later ([`enable_rx_queue`], from `RxQueue::start`).
 pub fn init_rx_queue<B: Bus + Clone>(
     regs: &Regs<B>,
     rxq: &crate::RxQueue<B>,
@@ -117,8 +136,8 @@ pub fn init_rx_queue<B: Bus + Clone>(
     Ok(())
 }
 
-/// Receive on: broadcast accepted, CRC stripped (lengths and buffers hold the frame only),
-/// promiscuous on request, descriptor-type field of RCTL left 0 (SRRCTL decides).
+/// 4.5.9: receive on: broadcast accepted, CRC stripped (lengths and buffers hold the frame
+/// only), promiscuous on request, descriptor-type field of RCTL left 0 (SRRCTL decides).
 pub fn enable_rx<B: Bus>(regs: &Regs<B>, promisc: bool) {
     let mut v = RCTL::EN | RCTL::BAM | RCTL::SECRC;
     if promisc {
@@ -127,32 +146,41 @@ pub fn enable_rx<B: Bus>(regs: &Regs<B>, promisc: bool) {
     regs.RCTL().write(v);
 }
 
-/// Enable a receive queue (thresholds: prefetch 8, host 8, write-back 1 so that every
-/// descriptor is written back at once). `RxQueue::start` then waits for ENABLE to read back and
-/// hands the device its buffers with the tail write.
+/// 4.5.9: enable a receive queue with its thresholds. `RxQueue::start` then waits for ENABLE
+/// to read back and hands the device its buffers with the tail write.
 pub fn enable_rx_queue<B: Bus>(regs: &Regs<B>, q: u32) {
     regs.RXDCTL().at(q).write(
-        RXDCTL::PTHRESH.val(8) | RXDCTL::HTHRESH.val(8) | RXDCTL::WTHRESH.val(1) | RXDCTL::ENABLE,
+        RXDCTL::PTHRESH.val(RX_PTHRESH)
+            | RXDCTL::HTHRESH.val(RX_HTHRESH)
+            | RXDCTL::WTHRESH.val(RX_WTHRESH)
+            | RXDCTL::ENABLE,
     );
 }
 
-/// One transmit queue's registers (the ring through [`crate::queue::TxRegs`]); enabled later
-/// ([`enable_tx_queue`], from `TxQueue::start`).
+/// 4.5.10: one transmit queue's registers (the ring through [`crate::queue::TxRegs`]); enabled
+/// later ([`enable_tx_queue`], from `TxQueue::start`).
 pub fn init_tx_queue<B: Bus + Clone>(regs: &Regs<B>, txq: &crate::TxQueue<B>) -> Result<()> {
     regs.TXDCTL().at(txq.id()).clr(TXDCTL::ENABLE);
     Ok(txq.set_ring()?)
 }
 
-/// Enable a transmit queue (write-back per descriptor); `TxQueue::start` then waits for it.
+/// 4.5.10: enable a transmit queue with its thresholds; `TxQueue::start` then waits for it.
 pub fn enable_tx_queue<B: Bus>(regs: &Regs<B>, q: u32) {
     regs.TXDCTL().at(q).write(
-        TXDCTL::PTHRESH.val(8) | TXDCTL::HTHRESH.val(1) | TXDCTL::WTHRESH.val(1) | TXDCTL::ENABLE,
+        TXDCTL::PTHRESH.val(TX_PTHRESH)
+            | TXDCTL::HTHRESH.val(TX_HTHRESH)
+            | TXDCTL::WTHRESH.val(TX_WTHRESH)
+            | TXDCTL::ENABLE,
     );
 }
 
-/// Transmit on: pad short frames, collision threshold 15 and distance 63 (full duplex), as the
-/// datasheet recommends.
+/// 4.5.10: transmit on: pad short frames (PSP), collision threshold and distance as the
+/// datasheet recommends for full duplex.
 pub fn enable_tx<B: Bus>(regs: &Regs<B>) {
-    regs.TCTL()
-        .write(TCTL::EN | TCTL::PSP | TCTL::CT.val(15) | TCTL::COLD.val(63));
+    regs.TCTL().write(
+        TCTL::EN
+            | TCTL::PSP
+            | TCTL::CT.val(TX_COLLISION_THRESHOLD)
+            | TCTL::COLD.val(TX_COLLISION_DISTANCE_FD),
+    );
 }

@@ -66,8 +66,11 @@ impl<B: Bus + Clone> Device<B> {
         cfg.validate()?;
         let regs = Regs::new(bus.clone());
         let t = cfg.wait_timeout;
+        // 4.5.4-4.5.5: interrupts off, global reset, settle.
         init::reset(&regs, t)?;
+        // 4.5.3: EEPROM auto-read (tolerated when it never signals).
         let eeprom_auto_read = init::wait_eeprom(&regs, cfg.eeprom_timeout);
+        // 4.5.7: link setup through the PHY (the link comes up later; waited for at the end).
         init::setup_link(&regs, t)?;
         let mut dev = Device {
             regs,
@@ -78,10 +81,10 @@ impl<B: Bus + Clone> Device<B> {
             stats: Stats::default(),
             eeprom_auto_read,
         };
-        // Statistics start from zero: read (and so clear) every counter once.
+        // 4.5.8: statistics start from zero: read (and so clear) every counter once.
         dev.raw.update(&mut dev.regs);
         dev.raw = regs::Stats::new();
-        // Receive: filters, then each queue's ring and buffers.
+        // 4.5.9: receive: filters, then each queue's ring and buffers.
         init::init_rx(&dev.regs);
         for q in 0..u32::from(cfg.rx_queues) {
             let ring = dev.alloc_ring(cfg.rx_ring)?;
@@ -90,14 +93,15 @@ impl<B: Bus + Clone> Device<B> {
             let rxq = dev.queues.add_rx(regs, ring, cfg.rx_ring, pool);
             init::init_rx_queue(&dev.regs, rxq, &cfg)?;
         }
-        // Transmit rings.
+        // 4.5.10: transmit rings.
         for q in 0..u32::from(cfg.tx_queues) {
             let ring = dev.alloc_ring(cfg.tx_ring)?;
             let regs = txq::TxRegs::new(Regs::new(bus.clone()), q)?;
             let txq = dev.queues.add_tx(regs, ring, cfg.tx_ring);
             init::init_tx_queue(&dev.regs, txq)?;
         }
-        // Queues enabled, then receive and transmit on, then the receive buffers handed over.
+        // 4.5.9-4.5.10: queues enabled, then receive and transmit on, then the receive buffers
+        // handed over; 4.5.7: bounded wait for the link.
         for txq in dev.queues.tx_iter() {
             txq.start(t)?;
         }

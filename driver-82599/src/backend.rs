@@ -32,6 +32,63 @@ pub const DEVICE_IDS: &[PciId] = &[
     intel(0x151C), // 82599_T3_LOM
 ];
 
+/// The media of an 82599 part, by device id (datasheet 4.6.4 sets the link up per media through
+/// AUTOC.LMS and AUTOC2's serial PMA/PMD).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Media {
+    /// SFP+ cage (SFI): the media this driver sets up (10 Gb/s serial, AUTOC2 SFI).
+    Sfp,
+    /// KX4, KX or KR backplane (clause 73 auto-negotiation, AUTOC.LMS = 1xxb).
+    Backplane,
+    /// CX4 (10 Gb/s parallel, AUTOC.PMA_PMD_10G = CX4).
+    Cx4,
+    /// XAUI to an external PHY (10 Gb/s parallel).
+    Xaui,
+    /// 10GBASE-T through an external PHY (MDIO set-up).
+    Copper,
+    /// QSFP+ or low-power SFP parts, which need their module set-up.
+    OtherFiber,
+}
+
+impl Media {
+    /// Why the driver cannot bring this media's link up (`None`: it can).
+    pub fn unsupported_reason(self) -> Option<&'static str> {
+        match self {
+            Media::Sfp => None,
+            Media::Backplane => Some("backplane (KX4/KX/KR) needs clause 73 auto-negotiation (AUTOC.LMS = KX4_KX_KR, datasheet 4.6.4), which this driver does not set up"),
+            Media::Cx4 => Some("CX4 needs the 10 Gb/s parallel link mode (AUTOC.LMS = LINK_10G_NO_AN, PMA_PMD_10G = CX4), which this driver does not set up"),
+            Media::Xaui => Some("XAUI needs the 10 Gb/s parallel link mode and the external PHY's set-up, which this driver does not do"),
+            Media::Copper => Some("10GBASE-T needs the external PHY set up through MDIO, which this driver does not do"),
+            Media::OtherFiber => Some("QSFP+ and low-power SFP parts need their module set-up, which this driver does not do"),
+        }
+    }
+}
+
+/// The media of an 82599 physical function by device id (`None`: not an 82599).
+pub fn media(id: PciId) -> Option<Media> {
+    if id.vendor != 0x8086 {
+        return None;
+    }
+    Some(match id.device {
+        0x10FB | 0x1529 | 0x1507 | 0x154D | 0x154A | 0x1557 => Media::Sfp,
+        0x10F7 | 0x1514 | 0x1517 | 0x10F8 | 0x152A => Media::Backplane,
+        0x10F9 => Media::Cx4,
+        0x10FC => Media::Xaui,
+        0x151C => Media::Copper,
+        0x154F | 0x1558 => Media::OtherFiber,
+        _ => return None,
+    })
+}
+
+/// The ids [`open_pci`] brings up: the 82599 parts with SFP+ (SFI) media.
+pub fn link_ids() -> Vec<PciId> {
+    DEVICE_IDS
+        .iter()
+        .copied()
+        .filter(|&id| media(id) == Some(Media::Sfp))
+        .collect()
+}
+
 /// Bytes of BAR0 the register table needs (its highest register end).
 pub fn bar_size_needed() -> usize {
     nic_queue::table::bar_size_needed(crate::regs::REGISTERS)
@@ -41,7 +98,8 @@ pub fn bar_size_needed() -> usize {
 ///
 /// Refuses, with a [`crate::Error::Pci`] that says why, when not root, when there are no
 /// hugepages, when the device is not an 82599 (nothing is written to it then), or when it is
-/// in use. The BAR mapping is kept for the rest of the process, since queues moved to other
+/// in use; with [`crate::Error::UnsupportedMedia`] when it is an 82599 whose link the driver
+/// cannot set up ([`media`]: only SFP+ parts), before anything is done to it. The BAR mapping is kept for the rest of the process, since queues moved to other
 /// threads may outlive the `Device`.
 pub fn open_pci(addr: &str, cfg: Config) -> Result<Device<Mmio>> {
     open_pci_with(addr, cfg, PciOptions::default())
@@ -54,7 +112,17 @@ pub fn open_pci_with(addr: &str, cfg: Config, opts: PciOptions) -> Result<Device
         min_bar_size: bar_size_needed(),
         ..opts
     };
-    let dev = PciDevice::open(addr, DEVICE_IDS, &opts)?;
+    // The media by id, read from sysfs before the device is opened (nothing written to it).
+    let pci_addr: pci_dma::PciAddr = addr.parse()?;
+    let id = pci_dma::Sysfs::new(&opts.sysfs_root).check_supported(pci_addr, DEVICE_IDS)?;
+    if let Some(reason) = media(id).and_then(Media::unsupported_reason) {
+        return Err(crate::Error::UnsupportedMedia {
+            addr: addr.to_string(),
+            id,
+            reason,
+        });
+    }
+    let dev = PciDevice::open(addr, &link_ids(), &opts)?;
     let (bar, dma) = dev.into_parts();
     Device::new(bar.leak(), dma, cfg)
 }

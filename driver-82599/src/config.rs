@@ -4,22 +4,30 @@ use crate::error::{Error, Result};
 use crate::rss::RssConfig;
 use std::time::Duration;
 
-/// Queues the driver supports (the card has 128 of each; RSS spreads over at most 16).
-pub const MAX_QUEUES: u16 = 64;
+/// Receive queues the driver can fill: RSS without virtualisation or DCB spreads over the
+/// queues a redirection-table entry can name (16, the width of RETA.ENTRY0; 7.1.2.8). More
+/// would be accepted by the card and never receive a frame.
+pub const MAX_RX_QUEUES: u16 = crate::rss::MAX_QUEUES;
+/// Transmit queues without virtualisation or DCB (MTQC = 0): queues 0..63 (8.2.3.9.15, 7.2.1.2.1).
+pub const MAX_TX_QUEUES: u16 = 64;
 pub use nic_queue::config::{BSIZE_UNIT, MAX_BUF, MIN_RING};
-/// Ring sizes: a power of two of at least [`MIN_RING`]; RDLEN/TDLEN hold at most 20 bits of
-/// bytes (datasheet 8.2.3.8.3). Buffer sizes: SRRCTL.BSIZEPACKET counts 1 KiB units, 1..=16
-/// (8.2.3.8.7).
-pub const MAX_RING: usize = 32768;
-/// Ethernet header + CRC: frame size = MTU + this.
+/// Ring sizes: a power of two of at least [`MIN_RING`], whose bytes fit RDLEN.LEN/TDLEN.LEN
+/// (20 bits, 8.2.3.8.3): the largest power of two of 16-byte descriptors below 2^20 bytes.
+pub const MAX_RING: usize = {
+    let bytes = 1usize << crate::regs::RDLEN::LEN.width();
+    bytes / 2 / crate::desc::DESC_SIZE
+};
+/// Ethernet header + CRC: frame size = MTU + this (a VLAN tag adds 4 more, which the card
+/// allows on top of MAXFRS.MFS, 8.2.3.22.13).
 pub const FRAME_OVERHEAD: usize = 18;
-/// The largest frame the card accepts (MHADD.MFS, datasheet 8.2.3.22.13: 9.5 KiB jumbo).
+/// The largest frame the card accepts (MAXFRS.MFS, datasheet 8.2.3.22.13: 15.5 KiB jumbo; the
+/// field is wider than the card's limit, so this is the datasheet's figure).
 pub const MAX_FRAME: usize = 15872;
 
 /// How to bring the device up.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Receive queues (1..=64). With more than one, RSS spreads flows over them.
+    /// Receive queues (1..=16). With more than one, RSS spreads flows over them.
     pub rx_queues: u16,
     /// Transmit queues (1..=64).
     pub tx_queues: u16,
@@ -29,7 +37,8 @@ pub struct Config {
     pub tx_ring: usize,
     /// Bytes per packet buffer: a multiple of 1024, at most 16384, holding the largest frame.
     pub buf_size: usize,
-    /// Buffers in each receive queue's pool (at least the ring size).
+    /// Buffers in each receive queue's pool: at least `rx_ring + tx_ring`, since a transmit
+    /// queue keeps sent buffers until it reclaims them in bulk (`nic_queue::config::check_pool`).
     pub pool_size: usize,
     /// Maximum IP packet size; frames up to MTU + 18 bytes are accepted. Over 1500 enables
     /// jumbo frames.
@@ -75,24 +84,27 @@ impl Config {
     /// Checks every value; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
-        for (what, n) in [("rx_queues", self.rx_queues), ("tx_queues", self.tx_queues)] {
-            if n == 0 || n > MAX_QUEUES {
-                return bad(format!("{what} = {n}, must be 1..={MAX_QUEUES}"));
-            }
+        if self.rx_queues == 0 || self.rx_queues > MAX_RX_QUEUES {
+            return bad(format!(
+                "rx_queues = {}, must be 1..={MAX_RX_QUEUES} (RSS reaches no other queue without virtualisation or DCB, which this driver does not program)",
+                self.rx_queues
+            ));
+        }
+        if self.tx_queues == 0 || self.tx_queues > MAX_TX_QUEUES {
+            return bad(format!(
+                "tx_queues = {}, must be 1..={MAX_TX_QUEUES}",
+                self.tx_queues
+            ));
         }
         for (what, n) in [("rx_ring", self.rx_ring), ("tx_ring", self.tx_ring)] {
             nic_queue::config::check_ring(what, n, MAX_RING).map_err(Error::Config)?;
         }
         nic_queue::config::check_buf(self.buf_size, BSIZE_UNIT).map_err(Error::Config)?;
-        nic_queue::config::check_pool(self.pool_size, self.rx_ring).map_err(Error::Config)?;
+        nic_queue::config::check_pool(self.pool_size, self.rx_ring, self.tx_ring)
+            .map_err(Error::Config)?;
         self.check_mtu(self.mtu)?;
         if let Some(rss) = &self.rss {
-            if let Some(q) = rss.reta.iter().find(|&&q| u16::from(q) >= self.rx_queues) {
-                return bad(format!(
-                    "RSS redirection table names queue {q}, but rx_queues = {}",
-                    self.rx_queues
-                ));
-            }
+            rss.check(self.rx_queues).map_err(Error::Config)?;
         }
         Ok(())
     }
@@ -133,6 +145,24 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("rx_ring = 100"));
+        // The pool must cover a receive and a transmit ring (lazy reclaim: see
+        // nic_queue::config::check_pool).
+        let c = Config {
+            rx_ring: 512,
+            tx_ring: 512,
+            pool_size: 1023,
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("pool_size = 1023") && e.contains("rx_ring + tx_ring"),
+            "{e}"
+        );
+        let c = Config {
+            pool_size: 1024,
+            ..c
+        };
+        c.validate().unwrap();
         let c = Config {
             mtu: 9000,
             ..Config::default()
@@ -154,5 +184,35 @@ mod tests {
             ..Config::default()
         };
         assert!(c.validate().unwrap_err().to_string().contains("queue 2"));
+    }
+
+    #[test]
+    fn rss_and_queue_limits_are_checked_before_the_card_is_touched() {
+        // Issue 14.7: an entry naming queue 17 with 20 queues passed, then failed after the
+        // reset; queues 16..63 were accepted but never received.
+        let mut rss = RssConfig::spread(16);
+        rss.reta[5] = 17;
+        let c = Config {
+            rx_queues: 20,
+            rss: Some(rss.clone()),
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("rx_queues = 20"), "{e}");
+        let c = Config {
+            rx_queues: 16,
+            rss: Some(rss),
+            ..Config::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("entry 5 names queue 17"), "{e}");
+        let c = Config {
+            rx_queues: 16,
+            tx_queues: 64,
+            rss: Some(RssConfig::spread(16)),
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        assert_eq!((MAX_RX_QUEUES, MAX_RING), (16, 32768));
     }
 }

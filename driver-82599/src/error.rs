@@ -37,6 +37,14 @@ pub enum Error {
     /// A register access the generated code rejected (index out of range, value too wide).
     #[error("register access: {0}")]
     Register(String),
+    /// An 82599 part whose link the driver cannot set up (by device id, before anything was
+    /// written to it; see `backend::media`).
+    #[error("PCI device {addr} is an 82599 ({id}) with media this driver cannot bring up: {reason}; left untouched")]
+    UnsupportedMedia {
+        addr: String,
+        id: pci_dma::PciId,
+        reason: &'static str,
+    },
     /// Opening real hardware.
     #[error("PCI: {0}")]
     Pci(#[from] pci_dma::PciError),

@@ -26,6 +26,30 @@
 //! assert_eq!((s.tx_packets, s.rx_packets), (4, 4));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//! # Stopping
+//!
+//! A user-space driver owns memory the card writes by DMA, so the card is stopped before any
+//! of it is released, on every exit path the library sees:
+//! - dropping the [`Device`] (also when a `?` or a panic unwinds past it): receive off
+//!   (RXCTRL.RXEN), then each queue disabled and waited for (RXDCTL/TXDCTL.ENABLE reads 0)
+//!   before its ring and buffers go back (a queue that does not stop leaks them instead), then
+//!   transmit DMA off, PCIe mastering off with its pending requests drained (CTRL
+//!   .PCIE_MASTER_DISABLE, STATUS.PCIE_MASTER_ENABLE_STATUS), and CTRL_EXT.DRV_LOAD cleared;
+//! - an error during [`Device::new`] after rings were handed to the card: the same, as the
+//!   half-built device is dropped (errors before that point happen before any memory is
+//!   handed over);
+//! - a queue taken out with [`Device::take_rx_queue`]/[`Device::take_tx_queue`] stops itself
+//!   when dropped; dropping the device while taken queues run stops receive and mastering for
+//!   the whole port, so keep the device alive as long as they run.
+//!
+//! A process killed outright (SIGKILL, abort) runs none of this: the card keeps its rings. The
+//! next [`Device::new`] disables mastering and resets the card before anything else. Signals
+//! are the program's to handle: stop by dropping the devices (returning from `main` or
+//! unwinding), not by `process::exit`, which runs no destructor.
+//!
+//! The simulated card checks this in strict mode: DMA into memory the driver released, and a
+//! release of memory still programmed into an enabled ring, are violations.
+//!
 //! For one thread per queue, take the queues out: [`Device::take_rx_queue`] and
 //! [`Device::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`. That is
 //! also the cheapest way to poll: [`Device::rx_batch`]/[`Device::tx_batch`] look the queue up
@@ -57,13 +81,13 @@ pub use txq::TxQueue;
 
 use crate::regs::*;
 use dma::DmaMemory;
-use regdsl_rt::{Bus, Counter};
-use stats::{HwQueueStats, QueueStats};
+use regdsl_rt::Bus;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Queues with their own hardware counters (QPRC/QPTC/...[0..15]).
-pub const HW_STAT_QUEUES: usize = 16;
+/// Queues with their own hardware counters: the length of QPRC (and of QPTC, QBRC, QPRDC,
+/// QBTC) in the table, 82599 datasheet 8.2.3.23.71+.
+pub const HW_STAT_QUEUES: usize = regs::elements(<QPRC::Reg as regdsl_rt::ArraySpec>::SEGMENTS);
 
 /// One 82599 port, initialised and running.
 ///
@@ -75,34 +99,9 @@ pub struct Device<B: Bus + Clone> {
     dma: Arc<dyn DmaMemory>,
     cfg: Config,
     queues: nic_queue::Queues<rxq::RxRegs<B>, desc::Format, txq::TxRegs<B>>,
-    acc: Accumulators,
+    /// 64-bit totals of every counter of the table (the generated `Stats`).
+    raw: regs::Stats,
     stats: Stats,
-}
-
-/// Running totals of the card's read-to-clear counters.
-#[derive(Default)]
-struct Accumulators {
-    gprc: Counter,
-    gptc: Counter,
-    gorc: Counter,
-    gotc: Counter,
-    mpc: Counter,
-    crcerrs: Counter,
-    rlec: Counter,
-    illerrc: Counter,
-    errbc: Counter,
-    ruc: Counter,
-    roc: Counter,
-    q: [QueueAcc; HW_STAT_QUEUES],
-}
-
-#[derive(Default, Clone, Copy)]
-struct QueueAcc {
-    qprc: Counter,
-    qptc: Counter,
-    qbrc: Counter,
-    qbtc: Counter,
-    qprdc: Counter,
 }
 
 impl<B: Bus + Clone> Device<B> {
@@ -116,6 +115,8 @@ impl<B: Bus + Clone> Device<B> {
         init::global_reset(&regs, t)?;
         // 4.6.3: EEPROM auto-read and DMA init done.
         init::wait_eeprom_and_dma(&regs, t)?;
+        // 8.2.3.1.3: the driver has the card (the firmware keeps off it).
+        init::take_control(&regs);
         // 4.6.4: link setup (the link comes up later; waited for at the end).
         init::setup_link(&regs);
         let mut dev = Device {
@@ -123,12 +124,12 @@ impl<B: Bus + Clone> Device<B> {
             dma,
             cfg: cfg.clone(),
             queues: nic_queue::Queues::new(),
-            acc: Accumulators::default(),
+            raw: regs::Stats::new(),
             stats: Stats::default(),
         };
         // 4.6.5: statistics cleared by reading them once.
-        dev.read_counters();
-        dev.acc = Accumulators::default();
+        dev.raw.update(&mut dev.regs);
+        dev.raw = regs::Stats::new();
         // 4.6.7: receive.
         init::init_rx(&dev.regs, &cfg)?;
         init::map_queue_stats(&dev.regs, cfg.rx_queues, cfg.tx_queues);
@@ -315,93 +316,32 @@ impl<B: Bus + Clone> Device<B> {
         (r, on)
     }
 
-    /// Reads every read-to-clear counter into the 64-bit totals.
-    fn read_counters(&mut self) {
-        let r = &mut self.regs;
-        let a = &mut self.acc;
-        r.GPRC_mut().accumulate(&mut a.gprc);
-        r.GPTC_mut().accumulate(&mut a.gptc);
-        // Low half first: reading the high half clears the pair (8.2.3.23.26).
-        let gorc =
-            u64::from(r.GORCL_mut().read().bits()) | u64::from(r.GORCH_mut().read().bits()) << 32;
-        a.gorc.add(gorc);
-        let gotc =
-            u64::from(r.GOTCL_mut().read().bits()) | u64::from(r.GOTCH_mut().read().bits()) << 32;
-        a.gotc.add(gotc);
-        for m in r.MPC_mut().iter() {
-            m.accumulate(&mut a.mpc);
-        }
-        r.CRCERRS_mut().accumulate(&mut a.crcerrs);
-        r.RLEC_mut().accumulate(&mut a.rlec);
-        r.ILLERRC_mut().accumulate(&mut a.illerrc);
-        r.ERRBC_mut().accumulate(&mut a.errbc);
-        r.RUC_mut().accumulate(&mut a.ruc);
-        r.ROC_mut().accumulate(&mut a.roc);
-        for (i, q) in a.q.iter_mut().enumerate() {
-            let i = i as u32;
-            r.QPRC_mut().at(i).accumulate(&mut q.qprc);
-            r.QPTC_mut().at(i).accumulate(&mut q.qptc);
-            r.QPRDC_mut().at(i).accumulate(&mut q.qprdc);
-            let b = u64::from(r.QBRC_L_mut().at(i).read().bits())
-                | u64::from(r.QBRC_H_mut().at(i).read().bits()) << 32;
-            q.qbrc.add(b);
-            let b = u64::from(r.QBTC_L_mut().at(i).read().bits())
-                | u64::from(r.QBTC_H_mut().at(i).read().bits()) << 32;
-            q.qbtc.add(b);
-        }
+    /// Reads every counter of the table once (the generated `Stats`: the 64-bit views where
+    /// the table declares them, each low half before its high half) into the 64-bit totals,
+    /// and returns them with the driver's per-queue counters.
+    pub fn stats(&mut self) -> &Stats {
+        self.raw.update(&mut self.regs);
+        let per_queue_hw = usize::from(self.cfg.rx_queues) <= HW_STAT_QUEUES;
+        self.stats = Stats::from_raw(&self.raw, self.queues.counters(), per_queue_hw);
+        &self.stats
     }
 
-    /// Reads the card's counters into the 64-bit totals and returns them with the driver's
-    /// per-queue counters.
-    pub fn stats(&mut self) -> &Stats {
-        self.read_counters();
-        let a = &self.acc;
-        let s = &mut self.stats;
-        s.rx_packets = a.gprc.total();
-        s.tx_packets = a.gptc.total();
-        s.rx_bytes = a.gorc.total();
-        s.tx_bytes = a.gotc.total();
-        s.rx_missed = a.mpc.total();
-        s.rx_crc_errors = a.crcerrs.total();
-        s.rx_length_errors = a.rlec.total();
-        s.rx_symbol_errors = a.illerrc.total() + a.errbc.total();
-        s.rx_size_errors = a.ruc.total() + a.roc.total();
-        let per_queue = usize::from(self.cfg.rx_queues) <= HW_STAT_QUEUES;
-        s.rx_dma_errors = if per_queue {
-            let placed: u64 = a.q.iter().map(|q| q.qprc.total() + q.qprdc.total()).sum();
-            a.gprc.total().saturating_sub(placed)
-        } else {
-            0
-        };
-        s.queues = self
-            .queues
-            .counters()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let hw =
-                    a.q.get(i)
-                        .map_or_else(HwQueueStats::default, |q| HwQueueStats {
-                            rx_packets: q.qprc.total(),
-                            rx_bytes: q.qbrc.total(),
-                            rx_drops: q.qprdc.total(),
-                            tx_packets: q.qptc.total(),
-                            tx_bytes: q.qbtc.total(),
-                        });
-                QueueStats {
-                    hw,
-                    sw: c.snapshot(),
-                }
-            })
-            .collect();
-        &self.stats
+    /// Totals of every counter of the table, as of the last [`Device::stats`].
+    pub fn raw_stats(&self) -> &regs::Stats {
+        &self.raw
     }
 }
 
+/// Stops the card before its memory goes back (see the crate docs, "Stopping").
 impl<B: Bus + Clone> Drop for Device<B> {
     fn drop(&mut self) {
-        // Queues stop themselves (RXDCTL/TXDCTL.ENABLE = 0) before their buffers go back.
-        self.queues.clear();
+        // Receive off first: no new frame enters a ring being taken down.
         self.regs.RXCTRL().clr(RXCTRL::RXEN);
+        // Each queue disables itself and waits for the card to let go of it (RXDCTL/TXDCTL
+        // .ENABLE reads 0) before its ring and buffers are released; a queue that does not
+        // stop leaks them instead.
+        self.queues.clear();
+        // Transmit DMA off, PCIe mastering off, the firmware told the driver is gone.
+        init::stop(&self.regs);
     }
 }

@@ -1,13 +1,20 @@
 //! Receive-side scaling: the Toeplitz hash the card computes (82599 datasheet 7.1.2.8), the
 //! 40-byte key (RSSRK) and the 128-entry redirection table (RETA).
 
-/// Bytes in the RSS key (RSSRK[0..9], 10 registers of 4 bytes).
-pub const KEY_LEN: usize = 40;
-/// Entries in the redirection table (RETA[0..31], 4 one-byte entries each).
-pub const RETA_LEN: usize = 128;
+use crate::regs::{elements, RETA, RSSRK};
+use regdsl_rt::ArraySpec;
 
-/// Queues a redirection-table entry can name (4-bit entries, 8.2.3.7.15).
-pub const MAX_QUEUES: u16 = 16;
+/// Bytes in the RSS key: RSSRK[0..9] of the table, each holding 4 bytes of the key in its
+/// 32-bit KEY field (8.2.3.7.16).
+pub const KEY_LEN: usize =
+    elements(<RSSRK::Reg as ArraySpec>::SEGMENTS) * (RSSRK::KEY.width() as usize / 8);
+/// Entries in the redirection table: RETA[0..31] of the table, four entries (ENTRY0..ENTRY3)
+/// each (8.2.3.7.15).
+pub const RETA_LEN: usize = elements(<RETA::Reg as ArraySpec>::SEGMENTS) * 4;
+
+/// Queues a redirection-table entry can name: the width of RETA.ENTRY0 (4 bits, 8.2.3.7.15).
+/// RSS without virtualisation or DCB reaches no other receive queue (7.1.2.8).
+pub const MAX_QUEUES: u16 = 1 << RETA::ENTRY0.width();
 
 /// The key Microsoft publishes with its RSS verification vectors; a fine default.
 pub const DEFAULT_KEY: [u8; KEY_LEN] = [
@@ -34,6 +41,19 @@ impl RssConfig {
         RssConfig {
             key: DEFAULT_KEY,
             reta,
+        }
+    }
+
+    /// Checks the table against the receive queues the device has: every entry must name one
+    /// of them (and so one a 4-bit entry can hold). The error names the first bad entry.
+    pub fn check(&self, rx_queues: u16) -> Result<(), String> {
+        let limit = rx_queues.min(MAX_QUEUES);
+        match self.reta.iter().position(|&q| u16::from(q) >= limit) {
+            Some(i) => Err(format!(
+                "RSS redirection table entry {i} names queue {}, but the device has {limit} receive queue(s) RSS can reach (rx_queues = {rx_queues}, at most {MAX_QUEUES})",
+                self.reta[i]
+            )),
+            None => Ok(()),
         }
     }
 

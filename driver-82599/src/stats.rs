@@ -1,7 +1,10 @@
 //! Statistics: the card's read-to-clear counters accumulated into 64-bit totals (82599
 //! datasheet 8.2.3.23), and the driver's own per-queue counters.
 
+use crate::regs;
 pub use nic_queue::{QueueCounters, SwQueueStats};
+use regdsl_rt::Counter;
+use std::sync::Arc;
 
 /// One queue's hardware counters (queues 0..15 have their own; 82599 datasheet 8.2.3.23.71+).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,6 +59,57 @@ pub struct QueueStats {
 }
 
 impl Stats {
+    /// From the totals of every counter of the table (`raw`, read by the generated
+    /// `Stats::update`) and the driver's per-queue counters. `per_queue_hw`: every receive
+    /// queue has its own hardware counters (needed for [`Stats::rx_dma_errors`]).
+    pub(crate) fn from_raw(
+        raw: &regs::Stats,
+        sw: &[Arc<QueueCounters>],
+        per_queue_hw: bool,
+    ) -> Self {
+        // A low/high pair without a 64-bit view (QBRC is not 8-byte aligned): each read of the
+        // pair returned low + high << 32, so the totals add up the same way.
+        let pair = |lo: &Counter, hi: &Counter| lo.total().wrapping_add(hi.total() << 32);
+        let sum = |c: &[Counter]| c.iter().map(Counter::total).sum::<u64>();
+        let hw = |i: usize| HwQueueStats {
+            rx_packets: raw.QPRC[i].total(),
+            rx_bytes: pair(&raw.QBRC[i], &raw.QBRC_H[i]),
+            rx_drops: raw.QPRDC[i].total(),
+            tx_packets: raw.QPTC[i].total(),
+            tx_bytes: raw.QBTC64[i].total(),
+        };
+        let rx_dma_errors = if per_queue_hw {
+            let placed = sum(&raw.QPRC) + sum(&raw.QPRDC);
+            raw.GPRC.total().saturating_sub(placed)
+        } else {
+            0
+        };
+        Stats {
+            rx_packets: raw.GPRC.total(),
+            rx_bytes: raw.GORC64.total(),
+            tx_packets: raw.GPTC.total(),
+            tx_bytes: raw.GOTC64.total(),
+            rx_missed: sum(&raw.MPC),
+            rx_crc_errors: raw.CRCERRS.total(),
+            rx_length_errors: raw.RLEC.total(),
+            rx_symbol_errors: raw.ILLERRC.total() + raw.ERRBC.total(),
+            rx_size_errors: raw.RUC.total() + raw.ROC.total(),
+            rx_dma_errors,
+            queues: sw
+                .iter()
+                .enumerate()
+                .map(|(i, c)| QueueStats {
+                    hw: if i < raw.QPRC.len() {
+                        hw(i)
+                    } else {
+                        HwQueueStats::default()
+                    },
+                    sw: c.snapshot(),
+                })
+                .collect(),
+        }
+    }
+
     /// Packets lost on receive, counted by the card or the driver: missed, dropped for lack
     /// of a descriptor, bad frames, and descriptors the driver rejected.
     pub fn rx_drops(&self) -> u64 {

@@ -97,3 +97,45 @@ fn the_real_mmio_path_reaches_the_bar_and_a_stuck_reset_times_out() {
         "CTRL.RST|LRST"
     );
 }
+
+/// Issue 14.4: the link set-up is for SFP+ only, so an 82599 with other media (here KX4
+/// backplane, 0x10F7) is refused by id with the reason, before its BAR is mapped or written.
+#[test]
+fn an_82599_whose_media_the_driver_cannot_bring_up_is_refused_untouched() {
+    let (t, dir) = tree("media", PciId::new(0x8086, 0x10F7));
+    let before = std::fs::read(dir.join("resource0")).unwrap();
+    let e = backend::open_pci_with("0000:03:00.0", Config::default(), t.options())
+        .err()
+        .unwrap();
+    assert!(matches!(e, Error::UnsupportedMedia { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("backplane") && msg.contains("left untouched"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(dir.join("resource0")).unwrap(), before);
+    assert!(
+        !dir.join("driver/unbind").exists()
+            || std::fs::read_to_string(dir.join("driver/unbind"))
+                .unwrap()
+                .is_empty(),
+        "the kernel driver was unbound"
+    );
+    // Every id has a media; only the SFP+ parts are brought up.
+    for id in DEVICE_IDS {
+        assert!(backend::media(*id).is_some(), "{id}");
+    }
+    assert!(backend::link_ids().contains(&PciId::new(0x8086, 0x10FB)));
+    assert!(!backend::link_ids().contains(&PciId::new(0x8086, 0x10F7)));
+}
+
+/// Issue 14.6: every register of the table lies inside the 82599's 128 KiB BAR0 (9.3.6.1), so a
+/// real BAR0 is not refused as too small.
+#[test]
+fn the_table_fits_the_82599_bar0() {
+    assert!(
+        backend::bar_size_needed() <= 0x20000,
+        "the table needs {:#x} bytes of BAR0",
+        backend::bar_size_needed()
+    );
+}

@@ -167,3 +167,66 @@ fn card_spreads_flows_over_queues_as_the_vectors_predict() {
     assert!(used.len() > 1, "all vectors on one queue: {used:?}");
     assert_no_violations(&sim);
 }
+
+#[test]
+fn a_bad_rss_configuration_is_refused_before_the_card_is_touched() {
+    // Issue 14.7: a redirection-table entry naming queue 17 with 20 receive queues passed the
+    // check, then failed after the reset; queues 16..63 were accepted and never received.
+    let sim = strict_sim(1);
+    let trace = TraceBuf::default();
+    sim.trace_to(trace.clone());
+    let mut reta = RssConfig::spread(16);
+    reta.reta[9] = 17;
+    for (rx_queues, want) in [(20, "rx_queues = 20"), (16, "entry 9 names queue 17")] {
+        let cfg = Config {
+            rx_queues,
+            rss: Some(reta.clone()),
+            ..small_config()
+        };
+        let e = driver_82599::Device::new(sim.port(0), sim.dma(), cfg)
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains(want), "{e}");
+    }
+    assert!(trace.is_empty(), "the card was touched:\n{}", trace.text());
+    // The same check at run time, before any register is written.
+    let mut dev = open(
+        &sim,
+        0,
+        Config {
+            rx_queues: 4,
+            ..small_config()
+        },
+    );
+    let before = trace.text().len();
+    let e = dev.set_rss(&RssConfig::spread(8)).unwrap_err();
+    assert!(e.to_string().contains("names queue 4"), "{e}");
+    assert_eq!(
+        trace.text().len(),
+        before,
+        "set_rss wrote registers before refusing"
+    );
+    assert_no_violations(&sim);
+}
+
+#[test]
+fn the_descriptor_carries_the_rss_hash() {
+    // Issue 14.5: RXCSUM.PCSD is set (with receive off), so the card reports the RSS hash, not
+    // the IP identification and checksum (the simulated card models both).
+    let sim = strict_sim(1);
+    let dev = open(
+        &sim,
+        0,
+        Config {
+            rx_queues: 4,
+            ..small_config()
+        },
+    );
+    let regs = driver_82599::regs::Regs::new(sim.port(0));
+    assert!(regs
+        .RXCSUM()
+        .read()
+        .is_set(driver_82599::regs::RXCSUM::PCSD));
+    drop(dev);
+    assert_no_violations(&sim);
+}

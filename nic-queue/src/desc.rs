@@ -67,7 +67,10 @@ pub mod tx_read {
     /// PAYLEN position in `OLINFO_STATUS`.
     pub const PAYLEN_SHIFT: u32 = 14;
     /// Everything but the length, for a one-buffer packet with status report.
-    pub const CMD_ONE_BUFFER: u32 = DTYP_DATA | DCMD_EOP | DCMD_IFCS | DCMD_RS | DCMD_DEXT;
+    pub const CMD_ONE_BUFFER: u32 = CMD_NO_RS | DCMD_RS;
+    /// As [`CMD_ONE_BUFFER`] without status report: the send path sets RS only every few
+    /// descriptors (see `TxQueue`).
+    pub const CMD_NO_RS: u32 = DTYP_DATA | DCMD_EOP | DCMD_IFCS | DCMD_DEXT;
 }
 
 /// Transmit descriptor, write-back format (82599 7.2.3.2.4, 82576 7.2.2.3.3).

@@ -43,7 +43,7 @@ pub use desc::RxFormat;
 pub use dma::{Mempool, Packet};
 pub use error::QueueError;
 pub use queues::Queues;
-pub use rxq::RxQueue;
+pub use rxq::{RxPath, RxQueue};
 pub use txq::TxQueue;
 
 use std::time::Duration;

@@ -1,11 +1,12 @@
 //! A transmit queue: its descriptor ring, the packets lent to the card, and the batched send
 //! path (advanced data descriptors, completion by DD write-back: 82599 datasheet 7.2, 82576 7.2).
 
+use crate::config;
 use crate::counters::QueueCounters;
 use crate::desc::{self, tx_read, tx_wb};
 use crate::{QueueError, QueueRegs};
 use core::mem::MaybeUninit;
-use dma::mempool::{free_raw_slice, RawPacket};
+use dma::mempool::PoolRef;
 use dma::DmaRegion;
 use dma::Packet;
 use std::sync::Arc;
@@ -13,11 +14,21 @@ use std::time::Duration;
 
 /// One transmit queue. `Send`: move it to the thread that sends on it.
 ///
-/// Ring state: descriptors `[clean, tail)` are the card's (sent or being sent); the rest are
-/// free, less one so that the tail never catches up with the oldest unreclaimed descriptor.
-/// Completion is learnt from the DD bit the card writes back (RS is set on every descriptor),
-/// never by reading TDH. The card completes descriptors in order, so on the send path one DD
-/// read tells that a whole chunk of descriptors is done.
+/// Ring state: descriptors `[clean, tail)` are the card's (sent or being sent, not yet
+/// reclaimed); the rest are free, less one so that the tail never catches up with the oldest
+/// unreclaimed descriptor. Completion is learnt from the DD bit the card writes back, never by
+/// reading TDH.
+///
+/// Report status (RS, which asks the card for DD) is set on every `rs`-th descriptor (the
+/// group ends `k * rs - 1`, [`config::tx_rs_thresh`]) and on the last descriptor of each send
+/// call, so that [`TxQueue::reclaim`] can return everything once a queue goes quiet. The card
+/// completes in order, so one DD read at a group end tells that the whole group is done.
+///
+/// Reclaim is lazy and in bulk: the send path reclaims only when fewer than `free_thresh`
+/// descriptors are free ([`config::tx_free_thresh`]) or fewer than the call needs, a group at
+/// a time, each group's buffers returned with one pool lock when they share a pool. Sent
+/// buffers therefore stay with the queue (up to a ring's worth) until then: see
+/// [`config::check_pool`] for the pool size this needs.
 ///
 /// `R` reaches the queue's registers (tail write, stop).
 pub struct TxQueue<R: QueueRegs> {
@@ -25,34 +36,37 @@ pub struct TxQueue<R: QueueRegs> {
     mask: u32,
     tail: u32,
     clean: u32,
-    /// Descriptors reclaimed at once on the send path (32, or half a small ring).
-    chunk: u32,
-    /// The packet of each descriptor; initialised exactly for `[clean, tail)`.
-    slots: Box<[MaybeUninit<RawPacket>]>,
+    /// RS group size (a power of two dividing the ring).
+    rs: u32,
+    /// Free descriptors under which the send path reclaims.
+    free_thresh: u32,
+    /// The pool and buffer index of each descriptor; initialised exactly for `[clean, tail)`.
+    pools: Box<[MaybeUninit<PoolRef>]>,
+    idx: Box<[u32]>,
     regs: R,
     counters: Arc<QueueCounters>,
     ring: Option<DmaRegion>,
 }
 
-/// Descriptors reclaimed per DD check on the send path.
-const RECLAIM_CHUNK: u32 = 32;
-
 // SAFETY: `base` points into `ring`, owned by this queue; nothing else touches the ring.
 unsafe impl<R: QueueRegs + Send> Send for TxQueue<R> {}
 
 impl<R: QueueRegs> TxQueue<R> {
-    /// A queue over `ring` (`size` descriptors, a power of two), empty (memory only: no
-    /// register is touched). Then [`TxQueue::set_ring`] programs the ring and [`TxQueue::start`]
-    /// turns the queue on.
+    /// A queue over `ring` (`size` descriptors, a power of two of at least
+    /// [`config::MIN_RING`]), empty (memory only: no register is touched). Then
+    /// [`TxQueue::set_ring`] programs the ring and [`TxQueue::start`] turns the queue on.
     pub fn new(regs: R, ring: DmaRegion, size: usize, counters: Arc<QueueCounters>) -> Self {
         debug_assert!(size.is_power_of_two() && ring.len() >= size * desc::DESC_SIZE);
+        let rs = config::tx_rs_thresh(size) as u32;
         TxQueue {
             base: ring.virt(),
             mask: size as u32 - 1,
             tail: 0,
             clean: 0,
-            chunk: (size as u32 / 2).clamp(1, RECLAIM_CHUNK),
-            slots: (0..size).map(|_| MaybeUninit::uninit()).collect(),
+            rs,
+            free_thresh: config::tx_free_thresh(size) as u32,
+            pools: (0..size).map(|_| MaybeUninit::uninit()).collect(),
+            idx: vec![0; size].into_boxed_slice(),
             regs,
             counters,
             ring: Some(ring),
@@ -107,61 +121,90 @@ impl<R: QueueRegs> TxQueue<R> {
         self.ring.as_ref().map_or(0, |r| r.phys())
     }
 
-    /// Descriptors handed to the card and not yet reclaimed.
+    /// Descriptors handed to the card and not yet reclaimed (sent or not).
     pub fn in_flight(&self) -> usize {
         (self.tail.wrapping_sub(self.clean) & self.mask) as usize
     }
 
+    /// Free descriptors.
+    #[inline(always)]
+    fn free_descs(&self) -> u32 {
+        self.clean.wrapping_sub(self.tail).wrapping_sub(1) & self.mask
+    }
+
     /// Sends as many packets from the front of `pkts` as the ring has room for, with one tail
-    /// write; returns how many were taken (the rest stay in `pkts`). Completed descriptors are
-    /// reclaimed first and their buffers go back to their pools.
+    /// write; returns how many were taken (the rest stay in `pkts`). When fewer descriptors
+    /// are free than the free threshold or than `pkts` needs, completed groups are reclaimed
+    /// first and their buffers go back to their pools (also on a call with nothing to send).
     ///
     /// A packet of length 0 or over 65535 bytes cannot be sent (DTALEN is 16 bits and the card
     /// needs at least one byte): it is taken, dropped and counted in `tx_invalid`.
     #[inline(always)]
     pub fn tx_batch(&mut self, pkts: &mut Vec<Packet>) -> usize {
-        self.reclaim_chunks();
         let mask = self.mask;
-        let mut room = (self.clean.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
-        if room < pkts.len() {
-            self.reclaim();
-            room = (self.clean.wrapping_sub(self.tail).wrapping_sub(1) & mask) as usize;
+        let mut free = self.free_descs() as usize;
+        let len = pkts.len();
+        if free < len.max(self.free_thresh as usize) {
+            free = self.reclaim_groups(len) as usize;
         }
-        let n = room.min(pkts.len());
+        if len == 1 && free != 0 {
+            return self.tx_one(pkts);
+        }
+        let n = free.min(len);
         if n == 0 {
             return 0;
         }
-        let mut t = self.tail;
-        let mut bytes = 0u64;
-        let mut invalid = 0u64;
+        let t0 = self.tail as usize;
         let src = pkts.as_mut_ptr();
         // Locals, not reloaded through `self` after each descriptor written.
         let base = self.base;
-        let slots = self.slots.as_mut_ptr();
-        for k in 0..n {
-            // SAFETY: `k < n <= pkts.len()`; each packet is moved out exactly once and the
-            // vector forgets them below.
+        let pools = self.pools.as_mut_ptr();
+        let idxs = self.idx.as_mut_ptr();
+        let mut bytes = 0u64;
+        // Fast path: descriptors t0.. up to the end of the ring, valid lengths.
+        let run = n.min(mask as usize + 1 - t0);
+        let mut k = 0;
+        while k < run {
+            // SAFETY: `k < n <= pkts.len()`; each packet is read (moved out) once here or
+            // in `tx_rest`, and the vector forgets them below.
             let p = unsafe { src.add(k).read() };
-            let len = p.len() as u32;
-            // 1 ..= 0xFFFF bytes in one compare.
-            if len.wrapping_sub(1) >= tx_read::DTALEN_MASK {
-                invalid += 1;
-                continue;
+            if (p.len() as u32).wrapping_sub(1) >= tx_read::DTALEN_MASK {
+                // 0 or over 16 bits: `tx_rest` drops and counts it.
+                core::mem::forget(p);
+                break;
             }
-            let raw = p.into_raw();
-            // SAFETY: `t <= mask`, inside the ring and the slot array; the slot is free (not
-            // the card's, its old packet already reclaimed).
+            let (pool, idx, len) = p.into_parts();
+            let t = t0 + k;
+            // SAFETY: `t < ring size`, inside the ring and the slot arrays; the slot is free
+            // (not the card's, its old packet already reclaimed); `idx` is a buffer of `pool`
+            // lent to this queue.
             unsafe {
-                let d = desc::at(base, t as usize);
-                desc::write64(d, tx_read::BUFFER_ADDR, raw.phys());
-                desc::write32(d, tx_read::CMD_TYPE_LEN, tx_read::CMD_ONE_BUFFER | len);
-                desc::write32(d, tx_read::OLINFO_STATUS, len << tx_read::PAYLEN_SHIFT);
-                (*slots.add(t as usize)).write(raw);
+                let d = desc::at(base, t);
+                desc::write64(d, tx_read::BUFFER_ADDR, pool.phys(idx));
+                desc::write64(
+                    d,
+                    tx_read::CMD_TYPE_LEN,
+                    u64::from(tx_read::CMD_NO_RS | len)
+                        | (u64::from(len) << (32 + tx_read::PAYLEN_SHIFT)),
+                );
+                (*pools.add(t)).write(pool);
+                *idxs.add(t) = idx;
             }
             bytes += u64::from(len);
-            t = (t + 1) & mask;
+            k += 1;
         }
-        let left = pkts.len() - n;
+        let mut t = (t0 + k) as u32 & mask;
+        let mut invalid = 0;
+        if k < n {
+            // The ring wraps, or a packet cannot be sent: the general loop.
+            // SAFETY: packets `k..n` of `pkts` are still unread; `t` is the next free slot and
+            // `n - k` slots are free from it.
+            let r = unsafe { self.tx_rest(src, k, n, t) };
+            t = r.0;
+            bytes += r.1;
+            invalid = r.2;
+        }
+        let left = len - n;
         // SAFETY: the first `n` packets were moved out above; the rest move to the front
         // (usually none: no `memmove` call for zero bytes).
         unsafe {
@@ -171,12 +214,120 @@ impl<R: QueueRegs> TxQueue<R> {
             pkts.set_len(left);
         }
         if t != self.tail {
+            self.set_rs(t);
             self.tail = t;
             // Publishes: the descriptors are visible before the card reads the tail.
             self.regs.write_tail(t);
         }
         self.counters.add_tx(n as u64 - invalid, bytes, invalid);
         n
+    }
+
+    /// [`TxQueue::tx_batch`] for one packet, with a free descriptor: no loop, and RS (the
+    /// call's last descriptor) written with the command word.
+    #[inline(always)]
+    fn tx_one(&mut self, pkts: &mut Vec<Packet>) -> usize {
+        // SAFETY: `pkts` holds one packet, moved out here; the vector forgets it below.
+        let p = unsafe { pkts.as_ptr().read() };
+        // SAFETY: as above: the packet is now owned by `p`.
+        unsafe { pkts.set_len(0) };
+        let len = p.len() as u32;
+        if len.wrapping_sub(1) >= tx_read::DTALEN_MASK {
+            drop(p);
+            self.counters.add_tx(0, 0, 1);
+            return 1;
+        }
+        let (pool, idx, len) = p.into_parts();
+        let t = self.tail as usize;
+        // SAFETY: `t <= mask`, a free descriptor and slot (the caller checked one is free);
+        // `idx` is a buffer of `pool` lent to this queue.
+        unsafe {
+            let d = desc::at(self.base, t);
+            desc::write64(d, tx_read::BUFFER_ADDR, pool.phys(idx));
+            desc::write64(
+                d,
+                tx_read::CMD_TYPE_LEN,
+                u64::from(tx_read::CMD_ONE_BUFFER | len)
+                    | (u64::from(len) << (32 + tx_read::PAYLEN_SHIFT)),
+            );
+            (*self.pools.as_mut_ptr().add(t)).write(pool);
+            *self.idx.as_mut_ptr().add(t) = idx;
+        }
+        let next = (t as u32 + 1) & self.mask;
+        self.tail = next;
+        // Publishes: the descriptor is visible before the card reads the tail.
+        self.regs.write_tail(next);
+        self.counters.add_tx(1, u64::from(len), 0);
+        1
+    }
+
+    /// Sets RS on the descriptors written from `self.tail` up to `t` (exclusive) that need it:
+    /// the last one, and every group end among the others.
+    #[inline(always)]
+    fn set_rs(&mut self, t: u32) {
+        let mask = self.mask;
+        let last = t.wrapping_sub(1) & mask;
+        // SAFETY: `last <= mask`, inside the ring; written by this call, not yet the card's.
+        unsafe { or_rs(desc::at(self.base, last as usize)) };
+        // A group end before `last` exists when the first and the last descriptor are in
+        // different groups (a wrap crosses the ring's end, itself a group end).
+        if (self.tail ^ last) & !(self.rs - 1) != 0 {
+            self.set_rs_groups(last);
+        }
+    }
+
+    /// RS on every group end from `self.tail` up to (not including) `last`.
+    #[inline(never)]
+    fn set_rs_groups(&mut self, last: u32) {
+        let mask = self.mask;
+        let span = last.wrapping_sub(self.tail) & mask;
+        let mut g = self.tail | (self.rs - 1);
+        while g.wrapping_sub(self.tail) & mask < span {
+            // SAFETY: `g <= mask`, a descriptor written by this call (not yet the card's).
+            unsafe { or_rs(desc::at(self.base, g as usize)) };
+            g = (g + self.rs) & mask;
+        }
+    }
+
+    /// The send loop for what the fast path leaves: the part after the ring's end, and
+    /// packets that cannot be sent. Returns (next tail, bytes, packets dropped).
+    ///
+    /// # Safety
+    /// Packets `k..n` at `src` are initialised and not yet moved out; `n - k` descriptors are
+    /// free from `t`.
+    #[inline(never)]
+    unsafe fn tx_rest(
+        &mut self,
+        src: *mut Packet,
+        mut k: usize,
+        n: usize,
+        mut t: u32,
+    ) -> (u32, u64, u64) {
+        let (mut bytes, mut invalid) = (0, 0);
+        while k < n {
+            // SAFETY: per the contract, read once.
+            let p = unsafe { src.add(k).read() };
+            k += 1;
+            let len = p.len() as u32;
+            if len.wrapping_sub(1) >= tx_read::DTALEN_MASK {
+                invalid += 1;
+                drop(p);
+                continue;
+            }
+            let (pool, idx, len) = p.into_parts();
+            // SAFETY: `t <= mask`; a free slot (per the contract); `idx` lent from `pool`.
+            unsafe {
+                let d = desc::at(self.base, t as usize);
+                desc::write64(d, tx_read::BUFFER_ADDR, pool.phys(idx));
+                desc::write32(d, tx_read::CMD_TYPE_LEN, tx_read::CMD_NO_RS | len);
+                desc::write32(d, tx_read::OLINFO_STATUS, len << tx_read::PAYLEN_SHIFT);
+            }
+            self.pools[t as usize].write(pool);
+            self.idx[t as usize] = idx;
+            bytes += u64::from(len);
+            t = (t + 1) & self.mask;
+        }
+        (t, bytes, invalid)
     }
 
     /// Whether the card has written back descriptor `i`.
@@ -187,49 +338,93 @@ impl<R: QueueRegs> TxQueue<R> {
         st & tx_wb::STAT_DD != 0
     }
 
-    /// The send path's reclaim: whole chunks, one DD read each (completion is in order).
-    #[inline(always)]
-    fn reclaim_chunks(&mut self) {
-        let chunk = self.chunk;
-        while self.in_flight() as u32 >= chunk && self.done((self.clean + chunk - 1) & self.mask) {
-            self.free(chunk);
+    /// The send path's reclaim: whole groups (up to the next group end, which has RS), one DD
+    /// read each, until at least `want` (and the free threshold) descriptors are free or the
+    /// next group is not done. Returns the free descriptors. Out of line: it runs once per
+    /// group of sends.
+    #[inline(never)]
+    fn reclaim_groups(&mut self, want: usize) -> u32 {
+        let want = want.max(self.free_thresh as usize);
+        loop {
+            let free = self.free_descs();
+            let end = self.clean | (self.rs - 1);
+            let span = end - self.clean + 1;
+            if free as usize >= want || span as usize > self.in_flight() || !self.done(end) {
+                return free;
+            }
+            // SAFETY: the card completed `end` (DD), so everything before it too.
+            unsafe { self.free(span) };
         }
     }
 
-    /// Returns the buffers of the `n` oldest descriptors, which the card has finished.
+    /// Returns the buffers of the `n` oldest descriptors, which the card has finished and
+    /// which do not wrap around the ring's end.
+    ///
+    /// # Safety
+    /// The card is done with descriptors `clean..clean + n`, and `clean + n <= ring size`.
     #[inline(always)]
-    fn free(&mut self, n: u32) {
+    unsafe fn free(&mut self, n: u32) {
         let start = self.clean as usize;
         let end = start + n as usize;
-        let size = self.slots.len();
-        // At most two runs around the wrap.
-        let (first, second) = if end <= size {
-            (&self.slots[start..end], &self.slots[..0])
-        } else {
-            (&self.slots[start..], &self.slots[..end - size])
+        debug_assert!(n as usize <= self.in_flight() && end <= self.idx.len());
+        // SAFETY: `[clean, clean + n)` are initialised (in flight).
+        let pools: &[PoolRef] = unsafe {
+            &*(&self.pools[start..end] as *const [MaybeUninit<PoolRef>] as *const [PoolRef])
         };
-        // SAFETY: slots in `[clean, clean + n)` hold packets the card is done with (DD);
-        // `clean` moves past them below, so none is read again.
-        unsafe {
-            free_raw_slice(first);
-            free_raw_slice(second);
+        let idx = &self.idx[start..end];
+        // One lock for the group when every buffer is from one pool (the usual case; the
+        // comparison is branch-free, so the compiler vectorises it).
+        let first = pools[0];
+        let mixed = differ(pools, first);
+        if mixed == 0 {
+            // SAFETY: these buffers were lent to this queue, the card is done, and `clean`
+            // moves past them below, so each is returned once.
+            unsafe { first.free_raw(idx) };
+        } else {
+            let mut s = 0;
+            while s < pools.len() {
+                let p = pools[s];
+                let e = s + pools[s..].iter().take_while(|&&q| q == p).count();
+                // SAFETY: as above, per run of one pool.
+                unsafe { p.free_raw(&idx[s..e]) };
+                s = e;
+            }
         }
         self.clean = (end & self.mask as usize) as u32;
     }
 
-    /// Returns the buffers of every descriptor the card reports done (DD), oldest first;
-    /// returns how many.
+    /// Returns the buffers of every descriptor the card reports done, oldest first (up to the
+    /// newest descriptor with DD: the card completes in order); returns how many. Off the hot
+    /// path (it reads every descriptor in flight); the send path reclaims by itself.
     pub fn reclaim(&mut self) -> usize {
-        let mut n = 0;
+        let mut upto = None;
         let mut c = self.clean;
-        while c != self.tail && self.done(c) {
+        while c != self.tail {
+            if self.done(c) {
+                upto = Some(c);
+            }
             c = (c + 1) & self.mask;
-            n += 1;
         }
-        if n != 0 {
-            self.free(n);
-        }
+        let Some(last) = upto else { return 0 };
+        let n = (last.wrapping_sub(self.clean) & self.mask) + 1;
+        self.free_n(n);
         n as usize
+    }
+
+    /// Frees the `n` oldest descriptors' buffers, in at most two runs around the wrap.
+    fn free_n(&mut self, n: u32) {
+        let to_end = self.mask + 1 - self.clean;
+        let first = n.min(to_end);
+        // SAFETY: the callers pass descriptors the card no longer uses; `first` ends at or
+        // before the ring's end, and after it `clean` is 0 for the rest.
+        unsafe {
+            if first != 0 {
+                self.free(first);
+            }
+            if n > first {
+                self.free(n - first);
+            }
+        }
     }
 
     /// Stops the queue ([`QueueRegs::stop`]) and returns the unreclaimed buffers;
@@ -237,12 +432,41 @@ impl<R: QueueRegs> TxQueue<R> {
     fn shutdown(&mut self) {
         // The queue is disabled (the card no longer reads the buffers) or they are leaked.
         if !self.regs.stop() {
-            // Raw packets are not returned when dropped: the buffers stay lent (leaked).
+            // The buffers stay lent (leaked): the card may still read them.
             std::mem::forget(self.ring.take());
             return;
         }
         let n = self.in_flight() as u32;
-        self.free(n);
+        self.free_n(n);
+    }
+}
+
+/// Non-zero when some of `pools` is not `first`: branch-free, eight at a time (the compiler
+/// turns the lanes into vector registers).
+#[inline(always)]
+fn differ(pools: &[PoolRef], first: PoolRef) -> usize {
+    let f = first.addr();
+    let mut acc = [0usize; 8];
+    let mut chunks = pools.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, p) in acc.iter_mut().zip(c) {
+            *a |= p.addr() ^ f;
+        }
+    }
+    let rest = chunks.remainder().iter().fold(0, |m, p| m | (p.addr() ^ f));
+    acc.iter().fold(rest, |m, a| m | a)
+}
+
+/// Sets RS in a descriptor's command word.
+///
+/// # Safety
+/// `d` is a descriptor of a ring, written by the driver and not yet handed to the card.
+#[inline(always)]
+unsafe fn or_rs(d: *mut u8) {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let cmd = desc::read32(d, tx_read::CMD_TYPE_LEN);
+        desc::write32(d, tx_read::CMD_TYPE_LEN, cmd | tx_read::DCMD_RS);
     }
 }
 
@@ -266,42 +490,58 @@ mod tests {
     const POOL: usize = 48;
 
     /// One step of a run: the application sends packets of these lengths (0 cannot be sent),
-    /// or the card completes up to this many descriptors.
+    /// each from pool A or B (`true`), or the card completes up to this many descriptors.
     #[derive(Clone, Debug)]
     enum Step {
-        Send(Vec<usize>),
+        Send(Vec<(usize, bool)>),
         Complete(usize),
     }
 
     fn step() -> impl proptest::strategy::Strategy<Value = Step> {
         use proptest::prelude::*;
         prop_oneof![
-            proptest::collection::vec(prop_oneof![4 => 1..=BUF, 1 => Just(0usize)], 0..24)
-                .prop_map(Step::Send),
+            proptest::collection::vec(
+                (
+                    prop_oneof![4 => 1..=BUF, 1 => Just(0usize)],
+                    proptest::bool::weighted(0.2)
+                ),
+                0..24
+            )
+            .prop_map(Step::Send),
             (0..RING + 4).prop_map(Step::Complete),
         ]
     }
 
-    /// Plays the card: completes (writes DD back), in order, up to `k` of the descriptors it
-    /// was given (`done..tail`).
+    fn has_rs(base: *mut u8, i: usize) -> bool {
+        // SAFETY: `i < RING`, inside the ring, which the test keeps alive.
+        let cmd = unsafe { desc::read32(desc::at(base, i), tx_read::CMD_TYPE_LEN) };
+        cmd & tx_read::DCMD_RS != 0
+    }
+
+    /// Plays the card: completes, in order, up to `k` of the descriptors it was given
+    /// (`done..tail`), writing DD back where RS asks for it (82599 datasheet 7.2.3.5.1).
     fn complete(base: *mut u8, done: &mut usize, tail: usize, k: usize) {
         for _ in 0..k {
             if *done == tail {
                 break;
             }
-            // SAFETY: `done < RING`, inside the ring, which the test keeps alive; nothing else
-            // writes it meanwhile.
-            unsafe { desc::write32(desc::at(base, *done), tx_wb::STATUS, tx_wb::STAT_DD) };
+            if has_rs(base, *done) {
+                // SAFETY: `done < RING`, inside the ring, which the test keeps alive; nothing
+                // else writes it meanwhile.
+                unsafe { desc::write32(desc::at(base, *done), tx_wb::STATUS, tx_wb::STAT_DD) };
+            }
             *done = (*done + 1) % RING;
         }
     }
 
     proptest::proptest! {
-        /// Whatever the application sends and whenever the card completes: each packet taken
-        /// is on the ring with its buffer's device address and length, or refused and counted
-        /// (length 0); what the ring has no room for stays with the caller; the tail register
-        /// holds the last descriptor written; and every buffer is back in its pool once the
-        /// card is done.
+        /// Whatever the application sends (from two pools) and whenever the card completes:
+        /// each packet taken is on the ring with its buffer's device address and length, or
+        /// refused and counted (length 0); what the ring has no room for stays with the
+        /// caller; the tail register holds the last descriptor written; RS is set on exactly
+        /// the group ends and the last descriptor of each call; completed groups are reclaimed
+        /// only under the free threshold or when the call needs room, never before the card is
+        /// done; and every buffer is back in its pool once the card is done.
         #[test]
         fn any_send_and_completion_sequence_keeps_every_buffer(
             steps in proptest::collection::vec(step(), 1..60),
@@ -311,23 +551,33 @@ mod tests {
             let regs = FakeRegs::new(0, Rc::default());
             let last_tail = regs.last_tail.clone();
             let mut q = TxQueue::new(regs, ring, RING, Arc::default());
-            let pool = Mempool::new(&HeapDma::new(), POOL, BUF).unwrap();
+            let rs = config::tx_rs_thresh(RING);
+            let thresh = config::tx_free_thresh(RING);
+            let pools = [
+                Mempool::new(&HeapDma::new(), POOL, BUF).unwrap(),
+                Mempool::new(&HeapDma::new(), POOL, BUF).unwrap(),
+            ];
             let mut held: Vec<Packet> = Vec::new();
             let (mut done, mut tail) = (0usize, 0usize);
             let (mut taken, mut valid) = (0u64, 0u64);
             for s in steps {
                 match s {
                     Step::Send(lens) => {
-                        for len in lens {
-                            let Some(mut p) = pool.alloc(BUF) else { break };
+                        for (len, b) in lens {
+                            let Some(mut p) = pools[b as usize].alloc(BUF) else { break };
                             p.set_len(len);
                             held.push(p);
                         }
                         let expect: Vec<(u64, usize)> =
                             held.iter().map(|p| (p.phys(), p.len())).collect();
+                        let (clean0, free0) = (q.clean, q.free_descs() as usize);
                         let n = q.tx_batch(&mut held);
+                        if free0 >= expect.len().max(thresh) {
+                            proptest::prop_assert_eq!(q.clean, clean0, "reclaimed too early");
+                        }
                         proptest::prop_assert_eq!(held.len(), expect.len() - n);
                         taken += n as u64;
+                        let first = tail;
                         for &(phys, len) in &expect[..n] {
                             if len == 0 {
                                 continue;
@@ -349,6 +599,26 @@ mod tests {
                         if valid != 0 {
                             proptest::prop_assert_eq!(last_tail.get() as usize, tail);
                         }
+                        // RS on the group ends and on the call's last descriptor, only there.
+                        let mut i = first;
+                        while i != tail {
+                            let last = (i + 1) % RING == tail;
+                            proptest::prop_assert_eq!(
+                                has_rs(base, i),
+                                last || i % rs == rs - 1,
+                                "RS of descriptor {}", i
+                            );
+                            i = (i + 1) % RING;
+                        }
+                        if n < expect.len() {
+                            // The ring was full: the next group was not done (or not whole).
+                            let end = q.clean as usize | (rs - 1);
+                            let whole = (end + RING - q.clean as usize) % RING < q.in_flight();
+                            proptest::prop_assert!(
+                                !whole || (end + RING - done) % RING < (tail + RING - done) % RING,
+                                "a completed group was left while the call needed room"
+                            );
+                        }
                     }
                     Step::Complete(k) => complete(base, &mut done, tail, k),
                 }
@@ -358,20 +628,22 @@ mod tests {
                     "a descriptor the card has not completed was reclaimed"
                 );
                 proptest::prop_assert_eq!(
-                    pool.free_count() + q.in_flight() + held.len(),
-                    POOL,
+                    pools[0].free_count() + pools[1].free_count() + q.in_flight() + held.len(),
+                    2 * POOL,
                     "a buffer is lost"
                 );
             }
             let c = q.counters().snapshot();
             proptest::prop_assert_eq!(c.tx_packets, valid);
             proptest::prop_assert_eq!(c.tx_packets + c.tx_invalid, taken);
-            // The card finishes everything: every buffer goes home.
+            // The card finishes everything: every buffer goes home (the last descriptor of
+            // every call has RS, so the explicit reclaim gets them all).
             complete(base, &mut done, tail, RING);
             q.reclaim();
             proptest::prop_assert_eq!(q.in_flight(), 0);
             drop(held);
-            proptest::prop_assert_eq!(pool.free_count(), POOL);
+            proptest::prop_assert_eq!(pools[0].free_count(), POOL);
+            proptest::prop_assert_eq!(pools[1].free_count(), POOL);
         }
     }
 }

@@ -80,7 +80,13 @@ pub(crate) struct PortHw {
     pub tx_stop: QueueBits,
     pub reset_at: AtomicU64,
     pub link_at: AtomicU64,
+    /// The link as the port reports it (LINKS, STATUS): up when this end's PHY is up and,
+    /// cabled to another port ([`crate::Wire::Pair`]), that end's too: one cable, one link.
     pub link_up: AtomicBool,
+    /// This end's own link state, as its timers and faults drive it.
+    pub phy_up: AtomicBool,
+    /// The port at the other end of a `Wire::Pair` cable (`NO_PEER`: none).
+    pub peer: std::sync::atomic::AtomicUsize,
     pub faults: FaultState,
     /// Bumped by writes to registers the RX filter/RSS snapshot depends on.
     pub cfg_gen: AtomicU64,
@@ -90,7 +96,68 @@ pub(crate) struct PortHw {
     pub model: ModelStats,
     /// The Rx security path's halt handshake (datasheet 4.6.7).
     pub secrx: SecRx,
+    /// `Shared::passes` when CTRL.PCIE_MASTER_DISABLE last went 0 -> 1 (odd: a pass, which
+    /// may still issue DMA, was running).
+    pub master_pass: AtomicU64,
+    /// STATUS.PCIE_MASTER_ENABLE_STATUS was read as 0 since the master was disabled: no
+    /// request can be pending (what a reset needs, 5.2.5.3.2).
+    pub master_idle_seen: AtomicBool,
+    /// Filter-table elements written since power-up (their values are undefined until then).
+    pub written: Written,
 }
+
+/// The filter tables a reset leaves undefined (datasheet 8.2.3.7: RAL/RAH[1..127], MTA, VFTA,
+/// the 5-tuple filters), as bit sets of the elements written since power-up.
+#[derive(Default)]
+pub(crate) struct Written {
+    pub ral: QueueBits,
+    pub rah: QueueBits,
+    pub mta: QueueBits,
+    pub vfta: QueueBits,
+    pub ftqf: QueueBits,
+    pub saqf: QueueBits,
+    pub daqf: QueueBits,
+    pub sdpqf: QueueBits,
+}
+
+impl Written {
+    fn bits(&self, r: R) -> Option<&QueueBits> {
+        Some(match r {
+            R::RAL => &self.ral,
+            R::RAH => &self.rah,
+            R::MTA => &self.mta,
+            R::VFTA => &self.vfta,
+            R::FTQF => &self.ftqf,
+            R::SAQF => &self.saqf,
+            R::DAQF => &self.daqf,
+            R::SDPQF => &self.sdpqf,
+            _ => return None,
+        })
+    }
+    /// The first table with an element not yet written (RAL/RAH from 1: entry 0 is loaded
+    /// from the EEPROM), as `NAME[i]`.
+    pub fn first_unwritten(&self) -> Option<String> {
+        let tables = [
+            (R::RAL, &self.ral, 1),
+            (R::RAH, &self.rah, 1),
+            (R::MTA, &self.mta, 0),
+            (R::VFTA, &self.vfta, 0),
+            (R::FTQF, &self.ftqf, 0),
+            (R::SAQF, &self.saqf, 0),
+            (R::DAQF, &self.daqf, 0),
+            (R::SDPQF, &self.sdpqf, 0),
+        ];
+        for (r, bits, from) in tables {
+            if let Some(i) = (from..128u32).find(|&i| !bits.test(i)) {
+                return Some(format!("{}[{i}]", r.def().name));
+            }
+        }
+        None
+    }
+}
+
+/// `PortHw::peer` of a port with no `Wire::Pair` cable.
+pub(crate) const NO_PEER: usize = usize::MAX;
 
 pub(crate) struct Config {
     pub strict: bool,
@@ -124,13 +191,23 @@ impl PortHw {
             reset_at: AtomicU64::new(0),
             link_at: AtomicU64::new(0),
             link_up: AtomicBool::new(false),
+            phy_up: AtomicBool::new(false),
+            peer: std::sync::atomic::AtomicUsize::new(NO_PEER),
             faults: FaultState::default(),
             cfg_gen: AtomicU64::new(1),
             reset_gen: AtomicU64::new(0),
             tracer: Tracer::default(),
             model: ModelStats::default(),
             secrx: SecRx::default(),
+            master_pass: AtomicU64::new(0),
+            master_idle_seen: AtomicBool::new(false),
+            written: Written::default(),
         }
+    }
+
+    /// CTRL.PCIE_MASTER_DISABLE: the card issues no new DMA (datasheet 5.2.5.3.2).
+    pub fn master_disabled(&self) -> bool {
+        self.regs.get(R::CTRL, 0) & regs::CTRL_PCIE_MASTER_DISABLE != 0
     }
 
     pub fn resetting(&self) -> bool {
@@ -147,7 +224,11 @@ impl PortHw {
 
     /// An RX queue runs once enabled with a ring, not stopped, not in reset.
     pub fn rx_can_run(&self, q: u32) -> bool {
-        self.rx_en.test(q) && self.rx_count(q) != 0 && !self.rx_stop.test(q) && !self.resetting()
+        self.rx_en.test(q)
+            && self.rx_count(q) != 0
+            && !self.rx_stop.test(q)
+            && !self.resetting()
+            && !self.master_disabled()
     }
     /// A TX queue also needs DMATXCTL.TE (datasheet 4.6.8).
     pub fn tx_can_run(&self, q: u32) -> bool {
@@ -156,6 +237,7 @@ impl PortHw {
             && !self.tx_stop.test(q)
             && self.regs.get(R::DMATXCTL, 0) & regs::DMATXCTL_TE != 0
             && !self.resetting()
+            && !self.master_disabled()
     }
 
     pub fn set_link(&self, up: bool) {
@@ -182,8 +264,16 @@ impl Shared {
         self.clock.now()
     }
 
-    /// Run due timers of a port: reset completion, link up/down.
+    /// Run due timers of a port and of the other end of its cable (whose PHY its link
+    /// depends on): reset completion, link up/down.
     pub fn poll_timers(&self, p: &PortHw) {
+        self.poll_port_timers(p);
+        if let Some(q) = self.peer_of(p) {
+            self.poll_port_timers(q);
+        }
+    }
+
+    fn poll_port_timers(&self, p: &PortHw) {
         let r = p.reset_at.load(Ordering::Acquire);
         let l = p.link_at.load(Ordering::Acquire);
         if r == 0 && l == 0 {
@@ -220,16 +310,38 @@ impl Shared {
             if p.faults.link_never.load(Ordering::Relaxed)
                 || p.faults.an_restarts.load(Ordering::Relaxed) != 0
             {
-                p.set_link(false);
-            } else if !p.link_up.load(Ordering::Acquire) {
-                p.set_link(true);
+                self.set_phy(p, false);
+            } else if !p.phy_up.load(Ordering::Acquire) {
+                self.set_phy(p, true);
                 if flap != 0 {
                     p.link_at.store(now + flap, Ordering::Release);
                 }
             } else if flap != 0 {
-                p.set_link(false);
+                self.set_phy(p, false);
                 p.link_at.store(now + flap, Ordering::Release);
             }
+        }
+    }
+
+    /// The other end of `p`'s `Wire::Pair` cable.
+    pub fn peer_of(&self, p: &PortHw) -> Option<&PortHw> {
+        self.ports.get(p.peer.load(Ordering::Acquire))
+    }
+
+    /// This end's PHY goes up or down; the link of both ends of a cable follows (up only when
+    /// both PHYs are).
+    pub fn set_phy(&self, p: &PortHw, up: bool) {
+        p.phy_up.store(up, Ordering::Release);
+        let both = |a: &PortHw| {
+            let peer_up = match self.peer_of(a) {
+                Some(b) => b.phy_up.load(Ordering::Acquire),
+                None => true,
+            };
+            a.phy_up.load(Ordering::Acquire) && peer_up
+        };
+        p.set_link(both(p));
+        if let Some(q) = self.peer_of(p) {
+            q.set_link(both(q));
         }
     }
 
@@ -240,6 +352,7 @@ impl Shared {
 
     fn begin_reset(&self, p: &PortHw, bits: u32) {
         p.regs.restore();
+        p.master_idle_seen.store(false, Ordering::Release);
         p.rx_en.clear();
         p.tx_en.clear();
         p.rx_stop.clear();
@@ -247,6 +360,11 @@ impl Shared {
         p.secrx.reset();
         p.link_at.store(0, Ordering::Release);
         p.link_up.store(false, Ordering::Release);
+        p.phy_up.store(false, Ordering::Release);
+        // The other end of the cable loses the link with this one.
+        if let Some(q) = self.peer_of(p) {
+            self.set_phy(q, q.phy_up.load(Ordering::Acquire));
+        }
         p.regs.set(R::CTRL, 0, bits);
         p.regs
             .cell(R::EEC, 0)
@@ -311,6 +429,7 @@ impl Shared {
             // Read-to-clear cause register (datasheet 8.2.3.5.1).
             R::EICR => cell.swap(0, Ordering::AcqRel),
             R::SECRXSTAT => self.secrx_status(p),
+            R::STATUS => self.status(p, cell.load(Ordering::Acquire)),
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             _ => cell.load(Ordering::Acquire),
@@ -347,14 +466,7 @@ impl Shared {
                     self.begin_reset(p, rst);
                 } else {
                     cell.store(new, Ordering::Release);
-                    // PCIe master disable: the model has no requests in flight, so STATUS's
-                    // master enable status follows at once (datasheet 8.2.3.1.1, 8.2.3.1.2).
-                    let st = p.regs.cell(R::STATUS, 0);
-                    if new & regs::CTRL_PCIE_MASTER_DISABLE != 0 {
-                        st.fetch_and(!regs::STATUS_PCIE_MASTER_ENABLE, Ordering::AcqRel);
-                    } else {
-                        st.fetch_or(regs::STATUS_PCIE_MASTER_ENABLE, Ordering::AcqRel);
-                    }
+                    self.master_written(p, old, new);
                 }
             }
             // Write 1 to clear (8.2.3.5.1); EICS sets causes, EIMS/EIMC set/clear the mask.
@@ -380,7 +492,7 @@ impl Shared {
                     // Restart auto-negotiation: link goes down, comes up after the delay
                     // (unless a fault still wants more restarts).
                     FaultState::take(&p.faults.an_restarts);
-                    p.set_link(false);
+                    self.set_phy(p, false);
                     self.arm_link(p, self.now());
                 }
             }
@@ -420,6 +532,12 @@ impl Shared {
                 cell.store(new, Ordering::Release);
                 self.secrx_written(p, old, new);
             }
+            R::VFTA | R::FTQF | R::SAQF | R::DAQF | R::SDPQF => {
+                cell.store(new, Ordering::Release);
+                if let Some(b) = p.written.bits(d.id) {
+                    b.set(i, true);
+                }
+            }
             R::FCTRL
             | R::RXCTRL
             | R::HLREG0
@@ -428,6 +546,8 @@ impl Shared {
             | R::MTA
             | R::RAL
             | R::RAH
+            | R::RXCSUM
+            | R::VLNCTRL
             | R::MRQC
             | R::RETA
             | R::RSSRK
@@ -436,6 +556,9 @@ impl Shared {
             | R::RDRXCTL
             | R::SRRCTL => {
                 cell.store(new, Ordering::Release);
+                if let Some(b) = p.written.bits(d.id) {
+                    b.set(i, true);
+                }
                 p.cfg_gen.fetch_add(1, Ordering::AcqRel);
             }
             _ => cell.store(new, Ordering::Release),
@@ -455,6 +578,18 @@ impl Shared {
                     d.id.def().name
                 ),
             ),
+            R::CTRL
+                if v & (regs::CTRL_RST | regs::CTRL_LRST) != 0
+                    && !p.master_idle_seen.load(Ordering::Acquire) =>
+            {
+                bad(
+                    Rule::ResetWithMasterActive,
+                    format!(
+                        "reset while PCIe master requests may be pending (CTRL.PCIE_MASTER_DISABLE {}, STATUS.PCIE_MASTER_ENABLE_STATUS not read as 0 since): set PCIE_MASTER_DISABLE, poll STATUS until the bit reads 0, then reset (datasheet 5.2.5.3.2, 4.6.3.2)",
+                        if p.master_disabled() { "set" } else { "clear" }
+                    ),
+                )
+            }
             R::RXCTRL
                 if new & !old & regs::RXCTRL_RXEN != 0 && !self.secrx_halted(p) =>
             {
@@ -470,6 +605,30 @@ impl Shared {
                         }
                     ),
                 )
+            }
+            R::TXPBSIZE | R::MTQC
+                if p.regs.get(R::RTTDCS, 0) & regs::RTTDCS_ARBDIS == 0 =>
+            {
+                bad(
+                    Rule::TxSetupWithArbiterOn,
+                    format!(
+                        "{} written while RTTDCS.ARBDIS = 0: disable the Tx descriptor arbiter around the packet-buffer and MTQC set-up (datasheet 4.6.11.3.1)",
+                        d.id.def().name
+                    ),
+                )
+            }
+            R::AUTOC if v & regs::AUTOC_RESTART_AN != 0 => {
+                let lms = (new & regs::AUTOC_LMS_MASK) >> regs::AUTOC_LMS_SHIFT;
+                let pma = (p.regs.get(R::AUTOC2, 0) & regs::AUTOC2_PMA_PMD_SERIAL_MASK)
+                    >> regs::AUTOC2_PMA_PMD_SERIAL_SHIFT;
+                if lms != regs::AUTOC_LMS_10G_SERIAL || pma != regs::AUTOC2_PMA_PMD_SFI {
+                    bad(
+                        Rule::LinkModeNotForMedia,
+                        format!(
+                            "link restarted with AUTOC.LMS = {lms:03b}b and AUTOC2.10G_PMA_PMD_SERIAL = {pma:02b}b: the simulated card is an SFP+ part, which needs LMS = 011b (10 Gb/s serial) and the serial PMA/PMD = 10b (SFI) (datasheet 4.6.4, 8.2.3.22.1, 8.2.3.22.3)"
+                        ),
+                    );
+                }
             }
             R::RDBAL | R::RDBAH | R::RDLEN | R::RDH if new != old && p.rx_en.test(i) => bad(
                 Rule::RingChangedWhileEnabled,
@@ -518,6 +677,31 @@ impl Shared {
                     ),
                 )
             }
+            R::RXCTRL | R::RXDCTL | R::TXDCTL
+                if (new & !old) & enable_bit(d.id) != 0
+                    && p.regs.get(R::CTRL_EXT, 0) & regs::CTRL_EXT_DRV_LOAD == 0 =>
+            {
+                bad(
+                    Rule::DriverNotLoaded,
+                    format!(
+                        "{} enabled while CTRL_EXT.DRV_LOAD = 0: tell the firmware a driver has the card first (datasheet 8.2.3.1.3)",
+                        d.id.def().name
+                    ),
+                )
+            }
+            _ => {}
+        }
+        match d.id {
+            R::RXCTRL if (new & !old) & regs::RXCTRL_RXEN != 0 => {
+                if let Some(first) = p.written.first_unwritten() {
+                    bad(
+                        Rule::FiltersNotCleared,
+                        format!(
+                            "receive enabled with filter tables undefined since power-up ({first} never written): clear RAL/RAH[1..127], MTA, VFTA and the 5-tuple filters (FTQF, SAQF, DAQF, SDPQF) first (datasheet 4.6.7, 8.2.3.7)"
+                        ),
+                    );
+                }
+            }
             R::RXDCTL if v & regs::XDCTL_ENABLE != 0 && !p.rx_en.test(i) => {
                 let (lo, hi, len) = (
                     p.regs.get(R::RDBAL, i),
@@ -546,6 +730,14 @@ impl Shared {
             }
             _ => {}
         }
+    }
+}
+
+/// The bit that turns a unit on, for the DRV_LOAD rule.
+fn enable_bit(r: R) -> u32 {
+    match r {
+        R::RXCTRL => regs::RXCTRL_RXEN,
+        _ => regs::XDCTL_ENABLE,
     }
 }
 

@@ -7,7 +7,8 @@
 
 use ::dma::{DmaError, DmaMemory, DmaRegion};
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Where the simulated physical memory starts (4 GiB: above any 32-bit address, and far from
 /// the addresses a process maps).
@@ -32,6 +33,46 @@ pub struct SimMemory {
     block: Arc<Block>,
     len: usize,
     next: Mutex<usize>,
+    released: Arc<Released>,
+}
+
+/// What is called with `(phys, len)` when the driver releases a region.
+pub(crate) type ReleaseHook = Box<dyn Fn(u64, usize) + Send + Sync>;
+
+/// Regions the driver has released (dropped every `DmaRegion` of). The allocator never hands
+/// memory out twice, so a released range stays released: the card must not write it again.
+#[derive(Default)]
+pub(crate) struct Released {
+    ranges: Mutex<Vec<(u64, u64)>>,
+    count: AtomicUsize,
+    hook: OnceLock<ReleaseHook>,
+}
+
+impl Released {
+    fn release(&self, phys: u64, len: usize) {
+        self.ranges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((phys, phys + len as u64));
+        self.count.fetch_add(1, Ordering::Release);
+        if let Some(h) = self.hook.get() {
+            h(phys, len);
+        }
+    }
+}
+
+/// Owner of an allocated region: keeps the mapping alive and records the release.
+struct Lease {
+    _block: Arc<Block>,
+    released: Arc<Released>,
+    phys: u64,
+    len: usize,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.released.release(self.phys, self.len);
+    }
 }
 
 impl fmt::Debug for SimMemory {
@@ -78,7 +119,35 @@ impl SimMemory {
             }),
             len,
             next: Mutex::new(0),
+            released: Arc::default(),
         })
+    }
+
+    /// Whether the driver has released any region (cheap: the card checks its writes against
+    /// the released ranges only then).
+    #[inline]
+    pub fn any_released(&self) -> bool {
+        self.released.count.load(Ordering::Acquire) != 0
+    }
+
+    /// The released range that `phys..phys + len` overlaps, if any.
+    pub fn released_overlap(&self, phys: u64, len: usize) -> Option<(u64, u64)> {
+        if !self.any_released() {
+            return None;
+        }
+        let end = phys.saturating_add(len as u64);
+        self.released
+            .ranges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .copied()
+            .find(|&(a, b)| phys < b && a < end)
+    }
+
+    /// Called with every released region (the card's strict-mode check; set once).
+    pub(crate) fn on_release(&self, hook: ReleaseHook) {
+        let _ = self.released.hook.set(hook);
     }
 
     /// Size of the simulated physical memory in bytes.
@@ -136,7 +205,12 @@ impl DmaMemory for SimMemory {
         drop(next);
         // Bump allocation: memory is never handed out twice, so it is still zero from the
         // anonymous mapping.
-        let owner: Box<dyn Send + Sync> = Box::new(self.block.clone());
+        let owner: Box<dyn Send + Sync> = Box::new(Lease {
+            _block: self.block.clone(),
+            released: self.released.clone(),
+            phys: PHYS_BASE + start as u64,
+            len: size,
+        });
         // SAFETY: `start..end` lies inside the mapping kept alive by `owner`; the card sees it
         // at PHYS_BASE + start.
         Ok(unsafe {

@@ -22,9 +22,15 @@ pub(crate) struct RxCfg {
     pub fctrl: u32,
     pub strip_crc: bool,
     pub max_len: usize,
+    /// VLNCTRL.VET: a frame with this ether type at bytes 12-13 is VLAN tagged and may be 4
+    /// bytes longer than `max_len` (datasheet 8.2.3.22.13, 8.2.3.22.8).
+    pub vet: u16,
     pub lpbk: bool,
     pub txpad: bool,
     pub mcstctrl: u32,
+    /// RXCSUM.PCSD: the descriptor's RSS field carries the RSS hash; clear, it carries the IP
+    /// identification and fragment checksum (datasheet 7.1.6.2, 8.2.3.7.5).
+    pub pcsd: bool,
     pub mrqc: u32,
     pub key: [u8; 40],
     pub reta: [u8; 128],
@@ -85,9 +91,11 @@ impl RxCfg {
             fctrl: r.get(R::FCTRL, 0),
             strip_crc: hl & regs::HLREG0_RXCRCSTRP != 0,
             max_len,
+            vet: r.get(R::VLNCTRL, 0) as u16,
             lpbk: hl & regs::HLREG0_LPBK != 0,
             txpad: hl & regs::HLREG0_TXPADEN != 0,
             mcstctrl: r.get(R::MCSTCTRL, 0),
+            pcsd: r.get(R::RXCSUM, 0) & regs::RXCSUM_PCSD != 0,
             mrqc: r.get(R::MRQC, 0),
             key,
             reta,
@@ -274,7 +282,7 @@ impl PortEng {
     }
 
     /// Pick up resets and configuration changes made by the driver since the last step.
-    fn sync(&mut self, p: &PortHw) {
+    fn sync(&mut self, sh: &Shared, p: &PortHw) {
         let rg = p.reset_gen.load(Ordering::Acquire);
         if rg != self.reset_gen {
             self.reset_gen = rg;
@@ -285,7 +293,9 @@ impl PortEng {
             self.pb_bytes = 0;
             self.st = LocalStats::default();
         }
-        self.faults = p.faults.packet_faults();
+        // Once the driver released memory, every receive write is checked against it (the
+        // general path; the fast one stays check-free).
+        self.faults = p.faults.packet_faults() || sh.mem.any_released();
         // SeqCst: pairs with the SECRXCTRL.RX_DIS write (see `secrx`).
         let cg = p.cfg_gen.load(Ordering::SeqCst);
         if cg != self.cfg_gen {
@@ -339,7 +349,7 @@ impl Engine {
         let mut work = 0;
         for (pe, p) in self.ports.iter_mut().zip(&sh.ports) {
             sh.poll_timers(p);
-            pe.sync(p);
+            pe.sync(sh, p);
         }
         for (i, p) in sh.ports.iter().enumerate() {
             work += crate::rx::drain(&mut self.ports[i], sh, p, self.step_no);

@@ -19,6 +19,8 @@ mod crc;
 pub mod dma;
 mod engine;
 pub mod fault;
+mod lifecycle;
+mod master;
 pub mod regs;
 pub mod rss;
 mod rx;
@@ -187,6 +189,13 @@ impl SimBuilder {
             doorbell: AtomicU64::new(0),
             passes: AtomicU64::new(0),
         });
+        // Strict mode: memory released while the card may still write it.
+        let weak = Arc::downgrade(&sh);
+        mem.on_release(Box::new(move |phys, len| {
+            if let Some(sh) = weak.upgrade() {
+                sh.check_release(phys, len);
+            }
+        }));
         // Power-on: reset done (DMA init done too, as after CTRL.RST), the link comes up after
         // the link delay.
         let now = sh.now();
@@ -327,6 +336,11 @@ impl Sim {
                 eng.sinks[a].push(Sink::Port(b));
                 if a != b {
                     eng.sinks[b].push(Sink::Port(a));
+                    // One cable, one link: each end's link is up only while both PHYs are.
+                    let (pa, pb) = (&self.sh.ports[a], &self.sh.ports[b]);
+                    pa.peer.store(b, Ordering::Release);
+                    pb.peer.store(a, Ordering::Release);
+                    self.sh.set_phy(pa, pa.phy_up.load(Ordering::Acquire));
                 }
             }
             Wire::PcapOut { port, path } => {
@@ -391,12 +405,12 @@ impl Sim {
             Fault::ResetNeverCompletes => f.reset_never.store(true, Ordering::Release),
             Fault::LinkNeverUp => {
                 f.link_never.store(true, Ordering::Release);
-                p.set_link(false);
+                self.sh.set_phy(p, false);
             }
             Fault::LinkFlap { period } => {
                 let ns = (period.as_nanos() as u64).max(1);
                 f.flap_ns.store(ns, Ordering::Release);
-                if p.link_up.load(Ordering::Acquire) {
+                if p.phy_up.load(Ordering::Acquire) {
                     p.link_at.store(self.sh.now() + ns, Ordering::Release);
                 }
             }
@@ -415,7 +429,7 @@ impl Sim {
             Fault::LinkNeedsRestarts { count } => {
                 f.an_restarts.store(count, Ordering::Release);
                 if count != 0 {
-                    p.set_link(false);
+                    self.sh.set_phy(p, false);
                 }
             }
         }
@@ -426,7 +440,7 @@ impl Sim {
     pub fn clear_faults(&self, port: usize) -> Result<(), SimError> {
         let p = self.check_port(port)?;
         p.faults.clear();
-        if !p.link_up.load(Ordering::Acquire) && p.link_at.load(Ordering::Acquire) == 0 {
+        if !p.phy_up.load(Ordering::Acquire) && p.link_at.load(Ordering::Acquire) == 0 {
             self.sh.arm_link(p, self.sh.now());
         }
         Ok(())

@@ -130,8 +130,9 @@ defs! {
     EIMC: Wo, 0, 0x7FFF_FFFF, [one(0x00888)], [];
     EIAM: Rw, 0, 0xFFFF_FFFF, [one(0x00890)], [];
     GPIE: Rw, 0, 0xFFFF_FFFF, [one(0x00898)], [];
-    IVAR: Rw, 0, 0x8F8F_8F8F, [arr(0x00900, 4, 0, 63)], [];
-    IVAR_MISC: Rw, 0, 0x0000_8F8F, [one(0x00A00)], [];
+    // INT_ALLOC 5:0 and its valid bit 7 per entry (8.2.3.5.16); bit 6 reserved.
+    IVAR: Rw, 0, 0xBFBF_BFBF, [arr(0x00900, 4, 0, 63)], [];
+    IVAR_MISC: Rw, 0, 0x0000_BFBF, [one(0x00A00)], [];
     // EEPROM / flash (8.2.3.2)
     // FWE (5:4) resets to 01b, writes disabled (datasheet 8.2.3.2.1; the reference model's
     // 0x1730 has 11b, an encoding the datasheet calls not allowed). PRES, ARD and SIZE (14:11
@@ -144,7 +145,7 @@ defs! {
     RDLEN: Rw, 0, 0x000F_FF80, [RDLEN_S[0], RDLEN_S[1]], [];
     // Reset: relaxed ordering bits 9, 13, 15 and reserved bit 12, which resets to 1b and must
     // be written 0b (datasheet 8.2.3.11.1; the reference model has 0xA200, bit 12 clear).
-    DCA_RXCTRL: Rw, 0x0000_B200, 0x0000_B2E0 | 0xFF00_0000, [DCA_RX_S[0], DCA_RX_S[1]], [arr(0x02200, 4, 0, 15)];
+    DCA_RXCTRL: Rw, 0x0000_B200, 0x0000_BAE0 | 0xFF00_0000, [DCA_RX_S[0], DCA_RX_S[1]], [arr(0x02200, 4, 0, 15)];
     RDH: Rw, 0, 0x0000_FFFF, [RDH_S[0], RDH_S[1]], [];
     SRRCTL: Rw, 0x0000_0402, 0x1FC0_3F1F, [SRRCTL_S[0], SRRCTL_S[1]], [arr(0x02100, 4, 0, 15)];
     RDT: Rw, 0, 0x0000_FFFF, [RDT_S[0], RDT_S[1]], [];
@@ -160,6 +161,12 @@ defs! {
     VLNCTRL: Rw, 0x0000_8100, 0x7000_FFFF, [one(0x05088)], [];
     MCSTCTRL: Rw, 0, 0x0000_0007, [one(0x05090)], [];
     MTA: Rw, 0, 0xFFFF_FFFF, [arr(0x05200, 4, 0, 127)], [];
+    VFTA: Rw, 0, 0xFFFF_FFFF, [arr(0x0A000, 4, 0, 127)], [];
+    // 5-tuple filters (8.2.3.7.19-22); FTQF bit 31 enables the filter's queue assignment.
+    SAQF: Rw, 0, 0xFFFF_FFFF, [arr(0x0E000, 4, 0, 127)], [];
+    DAQF: Rw, 0, 0xFFFF_FFFF, [arr(0x0E200, 4, 0, 127)], [];
+    SDPQF: Rw, 0, 0xFFFF_FFFF, [arr(0x0E400, 4, 0, 127)], [];
+    FTQF: Rw, 0, 0xFFFF_FFFF, [arr(0x0E600, 4, 0, 127)], [];
     RAL: Rw, 0, 0xFFFF_FFFF, [arr(0x0A200, 8, 0, 127)], [arr(0x05400, 8, 0, 15)];
     RAH: Rw, 0, 0x8000_FFFF, [arr(0x0A204, 8, 0, 127)], [arr(0x05404, 8, 0, 15)];
     // MPSAR[2n] and [2n+1] of the datasheet: pools 31:0 and 63:32 of RAL/RAH[n] (8.2.3.7).
@@ -174,7 +181,7 @@ defs! {
     MSCA: Rw, 0, 0x7FFF_FFFF, [one(0x0425C)], [];
     MSRWD: Rw, 0, 0xFFFF_FFFF, [one(0x04260)], [];
     MAXFRS: Rw, 0x05EE_0000, 0xFFFF_0000, [one(0x04268)], [];
-    MFLCN: Rw, 0, 0x0000_0FFB, [one(0x04294)], [];
+    MFLCN: Rw, 0, 0x0000_0FFF, [one(0x04294)], [];
     AUTOC: Rw, 0xC19D_8284, 0xFFFF_FFFF, [one(0x042A0)], [];
     LINKS: Ro, 0, 0, [one(0x042A4)], [];
     AUTOC2: Rw, 0, 0xFFFF_FFFF, [one(0x042A8)], [];
@@ -270,6 +277,7 @@ pub const CTRL_LRST: u32 = 1 << 3;
 pub const CTRL_RST: u32 = 1 << 26;
 pub const STATUS_LINK_UP: u32 = 1 << 7;
 pub const STATUS_PCIE_MASTER_ENABLE: u32 = 1 << 19;
+pub const CTRL_EXT_DRV_LOAD: u32 = 1 << 28;
 pub const EEC_ARD: u32 = 1 << 9;
 pub const EERD_START: u32 = 1 << 0;
 pub const EERD_DONE: u32 = 1 << 1;
@@ -285,6 +293,14 @@ pub const HLREG0_JUMBOEN: u32 = 1 << 2;
 pub const HLREG0_TXPADEN: u32 = 1 << 10;
 pub const HLREG0_LPBK: u32 = 1 << 15;
 pub const AUTOC_RESTART_AN: u32 = 1 << 12;
+pub const AUTOC_LMS_SHIFT: u32 = 13;
+pub const AUTOC_LMS_MASK: u32 = 0b111 << AUTOC_LMS_SHIFT;
+pub const AUTOC_LMS_10G_SERIAL: u32 = 0b011;
+pub const AUTOC2_PMA_PMD_SERIAL_SHIFT: u32 = 16;
+pub const AUTOC2_PMA_PMD_SERIAL_MASK: u32 = 0b11 << AUTOC2_PMA_PMD_SERIAL_SHIFT;
+pub const AUTOC2_PMA_PMD_SFI: u32 = 0b10;
+pub const RTTDCS_ARBDIS: u32 = 1 << 6;
+pub const RXCSUM_PCSD: u32 = 1 << 13;
 pub const LINKS_UP_VALUE: u32 = (1 << 31) | (1 << 30) | (0b11 << 28) | (1 << 7);
 pub const MSCA_MDICMD: u32 = 1 << 30;
 pub const XDCTL_ENABLE: u32 = 1 << 25;

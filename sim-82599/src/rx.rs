@@ -32,7 +32,7 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
         st.ruc += 1;
         return;
     }
-    if wire_len > pe.cfg.max_len {
+    if wire_len > pe.cfg.max_len && !vlan_allowance(&pe.cfg, f, wire_len) {
         st.roc += 1;
         return;
     }
@@ -82,6 +82,13 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
     pe.pb.push_back(Buffered { meta, data });
 }
 
+/// A VLAN-tagged frame may exceed the maximum frame size by its 4-byte tag (MAXFRS.MFS and
+/// HLREG0.JUMBOEN count untagged frames; datasheet 8.2.3.22.13).
+#[cold]
+fn vlan_allowance(c: &crate::engine::RxCfg, f: &[u8], wire_len: usize) -> bool {
+    f.len() >= 14 && u16::from_be_bytes([f[12], f[13]]) == c.vet && wire_len <= c.max_len + 4
+}
+
 #[inline(always)]
 fn count_good(pe: &mut PortEng, wire_len: usize, bcast: bool, mcast: bool) {
     let st = &mut pe.st;
@@ -113,8 +120,18 @@ fn mta_match(mcstctrl: u32, mta: &[u32; 128], dst: &[u8]) -> bool {
     mta[usize::from(h >> 5)] & (1 << (h & 31)) != 0
 }
 
-/// Queue and write-back fields (RSS type, packet type, hash).
+/// Queue and write-back fields (RSS type, packet type, and the RSS field: the hash with
+/// RXCSUM.PCSD set, else the IP identification and fragment checksum).
+#[inline]
 fn classify(pe: &PortEng, f: &[u8]) -> Meta {
+    let mut m = classify_rss(pe, f);
+    if !pe.cfg.pcsd {
+        m.hash = rss::ip_id_checksum(f);
+    }
+    m
+}
+
+fn classify_rss(pe: &PortEng, f: &[u8]) -> Meta {
     let c = &pe.cfg;
     // MRQC.MRQE: RSS in modes 0001b, and with DCB 0100b/0101b (datasheet 8.2.3.7.12).
     let rss_on = matches!(c.mrqc & 0xF, 0b0001 | 0b0100 | 0b0101);
@@ -165,6 +182,9 @@ fn load(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) {
         let count = p.rx_count(q);
         let base = u64::from(p.regs.get(R::RDBAL, q)) | (u64::from(p.regs.get(R::RDBAH, q)) << 32);
         match sh.mem.translate(base, count as usize * 16) {
+            Some(_) if !sh.may_write(p, "RX descriptor ring", q, base, count as usize * 16) => {
+                p.rx_stop.set(q, true);
+            }
             Some(ring) => {
                 let head = p.regs.get(R::RDH, q);
                 let tail = p.regs.get(R::RDT, q);
@@ -322,6 +342,13 @@ fn write_any(
             pe.st.m_dma_drops += 1;
             return Ok(());
         };
+        if !sh.may_write(p, "RX buffer", q, addr, n) {
+            p.rx_stop.set(q, true);
+            pe.rxq[qi].running = false;
+            pe.rxq[qi].head = head;
+            pe.st.m_dma_drops += 1;
+            return Ok(());
+        }
         dma::copy_to(&rest[..n], buf);
         rest = &rest[n..];
         let last = k + 1 == ndesc;

@@ -27,6 +27,27 @@ pub enum Rule {
     /// clear, or SECRXSTAT.SECRX_RDY not yet read as 1 since RX_DIS was set (datasheet 4.6.7;
     /// also an 82599 erratum: traffic arriving as receive is enabled can hang the Rx DMA).
     RxEnabledWithSecurityPathActive,
+    /// CTRL.RST/LRST written while PCIe master requests may be pending: CTRL
+    /// .PCIE_MASTER_DISABLE not set, or STATUS.PCIE_MASTER_ENABLE_STATUS not read as 0 since
+    /// (datasheet 5.2.5.3.2, 4.6.3.2).
+    ResetWithMasterActive,
+    /// Receive or a queue enabled while CTRL_EXT.DRV_LOAD = 0: the firmware does not know a
+    /// driver has the card (datasheet 8.2.3.1.3).
+    DriverNotLoaded,
+    /// RXCTRL.RXEN set while a filter table the reset leaves undefined (RAL/RAH[1..127], MTA,
+    /// VFTA, FTQF, SAQF, DAQF, SDPQF) has an element never written since power-up (4.6.7).
+    FiltersNotCleared,
+    /// TXPBSIZE or MTQC written while RTTDCS.ARBDIS = 0 (datasheet 4.6.11.3.1).
+    TxSetupWithArbiterOn,
+    /// The link restarted (AUTOC.RESTART_AN) in a link mode that is not the card's media's:
+    /// the simulated card is an SFP+ part (AUTOC.LMS = 10 Gb/s serial, AUTOC2 serial PMA/PMD =
+    /// SFI; datasheet 4.6.4).
+    LinkModeNotForMedia,
+    /// The driver released DMA memory that an enabled queue still uses: a descriptor ring, or
+    /// a buffer handed to the card (descriptors between head and tail).
+    ReleasedWhileInUse,
+    /// The card wrote into DMA memory the driver had released.
+    DmaIntoReleasedMemory,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

@@ -63,6 +63,10 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
         p.tx_stop.set(q, true);
         return 0;
     };
+    if !sh.may_write(p, "TX descriptor ring", q, base, count as usize * 16) {
+        p.tx_stop.set(q, true);
+        return 0;
+    }
     let reset_gen = p.reset_gen.load(Ordering::Acquire);
     let head = p.regs.get(R::TDH, q);
     let tail = p.regs.get(R::TDT, q);

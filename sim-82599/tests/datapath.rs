@@ -237,3 +237,77 @@ fn tx_waits_for_link() {
     assert!(txa.dd(0));
     assert_eq!(rxb.poll(&b).len(), 1);
 }
+
+#[test]
+fn a_vlan_tagged_frame_may_be_4_bytes_longer_than_the_maximum() {
+    // Issue 14.8: at MTU 1500 (HLREG0.JUMBOEN = 0: 1518 bytes), a VLAN-tagged frame of 1522
+    // bytes on the wire is good (8.2.3.22.13); an untagged one of 1522, or a tagged one of
+    // 1526, is oversize (ROC).
+    let sim = common::sim(1);
+    let (p, mut rx, mut tx) = looped_port(&sim);
+    let tagged = |len: usize| {
+        let mut f = counting(MAC0, len, 7);
+        f[12..14].copy_from_slice(&0x8100u16.to_be_bytes());
+        f[14..16].copy_from_slice(&0x0005u16.to_be_bytes()); // VLAN 5
+        f[16..18].copy_from_slice(&0x88B5u16.to_be_bytes());
+        f
+    };
+    // Lengths without the 4-byte FCS.
+    tx.send(&p, &tagged(1518));
+    tx.send(&p, &counting(MAC0, 1518, 1));
+    tx.send(&p, &tagged(1522));
+    sim.step();
+    let got = rx.poll(&p);
+    assert_eq!(got.len(), 1, "only the tagged 1522-byte frame");
+    assert_eq!(got[0].data, tagged(1518));
+    assert_eq!(rd(&p, R::ROC, 0), 2);
+    assert_eq!(rd(&p, R::PRC1522, 0), 1);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn the_two_ends_of_a_cable_share_one_link_and_nothing_sent_is_lost() {
+    // Issue 14.8: port 1 down (its link restarting) took port 0's link down too on a real
+    // cable; frames port 0 sends meanwhile wait in its ring (the MAC holds them) and go out
+    // once the link is back, none lost.
+    let sim = Sim::builder()
+        .ports(2)
+        .manual_clock(true)
+        .reset_delay(std::time::Duration::ZERO)
+        .build();
+    sim.connect(Wire::Pair(0, 1)).unwrap();
+    sim.advance(std::time::Duration::from_millis(20)).unwrap();
+    assert!(sim.link_up(0).unwrap() && sim.link_up(1).unwrap());
+    let (a, b) = (sim.port(0), sim.port(1));
+    let dma = sim.dma();
+    rx_enable(&b, BAM);
+    let mut rx = Rx::setup(&b, &*dma, 0, 32, 2, 0);
+    let mut tx = Tx::setup(&a, &*dma, 0, 32);
+    // Port 1 restarts its link (AUTOC.RESTART_AN in its SFI mode).
+    w(&b, R::AUTOC2, 0, 0b10 << 16);
+    let autoc = (rd(&b, R::AUTOC, 0) & !(0b111 << 13)) | (0b011 << 13);
+    w(&b, R::AUTOC, 0, autoc | (1 << 12));
+    assert!(!sim.link_up(1).unwrap());
+    assert!(
+        !sim.link_up(0).unwrap(),
+        "the other end of the cable is down too"
+    );
+    assert_eq!(
+        rd(&a, R::LINKS, 0) & (1 << 30),
+        0,
+        "LINKS.LINK_UP of port 0"
+    );
+    for i in 0..3 {
+        tx.send(&a, &counting(MAC1, 60, i));
+    }
+    sim.step();
+    assert_eq!(rx.poll(&b).len(), 0);
+    assert_eq!(sim.stats(0).unwrap().lost_link_down, 0);
+    assert_eq!(rd(&a, R::TDH, 0), 0, "the frames wait in the ring");
+    sim.advance(std::time::Duration::from_millis(20)).unwrap();
+    assert!(sim.link_up(0).unwrap() && sim.link_up(1).unwrap());
+    sim.step();
+    assert_eq!(rx.poll(&b).len(), 3, "sent once the link is back");
+    assert_eq!(sim.stats(0).unwrap().lost_link_down, 0);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}

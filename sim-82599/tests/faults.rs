@@ -9,7 +9,7 @@ fn reset_that_never_completes() {
     let sim = common::sim(1);
     let p = sim.port(0);
     sim.inject(0, Fault::ResetNeverCompletes).unwrap();
-    w(&p, R::CTRL, 0, 1 << 26);
+    common::reset(&p);
     std::thread::sleep(Duration::from_millis(5));
     assert_ne!(rd(&p, R::CTRL, 0) & (1 << 26), 0);
     assert_eq!(rd(&p, R::EEC, 0) & (1 << 9), 0);
@@ -138,7 +138,7 @@ fn a_link_that_needs_restarts_comes_up_after_the_last_one() {
     assert!(!sim.link_up(0).unwrap(), "the fault takes the link down");
     let restart = |p: &sim_82599::Port| w(p, R::AUTOC, 0, rd(p, R::AUTOC, 0) | (1 << 12));
     // A reset does not bring it back.
-    w(&p, R::CTRL, 0, 1 << 26);
+    common::reset(&p);
     sim.advance(Duration::from_secs(1)).unwrap();
     assert!(!sim.link_up(0).unwrap());
     restart(&p);

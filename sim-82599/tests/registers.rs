@@ -26,7 +26,10 @@ fn reset_self_clears_after_delay_and_restores_reset_values() {
         0,
         "RDRXCTL.DMAIDONE up at power-on"
     );
-    w(&p, R::CTRL, 0, (1 << 26) | (1 << 3));
+    // Master requests drained first (5.2.5.3.2), then the reset.
+    w(&p, R::CTRL, 0, 1 << 2);
+    assert_eq!(rd(&p, R::STATUS, 0) & (1 << 19), 0);
+    w(&p, R::CTRL, 0, (1 << 2) | (1 << 26) | (1 << 3));
     assert_eq!(
         rd(&p, R::CTRL, 0) & ((1 << 26) | (1 << 3)),
         (1 << 26) | (1 << 3)
@@ -152,6 +155,7 @@ fn read_only_and_masked_bits() {
 fn queue_enable_reads_back_only_when_the_queue_can_run() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    common::take_control(&p);
     let dma = sim.dma();
     let ring = dma::DmaMemory::alloc(&*dma, 4096, 128).unwrap();
     // TX: ring set, but DMATXCTL.TE = 0: ENABLE reads 0 until TE is set.
@@ -227,8 +231,23 @@ fn master_disable_clears_master_enable_status() {
     assert_eq!(rd(&p, R::STATUS, 0) & (1 << 19), 0);
     w(&p, R::CTRL, 0, 0);
     assert_ne!(rd(&p, R::STATUS, 0) & (1 << 19), 0);
+    // Strict mode: a reset without the drained master (issue 14.2) is flagged ...
+    w(&p, R::CTRL, 0, 1 << 26);
+    sim.advance(Duration::from_millis(2)).unwrap();
+    let v = sim.take_violations();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].rule, sim_82599::Rule::ResetWithMasterActive);
+    // ... also with the disable set but STATUS not awaited ...
+    w(&p, R::CTRL, 0, 1 << 2);
     w(&p, R::CTRL, 0, (1 << 2) | (1 << 26));
     sim.advance(Duration::from_millis(2)).unwrap();
+    assert_eq!(sim.take_violations().len(), 1);
+    // ... and not once STATUS read 0.
+    w(&p, R::CTRL, 0, 1 << 2);
+    assert_eq!(rd(&p, R::STATUS, 0) & (1 << 19), 0);
+    w(&p, R::CTRL, 0, (1 << 2) | (1 << 26));
+    sim.advance(Duration::from_millis(2)).unwrap();
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
     assert_eq!(rd(&p, R::CTRL, 0), 0, "reset clears the master disable bit");
     assert_ne!(
         rd(&p, R::STATUS, 0) & (1 << 19),

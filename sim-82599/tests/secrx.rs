@@ -24,6 +24,7 @@ fn sec_rule(sim: &Sim) -> Vec<String> {
 fn secrx_rdy_follows_rx_dis() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    common::take_control(&p);
     // Reset: RX_DIS clear, so the path is running and SECRX_RDY is 0.
     assert_eq!(rd(&p, R::SECRXCTRL, 0) & RX_DIS, 0);
     assert_eq!(rd(&p, R::SECRXSTAT, 0), 0);
@@ -46,6 +47,7 @@ fn secrx_rdy_follows_rx_dis() {
 fn secrx_rdy_asserts_with_the_engine_thread() {
     let sim = Sim::builder().threaded(true).build();
     let p = sim.port(0);
+    common::take_control(&p);
     w(&p, R::SECRXCTRL, 0, rd(&p, R::SECRXCTRL, 0) | RX_DIS);
     let t = Instant::now();
     while rd(&p, R::SECRXSTAT, 0) & SECRX_RDY == 0 {
@@ -60,6 +62,7 @@ fn secrx_rdy_asserts_with_the_engine_thread() {
 fn rxen_without_the_halt_is_a_violation_citing_the_datasheet() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    common::take_control(&p);
     w(&p, R::RXCTRL, 0, RXEN);
     let v = sec_rule(&sim);
     assert_eq!(v.len(), 1, "{v:?}");
@@ -76,6 +79,7 @@ fn rxen_without_the_halt_is_a_violation_citing_the_datasheet() {
 fn rxen_before_secrx_rdy_was_read_is_a_violation() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    common::take_control(&p);
     let sec = rd(&p, R::SECRXCTRL, 0);
     // RX_DIS set, but SECRX_RDY not awaited.
     w(&p, R::SECRXCTRL, 0, sec | RX_DIS);
@@ -100,9 +104,11 @@ fn rxen_before_secrx_rdy_was_read_is_a_violation() {
 fn reset_clears_the_handshake() {
     let sim = Sim::builder().reset_delay(Duration::ZERO).build();
     let p = sim.port(0);
+    common::take_control(&p);
     w(&p, R::SECRXCTRL, 0, rd(&p, R::SECRXCTRL, 0) | RX_DIS);
     assert_eq!(rd(&p, R::SECRXSTAT, 0), SECRX_RDY);
-    w(&p, R::CTRL, 0, 1 << 26);
+    common::reset(&p);
+    common::take_control(&p);
     assert_eq!(rd(&p, R::CTRL, 0) & (1 << 26), 0, "reset done");
     assert_eq!(rd(&p, R::SECRXCTRL, 0) & RX_DIS, 0);
     assert_eq!(rd(&p, R::SECRXSTAT, 0), 0);
@@ -114,6 +120,7 @@ fn reset_clears_the_handshake() {
 fn strict_off_records_no_security_path_violation() {
     let sim = Sim::builder().strict(false).build();
     let p = sim.port(0);
+    common::take_control(&p);
     w(&p, R::RXCTRL, 0, RXEN);
     assert!(sim.violations().is_empty());
 }
@@ -122,6 +129,7 @@ fn strict_off_records_no_security_path_violation() {
 fn secrx_never_ready_fault_keeps_secrx_rdy_low() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    common::take_control(&p);
     sim.inject(0, Fault::SecRxNeverReady).unwrap();
     w(&p, R::SECRXCTRL, 0, rd(&p, R::SECRXCTRL, 0) | RX_DIS);
     for _ in 0..10 {
@@ -140,6 +148,7 @@ fn secrx_never_ready_fault_keeps_secrx_rdy_low() {
 fn frames_are_not_taken_in_while_the_path_is_halted() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    common::take_control(&p);
     w(&p, R::HLREG0, 0, rd(&p, R::HLREG0, 0) | (1 << 15)); // loopback
     rx_enable(&p, BAM);
     let dma = sim.dma();

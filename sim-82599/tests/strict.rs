@@ -14,6 +14,7 @@ fn one(v: Vec<Violation>, rule: Rule, access: &str) {
 fn fctrl_changed_while_rx_enabled() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    take_control(&p);
     rx_enable(&p, BAM);
     assert!(sim.violations().is_empty());
     w(&p, R::FCTRL, 0, BAM | UPE | MPE);
@@ -31,6 +32,7 @@ fn fctrl_changed_while_rx_enabled() {
 fn ring_registers_changed_while_enabled() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    take_control(&p);
     let dma = sim.dma();
     let _rx = Rx::setup(&p, &*dma, 0, 32, 2, 0);
     let _tx = Tx::setup(&p, &*dma, 1, 32);
@@ -53,6 +55,7 @@ fn ring_registers_changed_while_enabled() {
 fn tail_beyond_ring() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    take_control(&p);
     let dma = sim.dma();
     let _rx = Rx::setup(&p, &*dma, 0, 32, 2, 0);
     let _tx = Tx::setup(&p, &*dma, 0, 32);
@@ -74,6 +77,7 @@ fn tail_beyond_ring() {
 fn ring_alignment() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    take_control(&p);
     w(&p, R::RDBAL, 0, 0x1040);
     one(
         sim.take_violations(),
@@ -92,6 +96,7 @@ fn ring_alignment() {
 fn reserved_bits() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    take_control(&p);
     w(&p, R::EIMC, 0, 0xFFFF_FFFF);
     one(
         sim.take_violations(),
@@ -114,6 +119,7 @@ fn reserved_bits() {
 fn dmatxctl_vt_clobbered() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    take_control(&p);
     let v = rd(&p, R::DMATXCTL, 0);
     w(&p, R::DMATXCTL, 0, v | 1);
     assert!(sim.violations().is_empty());
@@ -129,6 +135,7 @@ fn dmatxctl_vt_clobbered() {
 fn queue_enabled_before_ring() {
     let sim = common::sim(1);
     let p = sim.port(0);
+    take_control(&p);
     w(&p, R::RXDCTL, 5, ENABLE);
     one(
         sim.take_violations(),
@@ -148,7 +155,102 @@ fn queue_enabled_before_ring() {
 fn strict_off_records_nothing() {
     let sim = sim_82599::Sim::builder().strict(false).build();
     let p = sim.port(0);
+    take_control(&p);
     w(&p, R::EIMC, 0, 0xFFFF_FFFF);
     w(&p, R::RXDCTL, 0, ENABLE);
     assert!(sim.violations().is_empty());
+}
+
+#[test]
+fn receive_or_a_queue_enabled_before_drv_load_is_a_violation() {
+    // Issue 14.5: CTRL_EXT.DRV_LOAD tells the firmware a driver has the card (8.2.3.1.3).
+    let sim = common::sim(1);
+    let p = sim.port(0);
+    let dma = sim.dma();
+    let ring = dma::DmaMemory::alloc(&*dma, 4096, 128).unwrap();
+    w(&p, R::RDBAL, 0, ring.phys() as u32);
+    w(&p, R::RDBAH, 0, (ring.phys() >> 32) as u32);
+    w(&p, R::RDLEN, 0, 4096);
+    w(&p, R::RXDCTL, 0, ENABLE);
+    one(
+        sim.take_violations(),
+        Rule::DriverNotLoaded,
+        "W 0x01028 0x02000000 RXDCTL[0]",
+    );
+    take_control(&p);
+    w(&p, R::RXDCTL, 0, 0);
+    w(&p, R::RXDCTL, 0, ENABLE);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn receive_enabled_with_filter_tables_never_cleared_is_a_violation() {
+    // Issue 14.5: RAL/RAH[1..127], MTA, VFTA and the 5-tuple filters are undefined after
+    // power-up; a driver clears them before receive is enabled.
+    let sim = common::sim(1);
+    let p = sim.port(0);
+    let ext = rd(&p, R::CTRL_EXT, 0);
+    w(&p, R::CTRL_EXT, 0, ext | DRV_LOAD);
+    for i in 1..128 {
+        w(&p, R::RAL, i, 0);
+        w(&p, R::RAH, i, 0);
+    }
+    for r in [R::MTA, R::FTQF, R::SAQF, R::DAQF, R::SDPQF] {
+        for i in 0..128 {
+            w(&p, r, i, 0);
+        }
+    }
+    // VFTA left as it came up.
+    rxen_halted(&p);
+    let v = sim.take_violations();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(v[0].rule, Rule::FiltersNotCleared);
+    assert!(v[0].detail.contains("VFTA[0]"), "{}", v[0]);
+    // Once cleared, receive may come on.
+    w(&p, R::RXCTRL, 0, 0);
+    for i in 0..128 {
+        w(&p, R::VFTA, i, 0);
+    }
+    rxen_halted(&p);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn tx_packet_buffer_or_mtqc_set_with_the_arbiter_on_is_a_violation() {
+    // Issue 14.5: RTTDCS.ARBDIS around the Tx packet-buffer and MTQC set-up (4.6.11.3.1).
+    let sim = common::sim(1);
+    let p = sim.port(0);
+    take_control(&p);
+    w(&p, R::TXPBSIZE, 0, 160 << 10);
+    one(
+        sim.take_violations(),
+        Rule::TxSetupWithArbiterOn,
+        "W 0x0CC00 0x00028000 TXPBSIZE[0]",
+    );
+    let rttdcs = rd(&p, R::RTTDCS, 0);
+    w(&p, R::RTTDCS, 0, rttdcs | (1 << 6));
+    w(&p, R::TXPBSIZE, 0, 160 << 10);
+    w(&p, R::MTQC, 0, 0);
+    w(&p, R::RTTDCS, 0, rttdcs);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    w(&p, R::MTQC, 0, 0);
+    assert_eq!(sim.take_violations()[0].rule, Rule::TxSetupWithArbiterOn);
+}
+
+#[test]
+fn a_link_restart_in_a_mode_other_than_sfi_is_a_violation() {
+    // Issue 14.4: the simulated card is an SFP+ part: 10 Gb/s serial link mode with the serial
+    // PMA/PMD set to SFI (4.6.4). The old driver set LMS but never AUTOC2.
+    let sim = common::sim(1);
+    let p = sim.port(0);
+    let autoc = rd(&p, R::AUTOC, 0) & !(0b111 << 13);
+    w(&p, R::AUTOC, 0, autoc | (0b011 << 13));
+    w(&p, R::AUTOC, 0, autoc | (0b011 << 13) | (1 << 12));
+    let v = sim.take_violations();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(v[0].rule, Rule::LinkModeNotForMedia);
+    assert!(v[0].detail.contains("00b"), "{}", v[0]);
+    w(&p, R::AUTOC2, 0, 0b10 << 16);
+    w(&p, R::AUTOC, 0, autoc | (0b011 << 13) | (1 << 12));
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }

@@ -15,7 +15,9 @@ use std::sync::Arc;
 pub enum Wire {
     /// A loopback plug: what the port sends comes back to it.
     Loopback(usize),
-    /// Two ports cabled back to back.
+    /// Two ports cabled back to back: one link, up only while both ends' PHYs are (a port
+    /// in reset or restarting its link takes the other end's link down too). A port without
+    /// link holds its transmit ring (the MAC sends nothing), so no frame is lost on the cable.
     Pair(usize, usize),
     /// Frames the port sends are appended to a pcap file (created or truncated).
     PcapOut { port: usize, path: PathBuf },

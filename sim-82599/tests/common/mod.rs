@@ -28,6 +28,40 @@ pub fn sim(ports: usize) -> Sim {
         .build()
 }
 
+/// What a driver does once it has the card, before it enables anything: CTRL_EXT.DRV_LOAD
+/// (8.2.3.1.3) and the filter tables the reset leaves undefined cleared (RAL/RAH[1..127], MTA,
+/// VFTA, 5-tuple filters; 4.6.7). Strict mode flags receive or a queue enabled without them.
+pub fn take_control(p: &Port) {
+    let ext = rd(p, R::CTRL_EXT, 0);
+    if ext & DRV_LOAD != 0 {
+        return;
+    }
+    w(p, R::CTRL_EXT, 0, ext | DRV_LOAD);
+    for i in 1..128 {
+        w(p, R::RAL, i, 0);
+        w(p, R::RAH, i, 0);
+    }
+    for r in [R::MTA, R::VFTA, R::FTQF, R::SAQF, R::DAQF, R::SDPQF] {
+        for i in 0..128 {
+            w(p, r, i, 0);
+        }
+    }
+}
+
+pub const DRV_LOAD: u32 = 1 << 28;
+
+/// A global reset as the datasheet asks (5.2.5.3.2, 4.6.3.2): PCIe master disabled and its
+/// requests drained (STATUS.PCIE_MASTER_ENABLE_STATUS reads 0), then CTRL.RST.
+pub fn reset(p: &Port) {
+    w(p, R::CTRL, 0, 1 << 2);
+    assert_eq!(
+        rd(p, R::STATUS, 0) & (1 << 19),
+        0,
+        "master requests drained"
+    );
+    w(p, R::CTRL, 0, (1 << 2) | (1 << 26));
+}
+
 /// Receive on: FCTRL first (while RXEN = 0), then RXEN with the Rx security path halted.
 pub fn rx_enable(p: &Port, fctrl: u32) {
     w(p, R::FCTRL, 0, fctrl);
@@ -37,6 +71,7 @@ pub fn rx_enable(p: &Port, fctrl: u32) {
 /// RXCTRL.RXEN = 1 as the datasheet prescribes (4.6.7): SECRXCTRL.RX_DIS set, SECRXSTAT.SECRX_RDY
 /// awaited (the card is not threaded here: it asserts at once), RXEN set, RX_DIS cleared.
 pub fn rxen_halted(p: &Port) {
+    take_control(p);
     let sec = rd(p, R::SECRXCTRL, 0);
     w(p, R::SECRXCTRL, 0, sec | RX_DIS);
     assert_eq!(rd(p, R::SECRXSTAT, 0) & SECRX_RDY, SECRX_RDY);
@@ -95,6 +130,7 @@ impl Rx {
         bsize_kb: u32,
         srrctl_extra: u32,
     ) -> Rx {
+        take_control(p);
         let bsize = bsize_kb as usize * 1024;
         let ring = dma.alloc(count as usize * 16, 128).unwrap();
         let bufs = dma.alloc(count as usize * bsize, 128).unwrap();
@@ -185,6 +221,7 @@ pub const TX_CMD: u32 = (1 << 24) | (1 << 25) | (1 << 27) | (1 << 29) | (0x3 << 
 impl Tx {
     /// Ring of `count` descriptors with 2 KiB buffers; TE set (read-modify-write), queue on.
     pub fn setup(p: &Port, dma: &dyn DmaMemory, q: u32, count: u32) -> Tx {
+        take_control(p);
         let ring = dma.alloc(count as usize * 16, 128).unwrap();
         let bufs = dma.alloc(count as usize * 2048, 128).unwrap();
         w(p, R::TDBAL, q, ring.phys() as u32);
