@@ -171,18 +171,34 @@ fn report_violations(sim: &Sim) -> AnyResult {
     Err(format!("{} strict-mode violation(s)", v.len()).into())
 }
 
-/// The card process's port `c.port` (and `c.port + 1` for `second`), opened and initialised.
+/// A card process's ports in use by this process: each locked, then reset and initialised.
+/// Fields drop in order: the devices stop before their locks go.
+struct CardPorts {
+    devs: Vec<Device<sim_client::CardPort>>,
+    _locks: Vec<sim_client::PortLock>,
+    card: sim_client::Card,
+}
+
+/// The card process's ports `c.port..c.port + ports`, locked (a port another live process
+/// drives is refused, not reset under it), opened and initialised.
 fn open_card(
     c: &Common,
     path: &std::path::Path,
     ports: usize,
     cfg: Config,
-) -> AnyResult<(sim_client::Card, Vec<Device<sim_client::CardPort>>)> {
+) -> AnyResult<CardPorts> {
     let card = sim_client::Card::connect(path)?;
+    let locks = (c.port..c.port + ports)
+        .map(|p| card.lock_port(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let devs = (c.port..c.port + ports)
         .map(|p| Ok(Device::new(card.port(p)?, card.dma(), cfg.clone())?))
         .collect::<AnyResult<Vec<_>>>()?;
-    Ok((card, devs))
+    Ok(CardPorts {
+        devs,
+        _locks: locks,
+        card,
+    })
 }
 
 /// Strict-mode violations the card process recorded (for all its clients) are an error.
@@ -216,9 +232,9 @@ fn run(cli: Cli) -> AnyResult {
                 return cmds::pktgen(&mut dev, &|| {}, &c, size);
             }
             if let Some(path) = &c.card {
-                let (card, mut devs) = open_card(&c, path, 1, config(&c))?;
-                cmds::pktgen(&mut devs[0], &|| {}, &c, size)?;
-                return report_card(&card);
+                let mut cp = open_card(&c, path, 1, config(&c))?;
+                cmds::pktgen(&mut cp.devs[0], &|| {}, &c, size)?;
+                return report_card(&cp.card);
             }
             let sim = sim(&c, 1)?;
             sim.connect(Wire::Loopback(0))?;
@@ -239,10 +255,10 @@ fn run(cli: Cli) -> AnyResult {
                 return cmds::fwd(&mut da, &mut db, &mut || {}, &c);
             }
             if let Some(path) = &c.card {
-                let (card, mut devs) = open_card(&c, path, 2, config(&c))?;
-                let (a, b) = devs.split_at_mut(1);
+                let mut cp = open_card(&c, path, 2, config(&c))?;
+                let (a, b) = cp.devs.split_at_mut(1);
                 cmds::fwd(&mut a[0], &mut b[0], &mut || {}, &c)?;
-                return report_card(&card);
+                return report_card(&cp.card);
             }
             // gen(2) <-> A(0), B(1) <-> gen(3): two generators feed the forwarder both ways.
             let sim = sim(&c, 4)?;
@@ -295,9 +311,9 @@ fn run(cli: Cli) -> AnyResult {
                 if tap.is_some() {
                     return Err("--tap attaches an in-process card; not with --card".into());
                 }
-                let (card, mut devs) = open_card(&c, path, 1, config(&c))?;
-                cmds::echo(&mut devs[0], &mut || {}, &c, respond.then_some(ip))?;
-                return report_card(&card);
+                let mut cp = open_card(&c, path, 1, config(&c))?;
+                cmds::echo(&mut cp.devs[0], &mut || {}, &c, respond.then_some(ip))?;
+                return report_card(&cp.card);
             }
             let sim = sim(&c, 2)?;
             let mut gen = None;
@@ -343,9 +359,9 @@ fn run(cli: Cli) -> AnyResult {
                 return cmds::stats(&mut dev, &|| {}, &c);
             }
             if let Some(path) = &c.card {
-                let (card, mut devs) = open_card(&c, path, 1, config(&c))?;
-                cmds::stats(&mut devs[0], &|| {}, &c)?;
-                return report_card(&card);
+                let mut cp = open_card(&c, path, 1, config(&c))?;
+                cmds::stats(&mut cp.devs[0], &|| {}, &c)?;
+                return report_card(&cp.card);
             }
             let sim = sim(&c, 1)?;
             sim.connect(Wire::Loopback(0))?;
@@ -388,9 +404,11 @@ fn run(cli: Cli) -> AnyResult {
                         wait_link: false,
                         ..config(&c)
                     };
+                    let _lock = card.lock_port(c.port)?;
                     let dev = Device::new(card.port(c.port)?, card.dma(), cfg)?;
                     cmds::dump(dev.regs().bus(), &opts)?;
                 } else {
+                    // Reading only: no lock, no reset (the port may be in use).
                     cmds::dump(&card.port(c.port)?, &opts)?;
                 }
                 return report_card(&card);
@@ -436,6 +454,13 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
         return Err(format!("{}: another card process is listening", socket.display()).into());
     }
     let _ = std::fs::remove_file(socket);
+    // Port locks of a card that died belong to nobody now: start afresh.
+    let remove_locks = || {
+        for p in 0..ports {
+            let _ = std::fs::remove_file(sim_client::PortLock::path_for(socket, p));
+        }
+    };
+    remove_locks();
     let listener = std::os::unix::net::UnixListener::bind(socket)
         .map_err(|e| format!("cannot listen on {}: {e}", socket.display()))?;
     let sim = std::sync::Arc::new(sim);
@@ -468,6 +493,7 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
         }
     }
     let _ = std::fs::remove_file(socket);
+    remove_locks();
     for p in 0..ports {
         let s = sim.stats(p)?;
         println!(

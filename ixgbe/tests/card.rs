@@ -37,7 +37,10 @@ fn start_card(path: &Path, ports: u32, seconds: u32) -> Child {
         .expect("run ixgbe card");
     let t = Instant::now();
     while std::os::unix::net::UnixStream::connect(path).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "the card never listened");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the card never listened"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child
@@ -81,7 +84,10 @@ fn two_driver_processes_on_one_card_process() {
     assert!(card.status.success(), "card:\n{card_text}");
     for (port, o) in outs.iter().enumerate() {
         let t = text(o);
-        assert!(o.status.success(), "driver on port {port}:\n{t}\ncard:\n{card_text}");
+        assert!(
+            o.status.success(),
+            "driver on port {port}:\n{t}\ncard:\n{card_text}"
+        );
         let sent = number_after(&t, "total TX:");
         assert!(sent > 0, "port {port} sent nothing:\n{t}");
         // Every frame the driver sent left the card's port (counted by the card's model),
@@ -109,7 +115,11 @@ fn regs_and_stats_on_a_card_process_and_clear_errors() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).lines().any(|l| l.starts_with("LINKS ")), "{}", text(&o));
+    assert!(
+        text(&o).lines().any(|l| l.starts_with("LINKS ")),
+        "{}",
+        text(&o)
+    );
     let o = ixgbe()
         .args(["stats", "--seconds", "1", "--card"])
         .arg(&path)
@@ -141,5 +151,60 @@ fn regs_and_stats_on_a_card_process_and_clear_errors() {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(text(&o).contains("cannot reach the card process"), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot reach the card process"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_port_in_use_is_refused_and_freed_when_its_process_is_killed() {
+    let path = socket("lock");
+    let card = start_card(&path, 1, 12);
+    let run = || {
+        ixgbe()
+            .args(["pktgen", "--seconds", "8", "--card"])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = run();
+    // Wait until the first holds the port (its lock file names it).
+    let lock = format!("{}.port0.lock", path.display());
+    let t = Instant::now();
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != first.id().to_string() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the first never took the port"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A second driver would reset the card under the first: refused, naming the holder.
+    let o = ixgbe()
+        .args(["pktgen", "--seconds", "1", "--card"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("in use by process {}", first.id())),
+        "{}",
+        text(&o)
+    );
+    // SIGKILL: no destructor runs, the kernel drops the lock; the next driver takes the port,
+    // resets it and runs.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let o = ixgbe()
+        .args(["pktgen", "--seconds", "1", "--card"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(number_after(&text(&o), "total TX:") > 0, "{}", text(&o));
+    let card = card.wait_with_output().unwrap();
+    assert!(card.status.success(), "{}", text(&card));
 }

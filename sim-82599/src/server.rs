@@ -13,6 +13,7 @@ use crate::Sim;
 use ::dma::{DmaError, DmaMemory};
 use regdsl_rt::{Bus, Site};
 use sim_client::proto::{self, cmd, status, Reply, Request};
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -49,6 +50,10 @@ pub fn serve(sim: Arc<Sim>, listener: UnixListener) -> io::Result<()> {
 fn client(sim: &Sim, mut s: UnixStream) -> io::Result<()> {
     let mem = sim.memory();
     let mut hello = false;
+    // The regions this client holds, by physical address. Dropped on DMA_FREE (a release the
+    // card's strict mode watches). A client that disconnects without freeing (killed) leaves
+    // them allocated: the card process's memory stays valid under rings it may still run.
+    let mut leases: HashMap<u64, ::dma::DmaRegion> = HashMap::new();
     while let Some(r) = Request::read_from(&mut s)? {
         if r.cmd == cmd::HELLO {
             if r.a != proto::VERSION {
@@ -65,14 +70,46 @@ fn client(sim: &Sim, mut s: UnixStream) -> io::Result<()> {
             hello = true;
             continue;
         }
-        let rep = if hello {
-            answer(sim, &r)
-        } else {
+        let rep = if !hello {
             Reply::err(status::NOT_HELLO)
+        } else if r.cmd == cmd::DMA_ALLOC {
+            alloc(sim, &r, &mut leases)
+        } else if r.cmd == cmd::DMA_FREE {
+            match leases.remove(&r.a) {
+                Some(region) => {
+                    drop(region);
+                    Reply::ok(0)
+                }
+                None => Reply::err(status::BAD_REGION),
+            }
+        } else {
+            answer(sim, &r)
         };
         s.write_all(&rep.encode())?;
     }
     Ok(())
+}
+
+/// A DMA allocation for a client, kept in its leases.
+fn alloc(sim: &Sim, r: &Request, leases: &mut HashMap<u64, ::dma::DmaRegion>) -> Reply {
+    let (Ok(size), Ok(align)) = (usize::try_from(r.a), usize::try_from(r.b)) else {
+        return Reply::err(status::DMA_EXHAUSTED);
+    };
+    match sim.memory().alloc(size, align) {
+        Ok(region) => {
+            let phys = region.phys();
+            leases.insert(phys, region);
+            Reply::ok(phys)
+        }
+        Err(DmaError::BadAlign(_)) => Reply::err(status::DMA_BAD_ALIGN),
+        Err(DmaError::TooLarge { max, .. }) => Reply {
+            status: status::DMA_EXHAUSTED,
+            a: r.a,
+            b: max as u64,
+            c: 0,
+        },
+        Err(_) => Reply::err(status::DMA_EXHAUSTED),
+    }
 }
 
 /// The reply to one request after the hello. Bad input gets a status, never a panic:
@@ -98,24 +135,6 @@ fn answer(sim: &Sim, r: &Request) -> Reply {
                     p.write64(off, r.b, Site::UNNAMED);
                     Reply::ok(0)
                 }
-            }
-        }
-        cmd::DMA_ALLOC => {
-            let (Ok(size), Ok(align)) = (usize::try_from(r.a), usize::try_from(r.b)) else {
-                return Reply::err(status::DMA_EXHAUSTED);
-            };
-            match sim.memory().alloc(size, align) {
-                // The region is only a view: the memory is never handed out again, and the
-                // mapping lives as long as the card.
-                Ok(region) => Reply::ok(region.phys()),
-                Err(DmaError::BadAlign(_)) => Reply::err(status::DMA_BAD_ALIGN),
-                Err(DmaError::TooLarge { max, .. }) => Reply {
-                    status: status::DMA_EXHAUSTED,
-                    a: r.a,
-                    b: max as u64,
-                    c: 0,
-                },
-                Err(_) => Reply::err(status::DMA_EXHAUSTED),
             }
         }
         cmd::STATUS => Reply {

@@ -49,13 +49,24 @@ fn registers_over_the_socket_are_the_cards() {
     let c = Card::connect(&path).unwrap();
     assert_eq!(c.ports(), 2);
     // RAL[1] (0x0A208): written by the client, read in-process, and back.
-    c.port(1).unwrap().write32(0x0A208, 0xDEAD_BEEF, Site::UNNAMED);
+    c.port(1)
+        .unwrap()
+        .write32(0x0A208, 0xDEAD_BEEF, Site::UNNAMED);
     assert_eq!(sim.port(1).read32(0x0A208, Site::UNNAMED), 0xDEAD_BEEF);
-    assert_eq!(sim.port(0).read32(0x0A208, Site::UNNAMED), 0, "port 0 untouched");
+    assert_eq!(
+        sim.port(0).read32(0x0A208, Site::UNNAMED),
+        0,
+        "port 0 untouched"
+    );
     sim.port(0).write32(0x0A208, 0x1234_5678, Site::UNNAMED);
-    assert_eq!(c.port(0).unwrap().read32(0x0A208, Site::UNNAMED), 0x1234_5678);
+    assert_eq!(
+        c.port(0).unwrap().read32(0x0A208, Site::UNNAMED),
+        0x1234_5678
+    );
     // 64-bit accesses: low half first.
-    c.port(0).unwrap().write64(0x0A200, 0x0000_0002_0000_0001, Site::UNNAMED);
+    c.port(0)
+        .unwrap()
+        .write64(0x0A200, 0x0000_0002_0000_0001, Site::UNNAMED);
     assert_eq!(sim.port(0).read32(0x0A204, Site::UNNAMED), 2);
     assert_eq!(c.port(0).unwrap().read64(0x0A200, Site::UNNAMED) >> 32, 2);
     assert!(matches!(
@@ -95,10 +106,7 @@ fn dma_memory_is_shared_and_physical_addresses_are_the_cards() {
         dma.alloc(64 << 20, 64),
         Err(dma::DmaError::TooLarge { .. })
     ));
-    assert!(matches!(
-        dma.alloc(64, 3),
-        Err(dma::DmaError::BadAlign(3))
-    ));
+    assert!(matches!(dma.alloc(64, 3), Err(dma::DmaError::BadAlign(3))));
 }
 
 #[test]
@@ -160,4 +168,38 @@ fn a_card_that_goes_away_reads_all_ones() {
     assert!(c.lost());
     assert!(c.dma().alloc(64, 64).is_err());
     assert!(c.status().is_err());
+}
+
+#[test]
+fn released_regions_are_the_cards_business_too() {
+    let (sim, path) = card("free", 1);
+    let c = Card::connect(&path).unwrap();
+    let r = c.dma().alloc(4096, 128).unwrap();
+    let phys = r.phys();
+    assert_eq!(sim.memory().released_overlap(phys, 16), None);
+    drop(r);
+    // The release reached the card (its strict mode checks DMA against it).
+    assert!(sim.memory().released_overlap(phys, 16).is_some());
+    // Freeing what this connection does not hold: a status.
+    let mut s = UnixStream::connect(&path).unwrap();
+    s.write_all(
+        &Request {
+            cmd: cmd::HELLO,
+            a: proto::VERSION,
+            ..Request::default()
+        }
+        .encode(),
+    )
+    .unwrap();
+    let mut b = [0u8; proto::REPLY_LEN];
+    proto::recv_with_fd(s.as_fd(), &mut b).unwrap();
+    let rep = call(
+        &mut s,
+        Request {
+            cmd: cmd::DMA_FREE,
+            a: phys,
+            ..Request::default()
+        },
+    );
+    assert_eq!(rep.status, status::BAD_REGION);
 }

@@ -51,7 +51,10 @@
 //! # }
 //! ```
 
+mod lock;
 pub mod proto;
+
+pub use lock::PortLock;
 
 use dma::{DmaError, DmaMemory, DmaRegion};
 use proto::{cmd, status, Reply, Request};
@@ -60,7 +63,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -82,6 +85,16 @@ pub enum CardError {
         port: usize,
         ports: usize,
     },
+    /// Another live process drives this port ([`PortLock`]).
+    PortBusy {
+        port: usize,
+        holder: String,
+        path: String,
+    },
+    Lock {
+        path: String,
+        err: io::Error,
+    },
 }
 
 impl fmt::Display for CardError {
@@ -99,6 +112,12 @@ impl fmt::Display for CardError {
             CardError::BadPort { port, ports } => {
                 write!(f, "no port {port}: the card process has {ports} port(s)")
             }
+            CardError::PortBusy { port, holder, path } => write!(
+                f,
+                "port {port} of the card is in use by process {holder} (lock file {path}); \
+                 initialising it would reset that process's rings"
+            ),
+            CardError::Lock { path, err } => write!(f, "lock file {path}: {err}"),
         }
     }
 }
@@ -154,6 +173,7 @@ impl Conn {
 /// A connection to a card process.
 #[derive(Clone)]
 pub struct Card {
+    path: PathBuf,
     conn: Arc<Conn>,
     mem: Arc<Mapping>,
     ports: usize,
@@ -207,6 +227,7 @@ impl Card {
         let mut map = unsafe { memmap2::MmapOptions::new().len(len).map_mut(&file)? };
         let base = map.as_mut_ptr();
         Ok(Card {
+            path: path.to_path_buf(),
             conn: Arc::new(Conn {
                 sock: Mutex::new(sock),
                 lost: AtomicBool::new(false),
@@ -237,6 +258,14 @@ impl Card {
             conn: self.conn.clone(),
             port: port as u32,
         })
+    }
+
+    /// Claim `port` for this process (to reset and initialise it): refused while another live
+    /// process holds it. Keep the lock for as long as the port is driven; drop it after the
+    /// device.
+    pub fn lock_port(&self, port: usize) -> Result<PortLock, CardError> {
+        self.port(port)?;
+        PortLock::acquire(&self.path, port)
     }
 
     /// The card's DMA memory, for the driver's allocator.
@@ -311,6 +340,24 @@ impl Bus for CardPort {
     }
 }
 
+/// Keeps the mapping alive under a region and tells the card when the driver releases it
+/// (its strict mode flags DMA into released memory, as in-process).
+struct Lease {
+    _mem: Arc<Mapping>,
+    conn: Arc<Conn>,
+    phys: u64,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let _ = self.conn.call(Request {
+            cmd: cmd::DMA_FREE,
+            a: self.phys,
+            ..Request::default()
+        });
+    }
+}
+
 /// DMA memory of a card process: allocated by the card, reached through this process's
 /// mapping of the card's memory file.
 struct CardDma {
@@ -350,7 +397,11 @@ impl DmaMemory for CardDma {
             r.a.checked_sub(self.mem.phys_base)
                 .filter(|o| o.saturating_add(size as u64) <= self.mem.len as u64)
                 .ok_or(DmaError::Exhausted { size })? as usize;
-        let owner: Box<dyn Send + Sync> = Box::new(self.mem.clone());
+        let owner: Box<dyn Send + Sync> = Box::new(Lease {
+            _mem: self.mem.clone(),
+            conn: self.conn.clone(),
+            phys: r.a,
+        });
         // SAFETY: `off + size <= len` (checked above), inside the mapping kept alive by
         // `owner`; the card sees these bytes at physical address `r.a`.
         Ok(unsafe { DmaRegion::new(self.mem.base.add(off), r.a, size, owner) })

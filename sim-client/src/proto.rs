@@ -31,6 +31,9 @@ pub mod cmd {
     pub const DMA_ALLOC: u32 = 6;
     /// Reply: `a` = strict-mode violations so far, `b` = DMA faults so far.
     pub const STATUS: u32 = 7;
+    /// `a` = physical address of a region this connection allocated: the driver released it
+    /// (the card's strict mode then flags any DMA into it). Unknown addresses: `BAD_REGION`.
+    pub const DMA_FREE: u32 = 8;
 }
 
 /// Reply status codes (`Reply::status`).
@@ -43,6 +46,7 @@ pub mod status {
     pub const DMA_EXHAUSTED: u32 = 4;
     pub const DMA_BAD_ALIGN: u32 = 5;
     pub const NOT_HELLO: u32 = 6;
+    pub const BAD_REGION: u32 = 7;
 }
 
 /// One request: `cmd`, the port (function) it addresses, two arguments.
