@@ -150,15 +150,24 @@ struct Conn {
 }
 
 impl Conn {
-    /// One request and its reply; `None` when the card is gone.
+    /// One request and its reply (a posted write: none, `Some(OK)` once sent); `None` when
+    /// the card is gone.
     fn call(&self, r: Request) -> Option<Reply> {
         if self.lost.load(Ordering::Relaxed) {
             return None;
         }
         let mut s = self.sock.lock().unwrap_or_else(|e| e.into_inner());
         let mut b = [0u8; proto::REPLY_LEN];
-        let res = s.write_all(&r.encode()).and_then(|()| s.read_exact(&mut b));
+        let posted = proto::is_posted(r.cmd);
+        let res = s.write_all(&r.encode()).and_then(|()| {
+            if posted {
+                Ok(())
+            } else {
+                s.read_exact(&mut b)
+            }
+        });
         match res {
+            Ok(()) if posted => Some(Reply::ok(0)),
             Ok(()) => Some(Reply::decode(&b)),
             Err(e) => {
                 if !self.lost.swap(true, Ordering::Relaxed) {

@@ -20,11 +20,12 @@ pub mod cmd {
     pub const HELLO: u32 = 1;
     /// `a` = BAR0 offset. Reply: `a` = value.
     pub const READ32: u32 = 2;
-    /// `a` = BAR0 offset, `b` = value.
+    /// `a` = BAR0 offset, `b` = value. Posted, as a PCIe memory write: no reply; the card
+    /// handles requests in order, so a later read returns only after the write took effect.
     pub const WRITE32: u32 = 3;
     /// `a` = BAR0 offset (8-aligned). Reply: `a` = value.
     pub const READ64: u32 = 4;
-    /// `a` = BAR0 offset (8-aligned), `b` = value.
+    /// `a` = BAR0 offset (8-aligned), `b` = value. Posted (no reply), as `WRITE32`.
     pub const WRITE64: u32 = 5;
     /// `a` = bytes, `b` = alignment. Reply: `a` = physical address (zeroed memory, never
     /// handed out twice).
@@ -47,6 +48,11 @@ pub mod status {
     pub const DMA_BAD_ALIGN: u32 = 5;
     pub const NOT_HELLO: u32 = 6;
     pub const BAD_REGION: u32 = 7;
+}
+
+/// Whether a request gets no reply (posted writes).
+pub fn is_posted(cmd: u32) -> bool {
+    cmd == cmd::WRITE32 || cmd == cmd::WRITE64
 }
 
 /// One request: `cmd`, the port (function) it addresses, two arguments.
