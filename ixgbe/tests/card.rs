@@ -61,9 +61,19 @@ fn number_after(text: &str, key: &str) -> u64 {
 
 #[test]
 fn two_driver_processes_on_one_card_process() {
-    let path = socket("two");
-    let card = start_card(&path, 2, 6);
-    let drivers: Vec<Child> = (0..2)
+    processes_on_one_card(2);
+}
+
+#[test]
+fn four_driver_processes_on_one_card_process() {
+    processes_on_one_card(4);
+}
+
+/// `n` pktgen processes, one per port of one card process, at the same time.
+fn processes_on_one_card(n: u32) {
+    let path = socket(&format!("n{n}"));
+    let card = start_card(&path, n, 8);
+    let drivers: Vec<Child> = (0..n)
         .map(|port| {
             ixgbe()
                 .args(["pktgen", "--seconds", "2", "--card"])
