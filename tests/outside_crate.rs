@@ -32,6 +32,19 @@ struct Dev {
 }
 
 impl Bus for Dev {
+    // The table has no 8- or 16-bit registers: generated code never makes these accesses.
+    fn read8(&self, offset: usize, _site: Site) -> u8 {
+        unreachable!("8-bit read at {offset:#x}")
+    }
+    fn write8(&self, offset: usize, _value: u8, _site: Site) {
+        unreachable!("8-bit write at {offset:#x}")
+    }
+    fn read16(&self, offset: usize, _site: Site) -> u16 {
+        unreachable!("16-bit read at {offset:#x}")
+    }
+    fn write16(&self, offset: usize, _value: u16, _site: Site) {
+        unreachable!("16-bit write at {offset:#x}")
+    }
     fn read32(&self, offset: usize, _site: Site) -> u32 {
         self.mem.borrow()[offset / 4]
     }
@@ -129,6 +142,31 @@ fn a_crate_outside_the_workspace_uses_its_own_table() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "log=[(0, 1), (0, 11), (464, 42)] status=0",
         "the moved register must be used after the table changed"
+    );
+
+    // 4. Table warnings reach `cargo build` with file:line:col (issue 13.5): a typo'd offset
+    // that lands on another register builds, with the overlap warning in the build output.
+    let typo = TABLE_GOOD.replace("STATUS  0x0004", "STATUS  0x0000");
+    std::fs::write(dir.join("regs.txt"), &typo).unwrap();
+    let out = cargo(&dir, &["build"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("regs.txt:6:1: warning: `STATUS` (0x00000..=0x00003) overlaps `CTRL`"),
+        "the table warning must show in the build output:\n{stderr}"
+    );
+
+    // 5. `@deny warnings` makes them errors: the build fails, naming the same place.
+    std::fs::write(dir.join("regs.txt"), format!("@deny warnings\n{typo}")).unwrap();
+    let out = cargo(&dir, &["build"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a denied warning must fail the build"
+    );
+    assert!(
+        stderr.contains("regs.txt:7:1: error: `STATUS` (0x00000..=0x00003) overlaps `CTRL`"),
+        "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -90,6 +90,23 @@ impl CardBus {
 }
 
 impl Bus for CardBus {
+    // The 82599 has no 8- or 16-bit registers; passed to the card (which reports them).
+    fn read8(&self, offset: usize, _site: Site) -> u8 {
+        self.flush();
+        self.port.read8(offset, Site::UNNAMED)
+    }
+    fn write8(&self, offset: usize, value: u8, _site: Site) {
+        self.flush();
+        self.port.write8(offset, value, Site::UNNAMED)
+    }
+    fn read16(&self, offset: usize, _site: Site) -> u16 {
+        self.flush();
+        self.port.read16(offset, Site::UNNAMED)
+    }
+    fn write16(&self, offset: usize, value: u16, _site: Site) {
+        self.flush();
+        self.port.write16(offset, value, Site::UNNAMED)
+    }
     #[inline]
     fn read32(&self, offset: usize, _site: Site) -> u32 {
         let p = &*self.posted;

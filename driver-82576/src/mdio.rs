@@ -105,6 +105,26 @@ impl<'a, B: Bus> Mdio<'a, B> {
 }
 
 impl<B: Bus> Bus for Mdio<'_, B> {
+    // PHY registers are 16 bits wide (the PHY table declares them 32-bit at 4*N): a 16-bit
+    // access is the register itself, an 8-bit one a byte of it.
+    fn read8(&self, offset: usize, site: Site) -> u8 {
+        (self.read16(offset & !1, site) >> (8 * (offset & 1))) as u8
+    }
+    fn write8(&self, offset: usize, value: u8, site: Site) {
+        let old = self.read16(offset & !1, site);
+        let shift = 8 * (offset & 1);
+        self.write16(
+            offset & !1,
+            (old & !(0xFF << shift)) | (u16::from(value) << shift),
+            site,
+        )
+    }
+    fn read16(&self, offset: usize, site: Site) -> u16 {
+        self.read32(offset & !3, site) as u16
+    }
+    fn write16(&self, offset: usize, value: u16, site: Site) {
+        self.write32(offset & !3, u32::from(value), site)
+    }
     fn read32(&self, offset: usize, _site: Site) -> u32 {
         let reg = Self::reg_of(offset);
         self.transact("read", reg, 0)

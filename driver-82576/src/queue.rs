@@ -171,6 +171,18 @@ mod tests {
     #[derive(Clone, Copy)]
     struct NoBus;
     impl Bus for NoBus {
+        fn read8(&self, _: usize, _: regdsl_rt::Site) -> u8 {
+            unreachable!()
+        }
+        fn write8(&self, _: usize, _: u8, _: regdsl_rt::Site) {
+            unreachable!()
+        }
+        fn read16(&self, _: usize, _: regdsl_rt::Site) -> u16 {
+            unreachable!()
+        }
+        fn write16(&self, _: usize, _: u16, _: regdsl_rt::Site) {
+            unreachable!()
+        }
         fn read32(&self, _: usize, _: regdsl_rt::Site) -> u32 {
             unreachable!()
         }

@@ -140,6 +140,19 @@ impl State {
 }
 
 impl Bus for Fake {
+    // The table has no 8- or 16-bit registers: generated code never makes these accesses.
+    fn read8(&self, offset: usize, _site: Site) -> u8 {
+        unreachable!("8-bit read at {offset:#x}")
+    }
+    fn write8(&self, offset: usize, _value: u8, _site: Site) {
+        unreachable!("8-bit write at {offset:#x}")
+    }
+    fn read16(&self, offset: usize, _site: Site) -> u16 {
+        unreachable!("16-bit read at {offset:#x}")
+    }
+    fn write16(&self, offset: usize, _value: u16, _site: Site) {
+        unreachable!("16-bit write at {offset:#x}")
+    }
     fn read32(&self, off: usize, _site: Site) -> u32 {
         let mut s = self.0.lock().unwrap();
         match off {

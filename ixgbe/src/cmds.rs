@@ -232,6 +232,8 @@ pub fn dump<B: Bus>(bus: &B, o: &DumpOptions) -> AnyResult {
         match r.access {
             Access::WO => continue,
             Access::RC if !o.counters => continue,
+            // Reading would consume pending interrupt causes.
+            Access::RTC => continue,
             _ => {}
         }
         let indices: Vec<Option<u32>> = if r.is_array() {
@@ -245,7 +247,7 @@ pub fn dump<B: Bus>(bus: &B, o: &DumpOptions) -> AnyResult {
         for i in indices {
             let Some(off) = r.offset_of(i) else { continue };
             let site = Site::new(r.name, i);
-            let (v, text) = if r.wide {
+            let (v, text) = if r.bits == 64 {
                 let v = bus.read64(off, site);
                 (v, format!("0x{v:016X}"))
             } else {

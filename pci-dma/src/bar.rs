@@ -60,6 +60,30 @@ impl Bar {
 
 impl Bus for Bar {
     #[inline(always)]
+    fn read8(&self, offset: usize, site: Site) -> u8 {
+        self.check(offset, 1);
+        // SAFETY: bounds checked above; the mapping lives as long as `self`.
+        unsafe { self.mmio() }.read8(offset, site)
+    }
+    #[inline(always)]
+    fn write8(&self, offset: usize, value: u8, site: Site) {
+        self.check(offset, 1);
+        // SAFETY: as in `read8`.
+        unsafe { self.mmio() }.write8(offset, value, site)
+    }
+    #[inline(always)]
+    fn read16(&self, offset: usize, site: Site) -> u16 {
+        self.check(offset, 2);
+        // SAFETY: as in `read8`.
+        unsafe { self.mmio() }.read16(offset, site)
+    }
+    #[inline(always)]
+    fn write16(&self, offset: usize, value: u16, site: Site) {
+        self.check(offset, 2);
+        // SAFETY: as in `read8`.
+        unsafe { self.mmio() }.write16(offset, value, site)
+    }
+    #[inline(always)]
     fn read32(&self, offset: usize, site: Site) -> u32 {
         self.check(offset, 4);
         // SAFETY: bounds checked above; the mapping lives as long as `self`.

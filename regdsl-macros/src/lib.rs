@@ -6,6 +6,7 @@
 //! registers!(pub mod ixgbe, "registers/82599.txt"); // items inside `pub mod ixgbe`
 //! registers!(inline "CTRL 0x00000 - RW Device Control");
 //! registers!(mod small, inline "...");
+//! registers!(#[allow(deprecated)] mod dev, "t.txt"); // attributes of the module
 //! ```
 //! Paths are relative to the calling crate's `CARGO_MANIFEST_DIR`. Cargo rebuilds when the
 //! file changes (the expansion includes it with `include_bytes!`). A table with errors
@@ -23,12 +24,15 @@ enum Source {
 }
 
 struct Input {
+    /// Attributes of the module form (`#[allow(deprecated)] mod m, "..."`).
+    attrs: Vec<syn::Attribute>,
     module: Option<(Visibility, Ident)>,
     source: Source,
 }
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(syn::Attribute::parse_outer)?;
         let module = if input.peek(Token![pub]) || input.peek(Token![mod]) {
             let vis: Visibility = input.parse()?;
             input.parse::<Token![mod]>()?;
@@ -53,7 +57,17 @@ impl Parse for Input {
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the table"));
         }
-        Ok(Input { module, source })
+        if let (Some(a), None) = (attrs.first(), &module) {
+            return Err(syn::Error::new_spanned(
+                a,
+                "attributes go with the module form: `registers!(#[attr] mod name, \"path\")`",
+            ));
+        }
+        Ok(Input {
+            attrs,
+            module,
+            source,
+        })
     }
 }
 
@@ -86,6 +100,29 @@ fn generate(table: &regdsl::model::Table) -> Tokens {
     }
 }
 
+/// The table's warnings as compiler warnings, on stable Rust: proc macros cannot emit
+/// warnings there, but a use of a `#[deprecated]` item is one, and its note is printed as
+/// written. Each warning becomes such a use inside an anonymous constant (nothing is added to
+/// the user's namespace):
+/// `warning: use of deprecated constant `..::TABLE_WARNING`: regs.txt:7:1: warning: ...`.
+/// A crate that denies warnings fails on them; a table can make them errors itself with
+/// `@deny warnings`.
+fn warnings(outcome: &regdsl::Outcome) -> Tokens {
+    outcome
+        .warnings()
+        .map(|d| {
+            let note = d.to_string();
+            quote! {
+                const _: () = {
+                    #[deprecated(note = #note)]
+                    const TABLE_WARNING: () = ();
+                    TABLE_WARNING
+                };
+            }
+        })
+        .collect()
+}
+
 fn expand(input: Input) -> Tokens {
     let (file, src, track) = match &input.source {
         Source::Inline(lit) => ("<inline>".to_string(), lit.value(), None),
@@ -104,7 +141,11 @@ fn expand(input: Input) -> Tokens {
     };
     let outcome = regdsl::compile(&file, &src);
     let body = match &outcome.table {
-        Some(table) if !outcome.has_errors() => generate(table),
+        Some(table) if !outcome.has_errors() => {
+            let warnings = warnings(&outcome);
+            let items = generate(table);
+            quote!(#warnings #items)
+        }
         _ => {
             let errs: Tokens = outcome
                 .errors()
@@ -126,8 +167,10 @@ fn expand(input: Input) -> Tokens {
             const _: &[u8] = ::core::include_bytes!(#p);
         )
     });
+    let attrs = &input.attrs;
     match input.module {
         Some((vis, name)) => quote! {
+            #(#attrs)*
             #vis mod #name {
                 #track
                 #body

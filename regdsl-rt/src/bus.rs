@@ -1,6 +1,6 @@
 //! The bus: how generated register handles reach a device.
 //!
-//! A bus is anything with 32- and 64-bit reads and writes at a byte offset. Real hardware is
+//! A bus is anything with 8-, 16-, 32- and 64-bit reads and writes at a byte offset. Real hardware is
 //! [`Mmio`] (a raw pointer to a mapped BAR, volatile accesses, monomorphised away); the
 //! simulated card and the tracing wrapper are other buses. Nothing above the bus knows which
 //! one it runs on.
@@ -27,12 +27,18 @@ impl Site {
     }
 }
 
-/// 32/64-bit register access at a byte offset from the device's register base.
+/// 8/16/32/64-bit register access at a byte offset from the device's register base.
 ///
 /// Offsets passed by generated code are always inside the table and aligned to the access
 /// width (64-bit registers that are not 8-aligned are accessed as two 32-bit halves by the
-/// generated code, low half first).
+/// generated code, low half first). Generated code makes 8- and 16-bit accesses only for
+/// registers the table declares that wide (a 16550 UART, PCI configuration space): a bus for
+/// a device without such registers may report them as errors of its own kind.
 pub trait Bus {
+    fn read8(&self, offset: usize, site: Site) -> u8;
+    fn write8(&self, offset: usize, value: u8, site: Site);
+    fn read16(&self, offset: usize, site: Site) -> u16;
+    fn write16(&self, offset: usize, value: u16, site: Site);
     fn read32(&self, offset: usize, site: Site) -> u32;
     fn write32(&self, offset: usize, value: u32, site: Site);
     /// An 8-aligned 64-bit access. The default does two 32-bit accesses, low half first.
@@ -54,6 +60,22 @@ pub trait Bus {
 }
 
 impl<B: Bus + ?Sized> Bus for &B {
+    #[inline(always)]
+    fn read8(&self, offset: usize, site: Site) -> u8 {
+        (**self).read8(offset, site)
+    }
+    #[inline(always)]
+    fn write8(&self, offset: usize, value: u8, site: Site) {
+        (**self).write8(offset, value, site)
+    }
+    #[inline(always)]
+    fn read16(&self, offset: usize, site: Site) -> u16 {
+        (**self).read16(offset, site)
+    }
+    #[inline(always)]
+    fn write16(&self, offset: usize, value: u16, site: Site) {
+        (**self).write16(offset, value, site)
+    }
     #[inline(always)]
     fn read32(&self, offset: usize, site: Site) -> u32 {
         (**self).read32(offset, site)
@@ -112,6 +134,31 @@ impl Mmio {
 }
 
 impl Bus for Mmio {
+    #[inline(always)]
+    fn read8(&self, offset: usize, _site: Site) -> u8 {
+        debug_assert!(offset < self.len);
+        // SAFETY: generated code passes only offsets inside the table, and `new`'s contract
+        // makes those point into the live mapping.
+        unsafe { core::ptr::read_volatile(self.base.add(offset)) }
+    }
+    #[inline(always)]
+    fn write8(&self, offset: usize, value: u8, _site: Site) {
+        debug_assert!(offset < self.len);
+        // SAFETY: as in `read8`.
+        unsafe { core::ptr::write_volatile(self.base.add(offset), value) }
+    }
+    #[inline(always)]
+    fn read16(&self, offset: usize, _site: Site) -> u16 {
+        debug_assert!(offset + 2 <= self.len && offset & 1 == 0);
+        // SAFETY: as in `read8`, with 2-byte alignment.
+        unsafe { core::ptr::read_volatile(self.base.add(offset) as *const u16) }
+    }
+    #[inline(always)]
+    fn write16(&self, offset: usize, value: u16, _site: Site) {
+        debug_assert!(offset + 2 <= self.len && offset & 1 == 0);
+        // SAFETY: as in `read16`.
+        unsafe { core::ptr::write_volatile(self.base.add(offset) as *mut u16, value) }
+    }
     #[inline(always)]
     fn read32(&self, offset: usize, _site: Site) -> u32 {
         debug_assert!(offset + 4 <= self.len && offset & 3 == 0);

@@ -5,7 +5,7 @@ use crate::bus::{Bus, Site};
 use crate::counter::Counter;
 use crate::error::Timeout;
 use crate::int::Int;
-use crate::spec::{CounterMode, Readable, ReadableUnique, Register, Writable};
+use crate::spec::{CounterMode, ReadModifyWrite, Readable, ReadableUnique, Register, Writable};
 use crate::value::{Bits, Field, FieldValue, IntoValue, Value};
 use core::marker::PhantomData;
 
@@ -112,7 +112,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     #[inline(always)]
     pub fn modify(&self, f: impl FnOnce(Value<R>) -> Value<R>)
     where
-        R::Mode: Readable + Writable,
+        R::Mode: ReadModifyWrite,
     {
         let old = self.raw_read() & !R::W1C_MASK;
         self.raw_write(f(Value::from_bits(old)).bits())
@@ -122,7 +122,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     #[inline(always)]
     pub fn try_modify<E>(&self, f: impl FnOnce(Value<R>) -> Result<Value<R>, E>) -> Result<(), E>
     where
-        R::Mode: Readable + Writable,
+        R::Mode: ReadModifyWrite,
     {
         let old = self.raw_read() & !R::W1C_MASK;
         self.raw_write(f(Value::from_bits(old))?.bits());
@@ -132,7 +132,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     #[inline(always)]
     pub fn set(&self, b: impl Into<FieldValue<R>>)
     where
-        R::Mode: Readable + Writable,
+        R::Mode: ReadModifyWrite,
     {
         let v = b.into();
         self.modify(|old| old.with(v))
@@ -141,7 +141,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     #[inline(always)]
     pub fn clr(&self, b: Bits<R>)
     where
-        R::Mode: Readable + Writable,
+        R::Mode: ReadModifyWrite,
     {
         self.modify(|old| old.clr(b))
     }
@@ -205,20 +205,27 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
 
 #[cfg(feature = "std")]
 impl<B: Bus + ?Sized, R: Register> Reg<'_, B, R> {
-    /// Poll until `pred` holds or `timeout` has passed (then `Err(Timeout)` with the last value
-    /// read). The register is read at least once after the deadline check, never hangs.
+    /// Poll until `pred` holds or the timeout has passed (then `Err(Timeout)` with the last
+    /// value read). `poll` is a [`Duration`] (the timeout, default pacing) or a [`Poll`]: the
+    /// first polls are back to back, then the pauses double up to a bound, so that a wait of
+    /// seconds is a few hundred reads, not millions. The register is read once more after the
+    /// deadline; never hangs.
     pub fn wait_until(
         &self,
         mask: u64,
-        timeout: core::time::Duration,
+        poll: impl Into<Poll>,
         mut pred: impl FnMut(Value<R>) -> bool,
     ) -> Result<Value<R>, Timeout>
     where
         R::Mode: Readable,
     {
+        let poll = poll.into();
         let start = std::time::Instant::now();
+        let mut pause = poll.first_pause;
+        let mut n = 0u32;
         loop {
-            let expired = start.elapsed() > timeout;
+            let elapsed = start.elapsed();
+            let expired = elapsed > poll.timeout;
             let v = self.read();
             if pred(v) {
                 return Ok(v);
@@ -227,21 +234,72 @@ impl<B: Bus + ?Sized, R: Register> Reg<'_, B, R> {
                 return Err(self.timeout(mask, v));
             }
             self.bus.relax();
+            n = n.saturating_add(1);
+            if n >= poll.spins {
+                // Never sleep far past the deadline: the last read comes right after it.
+                let left = poll.timeout.saturating_sub(elapsed);
+                std::thread::sleep(pause.min(left + core::time::Duration::from_micros(1)));
+                pause = (pause * 2).min(poll.max_pause);
+            }
         }
     }
-    /// Poll until every bit of `b` is set, for at most `timeout`.
-    pub fn wait_set(&self, b: Bits<R>, timeout: core::time::Duration) -> Result<Value<R>, Timeout>
+    /// Poll until every bit of `b` is set, for at most the timeout of `poll` (a [`Duration`]
+    /// or a [`Poll`]).
+    pub fn wait_set(&self, b: Bits<R>, poll: impl Into<Poll>) -> Result<Value<R>, Timeout>
     where
         R::Mode: Readable,
     {
-        self.wait_until(b.mask(), timeout, |v| v.is_set(b))
+        self.wait_until(b.mask(), poll, |v| v.is_set(b))
     }
-    /// Poll until every bit of `b` is clear, for at most `timeout`.
-    pub fn wait_clear(&self, b: Bits<R>, timeout: core::time::Duration) -> Result<Value<R>, Timeout>
+    /// Poll until every bit of `b` is clear, for at most the timeout of `poll`.
+    pub fn wait_clear(&self, b: Bits<R>, poll: impl Into<Poll>) -> Result<Value<R>, Timeout>
     where
         R::Mode: Readable,
     {
-        self.wait_until(b.mask(), timeout, |v| v.is_clear(b))
+        self.wait_until(b.mask(), poll, |v| v.is_clear(b))
+    }
+}
+
+/// How a `wait_*` polls: for at most `timeout`; the first `spins` polls back to back (a bit
+/// that is already set, or sets within microseconds, costs no sleep); then a pause between
+/// polls that starts at `first_pause` and doubles up to `max_pause` (ixy polls every 10 ms;
+/// Linux drivers sleep with `usleep_range`). A [`Duration`] converts to the default pacing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Poll {
+    pub timeout: core::time::Duration,
+    pub spins: u32,
+    pub first_pause: core::time::Duration,
+    pub max_pause: core::time::Duration,
+}
+
+impl Poll {
+    /// Default pacing: 8 polls back to back, then pauses from 10 µs doubling up to 10 ms.
+    /// A 10 ms wait is about 20 reads; an 8 s link wait about 810.
+    pub const fn new(timeout: core::time::Duration) -> Self {
+        Poll {
+            timeout,
+            spins: 8,
+            first_pause: core::time::Duration::from_micros(10),
+            max_pause: core::time::Duration::from_millis(10),
+        }
+    }
+    /// Polls made back to back before the first pause.
+    pub const fn spins(self, spins: u32) -> Self {
+        Poll { spins, ..self }
+    }
+    /// The first pause and the bound of the doubling pauses.
+    pub const fn pauses(self, first: core::time::Duration, max: core::time::Duration) -> Self {
+        Poll {
+            first_pause: first,
+            max_pause: max,
+            ..self
+        }
+    }
+}
+
+impl From<core::time::Duration> for Poll {
+    fn from(timeout: core::time::Duration) -> Self {
+        Poll::new(timeout)
     }
 }
 

@@ -9,8 +9,8 @@ use crate::spec::{Access, Seg};
 pub struct RegInfo {
     pub name: &'static str,
     pub access: Access,
-    /// 64-bit register.
-    pub wide: bool,
+    /// Width in bits: 8, 16, 32 or 64.
+    pub bits: u8,
     /// Empty for a single register (see `offset`).
     pub segments: &'static [Seg],
     /// Offset of a single register (the first segment's base for arrays).
@@ -58,11 +58,7 @@ impl RegInfo {
         !self.segments.is_empty()
     }
     pub fn bytes(&self) -> usize {
-        if self.wide {
-            8
-        } else {
-            4
-        }
+        usize::from(self.bits / 8)
     }
     /// Offset of element `i` (`None` for an index outside the array; single registers take
     /// no index).

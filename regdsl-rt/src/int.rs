@@ -1,4 +1,4 @@
-//! Register widths: `u32` and `u64`, and how each reaches the bus.
+//! Register widths: `u8`, `u16`, `u32` and `u64`, and how each reaches the bus.
 
 use crate::bus::{Bus, Site};
 use core::fmt::{Debug, LowerHex, UpperHex};
@@ -6,11 +6,13 @@ use core::ops::{BitAnd, BitOr, Not};
 
 mod sealed {
     pub trait Sealed {}
+    impl Sealed for u8 {}
+    impl Sealed for u16 {}
     impl Sealed for u32 {}
     impl Sealed for u64 {}
 }
 
-/// The integer type of a register: `u32` or `u64`.
+/// The integer type of a register: `u8`, `u16`, `u32` or `u64`.
 pub trait Int:
     sealed::Sealed
     + Copy
@@ -32,6 +34,34 @@ pub trait Int:
     fn read<B: Bus + ?Sized>(bus: &B, offset: usize, site: Site) -> Self;
     fn write<B: Bus + ?Sized>(bus: &B, offset: usize, value: Self, site: Site);
 }
+
+macro_rules! narrow {
+    ($t:ty, $bits:expr, $read:ident, $write:ident) => {
+        impl Int for $t {
+            const BITS: u32 = $bits;
+            const ZERO: Self = 0;
+            const ONES: Self = <$t>::MAX;
+            #[inline(always)]
+            fn to_u64(self) -> u64 {
+                u64::from(self)
+            }
+            #[inline(always)]
+            fn from_u64(v: u64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn read<B: Bus + ?Sized>(bus: &B, offset: usize, site: Site) -> Self {
+                bus.$read(offset, site)
+            }
+            #[inline(always)]
+            fn write<B: Bus + ?Sized>(bus: &B, offset: usize, value: Self, site: Site) {
+                bus.$write(offset, value, site)
+            }
+        }
+    };
+}
+narrow!(u8, 8, read8, write8);
+narrow!(u16, 16, read16, write16);
 
 impl Int for u32 {
     const BITS: u32 = 32;

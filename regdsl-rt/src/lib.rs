@@ -12,7 +12,8 @@
 //! ```
 //! use regdsl_rt::{Index, Mmio, Trace, TraceLog};
 //! use std::time::Duration;
-//! regdsl_rt::registers!(mod dev, "tests/tables/small.txt");
+//! // small.txt has two deliberate table warnings (see "Table warnings").
+//! regdsl_rt::registers!(#[allow(deprecated)] mod dev, "tests/tables/small.txt");
 //! use dev::*;
 //!
 //! let mut bar = vec![0u32; 0x10000 / 4]; // stands in for a mapped BAR
@@ -48,6 +49,13 @@
 //! let _ = regs.GPRC_mut().read();
 //! assert_eq!(log.take()[0], "R 0x00000 0x00000000 CTRL");
 //! ```
+//!
+//! # Table warnings
+//! The table's warnings (an undeclared overlap, a 64-bit register that is not 8-aligned...)
+//! show in `cargo build` and `cargo check` output with `file:line:col`, on stable Rust, as uses
+//! of a deprecated item: `warning: use of deprecated constant ...: regs.txt:7:1: warning: ...`.
+//! `registers!(#[allow(deprecated)] mod m, "t.txt")` silences them; `@deny warnings` in the
+//! table makes them errors.
 //!
 //! # Compile time
 //! `registers!` parses the table and generates code in every build of the crate that calls it.
@@ -86,13 +94,13 @@ pub use array::{Array, ArrayMut, At, Element};
 pub use bus::{Bus, Mmio, Site};
 pub use counter::Counter;
 pub use error::{IndexError, Timeout};
-pub use handle::{Reg, RegMut};
+pub use handle::{Poll, Reg, RegMut};
 pub use info::{lookup, RegInfo};
 pub use int::Int;
 pub use regdsl_macros::*;
 pub use spec::{
-    mode, Access, Array as ArraySpec, ConstIndex, CounterMode, Index, IndexSet, Mode, Readable,
-    ReadableUnique, Register, Seg, Single, Writable,
+    mode, Access, Array as ArraySpec, ConstIndex, CounterMode, Index, IndexSet, Mode,
+    ReadModifyWrite, Readable, ReadableUnique, Register, Seg, Single, Writable,
 };
 pub use trace::{Dir, TraceLine};
 pub use tracer::{Trace, TraceFn, TraceSink};

@@ -13,6 +13,7 @@ pub enum Access {
     RC,
     RCR,
     W1C,
+    RTC,
 }
 
 /// Access-mode marker types; a register's `Mode` decides which handle methods exist.
@@ -29,6 +30,9 @@ pub mod mode {
     pub struct RCR;
     /// Write 1 to clear: `modify` never writes back the 1s it read.
     pub struct W1C;
+    /// Read-to-clear, not a counter (interrupt causes, a UART's line status): reading needs
+    /// unique access (`Regs::NAME_mut()`); not in `Stats`; not writable.
+    pub struct RTC;
 }
 
 /// Implemented by the mode markers in [`mode`].
@@ -40,14 +44,23 @@ pub trait Mode: 'static {
 #[diagnostic::on_unimplemented(
     message = "this register cannot be read through a shared handle (mode {Self})",
     label = "not readable here",
-    note = "write-only registers have no read; read-to-clear registers are read through `regs.NAME_mut()` (needs `&mut Regs`)"
+    note = "write-only registers have no read; read-to-clear registers (RC, RTC) are read through `regs.NAME_mut()` (needs `&mut Regs`)"
 )]
 pub trait Readable: Mode {}
+
+/// Modes whose registers can be read and written back through a shared handle: `set`, `clr`
+/// and `modify` read the register first.
+#[diagnostic::on_unimplemented(
+    message = "`set`, `clr` and `modify` read the register, then write it back: not possible with mode {Self}",
+    label = "read-modify-write here",
+    note = "a write-only register cannot be read: write the whole value with `write`; a read-only register cannot be written; a read-to-clear register would lose what the read clears"
+)]
+pub trait ReadModifyWrite: Readable + Writable {}
 
 /// Modes whose registers can be written.
 #[diagnostic::on_unimplemented(
     message = "this register is not writable (mode {Self})",
-    label = "no write/set/clr/modify on this register",
+    label = "no write on this register",
     note = "the table declares it read-only or a counter"
 )]
 pub trait Writable: Mode {}
@@ -72,6 +85,9 @@ macro_rules! modes {
         $(#[diagnostic::do_not_recommend] impl $t for mode::$m {})*
     )*};
 }
+impl ReadModifyWrite for mode::RW {}
+impl ReadModifyWrite for mode::W1C {}
+
 modes! {
     RO: Readable, ReadableUnique;
     RW: Readable, ReadableUnique, Writable;
@@ -79,6 +95,7 @@ modes! {
     RC: ReadableUnique;
     RCR: Readable, ReadableUnique;
     W1C: Readable, ReadableUnique, Writable;
+    RTC: ReadableUnique;
 }
 impl CounterMode for mode::RC {
     const CLEARS_ON_READ: bool = true;
@@ -92,7 +109,7 @@ pub trait Register: 'static {
     /// The table's name.
     const NAME: &'static str;
     type Mode: Mode;
-    /// `u32` or `u64`.
+    /// `u8`, `u16`, `u32` or `u64`.
     type Int: Int;
     /// Reset value, when the table gives one.
     const RESET: Option<Self::Int> = None;

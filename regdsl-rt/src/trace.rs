@@ -11,14 +11,16 @@ pub enum Dir {
 }
 
 /// One register access, displayed in the trace format: direction, offset as `0x` and five
-/// upper-case hex digits, value as `0x` and 8 (32-bit) or 16 (64-bit) upper-case hex digits,
+/// upper-case hex digits, value as `0x` and as many upper-case hex digits as the access is
+/// wide (2, 4, 8 or 16 for 8-, 16-, 32- and 64-bit accesses),
 /// the register name (`?` when unknown) and `[index]` for arrays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceLine<'a> {
     pub dir: Dir,
     pub offset: usize,
     pub value: u64,
-    pub wide: bool,
+    /// Access width in bits: 8, 16, 32 or 64.
+    pub bits: u8,
     pub name: &'a str,
     pub index: Option<u32>,
 }
@@ -30,11 +32,13 @@ impl fmt::Display for TraceLine<'_> {
             Dir::W => 'W',
         };
         write!(f, "{d} 0x{:05X} ", self.offset)?;
-        if self.wide {
-            write!(f, "0x{:016X} ", self.value)?;
+        let digits = usize::from(self.bits.clamp(8, 64) / 4);
+        let mask = if self.bits >= 64 {
+            u64::MAX
         } else {
-            write!(f, "0x{:08X} ", self.value as u32)?;
-        }
+            (1u64 << self.bits.max(8)) - 1
+        };
+        write!(f, "0x{:0digits$X} ", self.value & mask)?;
         f.write_str(if self.name.is_empty() { "?" } else { self.name })?;
         if let Some(i) = self.index {
             write!(f, "[{i}]")?;

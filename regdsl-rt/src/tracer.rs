@@ -53,7 +53,7 @@ impl<B: Bus, S: TraceSink> Trace<B, S> {
     pub fn into_parts(self) -> (B, S) {
         (self.inner, self.sink)
     }
-    fn emit(&self, dir: Dir, offset: usize, value: u64, wide: bool, site: Site) {
+    fn emit(&self, dir: Dir, offset: usize, value: u64, bits: u8, site: Site) {
         let site = if site.is_named() {
             site
         } else {
@@ -63,7 +63,7 @@ impl<B: Bus, S: TraceSink> Trace<B, S> {
             dir,
             offset,
             value,
-            wide,
+            bits,
             name: site.name,
             index: site.index,
         });
@@ -71,22 +71,40 @@ impl<B: Bus, S: TraceSink> Trace<B, S> {
 }
 
 impl<B: Bus, S: TraceSink> Bus for Trace<B, S> {
+    fn read8(&self, offset: usize, site: Site) -> u8 {
+        let v = self.inner.read8(offset, site);
+        self.emit(Dir::R, offset, u64::from(v), 8, site);
+        v
+    }
+    fn write8(&self, offset: usize, value: u8, site: Site) {
+        self.emit(Dir::W, offset, u64::from(value), 8, site);
+        self.inner.write8(offset, value, site)
+    }
+    fn read16(&self, offset: usize, site: Site) -> u16 {
+        let v = self.inner.read16(offset, site);
+        self.emit(Dir::R, offset, u64::from(v), 16, site);
+        v
+    }
+    fn write16(&self, offset: usize, value: u16, site: Site) {
+        self.emit(Dir::W, offset, u64::from(value), 16, site);
+        self.inner.write16(offset, value, site)
+    }
     fn read32(&self, offset: usize, site: Site) -> u32 {
         let v = self.inner.read32(offset, site);
-        self.emit(Dir::R, offset, u64::from(v), false, site);
+        self.emit(Dir::R, offset, u64::from(v), 32, site);
         v
     }
     fn write32(&self, offset: usize, value: u32, site: Site) {
-        self.emit(Dir::W, offset, u64::from(value), false, site);
+        self.emit(Dir::W, offset, u64::from(value), 32, site);
         self.inner.write32(offset, value, site)
     }
     fn read64(&self, offset: usize, site: Site) -> u64 {
         let v = self.inner.read64(offset, site);
-        self.emit(Dir::R, offset, v, true, site);
+        self.emit(Dir::R, offset, v, 64, site);
         v
     }
     fn write64(&self, offset: usize, value: u64, site: Site) {
-        self.emit(Dir::W, offset, value, true, site);
+        self.emit(Dir::W, offset, value, 64, site);
         self.inner.write64(offset, value, site)
     }
     fn relax(&self) {

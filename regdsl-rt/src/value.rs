@@ -440,6 +440,18 @@ impl<R: Register> IntoValue<R> for FieldValue<R> {
         Value::from_raw(self.value)
     }
 }
+impl<R: Register<Int = u8>> IntoValue<R> for u8 {
+    #[inline(always)]
+    fn into_value(self) -> Value<R> {
+        Value::from_bits(self)
+    }
+}
+impl<R: Register<Int = u16>> IntoValue<R> for u16 {
+    #[inline(always)]
+    fn into_value(self) -> Value<R> {
+        Value::from_bits(self)
+    }
+}
 impl<R: Register<Int = u32>> IntoValue<R> for u32 {
     #[inline(always)]
     fn into_value(self) -> Value<R> {
@@ -454,16 +466,37 @@ impl<R: Register<Int = u64>> IntoValue<R> for u64 {
 }
 
 /// A compile-time checked field value: `val!(SRRCTL::BSIZEPACKET, 2)`. A value too wide for the
-/// field fails `cargo check` ("value does not fit the field").
+/// field fails `cargo check`, naming the field, the value and the field's width ("value 32
+/// does not fit field SRRCTL::BSIZEPACKET", "`FieldFits::<5, 32>`": 5 bits, value 32).
 #[macro_export]
 macro_rules! val {
     ($field:expr, $v:expr) => {{
-        const __REGDSL_V: u64 = {
-            let f = $field;
-            f.__const_val($v as u64).value() >> f.lsb()
-        };
+        const __REGDSL_W: u32 = ($field).width();
+        const __REGDSL_V: u64 = $v as u64;
+        const __REGDSL_OK: () = $crate::value::FieldFits::<__REGDSL_W, __REGDSL_V>::check(concat!(
+            "value ",
+            stringify!($v),
+            " does not fit field ",
+            stringify!($field)
+        ));
+        #[allow(clippy::let_unit_value)]
+        let () = __REGDSL_OK;
         ($field).__const_val(__REGDSL_V)
     }};
+}
+
+/// `val!` only: the compile-time check that `VALUE` fits `WIDTH` bits; the error names both
+/// in the type (`FieldFits::<5, 32>`).
+#[doc(hidden)]
+pub struct FieldFits<const WIDTH: u32, const VALUE: u64>;
+
+impl<const WIDTH: u32, const VALUE: u64> FieldFits<WIDTH, VALUE> {
+    #[doc(hidden)]
+    pub const fn check(what: &'static str) {
+        if VALUE & !width_mask(WIDTH) != 0 {
+            panic!("{}", what);
+        }
+    }
 }
 
 /// Ad-hoc bits by number for registers without field rows, Snabb's `bits{A=0, B=4}`:

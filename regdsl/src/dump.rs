@@ -46,6 +46,11 @@ fn register(r: &Register) -> Value {
     obj.insert("mode".into(), json!(r.mode.to_string()));
     obj.insert("access".into(), json!(r.mode.access.as_str()));
     obj.insert("width".into(), json!(r.width().bits()));
+    obj.insert("counter".into(), json!(r.mode.access.is_counter()));
+    obj.insert(
+        "clears_on_read".into(),
+        json!(r.mode.access.clears_on_read()),
+    );
     obj.insert("description".into(), json!(r.description));
     obj.insert("section".into(), json!(r.section));
     obj.insert("line".into(), json!(r.span.line));

@@ -75,10 +75,29 @@ fn format_lines(lines: &[Line]) -> String {
                 out.push(with_comment(format!("@section {title}"), &lines[i].comment));
                 i += 1;
             }
+            Item::DenyWarnings { .. } => {
+                out.push(with_comment("@deny warnings".into(), &lines[i].comment));
+                i += 1;
+            }
+            Item::Width { width, .. } => {
+                out.push(with_comment(
+                    format!("@width {}", width.bits()),
+                    &lines[i].comment,
+                ));
+                i += 1;
+            }
             _ => {
                 let end = lines[i..]
                     .iter()
-                    .position(|l| matches!(l.item, Item::Blank | Item::Section { .. }))
+                    .position(|l| {
+                        matches!(
+                            l.item,
+                            Item::Blank
+                                | Item::Section { .. }
+                                | Item::Width { .. }
+                                | Item::DenyWarnings { .. }
+                        )
+                    })
                     .map_or(lines.len(), |p| i + p);
                 paragraph(&lines[i..end], &mut out);
                 i = end;

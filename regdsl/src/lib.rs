@@ -44,6 +44,18 @@ pub fn compile(file: &str, src: &str) -> Outcome {
     let resolved = resolve::resolve(file, &lines);
     diagnostics.extend(resolved.diags);
     check::check(&resolved.table, &resolved.over_refs, &mut diagnostics);
+    // Names the generated code cannot use: `check` reports what `registers!` would reject.
+    diagnostics.extend(codegen::names::check(&resolved.table));
+    if lines
+        .iter()
+        .any(|l| matches!(l.item, syntax::Item::DenyWarnings { .. }))
+    {
+        for d in diagnostics.iter_mut().filter(|d| !d.is_error()) {
+            d.severity = diag::Severity::Error;
+            d.message
+                .push_str(" (a warning; the table says `@deny warnings`)");
+        }
+    }
     diagnostics.sort_by_key(|d| (d.span.offset, d.span.line));
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
     Outcome {

@@ -32,6 +32,10 @@ pub enum Access {
     RC,
     /// Counter that wraps and is not cleared by reads.
     RCR,
+    /// Read-to-clear, not a counter (interrupt causes, a UART's line status): reading has a
+    /// side effect (needs unique access) but the value is not summed into statistics. Not
+    /// writable.
+    RTC,
     /// Write 1 to clear.
     W1C,
     /// Reserved (fields only): writes keep the value the table requires.
@@ -46,6 +50,7 @@ impl Access {
             Access::WO => "WO",
             Access::RC => "RC",
             Access::RCR => "RCR",
+            Access::RTC => "RTC",
             Access::W1C => "W1C",
             Access::RSV => "RSV",
         }
@@ -59,11 +64,21 @@ impl Access {
     pub fn is_counter(self) -> bool {
         matches!(self, Access::RC | Access::RCR)
     }
+    /// Reading changes the register (RC counters and RTC causes): reads need unique access.
+    pub fn clears_on_read(self) -> bool {
+        matches!(self, Access::RC | Access::RTC)
+    }
+    /// The register gets a `NAME_mut()` accessor: it clears on read, or `Stats` reads it.
+    pub fn has_unique_accessor(self) -> bool {
+        self.is_counter() || self.clears_on_read()
+    }
 }
 
 /// Register width in bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Width {
+    W8,
+    W16,
     W32,
     W64,
 }
@@ -71,9 +86,21 @@ pub enum Width {
 impl Width {
     pub fn bits(self) -> u32 {
         match self {
+            Width::W8 => 8,
+            Width::W16 => 16,
             Width::W32 => 32,
             Width::W64 => 64,
         }
+    }
+    /// `8`, `16`, `32` or `64`.
+    pub fn from_bits(bits: u64) -> Option<Width> {
+        Some(match bits {
+            8 => Width::W8,
+            16 => Width::W16,
+            32 => Width::W32,
+            64 => Width::W64,
+            _ => return None,
+        })
     }
     pub fn bytes(self) -> u64 {
         u64::from(self.bits() / 8)
@@ -90,8 +117,8 @@ pub struct Mode {
 impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.access.as_str())?;
-        if self.width == Width::W64 {
-            f.write_str("64")?;
+        if self.width != Width::W32 {
+            write!(f, "{}", self.width.bits())?;
         }
         Ok(())
     }

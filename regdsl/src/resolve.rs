@@ -68,6 +68,7 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
         diags: Vec::new(),
         ctx: Ctx::None,
         section: None,
+        default_width: Width::W32,
         value_names: HashMap::new(),
         over_seen: HashSet::new(),
         element_resets: Vec::new(),
@@ -79,7 +80,11 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
                 b.section = Some(title.clone());
                 b.ctx = Ctx::None;
             }
-            Item::BadDirective => b.ctx = Ctx::None,
+            Item::Width { width, .. } => {
+                b.default_width = *width;
+                b.ctx = Ctx::None;
+            }
+            Item::BadDirective | Item::DenyWarnings { .. } => b.ctx = Ctx::None,
             Item::Register(None) => b.ctx = Ctx::Poison,
             Item::Register(Some(row)) => b.register(row, line.number),
             Item::Field(row) => b.field_line(row.as_ref()),
@@ -141,6 +146,8 @@ struct Builder<'f> {
     diags: Vec<Diagnostic>,
     ctx: Ctx,
     section: Option<String>,
+    /// `@width`: the width of register rows whose mode has no width suffix.
+    default_width: Width,
     /// Named values of the current field: name → line.
     value_names: HashMap<String, u32>,
     /// `(register, name)` of every `over=` name seen (registers may repeat rows).
@@ -294,10 +301,12 @@ impl Builder<'_> {
         })
     }
 
-    /// Alignment of an address (or a stride): 32-bit registers need 4 bytes (error); 64-bit
-    /// registers need 4 (error) and should have 8 (warning: two 32-bit halves then).
+    /// Alignment of an address (or a stride): 8-, 16- and 32-bit registers need their width
+    /// in bytes (error); 64-bit registers need 4 (error) and should have 8 (warning: two
+    /// 32-bit halves then).
     fn align(&mut self, v: u64, width: Width, what: What, span: Span, stride: bool) -> bool {
-        if v.is_multiple_of(4) && (width == Width::W32 || v.is_multiple_of(8)) {
+        let need = width.bytes().min(4);
+        if v.is_multiple_of(need) && (width != Width::W64 || v.is_multiple_of(8)) {
             return true;
         }
         let thing = if stride {
@@ -305,14 +314,14 @@ impl Builder<'_> {
         } else {
             format!("{what} at {}", hex(v))
         };
-        if !v.is_multiple_of(4) {
+        if !v.is_multiple_of(need) {
             self.error(
                 span,
                 format!(
-                    "{thing} is not 4-byte aligned ({}-bit registers need 4-byte alignment)",
+                    "{thing} is not {need}-byte aligned ({}-bit registers need {need}-byte alignment)",
                     width.bits()
                 ),
-                "not 4-byte aligned",
+                &format!("not {need}-byte aligned"),
             );
             return false;
         }
@@ -333,7 +342,12 @@ impl Builder<'_> {
         }
         match row.mode {
             ModeSyn::Alias => self.alias(row, line),
-            ModeSyn::Reg(mode) => self.reg_row(row, mode),
+            ModeSyn::Reg(mut mode) => {
+                if !crate::syntax::mode_has_width(&row.mode_tok.text) {
+                    mode.width = self.default_width;
+                }
+                self.reg_row(row, mode)
+            }
         }
     }
 

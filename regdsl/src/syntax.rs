@@ -140,6 +140,16 @@ pub enum Item {
         title: String,
         span: Span,
     },
+    /// `@deny warnings`: the table's warnings are errors.
+    DenyWarnings {
+        span: Span,
+    },
+    /// `@width 8|16|32|64`: the width of the register rows below whose mode has no width
+    /// suffix, until the next `@width`.
+    Width {
+        width: Width,
+        span: Span,
+    },
     Register(Option<RegRow>),
     Field(Option<FieldRow>),
     Value(Option<ValueRow>),
@@ -158,10 +168,11 @@ pub struct Line {
 
 /// Register modes, in the order listed in messages.
 pub const REGISTER_MODES: &[&str] = &[
-    "RO", "RW", "WO", "RC", "RCR", "W1C", "RO64", "RW64", "WO64", "RC64", "RCR64", "W1C64",
+    "RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RO64", "RW64", "WO64", "RC64", "RCR64", "W1C64",
+    "RTC64",
 ];
 /// Field access modes.
-pub const FIELD_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RSV"];
+pub const FIELD_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RSV"];
 
 pub fn parse_access(s: &str) -> Option<Access> {
     Some(match s {
@@ -171,6 +182,7 @@ pub fn parse_access(s: &str) -> Option<Access> {
         "RC" => Access::RC,
         "RCR" => Access::RCR,
         "W1C" => Access::W1C,
+        "RTC" => Access::RTC,
         "RSV" => Access::RSV,
         _ => return None,
     })
@@ -180,14 +192,34 @@ pub fn parse_mode(s: &str) -> Option<ModeSyn> {
     if s == "ALIAS" {
         return Some(ModeSyn::Alias);
     }
-    let (base, width) = match s.strip_suffix("64") {
-        Some(b) => (b, Width::W64),
-        None => (s, Width::W32),
-    };
+    let (base, width) = mode_width(s);
     match parse_access(base)? {
         Access::RSV => None,
         access => Some(ModeSyn::Reg(Mode { access, width })),
     }
+}
+
+/// A mode's width suffix (`RW64`, `RO8`): the mode without it and the width (32 without one;
+/// the resolver applies `@width` then, see [`mode_has_width`]).
+fn mode_width(s: &str) -> (&str, Width) {
+    for (suffix, w) in [
+        ("64", Width::W64),
+        ("32", Width::W32),
+        ("16", Width::W16),
+        ("8", Width::W8),
+    ] {
+        if let Some(b) = s.strip_suffix(suffix) {
+            if parse_access(b).is_some() {
+                return (b, w);
+            }
+        }
+    }
+    (s, Width::W32)
+}
+
+/// Whether a mode token names its width (`RW8`, `RC64`); others take the `@width` default.
+pub fn mode_has_width(s: &str) -> bool {
+    mode_width(s).0.len() != s.len()
 }
 
 fn is_blank(c: char) -> bool {
@@ -352,11 +384,46 @@ impl Parser<'_> {
 
     fn directive(&mut self, lt: &LineText) -> Item {
         let tok = lt.tok(0).expect("directive token");
+        if tok.text == "@deny" {
+            return match (lt.tok(1), lt.tok(2)) {
+                (Some(w), None) if w.text == "warnings" => Item::DenyWarnings { span: tok.span },
+                (w, _) => {
+                    let span = w.map_or(lt.eol_span(), |w| w.span);
+                    self.diags.push(self.err(
+                        span,
+                        "expected `warnings` after `@deny` (`@deny warnings` makes the table's warnings errors)",
+                        "`warnings` expected",
+                    ));
+                    Item::BadDirective
+                }
+            };
+        }
+        if tok.text == "@width" {
+            let w = lt.tok(1);
+            return match w.as_ref().and_then(|w| {
+                let n = w.text.parse::<u64>().ok()?;
+                Width::from_bits(n)
+            }) {
+                Some(width) if lt.tok(2).is_none() => Item::Width {
+                    width,
+                    span: tok.span,
+                },
+                _ => {
+                    let span = w.map_or(lt.eol_span(), |w| w.span);
+                    self.diags.push(self.err(
+                        span,
+                        "expected 8, 16, 32 or 64 after `@width` (the width of the registers below)",
+                        "register width expected",
+                    ));
+                    Item::BadDirective
+                }
+            };
+        }
         if tok.text != "@section" {
             self.diags.push(self.err(
                 tok.span,
                 format!(
-                    "unknown directive `{}` (expected `@section TITLE`)",
+                    "unknown directive `{}` (expected `@section TITLE`, `@width 8|16|32|64` or `@deny warnings`)",
                     tok.text
                 ),
                 "unknown directive",

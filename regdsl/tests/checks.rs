@@ -40,7 +40,7 @@ fn syntax_bad_layout() {
 
 #[test]
 fn unknown_mode() {
-    one("CTRL 0x0 - RX Device Control\n", "t.txt:1:12: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RO64, RW64, WO64, RC64, RCR64, W1C64 or ALIAS)");
+    one("CTRL 0x0 - RX Device Control\n", "t.txt:1:12: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RO64, RW64, WO64, RC64, RCR64, W1C64, RTC64 or ALIAS)");
 }
 
 #[test]
@@ -362,7 +362,7 @@ fn field_reset_differs_from_an_element_reset() {
 fn directives() {
     one(
         "@chapter X\n",
-        "t.txt:1:1: error: unknown directive `@chapter` (expected `@section TITLE`)",
+        "t.txt:1:1: error: unknown directive `@chapter` (expected `@section TITLE`, `@width 8|16|32|64` or `@deny warnings`)",
     );
     one(
         "@section\n",
@@ -372,7 +372,7 @@ fn directives() {
 
 #[test]
 fn field_mode_without_width() {
-    one("C 0x0 - RW c\n  .A 0 RW64 a\n", "t.txt:2:8: error: field modes have no width: write `RW` (expected RO, RW, WO, RC, RCR, W1C, RSV)");
+    one("C 0x0 - RW c\n  .A 0 RW64 a\n", "t.txt:2:8: error: field modes have no width: write `RW` (expected RO, RW, WO, RC, RCR, W1C, RTC, RSV)");
 }
 
 /// The issue's "done" criterion: a table with several different mistakes lists every one.
@@ -398,7 +398,7 @@ W 0x2000 +0x40*0.. RW missing max
     assert_eq!(
         lines,
         [
-            "t.txt:1:20: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RO64, RW64, WO64, RC64, RCR64, W1C64 or ALIAS)",
+            "t.txt:1:20: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RO64, RW64, WO64, RC64, RCR64, W1C64, RTC64 or ALIAS)",
             "t.txt:2:8: error: `STATUS` at 0x00006 is not 4-byte aligned (32-bit registers need 4-byte alignment)",
             "t.txt:4:23: error: index range 32..127 of split array `RDBAL` overlaps its segment 0..63 at line 3",
             "t.txt:7:11: error: bit 3 of field `FLOW` overlaps field `RTXQ` (bits 15:0, line 6)",
@@ -429,4 +429,102 @@ fn writable_field_in_read_only_register() {
         "S 0x0 - RO s\n  .A 0 RW a\n  .B 1 b\n",
         "t.txt:2:3: warning: field `A` is RW but register `S` is RO",
     );
+}
+
+// Issue 13.3: register widths 8, 16, 32, 64; `@width`; alignment by width.
+fn widths(src: &str) -> Vec<(String, u32)> {
+    let out = regdsl::compile("t.txt", src);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    out.table
+        .unwrap()
+        .registers
+        .iter()
+        .map(|r| (r.name.clone(), r.width().bits()))
+        .collect()
+}
+
+#[test]
+fn register_widths_by_directive_and_suffix() {
+    let w = |n: &str, b| (n.to_string(), b);
+    assert_eq!(
+        widths("A 0x0 - RW a\n@width 8\nB 0x5 - RO b\nC 0x6 - RW16 c\n@width 16\nD 0x8 - RW d\nE 0x10 - RC64 e\n@width 32\nF 0x18 - RW f\n"),
+        [w("A", 32), w("B", 8), w("C", 16), w("D", 16), w("E", 64), w("F", 32)]
+    );
+    // Alignment by width: 8-bit anywhere, 16-bit on even offsets, 32-bit on multiples of 4.
+    one(
+        "S 0x3 - RW16 s\n",
+        "t.txt:1:3: error: `S` at 0x00003 is not 2-byte aligned (16-bit registers need 2-byte alignment)",
+    );
+    one(
+        "@width 16\nQ 0x0 +0x1*0..3 RW q\n",
+        "t.txt:2:8: error: stride 0x1 of `Q` is smaller than its width (16 bits = 2 bytes): elements would overlap",
+    );
+    assert!(diags("@width 8\nB 0x7 +0x1*0..7 RW b\n").is_empty());
+    // A field must fit the register's width.
+    one(
+        "@width 8\nB 0x0 - RW b\n  .F 8 RW f\n",
+        "t.txt:3:6: error: bit 8 is beyond the 8-bit register `B` (bits 7:0)",
+    );
+    one(
+        "@width 12\n",
+        "t.txt:1:8: error: expected 8, 16, 32 or 64 after `@width` (the width of the registers below)",
+    );
+}
+
+#[test]
+fn read_only_and_write_only_registers_share_an_offset_when_declared() {
+    // Declared (the 16550's RBR/THR): no diagnostic. Undeclared: the overlap warning.
+    assert!(diags("@width 8\nRBR 0x0 - RO rx\nTHR 0x0 - WO over=RBR tx\n").is_empty());
+    let d = diags("@width 8\nRBR 0x0 - RO rx\nTHR 0x0 - WO tx\n");
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].contains("overlaps `RBR`") && d[0].contains("add `over=RBR` to `THR`"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn width_directive_is_kept_by_fmt() {
+    let src = "@width 8\nB 0x1 - RO b\n";
+    let out = regdsl::fmt::format("t.txt", src).unwrap();
+    assert!(out.starts_with("@width 8\n"), "{out}");
+    assert_eq!(widths(&out), [("B".to_string(), 8)]);
+}
+
+#[test]
+fn deny_warnings_makes_warnings_errors() {
+    let src = "A 0x0 - RW a\nB 0x0 - RW b\n";
+    assert_eq!(
+        diags(src),
+        ["t.txt:2:1: warning: `B` (0x00000..=0x00003) overlaps `A` (0x00000..=0x00003, line 1): undeclared overlap; if deliberate, add `over=A` to `B`"]
+    );
+    let out = regdsl::compile("t.txt", &format!("@deny warnings\n{src}"));
+    assert!(out.has_errors() && out.table.is_none());
+    assert_eq!(
+        out.diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        ["t.txt:3:1: error: `B` (0x00000..=0x00003) overlaps `A` (0x00000..=0x00003, line 2): undeclared overlap; if deliberate, add `over=A` to `B` (a warning; the table says `@deny warnings`)"]
+    );
+    one(
+        "@deny errors\n",
+        "t.txt:1:7: error: expected `warnings` after `@deny` (`@deny warnings` makes the table's warnings errors)",
+    );
+}
+
+#[test]
+fn names_the_generated_code_cannot_use_are_rejected_by_check() {
+    // Issue 13.6: what `registers!` would reject, `regdsl check` reports with its position.
+    one(
+        "X 0x0 - RC x\nX_mut 0x4 - RW y\n",
+        "t.txt:2:1: error: register name `X_mut` collides with the `X_mut()` accessor of register `X` (read-to-clear and counter registers get one)",
+    );
+    one(
+        "__Bus 0x0 - RW x\n",
+        "t.txt:1:1: error: register name `__Bus`: names starting with `__` are reserved for generated code",
+    );
+    one(
+        "Regs 0x0 - RW x\n",
+        "t.txt:1:1: error: register name `Regs` cannot be a Rust item name (a keyword, or a name the generated code uses: Regs, Stats, REGISTERS, lookup, idx, new, bus, into_bus)",
+    );
+    // Prelude, runtime and std names are ordinary names (regdsl-rt/tests/names.rs compiles them).
+    assert!(diags("B 0x0 - RW b\nOption 0x4 - RW o\nregdsl_rt 0x8 - RW r\n").is_empty());
 }

@@ -92,6 +92,8 @@ fn dump_json_shape() {
     assert_eq!(regs[0]["name"], "RDBAL");
     assert_eq!(regs[0]["mode"], "RW");
     assert_eq!(regs[0]["width"], 32);
+    assert_eq!(regs[0]["counter"], false);
+    assert_eq!(regs[0]["clears_on_read"], false);
     let elems = regs[0]["elements"].as_array().unwrap();
     assert_eq!(elems.len(), 128);
     assert_eq!(
@@ -121,6 +123,39 @@ fn doc_markdown() {
     assert!(
         md.contains("| RST | 26 | RW | 0x0 | Device Reset |"),
         "{md}"
+    );
+}
+
+#[test]
+fn dump_separates_counters_from_read_to_clear() {
+    let p = temp(
+        "rtc.txt",
+        "GPRC 0x04074 - RC Good Packets\nQPRC 0x01030 +0x40*0..1 RCR Queue Packets\nICR 0x000C0 - RTC Interrupt Cause Read\nCTRL 0x0 - RW Control\n",
+    );
+    let out = regdsl(&["dump", "--json", p.to_str().unwrap()]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<(String, bool, bool)> = v["registers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["counter"].as_bool().unwrap(),
+                r["clears_on_read"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let k = |n: &str, c, r| (n.to_string(), c, r);
+    assert_eq!(
+        kinds,
+        [
+            k("GPRC", true, true),
+            k("QPRC", true, false),
+            k("ICR", false, true),
+            k("CTRL", false, false)
+        ]
     );
 }
 

@@ -403,6 +403,18 @@ impl Shared {
             .push(f);
     }
 
+    /// An 8- or 16-bit access: the card's registers are 32-bit.
+    pub fn narrow(&self, p: &PortHw, off: usize, bits: u32) {
+        self.violation(
+            p,
+            Dir::R,
+            off,
+            0,
+            Rule::BadAccess,
+            format!("{bits}-bit access at {off:#x}: the 82599's registers are 32-bit"),
+        );
+    }
+
     pub fn read32(&self, p: &PortHw, off: usize, site: Site) -> u32 {
         if off & 3 != 0 || off + 4 > regs::BAR0_LEN {
             self.violation(p, Dir::R, off, 0, Rule::BadAccess, bad_access(off));

@@ -566,6 +566,22 @@ impl fmt::Debug for Port {
 }
 
 impl Bus for Port {
+    // The 82599's registers are 32 bits wide: a narrower access is a strict-mode violation
+    // (BadAccess); reads return all ones, writes are dropped.
+    fn read8(&self, offset: usize, _site: Site) -> u8 {
+        self.sh.narrow(&self.sh.ports[self.idx], offset, 8);
+        0xFF
+    }
+    fn write8(&self, offset: usize, _value: u8, _site: Site) {
+        self.sh.narrow(&self.sh.ports[self.idx], offset, 8);
+    }
+    fn read16(&self, offset: usize, _site: Site) -> u16 {
+        self.sh.narrow(&self.sh.ports[self.idx], offset, 16);
+        0xFFFF
+    }
+    fn write16(&self, offset: usize, _value: u16, _site: Site) {
+        self.sh.narrow(&self.sh.ports[self.idx], offset, 16);
+    }
     #[inline]
     fn read32(&self, offset: usize, site: Site) -> u32 {
         self.sh.read32(&self.sh.ports[self.idx], offset, site)

@@ -71,7 +71,7 @@ impl Violation {
             dir: self.dir,
             offset: self.offset,
             value: u64::from(self.value),
-            wide: false,
+            bits: 32,
             name: &self.register,
             index: self.index,
         }

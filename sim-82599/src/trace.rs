@@ -41,7 +41,7 @@ impl Tracer {
             dir,
             offset,
             value: u64::from(value),
-            wide: false,
+            bits: 32,
             name,
             index,
         };

@@ -134,80 +134,87 @@ pub mod idx {
     impl ::regdsl_rt::ConstIndex<2> for I0To3 {}
     impl ::regdsl_rt::ConstIndex<3> for I0To3 {}
 }
-/// The registers of the table on bus `B`: one accessor per register, named as in the
+/// The registers of the table on a bus: one accessor per register, named as in the
 /// table. Holds only the bus (for [`::regdsl_rt::Mmio`], a pointer and a length).
-pub struct Regs<B: ::regdsl_rt::Bus> {
-    bus: B,
+pub struct Regs<__Bus: ::regdsl_rt::Bus> {
+    bus: __Bus,
 }
 #[allow(non_snake_case)]
-impl<B: ::regdsl_rt::Bus> Regs<B> {
+impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
+    /// The registers on `bus`.
     #[inline(always)]
-    pub const fn new(bus: B) -> Self {
+    pub const fn new(bus: __Bus) -> Self {
         Regs { bus }
     }
+    /// The bus the registers are reached through.
     #[inline(always)]
-    pub fn bus(&self) -> &B {
+    pub fn bus(&self) -> &__Bus {
         &self.bus
     }
-    pub fn into_bus(self) -> B {
+    /// The bus back.
+    pub fn into_bus(self) -> __Bus {
         self.bus
     }
     #[doc(hidden)]
     #[inline(always)]
-    pub fn __single<R: ::regdsl_rt::Single>(&self) -> ::regdsl_rt::Reg<'_, B, R> {
-        ::regdsl_rt::Reg::at_offset(&self.bus, R::OFFSET, ::core::option::Option::None)
+    pub fn __single<__R: ::regdsl_rt::Single>(
+        &self,
+    ) -> ::regdsl_rt::Reg<'_, __Bus, __R> {
+        ::regdsl_rt::Reg::at_offset(&self.bus, __R::OFFSET, ::core::option::Option::None)
     }
     #[doc(hidden)]
     #[inline(always)]
-    pub fn __array<R: ::regdsl_rt::ArraySpec>(&self) -> ::regdsl_rt::Array<'_, B, R> {
+    pub fn __array<__R: ::regdsl_rt::ArraySpec>(
+        &self,
+    ) -> ::regdsl_rt::Array<'_, __Bus, __R> {
         ::regdsl_rt::Array::new(&self.bus)
     }
     #[doc(hidden)]
     #[inline(always)]
-    pub fn __single_mut<R: ::regdsl_rt::Single>(
+    pub fn __single_mut<__R: ::regdsl_rt::Single>(
         &mut self,
-    ) -> ::regdsl_rt::RegMut<'_, B, R> {
+    ) -> ::regdsl_rt::RegMut<'_, __Bus, __R> {
         ::regdsl_rt::RegMut::at_offset(
             &self.bus,
-            R::OFFSET,
+            __R::OFFSET,
             ::core::option::Option::None,
         )
     }
     #[doc(hidden)]
     #[inline(always)]
-    pub fn __array_mut<R: ::regdsl_rt::ArraySpec>(
+    pub fn __array_mut<__R: ::regdsl_rt::ArraySpec>(
         &mut self,
-    ) -> ::regdsl_rt::ArrayMut<'_, B, R> {
+    ) -> ::regdsl_rt::ArrayMut<'_, __Bus, __R> {
         ::regdsl_rt::ArrayMut::new(&self.bus)
     }
     ///`CTRL` at `0x00000` (RW): Device Control
     #[inline(always)]
-    pub fn CTRL(&self) -> ::regdsl_rt::Reg<'_, B, CTRL::Reg> {
+    pub fn CTRL(&self) -> ::regdsl_rt::Reg<'_, __Bus, CTRL::Reg> {
         self.__single()
     }
     ///`EICR` at `0x00800` (W1C): Interrupt Cause
     #[inline(always)]
-    pub fn EICR(&self) -> ::regdsl_rt::Reg<'_, B, EICR::Reg> {
+    pub fn EICR(&self) -> ::regdsl_rt::Reg<'_, __Bus, EICR::Reg> {
         self.__single()
     }
     ///`RDT` at `0x01018 + 0x40*(i-0)`, i = 0..=3 (RW): Receive Descriptor Tail
     #[inline(always)]
-    pub fn RDT(&self) -> ::regdsl_rt::Array<'_, B, RDT::Reg> {
+    pub fn RDT(&self) -> ::regdsl_rt::Array<'_, __Bus, RDT::Reg> {
         self.__array()
     }
     ///`GPRC` at `0x04074` (RC): Good Packets Received Count
     #[inline(always)]
-    pub fn GPRC(&self) -> ::regdsl_rt::Reg<'_, B, GPRC::Reg> {
+    pub fn GPRC(&self) -> ::regdsl_rt::Reg<'_, __Bus, GPRC::Reg> {
         self.__single()
     }
-    ///`GPRC` with unique access: reads of a read-to-clear counter consume it.
+    ///`GPRC` with unique access: a read clears the register (a count or pending causes).
     #[inline(always)]
-    pub fn GPRC_mut(&mut self) -> ::regdsl_rt::RegMut<'_, B, GPRC::Reg> {
+    pub fn GPRC_mut(&mut self) -> ::regdsl_rt::RegMut<'_, __Bus, GPRC::Reg> {
         self.__single_mut()
     }
     ///`PBSIZE` at `0x03C00 + 0x4*(i-0)`, i = 0..=3 (RW): Packet Buffer Size (element 0 resets to 512 KB)
     #[inline(always)]
-    pub fn PBSIZE(&self) -> ::regdsl_rt::Array<'_, B, PBSIZE::Reg> {
+    pub fn PBSIZE(&self) -> ::regdsl_rt::Array<'_, __Bus, PBSIZE::Reg> {
         self.__array()
     }
 }
@@ -222,7 +229,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "CTRL",
             access: A::RW,
-            wide: false,
+            bits: 32u8,
             segments: E,
             offset: 0x0usize,
             aliases: E,
@@ -238,7 +245,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "EICR",
             access: A::W1C,
-            wide: false,
+            bits: 32u8,
             segments: E,
             offset: 0x800usize,
             aliases: E,
@@ -254,7 +261,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "RDT",
             access: A::RW,
-            wide: false,
+            bits: 32u8,
             segments: &[
                 S {
                     base: 0x1018usize,
@@ -277,7 +284,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "GPRC",
             access: A::RC,
-            wide: false,
+            bits: 32u8,
             segments: E,
             offset: 0x4074usize,
             aliases: E,
@@ -293,7 +300,7 @@ pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
         I {
             name: "PBSIZE",
             access: A::RW,
-            wide: false,
+            bits: 32u8,
             segments: &[
                 S {
                     base: 0x3c00usize,
@@ -340,13 +347,15 @@ impl ::core::default::Default for Stats {
     }
 }
 impl Stats {
+    /// Every total zero.
+    #[must_use]
     pub const fn new() -> Self {
         Stats {
             GPRC: ::regdsl_rt::Counter::new(),
         }
     }
     /// Read every counter (unique access: read-to-clear counters are consumed here).
-    pub fn update<B: ::regdsl_rt::Bus>(&mut self, regs: &mut Regs<B>) {
+    pub fn update<__Bus: ::regdsl_rt::Bus>(&mut self, regs: &mut Regs<__Bus>) {
         regs.GPRC_mut().accumulate(&mut self.GPRC);
     }
     /// Call `f(name, index, total)` for every counter.

@@ -1,7 +1,7 @@
 //! Rustdoc for generated items: `cargo doc` is a browsable register reference.
 
 use super::reg::Masks;
-use crate::model::{Field, Layout, NamedValue, Register, Segment, Width};
+use crate::model::{Access, Field, Layout, NamedValue, Register, Segment, Width};
 
 /// Keep table text from being read as markdown links, HTML or table separators.
 pub(crate) fn escape(s: &str) -> String {
@@ -22,10 +22,7 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 fn digits(w: Width) -> usize {
-    match w {
-        Width::W32 => 8,
-        Width::W64 => 16,
-    }
+    (w.bits() / 4) as usize
 }
 
 fn seg(s: &Segment) -> String {
@@ -87,6 +84,9 @@ pub(crate) fn register(r: &Register, m: &Masks) -> String {
     }
     if !r.over.is_empty() {
         s += &format!("- Overlays: {}\n", r.over.join(", "));
+    }
+    if r.mode.access == Access::RTC {
+        s += "- Clears on read (not a counter): read through `Regs::NAME_mut()`; not in `Stats`\n";
     }
     if r.mode.access.is_counter() {
         s += "- Counter: accumulate with `Regs::NAME_mut().accumulate(&mut counter)` or `Stats`\n";

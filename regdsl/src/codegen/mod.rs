@@ -9,7 +9,7 @@
 
 mod docs;
 mod index;
-mod names;
+pub(crate) mod names;
 mod reg;
 mod table;
 #[cfg(test)]
@@ -25,7 +25,10 @@ pub fn expand(table: &Table) -> TokenStream {
     if !errors.is_empty() {
         return errors
             .iter()
-            .map(|e| quote!(::core::compile_error!(#e);))
+            .map(|e| {
+                let e = e.to_string();
+                quote!(::core::compile_error!(#e);)
+            })
             .collect();
     }
     let sets = index::IndexSets::new(table);

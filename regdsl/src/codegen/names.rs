@@ -1,6 +1,7 @@
 //! Names in the table must be usable as Rust identifiers in the generated code.
 
-use crate::model::Table;
+use crate::diag::Diagnostic;
+use crate::model::{Layout, Table};
 
 /// Names the generated code uses itself: inside a register module (`__B`, `__F`: private aliases
 /// of the field types; `__V` inside a field's value module), at the top, and as `Regs` methods.
@@ -37,27 +38,46 @@ fn syn_keyword(s: &str) -> Option<&str> {
     KW.iter().copied().find(|k| *k == s)
 }
 
-/// One message per name that cannot be generated, as `file:line:col: error: reason`.
-pub(crate) fn check(t: &Table) -> Vec<String> {
+/// One error per name that cannot be generated (`regdsl check` reports them too): keywords,
+/// names the generated code uses itself, names starting with `__` (reserved for generated
+/// code), and a register `X_mut` next to a register `X` that has a `X_mut()` accessor.
+pub(crate) fn check(t: &Table) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let file = t.file.as_str();
     let mut err = |span: crate::model::Span, what: String| {
-        out.push(format!(
-            "{}:{}:{}: error: {what}",
-            t.file, span.line, span.col
-        ))
+        out.push(Diagnostic::error(file, span, what).with_label("not a usable name"))
     };
+    let unique: std::collections::HashSet<String> = t
+        .registers
+        .iter()
+        .filter(|r| r.mode.access.has_unique_accessor())
+        .map(|r| format!("{}_mut", r.name))
+        .collect();
     for r in &t.registers {
         let clash = RESERVED_TOP.contains(&r.name.as_str())
             || RESERVED_METHOD.contains(&r.name.as_str())
-            || (r.mode.access.is_counter()
+            || (r.mode.access.has_unique_accessor()
                 && RESERVED_METHOD.contains(&format!("{}_mut", r.name).as_str()));
         if !is_ident(&r.name) || clash {
             err(
                 r.span,
-                format!("register name `{}` cannot be a Rust item name", r.name),
+                format!("register name `{}` cannot be a Rust item name (a keyword, or a name the generated code uses: Regs, Stats, REGISTERS, lookup, idx, new, bus, into_bus)", r.name),
+            );
+        } else if r.name.starts_with("__") {
+            err(
+                r.span,
+                format!(
+                    "register name `{}`: names starting with `__` are reserved for generated code",
+                    r.name
+                ),
+            );
+        } else if unique.contains(&r.name) {
+            err(
+                r.span,
+                format!("register name `{}` collides with the `{}()` accessor of register `{}` (read-to-clear and counter registers get one)", r.name, r.name, &r.name[..r.name.len() - 4]),
             );
         }
-        if r.is_array() && r.layout.is_empty() {
+        if matches!(&r.layout, Layout::Array { .. }) && r.layout.is_empty() {
             err(
                 r.span,
                 format!("register array `{}` has no element", r.name),
@@ -68,7 +88,7 @@ pub(crate) fn check(t: &Table) -> Vec<String> {
                 err(
                     f.span,
                     format!(
-                        "field name `{}.{}` cannot be a Rust item name",
+                        "field name `{}.{}` cannot be a Rust item name (a keyword, or Reg, __B, __F: names of the register's module)",
                         r.name, f.name
                     ),
                 );

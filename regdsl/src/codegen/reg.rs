@@ -24,6 +24,8 @@ pub(crate) fn hex(v: u64) -> Literal {
 
 pub(crate) fn int_ty(w: Width) -> TokenStream {
     match w {
+        Width::W8 => quote!(u8),
+        Width::W16 => quote!(u16),
         Width::W32 => quote!(u32),
         Width::W64 => quote!(u64),
     }
@@ -40,8 +42,8 @@ pub(crate) fn mode_ty(a: Access) -> TokenStream {
 
 fn ones(w: Width) -> u64 {
     match w {
-        Width::W32 => u64::from(u32::MAX),
         Width::W64 => u64::MAX,
+        w => (1u64 << w.bits()) - 1,
     }
 }
 

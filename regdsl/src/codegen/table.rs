@@ -1,7 +1,7 @@
 //! Table-wide items: `Regs<B>`, `REGISTERS`/`lookup`, and the counter `Stats`.
 
 use super::reg::{ident, masks};
-use crate::model::{Access, Layout, Register, Table, Width};
+use crate::model::{Access, Layout, Register, Table};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -19,36 +19,36 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
             Layout::Single { .. } => quote! {
                 #[doc = #doc]
                 #[inline(always)]
-                pub fn #id(&self) -> ::regdsl_rt::Reg<'_, B, #id::Reg> {
+                pub fn #id(&self) -> ::regdsl_rt::Reg<'_, __Bus, #id::Reg> {
                     self.__single()
                 }
             },
             Layout::Array { .. } => quote! {
                 #[doc = #doc]
                 #[inline(always)]
-                pub fn #id(&self) -> ::regdsl_rt::Array<'_, B, #id::Reg> {
+                pub fn #id(&self) -> ::regdsl_rt::Array<'_, __Bus, #id::Reg> {
                     self.__array()
                 }
             },
         };
-        let unique = r.mode.access.is_counter().then(|| {
+        let unique = r.mode.access.has_unique_accessor().then(|| {
             let mid = format_ident!("{}_mut", r.name);
             let mdoc = format!(
-                "`{}` with unique access: reads of a read-to-clear counter consume it.",
+                "`{}` with unique access: a read clears the register (a count or pending causes).",
                 r.name
             );
             match &r.layout {
                 Layout::Single { .. } => quote! {
                     #[doc = #mdoc]
                     #[inline(always)]
-                    pub fn #mid(&mut self) -> ::regdsl_rt::RegMut<'_, B, #id::Reg> {
+                    pub fn #mid(&mut self) -> ::regdsl_rt::RegMut<'_, __Bus, #id::Reg> {
                         self.__single_mut()
                     }
                 },
                 Layout::Array { .. } => quote! {
                     #[doc = #mdoc]
                     #[inline(always)]
-                    pub fn #mid(&mut self) -> ::regdsl_rt::ArrayMut<'_, B, #id::Reg> {
+                    pub fn #mid(&mut self) -> ::regdsl_rt::ArrayMut<'_, __Bus, #id::Reg> {
                         self.__array_mut()
                     }
                 },
@@ -57,44 +57,47 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
         quote!(#shared #unique)
     });
     quote! {
-        /// The registers of the table on bus `B`: one accessor per register, named as in the
+        /// The registers of the table on a bus: one accessor per register, named as in the
         /// table. Holds only the bus (for [`::regdsl_rt::Mmio`], a pointer and a length).
-        pub struct Regs<B: ::regdsl_rt::Bus> {
-            bus: B,
+        pub struct Regs<__Bus: ::regdsl_rt::Bus> {
+            bus: __Bus,
         }
         #[allow(non_snake_case)]
-        impl<B: ::regdsl_rt::Bus> Regs<B> {
+        impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
+            /// The registers on `bus`.
             #[inline(always)]
-            pub const fn new(bus: B) -> Self {
+            pub const fn new(bus: __Bus) -> Self {
                 Regs { bus }
             }
+            /// The bus the registers are reached through.
             #[inline(always)]
-            pub fn bus(&self) -> &B {
+            pub fn bus(&self) -> &__Bus {
                 &self.bus
             }
-            pub fn into_bus(self) -> B {
+            /// The bus back.
+            pub fn into_bus(self) -> __Bus {
                 self.bus
             }
             // One generic body per kind of handle; each accessor below only names its
             // register (a short body type-checks faster, which matters for large tables).
             #[doc(hidden)]
             #[inline(always)]
-            pub fn __single<R: ::regdsl_rt::Single>(&self) -> ::regdsl_rt::Reg<'_, B, R> {
-                ::regdsl_rt::Reg::at_offset(&self.bus, R::OFFSET, ::core::option::Option::None)
+            pub fn __single<__R: ::regdsl_rt::Single>(&self) -> ::regdsl_rt::Reg<'_, __Bus, __R> {
+                ::regdsl_rt::Reg::at_offset(&self.bus, __R::OFFSET, ::core::option::Option::None)
             }
             #[doc(hidden)]
             #[inline(always)]
-            pub fn __array<R: ::regdsl_rt::ArraySpec>(&self) -> ::regdsl_rt::Array<'_, B, R> {
+            pub fn __array<__R: ::regdsl_rt::ArraySpec>(&self) -> ::regdsl_rt::Array<'_, __Bus, __R> {
                 ::regdsl_rt::Array::new(&self.bus)
             }
             #[doc(hidden)]
             #[inline(always)]
-            pub fn __single_mut<R: ::regdsl_rt::Single>(&mut self) -> ::regdsl_rt::RegMut<'_, B, R> {
-                ::regdsl_rt::RegMut::at_offset(&self.bus, R::OFFSET, ::core::option::Option::None)
+            pub fn __single_mut<__R: ::regdsl_rt::Single>(&mut self) -> ::regdsl_rt::RegMut<'_, __Bus, __R> {
+                ::regdsl_rt::RegMut::at_offset(&self.bus, __R::OFFSET, ::core::option::Option::None)
             }
             #[doc(hidden)]
             #[inline(always)]
-            pub fn __array_mut<R: ::regdsl_rt::ArraySpec>(&mut self) -> ::regdsl_rt::ArrayMut<'_, B, R> {
+            pub fn __array_mut<__R: ::regdsl_rt::ArraySpec>(&mut self) -> ::regdsl_rt::ArrayMut<'_, __Bus, __R> {
                 ::regdsl_rt::ArrayMut::new(&self.bus)
             }
             #(#methods)*
@@ -150,7 +153,7 @@ pub(crate) fn info(t: &Table) -> TokenStream {
             let name = &r.name;
             let m = masks(r);
             let access = access_ident(r.mode.access);
-            let wide = r.width() == Width::W64;
+            let bits = Literal::u8_suffixed(r.width().bits() as u8);
             let (segs, offset) = match &r.layout {
                 Layout::Single { address } => {
                     empty_segs = true;
@@ -206,7 +209,7 @@ pub(crate) fn info(t: &Table) -> TokenStream {
             let desc = &r.description;
             quote! {
                 I {
-                    name: #name, access: A::#access, wide: #wide, segments: #segs, offset: #offset,
+                    name: #name, access: A::#access, bits: #bits, segments: #segs, offset: #offset,
                     aliases: #aliases, over: #over, reset: #reset, element_resets: #resets,
                     writable: #wr, w1c: #w1c, rsv_mask: #rm, rsv_value: #rv, description: #desc,
                 }
@@ -322,11 +325,13 @@ pub(crate) fn stats(t: &Table) -> TokenStream {
             }
         }
         impl Stats {
+            /// Every total zero.
+            #[must_use]
             pub const fn new() -> Self {
                 Stats { #(#inits)* }
             }
             /// Read every counter (unique access: read-to-clear counters are consumed here).
-            pub fn update<B: ::regdsl_rt::Bus>(&mut self, regs: &mut Regs<B>) {
+            pub fn update<__Bus: ::regdsl_rt::Bus>(&mut self, regs: &mut Regs<__Bus>) {
                 #(#updates)*
             }
             /// Call `f(name, index, total)` for every counter.
