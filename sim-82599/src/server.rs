@@ -125,11 +125,28 @@ fn answer(sim: &Sim, r: &Request) -> Reply {
     // own range check as an impossible offset.
     let off = usize::try_from(r.a).unwrap_or(usize::MAX - 8);
     match r.cmd {
-        cmd::READ32 | cmd::WRITE32 | cmd::READ64 | cmd::WRITE64 => {
+        cmd::READ8
+        | cmd::WRITE8
+        | cmd::READ16
+        | cmd::WRITE16
+        | cmd::READ32
+        | cmd::WRITE32
+        | cmd::READ64
+        | cmd::WRITE64 => {
             let Some(p) = port() else {
                 return Reply::err(status::BAD_PORT);
             };
             match r.cmd {
+                cmd::READ8 => Reply::ok(u64::from(p.read8(off, Site::UNNAMED))),
+                cmd::READ16 => Reply::ok(u64::from(p.read16(off, Site::UNNAMED))),
+                cmd::WRITE8 => {
+                    p.write8(off, r.b as u8, Site::UNNAMED);
+                    Reply::ok(0)
+                }
+                cmd::WRITE16 => {
+                    p.write16(off, r.b as u16, Site::UNNAMED);
+                    Reply::ok(0)
+                }
                 cmd::READ32 => Reply::ok(u64::from(p.read32(off, Site::UNNAMED))),
                 cmd::WRITE32 => {
                     p.write32(off, r.b as u32, Site::UNNAMED);

@@ -75,6 +75,22 @@ fn registers_over_the_socket_are_the_cards() {
     ));
     assert_eq!(c.status().unwrap(), (0, 0));
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    // 8/16-bit accesses reach the card, which answers them as in-process: all ones and a
+    // strict-mode violation each (its registers are 32 bits wide).
+    let p = c.port(0).unwrap();
+    assert_eq!(
+        p.read8(0x0A208, Site::UNNAMED),
+        sim.port(0).read8(0x0A208, Site::UNNAMED)
+    );
+    p.write16(0x0A208, 0xBEEF, Site::UNNAMED);
+    assert_eq!(p.read16(0x0A208, Site::UNNAMED), 0xFFFF);
+    assert_eq!(
+        p.read32(0x0A208, Site::UNNAMED),
+        0x1234_5678,
+        "narrow write dropped"
+    );
+    assert_eq!(c.status().unwrap().0, sim.violations().len() as u64);
+    assert_eq!(sim.violations().len(), 4, "{:?}", sim.violations());
 }
 
 #[test]

@@ -159,13 +159,16 @@ impl Conn {
         let mut s = self.sock.lock().unwrap_or_else(|e| e.into_inner());
         let mut b = [0u8; proto::REPLY_LEN];
         let posted = proto::is_posted(r.cmd);
-        let res = s.write_all(&r.encode()).and_then(|()| {
-            if posted {
-                Ok(())
-            } else {
-                s.read_exact(&mut b)
-            }
-        });
+        let res =
+            s.write_all(&r.encode()).and_then(
+                |()| {
+                    if posted {
+                        Ok(())
+                    } else {
+                        s.read_exact(&mut b)
+                    }
+                },
+            );
         match res {
             Ok(()) if posted => Some(Reply::ok(0)),
             Ok(()) => Some(Reply::decode(&b)),
@@ -330,6 +333,20 @@ impl CardPort {
 }
 
 impl Bus for CardPort {
+    fn read8(&self, offset: usize, _site: Site) -> u8 {
+        self.call(cmd::READ8, offset, 0)
+            .map_or(u8::MAX, |r| r.a as u8)
+    }
+    fn write8(&self, offset: usize, value: u8, _site: Site) {
+        let _ = self.call(cmd::WRITE8, offset, u64::from(value));
+    }
+    fn read16(&self, offset: usize, _site: Site) -> u16 {
+        self.call(cmd::READ16, offset, 0)
+            .map_or(u16::MAX, |r| r.a as u16)
+    }
+    fn write16(&self, offset: usize, value: u16, _site: Site) {
+        let _ = self.call(cmd::WRITE16, offset, u64::from(value));
+    }
     fn read32(&self, offset: usize, _site: Site) -> u32 {
         self.call(cmd::READ32, offset, 0)
             .map_or(u32::MAX, |r| r.a as u32)

@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// Bumped on any change of the messages below.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 /// Requests (`Request::cmd`).
 pub mod cmd {
@@ -35,6 +35,13 @@ pub mod cmd {
     /// `a` = physical address of a region this connection allocated: the driver released it
     /// (the card's strict mode then flags any DMA into it). Unknown addresses: `BAD_REGION`.
     pub const DMA_FREE: u32 = 8;
+    /// `a` = BAR0 offset. Reply: `a` = value (the 82599's registers are 32 bits wide: the card
+    /// answers all ones and records a strict-mode violation, as in-process).
+    pub const READ8: u32 = 9;
+    pub const READ16: u32 = 10;
+    /// `a` = BAR0 offset, `b` = value. Posted (no reply), as `WRITE32`.
+    pub const WRITE8: u32 = 11;
+    pub const WRITE16: u32 = 12;
 }
 
 /// Reply status codes (`Reply::status`).
@@ -52,7 +59,10 @@ pub mod status {
 
 /// Whether a request gets no reply (posted writes).
 pub fn is_posted(cmd: u32) -> bool {
-    cmd == cmd::WRITE32 || cmd == cmd::WRITE64
+    matches!(
+        cmd,
+        cmd::WRITE8 | cmd::WRITE16 | cmd::WRITE32 | cmd::WRITE64
+    )
 }
 
 /// One request: `cmd`, the port (function) it addresses, two arguments.
