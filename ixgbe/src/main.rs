@@ -496,9 +496,20 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
     remove_locks();
     for p in 0..ports {
         let s = sim.stats(p)?;
+        // Where every frame that reached the port went (the card's own counts, not its
+        // read-to-clear registers, which the drivers read).
         println!(
-            "port {p}: {} frames sent, {} received",
-            s.tx_frames, s.rx_frames
+            "port {p}: {} frames sent, {} received; dropped: {} no descriptor, {} missed, {} \
+             receive off, {} filtered, {} link down, {} DMA error; {} still buffered",
+            s.tx_frames,
+            s.rx_frames,
+            s.no_descriptor,
+            s.missed,
+            s.lost_rx_disabled,
+            s.filtered,
+            s.lost_link_down,
+            s.dma_error_drops,
+            sim.rx_buffered(p)?,
         );
     }
     report_violations(&sim)

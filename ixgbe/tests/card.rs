@@ -98,20 +98,32 @@ fn processes_on_one_card(n: u32) {
             o.status.success(),
             "driver on port {port}:\n{t}\ncard:\n{card_text}"
         );
-        let sent = number_after(&t, "total TX:");
-        assert!(sent > 0, "port {port} sent nothing:\n{t}");
-        // Every frame the driver sent left the card's port (counted by the card's model),
-        // and the card's own counters saw each come back (looped): nothing lost.
-        assert_eq!(
-            number_after(&card_text, &format!("port {port}:")),
-            sent,
-            "port {port}:\n{t}\ncard:\n{card_text}"
-        );
-        assert_eq!(
-            number_after(&t, "card: rx"),
-            number_after(&t, " tx "),
-            "port {port}:\n{t}"
-        );
+        let queued = number_after(&t, "total TX:");
+        assert!(queued > 0, "port {port} sent nothing:\n{t}");
+        let line = card_text
+            .lines()
+            .find(|l| l.starts_with(&format!("port {port}:")))
+            .unwrap_or_else(|| panic!("no port {port} in:\n{card_text}"));
+        // "port P: SENT frames sent, RECEIVED received; dropped: ... ; BUFFERED still buffered"
+        let n: Vec<u64> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.parse().unwrap())
+            .collect();
+        assert_eq!(n.len(), 10, "{line}");
+        let sent = n[1];
+        // Every frame the card sent came back on the looped port and was written to a
+        // descriptor, dropped and counted, or is still in the packet buffer (the card's own
+        // totals at its exit, when every driver has stopped): nothing lost.
+        let accounted: u64 = n[2..].iter().sum();
+        let ctx = format!("port {port}:\n{t}\ncard:\n{card_text}");
+        assert_eq!(accounted, sent, "{ctx}");
+        // The card's transmit counter as the driver read it (GPTC, before its last frames
+        // left) never exceeds what the card sent.
+        assert!(number_after(&t, " tx ") <= sent, "{ctx}");
+        // Frames still in the transmit ring when the driver stopped were never sent (the
+        // driver does not drain its ring before disabling it; reported in issue 16's notes).
+        assert!(queued >= sent, "{ctx}");
     }
 }
 

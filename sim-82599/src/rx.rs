@@ -64,6 +64,7 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
                 count_good(pe, wire_len, bcast, mcast);
                 let m = pe.cfg.rqsm[meta.queue as usize] as usize;
                 pe.st.qprdc[m] += 1;
+                pe.st.m_no_desc += 1;
                 return;
             }
             Err(NoRoom) => {}
@@ -72,6 +73,7 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
     if pe.pb_bytes + f.len() > pe.cfg.pb_limit {
         // Packet buffer full: missed packet (datasheet 8.2.3.23.4).
         pe.st.mpc += 1;
+        pe.st.m_missed += 1;
         return;
     }
     count_good(pe, wire_len, bcast, mcast);
@@ -380,6 +382,7 @@ pub(crate) fn drain(pe: &mut PortEng, sh: &Shared, p: &PortHw, step: u64) -> usi
             Err(NoRoom) if rxq(pe, sh, p, b.meta.queue, step).drop_en => {
                 let m = pe.cfg.rqsm[b.meta.queue as usize] as usize;
                 pe.st.qprdc[m] += 1;
+                pe.st.m_no_desc += 1;
                 pe.st.dirty = true;
             }
             Err(NoRoom) => {
