@@ -52,6 +52,11 @@ fn registers_over_the_socket_are_the_cards() {
     c.port(1)
         .unwrap()
         .write32(0x0A208, 0xDEAD_BEEF, Site::UNNAMED);
+    // Writes are posted (PCIe): a read on the connection returns after they took effect.
+    assert_eq!(
+        c.port(1).unwrap().read32(0x0A208, Site::UNNAMED),
+        0xDEAD_BEEF
+    );
     assert_eq!(sim.port(1).read32(0x0A208, Site::UNNAMED), 0xDEAD_BEEF);
     assert_eq!(
         sim.port(0).read32(0x0A208, Site::UNNAMED),
@@ -67,8 +72,8 @@ fn registers_over_the_socket_are_the_cards() {
     c.port(0)
         .unwrap()
         .write64(0x0A200, 0x0000_0002_0000_0001, Site::UNNAMED);
-    assert_eq!(sim.port(0).read32(0x0A204, Site::UNNAMED), 2);
     assert_eq!(c.port(0).unwrap().read64(0x0A200, Site::UNNAMED) >> 32, 2);
+    assert_eq!(sim.port(0).read32(0x0A204, Site::UNNAMED), 2);
     assert!(matches!(
         c.port(2),
         Err(CardError::BadPort { port: 2, ports: 2 })
