@@ -37,7 +37,7 @@
 //! #             cmd::HELLO => { let rep = Reply { status: 0, a: 1, b: 1 << 20, c: 1 << 32 };
 //! #                 send_with_fd(s.as_fd(), &rep.encode(), f.as_fd()).unwrap(); continue }
 //! #             cmd::READ32 => Reply::ok(regs[r.a as usize / 4] as u64),
-//! #             cmd::WRITE32 => { regs[r.a as usize / 4] = r.b as u32; Reply::ok(0) }
+//! #             cmd::WRITE32 => { regs[r.a as usize / 4] = r.b as u32; continue } // posted
 //! #             cmd::DMA_ALLOC => { let p = next.next_multiple_of(r.b); next = p + r.a; Reply::ok((1 << 32) + p) }
 //! #             _ => Reply::err(status::BAD_COMMAND),
 //! #         };
