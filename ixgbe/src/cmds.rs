@@ -197,6 +197,15 @@ pub fn stats<B: Bus + Clone>(dev: &mut Device<B>, step: &dyn Fn(), c: &Common) -
     }
     let s = dev.stats().clone();
     println!("{s:#?}");
+    // The hardware counter sets in use (RQSMR/TQSM: queue i counts in set i).
+    for (i, q) in s.counter_sets.iter().enumerate() {
+        if *q != Default::default() {
+            println!(
+                "queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
+                q.rx_packets, q.rx_bytes, q.rx_drops, q.tx_packets, q.tx_bytes
+            );
+        }
+    }
     Ok(())
 }
 
