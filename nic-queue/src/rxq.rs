@@ -258,7 +258,7 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         let (i, w_out, bytes) = match self.path {
             // SAFETY: as for `rx_loop`, with the room reserved above; `Avx2` is only ever set
             // where the CPU has AVX2 (`RxPath::best`, `set_rx_path`).
-            RxPath::Avx2 if limit >= 4 => unsafe { self.rx_loop::<AVX2>(i, stop, dst) },
+            RxPath::Avx2 if limit >= 4 => unsafe { self.rx_loop_avx2(i, stop, dst) },
             // SAFETY: as above.
             RxPath::Sse2 if limit >= 4 => unsafe { self.rx_loop::<SSE2>(i, stop, dst) },
             // SAFETY: as above.
@@ -377,6 +377,25 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
             i = (i + 1) & mask;
         }
         (i, w_out, bytes)
+    }
+
+    /// `rx_loop` with the AVX2 path, compiled for AVX2: out of line (a function compiled for
+    /// AVX2 is not inlined into one that is not), so the whole loop is in it and the caller
+    /// pays one call.
+    ///
+    /// # Safety
+    /// As `rx_loop`; the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline(never)]
+    unsafe fn rx_loop_avx2(
+        &mut self,
+        i: u32,
+        stop: u32,
+        w_out: *mut core::mem::MaybeUninit<Packet>,
+    ) -> (u32, *mut core::mem::MaybeUninit<Packet>, u64) {
+        // SAFETY: per this function's contract.
+        unsafe { self.rx_loop::<AVX2>(i, stop, w_out) }
     }
 
     /// [`RxQueue::rx_batch`] for one descriptor (the card holds at least one, and no dropped
@@ -699,14 +718,14 @@ mod avx2 {
     /// before `end`, one SSE2 group of four. The first group that is not all good gives its
     /// good prefix and ends the run: the caller's scalar step deals with the next descriptor.
     ///
-    /// Out of line (a function compiled for AVX2 is not inlined into code that is not): one
-    /// call per run, about eight instructions of call, register saves and return.
+    /// Inlined into `RxQueue::rx_loop_avx2`, also compiled for AVX2.
     ///
     /// # Safety
     /// The CPU has AVX2; `i + 4 <= end <= ring size`; `bufs` holds the buffer of every
     /// descriptor in `i..end`, which this queue lent to the card; `out` has room for `end - i`
     /// packets.
     #[target_feature(enable = "avx2")]
+    #[inline]
     pub(super) unsafe fn rx_run(
         q: &Ring,
         mut i: u32,
@@ -716,7 +735,7 @@ mod avx2 {
         // SAFETY (whole function): the CPU has AVX2 (contract). Every pointer is in bounds per
         // the contract: descriptors `i..i+8` of the ring (`i + 8 <= end`), `bufs[i..i+8]`,
         // and eight packet slots at `out`. Descriptors are loaded two at a time with
-        // [`load_pair`] through raw pointers (no reference to memory the card writes); each
+        // [`load8`] through raw pointers (no reference to memory the card writes); each
         // descriptor's 8-byte status/error/length half is read in one access, so its DD bit
         // and its length come from one write-back.
         unsafe {
@@ -732,12 +751,8 @@ mod avx2 {
             let order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
             let mut sum = _mm256_setzero_si256();
             for _ in 0..(end - i) / 8 {
-                let d = q.base.add(i as usize * 16);
                 // Descriptors 2k (low 128 bits) and 2k+1 (high).
-                let d01 = load_pair(d);
-                let d23 = load_pair(d.add(32));
-                let d45 = load_pair(d.add(64));
-                let d67 = load_pair(d.add(96));
+                let [d01, d23, d45, d67] = load8(q.base.add(i as usize * 16));
                 // Bytes 8-15 (status/error dword, length/VLAN dword) of each, per 128-bit lane:
                 // s = 0, 2 | 1, 3 and t = 4, 6 | 5, 7.
                 let s = _mm256_castsi256_ps(_mm256_unpackhi_epi64(d01, d23));
@@ -804,29 +819,35 @@ mod avx2 {
         }
     }
 
-    /// Two descriptors from `p` as one 32-byte load that the compiler may not drop, merge or
-    /// move (as a volatile read: the card writes this memory). `read_volatile` of an
-    /// `__m256i` needs 32-byte alignment, but a pair starts at any descriptor (16-aligned),
-    /// hence one `vmovdqu` in an `asm!` block. Each 8-byte-aligned half of a descriptor is
-    /// read in one access (a 16-aligned descriptor never crosses a cache line), as in the
-    /// SSE2 path's 16-byte loads.
+    /// Eight descriptors from `p`, two per 32-byte load, loads that the compiler may not
+    /// drop, merge or move (as volatile reads: the card writes this memory). `read_volatile`
+    /// of an `__m256i` needs 32-byte alignment, but a group starts at any descriptor
+    /// (16-aligned), hence four `vmovdqu` in an `asm!` block. Each 8-byte-aligned half of a
+    /// descriptor is read in one access (a 16-aligned descriptor never crosses a cache line),
+    /// as in the SSE2 path's 16-byte loads.
     ///
     /// # Safety
-    /// The CPU has AVX; `p` is 16-aligned and 32 bytes from it are readable.
+    /// The CPU has AVX; `p` is 16-aligned and 128 bytes from it are readable.
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn load_pair(p: *const u8) -> __m256i {
-        let v: __m256i;
-        // SAFETY: per the contract; reads 32 bytes at `p`, writes no memory and no flag.
+    unsafe fn load8(p: *const u8) -> [__m256i; 4] {
+        let (a, b, c, d): (__m256i, __m256i, __m256i, __m256i);
+        // SAFETY: per the contract; reads 128 bytes at `p`, writes no memory and no flag.
         unsafe {
             core::arch::asm!(
-                "vmovdqu {v}, ymmword ptr [{p}]",
+                "vmovdqu {a}, ymmword ptr [{p}]",
+                "vmovdqu {b}, ymmword ptr [{p} + 32]",
+                "vmovdqu {c}, ymmword ptr [{p} + 64]",
+                "vmovdqu {d}, ymmword ptr [{p} + 96]",
                 p = in(reg) p,
-                v = out(ymm_reg) v,
+                a = out(ymm_reg) a,
+                b = out(ymm_reg) b,
+                c = out(ymm_reg) c,
+                d = out(ymm_reg) d,
                 options(nostack, preserves_flags, readonly),
             );
         }
-        v
+        [a, b, c, d]
     }
 
     /// The sum of the eight lanes (it fits 32 bits: at most a ring, 32768, of 16-bit
