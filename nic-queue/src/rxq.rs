@@ -255,14 +255,16 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         }
         // The vector paths only where they can run: their set-up costs more than a short call.
         #[cfg(target_arch = "x86_64")]
-        let (i, w_out, bytes) = match self.path {
-            // SAFETY: as for `rx_loop`, with the room reserved above; `Avx2` is only ever set
-            // where the CPU has AVX2 (`RxPath::best`, `set_rx_path`).
-            RxPath::Avx2 if limit >= 4 => unsafe { self.rx_loop_avx2(i, stop, dst) },
+        let (i, w_out, bytes) = if limit >= 4 && self.path == RxPath::Sse2 {
+            // SAFETY: as for `rx_loop`, with the room reserved above.
+            unsafe { self.rx_loop::<SSE2>(i, stop, dst) }
+        } else if limit >= 4 && self.path == RxPath::Avx2 {
+            // SAFETY: as above; `Avx2` is only ever set where the CPU has AVX2
+            // (`RxPath::best`, `set_rx_path`).
+            unsafe { self.rx_loop_avx2(i, stop, dst) }
+        } else {
             // SAFETY: as above.
-            RxPath::Sse2 if limit >= 4 => unsafe { self.rx_loop::<SSE2>(i, stop, dst) },
-            // SAFETY: as above.
-            _ => unsafe { self.rx_loop::<SCALAR>(i, stop, dst) },
+            unsafe { self.rx_loop::<SCALAR>(i, stop, dst) }
         };
         #[cfg(not(target_arch = "x86_64"))]
         // SAFETY: as above.
