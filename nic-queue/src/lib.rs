@@ -34,6 +34,7 @@ pub mod counters;
 pub mod desc;
 pub mod error;
 pub mod queues;
+pub mod rxmeta;
 pub mod rxq;
 pub mod table;
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub use desc::RxFormat;
 pub use dma::{Mempool, Packet};
 pub use error::QueueError;
 pub use queues::Queues;
+pub use rxmeta::RxMeta;
 pub use rxq::{RxPath, RxQueue};
 pub use txq::TxQueue;
 
