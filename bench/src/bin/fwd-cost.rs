@@ -73,7 +73,11 @@ fn run() -> Result<(), String> {
     println!(
         "receive path: {:?}{}",
         rx_path.unwrap_or_else(RxPath::best),
-        if rx_path.is_some() { " (forced)" } else { " (the queue's default, RxPath::best)" }
+        if rx_path.is_some() {
+            " (forced)"
+        } else {
+            " (the queue's default, RxPath::best)"
+        }
     );
     let use_cg = !a.flag("no-callgrind");
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
