@@ -253,6 +253,17 @@ impl Fwd {
         Ok(f)
     }
 
+    /// Forces the receive path of both receive queues (`RxQueue::set_rx_path`); `false`
+    /// (nothing changed) when this CPU does not run it.
+    pub fn set_rx_path(&mut self, path: nic_queue::RxPath) -> bool {
+        self.rxq.iter_mut().all(|q| q.set_rx_path(path))
+    }
+
+    /// The receive path of the receive queues.
+    pub fn rx_path(&self) -> nic_queue::RxPath {
+        self.rxq[0].rx_path()
+    }
+
     pub fn options(&self) -> FwdOptions {
         self.opts
     }

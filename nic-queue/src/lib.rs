@@ -5,7 +5,8 @@
 //!
 //! - [`desc`]: the descriptor layouts and volatile accessors;
 //! - [`RxQueue`] / [`TxQueue`]: batched zero-copy receive and send of mempool [`Packet`]s
-//!   (receive four descriptors at a time with SSE2 on x86_64, [`RxPath`]; transmit with RS every
+//!   (receive eight descriptors at a time with AVX2 where the CPU has it, four with SSE2 on
+//!   other x86_64 CPUs, one at a time elsewhere, [`RxPath`]; transmit with RS every
 //!   few descriptors and lazy bulk reclaim, whose pool rule is [`config::check_pool`]);
 //! - [`QueueCounters`]: the per-queue software counters;
 //! - [`Queues`]: a device's numbered queues (lookup, batched calls, take out), their pools and
