@@ -6,6 +6,7 @@ use crate::bus::CardBus;
 use crate::fwd::{fill_frame, BenchError, Dev, FRAME};
 use crate::tsc;
 use driver_82599::{Config, Device, Mempool, Packet};
+use driver_82599::QueueDevice;
 use sim_82599::Sim;
 
 /// The generator's driver work per batch: refill the batch from the pool, send it.

@@ -6,6 +6,7 @@
 
 use dma::testing::HeapDma;
 use driver_82576::{Config, Device, Error};
+use driver_82576::QueueDevice;
 use regdsl_rt::{Bus, Site};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 use driver_82599::Stats;
+use driver_82599::QueueDevice;
 use sim_82599::{Fault, Sim, Wire};
 use std::time::{Duration, Instant};
 

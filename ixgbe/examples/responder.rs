@@ -5,6 +5,7 @@
 //! requests and pings through the driver's zero-copy receive and send paths.
 
 use driver_82599::{Config, Device};
+use driver_82599::QueueDevice;
 use ixgbe::responder::{respond, Action, Identity};
 use sim_82599::{Sim, Wire};
 use std::time::{Duration, Instant};

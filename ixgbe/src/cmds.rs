@@ -3,6 +3,7 @@
 use crate::meter::{Count, Meter};
 use crate::{AnyResult, Common};
 use driver_82599::{Device, Mempool, Packet};
+use driver_82599::QueueDevice;
 use ixgbe::responder::{self, Action, Identity};
 use regdsl_rt::{Access, Bus, Site};
 
