@@ -334,7 +334,6 @@ impl<B: Bus + Clone> Device<B> {
     }
 }
 
-/// Stops the card before its memory goes back (see the crate docs, "Stopping").
 /// The queue operations ([`QueueDevice::pool`], [`QueueDevice::rx_batch`],
 /// [`QueueDevice::take_rx_queue`], ...), shared with the other drivers: bring the trait into
 /// scope (`use driver_82599::prelude::*`).
@@ -355,6 +354,7 @@ impl<B: Bus + Clone> QueueDevice for Device<B> {
     }
 }
 
+/// Stops the card before its memory goes back (see the crate docs, "Stopping").
 impl<B: Bus + Clone> Drop for Device<B> {
     fn drop(&mut self) {
         // Receive off first: no new frame enters a ring being taken down.
