@@ -254,6 +254,9 @@ fn datasheet_count(name: &str) -> Option<u64> {
         // 82599 datasheet 8.2.3.5.12: EITR[n], n = 0..127 (0x00820 + 4n up to 23, then
         // 0x12300 + 4(n-24)); Linux defines the PF's 64.
         "EITR" => Some(128),
+        // PFMRVLAN[n], n = 0..7: rule n's 64 VLAN filters in [n] (0-31) and [n+4] (32-63), as
+        // PFMRVM; Linux defines 4, Snabb's intel_mp table (tests/data) 0x0F610 +0x04*0..7.
+        "VMRVLAN" => Some(8),
         _ => None,
     }
 }

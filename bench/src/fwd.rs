@@ -14,8 +14,8 @@
 
 use crate::bus::CardBus;
 use crate::tsc;
-use driver_82599::{Config, Device, Packet, RxQueue, TxQueue};
 use driver_82599::QueueDevice;
+use driver_82599::{Config, Device, Packet, RxQueue, TxQueue};
 use sim_82599::{Sim, Wire};
 use std::fmt;
 

@@ -5,8 +5,8 @@
 use crate::bus::CardBus;
 use crate::fwd::{fill_frame, BenchError, Dev, FRAME};
 use crate::tsc;
-use driver_82599::{Config, Device, Mempool, Packet};
 use driver_82599::QueueDevice;
+use driver_82599::{Config, Device, Mempool, Packet};
 use sim_82599::Sim;
 
 /// The generator's driver work per batch: refill the batch from the pool, send it.

@@ -58,6 +58,10 @@ pub struct Config {
     pub link_restarts: u32,
     /// Bound of every other wait (reset, EEPROM, DMA init, queue enable).
     pub wait_timeout: Duration,
+    /// VMDq pools (`None`: no pools; [`crate::vmdq`]).
+    pub vmdq: Option<crate::vmdq::VmdqConfig>,
+    /// Flow Director perfect filters (`None`: off; [`crate::fdir`]). Not with pools.
+    pub fdir: Option<crate::fdir::FdirConfig>,
 }
 
 impl Default for Config {
@@ -76,6 +80,8 @@ impl Default for Config {
             link_timeout: Duration::from_secs(10),
             link_restarts: 0,
             wait_timeout: Duration::from_secs(1),
+            vmdq: None,
+            fdir: None,
         }
     }
 }
@@ -103,6 +109,22 @@ impl Config {
         nic_queue::config::check_pool(self.pool_size, self.rx_ring, self.tx_ring)
             .map_err(Error::Config)?;
         self.check_mtu(self.mtu)?;
+        if let Some(f) = &self.fdir {
+            if self.vmdq.is_some() {
+                return bad(
+                    "fdir with vmdq: the driver's Flow Director filters have no pool".into(),
+                );
+            }
+            if u16::from(f.drop_queue) >= self.rx_queues {
+                return bad(format!(
+                    "fdir drop_queue = {}, but rx_queues = {}",
+                    f.drop_queue, self.rx_queues
+                ));
+            }
+        }
+        if let Some(v) = &self.vmdq {
+            return v.validate(self);
+        }
         if let Some(rss) = &self.rss {
             rss.check(self.rx_queues).map_err(Error::Config)?;
         }

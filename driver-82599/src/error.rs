@@ -38,6 +38,15 @@ pub enum Error {
     /// A register access the generated code rejected (index out of range, value too wide).
     #[error("register access: {0}")]
     Register(String),
+    /// A filter table has no free entry.
+    #[error("the {table} table is full ({capacity} entries)")]
+    FilterFull {
+        table: &'static str,
+        capacity: usize,
+    },
+    /// Removing a filter that is not there.
+    #[error("no such filter: {0}")]
+    NoSuchFilter(String),
     /// An 82599 part whose link the driver cannot set up (by device id, before anything was
     /// written to it; see `backend::media`).
     #[error("PCI device {addr} is an 82599 ({id}) with media this driver cannot bring up: {reason}; left untouched")]
@@ -66,6 +75,7 @@ impl DeviceError for Error {
             Error::Dma(_) => ErrorKind::Dma,
             Error::Mempool(_) => ErrorKind::Mempool,
             Error::Register(_) => ErrorKind::Register,
+            Error::FilterFull { .. } | Error::NoSuchFilter(_) => ErrorKind::Filter,
             Error::UnsupportedMedia { .. } | Error::Pci(_) => ErrorKind::Pci,
         }
     }

@@ -95,20 +95,27 @@ pub mod backend;
 pub mod config;
 pub mod desc;
 pub mod error;
+pub mod fdir;
+pub mod filter;
 pub mod init;
 pub mod link;
+pub mod mirror;
 pub mod queue;
+pub mod ratelimit;
 pub mod regs;
 pub mod rss;
 pub mod rxq;
 pub mod stats;
+mod steer;
 pub mod txq;
+pub mod vlan;
+pub mod vmdq;
 
 pub use config::Config;
 pub use dma::{Mempool, Packet};
 pub use error::{Error, Result};
 pub use link::{Link, Speed};
-pub use nic_queue::{DeviceError, ErrorKind, QueueDevice, QueueError};
+pub use nic_queue::{DeviceError, ErrorKind, QueueDevice, QueueError, RxMeta};
 pub use rss::RssConfig;
 pub use rxq::RxQueue;
 pub use stats::{QueueCounters, Stats};
@@ -147,6 +154,12 @@ pub struct Device<B: Bus + Clone> {
     /// 64-bit totals of every counter of the table (the generated `Stats`).
     raw: regs::Stats,
     stats: Stats,
+    /// Addresses in the multicast table (MTA) and the unicast hash table (PFUTA).
+    mta: filter::HashTable,
+    uta: filter::HashTable,
+    /// Counter set of each receive / transmit queue (RQSMR/TQSM).
+    qmap: stats::QueueStatsMap,
+    fdir: fdir::Filters,
 }
 
 impl<B: Bus + Clone> Device<B> {
@@ -171,6 +184,13 @@ impl<B: Bus + Clone> Device<B> {
             queues: nic_queue::Queues::new(),
             raw: regs::Stats::new(),
             stats: Stats::default(),
+            mta: filter::HashTable::default(),
+            uta: filter::HashTable::default(),
+            qmap: stats::QueueStatsMap::identity(cfg.rx_queues, cfg.tx_queues),
+            fdir: fdir::Filters {
+                size: cfg.fdir.as_ref().map(|f| f.size),
+                flows: Vec::new(),
+            },
         };
         // 4.6.5: statistics cleared by reading them once.
         dev.raw.update(&mut dev.regs);
@@ -178,6 +198,14 @@ impl<B: Bus + Clone> Device<B> {
         // 4.6.7: receive.
         init::init_rx(&dev.regs, &cfg)?;
         init::map_queue_stats(&dev.regs, cfg.rx_queues, cfg.tx_queues);
+        // 4.6.10.1: pools, before receive is enabled.
+        if let Some(v) = &cfg.vmdq {
+            vmdq::init_rx(&dev.regs, &cfg, v)?;
+        }
+        // 7.1.2.7.11: Flow Director, with receive off.
+        if let Some(f) = &cfg.fdir {
+            fdir::init(&dev.regs, f, t)?;
+        }
         for q in 0..u32::from(cfg.rx_queues) {
             let ring = dev.alloc_ring(cfg.rx_ring)?;
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
@@ -192,6 +220,9 @@ impl<B: Bus + Clone> Device<B> {
             let regs = txq::TxRegs::new(Regs::new(bus.clone()), q)?;
             let txq = dev.queues.add_tx(regs, ring, cfg.tx_ring);
             init::init_tx_queue(&dev.regs, txq)?;
+        }
+        if let Some(v) = &cfg.vmdq {
+            vmdq::init_tx(&dev.regs, &cfg, v);
         }
         init::enable_tx_dma(&dev.regs);
         // 4.6.7: receive on, then each queue enabled and given its buffers (4.6.7.1).
@@ -291,6 +322,12 @@ impl<B: Bus + Clone> Device<B> {
 
     /// Reprograms the RSS key and redirection table.
     pub fn set_rss(&mut self, rss: &RssConfig) -> Result<()> {
+        if self.cfg.vmdq.is_some() {
+            // init::set_rss writes MRQC.MRQE = RSS, which would leave the pool mode.
+            return Err(Error::Config(
+                "set_rss with pools: give the RSS table in Config (VmdqConfig::rss)".into(),
+            ));
+        }
         let c = Config {
             rss: Some(rss.clone()),
             ..self.cfg.clone()
@@ -325,6 +362,21 @@ impl<B: Bus + Clone> Device<B> {
         self.raw.update(&mut self.regs);
         let per_queue_hw = usize::from(self.cfg.rx_queues) <= HW_STAT_QUEUES;
         self.stats = Stats::from_raw(&self.raw, self.queues.counters(), per_queue_hw);
+        // With a mapping other than queue i -> set i, a queue's hardware counters are its set's.
+        if !self.qmap.is_identity() {
+            let s = &mut self.stats;
+            for (i, q) in s.queues.iter_mut().enumerate() {
+                let (r, t) = (self.qmap.rx_set(i), self.qmap.tx_set(i));
+                let (r, t) = (&s.counter_sets[r], &s.counter_sets[t]);
+                q.hw = stats::HwQueueStats {
+                    rx_packets: r.rx_packets,
+                    rx_bytes: r.rx_bytes,
+                    rx_drops: r.rx_drops,
+                    tx_packets: t.tx_packets,
+                    tx_bytes: t.tx_bytes,
+                };
+            }
+        }
         &self.stats
     }
 

@@ -47,8 +47,11 @@ pub struct Stats {
     /// (GPRC - sum QPRC - sum QPRDC): lost to a failed DMA write. Known only when every
     /// receive queue has its own counters (at most 16 queues), else 0.
     pub rx_dma_errors: u64,
-    /// Per queue: hardware counters (queues 0..15) and software counters.
+    /// Per queue: hardware counters (those of the counter set the queue is mapped to, see
+    /// [`crate::Device::set_queue_stats_map`]) and software counters.
     pub queues: Vec<QueueStats>,
+    /// The 16 hardware counter sets (QPRC/QBRC/QPRDC/QPTC/QBTC, indexed by set), 64-bit totals.
+    pub counter_sets: Vec<HwQueueStats>,
 }
 
 /// Hardware and software counters of one queue pair.
@@ -95,6 +98,7 @@ impl Stats {
             rx_symbol_errors: raw.ILLERRC.total() + raw.ERRBC.total(),
             rx_size_errors: raw.RUC.total() + raw.ROC.total(),
             rx_dma_errors,
+            counter_sets: (0..raw.QPRC.len()).map(hw).collect(),
             queues: sw
                 .iter()
                 .enumerate()
@@ -136,5 +140,40 @@ impl Stats {
     /// still queued, or lost to a failed DMA read. Exact once the rings are idle.
     pub fn tx_not_sent(&self) -> u64 {
         self.tx_queued().saturating_sub(self.tx_packets)
+    }
+}
+
+/// Which of the 16 hardware counter sets each queue counts into (RQSMR/TQSM, datasheet
+/// 8.2.3.23.70-71). Several queues may share a set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueStatsMap {
+    /// Counter set (0..16) of receive queue i.
+    pub rx: Vec<u8>,
+    /// Counter set (0..16) of transmit queue i.
+    pub tx: Vec<u8>,
+}
+
+impl QueueStatsMap {
+    /// Queue i counts into set i; queues from 16 on into set 0 (the driver's default).
+    pub fn identity(rx: u16, tx: u16) -> Self {
+        let m = |n: u16| (0..n).map(|q| if q < 16 { q as u8 } else { 0 }).collect();
+        QueueStatsMap {
+            rx: m(rx),
+            tx: m(tx),
+        }
+    }
+    pub(crate) fn is_identity(&self) -> bool {
+        let id = |m: &[u8]| {
+            m.iter()
+                .enumerate()
+                .all(|(i, &s)| usize::from(s) == if i < 16 { i } else { 0 })
+        };
+        id(&self.rx) && id(&self.tx)
+    }
+    pub(crate) fn rx_set(&self, q: usize) -> usize {
+        usize::from(self.rx.get(q).copied().unwrap_or(0))
+    }
+    pub(crate) fn tx_set(&self, q: usize) -> usize {
+        usize::from(self.tx.get(q).copied().unwrap_or(0))
     }
 }

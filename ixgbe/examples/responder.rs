@@ -4,8 +4,8 @@
 //! port 0 to a Linux TAP device (created if absent; needs root) and answers the kernel's ARP
 //! requests and pings through the driver's zero-copy receive and send paths.
 
-use driver_82599::{Config, Device};
 use driver_82599::QueueDevice;
+use driver_82599::{Config, Device};
 use ixgbe::responder::{respond, Action, Identity};
 use sim_82599::{Sim, Wire};
 use std::time::{Duration, Instant};

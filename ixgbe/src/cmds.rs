@@ -2,8 +2,8 @@
 
 use crate::meter::{Count, Meter};
 use crate::{AnyResult, Common};
-use driver_82599::{Device, Mempool, Packet};
 use driver_82599::QueueDevice;
+use driver_82599::{Device, Mempool, Packet};
 use ixgbe::responder::{self, Action, Identity};
 use regdsl_rt::{Access, Bus, Site};
 
@@ -198,6 +198,15 @@ pub fn stats<B: Bus + Clone>(dev: &mut Device<B>, step: &dyn Fn(), c: &Common) -
     }
     let s = dev.stats().clone();
     println!("{s:#?}");
+    // The hardware counter sets in use (RQSMR/TQSM: queue i counts in set i).
+    for (i, q) in s.counter_sets.iter().enumerate() {
+        if *q != Default::default() {
+            println!(
+                "queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
+                q.rx_packets, q.rx_bytes, q.rx_drops, q.tx_packets, q.tx_bytes
+            );
+        }
+    }
     Ok(())
 }
 

@@ -6,6 +6,8 @@ mod cmds;
 mod meter;
 
 use clap::{Args, Parser, Subcommand};
+use driver_82599::filter::PoolSet;
+use driver_82599::vmdq::{PoolLayout, VmdqConfig};
 use driver_82599::{backend, Config, Device};
 use sim_82599::{Sim, Wire};
 use std::process::ExitCode;
@@ -40,6 +42,39 @@ pub struct Common {
     /// driver's loop.
     #[arg(long)]
     pub threaded: bool,
+    /// Receive only frames to these addresses (and broadcast) instead of everything
+    /// (repeatable; RAL/RAH filters).
+    #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
+    pub macs: Vec<[u8; 6]>,
+    /// Receive only these VLANs among tagged frames (repeatable; VFTA, VLNCTRL.VFE).
+    #[arg(long = "vlan", value_name = "ID", value_parser = clap::value_parser!(u16).range(0..4096))]
+    pub vlans: Vec<u16>,
+    /// VMDq pools, 64x2 or 32x4: the command runs on pool 0 (the default pool), which gets
+    /// the --mac and --vlan filters.
+    #[arg(long, value_name = "LAYOUT", value_parser = parse_layout)]
+    pub vmdq: Option<PoolLayout>,
+}
+
+fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let mut m = [0u8; 6];
+    if parts.len() != 6 {
+        return Err(format!(
+            "{s:?}: a MAC address is six hex bytes, aa:bb:cc:dd:ee:ff"
+        ));
+    }
+    for (b, p) in m.iter_mut().zip(parts) {
+        *b = u8::from_str_radix(p, 16).map_err(|_| format!("{s:?}: {p:?} is not a hex byte"))?;
+    }
+    Ok(m)
+}
+
+fn parse_layout(s: &str) -> Result<PoolLayout, String> {
+    match s {
+        "64x2" => Ok(PoolLayout::Pools64x2),
+        "32x4" => Ok(PoolLayout::Pools32x4),
+        _ => Err(format!("{s:?}: pools are 64x2 or 32x4")),
+    }
 }
 
 /// Largest `--batch`: more than any ring gives back in one call.
@@ -62,6 +97,9 @@ enum Cmd {
         /// Frame size in bytes without CRC (60..=1514).
         #[arg(long, default_value_t = 60)]
         size: usize,
+        /// Limit the transmit queue to this many Mbit/s on the wire (10..=10000).
+        #[arg(long, value_name = "MBPS")]
+        rate: Option<u32>,
     },
     /// Forward everything between two ports, both ways.
     Fwd {
@@ -110,12 +148,39 @@ enum Cmd {
 type AnyResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 fn config(c: &Common) -> Config {
+    let queues = c.vmdq.map_or(1, |l| l.queues_per_pool() as u16);
     Config {
         rx_ring: c.ring,
         tx_ring: c.ring,
         pool_size: (c.ring * 4).max(1024),
+        rx_queues: queues,
+        tx_queues: queues,
+        promisc: c.macs.is_empty() && c.vmdq.is_none(),
+        vmdq: c.vmdq.map(|layout| VmdqConfig {
+            layout,
+            ..VmdqConfig::default()
+        }),
         ..Config::default()
     }
+}
+
+/// The --mac and --vlan filters, into pool 0 with pools.
+fn filters<B: regdsl_rt::Bus + Clone>(dev: &mut Device<B>, c: &Common) -> AnyResult {
+    let pools = if c.vmdq.is_some() {
+        PoolSet::one(0)
+    } else {
+        PoolSet::NONE
+    };
+    for &m in &c.macs {
+        dev.add_mac(m, pools)?;
+    }
+    for &v in &c.vlans {
+        dev.add_vlan(v, pools)?;
+    }
+    if !c.vlans.is_empty() {
+        dev.set_vlan_filter(true)?;
+    }
+    Ok(())
 }
 
 /// A simulated card with `ports` ports, tracing to `--trace`.
@@ -135,6 +200,19 @@ fn sim(c: &Common, ports: usize) -> AnyResult<Sim> {
 
 fn open_sim(sim: &Sim, port: usize, cfg: Config) -> AnyResult<Device<sim_82599::Port>> {
     Ok(Device::new(sim.port(port), sim.dma(), cfg)?)
+}
+
+/// A port the command runs on: opened, with the --mac/--vlan filters.
+fn open_sim_with(sim: &Sim, port: usize, c: &Common) -> AnyResult<Device<sim_82599::Port>> {
+    let mut dev = open_sim(sim, port, config(c))?;
+    filters(&mut dev, c)?;
+    Ok(dev)
+}
+
+fn open_pci_with(addr: &str, c: &Common) -> AnyResult<Device<regdsl_rt::Mmio>> {
+    let mut dev = backend::open_pci(addr, config(c))?;
+    filters(&mut dev, c)?;
+    Ok(dev)
 }
 
 fn report_violations(sim: &Sim) -> AnyResult {
@@ -157,18 +235,23 @@ fn hw_only(c: &Common) -> AnyResult {
 
 fn run(cli: Cli) -> AnyResult {
     match cli.cmd {
-        Cmd::Pktgen { c, size } => {
+        Cmd::Pktgen { c, size, rate } => {
             if !(60..=1514).contains(&size) {
                 return Err(format!("--size {size}: must be 60..=1514").into());
             }
+            if let Some(r) = rate {
+                driver_82599::ratelimit::factor(r)?;
+            }
             if let Some(addr) = c.pci.first() {
                 hw_only(&c)?;
-                let mut dev = backend::open_pci(addr, config(&c))?;
+                let mut dev = open_pci_with(addr, &c)?;
+                dev.set_tx_rate(0, rate)?;
                 return cmds::pktgen(&mut dev, &|| {}, &c, size);
             }
             let sim = sim(&c, 1)?;
             sim.connect(Wire::Loopback(0))?;
-            let mut dev = open_sim(&sim, 0, config(&c))?;
+            let mut dev = open_sim_with(&sim, 0, &c)?;
+            dev.set_tx_rate(0, rate)?;
             println!("simulated card, port 0 looped back (rates include the simulator's work)");
             let step = stepper(&sim, c.threaded);
             cmds::pktgen(&mut dev, &step, &c, size)?;
@@ -180,16 +263,16 @@ fn run(cli: Cli) -> AnyResult {
                 let [a, b] = c.pci.as_slice() else {
                     return Err("fwd takes two ports: --pci A --pci B".into());
                 };
-                let mut da = backend::open_pci(a, config(&c))?;
-                let mut db = backend::open_pci(b, config(&c))?;
+                let mut da = open_pci_with(a, &c)?;
+                let mut db = open_pci_with(b, &c)?;
                 return cmds::fwd(&mut da, &mut db, &mut || {}, &c);
             }
             // gen(2) <-> A(0), B(1) <-> gen(3): two generators feed the forwarder both ways.
             let sim = sim(&c, 4)?;
             sim.connect(Wire::Pair(2, 0))?;
             sim.connect(Wire::Pair(1, 3))?;
-            let mut da = open_sim(&sim, 0, config(&c))?;
-            let mut db = open_sim(&sim, 1, config(&c))?;
+            let mut da = open_sim_with(&sim, 0, &c)?;
+            let mut db = open_sim_with(&sim, 1, &c)?;
             let mut g = cmds::Generator::new(
                 vec![
                     open_sim(&sim, 2, config(&c))?,
@@ -228,7 +311,7 @@ fn run(cli: Cli) -> AnyResult {
                         "--tap attaches the simulated card; it cannot be used with --pci".into(),
                     );
                 }
-                let mut dev = backend::open_pci(addr, config(&c))?;
+                let mut dev = open_pci_with(addr, &c)?;
                 return cmds::echo(&mut dev, &mut || {}, &c, respond.then_some(ip));
             }
             let sim = sim(&c, 2)?;
@@ -246,7 +329,7 @@ fn run(cli: Cli) -> AnyResult {
                 sim.connect(Wire::Pair(1, 0))?;
                 println!("simulated card: a generator on port 1 feeds port 0");
             }
-            let mut dev = open_sim(&sim, 0, config(&c))?;
+            let mut dev = open_sim_with(&sim, 0, &c)?;
             if tap.is_none() {
                 gen = Some(cmds::Generator::new(
                     vec![open_sim(&sim, 1, config(&c))?],

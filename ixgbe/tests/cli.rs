@@ -88,3 +88,47 @@ fn bad_arguments_are_clear_errors() {
     let (ok, text) = ixgbe(&["pktgen", "--pci", "7fff:ff:1f.7", "--seconds", "1"]);
     assert!(!ok && text.contains("7fff:ff:1f.7"), "{text}");
 }
+
+#[test]
+fn filters_pools_rate_and_queue_counters() {
+    // fwd with pools, an address filter and a VLAN filter still forwards the generators'
+    // (broadcast, untagged) frames through pool 0.
+    let (ok, text) = ixgbe(&[
+        "fwd",
+        "--seconds",
+        "1",
+        "--vmdq",
+        "64x2",
+        "--mac",
+        "02:00:00:00:00:99",
+        "--vlan",
+        "5",
+    ]);
+    assert!(ok, "{text}");
+    let total = text
+        .lines()
+        .find(|l| l.starts_with("total A->B"))
+        .unwrap_or("");
+    assert!(!total.contains(" 0 packets"), "{text}");
+    // pktgen under a rate limit sends far fewer than without.
+    let (ok, text) = ixgbe(&["pktgen", "--seconds", "1", "--rate", "50", "--ring", "4096"]);
+    assert!(ok, "{text}");
+    let pkts = |t: &str| -> u64 {
+        t.lines()
+            .find(|l| l.starts_with("total TX"))
+            .and_then(|l| l.split_whitespace().find_map(|w| w.parse().ok()))
+            .unwrap_or(0)
+    };
+    // 50 Mbit/s of 60-byte frames (84 bytes on the wire): 74,405 per second at most.
+    assert!(pkts(&text) > 0 && pkts(&text) < 100_000, "{text}");
+    let (ok, text) = ixgbe(&["pktgen", "--rate", "5", "--seconds", "1"]);
+    assert!(!ok && text.contains("5 Mbit/s"), "{text}");
+    let (ok, text) = ixgbe(&["fwd", "--mac", "02:00", "--seconds", "1"]);
+    assert!(!ok && text.contains("six hex bytes"), "{text}");
+    let (ok, text) = ixgbe(&["echo", "--vmdq", "8x16", "--seconds", "1"]);
+    assert!(!ok && text.contains("64x2 or 32x4"), "{text}");
+    // stats prints the per-queue counter sets.
+    let (ok, text) = ixgbe(&["stats", "--seconds", "1"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("counter_sets"), "{text}");
+}

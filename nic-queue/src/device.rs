@@ -34,7 +34,7 @@
 //! `dyn`): `bench`'s `fwd-cost` counts the same instructions per packet as with the drivers'
 //! former inherent methods (BENCHMARKS.md).
 
-use crate::{DeviceError, QueueError, QueueRegs, Queues, RxFormat, RxQueue, TxQueue};
+use crate::{DeviceError, QueueError, QueueRegs, Queues, RxFormat, RxMeta, RxQueue, TxQueue};
 use dma::{Mempool, Packet};
 
 /// A device with numbered receive and transmit queues held in a [`Queues`]: implemented by
@@ -64,7 +64,10 @@ pub trait QueueDevice {
 
     /// Receive queue `q`, while it is still here.
     #[inline(always)]
-    fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<Self::RxRegs, Self::Format>, Self::Error> {
+    fn rx_queue(
+        &mut self,
+        q: usize,
+    ) -> Result<&mut RxQueue<Self::RxRegs, Self::Format>, Self::Error> {
         Ok(self.queues_mut().rx_queue(q)?)
     }
 
@@ -78,7 +81,10 @@ pub trait QueueDevice {
     /// device afterwards, while its pool and counters stay. Keep the device alive while taken
     /// queues run: dropping it turns receive off for the whole port (each queue still stops
     /// itself when dropped).
-    fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<Self::RxRegs, Self::Format>, Self::Error> {
+    fn take_rx_queue(
+        &mut self,
+        q: usize,
+    ) -> Result<RxQueue<Self::RxRegs, Self::Format>, Self::Error> {
         Ok(self.queues_mut().take_rx_queue(q)?)
     }
 
@@ -91,8 +97,27 @@ pub trait QueueDevice {
     /// Holding the [`RxQueue`] (`take_rx_queue`) saves the lookup (a bounds check and a
     /// "taken" check).
     #[inline(always)]
-    fn rx_batch(&mut self, q: usize, out: &mut Vec<Packet>, max: usize) -> Result<usize, Self::Error> {
+    fn rx_batch(
+        &mut self,
+        q: usize,
+        out: &mut Vec<Packet>,
+        max: usize,
+    ) -> Result<usize, Self::Error> {
         Ok(self.queues_mut().rx_batch(q, out, max)?)
+    }
+
+    /// As [`QueueDevice::rx_batch`], with what the card computed for each packet (RSS hash
+    /// and type, packet type, stripped VLAN tag, checksum status) in `meta`, one entry per
+    /// packet; see [`RxQueue::rx_batch_meta`]. A loop of its own: `rx_batch` does not pay for
+    /// it.
+    fn rx_batch_meta(
+        &mut self,
+        q: usize,
+        out: &mut Vec<Packet>,
+        meta: &mut Vec<RxMeta>,
+        max: usize,
+    ) -> Result<usize, Self::Error> {
+        Ok(self.queues_mut().rx_queue(q)?.rx_batch_meta(out, meta, max))
     }
 
     /// Sends packets from the front of `pkts` on queue `q`; see [`TxQueue::tx_batch`].

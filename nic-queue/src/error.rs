@@ -63,6 +63,8 @@ pub enum ErrorKind {
     Pci,
     /// The PHY (management interface) did not answer or reported an error.
     Phy,
+    /// A filter table (addresses, VLANs, flows, ...) is full, or has no such entry to remove.
+    Filter,
 }
 
 /// A driver's error, as a program generic over the card sees it: a standard error (with the

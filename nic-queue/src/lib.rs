@@ -37,6 +37,7 @@ pub mod desc;
 pub mod device;
 pub mod error;
 pub mod queues;
+pub mod rxmeta;
 pub mod rxq;
 pub mod table;
 #[cfg(test)]
@@ -49,6 +50,7 @@ pub use device::QueueDevice;
 pub use dma::{Mempool, Packet};
 pub use error::{DeviceError, ErrorKind, QueueError};
 pub use queues::Queues;
+pub use rxmeta::RxMeta;
 pub use rxq::{RxPath, RxQueue};
 pub use txq::TxQueue;
 

@@ -186,6 +186,12 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         self.ring.as_ref().map_or(0, |r| r.phys())
     }
 
+    /// The next descriptor to look at (for [`crate::rxmeta`]).
+    pub(crate) fn next_desc(&self) -> *mut u8 {
+        // SAFETY: `next <= mask`, inside the ring.
+        unsafe { desc::at(self.base, self.next as usize) }
+    }
+
     /// Descriptors currently holding a buffer for the card.
     pub fn filled(&self) -> usize {
         (self.tail.wrapping_sub(self.next) & self.mask) as usize

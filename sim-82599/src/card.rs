@@ -8,7 +8,7 @@ use crate::secrx::SecRx;
 use crate::strict::{Rule, Violation};
 use crate::trace::Tracer;
 use regdsl_rt::{Dir, Site};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -96,6 +96,14 @@ pub(crate) struct PortHw {
     pub model: ModelStats,
     /// The Rx security path's halt handshake (datasheet 4.6.7).
     pub secrx: SecRx,
+    /// Per TX queue: its rate scheduler configuration (RTTBCNRC as written with RTTDQSEL
+    /// selecting the queue, 8.2.3.10.16).
+    pub rate: Box<[AtomicU32]>,
+    /// Per TX queue: the card time (ps) from which a rate-limited queue may send again; set to
+    /// now when its RTTBCNRC is written (the scheduler starts afresh).
+    pub rate_next: Box<[AtomicU64]>,
+    /// The Flow Director filter table (datasheet 7.1.2.7).
+    pub fdir: Mutex<crate::fdir::Table>,
     /// `Shared::passes` when CTRL.PCIE_MASTER_DISABLE last went 0 -> 1 (odd: a pass, which
     /// may still issue DMA, was running).
     pub master_pass: AtomicU64,
@@ -199,6 +207,9 @@ impl PortHw {
             tracer: Tracer::default(),
             model: ModelStats::default(),
             secrx: SecRx::default(),
+            rate: (0..128).map(|_| AtomicU32::new(0)).collect(),
+            rate_next: (0..128).map(|_| AtomicU64::new(0)).collect(),
+            fdir: Mutex::new(crate::fdir::Table::default()),
             master_pass: AtomicU64::new(0),
             master_idle_seen: AtomicBool::new(false),
             written: Written::default(),
@@ -358,6 +369,10 @@ impl Shared {
         p.rx_stop.clear();
         p.tx_stop.clear();
         p.secrx.reset();
+        for r in p.rate.iter() {
+            r.store(0, Ordering::Release);
+        }
+        *p.fdir.lock().unwrap_or_else(|e| e.into_inner()) = crate::fdir::Table::default();
         p.link_at.store(0, Ordering::Release);
         p.link_up.store(false, Ordering::Release);
         p.phy_up.store(false, Ordering::Release);
@@ -441,6 +456,9 @@ impl Shared {
             // Read-to-clear cause register (datasheet 8.2.3.5.1).
             R::EICR => cell.swap(0, Ordering::AcqRel),
             R::SECRXSTAT => self.secrx_status(p),
+            R::RTTBCNRC => {
+                p.rate[p.regs.get(R::RTTDQSEL, 0) as usize & 127].load(Ordering::Acquire)
+            }
             R::STATUS => self.status(p, cell.load(Ordering::Acquire)),
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
@@ -544,10 +562,45 @@ impl Shared {
                 cell.store(new, Ordering::Release);
                 self.secrx_written(p, old, new);
             }
+            R::FDIRCTRL => {
+                // Init of the filter table: done at once (INIT_DONE), the table emptied.
+                let on = new & 3 != 0;
+                cell.store(
+                    if on {
+                        new | regs::FDIRCTRL_INIT_DONE
+                    } else {
+                        new & !regs::FDIRCTRL_INIT_DONE
+                    },
+                    Ordering::Release,
+                );
+                let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
+                *t = crate::fdir::Table {
+                    hkey: p.regs.get(R::FDIRHKEY, 0),
+                    hash_mask: (1 << (12 + (new & 3))) - 1,
+                    drop_queue: (new >> 8) & 0x7F,
+                    ..Default::default()
+                };
+                p.cfg_gen.fetch_add(1, Ordering::AcqRel);
+            }
+            R::FDIRCMD => {
+                self.fdir_command(p, new);
+                // The command field reads 0 once the card has done it.
+                cell.store(new & !3, Ordering::Release);
+                p.cfg_gen.fetch_add(1, Ordering::AcqRel);
+            }
+            R::RTTBCNRC => {
+                let q = p.regs.get(R::RTTDQSEL, 0) as usize & 127;
+                p.rate[q].store(new, Ordering::Release);
+                p.rate_next[q].store(self.now().saturating_mul(1000), Ordering::Release);
+            }
             R::VFTA | R::FTQF | R::SAQF | R::DAQF | R::SDPQF => {
                 cell.store(new, Ordering::Release);
                 if let Some(b) = p.written.bits(d.id) {
                     b.set(i, true);
+                }
+                // The VLAN filter is part of the receive configuration (crate::pool).
+                if d.id == R::VFTA {
+                    p.cfg_gen.fetch_add(1, Ordering::AcqRel);
                 }
             }
             R::FCTRL
@@ -566,7 +619,19 @@ impl Shared {
             | R::RQSMR
             | R::TQSM
             | R::RDRXCTL
-            | R::SRRCTL => {
+            | R::SRRCTL
+            | R::MPSAR_LO
+            | R::MPSAR_HI
+            | R::PSRTYPE
+            | R::VT_CTL
+            | R::VFRE
+            | R::VMOLR
+            | R::UTA
+            | R::VLVF
+            | R::VLVFB
+            | R::MRCTL
+            | R::VMRVLAN
+            | R::VMRVM => {
                 cell.store(new, Ordering::Release);
                 if let Some(b) = p.written.bits(d.id) {
                     b.set(i, true);
@@ -574,6 +639,33 @@ impl Shared {
                 p.cfg_gen.fetch_add(1, Ordering::AcqRel);
             }
             _ => cell.store(new, Ordering::Release),
+        }
+    }
+
+    /// An FDIRCMD command (7.1.2.7.10): add or remove the filter the FDIR registers describe.
+    fn fdir_command(&self, p: &PortHw, cmd: u32) {
+        let r = &p.regs;
+        let hash = r.get(R::FDIRHASH, 0);
+        let port = r.get(R::FDIRPORT, 0);
+        let f = crate::fdir::Filter {
+            l4type: (cmd >> 5) & 3,
+            src: r.get(R::FDIRIPSA, 0),
+            dst: r.get(R::FDIRIPDA, 0),
+            sport: port as u16,
+            dport: (port >> 16) as u16,
+            vlan: r.get(R::FDIRVLAN, 0) as u16,
+            pool: (cmd >> 24) & 0x3F,
+            sw_index: (hash >> 16) & 0x7FFF,
+            queue: (cmd & regs::FDIRCMD_DROP == 0).then_some((cmd >> 16) & 0x7F),
+        };
+        let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
+        t.hkey = r.get(R::FDIRHKEY, 0);
+        match cmd & 3 {
+            1 if cmd & regs::FDIRCMD_IPV6 == 0 => t.add(hash & 0x7FFF, f),
+            2 => {
+                t.remove(hash & 0x7FFF, f.sw_index);
+            }
+            _ => {}
         }
     }
 
@@ -616,6 +708,44 @@ impl Shared {
                             "not yet read as 1 since RX_DIS was set"
                         }
                     ),
+                )
+            }
+            R::MRQC | R::VT_CTL if pool_mode(d.id, old) != pool_mode(d.id, new) && rxen() => bad(
+                Rule::PoolModeChangedWhileRxEnabled,
+                format!(
+                    "{} changed the queuing mode ({:#x} to {:#x}) while RXCTRL.RXEN = 1 (datasheet 4.6.10.1, 4.6.11.3: select the pool/RSS mode with receive off)",
+                    d.id.def().name,
+                    pool_mode(d.id, old),
+                    pool_mode(d.id, new)
+                ),
+            ),
+            R::FDIRCMD
+                if v & 3 != 0 && p.regs.get(R::FDIRCTRL, 0) & regs::FDIRCTRL_INIT_DONE == 0 =>
+            {
+                bad(
+                    Rule::FdirBeforeInit,
+                    "FDIRCMD command before FDIRCTRL.INIT_DONE: program FDIRCTRL (PBALLOC) and wait for INIT_DONE first (datasheet 7.1.2.7.11)".into(),
+                )
+            }
+            R::FDIRCTRL if new & 3 != 0 => {
+                // The filters take 64 KB << (PBALLOC - 1) of the receive packet buffer.
+                let fdir_kb = 64u32 << ((new & 3) - 1);
+                let pb_kb: u32 = (0..8).map(|i| (p.regs.get(R::RXPBSIZE, i) >> 10) & 0x3FF).sum();
+                if pb_kb + fdir_kb > 512 {
+                    bad(
+                        Rule::FdirOverPacketBuffer,
+                        format!("Flow Director takes {fdir_kb} KB of the 512 KB receive packet buffer, but RXPBSIZE still gives {pb_kb} KB to the traffic classes: reduce RXPBSIZE first (datasheet 7.1.2.7.11, 4.6.11.3)"),
+                    )
+                }
+            }
+            R::RAH
+                if new & !old & regs::RAH_AV != 0
+                    && p.regs.get(R::VT_CTL, 0) & regs::VT_CTL_VT_ENA != 0
+                    && p.regs.get(R::MPSAR_LO, i) | p.regs.get(R::MPSAR_HI, i) == 0 =>
+            {
+                bad(
+                    Rule::AddressWithoutPool,
+                    format!("RAH[{i}].AV set with pools on while MPSAR[{i}] selects no pool: frames to the address are lost (or go to the default pool) until MPSAR is written; write MPSAR first (datasheet 7.10.3.3)"),
                 )
             }
             R::TXPBSIZE | R::MTQC
@@ -742,6 +872,14 @@ impl Shared {
             }
             _ => {}
         }
+    }
+}
+
+/// The queuing-mode part of MRQC (MRQE) and PFVTCTL (VT_ENA, DEF_PL, DIS_DEF_POOL).
+fn pool_mode(r: R, v: u32) -> u32 {
+    match r {
+        R::MRQC => v & 0xF,
+        _ => v & (regs::VT_CTL_VT_ENA | (0x3F << 7) | regs::VT_CTL_DIS_DEF_POOL),
     }
 }
 

@@ -3,6 +3,7 @@
 //! statistics. One `step` runs every engine of every port once.
 
 use crate::card::{PortHw, Shared};
+use crate::pool::{PoolCfg, VlanCfg};
 use crate::regs::{self, R};
 use crate::wire::{Sink, Source};
 use std::collections::VecDeque;
@@ -34,7 +35,15 @@ pub(crate) struct RxCfg {
     pub mrqc: u32,
     pub key: [u8; 40],
     pub reta: [u8; 128],
-    pub macs: Vec<[u8; 6]>,
+    /// Valid receive addresses (RAH.AV) with their pools (MPSAR).
+    pub macs: Vec<([u8; 6], u64)>,
+    /// Pools, when virtualisation is on (crate::pool).
+    pub pools: Option<Box<PoolCfg>>,
+    pub vlan: Box<VlanCfg>,
+    /// Flow Director perfect filters, when on with filters in the table.
+    pub fdir: Option<Box<crate::fdir::Table>>,
+    /// None of pools, VLAN filter, Flow Director: the receive fast path.
+    pub plain: bool,
     pub mta: [u32; 128],
     pub rqsm: [u8; 128],
     pub tqsm: [u8; 128],
@@ -61,7 +70,9 @@ impl RxCfg {
             if h & regs::RAH_AV != 0 {
                 let l = r.get(R::RAL, i).to_le_bytes();
                 let h = h.to_le_bytes();
-                macs.push([l[0], l[1], l[2], l[3], h[0], h[1]]);
+                let pools =
+                    u64::from(r.get(R::MPSAR_LO, i)) | u64::from(r.get(R::MPSAR_HI, i)) << 32;
+                macs.push(([l[0], l[1], l[2], l[3], h[0], h[1]], pools));
             }
         }
         let mut mta = [0u32; 128];
@@ -85,7 +96,7 @@ impl RxCfg {
         } else {
             1518
         };
-        RxCfg {
+        let mut c = RxCfg {
             rxen: r.get(R::RXCTRL, 0) & regs::RXCTRL_RXEN != 0,
             secrx_halted: r.get(R::SECRXCTRL, 0) & regs::SECRXCTRL_RX_DIS != 0,
             fctrl: r.get(R::FCTRL, 0),
@@ -100,11 +111,21 @@ impl RxCfg {
             key,
             reta,
             macs,
+            pools: PoolCfg::load(p).map(Box::new),
+            vlan: Box::new(VlanCfg::load(p)),
+            fdir: {
+                let on = r.get(R::FDIRCTRL, 0) & regs::FDIRCTRL_PERFECT_MATCH != 0;
+                let t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
+                (on && !t.is_empty()).then(|| Box::new(t.clone()))
+            },
             mta,
             rqsm: map(R::RQSMR),
             tqsm: map(R::TQSM),
             pb_limit: (r.get(R::RXPBSIZE, 0) & 0x000F_FC00) as usize,
-        }
+            plain: false,
+        };
+        c.plain = c.pools.is_none() && !c.vlan.vfe && c.fdir.is_none();
+        c
     }
 }
 
@@ -120,6 +141,8 @@ pub(crate) struct RxQ {
     pub ring: usize,
     pub bsize: usize,
     pub drop_en: bool,
+    /// RXDCTL.VME: strip VLAN tags (datasheet 7.1.1.2).
+    pub vme: bool,
 }
 
 /// Write-back information computed when a frame is accepted.
@@ -159,6 +182,8 @@ pub(crate) struct LocalStats {
     pub qprdc: [u64; 16],
     pub qptc: [u64; 16],
     pub qbtc: [u64; 16],
+    pub fdirmatch: u64,
+    pub fdirmiss: u64,
     pub m_rx: u64,
     pub m_tx: u64,
     pub m_lost_link: u64,
@@ -202,6 +227,8 @@ impl LocalStats {
         r.count(R::MPTC, 0, self.mptc);
         r.count(R::BPTC, 0, self.bptc);
         r.count(R::MPC, 0, self.mpc);
+        r.count(R::FDIRMATCH, 0, self.fdirmatch);
+        r.count(R::FDIRMISS, 0, self.fdirmiss);
         let prc = [
             R::PRC64,
             R::PRC127,
@@ -258,6 +285,10 @@ pub(crate) struct PortEng {
     pub pool: Vec<Vec<u8>>,
     /// Frame with its CRC appended, when CRC stripping is off.
     pub crcbuf: Vec<u8>,
+    /// Frame with its VLAN tag stripped.
+    pub vlanbuf: Vec<u8>,
+    /// Per TX queue: dword 0 (VLAN, MACLEN, IPLEN) of its two context slots (7.2.3.2.3).
+    pub tx_ctx: Vec<[u32; 2]>,
     pub st: LocalStats,
     /// Per-packet faults were pending at the start of the step (those injected during a
     /// step apply from the next one): the fast RX path is off.
@@ -276,6 +307,8 @@ impl PortEng {
             pb_bytes: 0,
             pool: Vec::new(),
             crcbuf: Vec::with_capacity(MAX_FRAME + 4),
+            vlanbuf: Vec::with_capacity(MAX_FRAME + 4),
+            tx_ctx: vec![[0; 2]; 128],
             st: LocalStats::default(),
             faults: false,
         }
@@ -292,6 +325,7 @@ impl PortEng {
             }
             self.pb_bytes = 0;
             self.st = LocalStats::default();
+            self.tx_ctx.fill([0; 2]);
         }
         // Once the driver released memory, every receive write is checked against it (the
         // general path; the fast one stays check-free).

@@ -173,9 +173,34 @@ defs! {
     MPSAR_LO: Rw, 0, 0xFFFF_FFFF, [arr(0x0A600, 8, 0, 127)], [];
     MPSAR_HI: Rw, 0, 0xFFFF_FFFF, [arr(0x0A604, 8, 0, 127)], [];
     PSRTYPE: Rw, 0, 0xE000_1F70, [arr(0x0EA00, 4, 0, 63)], [arr(0x05480, 4, 0, 15)];
+    // Pools (virtualisation), 8.2.3.27: PFVTCTL, PFVFRE/PFVFTE, PFVML2FLT, PFUTA, PFVLVF(B),
+    // PFVMVIR, mirror rules PFMRCTL/PFMRVLAN/PFMRVM.
+    VT_CTL: Rw, 0, 0x6000_1F81, [one(0x051B0)], [];
+    VFRE: Rw, 0, 0xFFFF_FFFF, [arr(0x051E0, 4, 0, 1)], [];
+    VFTE: Rw, 0, 0xFFFF_FFFF, [arr(0x08110, 4, 0, 1)], [];
+    VMOLR: Rw, 0, 0x1F00_0000, [arr(0x0F000, 4, 0, 63)], [];
+    UTA: Rw, 0, 0xFFFF_FFFF, [arr(0x0F400, 4, 0, 127)], [];
+    VLVF: Rw, 0, 0x8000_0FFF, [arr(0x0F100, 4, 0, 63)], [];
+    VLVFB: Rw, 0, 0xFFFF_FFFF, [arr(0x0F200, 4, 0, 127)], [];
+    VMVIR: Rw, 0, 0xC000_FFFF, [arr(0x08000, 4, 0, 63)], [];
+    MRCTL: Rw, 0, 0x0000_3F0F, [arr(0x0F600, 4, 0, 3)], [];
+    VMRVLAN: Rw, 0, 0xFFFF_FFFF, [arr(0x0F610, 4, 0, 7)], [];
+    VMRVM: Rw, 0, 0xFFFF_FFFF, [arr(0x0F630, 4, 0, 7)], [];
     RETA: Rw, 0, 0xFFFF_FFFF, [arr(0x0EB00, 4, 0, 31)], [arr(0x05C00, 4, 0, 31)];
     RSSRK: Rw, 0, 0xFFFF_FFFF, [arr(0x0EB80, 4, 0, 9)], [arr(0x05C80, 4, 0, 9)];
     MRQC: Rw, 0, 0x01FF_800F, [one(0x0EC80)], [one(0x05818)];
+    // Flow Director (8.2.3.21): FDIRCTRL.INIT_DONE and FDIRCMD.CMD are set/cleared by the
+    // card (card.rs); the filter table is the card's own memory (fdir.rs).
+    FDIRCTRL: Rw, 0, 0xFF83_7FF3, [one(0x0EE00)], [];
+    FDIRHKEY: Rw, 0, 0xFFFF_FFFF, [one(0x0EE68)], [];
+    FDIRIPSA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE18)], [];
+    FDIRIPDA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE1C)], [];
+    FDIRPORT: Rw, 0, 0xFFFF_FFFF, [one(0x0EE20)], [];
+    FDIRVLAN: Rw, 0, 0xFFFF_FFFF, [one(0x0EE24)], [];
+    FDIRHASH: Rw, 0, 0x7FFF_FFFF, [one(0x0EE28)], [];
+    FDIRCMD: Rw, 0, 0x3F7F_9FFF, [one(0x0EE2C)], [];
+    FDIRMATCH: Rc, 0, 0, [one(0x0EE58)], [];
+    FDIRMISS: Rc, 0, 0, [one(0x0EE5C)], [];
     // MAC (8.2.3.22)
     HLREG0: Rw, 0x0801_2C0B, 0x18F3_8407, [one(0x04240)], [];
     MSCA: Rw, 0, 0x7FFF_FFFF, [one(0x0425C)], [];
@@ -200,6 +225,10 @@ defs! {
     // BDPM and BPBFSM (bits 22, 23) set at reset (datasheet 8.2.3.10).
     RTTDCS: Rw, 0x00C0_0000, 0xFFFF_FFFF, [one(0x04900)], [];
     TXPBTHRESH: Rw, 0, 0x0000_03FF, [arr(0x04950, 4, 0, 7)], [];
+    // Rate scheduler of the queue RTTDQSEL selects (8.2.3.10.13-16): RTTBCNRC is a window on
+    // a per-queue array (card.rs).
+    RTTDQSEL: Rw, 0, 0x0000_007F, [one(0x04904)], [];
+    RTTBCNRC: Rw, 0, 0x80FF_FFFF, [one(0x04984)], [];
     DMATXCTL: Rw, 0x8100_0004, 0xFFFF_000B, [one(0x04A80)], [];
     DTXMXSZRQ: Rw, 0x0000_0010, 0x0000_0FFF, [one(0x08100)], [];
     MTQC: Rw, 0, 0x0000_000F, [one(0x08120)], [];
@@ -313,6 +342,28 @@ pub const MCSTCTRL_MFE: u32 = 1 << 2;
 pub const TDWBAL_EN: u32 = 1 << 0;
 pub const SECRXCTRL_RX_DIS: u32 = 1 << 1;
 pub const SECRXSTAT_SECRX_RDY: u32 = 1 << 0;
+pub const RXDCTL_VME: u32 = 1 << 30;
+pub const VLNCTRL_VFE: u32 = 1 << 30;
+pub const VT_CTL_VT_ENA: u32 = 1 << 0;
+pub const VT_CTL_DIS_DEF_POOL: u32 = 1 << 29;
+pub const VT_CTL_RPL_EN: u32 = 1 << 30;
+pub const VMOLR_AUPE: u32 = 1 << 24;
+pub const VMOLR_ROMPE: u32 = 1 << 25;
+pub const VMOLR_ROPE: u32 = 1 << 26;
+pub const VMOLR_BAM: u32 = 1 << 27;
+pub const VMOLR_MPE: u32 = 1 << 28;
+pub const VLVF_VI_EN: u32 = 1 << 31;
+pub const MRCTL_VPME: u32 = 1 << 0;
+pub const MRCTL_UPME: u32 = 1 << 1;
+pub const MRCTL_DPME: u32 = 1 << 2;
+pub const MRCTL_VLME: u32 = 1 << 3;
+pub const MTQC_VT_ENA: u32 = 1 << 1;
+pub const RTTBCNRC_RS_ENA: u32 = 1 << 31;
+pub const FDIRCTRL_INIT_DONE: u32 = 1 << 3;
+pub const FDIRCTRL_PERFECT_MATCH: u32 = 1 << 4;
+pub const FDIRCMD_QUEUE_EN: u32 = 1 << 15;
+pub const FDIRCMD_DROP: u32 = 1 << 9;
+pub const FDIRCMD_IPV6: u32 = 1 << 7;
 
 /// What a BAR0 dword decodes to.
 #[derive(Clone, Copy, Debug)]

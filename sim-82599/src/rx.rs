@@ -14,6 +14,8 @@ use std::sync::atomic::{fence, Ordering};
 // Write-back status bits (datasheet 7.1.6.2).
 pub const STAT_DD: u32 = 1 << 0;
 pub const STAT_EOP: u32 = 1 << 1;
+/// VLAN packet: the tag was stripped and is in the descriptor's VLAN field.
+pub const STAT_VP: u32 = 1 << 3;
 
 /// A frame (without FCS, as pcap and TAP carry it) arrives at port `p` from the wire.
 pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step: u64) {
@@ -40,31 +42,156 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
     let bcast = dst == [0xFF; 6];
     let mcast = dst[0] & 1 != 0;
     let c = &pe.cfg;
-    let accept = if bcast {
-        c.fctrl & (regs::FCTRL_BAM | regs::FCTRL_MPE) != 0
+    if c.plain {
+        // No pools, VLAN filter or Flow Director: the L2 filters, then RSS.
+        let accept = if bcast {
+            c.fctrl & (regs::FCTRL_BAM | regs::FCTRL_MPE) != 0
+        } else if mcast {
+            c.fctrl & regs::FCTRL_MPE != 0 || mta_match(c.mcstctrl, &c.mta, dst)
+        } else {
+            c.fctrl & regs::FCTRL_UPE != 0 || c.macs.iter().any(|(m, _)| m == dst)
+        };
+        if !accept {
+            st.m_filtered += 1;
+            return;
+        }
+        let meta = classify(pe, f);
+        if enqueue(pe, sh, p, meta, f, step) {
+            count_good(pe, wire_len, bcast, mcast);
+        }
+        return;
+    }
+    deliver_filtered(pe, sh, p, f, step, bcast, mcast);
+}
+
+/// `deliver` with pools, VLAN filtering or Flow Director on.
+#[inline(never)]
+fn deliver_filtered(
+    pe: &mut PortEng,
+    sh: &Shared,
+    p: &PortHw,
+    f: &[u8],
+    step: u64,
+    bcast: bool,
+    mcast: bool,
+) {
+    let wire_len = f.len() + 4;
+    let dst = &f[..6];
+    let c = &pe.cfg;
+    let st = &mut pe.st;
+    let (accept, mta, rar) = if bcast {
+        (
+            c.fctrl & (regs::FCTRL_BAM | regs::FCTRL_MPE) != 0,
+            false,
+            None,
+        )
     } else if mcast {
-        c.fctrl & regs::FCTRL_MPE != 0 || mta_match(c.mcstctrl, &c.mta, dst)
+        let mta = mta_match(c.mcstctrl, &c.mta, dst);
+        let rar = c.pools.as_ref().and_then(|_| rar_pools(&c.macs, dst));
+        (
+            c.fctrl & regs::FCTRL_MPE != 0 || mta || rar.is_some(),
+            mta,
+            rar,
+        )
     } else {
-        c.fctrl & regs::FCTRL_UPE != 0 || c.macs.iter().any(|m| m == dst)
+        let rar = rar_pools(&c.macs, dst);
+        (c.fctrl & regs::FCTRL_UPE != 0 || rar.is_some(), false, rar)
     };
-    if !accept {
+    if c.pools.is_none() && !c.vlan.vfe {
+        if !accept {
+            st.m_filtered += 1;
+            return;
+        }
+        let mut meta = classify(pe, f);
+        if pe.cfg.fdir.is_some() {
+            fdir_steer(pe, f, &mut meta);
+        }
+        if enqueue(pe, sh, p, meta, f, step) {
+            count_good(pe, wire_len, bcast, mcast);
+        }
+        return;
+    }
+    // VLAN filter (7.1.1.2), then pools (7.10.3).
+    let tag = c.vlan.tag(f);
+    let uta = !accept
+        && !mcast
+        && c.pools
+            .as_ref()
+            .is_some_and(|pc| pc.uta_match(c.mcstctrl, dst));
+    if !(accept || uta) || !c.vlan.passes(tag) {
         st.m_filtered += 1;
         return;
     }
     let meta = classify(pe, f);
-    // Into the packet buffer: behind anything already waiting there (one FIFO per traffic
-    // class; the model has one class).
+    let Some(pc) = &pe.cfg.pools else {
+        if enqueue(pe, sh, p, meta, f, step) {
+            count_good(pe, wire_len, bcast, mcast);
+        }
+        return;
+    };
+    let mut pools = pc.pools(dst, rar, mta, uta, tag, pe.cfg.vlan.vfe);
+    if pools == 0 {
+        pe.st.m_filtered += 1;
+        return;
+    }
+    // One copy per pool (replication, mirroring), each in the pool's queue.
+    let reta = meta.queue as u8;
+    let mut queues = [0u32; 64];
+    let mut n = 0;
+    while pools != 0 {
+        let pool = pools.trailing_zeros();
+        pools &= pools - 1;
+        queues[n] = pc.queue(pool, reta);
+        n += 1;
+    }
+    let mut any = false;
+    for &queue in &queues[..n] {
+        any |= enqueue(pe, sh, p, Meta { queue, ..meta }, f, step);
+    }
+    if any {
+        count_good(pe, wire_len, bcast, mcast);
+    }
+}
+
+/// Downlink mirroring (PFMRCTL.DPME, 7.10.3.6): a copy of a frame the port transmits goes to
+/// the rules' mirror pools on the same port.
+#[cold]
+pub(crate) fn mirror_egress(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step: u64) {
+    let Some(pc) = &pe.cfg.pools else { return };
+    let mut pools = pc.downlink_mirror();
+    if pools == 0 || !pe.cfg.rxen || f.len() < 14 {
+        return;
+    }
+    let reta = classify(pe, f);
+    let Some(pc) = pe.cfg.pools.clone() else {
+        return;
+    };
+    while pools != 0 {
+        let pool = pools.trailing_zeros();
+        pools &= pools - 1;
+        let queue = pc.queue(pool, reta.queue as u8);
+        enqueue(pe, sh, p, Meta { queue, ..reta }, f, step);
+    }
+}
+
+/// The pools of the receive address `dst` matches (MPSAR), if it matches one.
+#[inline]
+fn rar_pools(macs: &[([u8; 6], u64)], dst: &[u8]) -> Option<u64> {
+    macs.iter().find(|(m, _)| m == dst).map(|&(_, p)| p)
+}
+
+/// Into the queue, or the packet buffer behind anything already waiting there (one FIFO per
+/// traffic class; the model has one class). False when the packet buffer is full: the frame
+/// is missed (counted, MPC).
+#[inline(always)]
+fn enqueue(pe: &mut PortEng, sh: &Shared, p: &PortHw, meta: Meta, f: &[u8], step: u64) -> bool {
     if pe.pb.is_empty() {
         match write(pe, sh, p, meta, f, step) {
-            Ok(()) => {
-                count_good(pe, wire_len, bcast, mcast);
-                return;
-            }
+            Ok(()) => return true,
             Err(NoRoom) if rxq(pe, sh, p, meta.queue, step).drop_en => {
-                count_good(pe, wire_len, bcast, mcast);
                 let m = pe.cfg.rqsm[meta.queue as usize] as usize;
                 pe.st.qprdc[m] += 1;
-                return;
+                return true;
             }
             Err(NoRoom) => {}
         }
@@ -72,14 +199,14 @@ pub(crate) fn deliver(pe: &mut PortEng, sh: &Shared, p: &PortHw, f: &[u8], step:
     if pe.pb_bytes + f.len() > pe.cfg.pb_limit {
         // Packet buffer full: missed packet (datasheet 8.2.3.23.4).
         pe.st.mpc += 1;
-        return;
+        return false;
     }
-    count_good(pe, wire_len, bcast, mcast);
     let mut data = pe.pool.pop().unwrap_or_default();
     data.clear();
     data.extend_from_slice(f);
     pe.pb_bytes += f.len();
     pe.pb.push_back(Buffered { meta, data });
+    true
 }
 
 /// A VLAN-tagged frame may exceed the maximum frame size by its 4-byte tag (MAXFRS.MFS and
@@ -110,13 +237,7 @@ fn mta_match(mcstctrl: u32, mta: &[u32; 128], dst: &[u8]) -> bool {
     if mcstctrl & regs::MCSTCTRL_MFE == 0 {
         return false;
     }
-    let a = u16::from(dst[4]) | (u16::from(dst[5]) << 8);
-    let h = match mcstctrl & 3 {
-        0 => a >> 4,
-        1 => a >> 3,
-        2 => a >> 2,
-        _ => a,
-    } & 0xFFF;
+    let h = crate::pool::hash12(mcstctrl, dst);
     mta[usize::from(h >> 5)] & (1 << (h & 31)) != 0
 }
 
@@ -133,8 +254,9 @@ fn classify(pe: &PortEng, f: &[u8]) -> Meta {
 
 fn classify_rss(pe: &PortEng, f: &[u8]) -> Meta {
     let c = &pe.cfg;
-    // MRQC.MRQE: RSS in modes 0001b, and with DCB 0100b/0101b (datasheet 8.2.3.7.12).
-    let rss_on = matches!(c.mrqc & 0xF, 0b0001 | 0b0100 | 0b0101);
+    // MRQC.MRQE: RSS in modes 0001b, with DCB 0100b/0101b and with pools 1010b/1011b
+    // (datasheet 8.2.3.7.12). With pools, `queue` is the redirection table entry (crate::pool).
+    let rss_on = matches!(c.mrqc & 0xF, 0b0001 | 0b0100 | 0b0101 | 0b1010 | 0b1011);
     if !rss_on {
         return Meta::default();
     }
@@ -150,6 +272,28 @@ fn classify_rss(pe: &PortEng, f: &[u8]) -> Meta {
             lo: parsed.ptype,
             hash: 0,
         },
+    }
+}
+
+/// Flow Director (7.1.2.7): a perfect filter that matches the frame's flow picks its queue
+/// (before RSS, 7.1.2); matches and misses are counted (FDIRMATCH, FDIRMISS).
+#[cold]
+fn fdir_steer(pe: &mut PortEng, f: &[u8], meta: &mut Meta) {
+    let Some(t) = &pe.cfg.fdir else { return };
+    let p = rss::parse(f);
+    if p.addr_len != 8 || p.l4 == 0 {
+        return;
+    }
+    let ip =
+        |o: usize| u32::from_be_bytes([p.input[o], p.input[o + 1], p.input[o + 2], p.input[o + 3]]);
+    let port = |o: usize| u16::from_be_bytes([p.input[o], p.input[o + 1]]);
+    match t.lookup(p.l4, ip(0), ip(4), port(8), port(10)) {
+        Some(Some(q)) => {
+            meta.queue = q;
+            pe.st.fdirmatch += 1;
+        }
+        Some(None) => pe.st.fdirmiss += 1,
+        None => {}
     }
 }
 
@@ -173,6 +317,7 @@ fn load(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) {
     };
     let srrctl = p.regs.get(R::SRRCTL, q);
     rq.drop_en = srrctl & regs::SRRCTL_DROP_EN != 0;
+    rq.vme = p.regs.get(R::RXDCTL, q) & regs::RXDCTL_VME != 0;
     // BSIZEPACKET in 1 KB units; 0 is not allowed by the datasheet, treated as the 2 KB default.
     rq.bsize = match (srrctl & regs::SRRCTL_BSIZEPACKET) as usize {
         0 => 2048,
@@ -231,7 +376,13 @@ fn write(
     let qi = (meta.queue & 127) as usize;
     let fast = !pe.faults && pe.cfg.strip_crc;
     let rq = &mut pe.rxq[qi];
-    if fast && rq.stamp == step && rq.running && rq.head != rq.tail && f.len() <= rq.bsize {
+    if fast
+        && rq.stamp == step
+        && rq.running
+        && !rq.vme
+        && rq.head != rq.tail
+        && f.len() <= rq.bsize
+    {
         let ring = rq.ring as *mut u8;
         let d = ring.wrapping_add(rq.head as usize * 16);
         if let Some(buf) = sh.mem.translate(dma::rd64(d, 0), f.len()) {
@@ -273,6 +424,15 @@ fn write_any(
     }
     let (ring, count, tail, bsize) = (rq.ring as *mut u8, rq.count, rq.tail, rq.bsize);
     let mut head = rq.head;
+    // VLAN strip (RXDCTL.VME, 7.1.1.2): the tag leaves the frame for the descriptor.
+    let tag = if rq.vme { pe.cfg.vlan.tag(f) } else { None };
+    let f: &[u8] = match tag {
+        Some(_) => {
+            crate::pool::strip(f, &mut pe.vlanbuf);
+            &pe.vlanbuf
+        }
+        None => f,
+    };
     let data: &[u8] = if pe.cfg.strip_crc {
         f
     } else {
@@ -282,6 +442,10 @@ fn write_any(
         pe.crcbuf
             .extend_from_slice(&crate::crc::crc32(f).to_le_bytes());
         &pe.crcbuf
+    };
+    let (vp, vlan) = match tag {
+        Some(t) => (STAT_VP, u32::from(t) << 16),
+        None => (0, 0),
     };
     let ndesc = if data.len() <= bsize {
         1
@@ -353,9 +517,9 @@ fn write_any(
         rest = &rest[n..];
         let last = k + 1 == ndesc;
         let len = (n as u32 + if last { extra_len } else { 0 }).min(0xFFFF);
-        let status = STAT_DD | if last { STAT_EOP | err_bits } else { 0 };
+        let status = STAT_DD | vp | if last { STAT_EOP | err_bits } else { 0 };
         dma::wr64(d, 0, lo);
-        dma::wr32(d, 12, len);
+        dma::wr32(d, 12, len | vlan);
         // The descriptor's other fields before DD: the driver reads them once it sees DD.
         fence(Ordering::Release);
         dma::wr32(d, 8, status);

@@ -27,6 +27,16 @@ pub enum Rule {
     /// clear, or SECRXSTAT.SECRX_RDY not yet read as 1 since RX_DIS was set (datasheet 4.6.7;
     /// also an 82599 erratum: traffic arriving as receive is enabled can hang the Rx DMA).
     RxEnabledWithSecurityPathActive,
+    /// The queuing mode (MRQC.MRQE, PFVTCTL.VT_ENA/DEF_PL/DIS_DEF_POOL) changed while
+    /// RXCTRL.RXEN = 1 (datasheet 4.6.10.1, 4.6.11.3).
+    PoolModeChangedWhileRxEnabled,
+    /// A receive address made valid (RAH.AV) with pools on before MPSAR selects a pool for it
+    /// (datasheet 7.10.3.3): frames to it are misdelivered in between.
+    AddressWithoutPool,
+    /// A Flow Director command before FDIRCTRL.INIT_DONE (datasheet 7.1.2.7.11).
+    FdirBeforeInit,
+    /// Flow Director enabled while RXPBSIZE gives its memory to the traffic classes.
+    FdirOverPacketBuffer,
     /// CTRL.RST/LRST written while PCIe master requests may be pending: CTRL
     /// .PCIE_MASTER_DISABLE not set, or STATUS.PCIE_MASTER_ENABLE_STATUS not read as 0 since
     /// (datasheet 5.2.5.3.2, 4.6.3.2).

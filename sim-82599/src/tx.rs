@@ -14,6 +14,7 @@ use std::sync::atomic::{fence, Ordering};
 const DCMD_EOP: u32 = 1 << 24;
 const DCMD_RS: u32 = 1 << 27;
 const DCMD_DEXT: u32 = 1 << 29;
+const DCMD_VLE: u32 = 1 << 30;
 const DTYP_CONTEXT: u32 = 0x2;
 /// DD in the write-back STA field (bits 3:0 of dword 3).
 const STA_DD: u32 = 1;
@@ -36,14 +37,37 @@ pub(crate) fn run(eng: &mut Engine, sh: &Shared, pi: usize) -> usize {
         while b != 0 {
             let q = w as u32 * 64 + b.trailing_zeros();
             b &= b - 1;
-            work += queue(eng, sh, pi, q, &mut frame);
+            // Queues with a rate limit or a pool VLAN tag take the general loop; the others
+            // one without those checks.
+            work += if shaped(p, q) {
+                queue::<true>(eng, sh, pi, q, &mut frame)
+            } else {
+                queue::<false>(eng, sh, pi, q, &mut frame)
+            };
         }
     }
     eng.frame = frame;
     work
 }
 
-fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> usize {
+/// The pool of TX queue `q` when pools are on (MTQC.VT_ENA: 64 pools of 2 queues or 32 of 4).
+fn pool_of(p: &crate::card::PortHw, q: u32) -> Option<u32> {
+    let mtqc = p.regs.get(R::MTQC, 0);
+    (mtqc & regs::MTQC_VT_ENA != 0).then(|| q / if (mtqc >> 2) & 3 == 0b10 { 4 } else { 2 })
+}
+
+fn shaped(p: &crate::card::PortHw, q: u32) -> bool {
+    p.rate[q as usize].load(Ordering::Relaxed) & regs::RTTBCNRC_RS_ENA != 0
+        || pool_of(p, q).is_some_and(|pl| p.regs.get(R::VMVIR, pl) >> 30 == 0b01)
+}
+
+fn queue<const SHAPED: bool>(
+    eng: &mut Engine,
+    sh: &Shared,
+    pi: usize,
+    q: u32,
+    frame: &mut [u8],
+) -> usize {
     let p = &sh.ports[pi];
     if !p.tx_can_run(q) {
         return 0;
@@ -73,9 +97,35 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
     if head >= count || tail >= count {
         return 0;
     }
+    // Pools (MTQC.VT_ENA): the queue's pool must be enabled to transmit (PFVFTE, 4.6.10.1.4).
+    let pool = pool_of(p, q);
+    if let Some(pl) = pool {
+        if p.regs.get(R::VFTE, pl / 32) & (1 << (pl % 32)) == 0 {
+            return 0;
+        }
+    }
+    // VLAN insertion: the pool's action (PFVMVIR.VLANA), else the descriptor's (DCMD.VLE with
+    // the tag of the context descriptor it names, 7.2.3.2.3).
+    let vmvir = pool.map_or(0, |pl| p.regs.get(R::VMVIR, pl));
+    let pool_tag = (SHAPED && vmvir >> 30 == 0b01).then_some(vmvir as u16);
+    let desc_tags = vmvir >> 30 == 0b00;
+    // Rate scheduler (RTTBCNRC of the queue, 7.7.2.2): the queue sends while its next
+    // allowed time has come; each frame moves that time on by its wire time times the rate
+    // factor (line rate / target rate, 10.14 fixed point).
+    let rf = p.rate[q as usize].load(Ordering::Acquire);
+    let limited = SHAPED && rf & regs::RTTBCNRC_RS_ENA != 0 && rf & 0x00FF_FFFF != 0;
+    let (now_ps, mut next_ps) = if limited {
+        (
+            sh.now().saturating_mul(1000),
+            p.rate_next[q as usize].load(Ordering::Acquire),
+        )
+    } else {
+        (0, 0)
+    };
     // Faults injected while this queue runs apply from the next step.
     let faults = p.faults.packet_faults();
     let txpad = eng.ports[pi].cfg.txpad;
+    let mut vle = false;
     let desc = |i: u32| ring.wrapping_add(i as usize * 16);
     let next = |i: u32| if i + 1 == count { 0 } else { i + 1 };
     // One pass over the descriptors: each is read once, its buffer gathered at once; a packet
@@ -86,11 +136,24 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
     let mut flen = 0usize;
     let mut rs_inner = false; // RS on a descriptor of the packet other than EOP (rare)
     let mut bad = None; // first buffer of the packet outside the simulated memory
+    let mut ctx_vlan = 0u16;
     while i != tail && sent < TX_BUDGET {
+        if limited && i == start && next_ps > now_ps {
+            break;
+        }
         let d = desc(i);
         let cmd = dma::rd32(d, 8);
         let len = (cmd & 0xFFFF) as usize;
         let context = cmd & DCMD_DEXT != 0 && (cmd >> 20) & 0xF == DTYP_CONTEXT;
+        if context {
+            // Context slot IDX (bits 6:4 of dword 3; the 82599 has 2 per queue).
+            let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
+            eng.ports[pi].tx_ctx[q as usize][idx] = dma::rd32(d, 0);
+        } else if cmd & (DCMD_DEXT | DCMD_VLE) == DCMD_DEXT | DCMD_VLE && desc_tags {
+            let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
+            vle = true;
+            ctx_vlan = (eng.ports[pi].tx_ctx[q as usize][idx] >> 16) as u16;
+        }
         if !context && len != 0 && bad.is_none() {
             let addr = dma::rd64(d, 0);
             match sh.mem.translate(addr, len) {
@@ -154,13 +217,33 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
             eng.ports[pi].st.dirty = true;
             continue;
         }
+        let n = if vle || pool_tag.is_some() {
+            let t = pool_tag.unwrap_or(ctx_vlan);
+            vle = false;
+            insert_tag(p, frame, n, t)
+        } else {
+            n
+        };
         let n = if txpad && n < MIN_FRAME {
             frame[n..MIN_FRAME].fill(0);
             MIN_FRAME
         } else {
             n
         };
+        if limited {
+            // Bytes on the wire: frame, CRC, preamble and inter-packet gap (4 + 8 + 12);
+            // 800 ps per byte at 10 Gb/s.
+            let cost = ((n as u64 + 24) * 800 * u64::from(rf & 0x00FF_FFFF)) >> 14;
+            next_ps += cost;
+        }
         emit(eng, sh, pi, q, &frame[..n]);
+    }
+    // An idle queue saves no credit: its next frame may go at once, no earlier.
+    if limited {
+        if i == tail && start == i {
+            next_ps = next_ps.max(now_ps);
+        }
+        p.rate_next[q as usize].store(next_ps, Ordering::Release);
     }
     // Packets whose EOP is not yet before the tail wait (head stays at their first descriptor).
     if sent != 0 && p.reset_gen.load(Ordering::Acquire) == reset_gen {
@@ -168,6 +251,20 @@ fn queue(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &mut [u8]) -> 
         head_writeback(sh, pi, q, start);
     }
     sent
+}
+
+/// The frame's first `n` bytes with a VLAN tag (DMATXCTL.VT, `tci`) after the addresses;
+/// returns the new length.
+#[cold]
+fn insert_tag(p: &crate::card::PortHw, frame: &mut [u8], n: usize, tci: u16) -> usize {
+    if n < 12 || n + 4 > MAX_FRAME {
+        return n;
+    }
+    let vet = (p.regs.get(R::DMATXCTL, 0) >> regs::DMATXCTL_VT_SHIFT) as u16;
+    frame.copy_within(12..n, 16);
+    frame[12..14].copy_from_slice(&vet.to_be_bytes());
+    frame[14..16].copy_from_slice(&tci.to_be_bytes());
+    n + 4
 }
 
 /// DD into a descriptor the card is done with, if it asked for it (RS).
@@ -207,6 +304,7 @@ fn head_writeback(sh: &Shared, pi: usize, q: u32, head: u32) {
 }
 
 /// Count a transmitted frame and hand it to the port's wires.
+#[inline(always)]
 fn emit(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &[u8]) {
     let Engine {
         ports,
@@ -235,6 +333,10 @@ fn emit(eng: &mut Engine, sh: &Shared, pi: usize, q: u32, frame: &[u8]) {
     st.qptc[m] += 1;
     st.qbtc[m] += wire_len as u64;
     st.m_tx += 1;
+    if !pe.cfg.plain {
+        crate::rx::mirror_egress(pe, sh, &sh.ports[pi], frame, step);
+    }
+    let pe = &mut ports[pi];
     if pe.cfg.lpbk {
         // MAC loopback (HLREG0.LPBK): back into this port's receive path, not onto the wire.
         crate::rx::deliver(pe, sh, &sh.ports[pi], frame, step);

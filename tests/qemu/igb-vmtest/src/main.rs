@@ -22,8 +22,8 @@
 mod frames;
 mod vfio;
 
-use driver_82576::{backend, Config, Device, Error, Packet, Stats};
 use driver_82576::QueueDevice;
+use driver_82576::{backend, Config, Device, Error, Packet, Stats};
 use frames::{build, len_of, mac_str, parse_mac, peek, verify, Kind, BROADCAST};
 use pci_dma::{Backend, PciAddr, PciError, PciOptions, Sysfs};
 use regdsl_rt::Mmio;
