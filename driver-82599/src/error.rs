@@ -28,6 +28,9 @@ pub enum Error {
     /// enable (RXDCTL/TXDCTL.ENABLE, 4.6.7.1, 4.6.8.1), or a ring its registers cannot hold.
     #[error(transparent)]
     Queue(#[from] nic_queue::QueueError),
+    /// A transmit offload request that does not fit its packet (nothing of the call was sent).
+    #[error(transparent)]
+    Offload(#[from] nic_queue::txq::offload::OffloadError),
     /// DMA memory for rings or buffers.
     #[error("DMA memory: {0}")]
     Dma(#[from] dma::DmaError),

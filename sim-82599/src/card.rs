@@ -67,6 +67,7 @@ pub(crate) struct ModelStats {
     pub filtered: AtomicU64,
     pub dma_error_drops: AtomicU64,
     pub sink_errors: AtomicU64,
+    pub offload_drops: AtomicU64,
 }
 
 pub(crate) struct PortHw {

@@ -22,6 +22,7 @@ pub mod fault;
 mod fdir;
 mod lifecycle;
 mod master;
+mod offload;
 mod pool;
 pub mod regs;
 pub mod rss;
@@ -277,6 +278,9 @@ pub struct PortStats {
     pub dma_error_drops: u64,
     /// Errors writing to pcap/TAP sinks or reading sources.
     pub wire_errors: u64,
+    /// Packets dropped for a malformed transmit offload request (checksum or TSO; each also a
+    /// strict-mode `Rule::BadOffload`).
+    pub offload_drops: u64,
 }
 
 impl Sim {
@@ -515,6 +519,7 @@ impl Sim {
             filtered: g(&m.filtered),
             dma_error_drops: g(&m.dma_error_drops),
             wire_errors: g(&m.sink_errors),
+            offload_drops: g(&m.offload_drops),
         })
     }
 
