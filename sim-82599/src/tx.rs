@@ -155,8 +155,19 @@ fn queue<const SHAPED: bool>(
             let dw3 = dma::rd32(d, 12);
             let idx = ((dw3 >> 4) & 1) as usize;
             eng.ports[pi].tx_ctx[q as usize][idx] = [dma::rd32(d, 0), dma::rd32(d, 4), cmd, dw3];
-            if cmd & DCMD_RS != 0 {
-                bad_offload(sh, p, q, cmd, "RS set on a context descriptor (DCMD bits 4:0 of a context are reserved: no status is written back)".into());
+            if cmd & DCMD_RS != 0 && sh.cfg.strict {
+                // Reserved in a context (DCMD bits 4:0): no status comes back for it, so a
+                // driver that waits for its DD waits forever.
+                let why =
+                    "RS set on a context descriptor (reserved there: no status is written back)";
+                sh.violation(
+                    p,
+                    regdsl_rt::Dir::W,
+                    tdt_offset(q),
+                    cmd,
+                    crate::strict::Rule::BadOffload,
+                    why.into(),
+                );
             }
         } else if cmd & (DCMD_DEXT | DCMD_VLE) == DCMD_DEXT | DCMD_VLE && desc_tags {
             let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
@@ -320,7 +331,7 @@ fn out(
 fn bad_offload(sh: &Shared, p: &crate::card::PortHw, q: u32, cmd: u32, why: String) {
     p.model.offload_drops.fetch_add(1, Ordering::Relaxed);
     if sh.cfg.strict {
-        let off = 0x06018 + 0x40 * q as usize;
+        let off = tdt_offset(q);
         sh.violation(
             p,
             regdsl_rt::Dir::W,
@@ -330,6 +341,11 @@ fn bad_offload(sh: &Shared, p: &crate::card::PortHw, q: u32, cmd: u32, why: Stri
             why,
         );
     }
+}
+
+/// TDT of queue `q` (datasheet 8.2.3.9.10): the write that handed the descriptors over.
+fn tdt_offset(q: u32) -> usize {
+    0x06018 + 0x40 * q as usize
 }
 
 /// The frame's first `n` bytes with a VLAN tag (DMATXCTL.VT, `tci`) after the addresses;
