@@ -127,12 +127,20 @@ pub fn open_pci_with(addr: &str, cfg: Config, opts: PciOptions) -> Result<Device
     Device::new(bar.leak(), dma, cfg)
 }
 
-/// Maps the 82599 at `addr` without initialising it (for reading registers). The device is
-/// still checked to be an 82599 before anything is done to it.
+/// Maps the 82599 at `addr`'s BAR0 read-only, to read registers without disturbing the device
+/// (`ixgbe regs`/`stats --pci`): the device is checked to be an 82599, then only mapped. The
+/// kernel driver stays bound, bus mastering is not turned on, nothing is reset or written
+/// (writes through the returned [`pci_dma::Bar`] panic). See [`pci_dma::Sysfs::map_bar_read_only`].
 pub fn map_pci(addr: &str) -> Result<pci_dma::Bar> {
+    map_pci_with(addr, PciOptions::default())
+}
+
+/// As [`map_pci`], with explicit options (another sysfs root).
+pub fn map_pci_with(addr: &str, opts: PciOptions) -> Result<pci_dma::Bar> {
     let opts = PciOptions {
         min_bar_size: bar_size_needed(),
-        ..PciOptions::default()
+        ..opts
     };
-    Ok(PciDevice::open(addr, DEVICE_IDS, &opts)?.into_parts().0)
+    let pci_addr: pci_dma::PciAddr = addr.parse()?;
+    Ok(pci_dma::Sysfs::new(&opts.sysfs_root).map_bar_read_only(pci_addr, DEVICE_IDS, &opts)?)
 }

@@ -2,7 +2,9 @@
 //!
 //! `cargo run -p ixgbe --example responder -- TAPNAME 10.11.12.2 SECONDS` attaches the simulated card's
 //! port 0 to a Linux TAP device (created if absent; needs root) and answers the kernel's ARP
-//! requests and pings through the driver's zero-copy receive and send paths.
+//! requests and pings through the driver's zero-copy receive and send paths. Ctrl-C ends it
+//! early the same way as the time running out: the loop stops and `main` returns, so the
+//! device is dropped (and the card stopped) before the memory it uses is released.
 
 use driver_82599::{Config, Device};
 use ixgbe::responder::{respond, Action, Identity};
@@ -27,9 +29,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("answering ARP and ping for {ip} on TAP {tap} for {secs} s");
 
+    ixgbe::signal::install();
     let mut pkts = Vec::with_capacity(32);
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(secs) {
+    while start.elapsed() < Duration::from_secs(secs) && ixgbe::signal::requested().is_none() {
         sim.step();
         dev.rx_batch(0, &mut pkts, 32)?;
         // Rewrite requests into replies in place; drop everything else.

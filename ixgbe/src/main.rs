@@ -1,6 +1,13 @@
 //! `ixgbe`: run the 82599 driver on the simulated card (default) or on real hardware
 //! (`--pci ADDR`): packet generator, forwarder, echo/ARP+ICMP responder, statistics, register
 //! dump. Prints Mpps and Gbit/s once per second.
+//!
+//! Exit paths: SIGINT/SIGTERM stop the loops, which print their totals and return (exit 0);
+//! errors return through `?` and panics unwind (exit 1 and 101). On each of them the devices
+//! are dropped, and `Device::drop` stops the card, before the DMA memory they used is
+//! released. Nothing here calls `process::exit`, which would skip that. On the simulated card
+//! the strict-mode rules are checked after the devices are gone, so a card left running while
+//! its memory goes back is reported (exit 1), on the panic path too.
 
 mod cmds;
 mod meter;
@@ -9,8 +16,12 @@ use clap::{Args, Parser, Subcommand};
 use driver_82599::filter::PoolSet;
 use driver_82599::vmdq::{PoolLayout, VmdqConfig};
 use driver_82599::{backend, Config, Device};
+use ixgbe::signal;
+use pci_dma::PciOptions;
 use sim_82599::{Sim, Wire};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 #[derive(Parser)]
 #[command(name = "ixgbe", version, about = "User-space Intel 82599 driver tools")]
@@ -19,29 +30,91 @@ struct Cli {
     cmd: Cmd,
 }
 
-/// Options every command takes.
+/// Where the port is: a real card by PCI address, or the simulated card.
 #[derive(Args, Clone, Debug)]
-pub struct Common {
+pub struct Target {
     /// PCI address of a real 82599 (e.g. 0000:03:00.0); the simulated card when absent.
-    /// `fwd` takes two.
+    /// One port (fwd takes two).
     #[arg(long = "pci", value_name = "ADDR")]
     pub pci: Vec<String>,
-    /// Stop after this many seconds (default: run until interrupted).
+    #[command(flatten)]
+    pub sysfs: SysfsRoot,
+}
+
+impl Target {
+    /// The one real port, if any: a second `--pci` is refused, not ignored.
+    fn port(&self, cmd: &str) -> AnyResult<Option<&str>> {
+        match self.pci.as_slice() {
+            [] => Ok(None),
+            [a] => Ok(Some(a)),
+            more => Err(format!(
+                "{cmd} drives one port, but --pci was given {} times ({}); only fwd takes two",
+                more.len(),
+                more.join(", ")
+            )
+            .into()),
+        }
+    }
+}
+
+/// The sysfs tree real devices are found in (tests point it at a fake tree).
+#[derive(Args, Clone, Debug)]
+pub struct SysfsRoot {
+    /// Root of the sysfs tree for --pci (a fake tree in tests; not root-checked then).
+    #[arg(long, value_name = "DIR", default_value = "/sys", hide = true)]
+    pub sysfs_root: PathBuf,
+}
+
+impl SysfsRoot {
+    fn options(&self) -> PciOptions {
+        let real = self.sysfs_root == std::path::Path::new("/sys");
+        PciOptions {
+            sysfs_root: self.sysfs_root.clone(),
+            require_root: real,
+            backend: if real {
+                pci_dma::Backend::Auto
+            } else {
+                pci_dma::Backend::Sysfs
+            },
+            ..PciOptions::default()
+        }
+    }
+}
+
+/// Options of the simulated card.
+#[derive(Args, Clone, Debug)]
+pub struct SimOpts {
+    /// Write the simulated card's register access trace to this file (each line starts with
+    /// its port: p0, p1, ...).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Run the simulated card's engines on their own thread instead of stepping them in the
+    /// driver's loop.
+    #[arg(long)]
+    pub threaded: bool,
+}
+
+/// Options of the packet loops (pktgen, fwd, echo).
+#[derive(Args, Clone, Debug)]
+pub struct LoopOpts {
+    /// Stop after this many seconds (default: run until interrupted, Ctrl-C or SIGTERM).
     #[arg(long)]
     pub seconds: Option<u64>,
-    /// Write the simulated card's register access trace to this file.
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<std::path::PathBuf>,
     /// Packets per batch (1..=4096).
     #[arg(long, default_value_t = 32, value_parser = parse_batch)]
     pub batch: usize,
     /// Descriptors per ring (power of two).
     #[arg(long, default_value_t = 512)]
     pub ring: usize,
-    /// Run the simulated card's engines on their own thread instead of stepping them in the
-    /// driver's loop.
-    #[arg(long)]
-    pub threaded: bool,
+    /// Test hook: panic inside the loop after this many seconds (checks that a panic stops
+    /// the card before its memory goes back).
+    #[arg(long, value_name = "SECS", hide = true)]
+    pub panic_after: Option<u64>,
+}
+
+/// Receive filters and pools of the port a command runs on.
+#[derive(Args, Clone, Debug)]
+pub struct FilterOpts {
     /// Receive only frames to these addresses (and broadcast) instead of everything
     /// (repeatable; RAL/RAH filters).
     #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
@@ -90,10 +163,16 @@ fn parse_batch(s: &str) -> Result<usize, String> {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Send packets as fast as possible and report the TX rate.
+    /// Send packets as fast as possible and report the TX rate (one port).
     Pktgen {
         #[command(flatten)]
-        c: Common,
+        t: Target,
+        #[command(flatten)]
+        s: SimOpts,
+        #[command(flatten)]
+        l: LoopOpts,
+        #[command(flatten)]
+        f: FilterOpts,
         /// Frame size in bytes without CRC (60..=1514).
         #[arg(long, default_value_t = 60)]
         size: usize,
@@ -103,14 +182,30 @@ enum Cmd {
     },
     /// Forward everything between two ports, both ways.
     Fwd {
+        /// PCI addresses of the two real 82599 ports (give --pci twice); the simulated card
+        /// when absent.
+        #[arg(long = "pci", value_name = "ADDR")]
+        pci: Vec<String>,
         #[command(flatten)]
-        c: Common,
+        sysfs: SysfsRoot,
+        #[command(flatten)]
+        s: SimOpts,
+        #[command(flatten)]
+        l: LoopOpts,
+        #[command(flatten)]
+        f: FilterOpts,
     },
     /// Send every received packet back out of the same port; with --respond, answer ARP and
     /// ICMP echo requests instead.
     Echo {
         #[command(flatten)]
-        c: Common,
+        t: Target,
+        #[command(flatten)]
+        s: SimOpts,
+        #[command(flatten)]
+        l: LoopOpts,
+        #[command(flatten)]
+        f: FilterOpts,
         /// Answer ARP and ping for --ip instead of reflecting everything.
         #[arg(long)]
         respond: bool,
@@ -121,18 +216,34 @@ enum Cmd {
         #[arg(long, default_value = "10.11.12.2")]
         ip: std::net::Ipv4Addr,
     },
-    /// Print the device statistics once per second.
+    /// Print the device statistics once per second. With --pci it only maps BAR0 and reads
+    /// the counters (reading clears them); --init takes the device and initialises it.
     Stats {
         #[command(flatten)]
-        c: Common,
+        t: Target,
+        #[command(flatten)]
+        s: SimOpts,
+        #[command(flatten)]
+        f: FilterOpts,
+        /// Stop after this many seconds (default: run until interrupted, Ctrl-C or SIGTERM).
+        #[arg(long)]
+        seconds: Option<u64>,
+        /// With --pci: unbind the kernel driver, reset and initialise the port first.
+        #[arg(long)]
+        init: bool,
     },
-    /// Dump the registers by name.
+    /// Dump the registers by name. With --pci it only maps BAR0 and reads (the kernel driver
+    /// stays bound, nothing is reset or written); --init initialises the device first.
     Regs {
         #[command(flatten)]
-        c: Common,
+        t: Target,
+        /// Write the simulated card's register access trace to this file.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
         /// Only registers whose name contains one of these (case-insensitive).
         names: Vec<String>,
-        /// Initialise the device first (always done on the simulated card).
+        /// With --pci: unbind the kernel driver, reset and initialise the port first (always
+        /// done on the simulated card).
         #[arg(long)]
         init: bool,
         /// Also read the read-to-clear counters (reading clears them).
@@ -147,16 +258,16 @@ enum Cmd {
 /// The driver's errors, and the tool's own.
 type AnyResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-fn config(c: &Common) -> Config {
-    let queues = c.vmdq.map_or(1, |l| l.queues_per_pool() as u16);
+fn config(ring: usize, f: &FilterOpts) -> Config {
+    let queues = f.vmdq.map_or(1, |l| l.queues_per_pool() as u16);
     Config {
-        rx_ring: c.ring,
-        tx_ring: c.ring,
-        pool_size: (c.ring * 4).max(1024),
+        rx_ring: ring,
+        tx_ring: ring,
+        pool_size: (ring * 4).max(1024),
         rx_queues: queues,
         tx_queues: queues,
-        promisc: c.macs.is_empty() && c.vmdq.is_none(),
-        vmdq: c.vmdq.map(|layout| VmdqConfig {
+        promisc: f.macs.is_empty() && f.vmdq.is_none(),
+        vmdq: f.vmdq.map(|layout| VmdqConfig {
             layout,
             ..VmdqConfig::default()
         }),
@@ -164,158 +275,256 @@ fn config(c: &Common) -> Config {
     }
 }
 
+/// The plain configuration (no filters, no pools).
+fn plain(ring: usize) -> Config {
+    config(
+        ring,
+        &FilterOpts {
+            macs: vec![],
+            vlans: vec![],
+            vmdq: None,
+        },
+    )
+}
+
 /// The --mac and --vlan filters, into pool 0 with pools.
-fn filters<B: regdsl_rt::Bus + Clone>(dev: &mut Device<B>, c: &Common) -> AnyResult {
-    let pools = if c.vmdq.is_some() {
+fn filters<B: regdsl_rt::Bus + Clone>(dev: &mut Device<B>, f: &FilterOpts) -> AnyResult {
+    let pools = if f.vmdq.is_some() {
         PoolSet::one(0)
     } else {
         PoolSet::NONE
     };
-    for &m in &c.macs {
+    for &m in &f.macs {
         dev.add_mac(m, pools)?;
     }
-    for &v in &c.vlans {
+    for &v in &f.vlans {
         dev.add_vlan(v, pools)?;
     }
-    if !c.vlans.is_empty() {
+    if !f.vlans.is_empty() {
         dev.set_vlan_filter(true)?;
     }
     Ok(())
 }
 
-/// A simulated card with `ports` ports, tracing to `--trace`.
-fn sim(c: &Common, ports: usize) -> AnyResult<Sim> {
+/// A port the command runs on: opened, with the --mac/--vlan filters.
+fn open_sim_with(
+    sim: &Sim,
+    port: usize,
+    ring: usize,
+    f: &FilterOpts,
+) -> AnyResult<Device<sim_82599::Port>> {
+    let mut dev = open_sim(sim, port, config(ring, f))?;
+    filters(&mut dev, f)?;
+    Ok(dev)
+}
+
+/// A simulated card with `ports` ports, tracing to `trace`.
+fn sim(s: &SimOpts, ports: usize) -> AnyResult<Sim> {
     let sim = Sim::builder()
         .ports(ports)
         .strict(true)
-        .threaded(c.threaded)
+        .threaded(s.threaded)
         .try_build()?;
-    if let Some(path) = &c.trace {
+    if let Some(path) = &s.trace {
         let f = std::fs::File::create(path)
             .map_err(|e| format!("cannot create trace file {}: {e}", path.display()))?;
-        sim.trace_to(std::io::BufWriter::new(f));
+        let out: Shared = Arc::new(Mutex::new(std::io::BufWriter::new(f)));
+        for port in 0..ports {
+            sim.trace_port_to(
+                port,
+                PortColumn {
+                    port,
+                    line: Vec::new(),
+                    out: out.clone(),
+                },
+            )?;
+        }
     }
     Ok(sim)
+}
+
+type Shared = Arc<Mutex<std::io::BufWriter<std::fs::File>>>;
+
+/// One port's trace lines into the shared trace file, each whole line prefixed with the port
+/// (`p1 W 0x01028 0x02000000 RXDCTL[0]`): the ports' lines interleave.
+struct PortColumn {
+    port: usize,
+    line: Vec<u8>,
+    out: Shared,
+}
+
+impl std::io::Write for PortColumn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.line.push(b);
+            if b == b'\n' {
+                let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+                write!(out, "p{} ", self.port)?;
+                out.write_all(&self.line)?;
+                self.line.clear();
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
+impl Drop for PortColumn {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 fn open_sim(sim: &Sim, port: usize, cfg: Config) -> AnyResult<Device<sim_82599::Port>> {
     Ok(Device::new(sim.port(port), sim.dma(), cfg)?)
 }
 
-/// A port the command runs on: opened, with the --mac/--vlan filters.
-fn open_sim_with(sim: &Sim, port: usize, c: &Common) -> AnyResult<Device<sim_82599::Port>> {
-    let mut dev = open_sim(sim, port, config(c))?;
-    filters(&mut dev, c)?;
-    Ok(dev)
-}
-
-fn open_pci_with(addr: &str, c: &Common) -> AnyResult<Device<regdsl_rt::Mmio>> {
-    let mut dev = backend::open_pci(addr, config(c))?;
-    filters(&mut dev, c)?;
-    Ok(dev)
-}
-
-fn report_violations(sim: &Sim) -> AnyResult {
+/// Runs `body` on the simulated card, then checks its strict-mode rules once everything
+/// `body` made (devices, pools) is gone, whether `body` returned or panicked: a card still
+/// running when its memory was released shows here. A panic goes on unwinding afterwards.
+fn on_sim(sim: &Sim, body: impl FnOnce(&Sim) -> AnyResult) -> AnyResult {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(sim)));
     let v = sim.violations();
-    if v.is_empty() {
-        return Ok(());
-    }
     for x in &v {
         eprintln!("strict mode: {x}");
     }
-    Err(format!("{} strict-mode violation(s)", v.len()).into())
+    match r {
+        Err(panic) => std::panic::resume_unwind(panic),
+        Ok(r) => {
+            r?;
+            if v.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{} strict-mode violation(s)", v.len()).into())
+            }
+        }
+    }
 }
 
-fn hw_only(c: &Common) -> AnyResult {
-    if c.trace.is_some() {
+fn no_sim_opts(s: &SimOpts) -> AnyResult {
+    if s.trace.is_some() {
         return Err("--trace records the simulated card; it cannot be used with --pci".into());
+    }
+    if s.threaded {
+        return Err("--threaded runs the simulated card; it cannot be used with --pci".into());
     }
     Ok(())
 }
 
+fn open_pci(
+    addr: &str,
+    sysfs: &SysfsRoot,
+    ring: usize,
+    f: &FilterOpts,
+) -> AnyResult<Device<regdsl_rt::Mmio>> {
+    let mut dev = backend::open_pci_with(addr, config(ring, f), sysfs.options())?;
+    filters(&mut dev, f)?;
+    Ok(dev)
+}
+
 fn run(cli: Cli) -> AnyResult {
     match cli.cmd {
-        Cmd::Pktgen { c, size, rate } => {
+        Cmd::Pktgen {
+            t,
+            s,
+            l,
+            f,
+            size,
+            rate,
+        } => {
             if !(60..=1514).contains(&size) {
                 return Err(format!("--size {size}: must be 60..=1514").into());
             }
             if let Some(r) = rate {
                 driver_82599::ratelimit::factor(r)?;
             }
-            if let Some(addr) = c.pci.first() {
-                hw_only(&c)?;
-                let mut dev = open_pci_with(addr, &c)?;
+            if let Some(addr) = t.port("pktgen")? {
+                no_sim_opts(&s)?;
+                let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
                 dev.set_tx_rate(0, rate)?;
-                return cmds::pktgen(&mut dev, &|| {}, &c, size);
+                return cmds::pktgen(&mut dev, &|| {}, &l, size, false);
             }
-            let sim = sim(&c, 1)?;
+            let sim = sim(&s, 1)?;
             sim.connect(Wire::Loopback(0))?;
-            let mut dev = open_sim_with(&sim, 0, &c)?;
-            dev.set_tx_rate(0, rate)?;
-            println!("simulated card, port 0 looped back (rates include the simulator's work)");
-            let step = stepper(&sim, c.threaded);
-            cmds::pktgen(&mut dev, &step, &c, size)?;
-            report_violations(&sim)
+            on_sim(&sim, |sim| {
+                let mut dev = open_sim_with(sim, 0, l.ring, &f)?;
+                dev.set_tx_rate(0, rate)?;
+                println!("simulated card, port 0 looped back (rates include the simulator's work)");
+                let step = stepper(sim, s.threaded);
+                cmds::pktgen(&mut dev, &step, &l, size, true)
+            })
         }
-        Cmd::Fwd { c } => {
-            if !c.pci.is_empty() {
-                hw_only(&c)?;
-                let [a, b] = c.pci.as_slice() else {
-                    return Err("fwd takes two ports: --pci A --pci B".into());
+        Cmd::Fwd {
+            pci,
+            sysfs,
+            s,
+            l,
+            f,
+        } => {
+            if !pci.is_empty() {
+                no_sim_opts(&s)?;
+                let [a, b] = pci.as_slice() else {
+                    return Err(format!(
+                        "fwd takes two ports: --pci A --pci B ({} given)",
+                        pci.len()
+                    )
+                    .into());
                 };
-                let mut da = open_pci_with(a, &c)?;
-                let mut db = open_pci_with(b, &c)?;
-                return cmds::fwd(&mut da, &mut db, &mut || {}, &c);
+                if a == b {
+                    return Err(format!("fwd needs two different ports (--pci {a} twice)").into());
+                }
+                let mut da = open_pci(a, &sysfs, l.ring, &f)?;
+                let mut db = open_pci(b, &sysfs, l.ring, &f)?;
+                let names = [format!("port {a} (A)"), format!("port {b} (B)")];
+                return cmds::fwd([&mut da, &mut db], &names, &mut || {}, None, &l);
             }
             // gen(2) <-> A(0), B(1) <-> gen(3): two generators feed the forwarder both ways.
-            let sim = sim(&c, 4)?;
+            let sim = sim(&s, 4)?;
             sim.connect(Wire::Pair(2, 0))?;
             sim.connect(Wire::Pair(1, 3))?;
-            let mut da = open_sim_with(&sim, 0, &c)?;
-            let mut db = open_sim_with(&sim, 1, &c)?;
-            let mut g = cmds::Generator::new(
-                vec![
-                    open_sim(&sim, 2, config(&c))?,
-                    open_sim(&sim, 3, config(&c))?,
-                ],
-                c.batch,
-                60,
-            )?;
-            println!(
-                "simulated card: generators on ports 2 and 3 feed ports 0 <-> 1 \
-                 (rates include the simulator's and the generators' work)"
-            );
-            let step = stepper(&sim, c.threaded);
-            cmds::fwd(
-                &mut da,
-                &mut db,
-                &mut || {
-                    g.run();
-                    step()
-                },
-                &c,
-            )?;
-            report_violations(&sim)
+            on_sim(&sim, |sim| {
+                let mut da = open_sim_with(sim, 0, l.ring, &f)?;
+                let mut db = open_sim_with(sim, 1, l.ring, &f)?;
+                let mut g = cmds::Generator::new(
+                    vec![
+                        (2, open_sim(sim, 2, config(l.ring, &f))?),
+                        (3, open_sim(sim, 3, config(l.ring, &f))?),
+                    ],
+                    l.batch,
+                    60,
+                )?;
+                println!(
+                    "simulated card: generators on ports 2 and 3 feed ports 0 <-> 1 \
+                     (rates include the simulator's and the generators' work)"
+                );
+                let step = stepper(sim, s.threaded);
+                let names = ["port 0 (A)".to_string(), "port 1 (B)".to_string()];
+                cmds::fwd([&mut da, &mut db], &names, &mut || step(), Some(&mut g), &l)
+            })
         }
         Cmd::Echo {
-            c,
+            t,
+            s,
+            l,
+            f,
             respond,
             tap,
             ip,
         } => {
             let respond = respond || tap.is_some();
-            if let Some(addr) = c.pci.first() {
-                hw_only(&c)?;
+            if let Some(addr) = t.port("echo")? {
+                no_sim_opts(&s)?;
                 if tap.is_some() {
                     return Err(
                         "--tap attaches the simulated card; it cannot be used with --pci".into(),
                     );
                 }
-                let mut dev = open_pci_with(addr, &c)?;
-                return cmds::echo(&mut dev, &mut || {}, &c, respond.then_some(ip));
+                let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
+                return cmds::echo(&mut dev, &mut || {}, &l, respond.then_some(ip), false);
             }
-            let sim = sim(&c, 2)?;
-            let mut gen = None;
+            let sim = sim(&s, 2)?;
             if let Some(name) = &tap {
                 sim.connect(Wire::Tap {
                     port: 0,
@@ -329,43 +538,58 @@ fn run(cli: Cli) -> AnyResult {
                 sim.connect(Wire::Pair(1, 0))?;
                 println!("simulated card: a generator on port 1 feeds port 0");
             }
-            let mut dev = open_sim_with(&sim, 0, &c)?;
-            if tap.is_none() {
-                gen = Some(cmds::Generator::new(
-                    vec![open_sim(&sim, 1, config(&c))?],
-                    c.batch,
-                    60,
-                )?);
-            }
-            let step = stepper(&sim, c.threaded);
-            cmds::echo(
-                &mut dev,
-                &mut || {
-                    if let Some(g) = gen.as_mut() {
-                        g.run();
-                    }
-                    step()
-                },
-                &c,
-                respond.then_some(ip),
-            )?;
-            report_violations(&sim)
+            on_sim(&sim, |sim| {
+                let mut dev = open_sim_with(sim, 0, l.ring, &f)?;
+                let mut gen = None;
+                if tap.is_none() {
+                    gen = Some(cmds::Generator::new(
+                        vec![(1, open_sim(sim, 1, config(l.ring, &f))?)],
+                        l.batch,
+                        60,
+                    )?);
+                }
+                let step = stepper(sim, s.threaded);
+                cmds::echo(
+                    &mut dev,
+                    &mut || {
+                        if let Some(g) = gen.as_mut() {
+                            g.run();
+                        }
+                        step()
+                    },
+                    &l,
+                    respond.then_some(ip),
+                    tap.is_none(),
+                )
+            })
         }
-        Cmd::Stats { c } => {
-            if let Some(addr) = c.pci.first() {
-                hw_only(&c)?;
-                let mut dev = backend::open_pci(addr, config(&c))?;
-                return cmds::stats(&mut dev, &|| {}, &c);
+        Cmd::Stats {
+            t,
+            s,
+            f,
+            seconds,
+            init,
+        } => {
+            if let Some(addr) = t.port("stats")? {
+                no_sim_opts(&s)?;
+                if init {
+                    let mut dev = open_pci(addr, &t.sysfs, 512, &f)?;
+                    return cmds::stats(&mut dev, &|| {}, seconds);
+                }
+                let bar = backend::map_pci_with(addr, t.sysfs.options())?;
+                return cmds::stats_read_only(&bar, seconds);
             }
-            let sim = sim(&c, 1)?;
+            let sim = sim(&s, 1)?;
             sim.connect(Wire::Loopback(0))?;
-            let mut dev = open_sim(&sim, 0, config(&c))?;
-            let step = stepper(&sim, c.threaded);
-            cmds::stats(&mut dev, &step, &c)?;
-            report_violations(&sim)
+            on_sim(&sim, |sim| {
+                let mut dev = open_sim_with(sim, 0, 512, &f)?;
+                let step = stepper(sim, s.threaded);
+                cmds::stats(&mut dev, &step, seconds)
+            })
         }
         Cmd::Regs {
-            c,
+            t,
+            trace,
             names,
             init,
             counters,
@@ -376,26 +600,37 @@ fn run(cli: Cli) -> AnyResult {
                 counters,
                 all,
             };
-            if let Some(addr) = c.pci.first() {
-                hw_only(&c)?;
+            if let Some(addr) = t.port("regs")? {
+                if trace.is_some() {
+                    return Err(
+                        "--trace records the simulated card; it cannot be used with --pci".into(),
+                    );
+                }
                 if init {
-                    let dev = backend::open_pci(addr, config(&c))?;
+                    let dev = backend::open_pci_with(addr, plain(512), t.sysfs.options())?;
                     return cmds::dump(dev.regs().bus(), &opts);
                 }
-                let bar = backend::map_pci(addr)?;
+                let bar = backend::map_pci_with(addr, t.sysfs.options())?;
                 return cmds::dump(&bar, &opts);
             }
-            let sim = sim(&c, 1)?;
-            let dev = open_sim(
-                &sim,
-                0,
-                Config {
-                    wait_link: false,
-                    ..config(&c)
+            let sim = sim(
+                &SimOpts {
+                    trace,
+                    threaded: false,
                 },
+                1,
             )?;
-            cmds::dump(dev.regs().bus(), &opts)?;
-            report_violations(&sim)
+            on_sim(&sim, |sim| {
+                let dev = open_sim(
+                    sim,
+                    0,
+                    Config {
+                        wait_link: false,
+                        ..plain(512)
+                    },
+                )?;
+                cmds::dump(dev.regs().bus(), &opts)
+            })
         }
     }
 }
@@ -417,6 +652,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    signal::install();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

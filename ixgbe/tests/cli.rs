@@ -35,7 +35,8 @@ fn pktgen_fwd_and_echo_print_rates_and_stop() {
             .find_map(|w| w.parse().ok())
             .unwrap_or(0);
         assert!(pkts > 0, "{cmd} moved no packets:\n{text}");
-        assert!(text.contains("receive drops"), "{cmd}:\n{text}");
+        assert!(text.contains(" drops "), "{cmd}:\n{text}");
+        assert!(text.contains("no line-rate limit"), "{cmd}:\n{text}");
     }
 }
 
@@ -66,17 +67,152 @@ fn trace_file_names_every_access() {
     let trace = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     assert!(
-        trace.lines().next().unwrap_or("").starts_with("W 0x00888 "),
-        "EIMC first"
+        trace
+            .lines()
+            .next()
+            .unwrap_or("")
+            .starts_with("p0 W 0x00888 "),
+        "EIMC first, port column"
     );
     assert!(trace.lines().any(|l| l.ends_with(" TDT[0]")));
     assert!(!trace.lines().any(|l| l.ends_with(" ?")), "unnamed access");
+    // fwd's four ports interleave; each line says which port it is.
+    let (ok, text) = ixgbe(&["fwd", "--seconds", "1", "--trace", path.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let trace = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    for p in ["p0 ", "p1 ", "p2 ", "p3 "] {
+        assert!(
+            trace
+                .lines()
+                .any(|l| l.starts_with(p) && l.ends_with(" RDT[0]")),
+            "{p}"
+        );
+    }
+    assert!(trace
+        .lines()
+        .all(|l| l.split(' ').count() >= 5 && l.starts_with('p')));
+}
+
+#[test]
+fn fwd_labels_its_ports_and_accounts_for_every_frame() {
+    // Stepped, and with the card's engines on their own thread (the drain must wait for them).
+    for threaded in [false, true] {
+        let mut args = vec!["fwd", "--seconds", "2"];
+        if threaded {
+            args.push("--threaded");
+        }
+        let (ok, text) = ixgbe(&args);
+        assert!(ok, "{text}");
+        fwd_accounts(&text);
+    }
+}
+
+fn fwd_accounts(text: &str) {
+    for p in ["port 0 (A): rx ", "port 1 (B): rx "] {
+        assert!(text.lines().any(|l| l.starts_with(p)), "{p}\n{text}");
+    }
+    // Each direction: the generator's frames all received or dropped, the forwarder's all
+    // sent or still in a ring; the numbers on the line add up.
+    for dir in ["account A->B: ", "account B->A: "] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(dir))
+            .unwrap_or_else(|| panic!("no {dir} line\n{text}"));
+        let n: Vec<u64> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        // port, received, dropped, took, sent, dropped, port, sent, waiting, port, in ring, port
+        let [_, rx, rx_drop, took, sent, fwd_drop, _, tx, waiting, _, in_ring, _] = n[..] else {
+            panic!("{line}")
+        };
+        assert!(took > 0, "{line}");
+        assert_eq!(took, sent + fwd_drop, "{line}");
+        assert_eq!(sent, tx + in_ring, "{line}");
+        assert!(rx >= took + waiting, "{line}");
+        let _ = rx_drop;
+    }
+    assert_eq!(
+        text.matches("every frame accounted for").count(),
+        2,
+        "{text}"
+    );
+    assert!(!text.contains("UNACCOUNTED"), "{text}");
+}
+
+#[test]
+fn each_subcommand_shows_only_its_own_options() {
+    let help = |cmd: &str| {
+        let (ok, text) = ixgbe(&[cmd, "--help"]);
+        assert!(ok, "{text}");
+        text
+    };
+    let loops = [
+        "--seconds",
+        "--batch",
+        "--ring",
+        "--threaded",
+        "--trace",
+        "--pci",
+    ];
+    for cmd in ["pktgen", "fwd", "echo"] {
+        let h = help(cmd);
+        for o in loops {
+            assert!(h.contains(o), "{cmd} lacks {o}:\n{h}");
+        }
+        assert!(
+            !h.contains("--counters") && !h.contains("--init"),
+            "{cmd}:\n{h}"
+        );
+        // Test hooks stay hidden.
+        assert!(
+            !h.contains("--panic-after") && !h.contains("--sysfs-root"),
+            "{h}"
+        );
+    }
+    assert!(help("pktgen").contains("--size") && !help("fwd").contains("--size"));
+    assert!(help("echo").contains("--respond") && !help("pktgen").contains("--respond"));
+    let regs = help("regs");
+    for o in [
+        "--batch",
+        "--ring",
+        "--threaded",
+        "--seconds",
+        "--size",
+        "--respond",
+        "--mac",
+        "--vmdq",
+        "--rate",
+    ] {
+        assert!(!regs.contains(o), "regs shows {o}:\n{regs}");
+    }
+    assert!(help("pktgen").contains("--rate") && !help("fwd").contains("--rate"));
+    assert!(help("fwd").contains("--vmdq") && help("echo").contains("--mac"));
+    assert!(regs.contains("--init") && regs.contains("--counters"));
+    let stats = help("stats");
+    for o in ["--batch", "--ring", "--size", "--counters"] {
+        assert!(!stats.contains(o), "stats shows {o}:\n{stats}");
+    }
+    assert!(stats.contains("--init") && stats.contains("--seconds"));
 }
 
 #[test]
 fn bad_arguments_are_clear_errors() {
     let (ok, text) = ixgbe(&["fwd", "--pci", "0000:00:00.0"]);
     assert!(!ok && text.contains("fwd takes two ports"), "{text}");
+    let (ok, text) = ixgbe(&["fwd", "--pci", "0000:00:00.0", "--pci", "0000:00:00.0"]);
+    assert!(!ok && text.contains("two different ports"), "{text}");
+    // One-port commands refuse a second port instead of ignoring it.
+    for cmd in ["pktgen", "echo", "stats", "regs"] {
+        let (ok, text) = ixgbe(&[cmd, "--pci", "0000:03:00.0", "--pci", "0000:03:00.1"]);
+        assert!(
+            !ok && text.contains(&format!(
+                "{cmd} drives one port, but --pci was given 2 times"
+            )),
+            "{cmd}: {text}"
+        );
+    }
     let (ok, text) = ixgbe(&["pktgen", "--size", "20"]);
     assert!(!ok && text.contains("--size 20"), "{text}");
     for b in ["0", "5000", "x"] {

@@ -13,13 +13,33 @@ use regdsl_rt::{Bus, Mmio, Site};
 /// - [`Bar::mmio`] (unsafe): an [`Mmio`] the caller must not use after the `Bar` is dropped.
 pub struct Bar {
     map: MmapRaw,
+    /// Mapped without write permission ([`crate::Sysfs::map_bar_read_only`]): writes panic
+    /// with the register's name instead of faulting.
+    read_only: bool,
     /// Files, locks and VFIO handles that must outlive the mapping's use.
     _keep: Box<dyn Send + Sync>,
 }
 
 impl Bar {
     pub(crate) fn new(map: MmapRaw, keep: Box<dyn Send + Sync>) -> Self {
-        Bar { map, _keep: keep }
+        Bar {
+            map,
+            read_only: false,
+            _keep: keep,
+        }
+    }
+
+    pub(crate) fn new_read_only(map: MmapRaw, keep: Box<dyn Send + Sync>) -> Self {
+        Bar {
+            map,
+            read_only: true,
+            _keep: keep,
+        }
+    }
+
+    /// Whether the mapping is read-only (writes through [`Bus`] panic).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Size of the mapping in bytes.
@@ -34,7 +54,9 @@ impl Bar {
     /// An [`Mmio`] for this mapping.
     ///
     /// # Safety
-    /// The returned `Mmio` (and its copies) must not be used after this `Bar` is dropped.
+    /// The returned `Mmio` (and its copies) must not be used after this `Bar` is dropped, nor
+    /// written through when the mapping is read-only ([`Bar::is_read_only`]): the write would
+    /// fault.
     pub unsafe fn mmio(&self) -> Mmio {
         // SAFETY: the mapping is `len()` bytes of device registers; the caller promises not to
         // outlive it.
@@ -42,7 +64,14 @@ impl Bar {
     }
 
     /// Keep the mapping for the rest of the process and return a `'static` [`Mmio`].
+    ///
+    /// # Panics
+    /// On a read-only mapping: an [`Mmio`] cannot refuse writes, and a write would fault.
     pub fn leak(self) -> Mmio {
+        assert!(
+            !self.read_only,
+            "a read-only BAR mapping cannot become an Mmio (writes would fault)"
+        );
         let bar = Box::leak(Box::new(self));
         // SAFETY: the `Bar` is leaked, so the mapping is never unmapped.
         unsafe { bar.mmio() }
@@ -54,6 +83,18 @@ impl Bar {
             offset.is_multiple_of(width) && offset.checked_add(width).is_some_and(|e| e <= self.len()),
             "register access at {offset:#x} ({width} bytes) outside BAR of {:#x} bytes or unaligned",
             self.len()
+        );
+    }
+}
+
+impl Bar {
+    #[inline(always)]
+    fn check_writable(&self, offset: usize, site: Site) {
+        assert!(
+            !self.read_only,
+            "write to {}{} at {offset:#x} through a read-only BAR mapping",
+            site.name,
+            site.index.map(|i| format!("[{i}]")).unwrap_or_default()
         );
     }
 }
@@ -92,6 +133,7 @@ impl Bus for Bar {
     #[inline(always)]
     fn write32(&self, offset: usize, value: u32, site: Site) {
         self.check(offset, 4);
+        self.check_writable(offset, site);
         // SAFETY: as in `read32`.
         unsafe { self.mmio() }.write32(offset, value, site)
     }
@@ -104,6 +146,7 @@ impl Bus for Bar {
     #[inline(always)]
     fn write64(&self, offset: usize, value: u64, site: Site) {
         self.check(offset, 8);
+        self.check_writable(offset, site);
         // SAFETY: as in `read32`.
         unsafe { self.mmio() }.write64(offset, value, site)
     }

@@ -38,6 +38,9 @@ pub enum PciError {
         size: usize,
         needed: usize,
     },
+    /// Memory-space decoding is off in the command register, so BAR0 reads would return all
+    /// ones; a read-only open does not turn it on.
+    MemoryDecodingOff { addr: PciAddr },
     /// A VFIO step failed.
     Vfio { what: String, err: io::Error },
     /// Setting up DMA memory failed.
@@ -106,6 +109,12 @@ impl fmt::Display for PciError {
             PciError::BarTooSmall { addr, size, needed } => write!(
                 f,
                 "PCI device {addr}: BAR0 is {size:#x} bytes, the driver needs {needed:#x}"
+            ),
+            PciError::MemoryDecodingOff { addr } => write!(
+                f,
+                "PCI device {addr}: memory decoding is off (no driver has enabled the device), \
+                 so its registers cannot be read without writing the command register; \
+                 initialise it first (--init)"
             ),
             PciError::Vfio { what, err } => write!(f, "VFIO: {what}: {err}"),
             PciError::Dma(e) => write!(f, "DMA memory: {e}"),

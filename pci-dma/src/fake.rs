@@ -51,6 +51,15 @@ impl FakeTree {
         Ok(dir)
     }
 
+    /// Writes the command register (config offset 4) of device `addr`, e.g. `0x0402` for a
+    /// device whose memory decoding a kernel driver turned on, bus mastering off.
+    pub fn set_command(&self, addr: &str, command: u16) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let path = self.root.join("bus/pci/devices").join(addr).join("config");
+        let f = fs::OpenOptions::new().write(true).open(path)?;
+        f.write_all_at(&command.to_le_bytes(), crate::config::COMMAND)
+    }
+
     /// Options that open this tree's devices with the sysfs backend, without needing root.
     pub fn options(&self) -> PciOptions {
         PciOptions {

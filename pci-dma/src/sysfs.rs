@@ -212,6 +212,64 @@ impl Sysfs {
         config::read_command(&f, 0).map_err(|e| PciError::io(&path, e))
     }
 
+    /// Map BAR0 to read registers, touching nothing: id check (reads only), root check, then
+    /// `resource0` opened and mapped read-only. The kernel driver stays bound, the command
+    /// register (bus mastering, memory decoding) is not written, the device is not locked
+    /// against its driver, and nothing can be written through the mapping (a write through
+    /// the returned [`Bar`] panics, naming the register). For `regs`/`stats`-like tools that
+    /// must not disturb a device the host is using.
+    ///
+    /// Refused with [`PciError::MemoryDecodingOff`] when the command register has memory-space
+    /// decoding off: every read would return all ones, and turning it on is a write.
+    pub fn map_bar_read_only(
+        &self,
+        addr: PciAddr,
+        supported: &[PciId],
+        opts: &PciOptions,
+    ) -> Result<Bar, PciError> {
+        let dir = self.existing_dir(addr)?;
+        self.check_supported(addr, supported)?;
+        if opts.require_root && !is_root() {
+            return Err(PciError::NotRoot {
+                what: format!("reading the registers of PCI device {addr} (BAR mapping)"),
+            });
+        }
+        if self.command(addr)? & config::CMD_MEMORY_SPACE == 0 {
+            return Err(PciError::MemoryDecodingOff { addr });
+        }
+        let res = dir.join("resource0");
+        let file = File::open(&res).map_err(|e| PciError::io(&res, e))?;
+        let size = file.metadata().map_err(|e| PciError::io(&res, e))?.len() as usize;
+        Self::check_bar_size(addr, &res, size, opts)?;
+        let map = MmapOptions::new()
+            .len(size)
+            .map_raw_read_only(&file)
+            .map_err(|e| PciError::io(&res, e))?;
+        Ok(Bar::new_read_only(map, Box::new(file)))
+    }
+
+    fn check_bar_size(
+        addr: PciAddr,
+        res: &Path,
+        size: usize,
+        opts: &PciOptions,
+    ) -> Result<(), PciError> {
+        if size == 0 {
+            return Err(PciError::io(
+                res,
+                io::Error::other("BAR0 has size 0 (not a memory BAR, or not assigned)"),
+            ));
+        }
+        if size < opts.min_bar_size {
+            return Err(PciError::BarTooSmall {
+                addr,
+                size,
+                needed: opts.min_bar_size,
+            });
+        }
+        Ok(())
+    }
+
     /// Check, take, and map a device: id check (before anything is written), root check,
     /// in-use checks and an exclusive lock on `resource0`, unbind, bus mastering, map BAR0.
     pub fn open_bar(
@@ -249,19 +307,7 @@ impl Sysfs {
             });
         }
         let size = file.metadata().map_err(|e| PciError::io(&res, e))?.len() as usize;
-        if size == 0 {
-            return Err(PciError::io(
-                &res,
-                io::Error::other("BAR0 has size 0 (not a memory BAR, or not assigned)"),
-            ));
-        }
-        if size < opts.min_bar_size {
-            return Err(PciError::BarTooSmall {
-                addr,
-                size,
-                needed: opts.min_bar_size,
-            });
-        }
+        Self::check_bar_size(addr, &res, size, opts)?;
 
         self.unbind(addr)?;
         self.enable_bus_master(addr)?;

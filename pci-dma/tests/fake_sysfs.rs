@@ -286,3 +286,69 @@ fn vfio_is_chosen_only_with_an_iommu_group_and_dev_vfio() {
     // The VFIO device path itself (container, group, BAR region, MAP_DMA at IOVAs) needs an
     // IOMMU: tests/qemu/run runs it inside QEMU with an emulated one (its vfio phases).
 }
+
+/// Issue 14.3: a read-only open maps BAR0 and reads it, and leaves everything else as it was:
+/// the kernel driver bound (nothing written to `driver/unbind`), the command register (bus
+/// mastering off), the BAR's contents; writes through the mapping are refused.
+#[test]
+fn a_read_only_open_reads_the_bar_and_touches_nothing() {
+    let t = FakeTree::new("readonly").unwrap();
+    let dir = fake_device(&t, "0000:03:00.0", IXGBE);
+    // As a kernel driver leaves it: memory decoding on, bus mastering off.
+    t.set_command("0000:03:00.0", 0x0402).unwrap();
+    let before = snapshot(&dir);
+    let sysfs = Sysfs::new(t.root());
+    let bar = sysfs
+        .map_bar_read_only(addr("0000:03:00.0"), &[IXGBE], &t.options())
+        .unwrap();
+    assert!(bar.is_read_only());
+    assert_eq!(bar.read32(8, Site::UNNAMED), 0x8008_0783);
+    let write = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        bar.write32(0, 1, Site::new("CTRL", None))
+    }));
+    let msg = *write.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("CTRL") && msg.contains("read-only"), "{msg}");
+    // Nor can it become an unchecked Mmio.
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bar.leak())).is_err());
+    let bar = sysfs
+        .map_bar_read_only(addr("0000:03:00.0"), &[IXGBE], &t.options())
+        .unwrap();
+    drop(bar);
+    assert_eq!(snapshot(&dir), before, "something was written");
+    assert_eq!(
+        sysfs.command(addr("0000:03:00.0")).unwrap() & pci_dma::config::CMD_BUS_MASTER,
+        0
+    );
+    // The same device opened to be driven is unbound and gets bus mastering: the snapshot
+    // comparison above would have seen it.
+    let bar = sysfs
+        .open_bar(addr("0000:03:00.0"), &[IXGBE], &t.options())
+        .unwrap();
+    drop(bar);
+    assert_ne!(snapshot(&dir), before);
+    assert_ne!(
+        sysfs.command(addr("0000:03:00.0")).unwrap() & pci_dma::config::CMD_BUS_MASTER,
+        0
+    );
+}
+
+/// A device whose memory decoding is off cannot be read without a config write: refused
+/// with the reason, nothing written; a device of another id is refused as by `open_bar`.
+#[test]
+fn a_read_only_open_refuses_a_disabled_device_and_a_wrong_id() {
+    let t = FakeTree::new("readonly-off").unwrap();
+    let dir = fake_device(&t, "0000:03:00.0", IXGBE);
+    let before = snapshot(&dir);
+    let sysfs = Sysfs::new(t.root());
+    let e = sysfs
+        .map_bar_read_only(addr("0000:03:00.0"), &[IXGBE], &t.options())
+        .unwrap_err();
+    assert!(matches!(e, PciError::MemoryDecodingOff { .. }), "{e}");
+    assert!(e.to_string().contains("--init"), "{e}");
+    assert_eq!(snapshot(&dir), before);
+    let e = sysfs
+        .map_bar_read_only(addr("0000:03:00.0"), &[IGB], &t.options())
+        .unwrap_err();
+    assert!(matches!(e, PciError::WrongDevice { .. }), "{e}");
+    assert_eq!(snapshot(&dir), before);
+}

@@ -206,7 +206,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
 #[cfg(feature = "std")]
 impl<B: Bus + ?Sized, R: Register> Reg<'_, B, R> {
     /// Poll until `pred` holds or the timeout has passed (then `Err(Timeout)` with the last
-    /// value read). `poll` is a [`Duration`] (the timeout, default pacing) or a [`Poll`]: the
+    /// value read). `poll` is a [`Duration`](core::time::Duration) (the timeout, default pacing) or a [`Poll`]: the
     /// first polls are back to back, then the pauses double up to a bound, so that a wait of
     /// seconds is a few hundred reads, not millions. The register is read once more after the
     /// deadline; never hangs.
@@ -243,7 +243,7 @@ impl<B: Bus + ?Sized, R: Register> Reg<'_, B, R> {
             }
         }
     }
-    /// Poll until every bit of `b` is set, for at most the timeout of `poll` (a [`Duration`]
+    /// Poll until every bit of `b` is set, for at most the timeout of `poll` (a [`Duration`](core::time::Duration)
     /// or a [`Poll`]).
     pub fn wait_set(&self, b: Bits<R>, poll: impl Into<Poll>) -> Result<Value<R>, Timeout>
     where
@@ -263,7 +263,7 @@ impl<B: Bus + ?Sized, R: Register> Reg<'_, B, R> {
 /// How a `wait_*` polls: for at most `timeout`; the first `spins` polls back to back (a bit
 /// that is already set, or sets within microseconds, costs no sleep); then a pause between
 /// polls that starts at `first_pause` and doubles up to `max_pause` (ixy polls every 10 ms;
-/// Linux drivers sleep with `usleep_range`). A [`Duration`] converts to the default pacing.
+/// Linux drivers sleep with `usleep_range`). A [`Duration`](core::time::Duration) converts to the default pacing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Poll {
     pub timeout: core::time::Duration,
