@@ -377,3 +377,53 @@ fn offload_contexts_on_rs_group_ends_still_reclaim() {
     assert!(pool.free_count() + 64 >= free0, "buffers come back");
     assert_no_violations(&sim);
 }
+
+#[test]
+fn rx_checksum_status_good_and_bad_in_the_metadata() {
+    // Receive side (7.1.11): the card checks IPv4 header and TCP/UDP checksums; rx_batch_meta
+    // delivers IPCS/L4CS with IPE/TCPE. Good frames come from the card's own transmit
+    // offload; bad ones are sent on the plain path with broken checksums.
+    let sim = sim2();
+    let (mut tx, mut rx) = pair(&sim, cfg());
+    let pool = tx.pool(0).unwrap().clone();
+    let good_tcp = tcp_frame(5, 0x10, &payload(99));
+    let good_udp = udp_frame(&payload(40));
+    send_offload(
+        &sim,
+        &mut tx,
+        &pool,
+        &[
+            (good_tcp.clone(), TxOffload::tcp4(14, 20, 20)),
+            (good_udp.clone(), TxOffload::udp4(14, 20)),
+        ],
+    );
+    // Bad IP header checksum (0xDEAD as built), and a good IP header with a bad TCP checksum.
+    let bad_ip = tcp_frame(6, 0x10, &payload(20));
+    let mut bad_l4 = bad_ip.clone();
+    let c = !ones_sum(&[&{
+        let mut h = bad_l4[14..34].to_vec();
+        h[10..12].fill(0);
+        h
+    }]);
+    bad_l4[24..26].copy_from_slice(&c.to_be_bytes());
+    // Not IP: nothing checked.
+    send(&sim, &mut tx, &[bad_ip, bad_l4, frame(DST, None, 9)]);
+    let (mut out, mut meta) = (Vec::new(), Vec::new());
+    rx.rx_batch_meta(0, &mut out, &mut meta, 16).unwrap();
+    assert_eq!(meta.len(), 5);
+    let got: Vec<_> = meta
+        .iter()
+        .map(|m| (m.ip_checksum, m.l4_checksum))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(true), Some(true)),
+            (Some(true), Some(true)),
+            (Some(false), Some(false)), // the TCP field was 0xFFFF as built
+            (Some(true), Some(false)),
+            (None, None),
+        ]
+    );
+    assert_no_violations(&sim);
+}
