@@ -14,6 +14,7 @@ const DEVICE: &[&str] = &[
     "pci-dma",
     "nic-queue",
     "sim-82599",
+    "sim-client",
     "driver-82599",
     "driver-82576",
     "ixgbe",
@@ -58,8 +59,20 @@ fn rules() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
             "the simulated card is the hardware side: independent of the drivers",
         ),
         (
+            "sim-client",
+            vec![
+                "sim-82599",
+                "driver-82599",
+                "driver-82576",
+                "pci-dma",
+                "nic-queue",
+                "testkit",
+            ],
+            "the card socket's client is a Bus and DMA memory: no simulator, no driver",
+        ),
+        (
             "driver-82599",
-            vec!["sim-82599", "ixgbe", "testkit"],
+            vec!["sim-82599", "sim-client", "ixgbe", "testkit"],
             "the driver library is the driver only (the simulator is a dev-dependency)",
         ),
         (

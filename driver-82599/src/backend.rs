@@ -123,8 +123,12 @@ pub fn open_pci_with(addr: &str, cfg: Config, opts: PciOptions) -> Result<Device
         });
     }
     let dev = PciDevice::open(addr, &link_ids(), &opts)?;
-    let (bar, dma) = dev.into_parts();
-    Device::new(bar.leak(), dma, cfg)
+    let (bar, dma, master) = dev.into_parts_with_master();
+    // On an error the device was stopped inside `new`; dropping `master` then turns bus
+    // mastering off. On success the device turns it off last when it is dropped.
+    let mut dev = Device::new(bar.leak(), dma, cfg)?;
+    dev.master = Some(master);
+    Ok(dev)
 }
 
 /// Maps the 82599 at `addr`'s BAR0 read-only, to read registers without disturbing the device

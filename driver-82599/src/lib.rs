@@ -35,6 +35,9 @@
 //!   before its ring and buffers go back (a queue that does not stop leaks them instead), then
 //!   transmit DMA off, PCIe mastering off with its pending requests drained (CTRL
 //!   .PCIE_MASTER_DISABLE, STATUS.PCIE_MASTER_ENABLE_STATUS), and CTRL_EXT.DRV_LOAD cleared;
+//!   on a real card opened with [`backend::open_pci`], last the PCI command register's
+//!   bus-master bit is cleared ([`pci_dma::BusMaster`]), also when `open_pci` fails after the
+//!   device was taken;
 //! - an error during [`Device::new`] after rings were handed to the card: the same, as the
 //!   half-built device is dropped (errors before that point happen before any memory is
 //!   handed over);
@@ -104,6 +107,8 @@ pub const HW_STAT_QUEUES: usize = regs::elements(<QPRC::Reg as regdsl_rt::ArrayS
 /// are read only through the device's).
 pub struct Device<B: Bus + Clone> {
     regs: Regs<B>,
+    /// PCI bus mastering of a real card (command register), turned off last when stopping.
+    master: Option<pci_dma::BusMaster>,
     dma: Arc<dyn DmaMemory>,
     cfg: Config,
     queues: nic_queue::Queues<rxq::RxRegs<B>, desc::Format, txq::TxRegs<B>>,
@@ -135,6 +140,7 @@ impl<B: Bus + Clone> Device<B> {
         init::setup_link(&regs);
         let mut dev = Device {
             regs,
+            master: None,
             dma,
             cfg: cfg.clone(),
             queues: nic_queue::Queues::new(),
@@ -396,5 +402,11 @@ impl<B: Bus + Clone> Drop for Device<B> {
         self.queues.clear();
         // Transmit DMA off, PCIe mastering off, the firmware told the driver is gone.
         init::stop(&self.regs);
+        // Then the PCI command register's bus-master bit (real cards): no DMA at all.
+        if let Some(m) = &self.master {
+            if let Err(e) = m.disable() {
+                eprintln!("driver-82599: could not turn bus mastering off: {e}");
+            }
+        }
     }
 }

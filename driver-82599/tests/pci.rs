@@ -139,3 +139,43 @@ fn the_table_fits_the_82599_bar0() {
         backend::bar_size_needed()
     );
 }
+
+/// Issue 14.1: an exit path through an error turns PCI bus mastering off again. The fake card
+/// never finishes its reset (or, without hugepages, the DMA memory cannot be had): either way
+/// the device was taken (unbound, bus mastering on) and the error path leaves the command
+/// register's bus-master bit clear, with memory-space decoding kept.
+#[test]
+fn bus_mastering_is_off_again_after_a_failed_open() {
+    let (t, dir) = tree("master-off", PciId::new(0x8086, 0x10fb));
+    let config = Config {
+        wait_timeout: std::time::Duration::from_millis(20),
+        ..Config::default()
+    };
+    let e = backend::open_pci_with("0000:03:00.0", config, t.options())
+        .err()
+        .expect("a file never clears CTRL.RST");
+    assert!(
+        matches!(
+            e,
+            Error::ResetTimeout(_) | Error::Pci(PciError::NoHugepages { .. })
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("driver/unbind")).unwrap(),
+        "0000:03:00.0",
+        "the device was taken"
+    );
+    let cfg = std::fs::read(dir.join("config")).unwrap();
+    let command = u16::from_le_bytes([cfg[4], cfg[5]]);
+    assert_eq!(
+        command & pci_dma::config::CMD_BUS_MASTER,
+        0,
+        "{command:#06x}"
+    );
+    assert_ne!(
+        command & pci_dma::config::CMD_MEMORY_SPACE,
+        0,
+        "{command:#06x}"
+    );
+}

@@ -94,6 +94,18 @@ pub struct SimOpts {
     pub threaded: bool,
 }
 
+/// A simulated card in another process (`ixgbe card --socket PATH`) instead of in-process.
+#[derive(Args, Clone, Debug)]
+pub struct CardOpts {
+    /// Use the simulated card served by `ixgbe card --socket PATH` (another process) instead
+    /// of an in-process one.
+    #[arg(long, value_name = "PATH", conflicts_with = "pci")]
+    pub card: Option<PathBuf>,
+    /// With --card: the card's port to use (`fwd`: the first of two).
+    #[arg(long, default_value_t = 0, requires = "card")]
+    pub port: usize,
+}
+
 /// Options of the packet loops (pktgen, fwd, echo).
 #[derive(Args, Clone, Debug)]
 pub struct LoopOpts {
@@ -168,6 +180,8 @@ enum Cmd {
         #[command(flatten)]
         t: Target,
         #[command(flatten)]
+        c: CardOpts,
+        #[command(flatten)]
         s: SimOpts,
         #[command(flatten)]
         l: LoopOpts,
@@ -189,6 +203,8 @@ enum Cmd {
         #[command(flatten)]
         sysfs: SysfsRoot,
         #[command(flatten)]
+        c: CardOpts,
+        #[command(flatten)]
         s: SimOpts,
         #[command(flatten)]
         l: LoopOpts,
@@ -200,6 +216,8 @@ enum Cmd {
     Echo {
         #[command(flatten)]
         t: Target,
+        #[command(flatten)]
+        c: CardOpts,
         #[command(flatten)]
         s: SimOpts,
         #[command(flatten)]
@@ -222,6 +240,8 @@ enum Cmd {
         #[command(flatten)]
         t: Target,
         #[command(flatten)]
+        c: CardOpts,
+        #[command(flatten)]
         s: SimOpts,
         #[command(flatten)]
         f: FilterOpts,
@@ -232,11 +252,29 @@ enum Cmd {
         #[arg(long)]
         init: bool,
     },
+    /// Run the simulated card as a process of its own, serving `--card PATH` clients until
+    /// interrupted (or --seconds).
+    Card {
+        /// The Unix socket to listen on (a stale socket file is replaced).
+        #[arg(long, value_name = "PATH")]
+        socket: PathBuf,
+        /// Number of ports.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        ports: u16,
+        /// Wire ports 0-1, 2-3, ... to each other instead of looping each back to itself.
+        #[arg(long)]
+        pairs: bool,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
     /// Dump the registers by name. With --pci it only maps BAR0 and reads (the kernel driver
     /// stays bound, nothing is reset or written); --init initialises the device first.
     Regs {
         #[command(flatten)]
         t: Target,
+        #[command(flatten)]
+        c: CardOpts,
         /// Write the simulated card's register access trace to this file.
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
@@ -403,6 +441,65 @@ fn on_sim(sim: &Sim, body: impl FnOnce(&Sim) -> AnyResult) -> AnyResult {
     }
 }
 
+/// A card process's ports in use by this process: each locked, then reset and initialised.
+/// Fields drop in order: the devices stop before their locks go.
+struct CardPorts {
+    devs: Vec<Device<sim_client::CardPort>>,
+    _locks: Vec<sim_client::PortLock>,
+    card: sim_client::Card,
+}
+
+/// The card process's ports `c.port..c.port + ports`, locked (a port another live process
+/// drives is refused, not reset under it), opened, initialised and filtered.
+fn open_card(
+    path: &std::path::Path,
+    c: &CardOpts,
+    ports: usize,
+    cfg: Config,
+    f: &FilterOpts,
+) -> AnyResult<CardPorts> {
+    let card = sim_client::Card::connect(path)?;
+    let locks = (c.port..c.port + ports)
+        .map(|p| card.lock_port(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let devs = (c.port..c.port + ports)
+        .map(|p| {
+            let mut dev = Device::new(card.port(p)?, card.dma(), cfg.clone())?;
+            filters(&mut dev, f)?;
+            Ok(dev)
+        })
+        .collect::<AnyResult<Vec<_>>>()?;
+    Ok(CardPorts {
+        devs,
+        _locks: locks,
+        card,
+    })
+}
+
+/// --card runs the driver on another process's card: the in-process card's options do not
+/// apply.
+fn no_sim_opts_with_card(c: &CardOpts, trace: &Option<PathBuf>, threaded: bool) -> AnyResult {
+    if c.card.is_some() && (trace.is_some() || threaded) {
+        return Err(
+            "--trace and --threaded are options of the in-process card; not with --card".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Strict-mode violations the card process recorded (for all its clients) are an error.
+fn report_card(card: &sim_client::Card) -> AnyResult {
+    let (violations, faults) = card.status()?;
+    if violations != 0 || faults != 0 {
+        return Err(format!(
+            "the card process recorded {violations} strict-mode violation(s) and {faults} \
+             DMA fault(s) (its standard error names them)"
+        )
+        .into());
+    }
+    Ok(())
+}
+
 fn no_sim_opts(s: &SimOpts) -> AnyResult {
     if s.trace.is_some() {
         return Err("--trace records the simulated card; it cannot be used with --pci".into());
@@ -428,6 +525,7 @@ fn run(cli: Cli) -> AnyResult {
     match cli.cmd {
         Cmd::Pktgen {
             t,
+            c,
             s,
             l,
             f,
@@ -446,6 +544,13 @@ fn run(cli: Cli) -> AnyResult {
                 dev.set_tx_rate(0, rate)?;
                 return cmds::pktgen(&mut dev, &|| {}, &l, size, false);
             }
+            if let Some(path) = &c.card {
+                no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
+                let mut cp = open_card(path, &c, 1, config(l.ring, &f), &f)?;
+                cp.devs[0].set_tx_rate(0, rate)?;
+                cmds::pktgen(&mut cp.devs[0], &|| {}, &l, size, true)?;
+                return report_card(&cp.card);
+            }
             let sim = sim(&s, 1)?;
             sim.connect(Wire::Loopback(0))?;
             on_sim(&sim, |sim| {
@@ -459,6 +564,7 @@ fn run(cli: Cli) -> AnyResult {
         Cmd::Fwd {
             pci,
             sysfs,
+            c,
             s,
             l,
             f,
@@ -479,6 +585,17 @@ fn run(cli: Cli) -> AnyResult {
                 let mut db = open_pci(b, &sysfs, l.ring, &f)?;
                 let names = [format!("port {a} (A)"), format!("port {b} (B)")];
                 return cmds::fwd([&mut da, &mut db], &names, &mut || {}, None, &l);
+            }
+            if let Some(path) = &c.card {
+                no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
+                let mut cp = open_card(path, &c, 2, config(l.ring, &f), &f)?;
+                let names = [
+                    format!("port {} (A)", c.port),
+                    format!("port {} (B)", c.port + 1),
+                ];
+                let (a, b) = cp.devs.split_at_mut(1);
+                cmds::fwd([&mut a[0], &mut b[0]], &names, &mut || {}, None, &l)?;
+                return report_card(&cp.card);
             }
             // gen(2) <-> A(0), B(1) <-> gen(3): two generators feed the forwarder both ways.
             let sim = sim(&s, 4)?;
@@ -506,6 +623,7 @@ fn run(cli: Cli) -> AnyResult {
         }
         Cmd::Echo {
             t,
+            c,
             s,
             l,
             f,
@@ -523,6 +641,21 @@ fn run(cli: Cli) -> AnyResult {
                 }
                 let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
                 return cmds::echo(&mut dev, &mut || {}, &l, respond.then_some(ip), false);
+            }
+            if let Some(path) = &c.card {
+                no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
+                if tap.is_some() {
+                    return Err("--tap attaches an in-process card; not with --card".into());
+                }
+                let mut cp = open_card(path, &c, 1, config(l.ring, &f), &f)?;
+                cmds::echo(
+                    &mut cp.devs[0],
+                    &mut || {},
+                    &l,
+                    respond.then_some(ip),
+                    false,
+                )?;
+                return report_card(&cp.card);
             }
             let sim = sim(&s, 2)?;
             if let Some(name) = &tap {
@@ -565,6 +698,7 @@ fn run(cli: Cli) -> AnyResult {
         }
         Cmd::Stats {
             t,
+            c,
             s,
             f,
             seconds,
@@ -579,6 +713,12 @@ fn run(cli: Cli) -> AnyResult {
                 let bar = backend::map_pci_with(addr, t.sysfs.options())?;
                 return cmds::stats_read_only(&bar, seconds);
             }
+            if let Some(path) = &c.card {
+                no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
+                let mut cp = open_card(path, &c, 1, config(512, &f), &f)?;
+                cmds::stats(&mut cp.devs[0], &|| {}, seconds)?;
+                return report_card(&cp.card);
+            }
             let sim = sim(&s, 1)?;
             sim.connect(Wire::Loopback(0))?;
             on_sim(&sim, |sim| {
@@ -587,8 +727,15 @@ fn run(cli: Cli) -> AnyResult {
                 cmds::stats(&mut dev, &step, seconds)
             })
         }
+        Cmd::Card {
+            socket,
+            ports,
+            pairs,
+            seconds,
+        } => card(&socket, usize::from(ports), pairs, seconds),
         Cmd::Regs {
             t,
+            c,
             trace,
             names,
             init,
@@ -613,6 +760,23 @@ fn run(cli: Cli) -> AnyResult {
                 let bar = backend::map_pci_with(addr, t.sysfs.options())?;
                 return cmds::dump(&bar, &opts);
             }
+            if let Some(path) = &c.card {
+                no_sim_opts_with_card(&c, &trace, false)?;
+                let card = sim_client::Card::connect(path)?;
+                if init {
+                    let cfg = Config {
+                        wait_link: false,
+                        ..plain(512)
+                    };
+                    let _lock = card.lock_port(c.port)?;
+                    let dev = Device::new(card.port(c.port)?, card.dma(), cfg)?;
+                    cmds::dump(dev.regs().bus(), &opts)?;
+                } else {
+                    // Reading only: no lock, no reset (the port may be in use).
+                    cmds::dump(&card.port(c.port)?, &opts)?;
+                }
+                return report_card(&card);
+            }
             let sim = sim(
                 &SimOpts {
                     trace,
@@ -632,6 +796,101 @@ fn run(cli: Cli) -> AnyResult {
                 cmds::dump(dev.regs().bus(), &opts)
             })
         }
+    }
+}
+
+/// `ixgbe card`: the simulated card as a process (sim_82599::server), its engines on their
+/// own thread; strict-mode violations are printed as they happen.
+fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64>) -> AnyResult {
+    if ports % 2 != 0 && pairs {
+        return Err(format!("--pairs needs an even number of ports, not {ports}").into());
+    }
+    let sim = Sim::builder()
+        .ports(ports)
+        .strict(true)
+        .threaded(true)
+        .try_build()?;
+    for p in 0..ports {
+        if pairs {
+            if p % 2 == 0 {
+                sim.connect(Wire::Pair(p, p + 1))?;
+            }
+        } else {
+            sim.connect(Wire::Loopback(p))?;
+        }
+    }
+    // A socket file nobody listens on is stale (a card process that died): replace it; one
+    // somebody listens on is another card's.
+    if std::os::unix::net::UnixStream::connect(socket).is_ok() {
+        return Err(format!("{}: another card process is listening", socket.display()).into());
+    }
+    let _ = std::fs::remove_file(socket);
+    // Port locks of a card that died belong to nobody now: start afresh.
+    let remove_locks = || {
+        for p in 0..ports {
+            let _ = std::fs::remove_file(sim_client::PortLock::path_for(socket, p));
+        }
+    };
+    remove_locks();
+    let listener = std::os::unix::net::UnixListener::bind(socket)
+        .map_err(|e| format!("cannot listen on {}: {e}", socket.display()))?;
+    let sim = std::sync::Arc::new(sim);
+    let served = sim.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = sim_82599::server::serve(served, listener) {
+            eprintln!("ixgbe card: {e}");
+        }
+    });
+    println!(
+        "simulated card with {ports} port(s) ({}) serving {}",
+        if pairs {
+            "wired in pairs"
+        } else {
+            "each looped back"
+        },
+        socket.display()
+    );
+    let start = std::time::Instant::now();
+    let mut seen = 0;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let v = sim.violations();
+        for x in &v[seen.min(v.len())..] {
+            eprintln!("strict mode: {x}");
+        }
+        seen = v.len();
+        if seconds.is_some_and(|s| start.elapsed().as_secs() >= s) {
+            break;
+        }
+    }
+    let _ = std::fs::remove_file(socket);
+    remove_locks();
+    for p in 0..ports {
+        let s = sim.stats(p)?;
+        // Where every frame that reached the port went (the card's own counts, not its
+        // read-to-clear registers, which the drivers read).
+        println!(
+            "port {p}: {} frames sent, {} received; dropped: {} no descriptor, {} missed, {} \
+             receive off, {} filtered, {} link down, {} DMA error; {} still buffered",
+            s.tx_frames,
+            s.rx_frames,
+            s.no_descriptor,
+            s.missed,
+            s.lost_rx_disabled,
+            s.filtered,
+            s.lost_link_down,
+            s.dma_error_drops,
+            sim.rx_buffered(p)?,
+        );
+    }
+    let v = sim.violations();
+    for x in &v[seen.min(v.len())..] {
+        eprintln!("strict mode: {x}");
+    }
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} strict-mode violation(s)", v.len()).into())
     }
 }
 

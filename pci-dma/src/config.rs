@@ -30,3 +30,38 @@ pub fn read_command(file: &File, base: u64) -> std::io::Result<u16> {
     file.read_exact_at(&mut b, base + COMMAND)?;
     Ok(u16::from_le_bytes(b))
 }
+
+/// Bus mastering of one device, turned off again (command bit 2 cleared, other bits kept) when
+/// this guard is dropped or [`BusMaster::disable`] is called: the last step of stopping a card,
+/// after its queues are stopped, so that no DMA can reach memory about to be freed. Holds its
+/// own handle on the configuration space (sysfs `config`, or the VFIO device's config region).
+#[derive(Debug)]
+pub struct BusMaster {
+    file: File,
+    base: u64,
+}
+
+impl BusMaster {
+    pub(crate) fn new(file: File, base: u64) -> Self {
+        BusMaster { file, base }
+    }
+
+    /// Clears the bus-master bit now (idempotent).
+    pub fn disable(&self) -> std::io::Result<()> {
+        let old = read_command(&self.file, self.base)?;
+        if old & CMD_BUS_MASTER != 0 {
+            let new = old & !CMD_BUS_MASTER;
+            self.file
+                .write_all_at(&new.to_le_bytes(), self.base + COMMAND)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for BusMaster {
+    fn drop(&mut self) {
+        if let Err(e) = self.disable() {
+            eprintln!("pci-dma: could not turn bus mastering off: {e}");
+        }
+    }
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::bar::Bar;
+use crate::config::BusMaster;
 use crate::error::PciError;
 use crate::hugepage::HugepageAllocator;
 use crate::ids::{PciAddr, PciId};
@@ -60,6 +61,8 @@ pub struct PciDevice {
     id: PciId,
     backend: Backend,
     bar: Bar,
+    /// Before `dma`: an unused device turns mastering off before its memory goes.
+    master: BusMaster,
     dma: Arc<dyn DmaMemory>,
 }
 
@@ -78,16 +81,17 @@ impl PciDevice {
             Backend::Auto => vfio::available(&sysfs, &opts.dev_root, addr),
         };
         if use_vfio {
-            let (bar, dma) = vfio::open(&sysfs, addr, supported, opts)?;
+            let (bar, dma, master) = vfio::open(&sysfs, addr, supported, opts)?;
             return Ok(PciDevice {
                 addr,
                 id,
                 backend: Backend::Vfio,
                 bar,
                 dma,
+                master,
             });
         }
-        let bar = sysfs.open_bar(addr, supported, opts)?;
+        let (bar, master) = sysfs.open_bar_master(addr, supported, opts)?;
         let dma = HugepageAllocator::with_max_pages(opts.max_dma_pages)?;
         Ok(PciDevice {
             addr,
@@ -95,6 +99,7 @@ impl PciDevice {
             backend: Backend::Sysfs,
             bar,
             dma: Arc::new(dma),
+            master,
         })
     }
 
@@ -114,8 +119,18 @@ impl PciDevice {
     pub fn dma(&self) -> Arc<dyn DmaMemory> {
         Arc::clone(&self.dma)
     }
-    /// The BAR mapping owner and the DMA memory, for a driver to keep.
+    /// The BAR mapping owner and the DMA memory, for a driver to keep. Bus mastering stays on
+    /// for the rest of the process; [`PciDevice::into_parts_with_master`] hands out the guard
+    /// that turns it off.
     pub fn into_parts(self) -> (Bar, Arc<dyn DmaMemory>) {
+        std::mem::forget(self.master);
         (self.bar, self.dma)
+    }
+
+    /// As [`PciDevice::into_parts`], with the [`BusMaster`] guard: dropping it (or
+    /// [`BusMaster::disable`]) turns bus mastering off. A driver drops it after its queues are
+    /// stopped and before their memory is released.
+    pub fn into_parts_with_master(self) -> (Bar, Arc<dyn DmaMemory>, BusMaster) {
+        (self.bar, self.dma, self.master)
     }
 }

@@ -25,6 +25,7 @@ pub mod sysfs;
 pub mod vfio;
 
 pub use bar::Bar;
+pub use config::BusMaster;
 pub use device::{Backend, PciDevice, PciOptions};
 pub use dma::{DmaError, DmaMemory, DmaRegion};
 pub use error::{is_root, PciError};

@@ -13,6 +13,7 @@ use memmap2::MmapOptions;
 
 use crate::bar::Bar;
 use crate::config;
+use crate::config::BusMaster;
 use crate::device::PciOptions;
 use crate::error::{is_root, PciError};
 use crate::ids::{parse_id16, PciAddr, PciId};
@@ -278,6 +279,19 @@ impl Sysfs {
         supported: &[PciId],
         opts: &PciOptions,
     ) -> Result<Bar, PciError> {
+        let (bar, master) = self.open_bar_master(addr, supported, opts)?;
+        // The caller keeps the device for the rest of the process: mastering stays on.
+        std::mem::forget(master);
+        Ok(bar)
+    }
+
+    /// As [`Sysfs::open_bar`], with the [`BusMaster`] guard that turns bus mastering off again.
+    pub fn open_bar_master(
+        &self,
+        addr: PciAddr,
+        supported: &[PciId],
+        opts: &PciOptions,
+    ) -> Result<(Bar, BusMaster), PciError> {
         let dir = self.existing_dir(addr)?;
         self.check_supported(addr, supported)?;
         if opts.require_root && !is_root() {
@@ -311,10 +325,16 @@ impl Sysfs {
 
         self.unbind(addr)?;
         self.enable_bus_master(addr)?;
+        let cfg = dir.join("config");
+        let master = BusMaster::new(open_rw(&cfg).map_err(|e| PciError::io(&cfg, e))?, 0);
         let map = MmapOptions::new()
             .len(size)
             .map_raw(&file)
             .map_err(|e| PciError::io(&res, e))?;
-        Ok(Bar::new(map, Box::new(file)))
+        Ok((Bar::new(map, Box::new(file)), master))
     }
+}
+
+fn open_rw(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).open(path)
 }

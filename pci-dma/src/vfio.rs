@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use memmap2::MmapOptions;
 
 use crate::bar::Bar;
-use crate::config;
+use crate::config::{self, BusMaster};
 use crate::device::PciOptions;
 use crate::error::{is_root, PciError};
 use crate::hugepage::{
@@ -415,7 +415,7 @@ pub(crate) fn open(
     addr: PciAddr,
     supported: &[PciId],
     opts: &PciOptions,
-) -> Result<(Bar, Arc<dyn DmaMemory>), PciError> {
+) -> Result<(Bar, Arc<dyn DmaMemory>, BusMaster), PciError> {
     sysfs.check_supported(addr, supported)?;
     let group_no = sysfs.iommu_group(addr).ok_or_else(|| {
         vfio_err(
@@ -538,6 +538,12 @@ pub(crate) fn open(
     let cfg = region_info(&device, VFIO_PCI_CONFIG_REGION_INDEX)?;
     config::enable_bus_master(&device, cfg.offset)
         .map_err(|e| vfio_err("enabling bus mastering through the config region", e))?;
+    let master = BusMaster::new(
+        device
+            .try_clone()
+            .map_err(|e| vfio_err("duplicating the device handle", e))?,
+        cfg.offset,
+    );
     let map = MmapOptions::new()
         .offset(bar0.offset)
         .len(bar0.size as usize)
@@ -551,7 +557,7 @@ pub(crate) fn open(
         _group: group,
         _device: device,
     };
-    Ok((Bar::new(map, Box::new(keep)), Arc::new(dma)))
+    Ok((Bar::new(map, Box::new(keep)), Arc::new(dma), master))
 }
 
 /// Pages for VFIO: hugepages if there are any, else ordinary memory trimmed to a 2 MiB-aligned

@@ -130,8 +130,12 @@ fn expand(input: Input) -> Tokens {
             let rel = lit.value();
             let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
             let path = std::path::Path::new(&dir).join(&rel);
-            match std::fs::read_to_string(&path) {
-                Ok(s) => (rel, s, Some(path.display().to_string())),
+            match std::fs::read(&path) {
+                Ok(bytes) => match regdsl::decode(&rel, &bytes) {
+                    Ok(s) => (rel, s.to_string(), Some(path.display().to_string())),
+                    // Not UTF-8: the message gives the byte offset, line and column.
+                    Err(d) => return syn::Error::new(lit.span(), d.to_string()).to_compile_error(),
+                },
                 Err(e) => {
                     let msg = format!("{rel}: cannot read register table {}: {e}", path.display());
                     return syn::Error::new(lit.span(), msg).to_compile_error();

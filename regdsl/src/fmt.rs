@@ -1,7 +1,8 @@
 //! `regdsl fmt`: the canonical layout of a table. Columns are aligned within each paragraph
 //! (rows between blank lines or `@section` lines); register rows start in column 1, field rows
 //! are indented by 2, named values by 4. Tokens, descriptions and comments are kept as written,
-//! so the formatted table has the same model. Runs of blank lines become one.
+//! so the formatted table has the same model. Runs of blank lines become one. Rows pasted in a
+//! datasheet's order (`@columns`, `@fields`, headings) are kept as written.
 use crate::diag::Diagnostic;
 use crate::syntax::{self, Item, Line};
 
@@ -132,6 +133,17 @@ fn paragraph(lines: &[Line], out: &mut Vec<String>) {
         }
     }
     for (n, l) in lines.iter().enumerate() {
+        // Pasted rows and `@columns`/`@fields` lines are kept as written (their columns are the
+        // datasheet's), indented by their kind.
+        let verbatim = match &l.item {
+            Item::Directive { text } => Some((0, text)),
+            Item::Pasted { text, kind, .. } => Some((*kind as usize, text)),
+            _ => None,
+        };
+        if let Some((kind, text)) = verbatim {
+            out.push(with_comment(format!("{}{text}", INDENT[kind]), &l.comment));
+            continue;
+        }
         let Some((kind, cols, desc)) = columns(&l.item) else {
             let next = next_kind[n];
             let text = l.comment.as_deref().unwrap_or("");
@@ -147,7 +159,10 @@ fn paragraph(lines: &[Line], out: &mut Vec<String>) {
             s.extend(std::iter::repeat_n(' ', w - width(c) + 1));
         }
         s.push_str(&desc);
-        out.push(with_comment(s.trim_end().to_string(), &l.comment));
+        out.push(with_comment(
+            s.trim_end_matches(syntax::is_blank).to_string(),
+            &l.comment,
+        ));
     }
 }
 

@@ -9,9 +9,13 @@ pub mod doc;
 #[cfg(feature = "cli")]
 pub mod dump;
 pub mod fmt;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ident;
 pub mod model;
 pub mod number;
+pub mod paste;
 pub mod resolve;
 pub mod syntax;
 
@@ -64,10 +68,57 @@ pub fn compile(file: &str, src: &str) -> Outcome {
     }
 }
 
-/// [`compile`] on a file; a file that is not UTF-8 is an `InvalidData` error.
+/// [`compile`] on a file. A file that is not UTF-8 compiles to one error that says where
+/// ([`decode`]); only a file that cannot be read is an `Err`.
 pub fn compile_file(path: &std::path::Path) -> std::io::Result<Outcome> {
-    let src = std::fs::read_to_string(path)?;
-    Ok(compile(&path.display().to_string(), &src))
+    let bytes = std::fs::read(path)?;
+    let file = path.display().to_string();
+    Ok(match decode(&file, &bytes) {
+        Ok(src) => compile(&file, src),
+        Err(d) => Outcome {
+            table: None,
+            diagnostics: vec![d],
+        },
+    })
+}
+
+/// The text of a table file, or an error at the first byte that is not UTF-8: its byte
+/// offset, line and column (characters, as everywhere), and what to do.
+pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        // The valid prefix is text: count lines (LF, CRLF or CR end one) and characters in it.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() as u32 + 1;
+        let span = model::Span {
+            line: line_count(before),
+            col,
+            offset: at,
+            len: 0,
+        };
+        Diagnostic::error(
+            file,
+            span,
+            format!(
+                "the file is not UTF-8: byte 0x{:02X} at byte offset {at} (line {}, column {col}); save the table as UTF-8",
+                bytes[at], span.line
+            ),
+        )
+        .with_label("not UTF-8")
+    })
+}
+
+/// The number of the line that the end of `s` is on (1-based), lines ending at LF, CRLF or CR.
+fn line_count(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut n = 1u32;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            n = n.saturating_add(1);
+        }
+    }
+    n
 }
 
 /// Diagnostics with the source line and a caret under the offending token (no colour).

@@ -47,11 +47,20 @@ enum Cmd {
     Doc { file: PathBuf },
 }
 
+/// The file's text; a file that is not UTF-8 is reported with its byte offset, line and column
+/// (exit 1, like any error in a table); a file that cannot be read exits 2.
 fn read(path: &Path) -> Result<String, ExitCode> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         eprintln!("regdsl: {}: {e}", path.display());
         ExitCode::from(2)
-    })
+    })?;
+    match regdsl::decode(&path.display().to_string(), &bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(d) => {
+            eprintln!("{d}");
+            Err(ExitCode::from(1))
+        }
+    }
 }
 
 fn report(diags: &[regdsl::Diagnostic], src: &str, short: bool) {
@@ -84,9 +93,17 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             let (mut errors, mut warnings, mut failed) = (0, 0, false);
             let mut unreadable = false;
             for f in &files {
-                let Ok(src) = read(f) else {
-                    unreadable = true;
-                    continue;
+                let src = match read(f) {
+                    Ok(src) => src,
+                    Err(code) => {
+                        if code == ExitCode::from(1) {
+                            errors += 1;
+                            failed = true;
+                        } else {
+                            unreadable = true;
+                        }
+                        continue;
+                    }
                 };
                 let out = regdsl::compile(&f.display().to_string(), &src);
                 report(&out.diagnostics, &src, short);

@@ -1,4 +1,4 @@
-//! Numbers (`0x1F`, `0X1f`, `31`, `11111b`, `_` separators allowed) and array layouts
+//! Numbers (`0x1F`, `0X1f`, `1Fh`, `31`, `11111b`, `_` separators allowed) and array layouts
 //! (`+STEP*MIN..MAX`), parsed with nom inside one token.
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1};
@@ -38,7 +38,7 @@ impl NumError {
         };
         match &self.kind {
             NumErrorKind::NotANumber => format!(
-                "expected {} (hex `0x1F`, decimal `31` or binary `11111b`), found {found}",
+                "expected {} (hex `0x1F` or `1Fh`, decimal `31` or binary `11111b`), found {found}",
                 if what.is_empty() { "a number" } else { what }
             ),
             NumErrorKind::Expected(e) => format!("expected {e}, found {found}"),
@@ -55,6 +55,18 @@ fn hex_digits(s: &str) -> IResult<&str, &str> {
             take_while1(|c: char| c.is_ascii_hexdigit() || c == '_'),
             |d: &str| d.chars().any(|c| c != '_'),
         ),
+    )(s)
+}
+
+/// Datasheet hex (`00008h`, `1Fh`): starts with a decimal digit, as in Intel's manuals, so that
+/// a name like `FFh` is not a number.
+fn hex_h_digits(s: &str) -> IResult<&str, &str> {
+    terminated(
+        recognize(pair(
+            take_while1(|c: char| c.is_ascii_digit()),
+            take_while(|c: char| c.is_ascii_hexdigit() || c == '_'),
+        )),
+        alt((char('h'), char('H'))),
     )(s)
 }
 
@@ -86,6 +98,11 @@ fn number_prefix(s: &str) -> Result<(u64, usize), NumError> {
         (rest, d, 16)
     } else if s.starts_with("0x") || s.starts_with("0X") {
         return Err(err(2, NumErrorKind::Expected("hex digits after `0x`")));
+    } else if let Some((rest, d)) = hex_h_digits(s)
+        .ok()
+        .filter(|(rest, _)| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
+    {
+        (rest, d, 16)
     } else if let Ok((rest, d)) = bin_digits(s) {
         // `101b` is binary, but `101bad` is not a number.
         if rest.starts_with(|c: char| c.is_ascii_alphanumeric()) {
@@ -192,6 +209,14 @@ mod tests {
         assert!(parse_number("0x1_0000_0000_0000_0000").is_err());
         assert_eq!(parse_number("0xFFFF_FFFF_FFFF_FFFF"), Ok(u64::MAX));
         assert_eq!(parse_number("0x10g").unwrap_err().at, 4);
+        assert_eq!(parse_number("00008h"), Ok(8));
+        assert_eq!(parse_number("1Fh"), Ok(0x1F));
+        assert_eq!(parse_number("0000h"), Ok(0));
+        assert_eq!(parse_number("0x0_001F"), Ok(0x1F));
+        assert_eq!(parse_number("10b"), Ok(2));
+        assert_eq!(parse_number("1Bh"), Ok(0x1B));
+        assert!(parse_number("FFh").is_err());
+        assert!(parse_number("1Fhx").is_err());
     }
 
     #[test]

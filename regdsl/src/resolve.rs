@@ -89,6 +89,8 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
             Item::Register(Some(row)) => b.register(row, line.number),
             Item::Field(row) => b.field_line(row.as_ref()),
             Item::Value(row) => b.value_line(row.as_ref()),
+            Item::Directive { .. } => {}
+            Item::Pasted { rows, .. } => b.pasted(rows, line.number),
         }
     }
     b.element_resets();
@@ -680,6 +682,32 @@ impl Builder<'_> {
             }
         }
         Some(())
+    }
+
+    /// The rows of one pasted line (segments of a split array, then ALIAS rows, or one field):
+    /// field rows below attach to the register, not to its last ALIAS.
+    fn pasted(&mut self, rows: &[Item], line: u32) {
+        let mut reg_ctx = None;
+        let mut poisoned = false;
+        for item in rows {
+            match item {
+                Item::Register(Some(row)) => {
+                    self.register(row, line);
+                    match self.ctx {
+                        Ctx::Poison => poisoned = true,
+                        Ctx::Reg { .. } => reg_ctx = Some(self.ctx),
+                        _ => {}
+                    }
+                }
+                Item::Field(row) => self.field_line(row.as_ref()),
+                _ => {}
+            }
+        }
+        if poisoned {
+            self.ctx = Ctx::Poison;
+        } else if let Some(ctx) = reg_ctx {
+            self.ctx = ctx;
+        }
     }
 
     fn alias(&mut self, row: &RegRow, line: u32) {

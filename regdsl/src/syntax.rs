@@ -4,6 +4,7 @@
 use crate::diag::Diagnostic;
 use crate::model::{Access, Mode, Span, Width};
 use crate::number::{parse_number, LayoutParts};
+use crate::paste::{self, Col, Origin, RowKind};
 
 /// A token as written, with its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,6 +156,18 @@ pub enum Item {
     Value(Option<ValueRow>),
     /// A line starting with `@` that is not a known directive.
     BadDirective,
+    /// `@columns ...` or `@fields ...` (as written, for `fmt`).
+    Directive {
+        text: String,
+    },
+    /// A row pasted as a datasheet prints it (`@columns`/`@fields` rows, section 8.2.3
+    /// headings): the text as written (for `fmt`) and the rows it stands for: register rows
+    /// (segments of a split array, then ALIAS rows) or one field row.
+    Pasted {
+        text: String,
+        kind: RowKind,
+        rows: Vec<Item>,
+    },
 }
 
 /// One line of the file.
@@ -222,8 +235,13 @@ pub fn mode_has_width(s: &str) -> bool {
     mode_width(s).0.len() != s.len()
 }
 
-fn is_blank(c: char) -> bool {
-    c == ' ' || c == '\t' || c == '\r'
+/// Separators between tokens: space, tab, and the no-break spaces that text copied from a PDF
+/// carries (U+00A0, U+2007, U+202F, and U+FEFF, a byte-order mark pasted inside the file).
+pub(crate) fn is_blank(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t' | '\r' | '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{feff}'
+    )
 }
 
 /// One source line split into tokens (byte positions within the line).
@@ -246,13 +264,13 @@ impl<'a> LineText<'a> {
         let mut i = 0;
         // Column of byte `i`, kept up to date as tokens are found (linear in the line).
         let (mut col_at, mut col) = (0usize, 1u32);
-        let bytes = text.as_bytes();
         while i < text.len() {
-            if is_blank(bytes[i] as char) {
-                i += 1;
+            let rest = &text[i..];
+            let c = rest.chars().next().expect("not at the end");
+            if is_blank(c) {
+                i += c.len_utf8();
                 continue;
             }
-            let rest = &text[i..];
             if rest.starts_with('#') || rest.starts_with("--") {
                 content_end = i;
                 comment = Some(rest.trim_end_matches(is_blank));
@@ -321,21 +339,33 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
     let mut p = Parser {
         file,
         diags: Vec::new(),
+        layouts: [None, None],
+        bare: None,
     };
     let mut lines = Vec::new();
-    let mut start = 0;
-    for (n, raw) in src.split('\n').enumerate() {
-        let lt = LineText::new(raw, n as u32 + 1, start);
-        start += raw.len() + 1;
+    // A byte-order mark is not part of the first line (columns count from after it).
+    let mut start = if src.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut number = 0u32;
+    while start <= src.len() {
+        // CR, CRLF and LF all end a line.
+        let rest = &src[start..];
+        let (len, next) = match rest.find(['\n', '\r']) {
+            Some(i) if rest[i..].starts_with("\r\n") => (i, i + 2),
+            Some(i) => (i, i + 1),
+            None => (rest.len(), rest.len() + 1),
+        };
+        number = number.saturating_add(1);
+        let lt = LineText::new(&rest[..len], number, start);
         let item = p.line(&lt);
         lines.push(Line {
             number: lt.number,
             item,
             comment: lt.comment.map(str::to_string),
         });
+        start += next;
     }
-    // A final newline leaves an empty last "line": not a line of the file.
-    if src.ends_with('\n') || src.is_empty() {
+    // A final line end leaves an empty last "line": not a line of the file.
+    if src.ends_with(['\n', '\r']) || src.is_empty() || src == "\u{feff}" {
         lines.pop();
     }
     (lines, p.diags)
@@ -344,6 +374,11 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
 struct Parser<'f> {
     file: &'f str,
     diags: Vec<Diagnostic>,
+    /// The `@columns` and `@fields` layouts in force.
+    layouts: [Option<paste::Layout>; 2],
+    /// How a row without `.`/`=` is read: after `@columns`, as a pasted register row; after
+    /// `@fields`, as a pasted field row; `None`: a native register row.
+    bare: Option<RowKind>,
 }
 
 type Res<T> = Result<T, Diagnostic>;
@@ -361,18 +396,38 @@ impl Parser<'_> {
                 Item::Blank
             };
         };
+        let field_layout = self.layouts[1].clone();
         let res = if first.starts_with('@') {
             return self.directive(lt);
-        } else if first.starts_with('.') {
-            self.field_row(lt).map(|r| Item::Field(Some(r)))
         } else if first.starts_with('=') {
             self.value_row(lt).map(|r| Item::Value(Some(r)))
+        } else if let Some(h) = self.heading(lt) {
+            h
+        } else if first.starts_with('.') {
+            match &field_layout {
+                Some(l) => self.pasted_row(lt, l),
+                None => self.field_row(lt).map(|r| Item::Field(Some(r))),
+            }
         } else {
-            self.register_row(lt).map(|r| Item::Register(Some(r)))
+            match self.bare {
+                Some(RowKind::Field) => {
+                    let l = field_layout.expect("`@fields` was given");
+                    self.pasted_row(lt, &l)
+                }
+                Some(RowKind::Register) => {
+                    let l = self.layouts[0].clone().expect("`@columns` was given");
+                    self.pasted_row(lt, &l)
+                }
+                None => self
+                    .register_row(lt)
+                    .map(|r| Item::Register(Some(r)))
+                    .map_err(|d| self.suggest_layout(lt, d)),
+            }
         };
+        let field = first.starts_with('.') || self.bare == Some(RowKind::Field);
         res.unwrap_or_else(|d| {
             self.diags.push(d);
-            if first.starts_with('.') {
+            if field {
                 Item::Field(None)
             } else if first.starts_with('=') {
                 Item::Value(None)
@@ -419,16 +474,45 @@ impl Parser<'_> {
                 }
             };
         }
-        if tok.text != "@section" {
-            self.diags.push(self.err(
-                tok.span,
-                format!(
-                    "unknown directive `{}` (expected `@section TITLE`, `@width 8|16|32|64` or `@deny warnings`)",
-                    tok.text
-                ),
-                "unknown directive",
-            ));
-            return Item::BadDirective;
+        let kind = match tok.text.as_str() {
+            "@section" => None,
+            "@columns" => Some(RowKind::Register),
+            "@fields" => Some(RowKind::Field),
+            _ => {
+                self.diags.push(self.err(
+                    tok.span,
+                    format!(
+                        "unknown directive `{}` (expected `@section TITLE`, `@columns ...`, `@fields ...`, `@width 8|16|32|64` or `@deny warnings`)",
+                        tok.text
+                    ),
+                    "unknown directive",
+                ));
+                return Item::BadDirective;
+            }
+        };
+        if let Some(kind) = kind {
+            return match self.layout_directive(lt, kind) {
+                Ok(layout) => {
+                    let k = kind as usize;
+                    self.layouts[k] = layout;
+                    // The last directive decides how rows without `.`/`=` are read; after
+                    // `@fields native` they are register rows again (pasted if `@columns` holds).
+                    self.bare = match (kind, &self.layouts[k]) {
+                        (_, Some(_)) => Some(kind),
+                        (RowKind::Field, None) if self.layouts[0].is_some() => {
+                            Some(RowKind::Register)
+                        }
+                        _ => None,
+                    };
+                    Item::Directive {
+                        text: lt.rest_from(0),
+                    }
+                }
+                Err(d) => {
+                    self.diags.push(d);
+                    Item::BadDirective
+                }
+            };
         }
         let title = lt.rest_from(1);
         if title.is_empty() {
@@ -443,6 +527,591 @@ impl Parser<'_> {
             title,
             span: tok.span,
         }
+    }
+
+    /// `@columns WORD...` / `@fields WORD...`; `native` alone goes back to the native rows
+    /// (`Ok(None)`).
+    fn layout_directive(&self, lt: &LineText, kind: RowKind) -> Res<Option<paste::Layout>> {
+        let words: Vec<&str> = kind.allowed().iter().map(|c| c.word()).collect();
+        let d = kind.directive();
+        if lt.toks.len() == 2 && lt.toks[1].1 == "native" {
+            return Ok(None);
+        }
+        if lt.toks.len() < 2 {
+            return Err(self.err(
+                lt.eol_span(),
+                format!(
+                    "expected the columns after `{d}` (from {}), or `native`, found end of line",
+                    words.join(" ")
+                ),
+                "columns expected",
+            ));
+        }
+        let mut cols: Vec<Col> = Vec::new();
+        for i in 1..lt.toks.len() {
+            let tok = lt.tok(i).expect("token");
+            let Some(col) = paste::Layout::parse_word(kind, &tok.text) else {
+                return Err(self.err(
+                    tok.span,
+                    format!(
+                        "unknown column `{}` in `{d}` (expected {})",
+                        tok.text,
+                        words.join(", ")
+                    ),
+                    "unknown column",
+                ));
+            };
+            if col != Col::Ignore && cols.contains(&col) {
+                let extra = if col == Col::Description {
+                    " (a row has at most one free-text column; skip the others with `ignore`)"
+                } else {
+                    ""
+                };
+                return Err(self.err(
+                    tok.span,
+                    format!("column `{}` is named twice in `{d}`{extra}", tok.text),
+                    "repeated column",
+                ));
+            }
+            cols.push(col);
+        }
+        for req in kind.required() {
+            if !cols.contains(req) {
+                return Err(self.err(
+                    lt.eol_span(),
+                    format!(
+                        "`{d}` needs a `{}` column (it has {})",
+                        req.word(),
+                        lt.rest_from(1)
+                    ),
+                    "column missing",
+                ));
+            }
+        }
+        Ok(Some(paste::Layout {
+            kind,
+            cols,
+            text: lt.rest_from(0),
+            line: lt.number,
+        }))
+    }
+
+    /// A section 8.2.3 heading line (`Device Control Register — CTRL (0x00000 / 0x00004; RW)`),
+    /// or `None` when the line does not have a heading's shape.
+    fn heading(&self, lt: &LineText) -> Option<Res<Item>> {
+        let &(at0, first, _) = lt.toks.first()?;
+        // `NAME NUMBER LAYOUT ...` is a native register row whatever its description says.
+        if !first.starts_with('.')
+            && lt.toks.len() > 3
+            && parse_number(lt.toks[1].1).is_ok()
+            && (lt.toks[2].1 == "-" || lt.toks[2].1.starts_with('+'))
+        {
+            return None;
+        }
+        let text = lt.text[at0..lt.content_end].trim_end_matches(is_blank);
+        let h = paste::heading(text)?;
+        Some(self.heading_rows(lt, at0, text, &h))
+    }
+
+    fn heading_rows(&self, lt: &LineText, at0: usize, text: &str, h: &paste::Heading) -> Res<Item> {
+        let origin = |at: usize| Origin {
+            text: &text[at..],
+            base: lt.span(at0 + at, 0),
+        };
+        let (name_at, name) = h.name;
+        let name = Tok {
+            text: name.to_string(),
+            span: origin(name_at).span(0, name.len()),
+        };
+        let eo = Origin {
+            text: h.expr,
+            base: lt.span(at0 + h.expr_at, 0),
+        };
+        let expr_err = |e: paste::ExprError| {
+            self.err(
+                eo.span(e.at, e.len),
+                format!("{} in the offset of heading `{}`", e.message, name.text),
+                "offset expression",
+            )
+        };
+        let (expr, used) = paste::offset_expr(eo).map_err(expr_err)?;
+        if used != h.expr.len() {
+            let rest = h.expr[used..].trim_start();
+            let at = h.expr.len() - rest.len();
+            return Err(expr_err(paste::ExprError {
+                at,
+                len: rest.len(),
+                message: format!(
+                    "unexpected `{rest}` after the offset (expected `/` and an alias, `and` and a segment, or `;`)"
+                ),
+            }));
+        }
+        let mode_tok = Tok {
+            text: h.mode.to_string(),
+            span: origin(h.mode_at).span(0, h.mode.len()),
+        };
+        let mode = self.register_mode(
+            &mode_tok,
+            Some(" after `;` in the heading (`Title — NAME (OFFSET; MODE)`)"),
+        )?;
+        let rows = self.reg_rows(&name, &expr, mode, &mode_tok, Vec::new(), h.title)?;
+        Ok(Item::Pasted {
+            text: text.to_string(),
+            kind: RowKind::Register,
+            rows,
+        })
+    }
+
+    /// A register mode as a datasheet writes it: the language's (`RW`, `RC64`, `ALIAS`) or a
+    /// datasheet spelling (`R/W`, `rw`, `RW1C`, ...).
+    /// `where_` says where the mode stands in messages; with it, they list datasheet spellings
+    /// too (native rows keep the short list).
+    fn register_mode(&self, tok: &Tok, where_: Option<&str>) -> Res<ModeSyn> {
+        if let Some(m) = parse_mode(&tok.text.to_ascii_uppercase()) {
+            return Ok(m);
+        }
+        match paste::datasheet_access(&tok.text) {
+            Some(Access::RSV) | None => {
+                let datasheet = if where_.is_none() {
+                    ""
+                } else {
+                    ", or a datasheet spelling: R/W, R, W, RC/W, RC/WC, RW1C, R/W1C, RWS, ..."
+                };
+                let where_ = where_.unwrap_or("");
+                Err(self.err(
+                    tok.span,
+                    format!(
+                        "unknown mode `{}`{where_} (expected {} or ALIAS{datasheet})",
+                        tok.text,
+                        REGISTER_MODES.join(", ")
+                    ),
+                    "unknown mode",
+                ))
+            }
+            Some(access) => Ok(ModeSyn::Reg(Mode {
+                access,
+                width: Width::W32,
+            })),
+        }
+    }
+
+    /// The register rows an offset expression stands for: the segments of its first address
+    /// group with `mode`, then an ALIAS row for each segment of the other groups.
+    fn reg_rows(
+        &self,
+        name: &Tok,
+        expr: &paste::OffsetExpr,
+        mode: ModeSyn,
+        mode_tok: &Tok,
+        attrs: Vec<Attr>,
+        description: &str,
+    ) -> Res<Vec<Item>> {
+        let mut rows = Vec::new();
+        for (g, group) in expr.iter().enumerate() {
+            for seg in group {
+                let (offset, layout) = self.seg_layout(seg)?;
+                let alias = g > 0;
+                rows.push(Item::Register(Some(RegRow {
+                    name: name.clone(),
+                    offset,
+                    layout,
+                    mode: if alias { ModeSyn::Alias } else { mode },
+                    mode_tok: mode_tok.clone(),
+                    attrs: if alias { Vec::new() } else { attrs.clone() },
+                    description: if alias {
+                        String::new()
+                    } else {
+                        description.to_string()
+                    },
+                })));
+            }
+        }
+        Ok(rows)
+    }
+
+    /// A segment of an offset expression as OFFSET and LAYOUT: element `i` of
+    /// `BASE + STEP*(n-K), n=MIN...MAX` is at `BASE + STEP*(MIN-K) + STEP*(i-MIN)`.
+    fn seg_layout(&self, seg: &paste::SegExpr) -> Res<(Num, LayoutSyn)> {
+        let Some(a) = &seg.array else {
+            let layout = LayoutSyn {
+                text: "-".into(),
+                span: seg.span,
+                array: None,
+            };
+            return Ok((seg.base.clone(), layout));
+        };
+        let base = if a.min.value >= a.k {
+            (a.min.value - a.k)
+                .checked_mul(a.step.value)
+                .and_then(|d| d.checked_add(seg.base.value))
+        } else {
+            (a.k - a.min.value)
+                .checked_mul(a.step.value)
+                .and_then(|d| seg.base.value.checked_sub(d))
+        };
+        let Some(base) = base else {
+            return Err(self.err(
+                seg.span,
+                "the first element of this segment is outside the 64-bit address space",
+                "address out of range",
+            ));
+        };
+        let offset = Num {
+            value: base,
+            text: if base == seg.base.value {
+                seg.base.text.clone()
+            } else {
+                format!("0x{base:05X}")
+            },
+            span: seg.base.span,
+        };
+        let layout = LayoutSyn {
+            text: seg.text.clone(),
+            span: seg.span,
+            array: Some(ArraySyn {
+                step: a.step.clone(),
+                min: a.min.clone(),
+                max: a.max.clone(),
+                range_span: a.range_span,
+            }),
+        };
+        Ok((offset, layout))
+    }
+
+    /// Which column is which in the message of a pasted row that cannot be read.
+    fn col_err(&self, span: Span, l: &paste::Layout, k: usize, msg: String) -> Diagnostic {
+        let col = l.cols[k];
+        self.err(
+            span,
+            format!(
+                "{msg} (column {} `{}` of `{}`, line {})",
+                k + 1,
+                col.word(),
+                l.text,
+                l.line
+            ),
+            &format!("{} expected", col.word()),
+        )
+    }
+
+    /// A row read with an `@columns`/`@fields` layout. Columns before the description are read
+    /// from the left, those after it from the right; an offset on the left may be an
+    /// expression of several tokens.
+    fn pasted_row(&mut self, lt: &LineText, l: &paste::Layout) -> Res<Item> {
+        let n = lt.toks.len();
+        let desc_at = l.cols.iter().position(|&c| c == Col::Description);
+        let left = desc_at.unwrap_or(l.cols.len());
+        let mut cells: Vec<Option<Tok>> = vec![None; l.cols.len()];
+        let mut offset = None;
+        let mut i = 0;
+        for (k, &col) in l.cols[..left].iter().enumerate() {
+            let Some(&(at, _, _)) = lt.toks.get(i) else {
+                return Err(self.col_err(
+                    lt.eol_span(),
+                    l,
+                    k,
+                    format!("expected {}, found end of line", col.what()),
+                ));
+            };
+            if col == Col::Offset {
+                let o = Origin {
+                    text: &lt.text[at..lt.content_end],
+                    base: lt.span(at, 0),
+                };
+                let (e, used) = paste::offset_expr(o)
+                    .map_err(|e| self.col_err(o.span(e.at, e.len), l, k, e.message))?;
+                let end = at + used;
+                i = lt.toks.partition_point(|&(a, _, _)| a < end);
+                if let Some(&(a, t, _)) = lt.toks.get(i.wrapping_sub(1)) {
+                    if a + t.len() > end {
+                        return Err(self.col_err(
+                            lt.span(end, a + t.len() - end),
+                            l,
+                            k,
+                            format!(
+                                "unexpected `{}` after the offset",
+                                &lt.text[end..a + t.len()]
+                            ),
+                        ));
+                    }
+                }
+                offset = Some((e, lt.span(at, end - at)));
+            } else {
+                cells[k] = lt.tok(i);
+                i += 1;
+            }
+        }
+        let mut j = n;
+        if let Some(d) = desc_at {
+            for k in (d + 1..l.cols.len()).rev() {
+                let col = l.cols[k];
+                if j <= i {
+                    return Err(self.col_err(
+                        lt.eol_span(),
+                        l,
+                        k,
+                        format!("expected {}, found end of line", col.what()),
+                    ));
+                }
+                j -= 1;
+                let tok = lt.tok(j).expect("token");
+                if col == Col::Offset {
+                    let o = Origin {
+                        text: &tok.text,
+                        base: tok.span,
+                    };
+                    let (e, used) = paste::offset_expr(o)
+                        .map_err(|e| self.col_err(o.span(e.at, e.len), l, k, e.message))?;
+                    if used != tok.text.len() {
+                        return Err(self.col_err(
+                            tok.span,
+                            l,
+                            k,
+                            format!("expected {} in one token, found `{}` (an offset of several tokens must stand before the description)", col.what(), tok.text),
+                        ));
+                    }
+                    offset = Some((e, tok.span));
+                } else {
+                    cells[k] = Some(tok);
+                }
+            }
+        } else if let Some(tok) = lt.tok(i) {
+            return Err(self.err(
+                tok.span,
+                format!(
+                    "unexpected `{}`: `{}` (line {}) has no column for it (add `description` for free text or `ignore` to skip a cell)",
+                    tok.text, l.text, l.line
+                ),
+                "no column for this",
+            ));
+        }
+        let cell = |c: Col| l.cols.iter().position(|&x| x == c);
+        let description = match desc_at {
+            Some(_) if i < j => {
+                let (a, _, _) = lt.toks[i];
+                let (b, t, _) = lt.toks[j - 1];
+                self.check_description(lt, i, j, &Fixes::Pasted(l))?;
+                lt.text[a..b + t.len()].to_string()
+            }
+            _ => String::new(),
+        };
+        let reset = match cell(Col::Reset) {
+            Some(k) => {
+                let tok = cells[k].clone().expect("reset cell");
+                match paste::reset_value(&tok.text) {
+                    Ok(None) => Vec::new(),
+                    Ok(Some(value)) => vec![Attr {
+                        key: "reset".into(),
+                        text: format!("reset={}", tok.text),
+                        span: tok.span,
+                        index: None,
+                        value: AttrValue::Num(Num {
+                            value,
+                            text: tok.text.clone(),
+                            span: tok.span,
+                        }),
+                    }],
+                    Err(e) => {
+                        return Err(self.col_err(
+                            tok.span,
+                            l,
+                            k,
+                            format!(
+                                "{}; `X` or `-` mark an undefined value",
+                                e.message("a reset value")
+                            ),
+                        ))
+                    }
+                }
+            }
+            None => Vec::new(),
+        };
+        let k_name = cell(Col::Name).expect("name column");
+        let mut name = cells[k_name].clone().expect("name cell");
+        match l.kind {
+            RowKind::Register => {
+                name.text = paste::strip_index(&name.text).to_string();
+                let k = cell(Col::Mode).expect("mode column");
+                let mode_tok = cells[k].clone().expect("mode cell");
+                let mode = self
+                    .register_mode(&mode_tok, Some(""))
+                    .map_err(|d| self.col_err(d.span, l, k, d.message))?;
+                let (expr, _) = offset.expect("offset column");
+                let rows = self.reg_rows(&name, &expr, mode, &mode_tok, reset, &description)?;
+                Ok(Item::Pasted {
+                    text: lt.rest_from(0),
+                    kind: RowKind::Register,
+                    rows,
+                })
+            }
+            RowKind::Field => {
+                if let Some(t) = name.text.strip_prefix('.') {
+                    name.text = t.to_string();
+                }
+                let k = cell(Col::Bits).expect("bits column");
+                let bits = self.bits(cells[k].as_ref().expect("bits cell"))?;
+                let mut access = match cell(Col::Mode) {
+                    Some(k) => {
+                        let tok = cells[k].clone().expect("mode cell");
+                        match paste::datasheet_access(&tok.text) {
+                            Some(a) => Some((a, tok)),
+                            None => {
+                                return Err(self.col_err(
+                                    tok.span,
+                                    l,
+                                    k,
+                                    format!(
+                                        "unknown field mode `{}` (expected {} or a datasheet spelling: R/W, R, W, RW1C, R/W1C, RWS, ...)",
+                                        tok.text,
+                                        FIELD_MODES.join(", ")
+                                    ),
+                                ))
+                            }
+                        }
+                    }
+                    None => None,
+                };
+                if paste::is_reserved(&name.text) {
+                    // Several `Reserved` rows per register: each is named after its low bit.
+                    name.text = format!("RSV{}", bits.lsb.value);
+                    access = Some((
+                        Access::RSV,
+                        Tok {
+                            text: "RSV".into(),
+                            span: name.span,
+                        },
+                    ));
+                }
+                Ok(Item::Pasted {
+                    text: lt.rest_from(0),
+                    kind: RowKind::Field,
+                    rows: vec![Item::Field(Some(FieldRow {
+                        name,
+                        bits,
+                        access,
+                        attrs: reset,
+                        description,
+                    }))],
+                })
+            }
+        }
+    }
+
+    /// A native register row that failed: if it reads as a datasheet summary row with some
+    /// `@columns` layout, the message says which.
+    fn suggest_layout(&mut self, lt: &LineText, mut d: Diagnostic) -> Diagnostic {
+        let toks: Vec<&str> = lt.toks.iter().map(|t| t.1).collect();
+        let Some(text) = paste::suggest_columns(&toks) else {
+            return d;
+        };
+        let cols = text
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|w| paste::Layout::parse_word(RowKind::Register, w))
+            .collect();
+        let l = paste::Layout {
+            kind: RowKind::Register,
+            cols,
+            text: text.clone(),
+            line: lt.number,
+        };
+        let n = self.diags.len();
+        let ok = self.pasted_row(lt, &l).is_ok();
+        self.diags.truncate(n);
+        if ok {
+            d.message.push_str(&format!(
+                "; this reads as a datasheet row: put `{text}` above such rows to paste them as printed"
+            ));
+        }
+        d
+    }
+
+    /// Tokens `from..to` are a description: a token in it that is an attribute (`reset=`) is
+    /// an error; a value, mode or bit range that opens it is a warning (it was probably meant
+    /// as a column). `fixes` says what the row should have been.
+    fn check_description(
+        &mut self,
+        lt: &LineText,
+        from: usize,
+        to: usize,
+        fixes: &Fixes,
+    ) -> Res<()> {
+        for i in from..to {
+            let (_, t, _) = lt.toks[i];
+            let Some(eq) = t.find('=') else { continue };
+            let key = t[..eq].split('[').next().unwrap_or("");
+            if !matches!(key, "reset" | "write" | "over") || eq + 1 == t.len() {
+                continue;
+            }
+            let tok = lt.tok(i).expect("token");
+            let fix = match fixes {
+                Fixes::Native { attrs_at } => {
+                    let mut parts: Vec<&str> = lt.toks[..*attrs_at].iter().map(|t| t.1).collect();
+                    parts.push(t);
+                    let rest: Vec<&str> = lt.toks[*attrs_at..]
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k, _)| k + attrs_at != i)
+                        .map(|(_, t)| t.1)
+                        .collect();
+                    format!(
+                        "attributes go before the description: `{}`",
+                        clip(&format!("{} {}", parts.join(" "), rest.join(" ")))
+                    )
+                }
+                Fixes::Pasted(l) => format!(
+                    "`{}` (line {}) reads attributes from columns only: {}",
+                    l.text,
+                    l.line,
+                    if key == "reset" {
+                        "add a `reset` column and write the value alone"
+                    } else {
+                        "write the register natively"
+                    }
+                ),
+            };
+            return Err(self.err(
+                tok.span,
+                format!(
+                    "`{}` would be read as part of the description; {fix}",
+                    clip(t)
+                ),
+                "attribute in the description",
+            ));
+        }
+        if from >= to {
+            return Ok(());
+        }
+        let tok = lt.tok(from).expect("token");
+        let t = tok.text.as_str();
+        let what = if paste::datasheet_access(t).is_some() && t.len() >= 2 {
+            "a mode"
+        } else if looks_like_value(t) {
+            "a value"
+        } else if looks_like_bits(t) {
+            "a bit range"
+        } else {
+            return Ok(());
+        };
+        let fix = match fixes {
+            Fixes::Native { attrs_at } => native_fix(lt, *attrs_at, from, what),
+            Fixes::Pasted(l) => format!(
+                "if it is a column, name it in `{}` (line {})",
+                l.text, l.line
+            ),
+        };
+        self.diags.push(
+            Diagnostic::warning(
+                self.file,
+                tok.span,
+                format!(
+                    "`{}` looks like {what} but is read as the start of the description; {fix}",
+                    clip(t)
+                ),
+            )
+            .with_label("read as description"),
+        );
+        Ok(())
     }
 
     /// Token `i`, or an error saying what was expected there, after what (`after` is only
@@ -631,7 +1300,7 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn register_row(&self, lt: &LineText) -> Res<RegRow> {
+    fn register_row(&mut self, lt: &LineText) -> Res<RegRow> {
         let name = lt.tok(0).expect("first token");
         let off_tok = self.need(lt, 1, "an offset", || {
             format!("register name `{}`", name.text)
@@ -642,18 +1311,9 @@ impl Parser<'_> {
         })?;
         let layout = self.layout(&lay_tok)?;
         let mode_tok = self.need(lt, 3, "a mode", || "the layout".into())?;
-        let mode = parse_mode(&mode_tok.text).ok_or_else(|| {
-            self.err(
-                mode_tok.span,
-                format!(
-                    "unknown mode `{}` (expected {} or ALIAS)",
-                    mode_tok.text,
-                    REGISTER_MODES.join(", ")
-                ),
-                "unknown mode",
-            )
-        })?;
+        let mode = self.register_mode(&mode_tok, None)?;
         let (attrs, next) = self.attrs(lt, 4)?;
+        self.check_description(lt, next, lt.toks.len(), &Fixes::Native { attrs_at: 4 })?;
         Ok(RegRow {
             name,
             offset,
@@ -665,7 +1325,7 @@ impl Parser<'_> {
         })
     }
 
-    fn field_row(&self, lt: &LineText) -> Res<FieldRow> {
+    fn field_row(&mut self, lt: &LineText) -> Res<FieldRow> {
         let first = lt.tok(0).expect("first token");
         let name = Tok {
             text: first.text[1..].to_string(),
@@ -685,7 +1345,13 @@ impl Parser<'_> {
         let mut next = 2;
         let mut access = None;
         if let Some(tok) = lt.tok(2) {
-            if let Some(a) = parse_access(&tok.text) {
+            let datasheet = || {
+                tok.text
+                    .contains(['/', '1'])
+                    .then(|| paste::datasheet_access(&tok.text))
+                    .flatten()
+            };
+            if let Some(a) = parse_access(&tok.text).or_else(datasheet) {
                 access = Some((a, tok));
                 next = 3;
             } else if let Some(ModeSyn::Reg(m)) = parse_mode(&tok.text) {
@@ -700,7 +1366,9 @@ impl Parser<'_> {
                 ));
             }
         }
+        let attrs_at = next;
         let (attrs, next) = self.attrs(lt, next)?;
+        self.check_description(lt, next, lt.toks.len(), &Fixes::Native { attrs_at })?;
         Ok(FieldRow {
             name,
             bits,
@@ -764,5 +1432,68 @@ impl Parser<'_> {
             value,
             description: lt.rest_from(2),
         })
+    }
+}
+
+/// What a row with a suspicious description should have been.
+enum Fixes<'a> {
+    /// A native row whose attributes start at token `attrs_at`.
+    Native { attrs_at: usize },
+    /// A row read with this layout.
+    Pasted(&'a paste::Layout),
+}
+
+/// A number with an explicit radix (`10b`, `0x30`, `1Fh`): in a description's first word,
+/// more likely a misplaced value than text.
+fn looks_like_value(t: &str) -> bool {
+    parse_number(t).is_ok() && !t.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+}
+
+fn looks_like_bits(t: &str) -> bool {
+    t.split_once(':').is_some_and(|(h, l)| {
+        !h.is_empty() && !l.is_empty() && (h.bytes().chain(l.bytes())).all(|b| b.is_ascii_digit())
+    })
+}
+
+/// The row rewritten with the token at `at` (what opens the description) as what it looks
+/// like: a value becomes `reset=V`, a mode moves before the attributes.
+fn native_fix(lt: &LineText, attrs_at: usize, at: usize, what: &str) -> String {
+    let toks: Vec<&str> = lt.toks.iter().map(|t| t.1).collect();
+    let is_field = toks[0].starts_with('.');
+    let row = |v: Vec<String>| format!("`{}`", clip(&v.join(" ")));
+    let mut head: Vec<String> = toks[..attrs_at].iter().map(|s| s.to_string()).collect();
+    let mut rest: Vec<String> = toks[attrs_at..].iter().map(|s| s.to_string()).collect();
+    let k = at - attrs_at;
+    match what {
+        "a value" => {
+            let v = rest.remove(k);
+            // A mode after the value (`.SPEED 9:8 10b RO ...`) is the field's access.
+            if is_field
+                && attrs_at == 2
+                && rest.get(k).is_some_and(|m| paste::datasheet_access(m).is_some())
+            {
+                let m = rest.remove(k);
+                head.push(m);
+            }
+            rest.insert(k.min(rest.len()), format!("reset={v}"));
+            head.extend(rest);
+            format!("if it is the reset value write {}", row(head))
+        }
+        "a mode" if is_field && attrs_at == 2 => {
+            let m = rest.remove(k);
+            head.push(m);
+            head.extend(rest);
+            format!("if it is the field's access write it right after the bits: {}", row(head))
+        }
+        "a mode" => "a row has one mode (write the description after it, or reword it)".into(),
+        _ => "if it is the field's bits, the row is in another order: name the columns with `@fields`".into(),
+    }
+}
+
+/// Text quoted in a message, cut to 80 characters (a pasted line may be very long).
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
     }
 }

@@ -22,7 +22,7 @@ fn syntax_bad_number() {
         "CTRL 0x00g0 - RW x\n",
         "t.txt:1:10: error: unexpected `g0` after the number",
     );
-    one("CTRL ox10 - RW x\n", "t.txt:1:6: error: expected an offset (hex `0x1F`, decimal `31` or binary `11111b`), found `ox10`");
+    one("CTRL ox10 - RW x\n", "t.txt:1:6: error: expected an offset (hex `0x1F` or `1Fh`, decimal `31` or binary `11111b`), found `ox10`");
 }
 
 #[test]
@@ -280,7 +280,7 @@ fn element_reset_syntax() {
     );
     one(
         "X 0x0 +4*0..7 RW reset[1..x]=1 x\n",
-        "t.txt:1:27: error: expected an element index (hex `0x1F`, decimal `31` or binary `11111b`), found `x`",
+        "t.txt:1:27: error: expected an element index (hex `0x1F` or `1Fh`, decimal `31` or binary `11111b`), found `x`",
     );
     one(
         "X 0x0 +4*0..7 RW over[0]=Y x\n",
@@ -362,7 +362,7 @@ fn field_reset_differs_from_an_element_reset() {
 fn directives() {
     one(
         "@chapter X\n",
-        "t.txt:1:1: error: unknown directive `@chapter` (expected `@section TITLE`, `@width 8|16|32|64` or `@deny warnings`)",
+        "t.txt:1:1: error: unknown directive `@chapter` (expected `@section TITLE`, `@columns ...`, `@fields ...`, `@width 8|16|32|64` or `@deny warnings`)",
     );
     one(
         "@section\n",

@@ -66,6 +66,8 @@ pub(crate) struct ModelStats {
     pub lost_rx_disabled: AtomicU64,
     pub filtered: AtomicU64,
     pub dma_error_drops: AtomicU64,
+    pub no_descriptor: AtomicU64,
+    pub missed: AtomicU64,
     pub sink_errors: AtomicU64,
     pub offload_drops: AtomicU64,
 }

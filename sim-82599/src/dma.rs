@@ -1,8 +1,9 @@
 //! Simulated physical memory: the only memory the card can reach by DMA.
 //!
-//! One anonymous mapping seen by the card at `PHYS_BASE` + offset, so physical addresses never
-//! equal virtual ones: a virtual address written into a descriptor falls outside and is caught
-//! as a DMA fault instead of silently working.
+//! One shared mapping of a memory file (`memfd`) seen by the card at `PHYS_BASE` + offset, so
+//! physical addresses never equal virtual ones: a virtual address written into a descriptor
+//! falls outside and is caught as a DMA fault instead of silently working. The file lets a
+//! driver in another process map the same memory ([`crate::server`]).
 
 use ::dma::{DmaError, DmaMemory, DmaRegion};
 use std::fmt;
@@ -17,6 +18,8 @@ pub(crate) struct Block {
     /// Owns the mapping that `base` points into.
     _map: memmap2::MmapMut,
     base: *mut u8,
+    /// The memory file behind the mapping, handed to driver processes.
+    file: std::fs::File,
 }
 
 // SAFETY: the block is plain anonymous memory; every access goes through raw pointers, and
@@ -86,13 +89,34 @@ impl fmt::Debug for SimMemory {
 impl SimMemory {
     pub fn new(len: usize) -> Result<SimMemory, DmaError> {
         let len = len.max(4096).next_multiple_of(4096);
-        let mut map = memmap2::MmapMut::map_anon(len).map_err(|err| DmaError::Os {
+        let os = |what: String| {
+            let err = std::io::Error::last_os_error();
+            DmaError::Os { what, err }
+        };
+        // SAFETY: a constant NUL-terminated name; the call returns a new descriptor or -1.
+        let fd = unsafe { libc::memfd_create(c"sim-82599-dma".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(os("creating the simulated DMA memory file (memfd)".into()));
+        }
+        // SAFETY: `fd` was just created and is owned by nobody else.
+        let file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        // Sparse: pages are allocated when first touched, as with an anonymous mapping.
+        file.set_len(len as u64).map_err(|err| DmaError::Os {
+            what: format!("sizing the simulated DMA memory file to {len} bytes"),
+            err,
+        })?;
+        // SAFETY: the file is ours, never truncated while mapped.
+        let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(|err| DmaError::Os {
             what: format!("mapping {len} bytes of simulated DMA memory"),
             err,
         })?;
         let base = map.as_mut_ptr();
         Ok(SimMemory {
-            block: Arc::new(Block { _map: map, base }),
+            block: Arc::new(Block {
+                _map: map,
+                base,
+                file,
+            }),
             len,
             next: Mutex::new(0),
             released: Arc::default(),
@@ -129,6 +153,12 @@ impl SimMemory {
     /// Size of the simulated physical memory in bytes.
     pub fn size(&self) -> usize {
         self.len
+    }
+
+    /// The memory file (a `memfd`) whose offset `o` is physical address `PHYS_BASE + o`: a
+    /// driver process maps it to reach the same memory.
+    pub fn file(&self) -> &std::fs::File {
+        &self.block.file
     }
 
     /// Host pointer for `len` bytes at physical address `phys`, or `None` if any byte lies

@@ -190,6 +190,8 @@ pub(crate) struct LocalStats {
     pub m_lost_rxdis: u64,
     pub m_filtered: u64,
     pub m_dma_drops: u64,
+    pub m_no_desc: u64,
+    pub m_missed: u64,
     pub m_sink_err: u64,
 }
 
@@ -269,6 +271,8 @@ impl LocalStats {
         add(&m.lost_rx_disabled, self.m_lost_rxdis);
         add(&m.filtered, self.m_filtered);
         add(&m.dma_error_drops, self.m_dma_drops);
+        add(&m.no_descriptor, self.m_no_desc);
+        add(&m.missed, self.m_missed);
         add(&m.sink_errors, self.m_sink_err);
         *self = LocalStats::default();
     }

@@ -28,6 +28,7 @@ pub mod regs;
 pub mod rss;
 mod rx;
 mod secrx;
+pub mod server;
 pub mod strict;
 pub mod trace;
 mod tx;
@@ -276,6 +277,10 @@ pub struct PortStats {
     pub filtered: u64,
     /// Frames dropped by DMA faults (injected or bad addresses).
     pub dma_error_drops: u64,
+    /// Frames dropped for want of a receive descriptor (SRRCTL.DROP_EN; also in QPRDC).
+    pub no_descriptor: u64,
+    /// Frames dropped because the packet buffer was full (also in MPC).
+    pub missed: u64,
     /// Errors writing to pcap/TAP sinks or reading sources.
     pub wire_errors: u64,
     /// Packets dropped for a malformed transmit offload request (checksum or TSO; each also a
@@ -518,6 +523,8 @@ impl Sim {
             lost_rx_disabled: g(&m.lost_rx_disabled),
             filtered: g(&m.filtered),
             dma_error_drops: g(&m.dma_error_drops),
+            no_descriptor: g(&m.no_descriptor),
+            missed: g(&m.missed),
             wire_errors: g(&m.sink_errors),
             offload_drops: g(&m.offload_drops),
         })

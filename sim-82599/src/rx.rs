@@ -191,6 +191,7 @@ fn enqueue(pe: &mut PortEng, sh: &Shared, p: &PortHw, meta: Meta, f: &[u8], step
             Err(NoRoom) if rxq(pe, sh, p, meta.queue, step).drop_en => {
                 let m = pe.cfg.rqsm[meta.queue as usize] as usize;
                 pe.st.qprdc[m] += 1;
+                pe.st.m_no_desc += 1;
                 return true;
             }
             Err(NoRoom) => {}
@@ -199,6 +200,7 @@ fn enqueue(pe: &mut PortEng, sh: &Shared, p: &PortHw, meta: Meta, f: &[u8], step
     if pe.pb_bytes + f.len() > pe.cfg.pb_limit {
         // Packet buffer full: missed packet (datasheet 8.2.3.23.4).
         pe.st.mpc += 1;
+        pe.st.m_missed += 1;
         return false;
     }
     let mut data = pe.pool.pop().unwrap_or_default();
@@ -546,6 +548,7 @@ pub(crate) fn drain(pe: &mut PortEng, sh: &Shared, p: &PortHw, step: u64) -> usi
             Err(NoRoom) if rxq(pe, sh, p, b.meta.queue, step).drop_en => {
                 let m = pe.cfg.rqsm[b.meta.queue as usize] as usize;
                 pe.st.qprdc[m] += 1;
+                pe.st.m_no_desc += 1;
                 pe.st.dirty = true;
             }
             Err(NoRoom) => {
