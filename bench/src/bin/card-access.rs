@@ -9,7 +9,7 @@ use regdsl_rt::{Bus, Site};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// RAL[1]: a plain read/write register without side effects.
+/// `RAL[1]`: a plain read/write register without side effects.
 const REG: usize = 0x0A208;
 
 fn per_access(n: u32, f: impl Fn(u32)) -> f64 {
