@@ -63,6 +63,18 @@ impl Args {
         }
     }
 
+    /// `--rx-path scalar|sse2|avx2` (`None` when not given: the queue's best path).
+    pub fn rx_path(&self) -> Result<Option<nic_queue::RxPath>, String> {
+        use nic_queue::RxPath;
+        match self.vals.get("rx-path").map(String::as_str) {
+            None => Ok(None),
+            Some("scalar") => Ok(Some(RxPath::Scalar)),
+            Some("sse2") => Ok(Some(RxPath::Sse2)),
+            Some("avx2") => Ok(Some(RxPath::Avx2)),
+            Some(v) => Err(format!("--rx-path {v}: one of scalar, sse2, avx2")),
+        }
+    }
+
     pub fn flag(&self, name: &str) -> bool {
         self.flags.iter().any(|f| f == name)
     }

@@ -42,6 +42,17 @@ pub fn valgrind_version() -> Result<String, String> {
 /// Runs `fwd_loop` (the `fwd-loop` program) at `batch` for `packets` packets under callgrind,
 /// writing its output file into `dir`.
 pub fn measure(fwd_loop: &Path, batch: usize, packets: u64, dir: &Path) -> Result<Run, String> {
+    measure_with(fwd_loop, batch, packets, dir, &[])
+}
+
+/// [`measure`] with more arguments for `fwd-loop` (e.g. `--rx-path sse2`).
+pub fn measure_with(
+    fwd_loop: &Path,
+    batch: usize,
+    packets: u64,
+    dir: &Path,
+    extra: &[String],
+) -> Result<Run, String> {
     let out_file = dir.join(format!("callgrind.fwd.batch{batch}.out"));
     let mut cmd = Command::new("valgrind");
     cmd.arg("--tool=callgrind")
@@ -56,6 +67,7 @@ pub fn measure(fwd_loop: &Path, batch: usize, packets: u64, dir: &Path) -> Resul
         "--packets",
         &packets.to_string(),
     ]);
+    cmd.args(extra);
     let o = cmd
         .output()
         .map_err(|e| format!("cannot run valgrind: {e}"))?;

@@ -14,6 +14,7 @@
 
 use crate::bus::CardBus;
 use crate::tsc;
+use driver_82599::QueueDevice;
 use driver_82599::{Config, Device, Packet, RxQueue, TxQueue};
 use sim_82599::{Sim, Wire};
 use std::fmt;
@@ -48,6 +49,22 @@ pub fn fwd_driver_calls(
     let got = rxq.rx_batch(buf, max);
     let sent = txq.tx_batch(buf);
     (got, sent)
+}
+
+/// [`fwd_driver_calls`] through the device (`Device::rx_batch(q, ..)`/`tx_batch(q, ..)`,
+/// [`driver_82599::QueueDevice`]): the lookup of queue `q` and the `Result` on top. Out of
+/// line so that its machine code can be compared (`objdump -d`), e.g. before and after a
+/// change to the queue delegation.
+#[inline(never)]
+pub fn fwd_device_calls(
+    rx: &mut Dev,
+    tx: &mut Dev,
+    buf: &mut Vec<Packet>,
+    max: usize,
+) -> Result<(usize, usize), driver_82599::Error> {
+    let got = rx.rx_batch(0, buf, max)?;
+    let sent = tx.tx_batch(0, buf)?;
+    Ok((got, sent))
 }
 
 /// Batch sizes of the table.
@@ -251,6 +268,17 @@ impl Fwd {
             b.set_posting(true);
         }
         Ok(f)
+    }
+
+    /// Forces the receive path of both receive queues (`RxQueue::set_rx_path`); `false`
+    /// (nothing changed) when this CPU does not run it.
+    pub fn set_rx_path(&mut self, path: nic_queue::RxPath) -> bool {
+        self.rxq.iter_mut().all(|q| q.set_rx_path(path))
+    }
+
+    /// The receive path of the receive queues.
+    pub fn rx_path(&self) -> nic_queue::RxPath {
+        self.rxq[0].rx_path()
     }
 
     pub fn options(&self) -> FwdOptions {

@@ -5,6 +5,7 @@
 use crate::bus::CardBus;
 use crate::fwd::{fill_frame, BenchError, Dev, FRAME};
 use crate::tsc;
+use driver_82599::QueueDevice;
 use driver_82599::{Config, Device, Mempool, Packet};
 use sim_82599::Sim;
 

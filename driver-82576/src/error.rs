@@ -1,5 +1,6 @@
 //! Every way the driver can fail, as one typed error.
 
+use nic_queue::{DeviceError, ErrorKind};
 use std::time::Duration;
 
 /// A driver error. Every bounded wait that runs out has its own variant naming what was awaited.
@@ -44,6 +45,24 @@ pub enum Error {
     /// Opening real hardware.
     #[error("PCI: {0}")]
     Pci(#[from] pci_dma::PciError),
+}
+
+/// The kind, shared by every driver: what a program generic over the card
+/// ([`nic_queue::QueueDevice`]) matches on.
+impl DeviceError for Error {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::ResetTimeout(_) => ErrorKind::Init,
+            Error::MdicTimeout { .. } | Error::MdicError { .. } => ErrorKind::Phy,
+            Error::LinkTimeout(_) => ErrorKind::LinkTimeout,
+            Error::Config(_) => ErrorKind::Config,
+            Error::Queue(_) => ErrorKind::Queue,
+            Error::Dma(_) => ErrorKind::Dma,
+            Error::Mempool(_) => ErrorKind::Mempool,
+            Error::Register(_) => ErrorKind::Register,
+            Error::Pci(_) => ErrorKind::Pci,
+        }
+    }
 }
 
 /// Shorthand.

@@ -6,7 +6,7 @@
 //! shared [`Mempool`], 64-bit [`Stats`], one typed [`Error`].
 //!
 //! ```no_run
-//! use driver_82576::{backend, Config};
+//! use driver_82576::{backend, prelude::*};
 //! let mut dev = backend::open_pci("0000:01:00.0", Config::default())?;
 //! let mut pkts = Vec::new();
 //! let n = dev.rx_batch(0, &mut pkts, 32)?;     // zero-copy packets from the queue's pool
@@ -33,10 +33,20 @@ pub use config::Config;
 pub use dma::{Mempool, Packet};
 pub use error::{Error, Result};
 pub use link::{Link, Speed};
-pub use nic_queue::QueueError;
+pub use nic_queue::{DeviceError, ErrorKind, QueueDevice, QueueError};
 pub use rxq::RxQueue;
 pub use stats::{QueueCounters, Stats, SwQueueStats};
 pub use txq::TxQueue;
+
+/// What a program on this driver usually needs, in one `use driver_82576::prelude::*`: the device,
+/// its configuration and error, packets, and [`QueueDevice`] (the trait the queue operations
+/// are called through).
+pub mod prelude {
+    pub use crate::{
+        Config, Device, DeviceError, Error, ErrorKind, Mempool, Packet, QueueDevice, QueueError,
+        RxQueue, TxQueue,
+    };
+}
 
 use crate::regs::*;
 use dma::DmaMemory;
@@ -140,45 +150,6 @@ impl<B: Bus + Clone> Device<B> {
         self.eeprom_auto_read
     }
 
-    /// Receive queue `q`'s buffer pool; also where to allocate packets to send.
-    pub fn pool(&self, q: usize) -> Result<&Mempool> {
-        Ok(self.queues.pool(q)?)
-    }
-
-    /// Receive queue `q`, while it is still here.
-    #[inline]
-    pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<B>> {
-        Ok(self.queues.rx_queue(q)?)
-    }
-
-    /// Transmit queue `q`, while it is still here.
-    #[inline]
-    pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<B>> {
-        Ok(self.queues.tx_queue(q)?)
-    }
-
-    /// Moves receive queue `q` out (to poll it from another thread).
-    pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<B>> {
-        Ok(self.queues.take_rx_queue(q)?)
-    }
-
-    /// Moves transmit queue `q` out.
-    pub fn take_tx_queue(&mut self, q: usize) -> Result<TxQueue<B>> {
-        Ok(self.queues.take_tx_queue(q)?)
-    }
-
-    /// Receives up to `max` packets from queue `q` into `out`; see [`RxQueue::rx_batch`].
-    #[inline]
-    pub fn rx_batch(&mut self, q: usize, out: &mut Vec<Packet>, max: usize) -> Result<usize> {
-        Ok(self.queues.rx_batch(q, out, max)?)
-    }
-
-    /// Sends packets from the front of `pkts` on queue `q`; see [`TxQueue::tx_batch`].
-    #[inline]
-    pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize> {
-        Ok(self.queues.tx_batch(q, pkts)?)
-    }
-
     /// Link state now.
     pub fn link(&self) -> Link {
         link::read(&self.regs)
@@ -240,6 +211,26 @@ impl<B: Bus + Clone> Device<B> {
     /// Totals of every counter of the table, as of the last [`Device::stats`].
     pub fn raw_stats(&self) -> &regs::Stats {
         &self.raw
+    }
+}
+
+/// The queue operations ([`QueueDevice::pool`], [`QueueDevice::rx_batch`],
+/// [`QueueDevice::take_rx_queue`], ...), shared with the other drivers: bring the trait into
+/// scope (`use driver_82576::prelude::*`).
+impl<B: Bus + Clone> QueueDevice for Device<B> {
+    type RxRegs = rxq::RxRegs<B>;
+    type Format = desc::Format;
+    type TxRegs = txq::TxRegs<B>;
+    type Error = Error;
+
+    #[inline(always)]
+    fn queues(&self) -> &nic_queue::Queues<Self::RxRegs, Self::Format, Self::TxRegs> {
+        &self.queues
+    }
+
+    #[inline(always)]
+    fn queues_mut(&mut self) -> &mut nic_queue::Queues<Self::RxRegs, Self::Format, Self::TxRegs> {
+        &mut self.queues
     }
 }
 

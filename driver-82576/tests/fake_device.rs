@@ -5,6 +5,7 @@
 //! Faults: a reset that never completes, an MDIC that never answers, a link that never comes up.
 
 use dma::testing::HeapDma;
+use driver_82576::QueueDevice;
 use driver_82576::{Config, Device, Error};
 use regdsl_rt::{Bus, Site};
 use std::collections::HashMap;

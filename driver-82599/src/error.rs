@@ -1,5 +1,6 @@
 //! Every way the driver can fail, as one typed error.
 
+use nic_queue::{DeviceError, ErrorKind};
 use std::time::Duration;
 
 /// A driver error. Every bounded wait that runs out has its own variant naming what was awaited.
@@ -60,6 +61,27 @@ pub enum Error {
     /// Opening real hardware.
     #[error("PCI: {0}")]
     Pci(#[from] pci_dma::PciError),
+}
+
+/// The kind, shared by every driver: what a program generic over the card
+/// ([`nic_queue::QueueDevice`]) matches on.
+impl DeviceError for Error {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::ResetTimeout(_)
+            | Error::EepromTimeout(_)
+            | Error::DmaInitTimeout(_)
+            | Error::SecRxTimeout(_) => ErrorKind::Init,
+            Error::LinkTimeout(_) => ErrorKind::LinkTimeout,
+            Error::Config(_) => ErrorKind::Config,
+            Error::Queue(_) => ErrorKind::Queue,
+            Error::Dma(_) => ErrorKind::Dma,
+            Error::Mempool(_) => ErrorKind::Mempool,
+            Error::Register(_) => ErrorKind::Register,
+            Error::FilterFull { .. } | Error::NoSuchFilter(_) => ErrorKind::Filter,
+            Error::UnsupportedMedia { .. } | Error::Pci(_) => ErrorKind::Pci,
+        }
+    }
 }
 
 /// Shorthand.

@@ -6,7 +6,7 @@
 //! crate only) with its wire looped back:
 //!
 //! ```
-//! use driver_82599::{Config, Device};
+//! use driver_82599::prelude::*;                 // Device, Config, QueueDevice, ...
 //! let sim = sim_82599::Sim::builder().ports(1).build();
 //! sim.connect(sim_82599::Wire::Loopback(0))?;
 //! let mut dev = Device::new(sim.port(0), sim.dma(), Config::default())?;
@@ -26,6 +26,41 @@
 //! assert_eq!((s.tx_packets, s.rx_packets), (4, 4));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//! The queue operations (`pool`, `rx_batch`, `tx_batch`, `take_rx_queue`, ...) come from
+//! [`QueueDevice`], the trait both drivers (`driver-82576` too) implement: with it a program is
+//! generic over the card, and [`DeviceError::kind`] tells the [`ErrorKind`] of any driver's
+//! error:
+//!
+//! ```
+//! use driver_82599::prelude::*;
+//!
+//! /// Forwards one batch from queue 0 of `a` to queue 0 of `b`, whatever cards they are.
+//! fn forward<A: QueueDevice, B: QueueDevice>(a: &mut A, b: &mut B, buf: &mut Vec<Packet>)
+//!     -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+//!     a.rx_batch(0, buf, 32)?;
+//!     let sent = b.tx_batch(0, buf)?;
+//!     buf.clear();                                // no room in the ring: freed, and counted
+//!     Ok(sent)
+//! }
+//! let sim = sim_82599::Sim::builder().ports(2).build();
+//! sim.connect(sim_82599::Wire::Pair(0, 1))?;
+//! let mut p0 = Device::new(sim.port(0), sim.dma(), Config::default())?;
+//! let mut p1 = Device::new(sim.port(1), sim.dma(), Config::default())?;
+//! let mut pkts = Vec::new();
+//! p1.pool(0)?.alloc_batch(&mut pkts, 2, 60);
+//! p1.tx_batch(0, &mut pkts)?;                     // p1 -> wire -> p0
+//! let mut buf = Vec::new();
+//! let mut sent = 0;
+//! while sent < 2 {
+//!     sim.step();
+//!     sent += forward(&mut p0, &mut p1, &mut buf)?; // and back to p1
+//! }
+//! let err = p0.rx_batch(7, &mut buf, 32).unwrap_err(); // there is no queue 7
+//! assert!(matches!(err, Error::Queue(QueueError::NoQueue { queue: 7, .. })));
+//! assert_eq!(err.kind(), ErrorKind::Queue);
+//! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+//! ```
+//!
 //! # Stopping
 //!
 //! A user-space driver owns memory the card writes by DMA, so the card is stopped before any
@@ -41,7 +76,7 @@
 //! - an error during [`Device::new`] after rings were handed to the card: the same, as the
 //!   half-built device is dropped (errors before that point happen before any memory is
 //!   handed over);
-//! - a queue taken out with [`Device::take_rx_queue`]/[`Device::take_tx_queue`] stops itself
+//! - a queue taken out with [`QueueDevice::take_rx_queue`]/[`QueueDevice::take_tx_queue`] stops itself
 //!   when dropped; dropping the device while taken queues run stops receive and mastering for
 //!   the whole port, so keep the device alive as long as they run.
 //!
@@ -53,9 +88,9 @@
 //! The simulated card checks this in strict mode: DMA into memory the driver released, and a
 //! release of memory still programmed into an enabled ring, are violations.
 //!
-//! For one thread per queue, take the queues out: [`Device::take_rx_queue`] and
-//! [`Device::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`. That is
-//! also the cheapest way to poll: [`Device::rx_batch`]/[`Device::tx_batch`] look the queue up
+//! For one thread per queue, take the queues out: [`QueueDevice::take_rx_queue`] and
+//! [`QueueDevice::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`. That is
+//! also the cheapest way to poll: [`QueueDevice::rx_batch`]/[`QueueDevice::tx_batch`] look the queue up
 //! on every call (a bounds check and a "taken" check, about 6 instructions), while a held
 //! queue's `rx_batch`/`tx_batch` go straight to the ring.
 
@@ -84,11 +119,21 @@ pub use config::Config;
 pub use dma::{Mempool, Packet};
 pub use error::{Error, Result};
 pub use link::{Link, Speed};
-pub use nic_queue::{QueueError, RxMeta};
+pub use nic_queue::{DeviceError, ErrorKind, QueueDevice, QueueError, RxMeta};
 pub use rss::RssConfig;
 pub use rxq::RxQueue;
 pub use stats::{QueueCounters, Stats};
 pub use txq::TxQueue;
+
+/// What a program on this driver usually needs, in one `use driver_82599::prelude::*`: the device,
+/// its configuration and error, packets, and [`QueueDevice`] (the trait the queue operations
+/// are called through).
+pub mod prelude {
+    pub use crate::{
+        Config, Device, DeviceError, Error, ErrorKind, Mempool, Packet, QueueDevice, QueueError,
+        RxQueue, TxQueue,
+    };
+}
 
 use crate::regs::*;
 use dma::DmaMemory;
@@ -222,49 +267,6 @@ impl<B: Bus + Clone> Device<B> {
         &self.dma
     }
 
-    /// Receive queue `q`'s buffer pool; also where to allocate packets to send.
-    pub fn pool(&self, q: usize) -> Result<&Mempool> {
-        Ok(self.queues.pool(q)?)
-    }
-
-    /// Receive queue `q`, while it is still here.
-    #[inline]
-    pub fn rx_queue(&mut self, q: usize) -> Result<&mut RxQueue<B>> {
-        Ok(self.queues.rx_queue(q)?)
-    }
-
-    /// Transmit queue `q`, while it is still here.
-    #[inline]
-    pub fn tx_queue(&mut self, q: usize) -> Result<&mut TxQueue<B>> {
-        Ok(self.queues.tx_queue(q)?)
-    }
-
-    /// Moves receive queue `q` out (to poll it from another thread). Its counters still show
-    /// in [`Device::stats`]. Keep the `Device` alive while taken queues run: dropping it turns
-    /// receive off for the whole port (each queue still stops itself when dropped).
-    pub fn take_rx_queue(&mut self, q: usize) -> Result<RxQueue<B>> {
-        Ok(self.queues.take_rx_queue(q)?)
-    }
-
-    /// Moves transmit queue `q` out.
-    pub fn take_tx_queue(&mut self, q: usize) -> Result<TxQueue<B>> {
-        Ok(self.queues.take_tx_queue(q)?)
-    }
-
-    /// Receives up to `max` packets from queue `q` into `out`; see [`RxQueue::rx_batch`].
-    /// Holding the [`RxQueue`] ([`Device::take_rx_queue`]) saves the lookup.
-    #[inline(always)]
-    pub fn rx_batch(&mut self, q: usize, out: &mut Vec<Packet>, max: usize) -> Result<usize> {
-        Ok(self.queues.rx_batch(q, out, max)?)
-    }
-
-    /// Sends packets from the front of `pkts` on queue `q`; see [`TxQueue::tx_batch`].
-    /// Holding the [`TxQueue`] ([`Device::take_tx_queue`]) saves the lookup.
-    #[inline(always)]
-    pub fn tx_batch(&mut self, q: usize, pkts: &mut Vec<Packet>) -> Result<usize> {
-        Ok(self.queues.tx_batch(q, pkts)?)
-    }
-
     /// Link state now.
     pub fn link(&self) -> Link {
         link::read(&self.regs)
@@ -388,6 +390,26 @@ impl<B: Bus + Clone> Device<B> {
     /// Totals of every counter of the table, as of the last [`Device::stats`].
     pub fn raw_stats(&self) -> &regs::Stats {
         &self.raw
+    }
+}
+
+/// The queue operations ([`QueueDevice::pool`], [`QueueDevice::rx_batch`],
+/// [`QueueDevice::take_rx_queue`], ...), shared with the other drivers: bring the trait into
+/// scope (`use driver_82599::prelude::*`).
+impl<B: Bus + Clone> QueueDevice for Device<B> {
+    type RxRegs = rxq::RxRegs<B>;
+    type Format = desc::Format;
+    type TxRegs = txq::TxRegs<B>;
+    type Error = Error;
+
+    #[inline(always)]
+    fn queues(&self) -> &nic_queue::Queues<Self::RxRegs, Self::Format, Self::TxRegs> {
+        &self.queues
+    }
+
+    #[inline(always)]
+    fn queues_mut(&mut self) -> &mut nic_queue::Queues<Self::RxRegs, Self::Format, Self::TxRegs> {
+        &mut self.queues
     }
 }
 

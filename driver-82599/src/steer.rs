@@ -183,19 +183,6 @@ impl<B: Bus + Clone> Device<B> {
         self.fdir.remove(&self.regs, flow)
     }
 
-    /// As [`Device::rx_batch`], with what the card computed for each packet (RSS hash and
-    /// type, packet type, stripped VLAN tag, checksum status) in `meta`, one entry per packet.
-    /// A loop of its own: `rx_batch` does not pay for it.
-    pub fn rx_batch_meta(
-        &mut self,
-        q: usize,
-        out: &mut Vec<crate::Packet>,
-        meta: &mut Vec<crate::RxMeta>,
-        max: usize,
-    ) -> Result<usize> {
-        Ok(self.rx_queue(q)?.rx_batch_meta(out, meta, max))
-    }
-
     /// Limits transmit queue `q` to `mbps` Mbit/s on the wire (`None`: no limit).
     pub fn set_tx_rate(&mut self, q: usize, mbps: Option<u32>) -> Result<()> {
         if q >= usize::from(self.cfg.tx_queues) {

@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 use driver_82599::Packet;
+use driver_82599::QueueDevice;
 use sim_82599::Wire;
 use std::thread;
 use std::time::{Duration, Instant};

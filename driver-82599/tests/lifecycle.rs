@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use driver_82599::regs::*;
 use driver_82599::Packet;
+use driver_82599::QueueDevice;
 use sim_82599::Wire;
 
 #[test]

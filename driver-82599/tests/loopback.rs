@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use driver_82599::QueueDevice;
 use driver_82599::{Config, Packet};
 use sim_82599::Wire;
 

@@ -2,7 +2,7 @@
 //! rate_limit selftest): the achieved rate, measured on the card's clock, is within 1% of the
 //! set one; an unlimited queue is not slowed.
 
-use driver_82599::{Config, Device, Packet};
+use driver_82599::{Config, Device, Packet, QueueDevice};
 use sim_82599::{Port, Sim};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 mod common;
 use common::*;
 use driver_82599::rss::{self, RssConfig};
+use driver_82599::QueueDevice;
 use driver_82599::{Config, Packet};
 use sim_82599::Wire;
 use std::net::IpAddr;

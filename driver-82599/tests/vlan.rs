@@ -5,7 +5,7 @@ mod steer_kit;
 use driver_82599::filter::PoolSet;
 use driver_82599::vlan::VlanInsert;
 use driver_82599::vmdq::VmdqConfig;
-use driver_82599::Config;
+use driver_82599::{Config, QueueDevice};
 use steer_kit::*;
 
 const BCAST: [u8; 6] = [0xFF; 6];

@@ -6,6 +6,7 @@
 //! early the same way as the time running out: the loop stops and `main` returns, so the
 //! device is dropped (and the card stopped) before the memory it uses is released.
 
+use driver_82599::QueueDevice;
 use driver_82599::{Config, Device};
 use ixgbe::responder::{respond, Action, Identity};
 use sim_82599::{Sim, Wire};

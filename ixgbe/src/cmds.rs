@@ -2,7 +2,7 @@
 
 use crate::meter::{Count, Meter};
 use crate::{AnyResult, LoopOpts};
-use driver_82599::{Device, Mempool, Packet};
+use driver_82599::{Device, Mempool, Packet, QueueDevice};
 use ixgbe::responder::{self, Action, Identity};
 use regdsl_rt::{Access, Bus, Site};
 

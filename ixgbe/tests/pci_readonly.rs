@@ -85,14 +85,17 @@ fn regs_and_stats_with_pci_read_and_touch_nothing() {
     );
     assert!(!bus_master(&dir));
     // --init takes the device: unbinds it and turns bus mastering on (then the fake's reset
-    // never completes, so the init fails; what matters is that it was asked for).
+    // never completes, so the init fails; what matters is that it was asked for), and the
+    // failed init's exit path turns bus mastering off again (issue 14.1): the configuration
+    // space was written.
     let (ok, text) = ixgbe(&["regs", "--pci", ADDR, "--sysfs-root", root, "--init"]);
     assert!(!ok, "{text}");
     assert_eq!(
         std::fs::read_to_string(dir.join("driver/unbind")).unwrap(),
         ADDR
     );
-    assert!(bus_master(&dir));
+    assert!(!bus_master(&dir));
+    assert_ne!(snapshot(&dir), before, "--init wrote to the device");
 }
 
 #[test]

@@ -35,3 +35,42 @@ pub enum QueueError {
         reason: String,
     },
 }
+
+/// What kind of failure a driver's error is, the same for every driver: a program generic over
+/// the card ([`crate::QueueDevice`]) matches on [`DeviceError::kind`] where a program for one
+/// card matches on that driver's `Error` variants (which keep their device's details and
+/// messages: the registers awaited, the datasheet section).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The device reset (or a step of its init that waits on the card: EEPROM auto-read, DMA
+    /// init, the Rx security path) did not complete in time.
+    Init,
+    /// The link did not come up in time.
+    LinkTimeout,
+    /// A configuration value the card or the driver cannot use.
+    Config,
+    /// A queue: not there, not enabled in time, or not describable by its registers
+    /// ([`QueueError`]).
+    Queue,
+    /// DMA memory for rings or buffers.
+    Dma,
+    /// The packet buffer pool.
+    Mempool,
+    /// A register access the generated code rejected.
+    Register,
+    /// Opening real hardware (PCI, sysfs, VFIO), or a part the driver refuses to touch.
+    Pci,
+    /// The PHY (management interface) did not answer or reported an error.
+    Phy,
+    /// A filter table (addresses, VLANs, flows, ...) is full, or has no such entry to remove.
+    Filter,
+}
+
+/// A driver's error, as a program generic over the card sees it: a standard error (with the
+/// driver's message) of one [`ErrorKind`]. Implemented by `driver_82599::Error` and
+/// `driver_82576::Error`.
+pub trait DeviceError: std::error::Error + Send + Sync + 'static {
+    /// The kind of failure.
+    fn kind(&self) -> ErrorKind;
+}

@@ -5,11 +5,14 @@
 //!
 //! - [`desc`]: the descriptor layouts and volatile accessors;
 //! - [`RxQueue`] / [`TxQueue`]: batched zero-copy receive and send of mempool [`Packet`]s
-//!   (receive four descriptors at a time with SSE2 on x86_64, [`RxPath`]; transmit with RS every
+//!   (receive eight descriptors at a time with AVX2 where the CPU has it, four with SSE2 on
+//!   other x86_64 CPUs, one at a time elsewhere, [`RxPath`]; transmit with RS every
 //!   few descriptors and lazy bulk reclaim, whose pool rule is [`config::check_pool`]);
 //! - [`QueueCounters`]: the per-queue software counters;
 //! - [`Queues`]: a device's numbered queues (lookup, batched calls, take out), their pools and
 //!   counters, as both drivers' `Device` holds them;
+//! - [`QueueDevice`]: the queue operations of a driver's `Device` (pool, lookup, take out,
+//!   batched calls) written once over its [`Queues`]; programs generic over the card use it;
 //! - [`config`]: the ring/buffer/pool checks both drivers make.
 //!
 //! What differs per device comes in through two small traits, resolved at compile time (no
@@ -32,6 +35,7 @@
 pub mod config;
 pub mod counters;
 pub mod desc;
+pub mod device;
 pub mod error;
 pub mod queues;
 pub mod rxmeta;
@@ -43,8 +47,9 @@ pub mod txq;
 
 pub use counters::{QueueCounters, SwQueueStats};
 pub use desc::RxFormat;
+pub use device::QueueDevice;
 pub use dma::{Mempool, Packet};
-pub use error::QueueError;
+pub use error::{DeviceError, ErrorKind, QueueError};
 pub use queues::Queues;
 pub use rxmeta::RxMeta;
 pub use rxq::{RxPath, RxQueue};

@@ -5,10 +5,12 @@
 //! `--no-callgrind` leaves it out). Options: `--batches 1,4,8,16,32,64,128`, `--packets N`
 //! (per callgrind run, default 50000), `--cycle-packets N` (per timed repetition, default
 //! 50000), `--reps N` (timed repetitions, default 30; the best and the median are reported:
-//! on a shared machine the best is the driver's own cost, the median shows the noise).
+//! on a shared machine the best is the driver's own cost, the median shows the noise),
+//! `--rx-path scalar|sse2|avx2` (force the receive path; default: the queue's best).
 
 use bench::args::Args;
 use bench::{callgrind, fwd, ixy, tsc, Fwd, FwdOptions};
+use nic_queue::RxPath;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -19,8 +21,18 @@ struct Cycles {
     card_min: f64,
 }
 
-fn cycles(batch: usize, packets: u64, reps: usize) -> Result<Cycles, String> {
+fn cycles(
+    batch: usize,
+    rx_path: Option<RxPath>,
+    packets: u64,
+    reps: usize,
+) -> Result<Cycles, String> {
     let mut f = Fwd::new(FwdOptions::new(batch)).map_err(|e| e.to_string())?;
+    if let Some(p) = rx_path {
+        if !f.set_rx_path(p) {
+            return Err(format!("this CPU does not run the {p:?} receive path"));
+        }
+    }
     f.run(packets / 10).map_err(|e| e.to_string())?; // warm up
     let mut per = Vec::new();
     let mut card = Vec::new();
@@ -46,13 +58,27 @@ fn cycles(batch: usize, packets: u64, reps: usize) -> Result<Cycles, String> {
 fn run() -> Result<(), String> {
     let a = Args::parse(
         std::env::args().skip(1),
-        &["batches", "packets", "cycle-packets", "reps"],
+        &["batches", "packets", "cycle-packets", "reps", "rx-path"],
         &["no-callgrind"],
     )?;
     let batches: Vec<usize> = a.list("batches", &fwd::BATCHES)?;
     let packets: u64 = a.get("packets", 50_000)?;
     let cycle_packets: u64 = a.get("cycle-packets", 50_000)?;
     let reps: usize = a.get("reps", 30)?;
+    let rx_path = a.rx_path()?;
+    let extra: Vec<String> = match rx_path {
+        Some(p) => vec!["--rx-path".into(), format!("{p:?}").to_lowercase()],
+        None => Vec::new(),
+    };
+    println!(
+        "receive path: {:?}{}",
+        rx_path.unwrap_or_else(RxPath::best),
+        if rx_path.is_some() {
+            " (forced)"
+        } else {
+            " (the queue's default, RxPath::best)"
+        }
+    );
     let use_cg = !a.flag("no-callgrind");
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let fwd_loop = exe.with_file_name(format!("fwd-loop{}", std::env::consts::EXE_SUFFIX));
@@ -79,7 +105,7 @@ fn run() -> Result<(), String> {
         let (ixy_ins, published) = ixy::instructions(b);
         let ixy_col = format!("{}{ixy_ins:.0}", if published { "" } else { "~" });
         let (ins, vs) = if use_cg {
-            let r = callgrind::measure(&fwd_loop, b, packets, &dir)?;
+            let r = callgrind::measure_with(&fwd_loop, b, packets, &dir, &extra)?;
             let vs = format!("{:+.0}%", (r.per_packet() / ixy_ins - 1.0) * 100.0);
             let ins = format!(
                 "{:.1} ({} Ir / {} packets)",
@@ -91,7 +117,7 @@ fn run() -> Result<(), String> {
         } else {
             ("-".into(), "-".into())
         };
-        let c = cycles(b, cycle_packets, reps)?;
+        let c = cycles(b, rx_path, cycle_packets, reps)?;
         println!(
             "| {b} | {ins} | {ixy_col} | {vs} | {:.1} ({:.1}) | {:.0} ({:.0}) |",
             c.min, c.median, c.card_min, c.card_median

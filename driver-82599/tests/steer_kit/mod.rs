@@ -3,7 +3,7 @@
 //! each frame landed.
 #![allow(dead_code)]
 
-use driver_82599::{Config, Device, Packet};
+use driver_82599::{Config, Device, Packet, QueueDevice};
 use sim_82599::{Port, Sim, Wire};
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -22,6 +22,7 @@
 mod frames;
 mod vfio;
 
+use driver_82576::QueueDevice;
 use driver_82576::{backend, Config, Device, Error, Packet, Stats};
 use frames::{build, len_of, mac_str, parse_mac, peek, verify, Kind, BROADCAST};
 use pci_dma::{Backend, PciAddr, PciError, PciOptions, Sysfs};
