@@ -73,7 +73,8 @@ impl DeviceError for Error {
             | Error::DmaInitTimeout(_)
             | Error::SecRxTimeout(_) => ErrorKind::Init,
             Error::LinkTimeout(_) => ErrorKind::LinkTimeout,
-            Error::Config(_) => ErrorKind::Config,
+            // An offload request that does not fit its packet: bad input, as a bad configuration.
+            Error::Config(_) | Error::Offload(_) => ErrorKind::Config,
             Error::Queue(_) => ErrorKind::Queue,
             Error::Dma(_) => ErrorKind::Dma,
             Error::Mempool(_) => ErrorKind::Mempool,

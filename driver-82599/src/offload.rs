@@ -11,7 +11,7 @@
 //! two slots do not hold), and [`Device::tx_batch`] is untouched.
 //!
 //! ```
-//! use driver_82599::{Config, Device, offload::TxOffload};
+//! use driver_82599::{Config, Device, QueueDevice, offload::TxOffload};
 //! let sim = sim_82599::Sim::builder().ports(1).strict(true).build();
 //! let cfg = Config { rx_ring: 64, tx_ring: 64, pool_size: 128, wait_link: false, ..Config::default() };
 //! let mut dev = Device::new(sim.port(0), sim.dma(), cfg)?;

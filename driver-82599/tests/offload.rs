@@ -5,7 +5,7 @@
 
 mod steer_kit;
 use driver_82599::offload::{TxOffload, L3, L4};
-use driver_82599::{Device, Error, Packet};
+use driver_82599::{Device, Error, Packet, QueueDevice};
 use sim_82599::Port;
 use steer_kit::*;
 
