@@ -654,6 +654,15 @@ impl PoolRef {
 }
 
 impl Packet {
+    /// Takes one free buffer of this packet's pool (its index, the caller now owns it and
+    /// returns it with [`PoolRef::free_raw`]), or `None` when the pool is empty. A transmit
+    /// queue gives such a buffer to a ring slot that carries no packet (a context descriptor),
+    /// so that every slot returns one buffer when the card is done.
+    #[inline]
+    pub fn alloc_sibling_raw(&self) -> Option<u32> {
+        self.inner().locked(|g| g.free.pop()).0
+    }
+
     /// Gives up the packet without returning its buffer: (pool, buffer index, length). The
     /// caller now owns the buffer and hands it back with [`PoolRef::free_raw`] (e.g. once a
     /// device has finished sending it).

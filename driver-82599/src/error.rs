@@ -29,6 +29,9 @@ pub enum Error {
     /// enable (RXDCTL/TXDCTL.ENABLE, 4.6.7.1, 4.6.8.1), or a ring its registers cannot hold.
     #[error(transparent)]
     Queue(#[from] nic_queue::QueueError),
+    /// A transmit offload request that does not fit its packet (nothing of the call was sent).
+    #[error(transparent)]
+    Offload(#[from] nic_queue::txq::offload::OffloadError),
     /// DMA memory for rings or buffers.
     #[error("DMA memory: {0}")]
     Dma(#[from] dma::DmaError),
@@ -70,7 +73,8 @@ impl DeviceError for Error {
             | Error::DmaInitTimeout(_)
             | Error::SecRxTimeout(_) => ErrorKind::Init,
             Error::LinkTimeout(_) => ErrorKind::LinkTimeout,
-            Error::Config(_) => ErrorKind::Config,
+            // An offload request that does not fit its packet: bad input, as a bad configuration.
+            Error::Config(_) | Error::Offload(_) => ErrorKind::Config,
             Error::Queue(_) => ErrorKind::Queue,
             Error::Dma(_) => ErrorKind::Dma,
             Error::Mempool(_) => ErrorKind::Mempool,

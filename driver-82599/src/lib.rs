@@ -103,6 +103,7 @@ pub mod filter;
 pub mod init;
 pub mod link;
 pub mod mirror;
+pub mod offload;
 pub mod queue;
 pub mod ratelimit;
 pub mod regs;

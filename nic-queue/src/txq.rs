@@ -12,6 +12,8 @@ use dma::Packet;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod offload;
+
 /// One transmit queue. `Send`: move it to the thread that sends on it.
 ///
 /// Ring state: descriptors `[clean, tail)` are the card's (sent or being sent, not yet
@@ -46,6 +48,8 @@ pub struct TxQueue<R: QueueRegs> {
     regs: R,
     counters: Arc<QueueCounters>,
     ring: Option<DmaRegion>,
+    /// The card's context slots as [`TxQueue::tx_offload`] last wrote them.
+    ctx: offload::CtxCache,
 }
 
 // SAFETY: `base` points into `ring`, owned by this queue; nothing else touches the ring.
@@ -70,6 +74,7 @@ impl<R: QueueRegs> TxQueue<R> {
             regs,
             counters,
             ring: Some(ring),
+            ctx: offload::CtxCache::default(),
         }
     }
 
@@ -338,6 +343,18 @@ impl<R: QueueRegs> TxQueue<R> {
         st & tx_wb::STAT_DD != 0
     }
 
+    /// Whether group end `end` is a context descriptor (which never reports status) whose
+    /// data descriptor, the next one, is done ([`TxQueue::tx_offload`] sets RS there).
+    #[cold]
+    fn done_after_context(&self, end: u32) -> bool {
+        // SAFETY: `end <= mask`, inside the ring; a descriptor this queue wrote.
+        let cmd = unsafe { desc::read32(desc::at(self.base, end as usize), tx_read::CMD_TYPE_LEN) };
+        let next = (end + 1) & self.mask;
+        cmd & (0xF << 20 | tx_read::DCMD_DEXT) == offload::DTYP_CONTEXT | tx_read::DCMD_DEXT
+            && (next.wrapping_sub(self.clean) & self.mask) < self.in_flight() as u32
+            && self.done(next)
+    }
+
     /// The send path's reclaim: whole groups (up to the next group end, which has RS), one DD
     /// read each, until at least `want` (and the free threshold) descriptors are free or the
     /// next group is not done. Returns the free descriptors. Out of line: it runs once per
@@ -349,7 +366,10 @@ impl<R: QueueRegs> TxQueue<R> {
             let free = self.free_descs();
             let end = self.clean | (self.rs - 1);
             let span = end - self.clean + 1;
-            if free as usize >= want || span as usize > self.in_flight() || !self.done(end) {
+            if free as usize >= want
+                || span as usize > self.in_flight()
+                || !(self.done(end) || self.done_after_context(end))
+            {
                 return free;
             }
             // SAFETY: the card completed `end` (DD), so everything before it too.

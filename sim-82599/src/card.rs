@@ -69,6 +69,7 @@ pub(crate) struct ModelStats {
     pub no_descriptor: AtomicU64,
     pub missed: AtomicU64,
     pub sink_errors: AtomicU64,
+    pub offload_drops: AtomicU64,
 }
 
 pub(crate) struct PortHw {

@@ -291,8 +291,9 @@ pub(crate) struct PortEng {
     pub crcbuf: Vec<u8>,
     /// Frame with its VLAN tag stripped.
     pub vlanbuf: Vec<u8>,
-    /// Per TX queue: dword 0 (VLAN, MACLEN, IPLEN) of its two context slots (7.2.3.2.3).
-    pub tx_ctx: Vec<[u32; 2]>,
+    /// Per TX queue: its two context slots (7.2.3.2.3), the four dwords as written (dword 2
+    /// has DEXT set in a slot that was written; zero: never since reset).
+    pub tx_ctx: Vec<[[u32; 4]; 2]>,
     pub st: LocalStats,
     /// Per-packet faults were pending at the start of the step (those injected during a
     /// step apply from the next one): the fast RX path is off.
@@ -312,7 +313,7 @@ impl PortEng {
             pool: Vec::new(),
             crcbuf: Vec::with_capacity(MAX_FRAME + 4),
             vlanbuf: Vec::with_capacity(MAX_FRAME + 4),
-            tx_ctx: vec![[0; 2]; 128],
+            tx_ctx: vec![[[0; 4]; 2]; 128],
             st: LocalStats::default(),
             faults: false,
         }
@@ -329,7 +330,7 @@ impl PortEng {
             }
             self.pb_bytes = 0;
             self.st = LocalStats::default();
-            self.tx_ctx.fill([0; 2]);
+            self.tx_ctx.fill([[0; 4]; 2]);
         }
         // Once the driver released memory, every receive write is checked against it (the
         // general path; the fast one stays check-free).
@@ -360,8 +361,10 @@ pub(crate) struct Engine {
     pub ports: Vec<PortEng>,
     pub sinks: Vec<Vec<Sink>>,
     pub sources: Vec<Vec<Source>>,
-    /// TX gather buffer (MAX_FRAME bytes).
+    /// TX gather buffer (`offload::MAX_GATHER` bytes once a queue ran).
     pub frame: Vec<u8>,
+    /// TSO segment buffer.
+    pub seg: Vec<u8>,
     /// Frame read from a pcap/TAP source.
     pub src_frame: Vec<u8>,
     pub step_no: u64,
@@ -374,6 +377,7 @@ impl Engine {
             sinks: sh.ports.iter().map(|_| Vec::new()).collect(),
             sources: sh.ports.iter().map(|_| Vec::new()).collect(),
             frame: vec![0; MAX_FRAME],
+            seg: Vec::new(),
             src_frame: Vec::with_capacity(MAX_FRAME),
             step_no: 0,
         }

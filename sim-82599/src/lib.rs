@@ -22,6 +22,7 @@ pub mod fault;
 mod fdir;
 mod lifecycle;
 mod master;
+mod offload;
 mod pool;
 pub mod regs;
 pub mod rss;
@@ -282,6 +283,9 @@ pub struct PortStats {
     pub missed: u64,
     /// Errors writing to pcap/TAP sinks or reading sources.
     pub wire_errors: u64,
+    /// Packets dropped for a malformed transmit offload request (checksum or TSO; each also a
+    /// strict-mode `Rule::BadOffload`).
+    pub offload_drops: u64,
 }
 
 impl Sim {
@@ -522,6 +526,7 @@ impl Sim {
             no_descriptor: g(&m.no_descriptor),
             missed: g(&m.missed),
             wire_errors: g(&m.sink_errors),
+            offload_drops: g(&m.offload_drops),
         })
     }
 

@@ -393,7 +393,7 @@ fn write(
             dma::wr32(d, 12, f.len() as u32);
             // The descriptor's other fields before DD: the driver reads them once it sees DD.
             fence(Ordering::Release);
-            dma::wr32(d, 8, STAT_DD | STAT_EOP);
+            dma::wr32(d, 8, STAT_DD | STAT_EOP | crate::offload::rx_status(f));
             rq.head = if rq.head + 1 == rq.count {
                 0
             } else {
@@ -426,6 +426,8 @@ fn write_any(
     }
     let (ring, count, tail, bsize) = (rq.ring as *mut u8, rq.count, rq.tail, rq.bsize);
     let mut head = rq.head;
+    // Checksum status (7.1.11), over the frame as received.
+    let csum = crate::offload::rx_status(f);
     // VLAN strip (RXDCTL.VME, 7.1.1.2): the tag leaves the frame for the descriptor.
     let tag = if rq.vme { pe.cfg.vlan.tag(f) } else { None };
     let f: &[u8] = match tag {
@@ -519,7 +521,7 @@ fn write_any(
         rest = &rest[n..];
         let last = k + 1 == ndesc;
         let len = (n as u32 + if last { extra_len } else { 0 }).min(0xFFFF);
-        let status = STAT_DD | vp | if last { STAT_EOP | err_bits } else { 0 };
+        let status = STAT_DD | vp | if last { STAT_EOP | err_bits | csum } else { 0 };
         dma::wr64(d, 0, lo);
         dma::wr32(d, 12, len | vlan);
         // The descriptor's other fields before DD: the driver reads them once it sees DD.

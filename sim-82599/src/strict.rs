@@ -58,6 +58,11 @@ pub enum Rule {
     ReleasedWhileInUse,
     /// The card wrote into DMA memory the driver had released.
     DmaIntoReleasedMemory,
+    /// A malformed transmit offload request (datasheet 7.2.3.2.3, 7.2.4, 7.2.5): checksum or
+    /// TSO without a written context, MSS 0, header lengths out of range or beyond the
+    /// packet, PAYLEN wrong, TSO of a non-TCP packet, RS (reserved) on a context descriptor.
+    /// The packet is dropped.
+    BadOffload,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

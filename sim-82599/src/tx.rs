@@ -6,6 +6,7 @@ use crate::card::Shared;
 use crate::dma::{self, DmaFault};
 use crate::engine::{bucket, Engine, MAX_FRAME, TX_BUDGET};
 use crate::fault::FaultState;
+use crate::offload::{self, Request, DCMD_TSE, MAX_GATHER, OFFLOAD_OLINFO};
 use crate::regs::{self, R};
 use crate::wire::Sink;
 use std::sync::atomic::{fence, Ordering};
@@ -30,8 +31,9 @@ pub(crate) fn run(eng: &mut Engine, sh: &Shared, pi: usize) -> usize {
     }
     let bits = p.tx_en.snapshot();
     let mut frame = std::mem::take(&mut eng.frame);
-    // The gather buffer holds any frame; only the bytes of the current one are used.
-    frame.resize(MAX_FRAME, 0);
+    // The gather buffer holds any frame (a TSO packet up to 256 KiB); only the bytes of the
+    // current one are used.
+    frame.resize(MAX_GATHER, 0);
     let mut work = 0;
     for (w, mut b) in bits.into_iter().enumerate() {
         while b != 0 {
@@ -137,6 +139,9 @@ fn queue<const SHAPED: bool>(
     let mut rs_inner = false; // RS on a descriptor of the packet other than EOP (rare)
     let mut bad = None; // first buffer of the packet outside the simulated memory
     let mut ctx_vlan = 0u16;
+    // The packet's first data descriptor (its offload fields, 7.2.3.2.4) when it asks for one.
+    let mut first = true;
+    let mut request: Option<Request> = None;
     while i != tail && sent < TX_BUDGET {
         if limited && i == start && next_ps > now_ps {
             break;
@@ -147,17 +152,48 @@ fn queue<const SHAPED: bool>(
         let context = cmd & DCMD_DEXT != 0 && (cmd >> 20) & 0xF == DTYP_CONTEXT;
         if context {
             // Context slot IDX (bits 6:4 of dword 3; the 82599 has 2 per queue).
-            let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
-            eng.ports[pi].tx_ctx[q as usize][idx] = dma::rd32(d, 0);
+            let dw3 = dma::rd32(d, 12);
+            let idx = ((dw3 >> 4) & 1) as usize;
+            eng.ports[pi].tx_ctx[q as usize][idx] = [dma::rd32(d, 0), dma::rd32(d, 4), cmd, dw3];
+            if cmd & DCMD_RS != 0 && sh.cfg.strict {
+                // Reserved in a context (DCMD bits 4:0): no status comes back for it, so a
+                // driver that waits for its DD waits forever.
+                let why =
+                    "RS set on a context descriptor (reserved there: no status is written back)";
+                sh.violation(
+                    p,
+                    regdsl_rt::Dir::W,
+                    tdt_offset(q),
+                    cmd,
+                    crate::strict::Rule::BadOffload,
+                    why.into(),
+                );
+            }
         } else if cmd & (DCMD_DEXT | DCMD_VLE) == DCMD_DEXT | DCMD_VLE && desc_tags {
             let idx = ((dma::rd32(d, 12) >> 4) & 1) as usize;
             vle = true;
-            ctx_vlan = (eng.ports[pi].tx_ctx[q as usize][idx] >> 16) as u16;
+            ctx_vlan = (eng.ports[pi].tx_ctx[q as usize][idx][0] >> 16) as u16;
         }
+        if !context && std::mem::take(&mut first) && cmd & DCMD_DEXT != 0 {
+            let olinfo = dma::rd32(d, 12);
+            if cmd & DCMD_TSE != 0 || olinfo & OFFLOAD_OLINFO != 0 {
+                let c = eng.ports[pi].tx_ctx[q as usize][((olinfo >> 4) & 1) as usize];
+                request = Some(Request {
+                    ctx: (c[2] & DCMD_DEXT != 0).then_some(c),
+                    cmd,
+                    olinfo,
+                });
+            }
+        }
+        let limit = if request.is_some_and(|r| r.cmd & DCMD_TSE != 0) {
+            MAX_GATHER
+        } else {
+            MAX_FRAME
+        };
         if !context && len != 0 && bad.is_none() {
             let addr = dma::rd64(d, 0);
             match sh.mem.translate(addr, len) {
-                Some(src) if flen + len <= MAX_FRAME => {
+                Some(src) if flen + len <= limit => {
                     dma::copy_from(src, &mut frame[flen..flen + len]);
                     flen += len;
                 }
@@ -201,6 +237,8 @@ fn queue<const SHAPED: bool>(
         start = i;
         rs_inner = false;
         bad = None;
+        first = true;
+        let req = request.take();
         let n = std::mem::take(&mut flen);
         if injected {
             // Not sent, but its descriptors complete (crate::Fault::DmaError).
@@ -217,26 +255,32 @@ fn queue<const SHAPED: bool>(
             eng.ports[pi].st.dirty = true;
             continue;
         }
-        let n = if vle || pool_tag.is_some() {
-            let t = pool_tag.unwrap_or(ctx_vlan);
-            vle = false;
-            insert_tag(p, frame, n, t)
-        } else {
-            n
-        };
-        let n = if txpad && n < MIN_FRAME {
-            frame[n..MIN_FRAME].fill(0);
-            MIN_FRAME
-        } else {
-            n
-        };
+        let tag = (vle || pool_tag.is_some()).then(|| pool_tag.unwrap_or(ctx_vlan));
+        vle = false;
+        let mut wire = 0u64;
+        match req {
+            None => wire += out(eng, sh, pi, q, frame, n, tag, txpad),
+            Some(r) if r.cmd & DCMD_TSE == 0 => match offload::checksum(&r, frame, n) {
+                Ok(()) => wire += out(eng, sh, pi, q, frame, n, tag, txpad),
+                Err((_, why)) => bad_offload(sh, p, q, r.cmd, why),
+            },
+            Some(r) => {
+                let mut seg = std::mem::take(&mut eng.seg);
+                let res = offload::segment(&r, frame, n, &mut seg, MAX_FRAME, |s, len| {
+                    wire += out(eng, sh, pi, q, s, len, tag, txpad);
+                });
+                eng.seg = seg;
+                if let Err((_, why)) = res {
+                    bad_offload(sh, p, q, r.cmd, why);
+                }
+            }
+        }
         if limited {
             // Bytes on the wire: frame, CRC, preamble and inter-packet gap (4 + 8 + 12);
             // 800 ps per byte at 10 Gb/s.
-            let cost = ((n as u64 + 24) * 800 * u64::from(rf & 0x00FF_FFFF)) >> 14;
+            let cost = (wire * 800 * u64::from(rf & 0x00FF_FFFF)) >> 14;
             next_ps += cost;
         }
-        emit(eng, sh, pi, q, &frame[..n]);
     }
     // An idle queue saves no credit: its next frame may go at once, no earlier.
     if limited {
@@ -251,6 +295,57 @@ fn queue<const SHAPED: bool>(
         head_writeback(sh, pi, q, start);
     }
     sent
+}
+
+/// Tags, pads and emits the frame's first `n` bytes; returns its bytes on the wire (with CRC,
+/// preamble and inter-packet gap: + 24).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn out(
+    eng: &mut Engine,
+    sh: &Shared,
+    pi: usize,
+    q: u32,
+    frame: &mut [u8],
+    n: usize,
+    tag: Option<u16>,
+    txpad: bool,
+) -> u64 {
+    let n = match tag {
+        Some(t) => insert_tag(&sh.ports[pi], frame, n, t),
+        None => n,
+    };
+    let n = if txpad && n < MIN_FRAME {
+        frame[n..MIN_FRAME].fill(0);
+        MIN_FRAME
+    } else {
+        n
+    };
+    emit(eng, sh, pi, q, &frame[..n]);
+    n as u64 + 24
+}
+
+/// A malformed offload request: a strict-mode violation on the queue's TDT (the write that
+/// handed the descriptors over); the packet is dropped and counted.
+#[cold]
+fn bad_offload(sh: &Shared, p: &crate::card::PortHw, q: u32, cmd: u32, why: String) {
+    p.model.offload_drops.fetch_add(1, Ordering::Relaxed);
+    if sh.cfg.strict {
+        let off = tdt_offset(q);
+        sh.violation(
+            p,
+            regdsl_rt::Dir::W,
+            off,
+            cmd,
+            crate::strict::Rule::BadOffload,
+            why,
+        );
+    }
+}
+
+/// TDT of queue `q` (datasheet 8.2.3.9.10): the write that handed the descriptors over.
+fn tdt_offset(q: u32) -> usize {
+    0x06018 + 0x40 * q as usize
 }
 
 /// The frame's first `n` bytes with a VLAN tag (DMATXCTL.VT, `tci`) after the addresses;
