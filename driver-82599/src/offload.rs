@@ -8,7 +8,7 @@
 //! No register is needed: the requests travel in the descriptors. The ring work is
 //! [`nic_queue::txq::offload`] ([`TxQueue::tx_offload`](nic_queue::txq::TxQueue::tx_offload)):
 //! context descriptors are cached per queue (written only when a packet needs one the card's
-//! two slots do not hold), and [`Device::tx_batch`] is untouched.
+//! two slots do not hold), and [`QueueDevice::tx_batch`](crate::QueueDevice::tx_batch) is untouched.
 //!
 //! ```
 //! use driver_82599::{Config, Device, QueueDevice, offload::TxOffload};
