@@ -1,11 +1,37 @@
 //! PHY registers through MDIC (82576 datasheet 8.2, MDI Control): a [`Bus`] whose offset `4*N` is
 //! PHY register `N`, so that the PHY table (`registers/82576-phy.txt`) gives typed handles too:
 //!
-//! ```ignore
+//! ```
+//! # use driver_82576::mdio::{Mdio, PHY_ADDR};
+//! # use driver_82576::regs::{phy, phy::BMCR, Regs};
+//! # use regdsl_rt::{Bus, Site};
+//! # use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+//! # use std::time::Duration;
+//! # /// A stand-in MAC with only MDIC (0x00020) and a PHY of 32 registers: each MDIC command
+//! # /// completes at once (READY, bit 28); OP 01b writes DATA, 10b reads into DATA.
+//! # struct Mac { mdic: AtomicU32, phy: [AtomicU32; 32] }
+//! # impl Bus for Mac {
+//! #     fn read8(&self, _: usize, _: Site) -> u8 { unreachable!() }
+//! #     fn write8(&self, _: usize, _: u8, _: Site) { unreachable!() }
+//! #     fn read16(&self, _: usize, _: Site) -> u16 { unreachable!() }
+//! #     fn write16(&self, _: usize, _: u16, _: Site) { unreachable!() }
+//! #     fn read32(&self, off: usize, _: Site) -> u32 { assert_eq!(off, 0x20); self.mdic.load(Relaxed) }
+//! #     fn write32(&self, off: usize, v: u32, _: Site) {
+//! #         assert_eq!(off, 0x20);
+//! #         let reg = &self.phy[(v >> 16 & 0x1F) as usize];
+//! #         if v >> 26 & 3 == 1 { reg.store(v & 0xFFFF, Relaxed) }
+//! #         self.mdic.store(v & !0xFFFF | reg.load(Relaxed) | 1 << 28, Relaxed);
+//! #     }
+//! # }
+//! # let mac = Mac { mdic: AtomicU32::new(0), phy: std::array::from_fn(|_| AtomicU32::new(0)) };
+//! # let regs = Regs::new(&mac);
+//! # let timeout = Duration::from_millis(10);
 //! let mdio = Mdio::new(&regs, PHY_ADDR, timeout);
 //! let phy = phy::Regs::new(&mdio);
 //! phy.BMCR().set(BMCR::ANENABLE | BMCR::ANRESTART);   // MDIC read, then MDIC write
 //! mdio.result()?;                                      // the first MDIC failure, if any
+//! assert!(phy.BMCR().read().is_set(BMCR::ANENABLE));
+//! # Ok::<(), driver_82576::Error>(())
 //! ```
 //! A `Bus` cannot return errors, so a failed operation reads as 0, is not retried, and is kept:
 //! every later access is skipped, and [`Mdio::result`] reports the first failure.

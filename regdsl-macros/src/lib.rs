@@ -1,7 +1,9 @@
 //! `registers!`: expands a regdsl table into typed register handles (see `regdsl-rt`, which
-//! re-exports it; generated code refers to `::regdsl_rt`).
+//! re-exports it; generated code refers to `::regdsl_rt`). The forms (a summary; the runnable
+//! examples are in `regdsl-rt`'s crate docs, since the expansion needs `regdsl_rt`, which depends
+//! on this crate):
 //!
-//! ```ignore
+//! ```text
 //! registers!("registers/82599.txt");                // items at the call site
 //! registers!(pub mod ixgbe, "registers/82599.txt"); // items inside `pub mod ixgbe`
 //! registers!(inline "CTRL 0x00000 - RW Device Control");
