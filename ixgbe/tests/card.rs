@@ -6,16 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn ixgbe() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ixgbe"))
-}
+mod common;
+use common::text;
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+fn ixgbe() -> Command {
+    common::command(&[])
 }
 
 fn socket(name: &str) -> PathBuf {

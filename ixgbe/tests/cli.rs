@@ -1,20 +1,8 @@
 //! The `ixgbe` command line on the simulated card: every command runs, stops by itself with
 //! `--seconds`, prints its rates, and fails with a clear message on bad input.
 
-use std::process::Command;
-
-fn ixgbe(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ixgbe"))
-        .args(args)
-        .output()
-        .expect("run ixgbe");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+mod common;
+use common::ixgbe;
 
 #[test]
 fn pktgen_fwd_and_echo_print_rates_and_stop() {

@@ -4,15 +4,15 @@
 //! strict-mode rules after the devices are gone and exits 1 on a violation ("strict mode:"
 //! lines), so these tests fail if a path leaves the card running into released memory.
 
-use std::process::{Command, Stdio};
+mod common;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Runs `ixgbe args`, sends `sig` once it has printed its first rate line (so the devices are
 /// up and the loop runs), and returns the exit status and everything it printed.
 fn interrupt(args: &[&str], sig: libc::c_int) -> (std::process::ExitStatus, String) {
     use std::io::{BufRead, Read};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ixgbe"))
-        .args(args)
+    let mut child = common::command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -134,15 +134,8 @@ fn a_panic_in_the_loop_stops_the_card_before_its_memory_goes() {
         if threaded {
             args.push("--threaded");
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_ixgbe"))
-            .args(&args)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = common::command(&args).output().unwrap();
+        let text = common::text(&out);
         assert_eq!(out.status.code(), Some(101), "a panic exits 101:\n{text}");
         assert!(text.contains("--panic-after"), "{text}");
         assert!(

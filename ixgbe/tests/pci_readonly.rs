@@ -6,22 +6,11 @@
 use driver_82599::backend;
 use pci_dma::{FakeTree, PciId};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const ADDR: &str = "0000:03:00.0";
 
-fn ixgbe(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ixgbe"))
-        .args(args)
-        .output()
-        .expect("run ixgbe");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+mod common;
+use common::ixgbe;
 
 /// A fake 82599 as a kernel driver leaves it: memory decoding on, bus mastering off, STATUS
 /// (0x8) and LINKS (0x42A4, link up) holding values, GPRC (0x4074) a count.

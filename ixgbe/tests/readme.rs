@@ -7,7 +7,7 @@
 //! X` must name a package that has that program.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -67,17 +67,12 @@ fn cargo_run(line: &str) -> Option<CargoRun> {
 }
 
 fn run(args: &[String], extra: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ixgbe"))
+    let out = common::command(&[])
         .args(args)
         .args(extra)
         .output()
         .expect("run ixgbe");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    (out.status.code(), common::text(&out))
 }
 
 /// Quick versions: `--seconds N` becomes 1, `--trace F` goes to a temporary file.
