@@ -76,6 +76,19 @@ fn strip_lines(mut v: serde_json::Value) -> serde_json::Value {
 
 /// Tokens the mutator inserts: every form of the grammar, pasted forms, and near misses.
 pub const DICTIONARY: &[&str] = &[
+    "GORCL",
+    "+8*0..4294967295",
+    "RW64",
+    ".DESCTYPE",
+    ":3",
+    "1000b",
+    "reset[70000]=0",
+    "reset[]=1",
+    "reset[0=1",
+    "reset[0..]=1",
+    "write[0]=1",
+    "over=,",
+    "Control",
     "CTRL",
     "RDBAL",
     "SRRCTL",
