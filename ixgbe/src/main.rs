@@ -542,13 +542,13 @@ fn run(cli: Cli) -> AnyResult {
                 no_sim_opts(&s)?;
                 let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
                 dev.set_tx_rate(0, rate)?;
-                return cmds::pktgen(&mut dev, &|| {}, &l, size, false);
+                return cmds::pktgen(&mut dev, &|| {}, &l, size, rate, false);
             }
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 let mut cp = open_card(path, &c, 1, config(l.ring, &f), &f)?;
                 cp.devs[0].set_tx_rate(0, rate)?;
-                cmds::pktgen(&mut cp.devs[0], &|| {}, &l, size, true)?;
+                cmds::pktgen(&mut cp.devs[0], &|| {}, &l, size, rate, true)?;
                 return report_card(&cp.card);
             }
             let sim = sim(&s, 1)?;
@@ -558,7 +558,7 @@ fn run(cli: Cli) -> AnyResult {
                 dev.set_tx_rate(0, rate)?;
                 println!("simulated card, port 0 looped back (rates include the simulator's work)");
                 let step = stepper(sim, s.threaded);
-                cmds::pktgen(&mut dev, &step, &l, size, true)
+                cmds::pktgen(&mut dev, &step, &l, size, rate, true)
             })
         }
         Cmd::Fwd {

@@ -105,6 +105,13 @@ pub(crate) struct PortHw {
     /// Per TX queue: the card time (ps) from which a rate-limited queue may send again; set to
     /// now when its RTTBCNRC is written (the scheduler starts afresh).
     pub rate_next: Box<[AtomicU64]>,
+    /// Per TX queue: the card time (ps) since which a rate-limited queue is known empty (the
+    /// step that sent its last descriptor or found it empty, or its RTTBCNRC write), or
+    /// `u64::MAX`.
+    pub rate_idle: Box<[AtomicU64]>,
+    /// Per TX queue: the card time (ps) of the last TDT write of a rate-limited queue, or
+    /// `u64::MAX`: where its idle time ends (tx.rs).
+    pub rate_fill: Box<[AtomicU64]>,
     /// The Flow Director filter table (datasheet 7.1.2.7).
     pub fdir: Mutex<crate::fdir::Table>,
     /// `Shared::passes` when CTRL.PCIE_MASTER_DISABLE last went 0 -> 1 (odd: a pass, which
@@ -212,6 +219,8 @@ impl PortHw {
             secrx: SecRx::default(),
             rate: (0..128).map(|_| AtomicU32::new(0)).collect(),
             rate_next: (0..128).map(|_| AtomicU64::new(0)).collect(),
+            rate_idle: (0..128).map(|_| AtomicU64::new(u64::MAX)).collect(),
+            rate_fill: (0..128).map(|_| AtomicU64::new(u64::MAX)).collect(),
             fdir: Mutex::new(crate::fdir::Table::default()),
             master_pass: AtomicU64::new(0),
             master_idle_seen: AtomicBool::new(false),
@@ -558,6 +567,14 @@ impl Shared {
                 p.tx_en.set(i, on);
             }
             R::RDT | R::TDT => {
+                if d.id == R::TDT
+                    && p.rate[i as usize].load(Ordering::Acquire) & regs::RTTBCNRC_RS_ENA != 0
+                {
+                    // Where a rate-limited queue's idle time ends (tx.rs): stored before the
+                    // tail, so an engine that sees the tail sees the time.
+                    p.rate_fill[i as usize]
+                        .store(self.now().saturating_mul(1000), Ordering::Release);
+                }
                 cell.store(new, Ordering::Release);
                 self.doorbell.fetch_add(1, Ordering::Release);
             }
@@ -594,7 +611,11 @@ impl Shared {
             R::RTTBCNRC => {
                 let q = p.regs.get(R::RTTDQSEL, 0) as usize & 127;
                 p.rate[q].store(new, Ordering::Release);
-                p.rate_next[q].store(self.now().saturating_mul(1000), Ordering::Release);
+                // The scheduler starts afresh: the queue counts as idle from now.
+                let now_ps = self.now().saturating_mul(1000);
+                p.rate_next[q].store(now_ps, Ordering::Release);
+                p.rate_fill[q].store(u64::MAX, Ordering::Release);
+                p.rate_idle[q].store(now_ps, Ordering::Release);
             }
             R::VFTA | R::FTQF | R::SAQF | R::DAQF | R::SDPQF => {
                 cell.store(new, Ordering::Release);

@@ -124,6 +124,32 @@ fn queue<const SHAPED: bool>(
     } else {
         (0, 0)
     };
+    if limited {
+        // An idle queue saves no credit (7.7.2.2). Idle means: from when the card found it
+        // empty (`rate_idle`: a simulated card running late sends a backlog at once, and the
+        // driver cannot refill before it sees those completions) to the tail write that gave
+        // it frames again (`rate_fill`, card.rs).
+        let q = q as usize;
+        let since = p.rate_idle[q].load(Ordering::Acquire);
+        if head == tail {
+            if since == u64::MAX {
+                p.rate_idle[q].store(now_ps, Ordering::Release);
+            }
+            return 0;
+        }
+        if since != u64::MAX {
+            // The tail write that ended the idle time came after `since` (the start of the
+            // step that found the queue empty; a write before it would have been seen).
+            let fill = p.rate_fill[q].load(Ordering::Acquire);
+            let busy = if fill == u64::MAX {
+                now_ps
+            } else {
+                fill.clamp(since, now_ps.max(since))
+            };
+            next_ps = idle_credit(next_ps, since, busy);
+            p.rate_idle[q].store(u64::MAX, Ordering::Release);
+        }
+    }
     // Faults injected while this queue runs apply from the next step.
     let faults = p.faults.packet_faults();
     let txpad = eng.ports[pi].cfg.txpad;
@@ -282,11 +308,7 @@ fn queue<const SHAPED: bool>(
             next_ps += cost;
         }
     }
-    // An idle queue saves no credit: its next frame may go at once, no earlier.
     if limited {
-        if i == tail && start == i {
-            next_ps = next_ps.max(now_ps);
-        }
         p.rate_next[q as usize].store(next_ps, Ordering::Release);
     }
     // Packets whose EOP is not yet before the tail wait (head stays at their first descriptor).
@@ -294,7 +316,22 @@ fn queue<const SHAPED: bool>(
         p.regs.set(R::TDH, q, start);
         head_writeback(sh, pi, q, start);
     }
+    // Emptied, unless the driver wrote the tail meanwhile: idle from this step's start.
+    if limited && i == tail && start == i && p.regs.get(R::TDT, q) == tail {
+        p.rate_idle[q as usize].store(now_ps, Ordering::Release);
+    }
     sent
+}
+
+/// The rate scheduler's next send time after the queue was idle from `since` to `busy`: a
+/// slot that was due while idle is lost (`next` moves to `busy`); a backlog the card had not
+/// caught up on when it found the queue empty (`next < since`) is kept.
+fn idle_credit(next: u64, since: u64, busy: u64) -> u64 {
+    if next >= since {
+        next.max(busy)
+    } else {
+        next + (busy - since)
+    }
 }
 
 /// Tags, pads and emits the frame's first `n` bytes; returns its bytes on the wire (with CRC,
