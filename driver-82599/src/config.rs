@@ -60,7 +60,7 @@ pub struct Config {
     pub wait_timeout: Duration,
     /// VMDq pools (`None`: no pools; [`crate::vmdq`]).
     pub vmdq: Option<crate::vmdq::VmdqConfig>,
-    /// Flow Director perfect filters (`None`: off; [`crate::fdir`]). Not with pools.
+    /// Flow Director filters (`None`: off; [`crate::fdir`]). Not with pools.
     pub fdir: Option<crate::fdir::FdirConfig>,
 }
 
@@ -115,6 +115,7 @@ impl Config {
                     "fdir with vmdq: the driver's Flow Director filters have no pool".into(),
                 );
             }
+            f.validate().map_err(Error::Config)?;
             if u16::from(f.drop_queue) >= self.rx_queues {
                 return bad(format!(
                     "fdir drop_queue = {}, but rx_queues = {}",

@@ -195,7 +195,7 @@ impl<B: Bus + Clone> Device<B> {
             uta: filter::HashTable::default(),
             qmap: stats::QueueStatsMap::identity(cfg.rx_queues, cfg.tx_queues),
             fdir: fdir::Filters {
-                size: cfg.fdir.as_ref().map(|f| f.size),
+                cfg: cfg.fdir.clone(),
                 flows: Vec::new(),
             },
         };

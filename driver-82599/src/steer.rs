@@ -173,7 +173,8 @@ impl<B: Bus + Clone> Device<B> {
     }
 
     /// Steers `flow` to receive queue `queue` (`None`: to the drop queue) with a Flow
-    /// Director perfect filter; adding a flow again changes its queue.
+    /// Director filter (perfect or signature, as configured); adding a flow again changes
+    /// its queue.
     pub fn add_fdir(&mut self, flow: crate::fdir::Flow, queue: Option<u16>) -> Result<()> {
         self.fdir.add(&self.regs, flow, queue, self.cfg.rx_queues)
     }

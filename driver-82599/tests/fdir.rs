@@ -23,13 +23,13 @@ fn cfg4() -> Config {
 
 /// The flow of `udp_frame(_, sport, _)`.
 fn flow(sport: u16) -> Flow {
-    Flow {
-        l4: L4::Udp,
-        src: Ipv4Addr::new(10, 0, 0, 1),
-        dst: Ipv4Addr::new(10, 0, 0, 2),
+    Flow::v4(
+        L4::Udp,
+        Ipv4Addr::new(10, 0, 0, 1),
         sport,
-        dport: 12345,
-    }
+        Ipv4Addr::new(10, 0, 0, 2),
+        12345,
+    )
 }
 
 #[test]
@@ -128,14 +128,18 @@ fn fdir_card_finds_a_filter_only_in_the_bucket_of_its_hash() {
     let i = (0..16u16).find(|&i| before[&u32::from(i)] != [2]).unwrap();
     let f = flow(7000 + i);
     let r = rx.regs();
-    r.FDIRIPSA().write(FDIRIPSA::IP.val(u32::from(f.src)));
-    r.FDIRIPDA().write(FDIRIPDA::IP.val(u32::from(f.dst)));
+    // Addresses in frame order (first byte in bits 7:0).
+    r.FDIRIPSA()
+        .write(FDIRIPSA::IP.val(u32::from_le_bytes([10, 0, 0, 1])));
+    r.FDIRIPDA()
+        .write(FDIRIPDA::IP.val(u32::from_le_bytes([10, 0, 0, 2])));
     r.FDIRPORT().write(
         FDIRPORT::SOURCE.val(u32::from(f.sport)) | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
     );
-    let wrong = (bucket_hash(HASH_KEY, &f) + 1) & 0x1FFF;
+    // The card uses 11 bits of it (64 KB of perfect filters).
+    let wrong = (bucket_hash(HASH_KEY, &f) + 1) & 0x7FF;
     r.FDIRHASH()
-        .write(FDIRHASH::HASH.val(wrong) | FDIRHASH::BUCKET_VALID | FDIRHASH::SW_INDEX.val(9));
+        .write(FDIRHASH::HASH.val(wrong) | FDIRHASH::SW_INDEX.val(9));
     r.FDIRCMD().write(
         FDIRCMD::CMD::ADD | FDIRCMD::L4TYPE::UDP | FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(2),
     );
@@ -146,6 +150,210 @@ fn fdir_card_finds_a_filter_only_in_the_bucket_of_its_hash() {
         "not found: RSS decides"
     );
     // Filed by the driver, with the right hash: found.
+    rx.add_fdir(f, Some(2)).unwrap();
+    let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    assert_eq!(got[&u32::from(i)], [2]);
+    assert_no_violations(&sim);
+}
+
+const V6_SRC: [u8; 16] = [
+    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+];
+const V6_DST: [u8; 16] = [
+    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
+];
+
+/// An IPv6 frame (UDP or TCP: `proto` 17 or 6) from `sport` to port 12345, carrying `seq`
+/// right after an 8-byte L4 header (where `seq_of` reads it).
+fn v6_frame(proto: u8, src: [u8; 16], dst: [u8; 16], sport: u16, seq: u32) -> Vec<u8> {
+    let mut f = BCAST.to_vec();
+    f.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x01, 0x86, 0xDD]);
+    f.extend_from_slice(&[0x60, 0, 0, 0, 0, 12, proto, 64]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&sport.to_be_bytes());
+    f.extend_from_slice(&[0x30, 0x39, 0, 12, 0, 0]);
+    f.extend_from_slice(&seq.to_be_bytes());
+    f
+}
+
+fn v6_flow(l4: L4, src: [u8; 16], dst: [u8; 16], sport: u16) -> Flow {
+    Flow::v6(l4, src.into(), sport, dst.into(), 12345)
+}
+
+/// Flows whose frames `before` shows RSS does not put on `q` (by sequence number).
+fn not_on(before: &std::collections::BTreeMap<u32, Vec<usize>>, q: usize) -> Vec<u32> {
+    before
+        .iter()
+        .filter(|(_, v)| **v != [q])
+        .map(|(&s, _)| s)
+        .collect()
+}
+
+#[test]
+fn fdir_ipv6_perfect_filters_steer_and_remove() {
+    let sim = sim2();
+    let (mut tx, mut rx) = pair(&sim, cfg4());
+    let frames: Vec<_> = (0..32u32)
+        .map(|i| v6_frame(17, V6_SRC, V6_DST, 6000 + i as u16, i))
+        .collect();
+    let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    let moved = not_on(&before, 2);
+    assert!(moved.len() > 5, "{before:?}");
+    // Frames of other flows, close to the first moved one: another source (last byte),
+    // another destination (in the last 4 bytes, which the filter compares), TCP instead of
+    // UDP. Where RSS puts them:
+    let i = moved[0];
+    let mut src = V6_SRC;
+    src[15] = 0x09;
+    let mut dst = V6_DST;
+    dst[13] = 0x77;
+    let others = vec![
+        v6_frame(17, src, V6_DST, 6000 + i as u16, 100),
+        v6_frame(17, V6_SRC, dst, 6000 + i as u16, 101),
+        v6_frame(6, V6_SRC, V6_DST, 6000 + i as u16, 102),
+    ];
+    let rss_others = landed(&exchange(&sim, &mut tx, &mut rx, &others));
+    for &i in &moved {
+        rx.add_fdir(v6_flow(L4::Udp, V6_SRC, V6_DST, 6000 + i as u16), Some(2))
+            .unwrap();
+    }
+    let after = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    for i in 0..32u32 {
+        assert_eq!(after[&i], [2], "flow {i}");
+    }
+    // The other flows are not the filter's: still where RSS put them.
+    let got = landed(&exchange(&sim, &mut tx, &mut rx, &others));
+    assert_eq!(got, rss_others);
+    assert!(rss_others.values().any(|q| *q != [2]), "{rss_others:?}");
+    let base = before[&i][0];
+    // A TCP filter for the same addresses and ports takes the TCP frame to queue 3.
+    rx.add_fdir(v6_flow(L4::Tcp, V6_SRC, V6_DST, 6000 + i as u16), Some(3))
+        .unwrap();
+    let got = landed(&exchange(&sim, &mut tx, &mut rx, &others));
+    assert_eq!(got[&102], [3]);
+    // Removed: back where RSS puts it.
+    rx.remove_fdir(v6_flow(L4::Udp, V6_SRC, V6_DST, 6000 + i as u16))
+        .unwrap();
+    let again = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    assert_eq!(again[&i], [base]);
+    // Mixed address families are refused before anything is written.
+    let mixed = Flow {
+        dst: Ipv4Addr::new(10, 0, 0, 2).into(),
+        ..v6_flow(L4::Udp, V6_SRC, V6_DST, 1)
+    };
+    assert!(matches!(rx.add_fdir(mixed, Some(1)), Err(Error::Config(_))));
+    assert_no_violations(&sim);
+}
+
+#[test]
+fn fdir_flex_bytes_tell_frames_of_one_flow_apart() {
+    // The 2 bytes at offset 44: the low half of the sequence number the frames carry in
+    // their UDP payload. One filter for flow 7000 with flex 5: only frame 5 goes to queue
+    // 2 (IPv4), likewise for an IPv6 flow (its offset 44 falls in the destination address,
+    // so the filter names those bytes: 00 00).
+    let mut c = cfg4();
+    c.fdir.as_mut().unwrap().flex_offset = Some(44);
+    let sim = sim2();
+    let (mut tx, mut rx) = pair(&sim, c);
+    let frames: Vec<_> = (0..16u32).map(|i| udp_frame(BCAST, 7000, i)).collect();
+    let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    let rss_q = before[&0][0];
+    let q = (rss_q + 2) % 4;
+    let q = if q == 3 { 1 } else { q };
+    rx.add_fdir(flow(7000).with_flex(5), Some(q as u16))
+        .unwrap();
+    let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    for i in 0..16u32 {
+        assert_eq!(got[&i], [if i == 5 { q } else { rss_q }], "frame {i}");
+    }
+    // A flow without flexible bytes is refused while they are on.
+    assert!(matches!(
+        rx.add_fdir(flow(7001), Some(1)),
+        Err(Error::Config(m)) if m.contains("flexible")
+    ));
+    let v6 = vec![v6_frame(17, V6_SRC, V6_DST, 6001, 50)];
+    let rss6 = landed(&exchange(&sim, &mut tx, &mut rx, &v6))[&50][0];
+    let q6 = if rss6 == 1 { 2 } else { 1 };
+    rx.add_fdir(
+        v6_flow(L4::Udp, V6_SRC, V6_DST, 6001).with_flex(0x0000),
+        Some(q6 as u16),
+    )
+    .unwrap();
+    assert_eq!(landed(&exchange(&sim, &mut tx, &mut rx, &v6))[&50], [q6]);
+    assert_no_violations(&sim);
+    let mut c = cfg4();
+    c.fdir.as_mut().unwrap().flex_offset = Some(63);
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("flex_offset"));
+}
+
+#[test]
+fn fdir_signature_filters_steer_and_remove() {
+    use driver_82599::fdir::{FdirMode, FdirSize};
+    let mut c = cfg4();
+    let f = c.fdir.as_mut().unwrap();
+    f.mode = FdirMode::Signature;
+    f.size = FdirSize::K128;
+    let sim = sim2();
+    let (mut tx, mut rx) = pair(&sim, c);
+    let frames: Vec<_> = (0..64u32)
+        .map(|i| udp_frame(BCAST, 5000 + i as u16, i))
+        .chain((64..96u32).map(|i| v6_frame(6, V6_SRC, V6_DST, 5000 + i as u16, i)))
+        .collect();
+    let flow_of = |i: u32| {
+        if i < 64 {
+            flow(5000 + i as u16)
+        } else {
+            v6_flow(L4::Tcp, V6_SRC, V6_DST, 5000 + i as u16)
+        }
+    };
+    let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    let moved = not_on(&before, 1);
+    for &i in &moved {
+        rx.add_fdir(flow_of(i), Some(1)).unwrap();
+    }
+    let after = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    for i in 0..96u32 {
+        assert_eq!(after[&i], [1], "flow {i}");
+    }
+    // One dropped (to the drop queue, 3), one removed.
+    rx.add_fdir(flow_of(moved[0]), None).unwrap();
+    rx.remove_fdir(flow_of(moved[1])).unwrap();
+    let again = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    assert_eq!(again[&moved[0]], [3]);
+    assert_eq!(again[&moved[1]], before[&moved[1]]);
+    assert_no_violations(&sim);
+}
+
+#[test]
+fn fdir_card_matches_a_signature_filter_by_its_signature() {
+    use driver_82599::fdir::{bucket_hash, signature_hash, FdirMode, HASH_KEY};
+    use driver_82599::regs::*;
+    let mut c = cfg4();
+    c.fdir.as_mut().unwrap().mode = FdirMode::Signature;
+    let sim = sim2();
+    let (mut tx, mut rx) = pair(&sim, c);
+    let frames: Vec<_> = (0..16)
+        .map(|i| udp_frame(BCAST, 7000 + i as u16, i))
+        .collect();
+    let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    let i = (0..16u16).find(|&i| before[&u32::from(i)] != [2]).unwrap();
+    let f = flow(7000 + i);
+    // The right bucket, a wrong signature: a signature filter holds nothing else, so the
+    // card cannot find the flow.
+    let r = rx.regs();
+    let wrong = signature_hash(&f) ^ 1;
+    r.FDIRHASH()
+        .write(FDIRHASH::HASH.val(bucket_hash(HASH_KEY, &f)) | FDIRHASH::SW_INDEX.val(wrong));
+    r.FDIRCMD().write(
+        FDIRCMD::CMD::ADD | FDIRCMD::L4TYPE::UDP | FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(2),
+    );
+    let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    assert_eq!(got[&u32::from(i)], before[&u32::from(i)]);
     rx.add_fdir(f, Some(2)).unwrap();
     let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
     assert_eq!(got[&u32::from(i)], [2]);

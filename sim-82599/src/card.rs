@@ -594,12 +594,8 @@ impl Shared {
                     Ordering::Release,
                 );
                 let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
-                *t = crate::fdir::Table {
-                    hkey: p.regs.get(R::FDIRHKEY, 0),
-                    hash_mask: (1 << (12 + (new & 3))) - 1,
-                    drop_queue: (new >> 8) & 0x7F,
-                    ..Default::default()
-                };
+                *t =
+                    crate::fdir::table(new, p.regs.get(R::FDIRHKEY, 0), p.regs.get(R::FDIRSKEY, 0));
                 p.cfg_gen.fetch_add(1, Ordering::AcqRel);
             }
             R::FDIRCMD => {
@@ -616,6 +612,11 @@ impl Shared {
                 p.rate_next[q].store(now_ps, Ordering::Release);
                 p.rate_fill[q].store(u64::MAX, Ordering::Release);
                 p.rate_idle[q].store(now_ps, Ordering::Release);
+            }
+            R::FDIRM => {
+                // Part of the receive configuration (the lookup's masks).
+                cell.store(new, Ordering::Release);
+                p.cfg_gen.fetch_add(1, Ordering::AcqRel);
             }
             R::VFTA | R::FTQF | R::SAQF | R::DAQF | R::SDPQF => {
                 cell.store(new, Ordering::Release);
@@ -666,28 +667,44 @@ impl Shared {
         }
     }
 
-    /// An FDIRCMD command (7.1.2.7.10): add or remove the filter the FDIR registers describe.
+    /// An FDIRCMD command (7.1.2.7.10): add or remove the filter the FDIR registers describe
+    /// (perfect filters: by bucket and software index; signature filters: by bucket and
+    /// signature, FDIRHASH 30:16 either way).
     fn fdir_command(&self, p: &PortHw, cmd: u32) {
         let r = &p.regs;
         let hash = r.get(R::FDIRHASH, 0);
         let port = r.get(R::FDIRPORT, 0);
+        let vlan = r.get(R::FDIRVLAN, 0);
+        let mut src = [0u8; 16];
+        let v6 = cmd & regs::FDIRCMD_IPV6 != 0;
+        if v6 {
+            for i in 0..3 {
+                src[4 * i..4 * i + 4].copy_from_slice(&r.get(R::FDIRSIPv6, i as u32).to_le_bytes());
+            }
+            src[12..].copy_from_slice(&r.get(R::FDIRIPSA, 0).to_le_bytes());
+        } else {
+            src[..4].copy_from_slice(&r.get(R::FDIRIPSA, 0).to_le_bytes());
+        }
+        let flex = (vlan >> 16) as u16;
         let f = crate::fdir::Filter {
-            l4type: (cmd >> 5) & 3,
-            src: r.get(R::FDIRIPSA, 0),
-            dst: r.get(R::FDIRIPDA, 0),
+            flow_type: (cmd >> 5) & 7,
+            src,
+            dst: r.get(R::FDIRIPDA, 0).to_le_bytes(),
+            dst_match: cmd & regs::FDIRCMD_IPV6DMATCH != 0,
             sport: port as u16,
             dport: (port >> 16) as u16,
-            vlan: r.get(R::FDIRVLAN, 0) as u16,
+            vlan: vlan as u16,
+            // Held in frame order (first byte in 23:16); compared as a number.
+            flex: flex.swap_bytes(),
             pool: (cmd >> 24) & 0x3F,
-            sw_index: (hash >> 16) & 0x7FFF,
+            id: (hash >> 16) & 0x7FFF,
             queue: (cmd & regs::FDIRCMD_DROP == 0).then_some((cmd >> 16) & 0x7F),
         };
         let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
-        t.hkey = r.get(R::FDIRHKEY, 0);
         match cmd & 3 {
-            1 if cmd & regs::FDIRCMD_IPV6 == 0 => t.add(hash & 0x7FFF, f),
+            1 => t.add(hash & 0x7FFF, f),
             2 => {
-                t.remove(hash & 0x7FFF, f.sw_index);
+                t.remove(hash & 0x7FFF, f.id);
             }
             _ => {}
         }

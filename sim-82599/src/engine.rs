@@ -114,9 +114,13 @@ impl RxCfg {
             pools: PoolCfg::load(p).map(Box::new),
             vlan: Box::new(VlanCfg::load(p)),
             fdir: {
-                let on = r.get(R::FDIRCTRL, 0) & regs::FDIRCTRL_PERFECT_MATCH != 0;
+                let on = r.get(R::FDIRCTRL, 0) & 3 != 0;
                 let t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
-                (on && !t.is_empty()).then(|| Box::new(t.clone()))
+                (on && !t.is_empty()).then(|| {
+                    let mut t = Box::new(t.clone());
+                    t.fdirm = r.get(R::FDIRM, 0);
+                    t
+                })
             },
             mta,
             rqsm: map(R::RQSMR),

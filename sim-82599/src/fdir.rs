@@ -1,29 +1,60 @@
-//! Flow Director perfect-match filters (82599 datasheet 7.1.2.7): the filter table the
-//! driver programs through FDIRCMD, and the lookup of a received frame's 5-tuple.
+//! Flow Director (82599 datasheet 7.1.2.7): the filter table the driver programs through
+//! FDIRCMD, perfect-match or signature filters, and the lookup of a received frame.
 //!
 //! A filter lives in the bucket of the hash the driver computed (FDIRHASH.HASH); a frame is
 //! looked up in the bucket of the hash the card computes from it with FDIRHKEY. A driver
-//! whose hash is wrong sees its filters never match (as on the card).
+//! whose hash is wrong sees its filters never match (as on the card). Perfect filters
+//! (FDIRCTRL.PERFECT_MATCH) compare the frame's fields with the filter's; signature filters
+//! compare a second hash of them (FDIRSKEY, 15 bits in FDIRHASH 30:16), so two flows with
+//! the same bucket and signature are one filter to the card.
 //!
-//! The hash (7.1.2.7.15, as the model reads it): the filter input is 11 dwords (d0: pool in
-//! 7:0, flow type in 15:8, VLAN in 31:16; d1: destination IPv4; d5: source IPv4; d9: source
-//! port in 15:0, destination port in 31:16; d10: flexible bytes; the others 0 for IPv4); for
-//! every bit i of that 352-bit string whose key bit (i mod 32) is set, the 16 bits from i on
-//! (wrapping around) are XORed into the hash. Only IPv4 filters are modelled.
+//! The hash input (7.1.2.7.15) is 11 dwords, each taken as a big-endian number of the bytes
+//! it holds: d0 = pool (31:24), flow type (23:16: L4TYPE, +4 for IPv6), VLAN tag (15:0); d1-d4
+//! the destination address (IPv4 in d1), d5-d8 the source (IPv4 in d5), d9 = source port
+//! (31:16), destination port (15:0), d10 = the flexible bytes (31:16). Fields FDIRM masks are
+//! 0 in it and not compared. The 16-bit hash is the XOR, over the key's set bits k, of a
+//! 16-bit window: bits k+16.. (mod 32) of the XOR of d1-d10, and of d0 folded as
+//! `(d0 ^ d0 << 16) >> k` for k in 1..=15, `(d0 ^ d0 >> 16) >> (k - 16)` for k >= 16 (nothing
+//! for k = 0). The bucket takes the hash's low 11-13 bits (perfect, by PBALLOC) or 13-15
+//! (signature); the signature its low 15. Checked against hashes a real 82599 reported
+//! (tests below).
+//!
+//! Registers hold addresses and the flexible bytes in frame order (first byte in bits 7:0),
+//! ports and the VLAN tag as numbers (7.1.2.7.10). An IPv6 perfect filter holds the whole
+//! source (FDIRSIPv6[0..2], FDIRIPSA) but only the last 4 bytes of the destination
+//! (FDIRIPDA, compared when FDIRCMD.IPV6DMATCH is set): a filter has 32 bytes of table
+//! memory (7.1.2.7.3), the rest of the destination only selects the bucket. Not modelled:
+//! the per-bit masks (FDIRSIP4M, FDIRDIP4M, FDIRTCPM, FDIRUDPM, FDIRIP6M), FDIRM.L4P, SCTP,
+//! the table's capacity and statistics other than FDIRMATCH/FDIRMISS.
 
 use std::collections::HashMap;
 
-/// One perfect filter.
+/// FDIRM bits (8.2.3.21.9).
+pub(crate) const FDIRM_VLANID: u32 = 1 << 0;
+pub(crate) const FDIRM_VLANP: u32 = 1 << 1;
+pub(crate) const FDIRM_POOL: u32 = 1 << 2;
+pub(crate) const FDIRM_FLEX: u32 = 1 << 4;
+pub(crate) const FDIRM_DIPV6: u32 = 1 << 5;
+
+/// One filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Filter {
-    pub l4type: u32,
-    pub src: u32,
-    pub dst: u32,
+    /// FDIRCMD 7:5: L4TYPE, IPv6 in bit 2.
+    pub flow_type: u32,
+    /// Source address bytes (IPv4: the first 4).
+    pub src: [u8; 16],
+    /// FDIRIPDA: the IPv4 destination, or the last 4 bytes of an IPv6 one.
+    pub dst: [u8; 4],
+    /// FDIRCMD.IPV6DMATCH.
+    pub dst_match: bool,
     pub sport: u16,
     pub dport: u16,
     pub vlan: u16,
+    /// The flexible bytes as a big-endian number (first byte in 15:8).
+    pub flex: u16,
     pub pool: u32,
-    pub sw_index: u32,
+    /// FDIRHASH 30:16: the software index (perfect) or the signature.
+    pub id: u32,
     /// Queue, or `None`: the drop queue.
     pub queue: Option<u32>,
 }
@@ -33,59 +64,157 @@ pub(crate) struct Filter {
 pub(crate) struct Table {
     pub buckets: HashMap<u32, Vec<Filter>>,
     pub hkey: u32,
+    pub skey: u32,
+    pub perfect: bool,
     pub hash_mask: u32,
     pub drop_queue: u32,
+    /// Frame offset of the flexible bytes (FDIRCTRL.FLEX_OFFSET words).
+    pub flex_offset: usize,
+    /// FDIRM, read when the receive configuration is loaded.
+    pub fdirm: u32,
 }
 
-/// The filter input dwords of a flow (see the module doc).
-pub(crate) fn input(
-    l4type: u32,
-    src: u32,
-    dst: u32,
-    sport: u16,
-    dport: u16,
-    vlan: u16,
-    pool: u32,
-) -> [u32; 11] {
-    let mut d = [0u32; 11];
-    d[0] = (pool & 0xFF) | (l4type & 0xFF) << 8 | u32::from(vlan) << 16;
-    d[1] = dst;
-    d[5] = src;
-    d[9] = u32::from(sport) | u32::from(dport) << 16;
-    d
+/// The table after FDIRCTRL is written with PBALLOC `pballoc` (1..=3).
+pub(crate) fn table(fdirctrl: u32, hkey: u32, skey: u32) -> Table {
+    let pballoc = fdirctrl & 3;
+    let perfect = fdirctrl & (1 << 4) != 0;
+    // 2 K perfect filters (8 K signature) per 64 KB, one bucket each.
+    let bits = if perfect { 10 + pballoc } else { 12 + pballoc };
+    Table {
+        hkey,
+        skey,
+        perfect,
+        hash_mask: (1 << bits) - 1,
+        drop_queue: (fdirctrl >> 8) & 0x7F,
+        flex_offset: 2 * ((fdirctrl >> 16) & 0x1F) as usize,
+        ..Default::default()
+    }
 }
 
-/// The hash of `d` under `key`, bit by bit as defined.
+/// The 16-bit hash of the input dwords `d` under `key` (see the module doc).
 pub(crate) fn hash(key: u32, d: &[u32; 11]) -> u32 {
-    let bit = |i: usize| (d[(i / 32) % 11] >> (i % 32)) & 1;
+    let x = d[1..].iter().fold(0u32, |a, &w| a ^ w);
+    let f = d[0];
     let mut h = 0u32;
-    for i in 0..352 {
-        if key & (1 << (i % 32)) != 0 {
-            let mut w = 0u32;
-            for j in 0..16 {
-                w |= bit((i + j) % 352) << j;
-            }
-            h ^= w;
+    for k in 0..32u32 {
+        if (key >> k) & 1 == 0 {
+            continue;
         }
+        let folded = match k {
+            0 => 0,
+            1..=15 => (f ^ f << 16) >> k,
+            _ => (f ^ f >> 16) >> (k - 16),
+        };
+        h ^= (x.rotate_right((k + 16) % 32) ^ folded) & 0xFFFF;
     }
     h
+}
+
+/// What the card takes from a frame for the lookup.
+pub(crate) struct Key {
+    pub flow_type: u32,
+    pub src: [u8; 16],
+    pub dst: [u8; 16],
+    pub sport: u16,
+    pub dport: u16,
+    pub vlan: u16,
+    pub flex: u16,
+    pub pool: u32,
+}
+
+impl Key {
+    /// The frame's key, or `None` when it is not IP. `parsed`: its addresses and ports.
+    pub fn of(f: &[u8], parsed: &crate::rss::Parsed, flex_offset: usize) -> Option<Key> {
+        let v6 = match parsed.addr_len {
+            8 => false,
+            32 => true,
+            _ => return None,
+        };
+        let n = parsed.addr_len / 2;
+        let mut k = Key {
+            flow_type: match parsed.l4 {
+                17 => 1,
+                6 => 2,
+                _ => 0,
+            } | u32::from(v6) << 2,
+            src: [0; 16],
+            dst: [0; 16],
+            sport: 0,
+            dport: 0,
+            vlan: 0,
+            flex: 0,
+            pool: 0,
+        };
+        k.src[..n].copy_from_slice(&parsed.input[..n]);
+        k.dst[..n].copy_from_slice(&parsed.input[n..2 * n]);
+        if parsed.l4 != 0 {
+            let p = &parsed.input[2 * n..2 * n + 4];
+            k.sport = u16::from_be_bytes([p[0], p[1]]);
+            k.dport = u16::from_be_bytes([p[2], p[3]]);
+        }
+        if f.len() >= 18 && f[12..14] == [0x81, 0x00] {
+            k.vlan = u16::from_be_bytes([f[14], f[15]]);
+        }
+        // The flexible bytes come from the first 64 bytes of the frame (7.1.2.7.1).
+        if flex_offset + 2 <= f.len().min(64) {
+            k.flex = u16::from_be_bytes([f[flex_offset], f[flex_offset + 1]]);
+        }
+        Some(k)
+    }
+
+    /// The hash input dwords, with the fields FDIRM masks cleared.
+    pub fn input(&self, fdirm: u32) -> [u32; 11] {
+        let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        let mut d = [0u32; 11];
+        let vlan = vlan_masked(self.vlan, fdirm);
+        let pool = if fdirm & FDIRM_POOL != 0 {
+            0
+        } else {
+            self.pool
+        };
+        d[0] = (pool & 0xFF) << 24 | (self.flow_type & 0xFF) << 16 | u32::from(vlan);
+        let masked_dst = self.flow_type & 4 != 0 && fdirm & FDIRM_DIPV6 != 0;
+        for i in 0..4 {
+            if !masked_dst {
+                d[1 + i] = be(&self.dst[4 * i..]);
+            }
+            d[5 + i] = be(&self.src[4 * i..]);
+        }
+        d[9] = u32::from(self.sport) << 16 | u32::from(self.dport);
+        if fdirm & FDIRM_FLEX == 0 {
+            d[10] = u32::from(self.flex) << 16;
+        }
+        d
+    }
+}
+
+fn vlan_masked(vlan: u16, fdirm: u32) -> u16 {
+    let mut v = vlan;
+    if fdirm & FDIRM_VLANID != 0 {
+        v &= !0x0FFF;
+    }
+    if fdirm & FDIRM_VLANP != 0 {
+        v &= !0xE000;
+    }
+    v
 }
 
 impl Table {
     pub fn add(&mut self, bucket: u32, f: Filter) {
         let b = self.buckets.entry(bucket & self.hash_mask).or_default();
-        match b.iter_mut().find(|g| g.sw_index == f.sw_index) {
+        match b.iter_mut().find(|g| g.id == f.id) {
             Some(g) => *g = f,
             None => b.push(f),
         }
     }
 
-    pub fn remove(&mut self, bucket: u32, sw_index: u32) -> bool {
+    /// Removes the filter with software index (perfect) or signature `id` from `bucket`.
+    pub fn remove(&mut self, bucket: u32, id: u32) -> bool {
         let Some(b) = self.buckets.get_mut(&(bucket & self.hash_mask)) else {
             return false;
         };
         let n = b.len();
-        b.retain(|g| g.sw_index != sw_index);
+        b.retain(|g| g.id != id);
         n != b.len()
     }
 
@@ -93,32 +222,117 @@ impl Table {
         self.buckets.values().all(Vec::is_empty)
     }
 
-    /// The queue of a frame's flow: `Some(Some(q))` a filter steers it, `Some(None)` it matched
-    /// no filter, `None` it is not a flow the filters see (not IPv4 TCP/UDP).
-    pub fn lookup(
-        &self,
-        l4: u8,
-        src: u32,
-        dst: u32,
-        sport: u16,
-        dport: u16,
-    ) -> Option<Option<u32>> {
-        let l4type = match l4 {
-            17 => 1,
-            6 => 2,
-            _ => return None,
+    /// The queue of a frame: `Some(Some(q))` a filter steers it, `Some(None)` it matched no
+    /// filter, `None` it is not a frame the filters see (not IP).
+    pub fn lookup(&self, f: &[u8], parsed: &crate::rss::Parsed) -> Option<Option<u32>> {
+        let k = Key::of(f, parsed, self.flex_offset)?;
+        let d = k.input(self.fdirm);
+        let bucket = self.buckets.get(&(hash(self.hkey, &d) & self.hash_mask));
+        let found = if self.perfect {
+            bucket.and_then(|b| b.iter().find(|g| self.matches(g, &k)))
+        } else {
+            let sig = hash(self.skey, &d) & 0x7FFF;
+            bucket.and_then(|b| b.iter().find(|g| g.id == sig && g.flow_type == k.flow_type))
         };
-        let d = input(l4type, src, dst, sport, dport, 0, 0);
-        let h = hash(self.hkey, &d) & self.hash_mask;
-        let found = self.buckets.get(&h).and_then(|b| {
-            b.iter().find(|f| {
-                f.l4type == l4type
-                    && f.src == src
-                    && f.dst == dst
-                    && f.sport == sport
-                    && f.dport == dport
-            })
-        });
-        Some(found.map(|f| f.queue.unwrap_or(self.drop_queue)))
+        Some(found.map(|g| g.queue.unwrap_or(self.drop_queue)))
+    }
+
+    /// A perfect filter's comparison (the fields FDIRM masks are not compared).
+    fn matches(&self, g: &Filter, k: &Key) -> bool {
+        let m = self.fdirm;
+        let v6 = k.flow_type & 4 != 0;
+        let src_len = if v6 { 16 } else { 4 };
+        let dst_ok = if !v6 {
+            g.dst == k.dst[..4]
+        } else {
+            !g.dst_match || m & FDIRM_DIPV6 != 0 || g.dst == k.dst[12..16]
+        };
+        g.flow_type == k.flow_type
+            && g.src[..src_len] == k.src[..src_len]
+            && dst_ok
+            && g.sport == k.sport
+            && g.dport == k.dport
+            && vlan_masked(g.vlan, m) == vlan_masked(k.vlan, m)
+            && (m & FDIRM_FLEX != 0 || g.flex == k.flex)
+            && (m & FDIRM_POOL != 0 || g.pool == k.pool)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key from text addresses (either family), ports, flow type and flexible bytes.
+    fn key(flow_type: u32, src: &str, dst: &str, sport: u16, dport: u16, flex: u16) -> Key {
+        let bytes = |a: &str| -> [u8; 16] {
+            let mut b = [0; 16];
+            match a.parse::<std::net::IpAddr>().unwrap() {
+                std::net::IpAddr::V4(v) => b[..4].copy_from_slice(&v.octets()),
+                std::net::IpAddr::V6(v) => b = v.octets(),
+            }
+            b
+        };
+        Key {
+            flow_type,
+            src: bytes(src),
+            dst: bytes(dst),
+            sport,
+            dport,
+            vlan: 0,
+            flex,
+            pool: 0,
+        }
+    }
+
+    #[test]
+    fn hashes_are_those_a_real_82599_reported() {
+        // DPDK's test plan for the 82599's Flow Director (dts, test_plans/fdir_test_plan.rst)
+        // prints what the card wrote back for these flows with the keys Linux and DPDK use
+        // (bucket 0x3DAD14E2, signature 0x174D3614), 64 KB of filters, the flexible bytes
+        // at offset 12 (the EtherType): in signature mode the bucket hash (13 bits) and the
+        // signature (its bit 15 set in every report: the card keeps 15 bits), in perfect
+        // mode the bucket hash in 11 bits.
+        let (bk, sk) = (0x3DAD_14E2, 0x174D_3614);
+        let v6s = "2001:0db8:85a3:0000:0000:8a2e:0370:7000";
+        let v6d = "2001:0db8:85a3:0000:0000:8a2e:0370:7338";
+        let cases = [
+            (
+                key(1, "192.168.0.1", "192.168.0.2", 1024, 1024, 0x0800),
+                0x143C,
+                0xE230,
+                0x43C,
+            ),
+            (
+                key(2, "192.168.0.1", "192.168.0.2", 1024, 1024, 0x0800),
+                0x1B47,
+                0xBD2B,
+                0x347,
+            ),
+            (
+                key(0, "192.168.0.1", "192.168.0.2", 0, 0, 0x0800),
+                0x1681,
+                0xF3ED,
+                0x681,
+            ),
+            (key(5, v6s, v6d, 1024, 1024, 0x86DD), 0x04AA, 0xEA83, 0x4AA),
+        ];
+        for (k, bucket, sig, perfect) in cases {
+            let d = k.input(0);
+            assert_eq!(hash(bk, &d) & 0x1FFF, bucket, "bucket of {:?}", d);
+            assert_eq!(hash(sk, &d) & 0x7FFF, sig & 0x7FFF, "signature of {:?}", d);
+            assert_eq!(hash(bk, &d) & 0x7FF, perfect);
+        }
+    }
+
+    #[test]
+    fn masked_fields_are_zero_in_the_hash() {
+        let mut k = key(1, "10.0.0.1", "10.0.0.2", 1, 2, 0xABCD);
+        k.vlan = 0x2005;
+        let all = FDIRM_VLANID | FDIRM_VLANP | FDIRM_FLEX;
+        let d = k.input(all);
+        assert_eq!(d[0], 1 << 16);
+        assert_eq!(d[10], 0);
+        assert_eq!(k.input(0)[10], 0xABCD << 16);
+        assert_eq!(k.input(FDIRM_VLANID)[0] & 0xFFFF, 0x2000);
     }
 }

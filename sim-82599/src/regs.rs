@@ -191,8 +191,11 @@ defs! {
     MRQC: Rw, 0, 0x01FF_800F, [one(0x0EC80)], [one(0x05818)];
     // Flow Director (8.2.3.21): FDIRCTRL.INIT_DONE and FDIRCMD.CMD are set/cleared by the
     // card (card.rs); the filter table is the card's own memory (fdir.rs).
-    FDIRCTRL: Rw, 0, 0xFF83_7FF3, [one(0x0EE00)], [];
+    FDIRCTRL: Rw, 0, 0xFF1F_7FB3, [one(0x0EE00)], [];
     FDIRHKEY: Rw, 0, 0xFFFF_FFFF, [one(0x0EE68)], [];
+    FDIRSKEY: Rw, 0, 0xFFFF_FFFF, [one(0x0EE6C)], [];
+    FDIRM: Rw, 0, 0x0000_003F, [one(0x0EE70)], [];
+    FDIRSIPv6: Rw, 0, 0xFFFF_FFFF, [arr(0x0EE0C, 4, 0, 2)], [];
     FDIRIPSA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE18)], [];
     FDIRIPDA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE1C)], [];
     FDIRPORT: Rw, 0, 0xFFFF_FFFF, [one(0x0EE20)], [];
@@ -364,6 +367,7 @@ pub const FDIRCTRL_PERFECT_MATCH: u32 = 1 << 4;
 pub const FDIRCMD_QUEUE_EN: u32 = 1 << 15;
 pub const FDIRCMD_DROP: u32 = 1 << 9;
 pub const FDIRCMD_IPV6: u32 = 1 << 7;
+pub const FDIRCMD_IPV6DMATCH: u32 = 1 << 4;
 
 /// What a BAR0 dword decodes to.
 #[derive(Clone, Copy, Debug)]

@@ -277,19 +277,13 @@ fn classify_rss(pe: &PortEng, f: &[u8]) -> Meta {
     }
 }
 
-/// Flow Director (7.1.2.7): a perfect filter that matches the frame's flow picks its queue
+/// Flow Director (7.1.2.7): a filter that matches the frame's flow picks its queue
 /// (before RSS, 7.1.2); matches and misses are counted (FDIRMATCH, FDIRMISS).
 #[cold]
 fn fdir_steer(pe: &mut PortEng, f: &[u8], meta: &mut Meta) {
     let Some(t) = &pe.cfg.fdir else { return };
     let p = rss::parse(f);
-    if p.addr_len != 8 || p.l4 == 0 {
-        return;
-    }
-    let ip =
-        |o: usize| u32::from_be_bytes([p.input[o], p.input[o + 1], p.input[o + 2], p.input[o + 3]]);
-    let port = |o: usize| u16::from_be_bytes([p.input[o], p.input[o + 1]]);
-    match t.lookup(p.l4, ip(0), ip(4), port(8), port(10)) {
+    match t.lookup(f, &p) {
         Some(Some(q)) => {
             meta.queue = q;
             pe.st.fdirmatch += 1;

@@ -63,11 +63,13 @@ pub fn udp_frame(dst: [u8; 6], sport: u16, seq: u32) -> Vec<u8> {
     f
 }
 
-/// The sequence number of a frame made by [`frame`] or [`udp_frame`] (`None`: unknown).
+/// The sequence number of a frame made by [`frame`] or [`udp_frame`], or an IPv6 UDP/TCP
+/// frame that carries it in the first 4 bytes after an 8-byte L4 header (`None`: unknown).
 pub fn seq_of(p: &[u8]) -> Option<u32> {
     let at = match u16::from_be_bytes([p[12], p[13]]) {
         0x8100 => 18,
         0x0800 => 42,
+        0x86DD => 62,
         _ => 14,
     };
     let at = if at == 18 && u16::from_be_bytes([p[16], p[17]]) == 0x0800 {
