@@ -198,7 +198,7 @@ impl Flow {
         self.l4.l4type() | u32::from(self.is_v6()) << 2
     }
 
-    /// The hash input (datasheet 7.1.2.7.15): 11 dwords, each the big-endian number of the
+    /// The hash input (datasheet 7.1.2.7): 11 dwords, each the big-endian number of the
     /// bytes it holds. d0: pool (31:24), flow type (23:16), VLAN (15:0), 0 here (the driver
     /// masks pool and VLAN); d1-d4: destination (IPv4 in d1); d5-d8: source (IPv4 in d5);
     /// d9: source port (31:16), destination port (15:0); d10: flexible bytes (31:16).
@@ -221,7 +221,7 @@ impl Flow {
     }
 }
 
-/// The 16-bit Flow Director hash of the input dwords `d` under `key` (datasheet 7.1.2.7.15,
+/// The 16-bit Flow Director hash of the input dwords `d` under `key` (datasheet 7.1.2.7,
 /// in the form Linux's ixgbe computes it): the 10 dwords after the first are folded into
 /// one by XOR, its word-swapped copy (`lo`) serves key bits 0-15 and itself (`hi`) key bits
 /// 16-31, each set key bit n XORing in the 16 bits from bit n (mod 16) of its word; the
@@ -270,8 +270,9 @@ fn reg_err(e: impl std::fmt::Display) -> Error {
     Error::Register(e.to_string())
 }
 
-/// 7.1.2.7.11: with receive off, the packet buffer of TC 0 reduced by the filters' memory,
-/// the hash keys and masks, then FDIRCTRL, then a bounded wait for INIT_DONE.
+/// Flow Director init (datasheet 7.1.2.7), with receive off: the packet buffer of TC 0
+/// reduced by the filters' memory (which PBALLOC takes from it), the hash keys and masks,
+/// then FDIRCTRL, then a bounded wait for INIT_DONE before any filter is added.
 pub fn init<B: Bus>(regs: &Regs<B>, c: &FdirConfig, timeout: Duration) -> Result<()> {
     c.validate().map_err(Error::Config)?;
     let pb = 512 - c.size.kb();
@@ -362,7 +363,7 @@ fn command<B: Bus>(
     regs.FDIRVLAN().write(FDIRVLAN::FLEX.val(flex));
     regs.FDIRHASH().write(hash);
     regs.FDIRCMD().write(cmd);
-    // The card clears CMD once the command is done (7.1.2.7.10).
+    // The card clears CMD once the command is done (FDIRCMD.CMD).
     regs.FDIRCMD()
         .wait_until(FDIRCMD::CMD.mask().mask(), CMD_WAIT, |v| {
             v.get(FDIRCMD::CMD) == 0

@@ -209,7 +209,7 @@ impl<B: Bus + Clone> Device<B> {
         if let Some(v) = &cfg.vmdq {
             vmdq::init_rx(&dev.regs, &cfg, v)?;
         }
-        // 7.1.2.7.11: Flow Director, with receive off.
+        // Flow Director (7.1.2.7), with receive off.
         if let Some(f) = &cfg.fdir {
             fdir::init(&dev.regs, f, t)?;
         }

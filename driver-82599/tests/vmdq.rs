@@ -221,3 +221,20 @@ fn vmdq_strict_card_flags_an_address_made_valid_before_its_pool() {
         sim_82599::Rule::TxSetupWithArbiterOn
     );
 }
+
+#[test]
+fn vmdq_strict_card_allows_either_order_with_receive_off() {
+    // The order matters only while frames can arrive: with receive off, RAH.AV before MPSAR
+    // is fine (Snabb's intel_mp writes them in that order).
+    use driver_82599::regs::*;
+    let sim = sim2();
+    let (_tx, rx) = pair(&sim, pools(PoolLayout::Pools64x2, 4, false));
+    rx.regs().RXCTRL().write(0u32);
+    rx.regs().RAL().at(6).write(0x0000_0003u32);
+    rx.regs()
+        .RAH()
+        .at(6)
+        .write(RAH::ADDRH.val(0x1234) | RAH::AV);
+    rx.regs().MPSAR_LO().at(6).write(1u32);
+    assert_no_violations(&sim);
+}

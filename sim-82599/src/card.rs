@@ -667,7 +667,7 @@ impl Shared {
         }
     }
 
-    /// An FDIRCMD command (7.1.2.7.10): add or remove the filter the FDIR registers describe
+    /// An FDIRCMD command (datasheet 7.1.2.7): add or remove the filter the FDIR registers describe
     /// (perfect filters: by bucket and software index; signature filters: by bucket and
     /// signature, FDIRHASH 30:16 either way).
     fn fdir_command(&self, p: &PortHw, cmd: u32) {
@@ -765,7 +765,7 @@ impl Shared {
             {
                 bad(
                     Rule::FdirBeforeInit,
-                    "FDIRCMD command before FDIRCTRL.INIT_DONE: program FDIRCTRL (PBALLOC) and wait for INIT_DONE first (datasheet 7.1.2.7.11)".into(),
+                    "FDIRCMD command before FDIRCTRL.INIT_DONE: the card is still initialising the filter table; write FDIRCTRL (PBALLOC) and poll INIT_DONE before adding filters (datasheet 7.1.2.7, FDIRCTRL.INIT_DONE; Linux's ixgbe_fdir_enable_82599 does the same)".into(),
                 )
             }
             R::FDIRCTRL if new & 3 != 0 => {
@@ -775,18 +775,19 @@ impl Shared {
                 if pb_kb + fdir_kb > 512 {
                     bad(
                         Rule::FdirOverPacketBuffer,
-                        format!("Flow Director takes {fdir_kb} KB of the 512 KB receive packet buffer, but RXPBSIZE still gives {pb_kb} KB to the traffic classes: reduce RXPBSIZE first (datasheet 7.1.2.7.11, 4.6.11.3)"),
+                        format!("Flow Director takes {fdir_kb} KB of the 512 KB receive packet buffer, but RXPBSIZE still gives {pb_kb} KB to the traffic classes: reduce RXPBSIZE first (the filters live in the receive packet buffer, datasheet 7.1.2.7 and FDIRCTRL.PBALLOC; Linux's ixgbe_configure_pb keeps 32 KB << PBALLOC out of RXPBSIZE)"),
                     )
                 }
             }
             R::RAH
                 if new & !old & regs::RAH_AV != 0
+                    && rxen()
                     && p.regs.get(R::VT_CTL, 0) & regs::VT_CTL_VT_ENA != 0
                     && p.regs.get(R::MPSAR_LO, i) | p.regs.get(R::MPSAR_HI, i) == 0 =>
             {
                 bad(
                     Rule::AddressWithoutPool,
-                    format!("RAH[{i}].AV set with pools on while MPSAR[{i}] selects no pool: frames to the address are lost (or go to the default pool) until MPSAR is written; write MPSAR first (datasheet 7.10.3.3)"),
+                    format!("RAH[{i}].AV set with pools and receive on while MPSAR[{i}] selects no pool: frames to the address are lost (or go to the default pool) until MPSAR is written; write MPSAR first (MAC addresses with pools: datasheet 4.6.10.1.4; Intel's shared code, ixgbe_set_rar_generic, selects the pool before it enables the address)"),
                 )
             }
             R::TXPBSIZE | R::MTQC

@@ -8,7 +8,7 @@
 //! compare a second hash of them (FDIRSKEY, 15 bits in FDIRHASH 30:16), so two flows with
 //! the same bucket and signature are one filter to the card.
 //!
-//! The hash input (7.1.2.7.15) is 11 dwords, each taken as a big-endian number of the bytes
+//! The hash input (datasheet 7.1.2.7) is 11 dwords, each taken as a big-endian number of the bytes
 //! it holds: d0 = pool (31:24), flow type (23:16: L4TYPE, +4 for IPv6), VLAN tag (15:0); d1-d4
 //! the destination address (IPv4 in d1), d5-d8 the source (IPv4 in d5), d9 = source port
 //! (31:16), destination port (15:0), d10 = the flexible bytes (31:16). Fields FDIRM masks are
@@ -20,10 +20,12 @@
 //! (tests below).
 //!
 //! Registers hold addresses and the flexible bytes in frame order (first byte in bits 7:0),
-//! ports and the VLAN tag as numbers (7.1.2.7.10). An IPv6 perfect filter holds the whole
+//! ports and the VLAN tag as numbers (as Linux's ixgbe writes them). An IPv6 perfect filter
+//! holds the whole
 //! source (FDIRSIPv6[0..2], FDIRIPSA) but only the last 4 bytes of the destination
 //! (FDIRIPDA, compared when FDIRCMD.IPV6DMATCH is set): a filter has 32 bytes of table
-//! memory (7.1.2.7.3), the rest of the destination only selects the bucket. Not modelled:
+//! memory (DPDK's test plan: 32 bytes per perfect filter, 8 per signature filter), the rest of
+//! the destination only selects the bucket. Not modelled:
 //! the per-bit masks (FDIRSIP4M, FDIRDIP4M, FDIRTCPM, FDIRUDPM, FDIRIP6M), FDIRM.L4P, SCTP,
 //! the table's capacity and statistics other than FDIRMATCH/FDIRMISS.
 

@@ -30,12 +30,16 @@ pub enum Rule {
     /// The queuing mode (MRQC.MRQE, PFVTCTL.VT_ENA/DEF_PL/DIS_DEF_POOL) changed while
     /// RXCTRL.RXEN = 1 (datasheet 4.6.10.1, 4.6.11.3).
     PoolModeChangedWhileRxEnabled,
-    /// A receive address made valid (RAH.AV) with pools on before MPSAR selects a pool for it
-    /// (datasheet 7.10.3.3): frames to it are misdelivered in between.
+    /// A receive address made valid (RAH.AV) with pools and receive on before MPSAR selects a
+    /// pool for it: frames to it are misdelivered in between. (MAC addresses with pools:
+    /// datasheet 4.6.10.1.4. The order is Intel's shared code's, ixgbe_set_rar_generic; no
+    /// datasheet sentence requiring it was found, so with receive off it is not flagged.)
     AddressWithoutPool,
-    /// A Flow Director command before FDIRCTRL.INIT_DONE (datasheet 7.1.2.7.11).
+    /// A Flow Director command before FDIRCTRL.INIT_DONE: the table is still being
+    /// initialised (datasheet 7.1.2.7, FDIRCTRL; Linux polls INIT_DONE before any filter).
     FdirBeforeInit,
-    /// Flow Director enabled while RXPBSIZE gives its memory to the traffic classes.
+    /// Flow Director enabled while RXPBSIZE gives its memory to the traffic classes (the
+    /// filters live in the receive packet buffer: FDIRCTRL.PBALLOC, datasheet 7.1.2.7).
     FdirOverPacketBuffer,
     /// CTRL.RST/LRST written while PCIe master requests may be pending: CTRL
     /// .PCIE_MASTER_DISABLE not set, or STATUS.PCIE_MASTER_ENABLE_STATUS not read as 0 since
