@@ -359,3 +359,41 @@ fn fdir_card_matches_a_signature_filter_by_its_signature() {
     assert_eq!(got[&u32::from(i)], [2]);
     assert_no_violations(&sim);
 }
+
+#[test]
+fn fdir_flows_with_one_hash_signature_refused_perfect_tells_apart() {
+    use driver_82599::fdir::{bucket_hash, signature_hash, FdirMode, HASH_KEY};
+    // The hash folds the address dwords by XOR: two sources that differ by the same value in
+    // their first two dwords have the same bucket and signature.
+    let a = V6_SRC;
+    let mut b = V6_SRC;
+    b[3] ^= 0x40;
+    b[7] ^= 0x40;
+    let fa = v6_flow(L4::Udp, a, V6_DST, 6100);
+    let fb = v6_flow(L4::Udp, b, V6_DST, 6100);
+    assert_eq!(bucket_hash(HASH_KEY, &fa), bucket_hash(HASH_KEY, &fb));
+    assert_eq!(signature_hash(&fa), signature_hash(&fb));
+    // Signature filters cannot tell them apart: the second is refused.
+    let mut c = cfg4();
+    c.fdir.as_mut().unwrap().mode = FdirMode::Signature;
+    let sim = sim2();
+    let (_tx, mut rx) = pair(&sim, c);
+    rx.add_fdir(fa, Some(1)).unwrap();
+    assert!(matches!(
+        rx.add_fdir(fb, Some(2)),
+        Err(Error::Config(m)) if m.contains("cannot tell apart")
+    ));
+    // Perfect filters can: one bucket, two filters, each frame to its own queue.
+    let sim = sim2();
+    let (mut tx, mut rx) = pair(&sim, cfg4());
+    rx.add_fdir(fa, Some(1)).unwrap();
+    rx.add_fdir(fb, Some(2)).unwrap();
+    let frames = vec![
+        v6_frame(17, a, V6_DST, 6100, 1),
+        v6_frame(17, b, V6_DST, 6100, 2),
+    ];
+    let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    assert_eq!(got[&1], [1]);
+    assert_eq!(got[&2], [2]);
+    assert_no_violations(&sim);
+}
