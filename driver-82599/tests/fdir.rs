@@ -397,3 +397,23 @@ fn fdir_flows_with_one_hash_signature_refused_perfect_tells_apart() {
     assert_eq!(got[&2], [2]);
     assert_no_violations(&sim);
 }
+
+#[test]
+fn fdir_strict_card_flags_masks_changed_under_filters() {
+    use driver_82599::regs::*;
+    let sim = sim2();
+    let (_tx, mut rx) = pair(&sim, cfg4());
+    // Before any filter: the masks may change.
+    let m = rx.regs().FDIRM().read();
+    rx.regs().FDIRM().write(FDIRM::VLANID | FDIRM::VLANP);
+    rx.regs().FDIRM().write(m);
+    assert_no_violations(&sim);
+    rx.add_fdir(flow(1), Some(1)).unwrap();
+    // Unmasking the flexible bytes now strands the filter in its old bucket.
+    rx.regs()
+        .FDIRM()
+        .write(FDIRM::VLANID | FDIRM::VLANP | FDIRM::POOL);
+    let v = sim.violations();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].rule, sim_82599::Rule::FdirMaskWithFilters);
+}

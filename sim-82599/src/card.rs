@@ -779,6 +779,10 @@ impl Shared {
                     )
                 }
             }
+            R::FDIRM if new != old && !p.fdir.lock().unwrap_or_else(|e| e.into_inner()).is_empty() => bad(
+                Rule::FdirMaskWithFilters,
+                format!("FDIRM changed from {old:#x} to {new:#x} with filters in the table: they were hashed into buckets under the old masks, which the lookup no longer reaches; set the masks before adding filters (or remove them first)"),
+            ),
             R::RAH
                 if new & !old & regs::RAH_AV != 0
                     && rxen()

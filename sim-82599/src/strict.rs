@@ -41,6 +41,11 @@ pub enum Rule {
     /// Flow Director enabled while RXPBSIZE gives its memory to the traffic classes (the
     /// filters live in the receive packet buffer: FDIRCTRL.PBALLOC, datasheet 7.1.2.7).
     FdirOverPacketBuffer,
+    /// The Flow Director masks (FDIRM) changed while filters are in the table: the bucket
+    /// hash covers the masked fields, so the filters added before sit in buckets the lookup
+    /// no longer reaches (Linux's ixgbe refuses a second mask while filters exist; the
+    /// flexible-byte offset cannot change under filters, a FDIRCTRL write empties the table).
+    FdirMaskWithFilters,
     /// CTRL.RST/LRST written while PCIe master requests may be pending: CTRL
     /// .PCIE_MASTER_DISABLE not set, or STATUS.PCIE_MASTER_ENABLE_STATUS not read as 0 since
     /// (datasheet 5.2.5.3.2, 4.6.3.2).
