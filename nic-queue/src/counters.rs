@@ -13,6 +13,7 @@ pub struct QueueCounters {
     tx_packets: AtomicU64,
     tx_bytes: AtomicU64,
     tx_invalid: AtomicU64,
+    tx_stop_drops: AtomicU64,
 }
 
 /// Adds to a counter that only one thread writes: a plain load and store, no locked
@@ -43,6 +44,10 @@ impl QueueCounters {
             bump(&self.tx_invalid, invalid);
         }
     }
+    /// Packets still on the ring, never sent by the card, when the queue stopped.
+    pub(crate) fn add_tx_stop_drops(&self, n: u64) {
+        bump(&self.tx_stop_drops, n);
+    }
     /// A copy of the counters now.
     pub fn snapshot(&self) -> SwQueueStats {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -54,6 +59,7 @@ impl QueueCounters {
             tx_packets: g(&self.tx_packets),
             tx_bytes: g(&self.tx_bytes),
             tx_invalid: g(&self.tx_invalid),
+            tx_dropped_at_stop: g(&self.tx_stop_drops),
         }
     }
 }
@@ -74,4 +80,9 @@ pub struct SwQueueStats {
     pub tx_bytes: u64,
     /// Packets refused (length 0, or over the 16-bit DTALEN: 65535 bytes) and dropped.
     pub tx_invalid: u64,
+    /// Packets placed on the ring (counted in `tx_packets`) that the card had not sent when
+    /// the queue stopped (device dropped or stopped, on any exit path) after a bounded wait
+    /// for the ring to drain: released and dropped. So `tx_packets` = sent by the card +
+    /// `tx_dropped_at_stop` once the queue is stopped.
+    pub tx_dropped_at_stop: u64,
 }
