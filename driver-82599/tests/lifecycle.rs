@@ -148,3 +148,28 @@ fn the_stop_waits_for_a_running_card_to_send_the_ring() {
     assert_eq!(s.tx_dropped_at_stop(), 0);
     assert_eq!(s.tx_packets, 48);
 }
+
+#[test]
+fn frames_received_but_not_taken_at_stop_are_counted() {
+    // The receive side of the same rule: frames the card wrote into the ring that the
+    // application never took are released with it at stop, and counted.
+    let sim = strict_sim(2);
+    sim.connect(Wire::Pair(0, 1)).unwrap();
+    let mut dev = open(&sim, 0, small_config());
+    let mut peer = open(&sim, 1, small_config());
+    let pool = peer.pool(0).unwrap().clone();
+    let mut out: Vec<Packet> = (0..9).filter_map(|i| frame(&pool, 60, i)).collect();
+    assert_eq!(peer.tx_batch(0, &mut out).unwrap(), 9);
+    for _ in 0..4 {
+        sim.step();
+    }
+    let mut got = Vec::new();
+    assert_eq!(dev.rx_batch(0, &mut got, 4).unwrap(), 4);
+    drop(got);
+    dev.stop();
+    let s = dev.stats().clone();
+    assert_eq!(s.rx_packets, 9, "GPRC");
+    assert_eq!(s.rx_delivered(), 4);
+    assert_eq!(s.rx_dropped_at_stop(), 5);
+    assert_no_violations(&sim);
+}

@@ -101,7 +101,7 @@ fn fwd_accounts(text: &str) {
         assert!(text.lines().any(|l| l.starts_with(p)), "{p}\n{text}");
     }
     // Each direction: the generator's frames all received or dropped, the forwarder's all
-    // sent or still in a ring; the numbers on the line add up.
+    // sent or dropped at stop (released from a ring); the numbers on the line add up.
     for dir in ["account A->B: ", "account B->A: "] {
         let line = text
             .lines()
@@ -111,14 +111,15 @@ fn fwd_accounts(text: &str) {
             .split(|c: char| !c.is_ascii_digit())
             .filter_map(|w| w.parse().ok())
             .collect();
-        // port, received, dropped, took, sent, dropped, port, sent, waiting, port, in ring, port
-        let [_, rx, rx_drop, took, sent, fwd_drop, _, tx, waiting, _, in_ring, _] = n[..] else {
+        // port, received, dropped, took, sent, dropped, port, sent, left at stop in the
+        // receiving port, port, unsent at stop in the sending port, port
+        let [_, rx, rx_drop, took, sent, fwd_drop, _, tx, left, _, unsent, _] = n[..] else {
             panic!("{line}")
         };
         assert!(took > 0, "{line}");
         assert_eq!(took, sent + fwd_drop, "{line}");
-        assert_eq!(sent, tx + in_ring, "{line}");
-        assert!(rx >= took + waiting, "{line}");
+        assert_eq!(sent, tx + unsent, "{line}");
+        assert!(rx >= took + left, "{line}");
         let _ = rx_drop;
     }
     assert_eq!(

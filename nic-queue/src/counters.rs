@@ -10,6 +10,7 @@ pub struct QueueCounters {
     rx_bytes: AtomicU64,
     rx_desc_errors: AtomicU64,
     rx_no_buf: AtomicU64,
+    rx_stop_drops: AtomicU64,
     tx_packets: AtomicU64,
     tx_bytes: AtomicU64,
     tx_invalid: AtomicU64,
@@ -44,6 +45,10 @@ impl QueueCounters {
             bump(&self.tx_invalid, invalid);
         }
     }
+    /// Frames received into the ring and not taken when the queue stopped.
+    pub(crate) fn add_rx_stop_drops(&self, n: u64) {
+        bump(&self.rx_stop_drops, n);
+    }
     /// Packets still on the ring, never sent by the card, when the queue stopped.
     pub(crate) fn add_tx_stop_drops(&self, n: u64) {
         bump(&self.tx_stop_drops, n);
@@ -56,6 +61,7 @@ impl QueueCounters {
             rx_bytes: g(&self.rx_bytes),
             rx_desc_errors: g(&self.rx_desc_errors),
             rx_no_buf: g(&self.rx_no_buf),
+            rx_dropped_at_stop: g(&self.rx_stop_drops),
             tx_packets: g(&self.tx_packets),
             tx_bytes: g(&self.tx_bytes),
             tx_invalid: g(&self.tx_invalid),
@@ -75,6 +81,9 @@ pub struct SwQueueStats {
     /// Refills that found the pool empty or short, leaving ring slots empty (the card then
     /// drops, and counts, what finds no descriptor). A count of events, not of packets.
     pub rx_no_buf: u64,
+    /// Frames the card had written into the ring (counted by the card as received) that the
+    /// application had not taken when the queue stopped: released with the ring, dropped.
+    pub rx_dropped_at_stop: u64,
     /// Packets placed on the ring, and their bytes (no CRC).
     pub tx_packets: u64,
     pub tx_bytes: u64,
