@@ -537,8 +537,11 @@ impl<B: Bus + Clone> Generator<B> {
     pub fn new(devs: Vec<(usize, Device<B>)>, batch: usize, size: usize) -> AnyResult<Self> {
         let devs = devs
             .into_iter()
-            .map(|(n, d)| {
-                let p = frame_pool(&d, 2048, size)?;
+            .map(|(n, mut d)| {
+                // More buffers than the transmit ring holds (sent buffers stay there until
+                // reclaimed): else a large ring swallows the pool and the generator stalls.
+                let ring = d.tx_queue(0)?.ring_size();
+                let p = frame_pool(&d, (4 * ring.max(batch)).max(2048), size)?;
                 Ok((n, d, p))
             })
             .collect::<AnyResult<Vec<_>>>()?;

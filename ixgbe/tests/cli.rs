@@ -257,3 +257,25 @@ fn filters_pools_rate_and_queue_counters() {
     assert!(ok, "{text}");
     assert!(text.contains("counter_sets"), "{text}");
 }
+
+#[test]
+fn large_rings_run_on_the_simulated_card_and_the_generators_keep_sending() {
+    // `--ring 8192` is a valid ring: the simulated card is sized for it (it ran out of DMA
+    // memory at 256 MiB), and the generators' frame pools outgrow their transmit rings (a
+    // 2048-buffer pool disappeared into an 8192-descriptor ring: 2048 frames, then nothing).
+    let (ok, text) = ixgbe(&["fwd", "--seconds", "2", "--ring", "8192"]);
+    assert!(ok, "{text}");
+    fwd_accounts(&text);
+    for g in ["generator port 2 sent ", "generator port 3 sent "] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(g))
+            .unwrap_or_else(|| panic!("no {g:?}\n{text}"));
+        let sent: u64 = line.trim_start()[g.len()..]
+            .split(' ')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap();
+        assert!(sent > 2 * 2048, "{line}");
+    }
+}
