@@ -65,8 +65,12 @@
 //!
 //! A user-space driver owns memory the card writes by DMA, so the card is stopped before any
 //! of it is released, on every exit path the library sees:
-//! - dropping the [`Device`] (also when a `?` or a panic unwinds past it): receive off
-//!   (RXCTRL.RXEN), then each queue disabled and waited for (RXDCTL/TXDCTL.ENABLE reads 0)
+//! - dropping the [`Device`] (also when a `?` or a panic unwinds past it), or
+//!   [`Device::stop`] before it: receive off (RXCTRL.RXEN); each transmit ring drains, a
+//!   bounded wait (10 ms without progress, 100 ms in all, for every ring together) for the card
+//!   to send what it holds, and the packets it never sent are counted as dropped
+//!   ([`stats::SwQueueStats::tx_dropped_at_stop`]: sent = queued - dropped at stop); then
+//!   each queue disabled and waited for (RXDCTL/TXDCTL.ENABLE reads 0)
 //!   before its ring and buffers go back (a queue that does not stop leaks them instead), then
 //!   transmit DMA off, PCIe mastering off with its pending requests drained (CTRL
 //!   .PCIE_MASTER_DISABLE, STATUS.PCIE_MASTER_ENABLE_STATUS), and CTRL_EXT.DRV_LOAD cleared;
@@ -119,7 +123,7 @@ pub use config::Config;
 pub use dma::{Mempool, Packet};
 pub use error::{Error, Result};
 pub use link::{Link, Speed};
-pub use nic_queue::{DeviceError, ErrorKind, QueueDevice, QueueError, RxMeta};
+pub use nic_queue::{DeviceError, DrainWait, ErrorKind, QueueDevice, QueueError, RxMeta};
 pub use rss::RssConfig;
 pub use rxq::RxQueue;
 pub use stats::{QueueCounters, Stats};
@@ -166,6 +170,8 @@ pub struct Device<B: Bus + Clone> {
     /// Counter set of each receive / transmit queue (RQSMR/TQSM).
     qmap: stats::QueueStatsMap,
     fdir: fdir::Filters,
+    /// [`Device::stop`] ran: the card is stopped and every queue is gone.
+    stopped: bool,
 }
 
 impl<B: Bus + Clone> Device<B> {
@@ -198,6 +204,7 @@ impl<B: Bus + Clone> Device<B> {
                 cfg: cfg.fdir.clone(),
                 flows: Vec::new(),
             },
+            stopped: false,
         };
         // 4.6.5: statistics cleared by reading them once.
         dev.raw.update(&mut dev.regs);
@@ -387,6 +394,33 @@ impl<B: Bus + Clone> Device<B> {
         &self.stats
     }
 
+    /// Stops the card now, as dropping the device does (crate docs, "Stopping"): receive off;
+    /// each transmit ring drains (a bounded wait for the card to send what it holds) and what
+    /// it never sent is counted in [`stats::SwQueueStats::tx_dropped_at_stop`]; every queue disabled,
+    /// waited for and its buffers returned; transmit DMA and PCIe mastering off. Afterwards the
+    /// queue operations fail ([`nic_queue::QueueError::NoQueue`]) and [`Device::stats`] gives
+    /// the final totals, in which every frame placed on a ring was sent or dropped at stop.
+    /// Dropping the device after `stop` does nothing more; a second `stop` does nothing.
+    pub fn stop(&mut self) {
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
+        // Receive off first: no new frame enters a ring being taken down.
+        self.regs.RXCTRL().clr(RXCTRL::RXEN);
+        // Transmit rings drain; then each queue disables itself and waits for the card to let
+        // go of it (RXDCTL/TXDCTL.ENABLE reads 0) before its ring and buffers are released; a
+        // queue that does not stop leaks them instead.
+        self.queues.clear();
+        // Transmit DMA off, PCIe mastering off, the firmware told the driver is gone.
+        init::stop(&self.regs);
+        // Then the PCI command register's bus-master bit (real cards): no DMA at all.
+        if let Some(m) = &self.master {
+            if let Err(e) = m.disable() {
+                eprintln!("driver-82599: could not turn bus mastering off: {e}");
+            }
+        }
+    }
+
     /// Totals of every counter of the table, as of the last [`Device::stats`].
     pub fn raw_stats(&self) -> &regs::Stats {
         &self.raw
@@ -416,19 +450,6 @@ impl<B: Bus + Clone> QueueDevice for Device<B> {
 /// Stops the card before its memory goes back (see the crate docs, "Stopping").
 impl<B: Bus + Clone> Drop for Device<B> {
     fn drop(&mut self) {
-        // Receive off first: no new frame enters a ring being taken down.
-        self.regs.RXCTRL().clr(RXCTRL::RXEN);
-        // Each queue disables itself and waits for the card to let go of it (RXDCTL/TXDCTL
-        // .ENABLE reads 0) before its ring and buffers are released; a queue that does not
-        // stop leaks them instead.
-        self.queues.clear();
-        // Transmit DMA off, PCIe mastering off, the firmware told the driver is gone.
-        init::stop(&self.regs);
-        // Then the PCI command register's bus-master bit (real cards): no DMA at all.
-        if let Some(m) = &self.master {
-            if let Err(e) = m.disable() {
-                eprintln!("driver-82599: could not turn bus mastering off: {e}");
-            }
-        }
+        self.stop();
     }
 }

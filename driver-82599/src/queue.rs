@@ -93,6 +93,10 @@ impl<B: Bus> QueueRegs for RxRegs<B> {
             .wait_clear(RXDCTL::ENABLE, STOP_TIMEOUT)
             .is_ok()
     }
+    /// RDH: the next descriptor the card processes.
+    fn head(&self) -> u32 {
+        self.regs.RDH().at(self.q()).read().bits()
+    }
 }
 
 /// A transmit queue's registers, TDT's offset resolved once.
@@ -160,6 +164,10 @@ impl<B: Bus> QueueRegs for TxRegs<B> {
             .at(q)
             .wait_clear(TXDCTL::ENABLE, STOP_TIMEOUT)
             .is_ok()
+    }
+    /// TDH: the next descriptor the card processes.
+    fn head(&self) -> u32 {
+        self.regs.TDH().at(self.q()).read().bits()
     }
 }
 

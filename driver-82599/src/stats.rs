@@ -136,6 +136,17 @@ impl Stats {
     pub fn tx_queued(&self) -> u64 {
         self.queues.iter().map(|q| q.sw.tx_packets).sum()
     }
+    /// Frames the card received into a ring that the application had not taken when its
+    /// queue stopped ([`crate::Device::stop`] or drop): counted by the card as received
+    /// (GPRC), then released with the ring.
+    pub fn rx_dropped_at_stop(&self) -> u64 {
+        self.queues.iter().map(|q| q.sw.rx_dropped_at_stop).sum()
+    }
+    /// Packets placed on transmit rings that the card never sent: still there when their queue
+    /// stopped ([`crate::Device::stop`] or drop), after a bounded wait for the ring to drain.
+    pub fn tx_dropped_at_stop(&self) -> u64 {
+        self.queues.iter().map(|q| q.sw.tx_dropped_at_stop).sum()
+    }
     /// Packets placed on transmit rings that the card has not (yet) counted as sent (GPTC):
     /// still queued, or lost to a failed DMA read. Exact once the rings are idle.
     pub fn tx_not_sent(&self) -> u64 {

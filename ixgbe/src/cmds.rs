@@ -55,6 +55,7 @@ pub fn pktgen<B: Bus + Clone>(
             break;
         }
     }
+    finish(dev, &mut || step());
     meter.summary(&[tx, rx]);
     if let Some(r) = rate {
         let secs = t0.elapsed().as_secs_f64();
@@ -69,6 +70,20 @@ pub fn pktgen<B: Bus + Clone>(
     }
     print_port("port 0", dev);
     Ok(())
+}
+
+/// Ends a run on a device: lets the card send what its transmit ring holds (bounded: 100 ms;
+/// the stepped simulated card moves only when stepped), then stops the device
+/// ([`Device::stop`], which itself waits, bounded, for a real or threaded card): every frame
+/// queued is then sent or counted as dropped at stop, and the totals printed after are final.
+fn finish<B: Bus + Clone>(dev: &mut Device<B>, step: &mut dyn FnMut()) {
+    let t0 = std::time::Instant::now();
+    if let Ok(q) = dev.tx_queue(0) {
+        while q.unsent() != 0 && t0.elapsed() < std::time::Duration::from_millis(100) {
+            step();
+        }
+    }
+    dev.stop();
 }
 
 /// The per-second meter of a packet loop; `line_rate`: the frame size, to mark rates above
@@ -167,10 +182,12 @@ pub fn fwd<B: Bus + Clone>(
             }
         }
     }
+    finish(a, step);
+    finish(b, step);
     meter.summary(&[ab.sent, ba.sent]);
     print_port(&names[0], a);
     print_port(&names[1], b);
-    let gens = gen.map(|g| g.sent());
+    let gens = gen.map(|g| g.stop_and_count());
     let src = |i: usize| gens.as_ref().map(|g| g[i]);
     let unaccounted = account("A->B", ab, a, b, &names[0], &names[1], src(0))?
         + account("B->A", ba, b, a, &names[1], &names[0], src(1))?;
@@ -180,7 +197,8 @@ pub fn fwd<B: Bus + Clone>(
     Ok(())
 }
 
-/// Prints one direction's reconciliation; returns how many frames it could not account for.
+/// Prints one direction's reconciliation, once both ports are stopped (every ring empty);
+/// returns how many frames it could not account for.
 fn account<B: Bus + Clone>(
     dir: &str,
     d: Dir,
@@ -191,44 +209,46 @@ fn account<B: Bus + Clone>(
     source: Option<(usize, u64)>,
 ) -> AnyResult<u64> {
     let fs = from.stats().clone();
-    // Let the sending port finish its ring (bounded: 100 ms), then read what is left and
-    // what the card counted as sent.
-    let t0 = std::time::Instant::now();
-    while to.tx_queue(0)?.in_flight() != 0 && t0.elapsed() < std::time::Duration::from_millis(100) {
-        to.tx_queue(0)?.reclaim();
-        std::thread::yield_now();
-    }
     let ts = to.stats().clone();
-    to.tx_queue(0)?.reclaim();
-    let in_ring = to.tx_queue(0)?.in_flight() as u64;
     // Frames the card placed in the receive ring (QPRC), those it dropped (no room in the
     // packet buffer or the ring, bad frames, failed DMA), and those the driver rejected.
     let placed: u64 = fs.queues.iter().map(|q| q.hw.rx_packets).sum();
     let rejected: u64 = fs.queues.iter().map(|q| q.sw.rx_desc_errors).sum();
     let card_dropped = fs.rx_drops() - rejected;
-    // Placed but not taken by the forwarder yet.
-    let waiting = placed.saturating_sub(d.took + rejected);
+    // Placed but not taken by the forwarder when the port stopped; queued on the other port
+    // but never sent when it stopped: both released and counted by the driver.
+    let (left, unsent) = (fs.rx_dropped_at_stop(), ts.tx_dropped_at_stop());
     println!(
         "account {dir}: {fname} received {}, dropped {} | forwarder took {}, sent {}, dropped {} \
-         (ring full) | {tname} sent {} | in rings: {} waiting in {fname}, {} in {tname}",
+         (ring full) | {tname} sent {} | dropped at stop: {} received in {fname} not taken, {} \
+         queued in {tname} never sent",
         placed,
         card_dropped + rejected,
         d.took,
         d.sent.pkts,
         d.dropped,
         ts.tx_packets,
-        waiting,
-        in_ring
+        left,
+        unsent
     );
     let mut missing = 0;
-    // The forwarder's own counts against the sending port's card counter and ring.
-    let out = ts.tx_packets + in_ring;
+    // The forwarder's own counts against the sending port's card counter and stop count.
+    let out = ts.tx_packets + unsent;
     if d.sent.pkts != out {
         println!(
-            "  UNACCOUNTED: forwarder sent {} on {tname}, the card sent {} with {} in its ring",
-            d.sent.pkts, ts.tx_packets, in_ring
+            "  UNACCOUNTED: forwarder sent {} on {tname}, the card sent {} and {} were dropped at stop",
+            d.sent.pkts, ts.tx_packets, unsent
         );
         missing += d.sent.pkts.abs_diff(out);
+    }
+    // What the card placed in the receiving ring against what the forwarder took.
+    if placed != d.took + rejected + left {
+        println!(
+            "  UNACCOUNTED: {fname} placed {placed} in its ring; the forwarder took {}, the driver \
+             rejected {rejected}, {left} were left at stop",
+            d.took
+        );
+        missing += placed.abs_diff(d.took + rejected + left);
     }
     if let Some((port, sent)) = source {
         let seen = fs.rx_packets
@@ -305,6 +325,7 @@ pub fn echo<B: Bus + Clone>(
             break;
         }
     }
+    finish(dev, step);
     meter.summary(&[done]);
     if me.is_some() {
         println!("answered {arp} ARP requests and {icmp} pings");
@@ -348,6 +369,7 @@ pub fn stats<B: Bus + Clone>(
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
+    dev.stop();
     let s = dev.stats().clone();
     println!("{s:#?}");
     // The hardware counter sets in use (RQSMR/TQSM: queue i counts in set i).
@@ -430,7 +452,9 @@ pub fn stats_read_only<B: Bus>(bus: &B, seconds: Option<u64>) -> AnyResult {
     Ok(())
 }
 
-/// The per-port totals line: received, sent, dropped on receive (and why).
+/// The per-port totals: received, sent, dropped on receive (and why); once the device is
+/// stopped, what it dropped at stop and the transmit reconciliation (queued = sent + dropped at
+/// stop: every frame the driver queued is accounted for).
 fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
     let s = dev.stats();
     println!(
@@ -442,6 +466,18 @@ fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
         s.queues.iter().map(|q| q.hw.rx_drops).sum::<u64>(),
         s.rx_crc_errors + s.rx_length_errors + s.rx_size_errors,
         s.queues.iter().map(|q| q.sw.rx_desc_errors).sum::<u64>(),
+    );
+    let (queued, unsent) = (s.tx_queued(), s.tx_dropped_at_stop());
+    println!(
+        "{name}: at stop: tx dropped {unsent} (queued, never sent), rx dropped {} (received, not \
+         taken) | tx queued {queued} = sent {} + dropped at stop {unsent}{}",
+        s.rx_dropped_at_stop(),
+        s.tx_packets,
+        if queued == s.tx_packets + unsent {
+            ""
+        } else {
+            "  UNACCOUNTED"
+        }
     );
 }
 
@@ -517,8 +553,11 @@ impl<B: Bus + Clone> Generator<B> {
     pub fn new(devs: Vec<(usize, Device<B>)>, batch: usize, size: usize) -> AnyResult<Self> {
         let devs = devs
             .into_iter()
-            .map(|(n, d)| {
-                let p = frame_pool(&d, 2048, size)?;
+            .map(|(n, mut d)| {
+                // More buffers than the transmit ring holds (sent buffers stay there until
+                // reclaimed): else a large ring swallows the pool and the generator stalls.
+                let ring = d.tx_queue(0)?.ring_size();
+                let p = frame_pool(&d, (4 * ring.max(batch)).max(2048), size)?;
                 Ok((n, d, p))
             })
             .collect::<AnyResult<Vec<_>>>()?;
@@ -551,11 +590,15 @@ impl<B: Bus + Clone> Generator<B> {
         n
     }
 
-    /// Frames each port's card put on the wire: (port number, GPTC total).
-    pub fn sent(&mut self) -> Vec<(usize, u64)> {
+    /// Stops the generating ports and returns the frames each one's card put on the wire:
+    /// (port number, GPTC total). What they still held is dropped at stop, never sent.
+    pub fn stop_and_count(&mut self) -> Vec<(usize, u64)> {
         self.devs
             .iter_mut()
-            .map(|(n, d, _)| (*n, d.stats().tx_packets))
+            .map(|(n, d, _)| {
+                d.stop();
+                (*n, d.stats().tx_packets)
+            })
             .collect()
     }
 }

@@ -357,11 +357,39 @@ fn open_sim_with(
 }
 
 /// A simulated card with `ports` ports, tracing to `trace`.
-fn sim(s: &SimOpts, ports: usize) -> AnyResult<Sim> {
+/// The simulated card's DMA memory for `ports` ports configured as `cfg`: per port its rings,
+/// a receive pool per queue and a frame pool as large (pktgen's, a generator's), with slack;
+/// at least the card's default 256 MiB. The memory is sparse: only what is used costs. A ring
+/// size that needs more than 8 GiB is refused here, by name, rather than failing later as
+/// "DMA memory exhausted".
+fn sim_memory(ports: usize, cfg: &Config) -> AnyResult<usize> {
+    const MAX: usize = 8 << 30;
+    let queues = usize::from(cfg.rx_queues.max(cfg.tx_queues));
+    let buffers = cfg.pool_size * (queues + 1) + 2048;
+    let rings = queues * (cfg.rx_ring + cfg.tx_ring) * 16;
+    let need = ports * (buffers * cfg.buf_size.max(2048) + rings + (4 << 20));
+    if need > MAX {
+        return Err(format!(
+            "--ring {}: {} port(s) would need {} MiB of simulated DMA memory ({} buffers of {} \
+             bytes per port); the simulated card has at most {} MiB: use a smaller --ring",
+            cfg.rx_ring,
+            ports,
+            need >> 20,
+            buffers,
+            cfg.buf_size,
+            MAX >> 20
+        )
+        .into());
+    }
+    Ok(need.max(256 << 20))
+}
+
+fn sim(s: &SimOpts, ports: usize, cfg: &Config) -> AnyResult<Sim> {
     let sim = Sim::builder()
         .ports(ports)
         .strict(true)
         .threaded(s.threaded)
+        .dma_size(sim_memory(ports, cfg)?)
         .try_build()?;
     if let Some(path) = &s.trace {
         let f = std::fs::File::create(path)
@@ -551,7 +579,7 @@ fn run(cli: Cli) -> AnyResult {
                 cmds::pktgen(&mut cp.devs[0], &|| {}, &l, size, rate, true)?;
                 return report_card(&cp.card);
             }
-            let sim = sim(&s, 1)?;
+            let sim = sim(&s, 1, &config(l.ring, &f))?;
             sim.connect(Wire::Loopback(0))?;
             on_sim(&sim, |sim| {
                 let mut dev = open_sim_with(sim, 0, l.ring, &f)?;
@@ -598,7 +626,7 @@ fn run(cli: Cli) -> AnyResult {
                 return report_card(&cp.card);
             }
             // gen(2) <-> A(0), B(1) <-> gen(3): two generators feed the forwarder both ways.
-            let sim = sim(&s, 4)?;
+            let sim = sim(&s, 4, &config(l.ring, &f))?;
             sim.connect(Wire::Pair(2, 0))?;
             sim.connect(Wire::Pair(1, 3))?;
             on_sim(&sim, |sim| {
@@ -657,7 +685,7 @@ fn run(cli: Cli) -> AnyResult {
                 )?;
                 return report_card(&cp.card);
             }
-            let sim = sim(&s, 2)?;
+            let sim = sim(&s, 2, &config(l.ring, &f))?;
             if let Some(name) = &tap {
                 sim.connect(Wire::Tap {
                     port: 0,
@@ -719,7 +747,7 @@ fn run(cli: Cli) -> AnyResult {
                 cmds::stats(&mut cp.devs[0], &|| {}, seconds)?;
                 return report_card(&cp.card);
             }
-            let sim = sim(&s, 1)?;
+            let sim = sim(&s, 1, &config(512, &f))?;
             sim.connect(Wire::Loopback(0))?;
             on_sim(&sim, |sim| {
                 let mut dev = open_sim_with(sim, 0, 512, &f)?;
@@ -783,6 +811,7 @@ fn run(cli: Cli) -> AnyResult {
                     threaded: false,
                 },
                 1,
+                &plain(512),
             )?;
             on_sim(&sim, |sim| {
                 let dev = open_sim(

@@ -111,6 +111,13 @@ fn sigint_and_sigterm_stop_the_loops_with_totals_and_exit_0() {
                 line.contains(" rx ") && line.contains(" tx ") && line.contains(" drops "),
                 "{line}"
             );
+            // After the stop: every frame queued was sent or dropped at stop (issue 14).
+            let stop = format!("{p} at stop: tx dropped ");
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(&stop))
+                .unwrap_or_else(|| panic!("{cmd}: no {stop:?} line\n{text}"));
+            assert!(!line.contains("UNACCOUNTED"), "{line}");
         }
         assert!(!text.contains("strict mode"), "{cmd}:\n{text}");
     }

@@ -10,9 +10,11 @@ pub struct QueueCounters {
     rx_bytes: AtomicU64,
     rx_desc_errors: AtomicU64,
     rx_no_buf: AtomicU64,
+    rx_stop_drops: AtomicU64,
     tx_packets: AtomicU64,
     tx_bytes: AtomicU64,
     tx_invalid: AtomicU64,
+    tx_stop_drops: AtomicU64,
 }
 
 /// Adds to a counter that only one thread writes: a plain load and store, no locked
@@ -43,6 +45,14 @@ impl QueueCounters {
             bump(&self.tx_invalid, invalid);
         }
     }
+    /// Frames received into the ring and not taken when the queue stopped.
+    pub(crate) fn add_rx_stop_drops(&self, n: u64) {
+        bump(&self.rx_stop_drops, n);
+    }
+    /// Packets still on the ring, never sent by the card, when the queue stopped.
+    pub(crate) fn add_tx_stop_drops(&self, n: u64) {
+        bump(&self.tx_stop_drops, n);
+    }
     /// A copy of the counters now.
     pub fn snapshot(&self) -> SwQueueStats {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -51,9 +61,11 @@ impl QueueCounters {
             rx_bytes: g(&self.rx_bytes),
             rx_desc_errors: g(&self.rx_desc_errors),
             rx_no_buf: g(&self.rx_no_buf),
+            rx_dropped_at_stop: g(&self.rx_stop_drops),
             tx_packets: g(&self.tx_packets),
             tx_bytes: g(&self.tx_bytes),
             tx_invalid: g(&self.tx_invalid),
+            tx_dropped_at_stop: g(&self.tx_stop_drops),
         }
     }
 }
@@ -69,9 +81,17 @@ pub struct SwQueueStats {
     /// Refills that found the pool empty or short, leaving ring slots empty (the card then
     /// drops, and counts, what finds no descriptor). A count of events, not of packets.
     pub rx_no_buf: u64,
+    /// Frames the card had written into the ring (counted by the card as received) that the
+    /// application had not taken when the queue stopped: released with the ring, dropped.
+    pub rx_dropped_at_stop: u64,
     /// Packets placed on the ring, and their bytes (no CRC).
     pub tx_packets: u64,
     pub tx_bytes: u64,
     /// Packets refused (length 0, or over the 16-bit DTALEN: 65535 bytes) and dropped.
     pub tx_invalid: u64,
+    /// Packets placed on the ring (counted in `tx_packets`) that the card had not sent when
+    /// the queue stopped (device dropped or stopped, on any exit path) after a bounded wait
+    /// for the ring to drain: released and dropped. So `tx_packets` = sent by the card +
+    /// `tx_dropped_at_stop` once the queue is stopped.
+    pub tx_dropped_at_stop: u64,
 }

@@ -53,7 +53,7 @@ pub use error::{DeviceError, ErrorKind, QueueError};
 pub use queues::Queues;
 pub use rxmeta::RxMeta;
 pub use rxq::{RxPath, RxQueue};
-pub use txq::TxQueue;
+pub use txq::{DrainWait, TxQueue};
 
 use std::time::Duration;
 
@@ -79,4 +79,8 @@ pub trait QueueRegs {
     /// Stops the queue (its enable bit cleared, bounded wait); `false` when it did not stop,
     /// and the card may still use the ring and buffers (they are then leaked, not reused).
     fn stop(&self) -> bool;
+    /// The card's head pointer (RDH/TDH): the next descriptor it will process. Off the hot
+    /// path: the stop of a transmit queue reads it to wait for the ring to drain and to count
+    /// what the card never sent (82599 datasheet 4.6.8.1).
+    fn head(&self) -> u32;
 }

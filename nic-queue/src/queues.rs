@@ -167,9 +167,13 @@ impl<R: QueueRegs, F: RxFormat, T: QueueRegs> Queues<R, F, T> {
     }
 
     /// Drops every queue still here, receive queues first (each stops itself before its
-    /// buffers go back). Pools and counters stay.
+    /// buffers go back); the transmit rings first drain, with one bounded wait for all
+    /// ([`crate::txq::drain_all`]). Pools and counters stay.
     pub fn clear(&mut self) {
         self.rx.clear();
+        // Transmit rings drain together (one bounded wait), then each queue stops, counts
+        // what the card never sent and returns its buffers.
+        crate::txq::drain_all(self.tx.iter_mut().flatten(), crate::txq::DrainWait::STOP);
         self.tx.clear();
     }
 }

@@ -529,7 +529,12 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
     /// buffers. When the queue does not stop, the buffers and ring are leaked rather than
     /// reused while the card might still write them.
     fn shutdown(&mut self) {
-        if !self.regs.stop() {
+        let stopped = self.regs.stop();
+        // Frames the card wrote into the ring that nobody took: dropped at stop, counted.
+        if self.ring.is_some() {
+            self.counters.add_rx_stop_drops(self.waiting_packets());
+        }
+        if !stopped {
             std::mem::forget(self.ring.take());
             return;
         }
@@ -544,6 +549,29 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         // SAFETY: these buffers came from this pool, the card no longer uses them (queue
         // disabled), and each is returned once.
         unsafe { self.pool.free_raw(&held) };
+    }
+}
+
+impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
+    /// Packets the card wrote back (DD with EOP) from the next descriptor to hand out up to
+    /// the tail: received, not yet taken. Read from the ring; off the hot path.
+    fn waiting_packets(&self) -> u64 {
+        let mut n = 0;
+        let mut i = self.next;
+        while i != self.tail {
+            // SAFETY: `i <= mask`, inside the ring this queue owns; a 16-aligned descriptor.
+            let status =
+                unsafe { desc::read64(desc::at(self.base, i as usize), rx_wb::STATUS_ERROR) }
+                    as u32;
+            if status & rx_wb::STAT_DD == 0 {
+                break;
+            }
+            if status & rx_wb::STAT_EOP != 0 {
+                n += 1;
+            }
+            i = (i + 1) & self.mask;
+        }
+        n
     }
 }
 

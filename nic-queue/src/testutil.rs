@@ -18,6 +18,8 @@ pub struct FakeRegs {
     pub log: Rc<RefCell<Vec<String>>>,
     /// Whether the queue reports itself enabled once `enable` was called.
     pub enables: bool,
+    /// The head the card reports; `None`: the card has fetched everything (head = last tail).
+    pub head: Rc<Cell<Option<u32>>>,
     enabled: Cell<bool>,
 }
 
@@ -30,6 +32,7 @@ impl FakeRegs {
             stops,
             log: Rc::default(),
             enables: true,
+            head: Rc::default(),
             enabled: Cell::new(false),
         }
     }
@@ -62,6 +65,11 @@ impl QueueRegs for FakeRegs {
     }
     fn stop(&self) -> bool {
         self.stops.set(self.stops.get() + 1);
+        self.log.borrow_mut().push("stop".into());
         true
+    }
+    fn head(&self) -> u32 {
+        self.log.borrow_mut().push("head".into());
+        self.head.get().unwrap_or(self.last_tail.get())
     }
 }

@@ -81,6 +81,9 @@ pub(crate) struct PortHw {
     /// Queues stopped by a DMA fault on a bad address (cleared by re-enabling).
     pub rx_stop: QueueBits,
     pub tx_stop: QueueBits,
+    /// TDH read since the last TDT write: the driver looked at what the card had not sent
+    /// (strict mode: [`Rule::TxDisabledWithPending`]).
+    pub tx_head_read: QueueBits,
     pub reset_at: AtomicU64,
     pub link_at: AtomicU64,
     /// The link as the port reports it (LINKS, STATUS): up when this end's PHY is up and,
@@ -206,6 +209,7 @@ impl PortHw {
             tx_en: QueueBits::default(),
             rx_stop: QueueBits::default(),
             tx_stop: QueueBits::default(),
+            tx_head_read: QueueBits::default(),
             reset_at: AtomicU64::new(0),
             link_at: AtomicU64::new(0),
             link_up: AtomicBool::new(false),
@@ -380,6 +384,7 @@ impl Shared {
         p.tx_en.clear();
         p.rx_stop.clear();
         p.tx_stop.clear();
+        p.tx_head_read.clear();
         p.secrx.reset();
         for r in p.rate.iter() {
             r.store(0, Ordering::Release);
@@ -474,6 +479,10 @@ impl Shared {
             R::STATUS => self.status(p, cell.load(Ordering::Acquire)),
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
+            R::TDH => {
+                p.tx_head_read.set(i, true);
+                cell.load(Ordering::Acquire)
+            }
             _ => cell.load(Ordering::Acquire),
         }
     }
@@ -577,6 +586,9 @@ impl Shared {
                 }
                 cell.store(new, Ordering::Release);
                 self.doorbell.fetch_add(1, Ordering::Release);
+                if d.id == R::TDT && p.tx_head_read.test(i) {
+                    p.tx_head_read.set(i, false);
+                }
             }
             R::SECRXCTRL => {
                 cell.store(new, Ordering::Release);
@@ -817,6 +829,20 @@ impl Shared {
                         ),
                     );
                 }
+            }
+            R::TXDCTL
+                if old & !new & regs::XDCTL_ENABLE != 0
+                    && p.regs.get(R::TDH, i) != p.regs.get(R::TDT, i)
+                    && !p.tx_head_read.test(i) =>
+            {
+                bad(
+                    Rule::TxDisabledWithPending,
+                    format!(
+                        "TX queue {i} disabled with descriptors the card has not sent (TDH {} != TDT {}) and TDH not read since the last TDT write: wait (bounded) for TDH to reach TDT, then count what is left as dropped, before clearing TXDCTL.ENABLE (datasheet 4.6.8.1)",
+                        p.regs.get(R::TDH, i),
+                        p.regs.get(R::TDT, i)
+                    ),
+                )
             }
             R::RDBAL | R::RDBAH | R::RDLEN | R::RDH if new != old && p.rx_en.test(i) => bad(
                 Rule::RingChangedWhileEnabled,

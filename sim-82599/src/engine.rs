@@ -214,7 +214,7 @@ pub(crate) fn bucket(wire_len: usize) -> Option<usize> {
 }
 
 impl LocalStats {
-    fn flush(&mut self, p: &PortHw) {
+    pub(crate) fn flush(&mut self, p: &PortHw) {
         if !self.dirty {
             return;
         }

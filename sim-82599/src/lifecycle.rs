@@ -2,8 +2,8 @@
 //! before it releases memory the card may write (issue 14.1).
 //!
 //! - A region released while an enabled queue still uses it (its descriptor ring, or the
-//!   buffer of a receive descriptor handed to the card, between head and tail) is flagged when
-//!   it is released ([`Rule::ReleasedWhileInUse`]).
+//!   buffer of a receive or transmit descriptor handed to the card, between head and tail) is
+//!   flagged when it is released ([`Rule::ReleasedWhileInUse`]).
 //! - The card about to write into released memory (a receive buffer or descriptor ring, a
 //!   transmit descriptor ring's write-back) is flagged ([`Rule::DmaIntoReleasedMemory`]); the
 //!   write is not made and the queue stops.
@@ -62,8 +62,9 @@ impl Shared {
                 "the driver released {phys:#x}..{:#x}, which holds the descriptor ring of {dir} queue {q} ({base:#x}, {bytes} bytes), while the queue is enabled: disable the queue and wait for ENABLE to read 0 first",
                 phys + len as u64
             ))
-        } else if rx {
-            // Descriptors the card owns (head up to tail) may be written into at any time.
+        } else {
+            // Descriptors the card owns (head up to tail): a receive buffer may be written
+            // into at any time, a transmit buffer read (and sent) at any time.
             let count = (bytes / 16) as u32;
             let (h, t) = (p.regs.get(head, q), p.regs.get(tail, q));
             let ring = self.mem.translate(base, bytes as usize);
@@ -71,18 +72,22 @@ impl Shared {
             let mut found = None;
             while let (Some(ring), true) = (ring, i != t && h < count && t < count) {
                 let addr = dma::rd64(ring.wrapping_add(i as usize * 16), 0);
-                if hit(addr, 1) {
+                // A transmit context descriptor holds no buffer address.
+                let context = !rx && {
+                    let cmd = dma::rd32(ring.wrapping_add(i as usize * 16), 8);
+                    cmd & (1 << 29) != 0 && (cmd >> 20) & 0xF == 0x2
+                };
+                if hit(addr, 1) && !context {
                     found = Some(format!(
-                        "the driver released {phys:#x}..{:#x}, which holds the buffer ({addr:#x}) of RX queue {q}'s descriptor {i}, handed to the card and not written back, while the queue is enabled: disable the queue and wait for ENABLE to read 0 first",
-                        phys + len as u64
+                        "the driver released {phys:#x}..{:#x}, which holds the buffer ({addr:#x}) of {dir} queue {q}'s descriptor {i}, handed to the card and not {}, while the queue is enabled: disable the queue and wait for ENABLE to read 0 first",
+                        phys + len as u64,
+                        if rx { "written back" } else { "sent" }
                     ));
                     break;
                 }
                 i = if i + 1 == count { 0 } else { i + 1 };
             }
             found
-        } else {
-            None
         };
         if let Some(detail) = what {
             self.violation(p, Dir::W, off, 0, Rule::ReleasedWhileInUse, detail);

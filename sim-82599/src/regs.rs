@@ -1,6 +1,12 @@
 //! The register definitions the card decodes (82599 datasheet section 8.2.3): name, address
 //! ranges (82598-compatible aliases decode to the same storage), reset value, writable mask and
-//! kind. Offsets not listed here are plain read/write storage.
+//! kind: the registers the model acts on, transcribed here independently of the table.
+//!
+//! Every other register of `registers/82599.txt` is plain read/write storage that the card
+//! knows by name (traces and violations name it with its element index) and resets to the
+//! table's reset value: [`TABLE`], generated from the table at build time, fills those
+//! addresses; the card's own definitions take precedence where both name an address.
+//! Offsets in neither are plain storage without a name (`?` in a trace).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -369,6 +375,19 @@ pub const FDIRCMD_DROP: u32 = 1 << 9;
 pub const FDIRCMD_IPV6: u32 = 1 << 7;
 pub const FDIRCMD_IPV6DMATCH: u32 = 1 << 4;
 
+/// The project's register table, for the names and reset values of the registers the card
+/// stores without acting on them. (The table's addresses are checked against the Linux
+/// driver's register list in `tests/registers_82599.rs`, and the card's own definitions
+/// against the table in `tests/table.rs`.)
+#[allow(dead_code, non_snake_case, non_camel_case_types, clippy::all)]
+mod table {
+    regdsl_rt::registers!("../registers/82599.txt");
+}
+
+/// Every register of `registers/82599.txt` (`regdsl_rt::RegInfo`: name, elements, aliases,
+/// overlays, reset values), as generated from the table.
+pub static TABLE: &[regdsl_rt::RegInfo] = table::REGISTERS;
+
 /// What a BAR0 dword decodes to.
 #[derive(Clone, Copy, Debug)]
 pub struct Decoded {
@@ -379,11 +398,53 @@ pub struct Decoded {
 }
 
 const NONE: u32 = u32::MAX;
+/// Decode entries from here up (below [`NONE`]) are `TABLE_ID + k`: register `k` of [`TABLE`],
+/// plain storage with a name. One comparison tells them and unknown offsets from the card's
+/// own registers, as before.
+const TABLE_ID: u32 = 1 << 31;
+
+/// Each dword of each element of a table register (its own addresses and its aliases), with
+/// the element index (0 for a single register) and which dword of the element it is (64-bit
+/// registers cover two: low, then high).
+fn table_dwords(r: &regdsl_rt::RegInfo, mut put: impl FnMut(usize, u32, usize)) {
+    let dwords = (usize::from(r.bits) / 8).div_ceil(4);
+    let mut elem = |addr: usize, i: u32| {
+        for k in 0..dwords {
+            put(addr / 4 + k, i, k);
+        }
+    };
+    if !r.is_array() {
+        elem(r.offset, 0);
+        for a in r.aliases {
+            elem(a.base, 0);
+        }
+        return;
+    }
+    for s in r.segments.iter().chain(r.aliases) {
+        for i in s.min..=s.max {
+            elem(s.base + s.step * (i - s.min) as usize, i);
+        }
+    }
+}
 
 fn decode_table() -> &'static [(u32, u32)] {
     static T: OnceLock<Box<[(u32, u32)]>> = OnceLock::new();
     T.get_or_init(|| {
         let mut t = vec![(NONE, 0u32); DWORDS].into_boxed_slice();
+        // The table's registers first (overlays only where nothing else is: a 64-bit view
+        // decodes as its 32-bit halves), then the card's own over them.
+        for overlay in [false, true] {
+            for (k, r) in TABLE.iter().enumerate() {
+                if r.over.is_empty() == overlay {
+                    continue;
+                }
+                table_dwords(r, |dw, i, _| {
+                    if dw < DWORDS && (!overlay || t[dw].0 == NONE) {
+                        t[dw] = (TABLE_ID + k as u32, i);
+                    }
+                });
+            }
+        }
         for (id, d) in DEFS.iter().enumerate() {
             let mut put = |addr: u32, idx: u32| {
                 let dw = addr as usize / 4;
@@ -408,7 +469,7 @@ fn decode_table() -> &'static [(u32, u32)] {
 /// Decode a byte offset (4-aligned, inside BAR0).
 pub fn decode(offset: usize) -> Option<Decoded> {
     let (id, idx) = *decode_table().get(offset / 4)?;
-    if id == NONE {
+    if id >= TABLE_ID {
         return None;
     }
     let r = R::from_u16(id as u16);
@@ -422,7 +483,15 @@ pub fn decode(offset: usize) -> Option<Decoded> {
 
 /// Canonical name and index of a BAR0 offset (for traces and violations), `None` if unknown.
 pub fn lookup(offset: usize) -> Option<(&'static str, Option<u32>)> {
-    decode(offset).map(|d| (d.id.def().name, d.index))
+    let &(id, idx) = decode_table().get(offset / 4)?;
+    match id {
+        NONE => None,
+        TABLE_ID.. => {
+            let r = &TABLE[(id - TABLE_ID) as usize];
+            Some((r.name, r.is_array().then_some(idx)))
+        }
+        _ => decode(offset).map(|d| (d.id.def().name, d.index)),
+    }
 }
 
 /// The register storage of one port: one atomic per BAR0 dword, so the driver's tail writes
@@ -435,6 +504,20 @@ pub struct RegFile {
 impl RegFile {
     pub fn new(lan_id: u32, mac: [u8; 6]) -> RegFile {
         let mut reset = vec![0u32; DWORDS].into_boxed_slice();
+        // The table's reset values for the registers stored by name (element resets included;
+        // a 64-bit register's halves low first). The card's own registers are set below.
+        let names = decode_table();
+        for (k, r) in TABLE.iter().enumerate() {
+            let id = TABLE_ID + k as u32;
+            table_dwords(r, |dw, i, half| {
+                let Some(v) = r.reset_of(r.is_array().then_some(i)) else {
+                    return;
+                };
+                if dw < DWORDS && names[dw].0 == id {
+                    reset[dw] = (v >> (32 * half)) as u32;
+                }
+            });
+        }
         for d in DEFS {
             if d.is_array() {
                 for s in d.segs {

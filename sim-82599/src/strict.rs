@@ -72,6 +72,10 @@ pub enum Rule {
     /// packet, PAYLEN wrong, TSO of a non-TCP packet, RS (reserved) on a context descriptor.
     /// The packet is dropped.
     BadOffload,
+    /// TXDCTL.ENABLE cleared while the queue still holds descriptors the card has not sent
+    /// (TDH != TDT) without the driver having read TDH since its last TDT write: it neither
+    /// waited for the ring to drain nor learnt what it drops (datasheet 4.6.8.1; issue 14).
+    TxDisabledWithPending,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

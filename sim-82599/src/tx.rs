@@ -313,6 +313,9 @@ fn queue<const SHAPED: bool>(
     }
     // Packets whose EOP is not yet before the tail wait (head stays at their first descriptor).
     if sent != 0 && p.reset_gen.load(Ordering::Acquire) == reset_gen {
+        // The counters first: a driver that sees TDH reach TDT reads final counts (its stop
+        // waits for that, then reads GPTC).
+        eng.ports[pi].st.flush(p);
         p.regs.set(R::TDH, q, start);
         head_writeback(sh, pi, q, start);
     }

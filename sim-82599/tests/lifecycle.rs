@@ -74,3 +74,43 @@ fn stopping_the_queue_first_is_clean() {
     sim.step();
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
+
+#[test]
+fn releasing_transmit_buffers_the_card_has_not_sent_is_a_violation() {
+    // A transmit buffer between TDH and TDT of an enabled queue may be read (and sent) by the
+    // card at any time: releasing it first is the same mistake as for a receive buffer.
+    let sim = sim_82599::Sim::builder()
+        .ports(1)
+        .strict(true)
+        .threaded(false)
+        .link_delay(std::time::Duration::ZERO)
+        .reset_delay(std::time::Duration::ZERO)
+        .build();
+    let p = sim.port(0);
+    let dma = sim.dma();
+    let mut tx = Tx::setup(&p, &*dma, 0, 64);
+    tx.send(&p, &counting(MAC0, 60, 1));
+    // Not stepped: the frame is still the card's.
+    let bufs = std::mem::replace(&mut tx.bufs, dma.alloc(64 * 2048, 128).unwrap());
+    drop(bufs);
+    let v = sim.take_violations();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(v[0].rule, Rule::ReleasedWhileInUse);
+    assert!(
+        v[0].detail.contains("TX queue 0's descriptor 0"),
+        "{}",
+        v[0]
+    );
+    // Once the card has sent what it held, the buffers are the driver's again.
+    tx.send(&p, &counting(MAC0, 60, 2));
+    for _ in 0..4 {
+        sim.step();
+    }
+    assert_eq!(rd(&p, R::TDH, 0), rd(&p, R::TDT, 0));
+    let _ = sim.take_violations();
+    drop(std::mem::replace(
+        &mut tx.bufs,
+        dma.alloc(64 * 2048, 128).unwrap(),
+    ));
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}

@@ -254,3 +254,60 @@ fn a_link_restart_in_a_mode_other_than_sfi_is_a_violation() {
     w(&p, R::AUTOC, 0, autoc | (0b011 << 13) | (1 << 12));
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
+
+#[test]
+fn a_tx_queue_disabled_with_unsent_descriptors_it_never_looked_at_is_a_violation() {
+    // Issue 14: a driver that clears TXDCTL.ENABLE while the card still holds frames it has
+    // not sent, without reading TDH (so without waiting for the ring or learning what it
+    // drops), loses them uncounted.
+    let sim = sim_82599::Sim::builder()
+        .ports(1)
+        .strict(true)
+        .threaded(false)
+        .link_delay(std::time::Duration::ZERO)
+        .reset_delay(std::time::Duration::ZERO)
+        .build();
+    let p = sim.port(0);
+    take_control(&p);
+    let dma = sim.dma();
+    let mut tx = Tx::setup(&p, &*dma, 0, 32);
+    let frame = [0xFFu8; 60];
+    for _ in 0..3 {
+        tx.send(&p, &frame);
+    }
+    // Not stepped: the card has sent nothing; TDH 0, TDT 3.
+    w(&p, R::TXDCTL, 0, 0);
+    one(
+        sim.take_violations(),
+        Rule::TxDisabledWithPending,
+        "W 0x06028 0x00000000 TXDCTL[0]",
+    );
+
+    // The same with TDH read after the last tail write (the driver waited and counts the
+    // rest): allowed.
+    w(&p, R::TXDCTL, 0, ENABLE);
+    tx.send(&p, &frame);
+    assert_ne!(rd(&p, R::TDH, 0), rd(&p, R::TDT, 0));
+    w(&p, R::TXDCTL, 0, 0);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+
+    // A read before a later tail write does not count: the driver must look after it.
+    w(&p, R::TXDCTL, 0, ENABLE);
+    let _ = rd(&p, R::TDH, 0);
+    tx.send(&p, &frame);
+    w(&p, R::TXDCTL, 0, 0);
+    assert_eq!(sim.take_violations().len(), 1);
+
+    // A drained ring (the card sent everything: TDH = TDT) may be disabled without a look.
+    w(&p, R::TXDCTL, 0, ENABLE);
+    tx.send(&p, &frame);
+    for _ in 0..4 {
+        sim.step();
+    }
+    assert_eq!(rd(&p, R::TDH, 0), rd(&p, R::TDT, 0));
+    tx.send(&p, &frame);
+    sim.step();
+    sim.step();
+    w(&p, R::TXDCTL, 0, 0);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}

@@ -112,35 +112,104 @@ fn every_decoded_register_is_in_the_table_at_the_same_addresses() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
+/// Each dword of each element (own addresses and aliases) of `r`: byte address of the dword,
+/// element index.
+fn dwords_of(r: &Register) -> Vec<(u64, Option<u32>)> {
+    let n = if r.width() == regdsl::model::Width::W64 {
+        2
+    } else {
+        1
+    };
+    let mut all = layout_elements(&r.layout).into_iter().collect::<Vec<_>>();
+    for a in &r.aliases {
+        all.extend(layout_elements(&a.layout));
+    }
+    all.into_iter()
+        .flat_map(|(i, addr)| (0..n).map(move |k| (addr + 4 * k, i)))
+        .collect()
+}
+
 #[test]
-fn the_decode_finds_every_address_of_the_table_for_the_card_registers() {
-    // The other direction through the card's real decoder: each table address of these
-    // registers (aliases included) decodes to the register and index the table names.
+fn every_register_of_the_table_is_decoded_by_name_and_every_name_the_card_decodes_is_the_tables() {
+    // Issue 14.6, names and offsets both ways, through the card's real decoder
+    // (`regs::lookup`: what its traces and violations print).
+    // The table -> the card: every address of every register of the table (each element,
+    // each alias, both dwords of a 64-bit register) decodes to that register and index; a
+    // register that overlays others (`over=`, such as the 64-bit counter views) to one of them.
+    // The card -> the table: every BAR0 dword the card names is an address the table gives
+    // for that name and index (so the card's own transcription adds no name or address the
+    // table lacks).
     let t = table();
     let mut bad = Vec::new();
-    for d in DEFS {
-        let r = table_reg(&t, d);
-        if known(KNOWN_LAYOUT, d.name) {
-            continue;
+    // dword -> the (name, index) the table allows there.
+    let mut allowed: BTreeMap<u64, Vec<(String, Option<u32>)>> = BTreeMap::new();
+    for r in &t.registers {
+        for (addr, i) in dwords_of(r) {
+            allowed.entry(addr).or_default().push((r.name.clone(), i));
         }
-        let mut all = layout_elements(&r.layout).into_iter().collect::<Vec<_>>();
-        for a in &r.aliases {
-            all.extend(layout_elements(&a.layout));
-        }
-        // The first wrong address of each register is enough to name the problem.
-        let wrong = all
-            .into_iter()
-            .find_map(|(i, addr)| match regs::lookup(addr as usize) {
-                Some((name, idx)) if name == d.name && idx == i => None,
-                other => Some(format!(
-                    "{}{}: table address {addr:#07x} decodes to {other:?}",
-                    d.name,
-                    i.map(|i| format!("[{i}]")).unwrap_or_default()
-                )),
-            });
-        bad.extend(wrong);
     }
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    let name =
+        |n: &str, i: Option<u32>| format!("{n}{}", i.map(|i| format!("[{i}]")).unwrap_or_default());
+    for r in &t.registers {
+        // The first wrong address of each register is enough to name the problem.
+        let wrong = dwords_of(r).into_iter().find_map(|(addr, i)| {
+            let got = regs::lookup(addr as usize);
+            let ok = match got {
+                Some((n, idx)) if r.over.is_empty() => n == r.name && idx == i,
+                // An overlay: one of the registers it overlays, at an address the table
+                // gives for it.
+                Some((n, idx)) => {
+                    r.over.iter().any(|o| o == n)
+                        && allowed[&addr].iter().any(|(a, ai)| a == n && *ai == idx)
+                }
+                None => false,
+            };
+            (!ok).then(|| {
+                format!(
+                    "{}: table address {addr:#07x} decodes to {}",
+                    name(&r.name, i),
+                    got.map_or("nothing (`?`)".to_string(), |(n, idx)| name(n, idx))
+                )
+            })
+        });
+        bad.extend(wrong);
+        // Storage: an alias must be one the card resolves (its own definitions), else a
+        // write through it would land in other storage than the register's.
+        if !r.aliases.is_empty() && !DEFS.iter().any(|d| d.name == r.name) {
+            bad.push(format!(
+                "{}: has aliases, but the card stores table-only registers at their own address: add it to the card's definitions",
+                r.name
+            ));
+        }
+    }
+    let mut named = 0;
+    for dw in 0..regs::DWORDS {
+        let addr = dw as u64 * 4;
+        let Some((n, i)) = regs::lookup(addr as usize) else {
+            continue;
+        };
+        named += 1;
+        let ok = allowed
+            .get(&addr)
+            .is_some_and(|a| a.iter().any(|(an, ai)| an == n && *ai == i));
+        if !ok {
+            bad.push(format!(
+                "the card names {addr:#07x} {}, the table has {}",
+                name(n, i),
+                allowed
+                    .get(&addr)
+                    .map_or("no register there".to_string(), |a| a
+                        .iter()
+                        .map(|(n, i)| name(n, *i))
+                        .collect::<Vec<_>>()
+                        .join(" or "))
+            ));
+        }
+    }
+    let n = bad.len();
+    bad.truncate(40);
+    assert!(bad.is_empty(), "{n} problem(s):\n{}", bad.join("\n"));
+    assert!(named > 5000, "the card names only {named} dwords");
 }
 
 #[test]
@@ -182,14 +251,15 @@ fn reset_values_agree_where_the_table_gives_one() {
     let file = RegFile::new(0, [0x02, 0, 0, 0x82, 0x59, 0]);
     let mut bad = Vec::new();
     let mut checked = 0;
-    for d in DEFS {
-        let r = table_reg(&t, d);
+    // Every register of the table (the card's own and those it stores by name; a 32-bit
+    // overlay shares its register's storage, a 64-bit one is checked through its halves).
+    for r in t.registers.iter().filter(|r| r.over.is_empty()) {
         let mut wrong = Vec::new();
-        for (i, addr) in seg_elements(d.segs) {
+        for (i, addr) in layout_elements(&r.layout) {
             let card = u64::from(file.reset[addr as usize / 4]);
             let name = format!(
                 "{}{}",
-                d.name,
+                r.name,
                 i.map(|i| format!("[{i}]")).unwrap_or_default()
             );
             // The element's own reset (`reset[I]=` in the table), else the register's.

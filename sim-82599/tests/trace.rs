@@ -32,3 +32,33 @@ fn every_access_is_one_trace_line() {
         ]
     );
 }
+
+#[test]
+fn registers_the_card_only_stores_are_traced_by_name_and_index() {
+    // Issue 14.6: every register of the table is known to the card by name, also those it
+    // keeps as plain storage (FCRTH, EITRSEL) and the dwords of a 64-bit view (GORC64: its
+    // halves' names); an offset in no register stays `?`.
+    let sim = sim_82599::Sim::builder().build();
+    let p = sim.port(0);
+    let buf = TraceBuf::default();
+    sim.trace_to(buf.clone());
+    p.write32(0x0326C, 0x8000_0400, Site::UNNAMED);
+    let _ = p.read32(0x0326C, Site::UNNAMED);
+    let _ = p.read32(0x00894, Site::UNNAMED);
+    let _ = p.read32(0x0408C, Site::UNNAMED);
+    let _ = p.read32(0x0F800, Site::UNNAMED);
+    sim.trace_off();
+    let text = buf.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "W 0x0326C 0x80000400 FCRTH[3]",
+            "R 0x0326C 0x80000400 FCRTH[3]",
+            "R 0x00894 0x00000000 EITRSEL",
+            "R 0x0408C 0x00000000 GORCH",
+            "R 0x0F800 0x00000000 ?",
+        ]
+    );
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
