@@ -110,7 +110,9 @@ pub mod regs;
 pub mod rss;
 pub mod rxq;
 pub mod stats;
+pub mod share;
 mod steer;
+pub mod swfw;
 pub mod txq;
 pub mod vlan;
 pub mod vmdq;
@@ -182,7 +184,7 @@ impl<B: Bus + Clone> Device<B> {
         // 8.2.3.1.3: the driver has the card (the firmware keeps off it).
         init::take_control(&regs);
         // 4.6.4: link setup (the link comes up later; waited for at the end).
-        init::setup_link(&regs);
+        init::setup_link(&regs, t)?;
         let mut dev = Device {
             regs,
             master: None,
@@ -193,7 +195,7 @@ impl<B: Bus + Clone> Device<B> {
             stats: Stats::default(),
             mta: filter::HashTable::default(),
             uta: filter::HashTable::default(),
-            qmap: stats::QueueStatsMap::identity(cfg.rx_queues, cfg.tx_queues),
+            qmap: stats::QueueStatsMap::identity(cfg.all_rx_queues(), cfg.all_tx_queues()),
             fdir: fdir::Filters {
                 size: cfg.fdir.as_ref().map(|f| f.size),
                 flows: Vec::new(),
@@ -204,7 +206,7 @@ impl<B: Bus + Clone> Device<B> {
         dev.raw = regs::Stats::new();
         // 4.6.7: receive.
         init::init_rx(&dev.regs, &cfg)?;
-        init::map_queue_stats(&dev.regs, cfg.rx_queues, cfg.tx_queues);
+        init::map_queue_stats(&dev.regs, cfg.all_rx_queues(), cfg.all_tx_queues());
         // 4.6.10.1: pools, before receive is enabled.
         if let Some(v) = &cfg.vmdq {
             vmdq::init_rx(&dev.regs, &cfg, v)?;
@@ -340,7 +342,7 @@ impl<B: Bus + Clone> Device<B> {
             ..self.cfg.clone()
         };
         c.validate()?;
-        init::set_rss(&self.regs, Some(rss), self.cfg.rx_queues)?;
+        init::set_rss(&self.regs, Some(rss), self.cfg.all_rx_queues())?;
         self.cfg.rss = Some(rss.clone());
         Ok(())
     }
@@ -367,7 +369,7 @@ impl<B: Bus + Clone> Device<B> {
     /// and returns them with the driver's per-queue counters.
     pub fn stats(&mut self) -> &Stats {
         self.raw.update(&mut self.regs);
-        let per_queue_hw = usize::from(self.cfg.rx_queues) <= HW_STAT_QUEUES;
+        let per_queue_hw = usize::from(self.cfg.all_rx_queues()) <= HW_STAT_QUEUES;
         self.stats = Stats::from_raw(&self.raw, self.queues.counters(), per_queue_hw);
         // With a mapping other than queue i -> set i, a queue's hardware counters are its set's.
         if !self.qmap.is_identity() {

@@ -463,6 +463,8 @@ impl Shared {
                 p.rate[p.regs.get(R::RTTDQSEL, 0) as usize & 127].load(Ordering::Acquire)
             }
             R::STATUS => self.status(p, cell.load(Ordering::Acquire)),
+            // 10.5.4: reading SWSM sets SMBI; the agent that read it as 0 holds the semaphore.
+            R::SWSM => cell.fetch_or(regs::SWSM_SMBI, Ordering::AcqRel),
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             _ => cell.load(Ordering::Acquire),
@@ -775,6 +777,23 @@ impl Shared {
                     );
                 }
             }
+            // 10.5.4: SW_FW_SYNC is written only while holding SWSM (SMBI and SWESMBI), and
+            // the MAC registers shared with the firmware only while holding SW_MAC_CSR_SM.
+            R::GSSR if !sw_semaphore_held(p) => bad(
+                Rule::SemaphoreNotHeld,
+                format!("SW_FW_SYNC written ({old:#x} to {new:#x}) without holding the software semaphore (SWSM.SMBI read as 0, then SWSM.SWESMBI set and read back; datasheet 10.5.4)"),
+            ),
+            R::AUTOC | R::AUTOC2
+                if p.regs.get(R::GSSR, 0) & regs::GSSR_SW_MAC_CSR_SM == 0 =>
+            {
+                bad(
+                    Rule::SemaphoreNotHeld,
+                    format!(
+                        "{} is shared with the firmware: write it while holding SW_FW_SYNC.SW_MAC_CSR_SM (taken under SWSM, datasheet 10.5.4)",
+                        d.id.def().name
+                    ),
+                )
+            }
             R::RDBAL | R::RDBAH | R::RDLEN | R::RDH if new != old && p.rx_en.test(i) => bad(
                 Rule::RingChangedWhileEnabled,
                 format!("RX ring register of queue {i} changed while RXDCTL[{i}].ENABLE = 1"),
@@ -884,6 +903,12 @@ fn pool_mode(r: R, v: u32) -> u32 {
         R::MRQC => v & 0xF,
         _ => v & (regs::VT_CTL_VT_ENA | (0x3F << 7) | regs::VT_CTL_DIS_DEF_POOL),
     }
+}
+
+/// Software holds SWSM: SMBI and SWESMBI both set (10.5.4).
+fn sw_semaphore_held(p: &PortHw) -> bool {
+    let both = regs::SWSM_SMBI | regs::SWSM_SWESMBI;
+    p.regs.get(R::SWSM, 0) & both == both
 }
 
 /// The bit that turns a unit on, for the DRV_LOAD rule.

@@ -63,6 +63,10 @@ pub enum Rule {
     /// packet, PAYLEN wrong, TSO of a non-TCP packet, RS (reserved) on a context descriptor.
     /// The packet is dropped.
     BadOffload,
+    /// A register shared with the firmware written without its semaphore (datasheet 10.5.4):
+    /// SW_FW_SYNC without SWSM (SMBI + SWESMBI) held, or AUTOC/AUTOC2 without
+    /// SW_FW_SYNC.SW_MAC_CSR_SM.
+    SemaphoreNotHeld,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.
