@@ -73,9 +73,14 @@
 //! // A secondary (in another process, usually) on queue 2.
 //! let mut sec = Attached::attach(sim.port(0), sim.dma(), &dir, AttachConfig::queue(2))?;
 //! assert_eq!(sec.hw_queue(0), Some(2));
-//! // Queue 0 is the primary's: refused, naming the holder.
-//! let e = Attached::attach(sim.port(0), sim.dma(), &dir, AttachConfig::queue(0)).err().unwrap();
-//! assert!(matches!(e, Error::QueueTaken { queue: 0, .. }), "{e}");
+//! // Queue 0 is the primary's, queue 2 this secondary's: refused, naming the holder; queue 5
+//! // is not shared.
+//! for q in [0, 2] {
+//!     let e = Attached::attach(sim.port(0), sim.dma(), &dir, AttachConfig::queue(q)).err().unwrap();
+//!     assert!(matches!(e, Error::QueueTaken { queue, .. } if queue == q), "{e}");
+//! }
+//! let e = Attached::attach(sim.port(0), sim.dma(), &dir, AttachConfig::queue(5)).err().unwrap();
+//! assert!(matches!(e, Error::NotShared { queue: 5, .. }), "{e}");
 //! let mut pkts = Vec::new();
 //! sec.pool(0)?.alloc_batch(&mut pkts, 1, 60);
 //! pkts[0][..6].fill(0xFF);
@@ -422,7 +427,7 @@ impl<B: Bus + Clone> Attached<B> {
             .ok_or_else(|| Error::NoPrimary(format!("no {}", dir.file("queues").display())))?;
         let mut locks = Vec::new();
         for &q in &cfg.queues {
-            if q < first || q >= first + count {
+            if q >= first + count {
                 return Err(Error::NotShared {
                     queue: q,
                     shared: range_text(first, count),

@@ -878,6 +878,13 @@ impl Shared {
                         format!("RX queue {i} enabled before its ring was set (RDBAL {lo:#x} RDBAH {hi:#x} RDLEN {len:#x})"),
                     );
                 }
+                let (head, tail) = (p.regs.get(R::RDH, i), p.regs.get(R::RDT, i));
+                if head != tail {
+                    bad(
+                        Rule::HeadNotAtTail,
+                        format!("RX queue {i} enabled with RDH {head} != RDT {tail}: the card would fill descriptors from {head} while the driver reads from {tail}; write RDH and RDT (to 0) while the queue is disabled (datasheet 4.6.7.1; a queue a crashed process left keeps its head)"),
+                    );
+                }
             }
             R::TXDCTL if v & regs::XDCTL_ENABLE != 0 && !p.tx_en.test(i) => {
                 let (lo, hi, len) = (

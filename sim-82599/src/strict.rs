@@ -67,6 +67,9 @@ pub enum Rule {
     /// SW_FW_SYNC without SWSM (SMBI + SWESMBI) held, or AUTOC/AUTOC2 without
     /// SW_FW_SYNC.SW_MAC_CSR_SM.
     SemaphoreNotHeld,
+    /// A receive queue enabled with its head (RDH) not at its tail (RDT): a ring reused
+    /// (after a process died) without its head reset (datasheet 4.6.7.1).
+    HeadNotAtTail,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

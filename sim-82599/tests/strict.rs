@@ -289,3 +289,30 @@ fn shared_registers_need_the_software_firmware_semaphore() {
     common::reset(&p);
     assert_eq!((rd(&p, R::SWSM, 0) & 1, rd(&p, R::GSSR, 0)), (0, 0));
 }
+
+#[test]
+fn a_receive_queue_enabled_with_its_head_away_from_its_tail_is_a_violation() {
+    // A ring a crashed process left keeps its head: the next user must set it back to 0
+    // before enabling the queue (datasheet 4.6.7.1), or card and driver disagree on where the
+    // ring starts.
+    let sim = common::sim(1);
+    let p = sim.port(0);
+    common::take_control(&p);
+    let ring = sim.dma().alloc(4096, 128).unwrap();
+    w(&p, R::RDBAL, 1, ring.phys() as u32);
+    w(&p, R::RDBAH, 1, (ring.phys() >> 32) as u32);
+    w(&p, R::RDLEN, 1, 4096);
+    w(&p, R::RDH, 1, 7);
+    w(&p, R::RDT, 1, 0);
+    w(&p, R::RXDCTL, 1, 1 << 25);
+    one(
+        sim.take_violations(),
+        Rule::HeadNotAtTail,
+        "W 0x01068 0x02000000 RXDCTL[1]",
+    );
+    w(&p, R::RXDCTL, 1, 0);
+    w(&p, R::RDH, 1, 0);
+    w(&p, R::RXDCTL, 1, 1 << 25);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    w(&p, R::RXDCTL, 1, 0);
+}
