@@ -84,8 +84,8 @@ pub enum Error {
     /// Attaching to a queue the primary did not set aside for secondaries.
     #[error("cannot attach to queue {queue}: the primary shares queues {shared} (Config::shared_queues)")]
     NotShared { queue: u16, shared: String },
-    /// The primary stopped the card while this secondary ran.
-    #[error("the primary process stopped the card ({0})")]
+    /// The primary is stopping, or stopped the card, while this secondary ran.
+    #[error("the primary process is stopping or stopped the card ({0})")]
     PrimaryGone(String),
     /// The share directory (its lock files) could not be used.
     #[error("share directory {path}: {err}")]

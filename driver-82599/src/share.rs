@@ -51,13 +51,16 @@
 //!
 //! # The primary's exit
 //!
-//! A primary that stops first releases `up` (no new secondary can attach), then waits,
-//! bounded, for the attached secondaries to detach ([`Primary::wait_detached`]); at the end of
-//! that wait it stops the card anyway (receive off, mastering off, CTRL_EXT.DRV_LOAD cleared:
-//! its `Device`'s drop). Secondaries check the card once in a while
-//! ([`Attached::check_primary`]: DRV_LOAD set, `up` held) and stop with
-//! [`crate::Error::PrimaryGone`]; their queues no longer move. This is what `ixgbe` does
-//! (`--wait-secondaries`).
+//! A primary that stops first releases `up`: no new secondary can attach, and that is the
+//! signal for the attached ones to stop. It then waits, bounded, for them to detach
+//! ([`Primary::wait_detached`]: they release `attached` as they exit), and then stops the
+//! card (receive off, mastering off, CTRL_EXT.DRV_LOAD cleared: its `Device`'s drop), whether
+//! they are gone or not. Secondaries check the primary often
+//! ([`Attached::check_primary`]: `up` held, DRV_LOAD set) and stop with
+//! [`crate::Error::PrimaryGone`], stopping their queues on the way out. One that does not
+//! (stuck) finds the card stopped when it runs again: its queues no longer move, DRV_LOAD is
+//! clear. So the card never stops under a secondary that checks, and a secondary never keeps
+//! the card. This is what `ixgbe` does (`--wait-secondaries`, 10 s by default).
 //!
 //! ```
 //! use driver_82599::prelude::*;
@@ -511,6 +514,18 @@ impl<B: Bus + Clone> Attached<B> {
         &self.hw
     }
 
+    /// Whether this device's transmit queue `i` has sent everything placed on it (its
+    /// TDH reached TDT; both read-only reads of its own queue).
+    pub fn tx_idle(&self, i: usize) -> bool {
+        match self.hw_queue(i) {
+            Some(q) => {
+                let q = u32::from(q);
+                self.regs.TDH().at(q).read().bits() == self.regs.TDT().at(q).read().bits()
+            }
+            None => true,
+        }
+    }
+
     /// The DMA memory the queues use (for more pools).
     pub fn dma(&self) -> &Arc<dyn DmaMemory> {
         &self.dma
@@ -556,7 +571,13 @@ impl<B: Bus + Clone> Attached<B> {
         if !self.regs.CTRL_EXT().read().is_set(CTRL_EXT::DRV_LOAD) {
             return Err(Error::PrimaryGone("CTRL_EXT.DRV_LOAD is clear".into()));
         }
-        check_up(&self.dir).map_err(|e| Error::PrimaryGone(e.to_string()))
+        match check_up(&self.dir) {
+            Ok(()) => Ok(()),
+            Err(Error::NoPrimary(_)) => Err(Error::PrimaryGone(
+                "it released the share directory's `up` lock: it is stopping".into(),
+            )),
+            Err(e) => Err(e),
+        }
     }
 
     /// This process's per-queue software counters (exact: packets handed to it, sent by it)

@@ -14,6 +14,7 @@ mod meter;
 
 use clap::{Args, Parser, Subcommand};
 use driver_82599::filter::PoolSet;
+use driver_82599::share::{AttachConfig, Attached, Primary, ShareDir};
 use driver_82599::vmdq::{PoolLayout, VmdqConfig};
 use driver_82599::{backend, Config, Device};
 use ixgbe::signal;
@@ -106,6 +107,35 @@ pub struct CardOpts {
     pub port: usize,
 }
 
+/// Sharing one card between processes (`driver_82599::share`): a primary that initialises
+/// it and sets queues aside, secondaries attached to those queues.
+#[derive(Args, Clone, Debug)]
+pub struct ShareOpts {
+    /// Primary: set this many queue pairs aside for secondaries (queues 1..=N; RSS spreads
+    /// over queue 0 and them).
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "attach",
+          value_parser = clap::value_parser!(u16).range(0..=15))]
+    pub share: u16,
+    /// Primary: at the end, wait up to this many seconds for attached secondaries to detach
+    /// before stopping the card (they see it stopped after that).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub wait_secondaries: u64,
+    /// Attach to a card another process (the primary) initialised, without resetting it:
+    /// touch only --queue's registers (stats: read only, no queue).
+    #[arg(long)]
+    pub attach: bool,
+    /// With --attach: the queue pair to take.
+    #[arg(long, value_name = "N", requires = "attach")]
+    pub queue: Option<u16>,
+}
+
+/// The share directory of a card process's port: next to its socket.
+fn card_share_dir(socket: &std::path::Path, port: usize) -> ShareDir {
+    let mut s = socket.as_os_str().to_owned();
+    s.push(format!(".port{port}.share"));
+    ShareDir::new(PathBuf::from(s))
+}
+
 /// Options of the packet loops (pktgen, fwd, echo).
 #[derive(Args, Clone, Debug)]
 pub struct LoopOpts {
@@ -193,6 +223,8 @@ enum Cmd {
         /// Limit the transmit queue to this many Mbit/s on the wire (10..=10000).
         #[arg(long, value_name = "MBPS")]
         rate: Option<u32>,
+        #[command(flatten)]
+        sh: ShareOpts,
     },
     /// Forward everything between two ports, both ways.
     Fwd {
@@ -251,6 +283,10 @@ enum Cmd {
         /// With --pci: unbind the kernel driver, reset and initialise the port first.
         #[arg(long)]
         init: bool,
+        /// Read the per-queue state of a card other processes share (with --card), without
+        /// taking anything or reading a register that clears.
+        #[arg(long)]
+        attach: bool,
     },
     /// Run the simulated card as a process of its own, serving `--card PATH` clients until
     /// interrupted (or --seconds).
@@ -516,9 +552,37 @@ fn open_pci(
     ring: usize,
     f: &FilterOpts,
 ) -> AnyResult<Device<regdsl_rt::Mmio>> {
-    let mut dev = backend::open_pci_with(addr, config(ring, f), sysfs.options())?;
+    open_pci_cfg(addr, sysfs, config(ring, f), f)
+}
+
+fn open_pci_cfg(
+    addr: &str,
+    sysfs: &SysfsRoot,
+    cfg: Config,
+    f: &FilterOpts,
+) -> AnyResult<Device<regdsl_rt::Mmio>> {
+    let mut dev = backend::open_pci_with(addr, cfg, sysfs.options())?;
     filters(&mut dev, f)?;
     Ok(dev)
+}
+
+/// A primary's configuration with `--share N` queue pairs set aside.
+fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
+    if sh.share > 0 && cfg.vmdq.is_some() {
+        return Err("--share sets RSS queues aside; not with --vmdq".into());
+    }
+    Ok(Config {
+        shared_queues: sh.share,
+        ..cfg
+    })
+}
+
+const ATTACH_PCI: &str = "--attach on a real card (--pci) is not built yet: attach to a card process (--card PATH); the primary side (--share) works on both";
+
+impl ShareOpts {
+    fn wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.wait_secondaries)
+    }
 }
 
 fn run(cli: Cli) -> AnyResult {
@@ -531,6 +595,7 @@ fn run(cli: Cli) -> AnyResult {
             f,
             size,
             rate,
+            sh,
         } => {
             if !(60..=1514).contains(&size) {
                 return Err(format!("--size {size}: must be 60..=1514").into());
@@ -538,18 +603,55 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(r) = rate {
                 driver_82599::ratelimit::factor(r)?;
             }
+            let cfg = shared(config(l.ring, &f), &sh)?;
             if let Some(addr) = t.port("pktgen")? {
                 no_sim_opts(&s)?;
-                let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
+                if sh.attach {
+                    return Err(ATTACH_PCI.into());
+                }
+                let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
                 dev.set_tx_rate(0, rate)?;
-                return cmds::pktgen(&mut dev, &|| {}, &l, size, false);
+                let mut share = (sh.share > 0)
+                    .then(|| Primary::publish(ShareDir::for_pci(addr), &dev))
+                    .transpose()?;
+                cmds::pktgen(&mut dev, &|| {}, &l, size, false, share.as_ref())?;
+                if let Some(p) = share.as_mut() {
+                    cmds::finish_primary(&mut dev, p, sh.wait())?;
+                }
+                return Ok(());
             }
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
-                let mut cp = open_card(path, &c, 1, config(l.ring, &f), &f)?;
+                if sh.attach {
+                    let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
+                    if rate.is_some() {
+                        return Err("--rate programs the primary's rate scheduler; not with --attach".into());
+                    }
+                    let card = sim_client::Card::connect(path)?;
+                    let mut dev = Attached::attach(
+                        card.port(c.port)?,
+                        card.dma(),
+                        &card_share_dir(path, c.port),
+                        AttachConfig {
+                            rx_ring: l.ring,
+                            tx_ring: l.ring,
+                            pool_size: (l.ring * 4).max(1024),
+                            ..AttachConfig::queue(q)
+                        },
+                    )?;
+                    cmds::pktgen_attached(&mut dev, &l, size)?;
+                    drop(dev);
+                    return report_card(&card);
+                }
+                let mut cp = open_card(path, &c, 1, cfg, &f)?;
                 cp.devs[0].set_tx_rate(0, rate)?;
-                cmds::pktgen(&mut cp.devs[0], &|| {}, &l, size, true)?;
+                let mut share = Primary::publish(card_share_dir(path, c.port), &cp.devs[0])?;
+                cmds::pktgen(&mut cp.devs[0], &|| {}, &l, size, true, Some(&share))?;
+                cmds::finish_primary(&mut cp.devs[0], &mut share, sh.wait())?;
                 return report_card(&cp.card);
+            }
+            if sh.attach || sh.share > 0 {
+                return Err("--share and --attach share a card with other processes: give --card PATH or --pci ADDR".into());
             }
             let sim = sim(&s, 1)?;
             sim.connect(Wire::Loopback(0))?;
@@ -558,7 +660,7 @@ fn run(cli: Cli) -> AnyResult {
                 dev.set_tx_rate(0, rate)?;
                 println!("simulated card, port 0 looped back (rates include the simulator's work)");
                 let step = stepper(sim, s.threaded);
-                cmds::pktgen(&mut dev, &step, &l, size, true)
+                cmds::pktgen(&mut dev, &step, &l, size, true, None)
             })
         }
         Cmd::Fwd {
@@ -703,7 +805,22 @@ fn run(cli: Cli) -> AnyResult {
             f,
             seconds,
             init,
+            attach,
         } => {
+            if attach {
+                let Some(path) = &c.card else {
+                    return Err(
+                        "stats --attach reads a card shared by processes: give --card PATH (a real card: stats --pci reads it without taking it)".into(),
+                    );
+                };
+                no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
+                let card = sim_client::Card::connect(path)?;
+                return cmds::stats_attached(
+                    &card.port(c.port)?,
+                    &card_share_dir(path, c.port),
+                    seconds,
+                );
+            }
             if let Some(addr) = t.port("stats")? {
                 no_sim_opts(&s)?;
                 if init {
@@ -829,6 +946,7 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
     let remove_locks = || {
         for p in 0..ports {
             let _ = std::fs::remove_file(sim_client::PortLock::path_for(socket, p));
+            let _ = std::fs::remove_dir_all(card_share_dir(socket, p).path());
         }
     };
     remove_locks();
