@@ -365,7 +365,7 @@ impl AttachConfig {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
         if self.queues.is_empty() {
             return bad("attach: no queue given".into());
@@ -611,7 +611,7 @@ pub struct AttachedQueueStats {
 }
 
 /// A primary holds `up`: taking it shared fails.
-fn check_up(dir: &ShareDir) -> Result<()> {
+pub(crate) fn check_up(dir: &ShareDir) -> Result<()> {
     let up = dir.file("up");
     match dir.try_lock(&up, LockMode::Shared)? {
         Some(_) => Err(Error::NoPrimary(format!("nothing holds {}", up.display()))),

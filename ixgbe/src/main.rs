@@ -577,7 +577,15 @@ fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
     })
 }
 
-const ATTACH_PCI: &str = "--attach on a real card (--pci) is not built yet: attach to a card process (--card PATH); the primary side (--share) works on both";
+/// A secondary's queue pair `q` with `ring` descriptors per ring.
+fn attach_config(q: u16, ring: usize) -> AttachConfig {
+    AttachConfig {
+        rx_ring: ring,
+        tx_ring: ring,
+        pool_size: (ring * 4).max(1024),
+        ..AttachConfig::queue(q)
+    }
+}
 
 impl ShareOpts {
     fn wait(&self) -> std::time::Duration {
@@ -607,7 +615,17 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(addr) = t.port("pktgen")? {
                 no_sim_opts(&s)?;
                 if sh.attach {
-                    return Err(ATTACH_PCI.into());
+                    let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
+                    if rate.is_some() {
+                        return Err("--rate programs the primary's rate scheduler; not with --attach".into());
+                    }
+                    let mut dev = backend::attach_pci_with(
+                        addr,
+                        &ShareDir::for_pci(addr),
+                        attach_config(q, l.ring),
+                        t.sysfs.options(),
+                    )?;
+                    return cmds::pktgen_attached(&mut dev, &l, size);
                 }
                 let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
                 dev.set_tx_rate(0, rate)?;
@@ -632,12 +650,7 @@ fn run(cli: Cli) -> AnyResult {
                         card.port(c.port)?,
                         card.dma(),
                         &card_share_dir(path, c.port),
-                        AttachConfig {
-                            rx_ring: l.ring,
-                            tx_ring: l.ring,
-                            pool_size: (l.ring * 4).max(1024),
-                            ..AttachConfig::queue(q)
-                        },
+                        attach_config(q, l.ring),
                     )?;
                     cmds::pktgen_attached(&mut dev, &l, size)?;
                     drop(dev);
@@ -808,9 +821,17 @@ fn run(cli: Cli) -> AnyResult {
             attach,
         } => {
             if attach {
+                if let Some(addr) = t.port("stats")? {
+                    no_sim_opts(&s)?;
+                    if init {
+                        return Err("stats --attach only reads; not with --init".into());
+                    }
+                    let bar = backend::map_pci_with(addr, t.sysfs.options())?;
+                    return cmds::stats_attached(&bar, &ShareDir::for_pci(addr), seconds);
+                }
                 let Some(path) = &c.card else {
                     return Err(
-                        "stats --attach reads a card shared by processes: give --card PATH (a real card: stats --pci reads it without taking it)".into(),
+                        "stats --attach reads a card shared by processes: give --card PATH or --pci ADDR".into(),
                     );
                 };
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
