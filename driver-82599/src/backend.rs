@@ -3,9 +3,9 @@
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::share::{AttachConfig, Attached, ShareDir};
 use crate::Device;
 use pci_dma::{PciDevice, PciId, PciOptions};
-use crate::share::{AttachConfig, Attached, ShareDir};
 use regdsl_rt::Mmio;
 
 const fn intel(device: u16) -> PciId {

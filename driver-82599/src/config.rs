@@ -130,7 +130,9 @@ impl Config {
         }
         if self.shared_queues > 0 {
             if self.vmdq.is_some() {
-                return bad("shared_queues with vmdq: secondaries attach to RSS queues, not pools".into());
+                return bad(
+                    "shared_queues with vmdq: secondaries attach to RSS queues, not pools".into(),
+                );
             }
             if self.rx_queues != self.tx_queues {
                 return bad(format!(

@@ -88,6 +88,15 @@
 //! The simulated card checks this in strict mode: DMA into memory the driver released, and a
 //! release of memory still programmed into an enabled ring, are violations.
 //!
+//! # Sharing one card between processes
+//!
+//! One process (the primary) initialises the card with [`Config::shared_queues`] queue pairs
+//! set aside; other processes attach to those ([`share::Attached::attach`],
+//! [`backend::attach_pci`]) without resetting anything and touch only their queues' registers.
+//! Who holds what is kept in `flock`ed files that survive a crashed process; the primary's
+//! exit with secondaries attached is defined there too: see [`share`]. A secondary killed
+//! outright leaves its queue running; the next one to take it stops it first.
+//!
 //! For one thread per queue, take the queues out: [`QueueDevice::take_rx_queue`] and
 //! [`QueueDevice::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`. That is
 //! also the cheapest way to poll: [`QueueDevice::rx_batch`]/[`QueueDevice::tx_batch`] look the queue up
@@ -109,8 +118,8 @@ pub mod ratelimit;
 pub mod regs;
 pub mod rss;
 pub mod rxq;
-pub mod stats;
 pub mod share;
+pub mod stats;
 mod steer;
 pub mod swfw;
 pub mod txq;

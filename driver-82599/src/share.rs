@@ -1,6 +1,7 @@
 //! Sharing one card between processes: a **primary** that resets and initialises the card
-//! (an ordinary [`Device`] with [`Config::shared_queues`] queue pairs set aside) and
-//! **secondaries** that attach to those queues ([`Attached::attach`]) and touch nothing else.
+//! (an ordinary [`Device`] with [`shared_queues`](crate::Config::shared_queues) queue pairs
+//! set aside) and **secondaries** that attach to those queues ([`Attached::attach`]) and
+//! touch nothing else.
 //!
 //! # What a secondary touches
 //!
@@ -541,7 +542,7 @@ impl<B: Bus + Clone> Attached<B> {
         crate::link::read(&self.regs)
     }
 
-    /// The card's receive address 0 (RAL/RAH[0], read-only).
+    /// The card's receive address 0 (`RAL/RAH[0]`, read-only).
     pub fn mac_addr(&self) -> [u8; 6] {
         let lo = self.regs.RAL().at(0).read().get(RAL::ADDRL).to_le_bytes();
         let hi = self.regs.RAH().at(0).read().get(RAH::ADDRH).to_le_bytes();
@@ -624,7 +625,9 @@ pub(crate) fn check_up(dir: &ShareDir) -> Result<()> {
 fn check_card<B: Bus>(regs: &Regs<B>) -> Result<()> {
     let ctrl = regs.CTRL().read();
     if ctrl.any(CTRL::RST | CTRL::LRST) {
-        return Err(Error::NeedsReset("a reset is in progress (CTRL.RST/LRST)".into()));
+        return Err(Error::NeedsReset(
+            "a reset is in progress (CTRL.RST/LRST)".into(),
+        ));
     }
     if !regs.CTRL_EXT().read().is_set(CTRL_EXT::DRV_LOAD) {
         return Err(Error::NoPrimary("CTRL_EXT.DRV_LOAD is clear".into()));
@@ -635,7 +638,9 @@ fn check_card<B: Bus>(regs: &Regs<B>) -> Result<()> {
         ));
     }
     if !regs.DMATXCTL().read().is_set(DMATXCTL::TE) {
-        return Err(Error::NeedsReset("transmit DMA is off (DMATXCTL.TE)".into()));
+        return Err(Error::NeedsReset(
+            "transmit DMA is off (DMATXCTL.TE)".into(),
+        ));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@
 //!
 //! The driver takes `SW_MAC_CSR_SM` around its writes to AUTOC and AUTOC2 (link set-up and
 //! restarts): the simulated card's strict mode flags those writes without it, and a
-//! SW_FW_SYNC write without SWSM ([`sim_82599::Rule::SemaphoreNotHeld`] in the simulator's
+//! SW_FW_SYNC write without SWSM (`sim_82599::Rule::SemaphoreNotHeld` in the simulator's
 //! terms). Processes attached to a card the primary runs ([`crate::share`]) write no shared
 //! register at all, so between driver processes the semaphore only guards the primary against
 //! the firmware.

@@ -617,7 +617,10 @@ fn run(cli: Cli) -> AnyResult {
                 if sh.attach {
                     let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
                     if rate.is_some() {
-                        return Err("--rate programs the primary's rate scheduler; not with --attach".into());
+                        return Err(
+                            "--rate programs the primary's rate scheduler; not with --attach"
+                                .into(),
+                        );
                     }
                     let mut dev = backend::attach_pci_with(
                         addr,
@@ -643,7 +646,10 @@ fn run(cli: Cli) -> AnyResult {
                 if sh.attach {
                     let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
                     if rate.is_some() {
-                        return Err("--rate programs the primary's rate scheduler; not with --attach".into());
+                        return Err(
+                            "--rate programs the primary's rate scheduler; not with --attach"
+                                .into(),
+                        );
                     }
                     let card = sim_client::Card::connect(path)?;
                     let mut dev = Attached::attach(

@@ -40,13 +40,23 @@ fn run(args: &[&str], path: &Path) -> Output {
 /// A one-port card process for `seconds`, once it accepts connections.
 fn start_card(path: &Path, seconds: u32) -> Child {
     let child = ixgbe()
-        .args(["card", "--ports", "1", "--seconds", &seconds.to_string(), "--socket"])
+        .args([
+            "card",
+            "--ports",
+            "1",
+            "--seconds",
+            &seconds.to_string(),
+            "--socket",
+        ])
         .arg(path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run ixgbe card");
-    wait_for(|| std::os::unix::net::UnixStream::connect(path).is_ok(), "the card listening");
+    wait_for(
+        || std::os::unix::net::UnixStream::connect(path).is_ok(),
+        "the card listening",
+    );
     child
 }
 
@@ -107,7 +117,10 @@ fn share_one_card(n: u16) {
     let secs: Vec<Child> = (1..n)
         .map(|q| {
             let q = q.to_string();
-            spawn(&["pktgen", "--seconds", "1", "--attach", "--queue", &q], &path)
+            spawn(
+                &["pktgen", "--seconds", "1", "--attach", "--queue", &q],
+                &path,
+            )
         })
         .collect();
     // While they run: the read-only view names every queue's holder.
@@ -117,7 +130,10 @@ fn share_one_card(n: u16) {
     assert!(view.status.success(), "{view_text}");
     let sec_pids: Vec<u32> = secs.iter().map(Child::id).collect();
     let primary_pid = primary.id();
-    let outs: Vec<Output> = secs.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let outs: Vec<Output> = secs
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
     let p = primary.wait_with_output().unwrap();
     let pt = text(&p);
     let card = card.wait_with_output().unwrap();
@@ -143,8 +159,14 @@ fn share_one_card(n: u16) {
         // "queue counters Q: rx P pkts B bytes D drops | tx P pkts B bytes"
         let hw = numbers(&pt, &format!("queue counters {q}:"));
         let (rx, drops, tx) = (hw[0], hw[2], hw[3]);
-        assert_eq!(tx, sent, "queue {q}: the card sent all the secondary queued\n{ctx}");
-        assert_eq!(rx, received, "queue {q}: the secondary got all the card wrote\n{ctx}");
+        assert_eq!(
+            tx, sent,
+            "queue {q}: the card sent all the secondary queued\n{ctx}"
+        );
+        assert_eq!(
+            rx, received,
+            "queue {q}: the secondary got all the card wrote\n{ctx}"
+        );
         assert_eq!(rx + drops, tx, "queue {q}: nothing lost\n{ctx}");
     }
     assert!(numbers(&pt, "queue counters 0:")[0] > 0, "{pt}");
@@ -172,21 +194,41 @@ fn a_killed_secondary_leaves_its_queue_to_the_next_and_taken_queues_are_refused(
     );
     std::thread::sleep(Duration::from_millis(300));
     // Taken: refused, naming the holder; the primary's queue too; a queue not shared.
-    let o = run(&["pktgen", "--seconds", "1", "--attach", "--queue", "1"], &path);
+    let o = run(
+        &["pktgen", "--seconds", "1", "--attach", "--queue", "1"],
+        &path,
+    );
     assert!(!o.status.success());
     assert!(
         text(&o).contains(&format!("queue 1: it is taken by process {}", first.id())),
         "{}",
         text(&o)
     );
-    let o = run(&["pktgen", "--seconds", "1", "--attach", "--queue", "0"], &path);
-    assert!(text(&o).contains(&format!("taken by process {}", primary.id())), "{}", text(&o));
-    let o = run(&["pktgen", "--seconds", "1", "--attach", "--queue", "5"], &path);
-    assert!(text(&o).contains("the primary shares queues 1..=1"), "{}", text(&o));
+    let o = run(
+        &["pktgen", "--seconds", "1", "--attach", "--queue", "0"],
+        &path,
+    );
+    assert!(
+        text(&o).contains(&format!("taken by process {}", primary.id())),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &["pktgen", "--seconds", "1", "--attach", "--queue", "5"],
+        &path,
+    );
+    assert!(
+        text(&o).contains("the primary shares queues 1..=1"),
+        "{}",
+        text(&o)
+    );
     // SIGKILL: no destructor runs; its queue keeps running on the card.
     first.kill().unwrap();
     first.wait().unwrap();
-    let o = run(&["pktgen", "--seconds", "1", "--attach", "--queue", "1"], &path);
+    let o = run(
+        &["pktgen", "--seconds", "1", "--attach", "--queue", "1"],
+        &path,
+    );
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     let mine = numbers(&t, "queue 1:");
@@ -204,9 +246,16 @@ fn attaches_without_a_running_primary_are_refused_and_a_primary_stopping_is_seen
     let path = socket("refuse");
     let card = start_card(&path, 20);
     // No primary ever: nothing initialised the card.
-    let o = run(&["pktgen", "--seconds", "1", "--attach", "--queue", "1"], &path);
+    let o = run(
+        &["pktgen", "--seconds", "1", "--attach", "--queue", "1"],
+        &path,
+    );
     assert!(!o.status.success());
-    assert!(text(&o).contains("no primary process has initialised the card"), "{}", text(&o));
+    assert!(
+        text(&o).contains("no primary process has initialised the card"),
+        "{}",
+        text(&o)
+    );
     let o = run(&["pktgen", "--seconds", "1", "--attach"], &path);
     assert!(text(&o).contains("--attach needs --queue"), "{}", text(&o));
     // A primary killed outright: the card may be in any state; attaching would need the reset
@@ -215,13 +264,24 @@ fn attaches_without_a_running_primary_are_refused_and_a_primary_stopping_is_seen
     wait_primary(&path, &primary);
     primary.kill().unwrap();
     primary.wait().unwrap();
-    let o = run(&["pktgen", "--seconds", "1", "--attach", "--queue", "1"], &path);
+    let o = run(
+        &["pktgen", "--seconds", "1", "--attach", "--queue", "1"],
+        &path,
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("no primary process"), "{}", text(&o));
     // A primary that stops while a secondary runs: it releases `up`, the secondary sees it,
     // stops its queue and exits; the primary then stops the card.
     let primary = spawn(
-        &["pktgen", "--seconds", "2", "--share", "1", "--wait-secondaries", "10"],
+        &[
+            "pktgen",
+            "--seconds",
+            "2",
+            "--share",
+            "1",
+            "--wait-secondaries",
+            "10",
+        ],
         &path,
     );
     wait_primary(&path, &primary);
@@ -239,7 +299,15 @@ fn attaches_without_a_running_primary_are_refused_and_a_primary_stopping_is_seen
     // A secondary that does not answer (stopped with SIGSTOP): the primary waits 1 s, then
     // stops the card and says so; the secondary, running again, finds the card stopped.
     let primary = spawn(
-        &["pktgen", "--seconds", "2", "--share", "1", "--wait-secondaries", "1"],
+        &[
+            "pktgen",
+            "--seconds",
+            "2",
+            "--share",
+            "1",
+            "--wait-secondaries",
+            "1",
+        ],
         &path,
     );
     wait_primary(&path, &primary);

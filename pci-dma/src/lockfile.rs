@@ -97,16 +97,22 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pci-dma-lock-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("a.lock");
-        let mut a = FileLock::try_lock(&p, LockMode::Exclusive).unwrap().unwrap();
+        let mut a = FileLock::try_lock(&p, LockMode::Exclusive)
+            .unwrap()
+            .unwrap();
         a.write_pid().unwrap();
         assert_eq!(holder(&p), std::process::id().to_string());
         // flock locks belong to open file descriptions: a second open conflicts.
-        assert!(FileLock::try_lock(&p, LockMode::Exclusive).unwrap().is_none());
+        assert!(FileLock::try_lock(&p, LockMode::Exclusive)
+            .unwrap()
+            .is_none());
         assert!(FileLock::try_lock(&p, LockMode::Shared).unwrap().is_none());
         drop(a);
         let s1 = FileLock::try_lock(&p, LockMode::Shared).unwrap().unwrap();
         let s2 = FileLock::try_lock(&p, LockMode::Shared).unwrap().unwrap();
-        assert!(FileLock::try_lock(&p, LockMode::Exclusive).unwrap().is_none());
+        assert!(FileLock::try_lock(&p, LockMode::Exclusive)
+            .unwrap()
+            .is_none());
         drop((s1, s2));
         assert!(FileLock::lock_wait(&p, LockMode::Exclusive).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
