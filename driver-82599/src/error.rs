@@ -84,6 +84,9 @@ pub enum Error {
     /// Attaching to a queue the primary did not set aside for secondaries.
     #[error("cannot attach to queue {queue}: the primary shares queues {shared} (Config::shared_queues)")]
     NotShared { queue: u16, shared: String },
+    /// A primary about to reset a card that secondaries (of an earlier primary) still use.
+    #[error("secondaries still run on this card ({0}): resetting it would pull their rings from under them; stop them first")]
+    SecondariesRunning(String),
     /// The primary is stopping, or stopped the card, while this secondary ran.
     #[error("the primary process is stopping or stopped the card ({0})")]
     PrimaryGone(String),
@@ -116,6 +119,7 @@ impl DeviceError for Error {
             | Error::QueueTaken { .. }
             | Error::NotShared { .. }
             | Error::PrimaryGone(_)
+            | Error::SecondariesRunning(_)
             | Error::ShareDir { .. } => ErrorKind::Attach,
         }
     }

@@ -72,8 +72,9 @@
 //! let dir = ShareDir::new(&tmp);
 //! // The primary: queue 0 its own, queues 1 and 2 for secondaries (RSS spreads over 0..=2).
 //! let cfg = Config { shared_queues: 2, ..Config::default() };
+//! let mut primary = Primary::claim(dir.clone())?;    // before the reset
 //! let dev = Device::new(sim.port(0), sim.dma(), cfg)?;
-//! let mut primary = Primary::publish(dir.clone(), &dev)?;
+//! primary.publish(&dev)?;
 //! // A secondary (in another process, usually) on queue 2.
 //! let mut sec = Attached::attach(sim.port(0), sim.dma(), &dir, AttachConfig::queue(2))?;
 //! assert_eq!(sec.hw_queue(0), Some(2));
@@ -203,22 +204,53 @@ fn range_text(first: u16, count: u16) -> String {
     }
 }
 
-/// The primary's side: its own queues locked, the shared layout published, `up` held.
+/// The primary's side: first a claim on the card ([`Primary::claim`], before the reset), then
+/// its own queues locked, the shared layout published and `up` held ([`Primary::publish`]).
 /// Dropping it releases everything (the kernel does so too if the process dies).
 #[derive(Debug)]
 pub struct Primary {
     dir: ShareDir,
     up: Option<FileLock>,
     _own: Vec<FileLock>,
+    /// `attached`, held exclusively from the claim to the publication: no secondary attaches
+    /// to a card being reset and set up.
+    claim: Option<FileLock>,
 }
 
 impl Primary {
-    /// Publishes `dev`'s shared queues in `dir` (a device made with
-    /// [`Config::shared_queues`](crate::Config::shared_queues); 0 shares none) and marks the
-    /// card up. Call it once the device is initialised, while holding the lock that makes this
-    /// process the primary.
-    pub fn publish<B: Bus + Clone>(dir: ShareDir, dev: &Device<B>) -> Result<Primary> {
+    /// Claims the card in `dir` before this process resets it: refused with
+    /// [`Error::SecondariesRunning`] while secondaries still run on it (left by a primary that
+    /// died: resetting the card would pull their rings from under them), and no secondary can
+    /// attach until [`Primary::publish`]. Take it while holding the lock that makes this process
+    /// the port's driver, before [`Device::new`].
+    pub fn claim(dir: ShareDir) -> Result<Primary> {
         dir.ensure()?;
+        let Some(claim) = dir.try_lock(&dir.file("attached"), LockMode::Exclusive)? else {
+            let who: Vec<String> = dir
+                .queue_holders()
+                .iter()
+                .map(|(q, pid)| format!("queue {q}: process {pid}"))
+                .collect();
+            return Err(Error::SecondariesRunning(if who.is_empty() {
+                "another primary may be starting".into()
+            } else {
+                who.join(", ")
+            }));
+        };
+        Ok(Primary {
+            dir,
+            up: None,
+            _own: Vec::new(),
+            claim: Some(claim),
+        })
+    }
+
+    /// Publishes `dev`'s shared queues (a device made with
+    /// [`Config::shared_queues`](crate::Config::shared_queues); 0 shares none), locks its own
+    /// queues and marks the card up: secondaries may attach from now on. Call it once the
+    /// device is initialised.
+    pub fn publish<B: Bus + Clone>(&mut self, dev: &Device<B>) -> Result<()> {
+        let dir = &self.dir;
         let cfg = dev.config();
         let first = cfg.rx_queues.max(cfg.tx_queues);
         let mut own = Vec::new();
@@ -239,11 +271,10 @@ impl Primary {
         let mut up =
             FileLock::lock_wait(&dir.file("up"), LockMode::Exclusive).map_err(|e| dir.err(e))?;
         up.write_pid().map_err(|e| dir.err(e))?;
-        Ok(Primary {
-            dir,
-            up: Some(up),
-            _own: own,
-        })
+        self._own = own;
+        self.up = Some(up);
+        self.claim = None;
+        Ok(())
     }
 
     /// The share directory.
@@ -423,7 +454,9 @@ impl<B: Bus + Clone> Attached<B> {
         // attached secondaries, so one of the two sees the other.
         let attached = dir
             .try_lock(&dir.file("attached"), LockMode::Shared)?
-            .ok_or_else(|| Error::NoPrimary("the primary is stopping".into()))?;
+            .ok_or_else(|| {
+                Error::NoPrimary("a primary is setting the card up, or stopping".into())
+            })?;
         check_up(dir)?;
         check_card(&regs)?;
         let (first, count) = dir

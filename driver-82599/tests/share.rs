@@ -59,8 +59,9 @@ fn secondaries_get_their_own_queues_traffic_and_the_counts_add_up() {
     let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let d = dir("traffic");
+    let mut primary = Primary::claim(d.clone()).unwrap();
     let mut dev = open(&sim, 0, primary_config(3));
-    let mut primary = Primary::publish(d.clone(), &dev).unwrap();
+    primary.publish(&dev).unwrap();
     let mut secs: Vec<Attached<Port>> = (1..=3)
         .map(|q| Attached::attach(sim.port(0), sim.dma(), &d, small_attach(q)).unwrap())
         .collect();
@@ -168,8 +169,9 @@ fn a_secondary_writes_only_its_queue_registers_and_reads_no_counter() {
     let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let d = dir("regs");
+    let mut _primary = Primary::claim(d.clone()).unwrap();
     let dev = open(&sim, 0, primary_config(2));
-    let _primary = Primary::publish(d.clone(), &dev).unwrap();
+    _primary.publish(&dev).unwrap();
     let bus = Recording {
         port: sim.port(0),
         log: Arc::default(),
@@ -232,8 +234,9 @@ fn attaches_that_cannot_work_are_refused_with_the_reason() {
     assert!(matches!(e, Error::NoPrimary(_)), "{e}");
     assert_eq!(e.kind(), ErrorKind::Attach);
     // A primary that shares nothing.
+    let mut p = Primary::claim(d.clone()).unwrap();
     let dev = open(&sim, 0, small_config());
-    let mut p = Primary::publish(d.clone(), &dev).unwrap();
+    p.publish(&dev).unwrap();
     let e = attach(1).err().unwrap();
     assert!(matches!(e, Error::NotShared { queue: 1, .. }), "{e}");
     assert!(e.to_string().contains("shares queues none"), "{e}");
@@ -246,8 +249,12 @@ fn attaches_that_cannot_work_are_refused_with_the_reason() {
     drop(p);
     drop(dev);
     // A card whose driver let go (CTRL_EXT.DRV_LOAD clear), though `up` were held.
+    p = Primary::claim(d.clone()).unwrap();
+    // Claimed, not yet published: no attach while the card is being set up.
+    let e = attach(1).err().unwrap();
+    assert!(e.to_string().contains("setting the card up"), "{e}");
     let dev = open(&sim, 0, primary_config(1));
-    p = Primary::publish(d.clone(), &dev).unwrap();
+    p.publish(&dev).unwrap();
     let sec = attach(1).unwrap();
     // A second process for a taken queue.
     let e = attach(1).err().unwrap();
@@ -269,6 +276,14 @@ fn attaches_that_cannot_work_are_refused_with_the_reason() {
     let e = attach(1).err().unwrap();
     assert!(matches!(e, Error::NoPrimary(_)), "{e}");
     drop(dev);
+    // A new primary would reset the card under the secondary still attached: refused.
+    let e = Primary::claim(d.clone()).err().unwrap();
+    assert!(matches!(e, Error::SecondariesRunning(_)), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("queue 1: process {}", std::process::id())),
+        "{e}"
+    );
     let e = sec.check_primary().err().unwrap();
     assert!(matches!(e, Error::PrimaryGone(_)), "{e}");
     drop(sec);
@@ -291,8 +306,9 @@ fn a_queue_left_running_is_stopped_and_reprogrammed_by_the_next_secondary() {
     let sim = strict_sim(1);
     sim.connect(Wire::Loopback(0)).unwrap();
     let d = dir("reuse");
+    let mut _p = Primary::claim(d.clone()).unwrap();
     let dev = open(&sim, 0, primary_config(1));
-    let _p = Primary::publish(d.clone(), &dev).unwrap();
+    _p.publish(&dev).unwrap();
     let mut first = Attached::attach(sim.port(0), sim.dma(), &d, small_attach(1)).unwrap();
     let mut f = frames_for(&first, 5);
     first.tx_batch(0, &mut f).unwrap();

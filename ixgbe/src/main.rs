@@ -480,6 +480,8 @@ fn on_sim(sim: &Sim, body: impl FnOnce(&Sim) -> AnyResult) -> AnyResult {
 /// A card process's ports in use by this process: each locked, then reset and initialised.
 /// Fields drop in order: the devices stop before their locks go.
 struct CardPorts {
+    /// With --share: the primary's claim and publication (first port).
+    share: Option<Primary>,
     devs: Vec<Device<sim_client::CardPort>>,
     _locks: Vec<sim_client::PortLock>,
     card: sim_client::Card,
@@ -498,6 +500,9 @@ fn open_card(
     let locks = (c.port..c.port + ports)
         .map(|p| card.lock_port(p))
         .collect::<Result<Vec<_>, _>>()?;
+    // The first port's share directory, claimed before the reset: refused while secondaries
+    // of an earlier primary still run on it.
+    let mut share = Some(Primary::claim(card_share_dir(path, c.port))?);
     let devs = (c.port..c.port + ports)
         .map(|p| {
             let mut dev = Device::new(card.port(p)?, card.dma(), cfg.clone())?;
@@ -505,7 +510,11 @@ fn open_card(
             Ok(dev)
         })
         .collect::<AnyResult<Vec<_>>>()?;
+    if let Some(p) = share.as_mut() {
+        p.publish(&devs[0])?;
+    }
     Ok(CardPorts {
+        share,
         devs,
         _locks: locks,
         card,
@@ -630,11 +639,14 @@ fn run(cli: Cli) -> AnyResult {
                     )?;
                     return cmds::pktgen_attached(&mut dev, &l, size);
                 }
+                let mut share = (sh.share > 0)
+                    .then(|| Primary::claim(ShareDir::for_pci(addr)))
+                    .transpose()?;
                 let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
                 dev.set_tx_rate(0, rate)?;
-                let mut share = (sh.share > 0)
-                    .then(|| Primary::publish(ShareDir::for_pci(addr), &dev))
-                    .transpose()?;
+                if let Some(p) = share.as_mut() {
+                    p.publish(&dev)?;
+                }
                 cmds::pktgen(&mut dev, &|| {}, &l, size, false, share.as_ref())?;
                 if let Some(p) = share.as_mut() {
                     cmds::finish_primary(&mut dev, p, sh.wait())?;
@@ -664,9 +676,10 @@ fn run(cli: Cli) -> AnyResult {
                 }
                 let mut cp = open_card(path, &c, 1, cfg, &f)?;
                 cp.devs[0].set_tx_rate(0, rate)?;
-                let mut share = Primary::publish(card_share_dir(path, c.port), &cp.devs[0])?;
-                cmds::pktgen(&mut cp.devs[0], &|| {}, &l, size, true, Some(&share))?;
-                cmds::finish_primary(&mut cp.devs[0], &mut share, sh.wait())?;
+                let CardPorts { share, devs, .. } = &mut cp;
+                let share = share.as_mut().ok_or("no share directory")?;
+                cmds::pktgen(&mut devs[0], &|| {}, &l, size, true, Some(share))?;
+                cmds::finish_primary(&mut devs[0], share, sh.wait())?;
                 return report_card(&cp.card);
             }
             if sh.attach || sh.share > 0 {
@@ -913,6 +926,7 @@ fn run(cli: Cli) -> AnyResult {
                         ..plain(512)
                     };
                     let _lock = card.lock_port(c.port)?;
+                    let _claim = Primary::claim(card_share_dir(path, c.port))?;
                     let dev = Device::new(card.port(c.port)?, card.dma(), cfg)?;
                     cmds::dump(dev.regs().bus(), &opts)?;
                 } else {

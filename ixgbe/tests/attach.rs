@@ -330,7 +330,18 @@ fn attaches_without_a_running_primary_are_refused_and_a_primary_stopping_is_seen
     signal("-STOP");
     let p = primary.wait_with_output().unwrap();
     let pt = text(&p);
+    // A new primary would reset the card under the secondary still attached: refused.
+    let o = run(&["pktgen", "--seconds", "1", "--share", "1"], &path);
     signal("-CONT");
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "secondaries still run on this card (queue 1: process {})",
+            sec.id()
+        )),
+        "{}",
+        text(&o)
+    );
     assert!(p.status.success(), "{pt}");
     assert!(
         pt.contains(&format!(
