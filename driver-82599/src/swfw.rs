@@ -57,14 +57,24 @@ pub const TIMEOUT: Duration = Duration::from_secs(1);
 const POLL: Duration = Duration::from_micros(50);
 
 /// Gets SWSM (SMBI then SWESMBI) within `deadline`; `false` when it could not.
+///
+/// An SMBI that stays set for the whole wait was left by an agent that died holding it (SWSM
+/// is held for a few register accesses only): it is cleared and tried once more, as public
+/// drivers do.
 fn take_swsm<B: Bus>(regs: &Regs<B>, deadline: Instant) -> bool {
     // SMBI: the read that returns 0 gets it (the read sets it).
+    let mut forced = false;
     loop {
         if !regs.SWSM().read().is_set(SWSM::SMBI) {
             break;
         }
         if Instant::now() >= deadline {
-            return false;
+            if forced {
+                return false;
+            }
+            forced = true;
+            give_swsm(regs);
+            continue;
         }
         std::thread::sleep(POLL);
     }

@@ -465,6 +465,10 @@ impl Shared {
             R::STATUS => self.status(p, cell.load(Ordering::Acquire)),
             // 10.5.4: reading SWSM sets SMBI; the agent that read it as 0 holds the semaphore.
             R::SWSM => cell.fetch_or(regs::SWSM_SMBI, Ordering::AcqRel),
+            // The firmware's bits: set while the firmware holds the resource (a fault).
+            R::GSSR if p.faults.fw_mac_csr.load(Ordering::Acquire) => {
+                cell.load(Ordering::Acquire) | regs::GSSR_FW_MAC_CSR_SM
+            }
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             _ => cell.load(Ordering::Acquire),

@@ -316,6 +316,8 @@ pub const SWSM_SMBI: u32 = 1 << 0;
 pub const SWSM_SWESMBI: u32 = 1 << 1;
 /// SW_FW_SYNC.SW_MAC_CSR_SM: software owns the MAC registers it shares with the firmware.
 pub const GSSR_SW_MAC_CSR_SM: u32 = 1 << 3;
+/// SW_FW_SYNC.FW_MAC_CSR_SM: the firmware owns them.
+pub const GSSR_FW_MAC_CSR_SM: u32 = 1 << 8;
 pub const EEC_ARD: u32 = 1 << 9;
 pub const EERD_START: u32 = 1 << 0;
 pub const EERD_DONE: u32 = 1 << 1;
