@@ -8,7 +8,8 @@
 //! Only the registers of its own queues, and only while it holds their locks: RXDCTL, RDBAL,
 //! RDBAH, RDLEN, RDH, RDT, SRRCTL, DCA_RXCTRL of receive queue `q`; TXDCTL, TDBAL, TDBAH,
 //! TDLEN, TDH, TDT of transmit queue `q`. It reads the card's state that does not change on
-//! reading (CTRL, CTRL_EXT, STATUS, LINKS, MAXFRS, DMATXCTL) and **no read-to-clear
+//! reading (CTRL, CTRL_EXT, STATUS, LINKS, MAXFRS, DMATXCTL, and on request RAL/RAH\[0\],
+//! RSSRK, RETA) and **no read-to-clear
 //! register**: the card's counters clear on read (8.2.3.23), the per-queue ones (QPRC, QBRC,
 //! QPRDC, QPTC, QBTC) included, so a secondary reading its queue's QPRC would take those
 //! counts from the primary's totals. Only the primary reads counters; it publishes its 64-bit
@@ -30,8 +31,10 @@
 //! - `up`: held exclusively by the primary from the end of its initialisation until it begins
 //!   to stop. A secondary that can take it shared finds no primary and is refused
 //!   ([`crate::Error::NoPrimary`]).
-//! - `attached`: held shared by every secondary while it runs; the primary stopping takes it
-//!   exclusively to know none is left ([`Primary::wait_detached`]).
+//! - `attached`: held shared by every secondary while it runs. The primary holds it
+//!   exclusively from its claim, before it resets the card ([`Primary::claim`], refused while
+//!   secondaries of an earlier primary still run), to its publication; and takes it again when
+//!   stopping, to know none is left ([`Primary::wait_detached`]).
 //! - `queue<N>`: held exclusively by the process that uses queue pair `N` (the primary holds
 //!   its own queues'); each names its holder's pid. A taken queue is refused
 //!   ([`crate::Error::QueueTaken`]).
