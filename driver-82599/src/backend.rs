@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::share::{AttachConfig, Attached, ShareDir};
 use crate::Device;
 use pci_dma::{PciDevice, PciId, PciOptions};
 use regdsl_rt::Mmio;
@@ -147,4 +148,35 @@ pub fn map_pci_with(addr: &str, opts: PciOptions) -> Result<pci_dma::Bar> {
     };
     let pci_addr: pci_dma::PciAddr = addr.parse()?;
     Ok(pci_dma::Sysfs::new(&opts.sysfs_root).map_bar_read_only(pci_addr, DEVICE_IDS, &opts)?)
+}
+
+/// Attaches to queue pairs of the 82599 at `addr` that a primary process initialised and runs
+/// ([`crate::share`]; its share directory [`ShareDir::for_pci`]): BAR0 mapped read-write
+/// without taking the device ([`pci_dma::Sysfs::map_bar_shared`]: no unbind, no reset, no
+/// command-register write), DMA memory from hugepages (the sysfs backend; a device under
+/// VFIO is the primary's container and cannot be shared), then [`Attached::attach`].
+/// Refused before the device is mapped when no primary runs it.
+pub fn attach_pci(addr: &str, cfg: AttachConfig) -> Result<Attached<Mmio>> {
+    attach_pci_with(addr, &ShareDir::for_pci(addr), cfg, PciOptions::default())
+}
+
+/// As [`attach_pci`], with another share directory and options (another sysfs root).
+pub fn attach_pci_with(
+    addr: &str,
+    dir: &ShareDir,
+    cfg: AttachConfig,
+    opts: PciOptions,
+) -> Result<Attached<Mmio>> {
+    cfg.validate()?;
+    crate::share::check_up(dir)?;
+    let opts = PciOptions {
+        min_bar_size: bar_size_needed(),
+        ..opts
+    };
+    let pci_addr: pci_dma::PciAddr = addr.parse()?;
+    let bar = pci_dma::Sysfs::new(&opts.sysfs_root).map_bar_shared(pci_addr, &link_ids(), &opts)?;
+    let dma: std::sync::Arc<dyn dma::DmaMemory> =
+        std::sync::Arc::new(pci_dma::HugepageAllocator::new()?);
+    // The mapping stays for the rest of the process, as with open_pci.
+    Attached::attach(bar.leak(), dma, dir, cfg)
 }

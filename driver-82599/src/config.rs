@@ -62,6 +62,11 @@ pub struct Config {
     pub vmdq: Option<crate::vmdq::VmdqConfig>,
     /// Flow Director filters (`None`: off; [`crate::fdir`]). Not with pools.
     pub fdir: Option<crate::fdir::FdirConfig>,
+    /// Queue pairs set aside for secondary processes ([`crate::share`]): queues
+    /// `rx_queues..rx_queues + shared_queues` are left disabled for them to attach to, RSS
+    /// spreads over every queue (own and shared) unless `rss` says otherwise, and each has its
+    /// statistics counter set. Needs `rx_queues == tx_queues`; not with pools. 0: none.
+    pub shared_queues: u16,
 }
 
 impl Default for Config {
@@ -82,6 +87,7 @@ impl Default for Config {
             wait_timeout: Duration::from_secs(1),
             vmdq: None,
             fdir: None,
+            shared_queues: 0,
         }
     }
 }
@@ -123,13 +129,42 @@ impl Config {
                 ));
             }
         }
+        if self.shared_queues > 0 {
+            if self.vmdq.is_some() {
+                return bad(
+                    "shared_queues with vmdq: secondaries attach to RSS queues, not pools".into(),
+                );
+            }
+            if self.rx_queues != self.tx_queues {
+                return bad(format!(
+                    "shared_queues needs as many receive as transmit queues (rx_queues = {}, tx_queues = {}): secondaries take queue pairs",
+                    self.rx_queues, self.tx_queues
+                ));
+            }
+            if self.all_rx_queues() > MAX_RX_QUEUES {
+                return bad(format!(
+                    "rx_queues + shared_queues = {}, must be at most {MAX_RX_QUEUES} (the queues RSS reaches)",
+                    self.all_rx_queues()
+                ));
+            }
+        }
         if let Some(v) = &self.vmdq {
             return v.validate(self);
         }
         if let Some(rss) = &self.rss {
-            rss.check(self.rx_queues).map_err(Error::Config)?;
+            rss.check(self.all_rx_queues()).map_err(Error::Config)?;
         }
         Ok(())
+    }
+
+    /// Receive queues the card is set up for: the driver's own and the shared ones.
+    pub fn all_rx_queues(&self) -> u16 {
+        self.rx_queues.saturating_add(self.shared_queues)
+    }
+
+    /// Transmit queues the card is set up for: the driver's own and the shared ones.
+    pub fn all_tx_queues(&self) -> u16 {
+        self.tx_queues.saturating_add(self.shared_queues)
     }
 
     /// An MTU must give a frame the card accepts and that fits one buffer (CRC stripped).

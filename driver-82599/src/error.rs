@@ -61,6 +61,38 @@ pub enum Error {
     /// Opening real hardware.
     #[error("PCI: {0}")]
     Pci(#[from] pci_dma::PciError),
+    /// The software/firmware semaphore (datasheet 10.5.4) was not granted in time: the
+    /// firmware, or another agent, holds it.
+    #[error("the software/firmware semaphore ({what}) was not granted within {timeout:?} (datasheet 10.5.4)")]
+    SemaphoreTimeout {
+        what: &'static str,
+        timeout: std::time::Duration,
+    },
+    /// Attaching to a card ([`crate::share`]): no primary process runs it.
+    #[error("cannot attach: no primary process has initialised the card ({0}); start one (without --attach) first")]
+    NoPrimary(String),
+    /// Attaching to a card that would need a reset first, which only the primary does.
+    #[error("cannot attach: the card would need a reset ({0}); a secondary never resets it: restart the primary")]
+    NeedsReset(String),
+    /// Attaching to a queue another process holds.
+    #[error("cannot attach to queue {queue}: it is taken by process {holder} ({path})")]
+    QueueTaken {
+        queue: u16,
+        holder: String,
+        path: String,
+    },
+    /// Attaching to a queue the primary did not set aside for secondaries.
+    #[error("cannot attach to queue {queue}: the primary shares queues {shared} (Config::shared_queues)")]
+    NotShared { queue: u16, shared: String },
+    /// A primary about to reset a card that secondaries (of an earlier primary) still use.
+    #[error("secondaries still run on this card ({0}): resetting it would pull their rings from under them; stop them first")]
+    SecondariesRunning(String),
+    /// The primary is stopping, or stopped the card, while this secondary ran.
+    #[error("the primary process is stopping or stopped the card ({0})")]
+    PrimaryGone(String),
+    /// The share directory (its lock files) could not be used.
+    #[error("share directory {path}: {err}")]
+    ShareDir { path: String, err: std::io::Error },
 }
 
 /// The kind, shared by every driver: what a program generic over the card
@@ -71,7 +103,8 @@ impl DeviceError for Error {
             Error::ResetTimeout(_)
             | Error::EepromTimeout(_)
             | Error::DmaInitTimeout(_)
-            | Error::SecRxTimeout(_) => ErrorKind::Init,
+            | Error::SecRxTimeout(_)
+            | Error::SemaphoreTimeout { .. } => ErrorKind::Init,
             Error::LinkTimeout(_) => ErrorKind::LinkTimeout,
             // An offload request that does not fit its packet: bad input, as a bad configuration.
             Error::Config(_) | Error::Offload(_) => ErrorKind::Config,
@@ -81,6 +114,13 @@ impl DeviceError for Error {
             Error::Register(_) => ErrorKind::Register,
             Error::FilterFull { .. } | Error::NoSuchFilter(_) => ErrorKind::Filter,
             Error::UnsupportedMedia { .. } | Error::Pci(_) => ErrorKind::Pci,
+            Error::NoPrimary(_)
+            | Error::NeedsReset(_)
+            | Error::QueueTaken { .. }
+            | Error::NotShared { .. }
+            | Error::PrimaryGone(_)
+            | Error::SecondariesRunning(_)
+            | Error::ShareDir { .. } => ErrorKind::Attach,
         }
     }
 }

@@ -85,11 +85,16 @@ pub fn take_control<B: Bus>(regs: &Regs<B>) {
 /// = 10b, 8.2.3.22.3; AUTOC's PMA_PMD_10G is for the parallel modes and stays as loaded), then
 /// a link restart. Other media are refused by device id before the card is touched
 /// ([`crate::backend::media`]). The link comes up later (waited for at the end of init).
-pub fn setup_link<B: Bus>(regs: &Regs<B>) {
-    regs.AUTOC2()
-        .modify(|v| v.with(AUTOC2::PMA_PMD_10G_SERIAL::SFI));
-    regs.AUTOC().modify(|v| v.with(AUTOC::LMS::SERIAL_10G));
-    regs.AUTOC().set(AUTOC::RESTART_AN);
+///
+/// AUTOC and AUTOC2 are shared with the firmware: written holding SW_FW_SYNC.SW_MAC_CSR_SM
+/// ([`crate::swfw`], datasheet 10.5.4).
+pub fn setup_link<B: Bus>(regs: &Regs<B>, timeout: Duration) -> Result<()> {
+    crate::swfw::with(regs, crate::swfw::Resource::MAC_CSR, timeout, || {
+        regs.AUTOC2()
+            .modify(|v| v.with(AUTOC2::PMA_PMD_10G_SERIAL::SFI));
+        regs.AUTOC().modify(|v| v.with(AUTOC::LMS::SERIAL_10G));
+        regs.AUTOC().set(AUTOC::RESTART_AN);
+    })
 }
 
 /// 4.6.7: receive path, with RXCTRL.RXEN clear while the filters and buffers are set.
@@ -117,7 +122,7 @@ pub fn init_rx<B: Bus>(regs: &Regs<B>, cfg: &Config) -> Result<()> {
     // identification and fragment checksum (which this driver does not use). Written here, with
     // receive off, so that set_rss can turn RSS on later without stopping receive.
     regs.RXCSUM().set(RXCSUM::PCSD);
-    set_rss(regs, cfg.rss.as_ref(), cfg.rx_queues)?;
+    set_rss(regs, cfg.rss.as_ref(), cfg.all_rx_queues())?;
     Ok(())
 }
 

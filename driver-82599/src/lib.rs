@@ -92,6 +92,15 @@
 //! The simulated card checks this in strict mode: DMA into memory the driver released, and a
 //! release of memory still programmed into an enabled ring, are violations.
 //!
+//! # Sharing one card between processes
+//!
+//! One process (the primary) initialises the card with [`Config::shared_queues`] queue pairs
+//! set aside; other processes attach to those ([`share::Attached::attach`],
+//! [`backend::attach_pci`]) without resetting anything and touch only their queues' registers.
+//! Who holds what is kept in `flock`ed files that survive a crashed process; the primary's
+//! exit with secondaries attached is defined there too: see [`share`]. A secondary killed
+//! outright leaves its queue running; the next one to take it stops it first.
+//!
 //! For one thread per queue, take the queues out: [`QueueDevice::take_rx_queue`] and
 //! [`QueueDevice::take_tx_queue`] give [`RxQueue`]/[`TxQueue`] values that are `Send`. That is
 //! also the cheapest way to poll: [`QueueDevice::rx_batch`]/[`QueueDevice::tx_batch`] look the queue up
@@ -113,8 +122,10 @@ pub mod ratelimit;
 pub mod regs;
 pub mod rss;
 pub mod rxq;
+pub mod share;
 pub mod stats;
 mod steer;
+pub mod swfw;
 pub mod txq;
 pub mod vlan;
 pub mod vmdq;
@@ -188,7 +199,7 @@ impl<B: Bus + Clone> Device<B> {
         // 8.2.3.1.3: the driver has the card (the firmware keeps off it).
         init::take_control(&regs);
         // 4.6.4: link setup (the link comes up later; waited for at the end).
-        init::setup_link(&regs);
+        init::setup_link(&regs, t)?;
         let mut dev = Device {
             regs,
             master: None,
@@ -199,7 +210,7 @@ impl<B: Bus + Clone> Device<B> {
             stats: Stats::default(),
             mta: filter::HashTable::default(),
             uta: filter::HashTable::default(),
-            qmap: stats::QueueStatsMap::identity(cfg.rx_queues, cfg.tx_queues),
+            qmap: stats::QueueStatsMap::identity(cfg.all_rx_queues(), cfg.all_tx_queues()),
             fdir: fdir::Filters {
                 cfg: cfg.fdir.clone(),
                 flows: Vec::new(),
@@ -211,7 +222,7 @@ impl<B: Bus + Clone> Device<B> {
         dev.raw = regs::Stats::new();
         // 4.6.7: receive.
         init::init_rx(&dev.regs, &cfg)?;
-        init::map_queue_stats(&dev.regs, cfg.rx_queues, cfg.tx_queues);
+        init::map_queue_stats(&dev.regs, cfg.all_rx_queues(), cfg.all_tx_queues());
         // 4.6.10.1: pools, before receive is enabled.
         if let Some(v) = &cfg.vmdq {
             vmdq::init_rx(&dev.regs, &cfg, v)?;
@@ -347,7 +358,7 @@ impl<B: Bus + Clone> Device<B> {
             ..self.cfg.clone()
         };
         c.validate()?;
-        init::set_rss(&self.regs, Some(rss), self.cfg.rx_queues)?;
+        init::set_rss(&self.regs, Some(rss), self.cfg.all_rx_queues())?;
         self.cfg.rss = Some(rss.clone());
         Ok(())
     }
@@ -374,7 +385,7 @@ impl<B: Bus + Clone> Device<B> {
     /// and returns them with the driver's per-queue counters.
     pub fn stats(&mut self) -> &Stats {
         self.raw.update(&mut self.regs);
-        let per_queue_hw = usize::from(self.cfg.rx_queues) <= HW_STAT_QUEUES;
+        let per_queue_hw = usize::from(self.cfg.all_rx_queues()) <= HW_STAT_QUEUES;
         self.stats = Stats::from_raw(&self.raw, self.queues.counters(), per_queue_hw);
         // With a mapping other than queue i -> set i, a queue's hardware counters are its set's.
         if !self.qmap.is_identity() {

@@ -84,7 +84,13 @@ pub fn wait_up<B: Bus>(regs: &Regs<B>, timeout: Duration, restarts: u32) -> Resu
             return Ok(read(regs));
         }
         if !last {
-            regs.AUTOC().set(AUTOC::RESTART_AN);
+            // AUTOC is shared with the firmware (10.5.4).
+            crate::swfw::with(
+                regs,
+                crate::swfw::Resource::MAC_CSR,
+                crate::swfw::TIMEOUT,
+                || regs.AUTOC().set(AUTOC::RESTART_AN),
+            )?;
         }
     }
     Err(Error::LinkTimeout(timeout))

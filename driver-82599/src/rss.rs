@@ -95,6 +95,21 @@ pub fn ipv4_input(src: [u8; 4], dst: [u8; 4], ports: Option<(u16, u16)>) -> Vec<
     v
 }
 
+/// A UDP/TCP source port (from 1024 up) that makes the IPv4 flow `src:port -> dst:dport`
+/// hash to `queue` under `rss` (`None`: no port does). Tools and tests use it to send
+/// traffic that comes back to a given queue (`ixgbe pktgen --attach`).
+pub fn source_port_for_queue(
+    rss: &RssConfig,
+    src: [u8; 4],
+    dst: [u8; 4],
+    dport: u16,
+    queue: u8,
+) -> Option<u16> {
+    (1024..=u16::MAX).find(|&p| {
+        rss.queue_for(toeplitz(&rss.key, &ipv4_input(src, dst, Some((p, dport))))) == queue
+    })
+}
+
 /// As [`ipv4_input`] for IPv6 addresses.
 pub fn ipv6_input(src: [u8; 16], dst: [u8; 16], ports: Option<(u16, u16)>) -> Vec<u8> {
     let mut v = Vec::with_capacity(36);

@@ -163,3 +163,52 @@ fn link_flaps_are_survived_and_reported() {
     sim.clear_faults(0).unwrap();
     dev.wait_link(Duration::from_secs(5)).unwrap();
 }
+
+#[test]
+fn firmware_holding_the_mac_registers_ends_init_in_a_semaphore_timeout() {
+    // Datasheet 10.5.4: AUTOC/AUTOC2 are written only holding SW_FW_SYNC.SW_MAC_CSR_SM, which
+    // the driver cannot take while the firmware holds FW_MAC_CSR_SM: a bounded wait, an error
+    // naming the resource, SWSM given back, and nothing written to AUTOC.
+    let sim = strict_sim(1);
+    sim.inject(0, Fault::FirmwareHoldsMacCsr).unwrap();
+    let cfg = driver_82599::Config {
+        wait_timeout: Duration::from_millis(50),
+        ..small_config()
+    };
+    let t = Instant::now();
+    let e = driver_82599::Device::new(sim.port(0), sim.dma(), cfg)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            e,
+            driver_82599::Error::SemaphoreTimeout {
+                what: "MAC_CSR",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(5));
+    // SWSM given back: the next read gets SMBI (reads 0; the read takes it, so give it back).
+    let regs = driver_82599::regs::Regs::new(sim.port(0));
+    let swsm = regs.SWSM().read();
+    regs.SWSM().write(0u32);
+    assert!(!swsm.any(driver_82599::regs::SWSM::SMBI | driver_82599::regs::SWSM::SWESMBI));
+    // An SMBI left set by an agent that died holding it is cleared after the bounded wait.
+    let _ = regs.SWSM().read();
+    driver_82599::swfw::with(
+        &regs,
+        driver_82599::swfw::Resource::EEPROM,
+        Duration::from_millis(20),
+        || (),
+    )
+    .unwrap();
+    assert_no_violations(&sim);
+    // The firmware lets go: the next init takes the semaphore and brings the card up.
+    sim.clear_faults(0).unwrap();
+    let mut dev = open(&sim, 0, small_config());
+    let _ = dev.stats();
+    drop(dev);
+    assert_no_violations(&sim);
+}

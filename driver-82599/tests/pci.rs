@@ -179,3 +179,52 @@ fn bus_mastering_is_off_again_after_a_failed_open() {
         "{command:#06x}"
     );
 }
+
+#[test]
+fn attaching_to_a_real_card_is_refused_without_a_primary_and_without_writing() {
+    use driver_82599::share::{AttachConfig, ShareDir};
+    use pci_dma::{FileLock, LockMode};
+    let (t, dir) = tree("attach", PciId::new(0x8086, 0x10fb));
+    let share = ShareDir::new(t.root().join("share"));
+    std::fs::create_dir_all(share.path()).unwrap();
+    let bar = std::fs::read(dir.join("resource0")).unwrap();
+    // No primary holds `up`: refused before the device is even mapped.
+    let e = backend::attach_pci_with("0000:03:00.0", &share, AttachConfig::queue(1), t.options())
+        .err()
+        .unwrap();
+    assert!(matches!(e, Error::NoPrimary(_)), "{e}");
+    // A primary's `up` held, but the device's bus mastering is off (no user-space driver runs
+    // it): refused, nothing written (a secondary never turns mastering on).
+    let _up = FileLock::try_lock(&share.path().join("up"), LockMode::Exclusive)
+        .unwrap()
+        .unwrap();
+    let attach = || {
+        backend::attach_pci_with("0000:03:00.0", &share, AttachConfig::queue(1), t.options())
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    // Still bound to a kernel driver: not a user-space primary's.
+    let e = attach();
+    assert!(e.contains("kernel driver"), "{e}");
+    std::fs::remove_dir_all(dir.join("driver")).unwrap();
+    t.set_command("0000:03:00.0", 0x0002).unwrap();
+    let e = attach();
+    assert!(e.contains("bus mastering is off"), "{e}");
+    // Mastering on but the card's CTRL_EXT.DRV_LOAD clear (the fake BAR is zeroes): no
+    // primary initialised it (or, without hugepages here, refused for want of them first).
+    t.set_command("0000:03:00.0", 0x0006).unwrap();
+    let e = attach();
+    assert!(
+        e.contains("DRV_LOAD") || e.contains("hugepage") || e.contains("root"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(dir.join("resource0")).unwrap(), bar);
+    assert_eq!(
+        pci_dma::Sysfs::new(t.root())
+            .command("0000:03:00.0".parse().unwrap())
+            .unwrap(),
+        0x0006,
+        "the command register is not written"
+    );
+}

@@ -2,6 +2,7 @@
 
 use crate::meter::{Count, Meter};
 use crate::{AnyResult, LoopOpts};
+use driver_82599::share::{Attached, Primary, ShareDir};
 use driver_82599::{Device, Mempool, Packet, QueueDevice};
 use ixgbe::responder::{self, Action, Identity};
 use regdsl_rt::{Access, Bus, Site};
@@ -23,6 +24,8 @@ fn frame_pool<B: Bus + Clone>(dev: &Device<B>, n: usize, size: usize) -> AnyResu
     Ok(pool)
 }
 
+/// `share`: this process is the primary of a shared card; it publishes the counters once a
+/// second for the secondaries (which never read the read-to-clear registers).
 pub fn pktgen<B: Bus + Clone>(
     dev: &mut Device<B>,
     step: &dyn Fn(),
@@ -30,7 +33,9 @@ pub fn pktgen<B: Bus + Clone>(
     size: usize,
     rate: Option<u32>,
     simulated: bool,
+    mut share: Option<(&mut Primary, std::time::Duration)>,
 ) -> AnyResult {
+    let mut published = std::time::Instant::now();
     let pool = frame_pool(dev, 4 * l.ring.max(l.batch), size)?;
     // Under a rate limit, what the card sent (GPTC) is the achieved rate; what the driver
     // queued runs ahead of it by up to a ring.
@@ -51,9 +56,20 @@ pub fn pktgen<B: Bus + Clone>(
         rx.add(m, got.iter().map(|p| p.len()).sum());
         got.clear();
         i += 1;
-        if i % TICK == 0 && !meter.tick(&[tx, rx]) {
-            break;
+        if i % TICK == 0 {
+            if let Some((p, _)) = share.as_ref() {
+                if published.elapsed() >= std::time::Duration::from_secs(1) {
+                    published = std::time::Instant::now();
+                    p.publish_stats(dev.stats())?;
+                }
+            }
+            if !meter.tick(&[tx, rx]) {
+                break;
+            }
         }
+    }
+    if let Some((p, wait)) = share.as_mut() {
+        finish_primary(dev, p, *wait)?;
     }
     finish(dev, &mut || step());
     meter.summary(&[tx, rx]);
@@ -84,6 +100,180 @@ fn finish<B: Bus + Clone>(dev: &mut Device<B>, step: &mut dyn FnMut()) {
         }
     }
     dev.stop();
+}
+
+/// The primary's end with secondaries: no new attach, a bounded wait for the attached ones
+/// to detach (they stop once the card stops, see `driver_82599::share`), then the counters of
+/// every queue counter set, published a last time and printed.
+pub fn finish_primary<B: Bus + Clone>(
+    dev: &mut Device<B>,
+    share: &mut Primary,
+    wait: std::time::Duration,
+) -> AnyResult {
+    let left = share.wait_detached(wait);
+    if !left.is_empty() {
+        let who: Vec<String> = left
+            .iter()
+            .map(|(q, pid)| format!("queue {q} (process {pid})"))
+            .collect();
+        println!(
+            "stopping the card with secondaries still attached after {wait:?}: {}; they see the card stopped",
+            who.join(", ")
+        );
+    }
+    let s = dev.stats().clone();
+    share.publish_stats(&s)?;
+    for (i, q) in s.counter_sets.iter().enumerate() {
+        if *q != Default::default() {
+            println!(
+                "queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
+                q.rx_packets, q.rx_bytes, q.rx_drops, q.tx_packets, q.tx_bytes
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `pktgen --attach`: a secondary on its queue pair. It sends UDP frames whose RSS hash (by
+/// the key and table the primary programmed) brings them back to its own receive queue, and
+/// counts what comes back. At the end it stops sending and drains: until its transmit queue
+/// is idle (TDH = TDT) and nothing has arrived for 50 ms, so that what it reports sent and
+/// received is all the card sent and wrote for this queue.
+pub fn pktgen_attached<B: Bus + Clone>(
+    dev: &mut Attached<B>,
+    l: &LoopOpts,
+    size: usize,
+) -> AnyResult {
+    use driver_82599::rss::source_port_for_queue;
+    let q = dev.hw_queue(0).ok_or("attached to no queue")?;
+    let (src, dst, dport) = ([10, 0, 0, 1], [10, 0, 0, 2], 9);
+    let sport = source_port_for_queue(&dev.rss(), src, dst, dport, q as u8).ok_or_else(|| {
+        format!("no UDP flow reaches queue {q} under the card's RSS table (is RSS on?)")
+    })?;
+    let mut frame = testkit::frame::ipv4(testkit::frame::BROADCAST, src, dst, 17, sport, dport);
+    frame.resize(size.max(frame.len()), 0);
+    let size = frame.len();
+    let n = 4 * l.ring.max(l.batch);
+    let pool = Mempool::new(&**dev.dma(), n, 2048)?;
+    let mut all = Vec::new();
+    pool.alloc_batch(&mut all, n, size);
+    for p in all.iter_mut() {
+        p.copy_from_slice(&frame);
+    }
+    drop(all);
+    println!("attached to queue {q}: UDP {sport} -> {dport} comes back to it");
+    let mut meter = meter(&["TX", "RX"], l, None);
+    let (mut tx, mut rx) = (Count::default(), Count::default());
+    let mut out: Vec<Packet> = Vec::with_capacity(l.batch);
+    let mut got: Vec<Packet> = Vec::with_capacity(l.batch);
+    let mut i = 0u32;
+    let mut checked = std::time::Instant::now();
+    loop {
+        let want = l.batch - out.len();
+        pool.alloc_batch(&mut out, want, size);
+        let n = dev.tx_batch(0, &mut out)?;
+        tx.add(n, n * size);
+        let m = dev.rx_batch(0, &mut got, l.batch)?;
+        rx.add(m, got.iter().map(|p| p.len()).sum());
+        got.clear();
+        i += 1;
+        if i % TICK == 0 {
+            if checked.elapsed() >= std::time::Duration::from_millis(200) {
+                checked = std::time::Instant::now();
+                dev.check_primary()?;
+            }
+            if !meter.tick(&[tx, rx]) {
+                break;
+            }
+        }
+    }
+    // Unsent packets go back to the pool; then drain (bounded).
+    out.clear();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut quiet = std::time::Instant::now();
+    while std::time::Instant::now() < end {
+        let m = dev.rx_batch(0, &mut got, l.batch)?;
+        rx.add(m, got.iter().map(|p| p.len()).sum());
+        got.clear();
+        if m > 0 {
+            quiet = std::time::Instant::now();
+        } else if dev.tx_idle(0) && quiet.elapsed() >= std::time::Duration::from_millis(50) {
+            break;
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+    meter.summary(&[tx, rx]);
+    for s in dev.stats() {
+        println!(
+            "queue {}: sent {} received {} (this process's counts){}",
+            s.queue,
+            s.sw.tx_packets,
+            s.sw.rx_packets,
+            match s.hw {
+                Some(h) => format!(
+                    "; the primary last published rx {} drops {} tx {}",
+                    h.rx_packets, h.rx_drops, h.tx_packets
+                ),
+                None => String::new(),
+            }
+        );
+    }
+    Ok(())
+}
+
+/// `stats --attach`: the card's per-queue state while other processes run it, read-only:
+/// who holds each queue, the counters the primary published, and each queue's ring
+/// positions (RDH/RDT/TDH/TDT, which do not clear on read). No read-to-clear register is
+/// read, nothing is written.
+pub fn stats_attached<B: Bus>(bus: &B, dir: &ShareDir, seconds: Option<u64>) -> AnyResult {
+    use driver_82599::regs::{Regs, RXDCTL, TXDCTL};
+    let regs = Regs::new(bus);
+    println!("link: {}", driver_82599::link::read(&regs));
+    let mut meter = Meter::new(&[], seconds);
+    let mut last: Option<std::time::Instant> = None;
+    loop {
+        if last.map_or(true, |t| t.elapsed() >= std::time::Duration::from_secs(1)) {
+            last = Some(std::time::Instant::now());
+            let holders = dir.queue_holders();
+            let published = driver_82599::share::read_published(dir);
+            match &published {
+                Some(p) => println!(
+                    "port (published by the primary): rx {} pkts {} bytes | tx {} pkts {} bytes | drops {}",
+                    p.port[0], p.port[1], p.port[2], p.port[3], p.port[4]
+                ),
+                None => println!("port: the primary has published no counters yet"),
+            }
+            for &(q, ref pid) in &holders {
+                let q32 = u32::from(q);
+                let hw = published
+                    .as_ref()
+                    .and_then(|p| p.sets.get(usize::from(q)).copied())
+                    .unwrap_or_default();
+                let on = |b: bool| if b { "on" } else { "off" };
+                println!(
+                    "queue {q} (process {pid}): rx {} pkts {} bytes {} drops | tx {} pkts {} bytes | \
+                     rx {} RDH {} RDT {} | tx {} TDH {} TDT {}",
+                    hw.rx_packets,
+                    hw.rx_bytes,
+                    hw.rx_drops,
+                    hw.tx_packets,
+                    hw.tx_bytes,
+                    on(regs.RXDCTL().at(q32).read().is_set(RXDCTL::ENABLE)),
+                    regs.RDH().at(q32).read().bits(),
+                    regs.RDT().at(q32).read().bits(),
+                    on(regs.TXDCTL().at(q32).read().is_set(TXDCTL::ENABLE)),
+                    regs.TDH().at(q32).read().bits(),
+                    regs.TDT().at(q32).read().bits(),
+                );
+            }
+        }
+        if !meter.tick(&[]) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(())
 }
 
 /// The per-second meter of a packet loop; `line_rate`: the frame size, to mark rates above

@@ -14,6 +14,7 @@ mod meter;
 
 use clap::{Args, Parser, Subcommand};
 use driver_82599::filter::PoolSet;
+use driver_82599::share::{AttachConfig, Attached, Primary, ShareDir};
 use driver_82599::vmdq::{PoolLayout, VmdqConfig};
 use driver_82599::{backend, Config, Device};
 use ixgbe::signal;
@@ -106,6 +107,35 @@ pub struct CardOpts {
     pub port: usize,
 }
 
+/// Sharing one card between processes (`driver_82599::share`): a primary that initialises
+/// it and sets queues aside, secondaries attached to those queues.
+#[derive(Args, Clone, Debug)]
+pub struct ShareOpts {
+    /// Primary: set this many queue pairs aside for secondaries (queues 1..=N; RSS spreads
+    /// over queue 0 and them).
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "attach",
+          value_parser = clap::value_parser!(u16).range(0..=15))]
+    pub share: u16,
+    /// Primary: at the end, wait up to this many seconds for attached secondaries to detach
+    /// before stopping the card (they see it stopped after that).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub wait_secondaries: u64,
+    /// Attach to a card another process (the primary) initialised, without resetting it:
+    /// touch only --queue's registers (stats: read only, no queue).
+    #[arg(long)]
+    pub attach: bool,
+    /// With --attach: the queue pair to take.
+    #[arg(long, value_name = "N", requires = "attach")]
+    pub queue: Option<u16>,
+}
+
+/// The share directory of a card process's port: next to its socket.
+fn card_share_dir(socket: &std::path::Path, port: usize) -> ShareDir {
+    let mut s = socket.as_os_str().to_owned();
+    s.push(format!(".port{port}.share"));
+    ShareDir::new(PathBuf::from(s))
+}
+
 /// Options of the packet loops (pktgen, fwd, echo).
 #[derive(Args, Clone, Debug)]
 pub struct LoopOpts {
@@ -193,6 +223,8 @@ enum Cmd {
         /// Limit the transmit queue to this many Mbit/s on the wire (10..=10000).
         #[arg(long, value_name = "MBPS")]
         rate: Option<u32>,
+        #[command(flatten)]
+        sh: ShareOpts,
     },
     /// Forward everything between two ports, both ways.
     Fwd {
@@ -251,6 +283,10 @@ enum Cmd {
         /// With --pci: unbind the kernel driver, reset and initialise the port first.
         #[arg(long)]
         init: bool,
+        /// Read the per-queue state of a card other processes share (with --card), without
+        /// taking anything or reading a register that clears.
+        #[arg(long)]
+        attach: bool,
     },
     /// Run the simulated card as a process of its own, serving `--card PATH` clients until
     /// interrupted (or --seconds).
@@ -472,6 +508,8 @@ fn on_sim(sim: &Sim, body: impl FnOnce(&Sim) -> AnyResult) -> AnyResult {
 /// A card process's ports in use by this process: each locked, then reset and initialised.
 /// Fields drop in order: the devices stop before their locks go.
 struct CardPorts {
+    /// With --share: the primary's claim and publication (first port).
+    share: Option<Primary>,
     devs: Vec<Device<sim_client::CardPort>>,
     _locks: Vec<sim_client::PortLock>,
     card: sim_client::Card,
@@ -490,6 +528,9 @@ fn open_card(
     let locks = (c.port..c.port + ports)
         .map(|p| card.lock_port(p))
         .collect::<Result<Vec<_>, _>>()?;
+    // The first port's share directory, claimed before the reset: refused while secondaries
+    // of an earlier primary still run on it.
+    let mut share = Some(Primary::claim(card_share_dir(path, c.port))?);
     let devs = (c.port..c.port + ports)
         .map(|p| {
             let mut dev = Device::new(card.port(p)?, card.dma(), cfg.clone())?;
@@ -497,7 +538,11 @@ fn open_card(
             Ok(dev)
         })
         .collect::<AnyResult<Vec<_>>>()?;
+    if let Some(p) = share.as_mut() {
+        p.publish(&devs[0])?;
+    }
     Ok(CardPorts {
+        share,
         devs,
         _locks: locks,
         card,
@@ -544,9 +589,45 @@ fn open_pci(
     ring: usize,
     f: &FilterOpts,
 ) -> AnyResult<Device<regdsl_rt::Mmio>> {
-    let mut dev = backend::open_pci_with(addr, config(ring, f), sysfs.options())?;
+    open_pci_cfg(addr, sysfs, config(ring, f), f)
+}
+
+fn open_pci_cfg(
+    addr: &str,
+    sysfs: &SysfsRoot,
+    cfg: Config,
+    f: &FilterOpts,
+) -> AnyResult<Device<regdsl_rt::Mmio>> {
+    let mut dev = backend::open_pci_with(addr, cfg, sysfs.options())?;
     filters(&mut dev, f)?;
     Ok(dev)
+}
+
+/// A primary's configuration with `--share N` queue pairs set aside.
+fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
+    if sh.share > 0 && cfg.vmdq.is_some() {
+        return Err("--share sets RSS queues aside; not with --vmdq".into());
+    }
+    Ok(Config {
+        shared_queues: sh.share,
+        ..cfg
+    })
+}
+
+/// A secondary's queue pair `q` with `ring` descriptors per ring.
+fn attach_config(q: u16, ring: usize) -> AttachConfig {
+    AttachConfig {
+        rx_ring: ring,
+        tx_ring: ring,
+        pool_size: (ring * 4).max(1024),
+        ..AttachConfig::queue(q)
+    }
+}
+
+impl ShareOpts {
+    fn wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.wait_secondaries)
+    }
 }
 
 fn run(cli: Cli) -> AnyResult {
@@ -559,6 +640,7 @@ fn run(cli: Cli) -> AnyResult {
             f,
             size,
             rate,
+            sh,
         } => {
             if !(60..=1514).contains(&size) {
                 return Err(format!("--size {size}: must be 60..=1514").into());
@@ -566,18 +648,83 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(r) = rate {
                 driver_82599::ratelimit::factor(r)?;
             }
+            let cfg = shared(config(l.ring, &f), &sh)?;
             if let Some(addr) = t.port("pktgen")? {
                 no_sim_opts(&s)?;
-                let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
+                if sh.attach {
+                    let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
+                    if rate.is_some() {
+                        return Err(
+                            "--rate programs the primary's rate scheduler; not with --attach"
+                                .into(),
+                        );
+                    }
+                    let mut dev = backend::attach_pci_with(
+                        addr,
+                        &ShareDir::for_pci(addr),
+                        attach_config(q, l.ring),
+                        t.sysfs.options(),
+                    )?;
+                    return cmds::pktgen_attached(&mut dev, &l, size);
+                }
+                let mut share = (sh.share > 0)
+                    .then(|| Primary::claim(ShareDir::for_pci(addr)))
+                    .transpose()?;
+                let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
                 dev.set_tx_rate(0, rate)?;
-                return cmds::pktgen(&mut dev, &|| {}, &l, size, rate, false);
+                if let Some(p) = share.as_mut() {
+                    p.publish(&dev)?;
+                }
+                let wait = sh.wait();
+                return cmds::pktgen(
+                    &mut dev,
+                    &|| {},
+                    &l,
+                    size,
+                    rate,
+                    false,
+                    share.as_mut().map(|p| (p, wait)),
+                );
             }
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
-                let mut cp = open_card(path, &c, 1, config(l.ring, &f), &f)?;
+                if sh.attach {
+                    let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
+                    if rate.is_some() {
+                        return Err(
+                            "--rate programs the primary's rate scheduler; not with --attach"
+                                .into(),
+                        );
+                    }
+                    let card = sim_client::Card::connect(path)?;
+                    let mut dev = Attached::attach(
+                        card.port(c.port)?,
+                        card.dma(),
+                        &card_share_dir(path, c.port),
+                        attach_config(q, l.ring),
+                    )?;
+                    cmds::pktgen_attached(&mut dev, &l, size)?;
+                    drop(dev);
+                    return report_card(&card);
+                }
+                let mut cp = open_card(path, &c, 1, cfg, &f)?;
                 cp.devs[0].set_tx_rate(0, rate)?;
-                cmds::pktgen(&mut cp.devs[0], &|| {}, &l, size, rate, true)?;
+                let wait = sh.wait();
+                let CardPorts { share, devs, .. } = &mut cp;
+                let share = share.as_mut().ok_or("no share directory")?;
+                cmds::pktgen(
+                    &mut devs[0],
+                    &|| {},
+                    &l,
+                    size,
+                    rate,
+                    true,
+                    Some((share, wait)),
+                )?;
                 return report_card(&cp.card);
+            }
+            if sh.attach || sh.share > 0 {
+                return Err("--share and --attach share a card with other processes: give --card PATH or --pci ADDR".into());
             }
             let sim = sim(&s, 1, &config(l.ring, &f))?;
             sim.connect(Wire::Loopback(0))?;
@@ -586,7 +733,7 @@ fn run(cli: Cli) -> AnyResult {
                 dev.set_tx_rate(0, rate)?;
                 println!("simulated card, port 0 looped back (rates include the simulator's work)");
                 let step = stepper(sim, s.threaded);
-                cmds::pktgen(&mut dev, &step, &l, size, rate, true)
+                cmds::pktgen(&mut dev, &step, &l, size, rate, true, None)
             })
         }
         Cmd::Fwd {
@@ -731,7 +878,30 @@ fn run(cli: Cli) -> AnyResult {
             f,
             seconds,
             init,
+            attach,
         } => {
+            if attach {
+                if let Some(addr) = t.port("stats")? {
+                    no_sim_opts(&s)?;
+                    if init {
+                        return Err("stats --attach only reads; not with --init".into());
+                    }
+                    let bar = backend::map_pci_with(addr, t.sysfs.options())?;
+                    return cmds::stats_attached(&bar, &ShareDir::for_pci(addr), seconds);
+                }
+                let Some(path) = &c.card else {
+                    return Err(
+                        "stats --attach reads a card shared by processes: give --card PATH or --pci ADDR".into(),
+                    );
+                };
+                no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
+                let card = sim_client::Card::connect(path)?;
+                return cmds::stats_attached(
+                    &card.port(c.port)?,
+                    &card_share_dir(path, c.port),
+                    seconds,
+                );
+            }
             if let Some(addr) = t.port("stats")? {
                 no_sim_opts(&s)?;
                 if init {
@@ -797,6 +967,7 @@ fn run(cli: Cli) -> AnyResult {
                         ..plain(512)
                     };
                     let _lock = card.lock_port(c.port)?;
+                    let _claim = Primary::claim(card_share_dir(path, c.port))?;
                     let dev = Device::new(card.port(c.port)?, card.dma(), cfg)?;
                     cmds::dump(dev.regs().bus(), &opts)?;
                 } else {
@@ -858,6 +1029,7 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
     let remove_locks = || {
         for p in 0..ports {
             let _ = std::fs::remove_file(sim_client::PortLock::path_for(socket, p));
+            let _ = std::fs::remove_dir_all(card_share_dir(socket, p).path());
         }
     };
     remove_locks();

@@ -65,6 +65,9 @@ pub enum ErrorKind {
     Phy,
     /// A filter table (addresses, VLANs, flows, ...) is full, or has no such entry to remove.
     Filter,
+    /// Sharing one card between processes: no primary runs it, the queue is taken or not
+    /// shared, the card would need a reset, or the primary stopped it.
+    Attach,
 }
 
 /// A driver's error, as a program generic over the card sees it: a standard error (with the

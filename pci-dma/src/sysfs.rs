@@ -249,6 +249,61 @@ impl Sysfs {
         Ok(Bar::new_read_only(map, Box::new(file)))
     }
 
+    /// Map BAR0 read-write to attach to a device another process (the primary) has taken
+    /// and runs: id check, root check, then checks that it is taken by a user-space driver
+    /// (no kernel driver bound, not bound to `vfio-pci`, whose container only the primary
+    /// holds; memory decoding and bus mastering on, as the primary left them), then
+    /// `resource0` mapped read-write. Nothing is written: no unbind, no command-register
+    /// write, no lock (the primary holds the `resource0` lock; who may touch what is the
+    /// caller's protocol, `driver_82599::share`). Refused with [`PciError::Busy`] naming
+    /// what is missing.
+    pub fn map_bar_shared(
+        &self,
+        addr: PciAddr,
+        supported: &[PciId],
+        opts: &PciOptions,
+    ) -> Result<Bar, PciError> {
+        let dir = self.existing_dir(addr)?;
+        self.check_supported(addr, supported)?;
+        if opts.require_root && !is_root() {
+            return Err(PciError::NotRoot {
+                what: format!("attaching to PCI device {addr} (BAR mapping, hugepages)"),
+            });
+        }
+        let busy = |reason: String| PciError::Busy { addr, reason };
+        match self.driver(addr).as_deref() {
+            None => {}
+            Some("vfio-pci") => {
+                return Err(busy(
+                    "it is bound to vfio-pci: its VFIO container belongs to the primary, and a second process cannot share it (attach works with the sysfs backend)".into(),
+                ))
+            }
+            Some(d) => {
+                return Err(busy(format!(
+                    "kernel driver {d} is bound to it: no user-space primary runs it"
+                )))
+            }
+        }
+        let cmd = self.command(addr)?;
+        if cmd & config::CMD_MEMORY_SPACE == 0 {
+            return Err(PciError::MemoryDecodingOff { addr });
+        }
+        if cmd & config::CMD_BUS_MASTER == 0 {
+            return Err(busy(
+                "bus mastering is off: no primary runs it (a secondary never turns it on)".into(),
+            ));
+        }
+        let res = dir.join("resource0");
+        let file = open_rw(&res).map_err(|e| PciError::io(&res, e))?;
+        let size = file.metadata().map_err(|e| PciError::io(&res, e))?.len() as usize;
+        Self::check_bar_size(addr, &res, size, opts)?;
+        let map = MmapOptions::new()
+            .len(size)
+            .map_raw(&file)
+            .map_err(|e| PciError::io(&res, e))?;
+        Ok(Bar::new(map, Box::new(file)))
+    }
+
     fn check_bar_size(
         addr: PciAddr,
         res: &Path,

@@ -477,6 +477,12 @@ impl Shared {
                 p.rate[p.regs.get(R::RTTDQSEL, 0) as usize & 127].load(Ordering::Acquire)
             }
             R::STATUS => self.status(p, cell.load(Ordering::Acquire)),
+            // 10.5.4: reading SWSM sets SMBI; the agent that read it as 0 holds the semaphore.
+            R::SWSM => cell.fetch_or(regs::SWSM_SMBI, Ordering::AcqRel),
+            // The firmware's bits: set while the firmware holds the resource (a fault).
+            R::GSSR if p.faults.fw_mac_csr.load(Ordering::Acquire) => {
+                cell.load(Ordering::Acquire) | regs::GSSR_FW_MAC_CSR_SM
+            }
             R::RXDCTL if !p.rx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TXDCTL if !p.tx_can_run(i) => cell.load(Ordering::Acquire) & !regs::XDCTL_ENABLE,
             R::TDH => {
@@ -844,6 +850,23 @@ impl Shared {
                     ),
                 )
             }
+            // 10.5.4: SW_FW_SYNC is written only while holding SWSM (SMBI and SWESMBI), and
+            // the MAC registers shared with the firmware only while holding SW_MAC_CSR_SM.
+            R::GSSR if !sw_semaphore_held(p) => bad(
+                Rule::SemaphoreNotHeld,
+                format!("SW_FW_SYNC written ({old:#x} to {new:#x}) without holding the software semaphore (SWSM.SMBI read as 0, then SWSM.SWESMBI set and read back; datasheet 10.5.4)"),
+            ),
+            R::AUTOC | R::AUTOC2
+                if p.regs.get(R::GSSR, 0) & regs::GSSR_SW_MAC_CSR_SM == 0 =>
+            {
+                bad(
+                    Rule::SemaphoreNotHeld,
+                    format!(
+                        "{} is shared with the firmware: write it while holding SW_FW_SYNC.SW_MAC_CSR_SM (taken under SWSM, datasheet 10.5.4)",
+                        d.id.def().name
+                    ),
+                )
+            }
             R::RDBAL | R::RDBAH | R::RDLEN | R::RDH if new != old && p.rx_en.test(i) => bad(
                 Rule::RingChangedWhileEnabled,
                 format!("RX ring register of queue {i} changed while RXDCTL[{i}].ENABLE = 1"),
@@ -928,6 +951,13 @@ impl Shared {
                         format!("RX queue {i} enabled before its ring was set (RDBAL {lo:#x} RDBAH {hi:#x} RDLEN {len:#x})"),
                     );
                 }
+                let (head, tail) = (p.regs.get(R::RDH, i), p.regs.get(R::RDT, i));
+                if head != tail {
+                    bad(
+                        Rule::HeadNotAtTail,
+                        format!("RX queue {i} enabled with RDH {head} != RDT {tail}: the card would fill descriptors from {head} while the driver reads from {tail}; write RDH and RDT (to 0) while the queue is disabled (datasheet 4.6.7.1; a queue a crashed process left keeps its head)"),
+                    );
+                }
             }
             R::TXDCTL if v & regs::XDCTL_ENABLE != 0 && !p.tx_en.test(i) => {
                 let (lo, hi, len) = (
@@ -953,6 +983,12 @@ fn pool_mode(r: R, v: u32) -> u32 {
         R::MRQC => v & 0xF,
         _ => v & (regs::VT_CTL_VT_ENA | (0x3F << 7) | regs::VT_CTL_DIS_DEF_POOL),
     }
+}
+
+/// Software holds SWSM: SMBI and SWESMBI both set (10.5.4).
+fn sw_semaphore_held(p: &PortHw) -> bool {
+    let both = regs::SWSM_SMBI | regs::SWSM_SWESMBI;
+    p.regs.get(R::SWSM, 0) & both == both
 }
 
 /// The bit that turns a unit on, for the DRV_LOAD rule.

@@ -26,6 +26,10 @@ pub enum Fault {
     /// SECRXSTAT.SECRX_RDY never asserts: the Rx security path reports it is never empty
     /// after SECRXCTRL.RX_DIS is set (datasheet 4.6.7).
     SecRxNeverReady,
+    /// The firmware holds the MAC registers it shares with software (SW_FW_SYNC
+    /// .FW_MAC_CSR_SM reads 1, through resets): a driver waiting for SW_MAC_CSR_SM times out
+    /// (datasheet 10.5.4).
+    FirmwareHoldsMacCsr,
 }
 
 /// Faults in effect on one port; read by the register file and the engines.
@@ -42,6 +46,7 @@ pub(crate) struct FaultState {
     pub err_bits: AtomicU32,
     pub err_count: AtomicU32,
     pub secrx_never: AtomicBool,
+    pub fw_mac_csr: AtomicBool,
 }
 
 impl FaultState {
@@ -54,6 +59,7 @@ impl FaultState {
         self.len_count.store(0, Ordering::Relaxed);
         self.err_count.store(0, Ordering::Relaxed);
         self.secrx_never.store(false, Ordering::Relaxed);
+        self.fw_mac_csr.store(false, Ordering::Relaxed);
     }
 
     /// Take one from a countdown; true if it was positive.

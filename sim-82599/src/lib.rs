@@ -436,6 +436,7 @@ impl Sim {
                 f.err_count.store(count, Ordering::Release);
             }
             Fault::SecRxNeverReady => f.secrx_never.store(true, Ordering::Release),
+            Fault::FirmwareHoldsMacCsr => f.fw_mac_csr.store(true, Ordering::Release),
             Fault::LinkNeedsRestarts { count } => {
                 f.an_restarts.store(count, Ordering::Release);
                 if count != 0 {

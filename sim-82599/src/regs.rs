@@ -219,6 +219,10 @@ defs! {
     AUTOC: Rw, 0xC19D_8284, 0xFFFF_FFFF, [one(0x042A0)], [];
     LINKS: Ro, 0, 0, [one(0x042A4)], [];
     AUTOC2: Rw, 0, 0xFFFF_FFFF, [one(0x042A8)], [];
+    // Software/firmware synchronisation (datasheet 10.5.4): SWSM.SMBI/SWESMBI, SW_FW_SYNC
+    // (the table's GSSR): software writes its bits 4:0; the firmware's 9:5 are its own.
+    SWSM: Rw, 0, 0x0000_0003, [one(0x10140)], [];
+    GSSR: Rw, 0, 0x0000_001F, [one(0x10160)], [];
     // Transmit (8.2.3.9)
     TDBAL: Rw, 0, 0xFFFF_FF80, [arr(0x06000, 0x40, 0, 127)], [];
     TDBAH: Rw, 0, 0xFFFF_FFFF, [arr(0x06004, 0x40, 0, 127)], [];
@@ -316,6 +320,13 @@ pub const CTRL_RST: u32 = 1 << 26;
 pub const STATUS_LINK_UP: u32 = 1 << 7;
 pub const STATUS_PCIE_MASTER_ENABLE: u32 = 1 << 19;
 pub const CTRL_EXT_DRV_LOAD: u32 = 1 << 28;
+/// SWSM.SMBI (the read sets it; the agent that read 0 holds it) and SWSM.SWESMBI.
+pub const SWSM_SMBI: u32 = 1 << 0;
+pub const SWSM_SWESMBI: u32 = 1 << 1;
+/// SW_FW_SYNC.SW_MAC_CSR_SM: software owns the MAC registers it shares with the firmware.
+pub const GSSR_SW_MAC_CSR_SM: u32 = 1 << 3;
+/// SW_FW_SYNC.FW_MAC_CSR_SM: the firmware owns them.
+pub const GSSR_FW_MAC_CSR_SM: u32 = 1 << 8;
 pub const EEC_ARD: u32 = 1 << 9;
 pub const EERD_START: u32 = 1 << 0;
 pub const EERD_DONE: u32 = 1 << 1;

@@ -48,16 +48,31 @@ pub fn serve(sim: Arc<Sim>, listener: UnixListener) -> io::Result<()> {
 
 /// One client connection, until it closes.
 fn client(sim: &Sim, mut s: UnixStream) -> io::Result<()> {
-    let mem = sim.memory();
-    let mut hello = false;
     // The regions this client holds, by physical address. Dropped on DMA_FREE (a release the
     // card's strict mode watches). A client that disconnects without freeing (killed) leaves
     // them allocated: the card process's memory stays valid under rings it may still run.
     let mut leases: HashMap<u64, ::dma::DmaRegion> = HashMap::new();
-    while let Some(r) = Request::read_from(&mut s)? {
+    let r = serve_client(sim, &mut s, &mut leases);
+    // Gone without freeing them (killed, or a broken connection): the regions stay
+    // allocated, never released (a release would tell strict mode the driver freed memory
+    // under rings the card still runs, and a later allocation never reuses them anyway).
+    for (_, region) in leases.drain() {
+        std::mem::forget(region);
+    }
+    r
+}
+
+fn serve_client(
+    sim: &Sim,
+    s: &mut UnixStream,
+    leases: &mut HashMap<u64, ::dma::DmaRegion>,
+) -> io::Result<()> {
+    let mem = sim.memory();
+    let mut hello = false;
+    while let Some(r) = Request::read_from(&mut *s)? {
         if r.cmd == cmd::HELLO {
             if r.a != proto::VERSION {
-                Reply::err(status::BAD_VERSION).write_to(&mut s)?;
+                Reply::err(status::BAD_VERSION).write_to(&mut *s)?;
                 return Ok(());
             }
             let rep = Reply {
@@ -74,7 +89,7 @@ fn client(sim: &Sim, mut s: UnixStream) -> io::Result<()> {
         let rep = if !hello {
             Reply::err(status::NOT_HELLO)
         } else if r.cmd == cmd::DMA_ALLOC {
-            alloc(sim, &r, &mut leases)
+            alloc(sim, &r, leases)
         } else if r.cmd == cmd::DMA_FREE {
             match leases.remove(&r.a) {
                 Some(region) => {

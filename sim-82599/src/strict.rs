@@ -76,6 +76,13 @@ pub enum Rule {
     /// (TDH != TDT) without the driver having read TDH since its last TDT write: it neither
     /// waited for the ring to drain nor learnt what it drops (datasheet 4.6.8.1; issue 14).
     TxDisabledWithPending,
+    /// A register shared with the firmware written without its semaphore (datasheet 10.5.4):
+    /// SW_FW_SYNC without SWSM (SMBI + SWESMBI) held, or AUTOC/AUTOC2 without
+    /// SW_FW_SYNC.SW_MAC_CSR_SM.
+    SemaphoreNotHeld,
+    /// A receive queue enabled with its head (RDH) not at its tail (RDT): a ring reused
+    /// (after a process died) without its head reset (datasheet 4.6.7.1).
+    HeadNotAtTail,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

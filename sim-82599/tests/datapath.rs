@@ -284,6 +284,7 @@ fn the_two_ends_of_a_cable_share_one_link_and_nothing_sent_is_lost() {
     let mut rx = Rx::setup(&b, &*dma, 0, 32, 2, 0);
     let mut tx = Tx::setup(&a, &*dma, 0, 32);
     // Port 1 restarts its link (AUTOC.RESTART_AN in its SFI mode).
+    hold_mac_csr(&b);
     w(&b, R::AUTOC2, 0, 0b10 << 16);
     let autoc = (rd(&b, R::AUTOC, 0) & !(0b111 << 13)) | (0b011 << 13);
     w(&b, R::AUTOC, 0, autoc | (1 << 12));

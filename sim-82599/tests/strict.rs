@@ -243,6 +243,7 @@ fn a_link_restart_in_a_mode_other_than_sfi_is_a_violation() {
     // PMA/PMD set to SFI (4.6.4). The old driver set LMS but never AUTOC2.
     let sim = common::sim(1);
     let p = sim.port(0);
+    common::hold_mac_csr(&p);
     let autoc = rd(&p, R::AUTOC, 0) & !(0b111 << 13);
     w(&p, R::AUTOC, 0, autoc | (0b011 << 13));
     w(&p, R::AUTOC, 0, autoc | (0b011 << 13) | (1 << 12));
@@ -310,4 +311,65 @@ fn a_tx_queue_disabled_with_unsent_descriptors_it_never_looked_at_is_a_violation
     sim.step();
     w(&p, R::TXDCTL, 0, 0);
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn shared_registers_need_the_software_firmware_semaphore() {
+    // Datasheet 10.5.4: SW_FW_SYNC only under SWSM, AUTOC/AUTOC2 only with SW_MAC_CSR_SM.
+    let sim = common::sim(1);
+    let p = sim.port(0);
+    let autoc = rd(&p, R::AUTOC, 0);
+    w(&p, R::AUTOC, 0, autoc);
+    let v = sim.take_violations();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(v[0].rule, Rule::SemaphoreNotHeld);
+    assert!(v[0].detail.contains("SW_MAC_CSR_SM"), "{}", v[0]);
+    w(&p, R::GSSR, 0, 1 << 3);
+    let v = sim.take_violations();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert!(v[0].detail.contains("SWSM"), "{}", v[0]);
+    w(&p, R::GSSR, 0, 0);
+    sim.take_violations();
+    // SMBI: the first read gets it (reads 0 and sets it), the next reads 1 until released.
+    assert_eq!(rd(&p, R::SWSM, 0) & 1, 0);
+    assert_eq!(rd(&p, R::SWSM, 0) & 1, 1, "taken by the first read");
+    w(&p, R::SWSM, 0, 0);
+    common::hold_mac_csr(&p);
+    w(&p, R::AUTOC, 0, autoc);
+    w(&p, R::AUTOC2, 0, rd(&p, R::AUTOC2, 0));
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    // The firmware's bits are not the software's to write.
+    w(&p, R::SWSM, 0, 0b11);
+    w(&p, R::GSSR, 0, 0x3FF);
+    assert_eq!(rd(&p, R::GSSR, 0), 0x1F);
+    // A reset gives everything back.
+    common::reset(&p);
+    assert_eq!((rd(&p, R::SWSM, 0) & 1, rd(&p, R::GSSR, 0)), (0, 0));
+}
+
+#[test]
+fn a_receive_queue_enabled_with_its_head_away_from_its_tail_is_a_violation() {
+    // A ring a crashed process left keeps its head: the next user must set it back to 0
+    // before enabling the queue (datasheet 4.6.7.1), or card and driver disagree on where the
+    // ring starts.
+    let sim = common::sim(1);
+    let p = sim.port(0);
+    common::take_control(&p);
+    let ring = sim.dma().alloc(4096, 128).unwrap();
+    w(&p, R::RDBAL, 1, ring.phys() as u32);
+    w(&p, R::RDBAH, 1, (ring.phys() >> 32) as u32);
+    w(&p, R::RDLEN, 1, 4096);
+    w(&p, R::RDH, 1, 7);
+    w(&p, R::RDT, 1, 0);
+    w(&p, R::RXDCTL, 1, 1 << 25);
+    one(
+        sim.take_violations(),
+        Rule::HeadNotAtTail,
+        "W 0x01068 0x02000000 RXDCTL[1]",
+    );
+    w(&p, R::RXDCTL, 1, 0);
+    w(&p, R::RDH, 1, 0);
+    w(&p, R::RXDCTL, 1, 1 << 25);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+    w(&p, R::RXDCTL, 1, 0);
 }

@@ -50,6 +50,18 @@ pub fn take_control(p: &Port) {
 
 pub const DRV_LOAD: u32 = 1 << 28;
 
+/// Takes SW_FW_SYNC.SW_MAC_CSR_SM (datasheet 10.5.4: SWSM.SMBI by reading 0, SWSM.SWESMBI
+/// set, SW_FW_SYNC's bit set, SWSM given back), as a driver does before it writes AUTOC or
+/// AUTOC2; strict mode flags those writes without it.
+pub fn hold_mac_csr(p: &Port) {
+    assert_eq!(rd(p, R::SWSM, 0) & 1, 0, "SWSM.SMBI free");
+    w(p, R::SWSM, 0, 0b11);
+    assert_eq!(rd(p, R::SWSM, 0) & 0b11, 0b11, "SWSM.SWESMBI held");
+    let sync = rd(p, R::GSSR, 0);
+    w(p, R::GSSR, 0, sync | (1 << 3));
+    w(p, R::SWSM, 0, 0);
+}
+
 /// A global reset as the datasheet asks (5.2.5.3.2, 4.6.3.2): PCIe master disabled and its
 /// requests drained (STATUS.PCIE_MASTER_ENABLE_STATUS reads 0), then CTRL.RST.
 pub fn reset(p: &Port) {
