@@ -101,6 +101,7 @@ pub mod error;
 pub mod fdir;
 pub mod filter;
 pub mod init;
+pub mod irq;
 pub mod link;
 pub mod mirror;
 pub mod offload;
@@ -166,6 +167,8 @@ pub struct Device<B: Bus + Clone> {
     /// Counter set of each receive / transmit queue (RQSMR/TQSM).
     qmap: stats::QueueStatsMap,
     fdir: fdir::Filters,
+    /// Receive interrupts, once set up ([`Device::enable_rx_interrupts`]).
+    irq: Option<irq::Vectors<B>>,
 }
 
 impl<B: Bus + Clone> Device<B> {
@@ -198,6 +201,7 @@ impl<B: Bus + Clone> Device<B> {
                 size: cfg.fdir.as_ref().map(|f| f.size),
                 flows: Vec::new(),
             },
+            irq: None,
         };
         // 4.6.5: statistics cleared by reading them once.
         dev.raw.update(&mut dev.regs);
@@ -416,6 +420,10 @@ impl<B: Bus + Clone> QueueDevice for Device<B> {
 /// Stops the card before its memory goes back (see the crate docs, "Stopping").
 impl<B: Bus + Clone> Drop for Device<B> {
     fn drop(&mut self) {
+        // No more interrupt messages (their eventfds are closed with the device).
+        if self.irq.is_some() {
+            init::disable_interrupts(&self.regs);
+        }
         // Receive off first: no new frame enters a ring being taken down.
         self.regs.RXCTRL().clr(RXCTRL::RXEN);
         // Each queue disables itself and waits for the card to let go of it (RXDCTL/TXDCTL

@@ -63,6 +63,9 @@ pub enum Rule {
     /// packet, PAYLEN wrong, TSO of a non-TCP packet, RS (reserved) on a context descriptor.
     /// The packet is dropped.
     BadOffload,
+    /// A legal setting the simulated card does not model (e.g. an IVAR entry naming an MSI-X
+    /// vector above 15): flagged rather than silently ignored.
+    Unmodelled,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.
