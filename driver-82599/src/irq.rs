@@ -148,6 +148,26 @@ impl<B: Bus + Clone> RxIrq<B> {
     }
 }
 
+/// Sleeps on several queues' interrupts at once (queues of several ports, say): consumes
+/// stale notifications, arms them all, and unless `ready()` (any of the queues has a
+/// packet) sleeps until one of them fires or `timeout`; true when woken or ready.
+pub fn wait_any<B: Bus + Clone>(
+    irqs: &[&RxIrq<B>],
+    ready: &mut dyn FnMut() -> bool,
+    timeout: Duration,
+) -> Result<bool> {
+    for i in irqs {
+        i.fd.take().map_err(irq_err)?;
+        i.arm();
+    }
+    if ready() {
+        return Ok(true);
+    }
+    let fds: Vec<&EventFd> = irqs.iter().map(|i| &*i.fd).collect();
+    let woke = EventFd::wait_any(&fds, timeout).map_err(irq_err)?;
+    Ok(woke || ready())
+}
+
 impl<B: Bus + Clone> AsRawFd for RxIrq<B> {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()

@@ -169,6 +169,8 @@ pub struct Device<B: Bus + Clone> {
     fdir: fdir::Filters,
     /// Receive interrupts, once set up ([`Device::enable_rx_interrupts`]).
     irq: Option<irq::Vectors<B>>,
+    /// A real card's MSI-X vectors (opened through VFIO).
+    msix: Option<Arc<pci_dma::Msix>>,
 }
 
 impl<B: Bus + Clone> Device<B> {
@@ -202,6 +204,7 @@ impl<B: Bus + Clone> Device<B> {
                 flows: Vec::new(),
             },
             irq: None,
+            msix: None,
         };
         // 4.6.5: statistics cleared by reading them once.
         dev.raw.update(&mut dev.regs);
@@ -264,6 +267,12 @@ impl<B: Bus + Clone> Device<B> {
     /// offset).
     pub fn regs(&self) -> &Regs<B> {
         &self.regs
+    }
+
+    /// A real card's MSI-X vectors, to bind [`Device::msix_fds`] to (`Msix::set_vectors`):
+    /// there when [`backend::open_pci`] opened the card through VFIO.
+    pub fn msix(&self) -> Option<Arc<pci_dma::Msix>> {
+        self.msix.clone()
     }
 
     /// The DMA memory the device uses (for more pools).

@@ -72,23 +72,31 @@ impl EventFd {
     /// counter is left as it is: [`EventFd::take`] consumes it). Interrupted waits resume
     /// with the time left.
     pub fn wait(&self, timeout: Duration) -> io::Result<bool> {
+        EventFd::wait_any(&[self], timeout)
+    }
+
+    /// Waits until any of `fds` is signalled or `timeout` passes; true when one was (their
+    /// counters are left as they are).
+    pub fn wait_any(fds: &[&EventFd], timeout: Duration) -> io::Result<bool> {
         let end = std::time::Instant::now() + timeout;
-        loop {
-            let left = end.saturating_duration_since(std::time::Instant::now());
-            // Round up so that a short timeout still sleeps rather than spins.
-            let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-            let mut pfd = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
+        let mut pfds: Vec<libc::pollfd> = fds
+            .iter()
+            .map(|f| libc::pollfd {
+                fd: f.fd.as_raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
-            };
-            // SAFETY: one live pollfd.
-            let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+            })
+            .collect();
+        loop {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+            // SAFETY: `pfds` is a live array of `pfds.len()` pollfds.
+            let r = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
             if r > 0 {
                 return Ok(true);
             }
             if r == 0 {
-                if left.is_zero() || std::time::Instant::now() >= end {
+                if std::time::Instant::now() >= end {
                     return Ok(false);
                 }
                 continue;

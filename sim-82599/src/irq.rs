@@ -74,6 +74,11 @@ impl Irq {
         st.last = [0; VECTORS];
     }
 
+    /// Card time (ns) of vector `v`'s last message (0: none yet).
+    pub fn last_sent(&self, v: usize) -> u64 {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).last[v]
+    }
+
     pub fn any_held(&self) -> bool {
         self.held.load(Ordering::Acquire) != 0
     }

@@ -446,6 +446,22 @@ impl Sim {
             .ok_or(SimError::BadVector { vector })
     }
 
+    /// When `port`'s vector `vector` last sent a message, on the card's clock
+    /// ([`Sim::card_time`]); `None`: never.
+    pub fn msix_last_sent(&self, port: usize, vector: usize) -> Result<Option<Duration>, SimError> {
+        let p = self.check_port(port)?;
+        if vector >= irq::VECTORS {
+            return Err(SimError::BadVector { vector });
+        }
+        let t = p.irq.last_sent(vector);
+        Ok((t != 0).then(|| Duration::from_nanos(t - 1)))
+    }
+
+    /// The card's clock: time since it was built (or as advanced, with a manual clock).
+    pub fn card_time(&self) -> Duration {
+        Duration::from_nanos(self.sh.now() - 1)
+    }
+
     /// Inject a fault into a port.
     pub fn inject(&self, port: usize, fault: Fault) -> Result<(), SimError> {
         let p = self.check_port(port)?;
