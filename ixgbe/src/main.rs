@@ -922,20 +922,17 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
 /// sleeps does not step them).
 fn irq_needs_engines(l: &LoopOpts, threaded: bool) -> AnyResult {
     if l.interrupts && !threaded {
-        return Err("--interrupts sleeps until the card interrupts: the in-process card needs \
+        return Err(
+            "--interrupts sleeps until the card interrupts: the in-process card needs \
                     --threaded (or use --card)"
-            .into());
+                .into(),
+        );
     }
     Ok(())
 }
 
 /// --interrupts: the in-process card's vectors of `port` to `dev`'s eventfds.
-fn irq_sim(
-    sim: &Sim,
-    dev: &mut Device<sim_82599::Port>,
-    port: usize,
-    l: &LoopOpts,
-) -> AnyResult {
+fn irq_sim(sim: &Sim, dev: &mut Device<sim_82599::Port>, port: usize, l: &LoopOpts) -> AnyResult {
     cmds::enable_irq(dev, l, &mut |v, fd| Ok(sim.set_msix(port, v, Some(fd))?))
 }
 

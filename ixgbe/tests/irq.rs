@@ -31,29 +31,57 @@ fn socket(name: &str) -> PathBuf {
 #[test]
 fn echo_with_interrupts_on_a_card_process_is_woken_by_the_card() {
     let path = socket("echo");
-    let card = command(&["card", "--ports", "2", "--pairs", "--seconds", "6", "--socket"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run ixgbe card");
+    let card = command(&[
+        "card",
+        "--ports",
+        "2",
+        "--pairs",
+        "--seconds",
+        "6",
+        "--socket",
+    ])
+    .arg(&path)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run ixgbe card");
     let t = Instant::now();
     while std::os::unix::net::UnixStream::connect(&path).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "the card never listened");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the card never listened"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let echo = command(&["echo", "--interrupts", "--seconds", "4", "--port", "0", "--card"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run ixgbe echo");
+    let echo = command(&[
+        "echo",
+        "--interrupts",
+        "--seconds",
+        "4",
+        "--port",
+        "0",
+        "--card",
+    ])
+    .arg(&path)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run ixgbe echo");
     std::thread::sleep(Duration::from_millis(500));
     // 10 Mbit/s: about 15 000 frames/s, slow enough for the echo loop to go idle between them.
-    let gen = command(&["pktgen", "--rate", "10", "--seconds", "2", "--port", "1", "--card"])
-        .arg(&path)
-        .output()
-        .expect("run ixgbe pktgen");
+    let gen = command(&[
+        "pktgen",
+        "--rate",
+        "10",
+        "--seconds",
+        "2",
+        "--port",
+        "1",
+        "--card",
+    ])
+    .arg(&path)
+    .output()
+    .expect("run ixgbe pktgen");
     let echo = echo.wait_with_output().unwrap();
     let card = card.wait_with_output().unwrap();
     let (et, gt, ct) = (text(&echo), text(&gen), text(&card));

@@ -42,11 +42,9 @@ impl Msix {
             index: VFIO_PCI_MSIX_IRQ_INDEX,
             ..IrqInfo::default()
         };
-        ioctl_ptr(&device, VFIO_DEVICE_GET_IRQ_INFO, &mut info).map_err(|e| {
-            PciError::Vfio {
-                what: "VFIO_DEVICE_GET_IRQ_INFO (MSI-X)".into(),
-                err: e,
-            }
+        ioctl_ptr(&device, VFIO_DEVICE_GET_IRQ_INFO, &mut info).map_err(|e| PciError::Vfio {
+            what: "VFIO_DEVICE_GET_IRQ_INFO (MSI-X)".into(),
+            err: e,
         })?;
         let count = if info.flags & VFIO_IRQ_INFO_EVENTFD != 0 {
             info.count

@@ -237,7 +237,7 @@ fn msix_vectors_bound_over_the_socket_signal_the_clients_eventfd() {
     p.write32(0x00898, 1 << 4, Site::UNNAMED); // GPIE.MSIX_MODE
     p.write32(0x00880, 1 << 3, Site::UNNAMED); // EIMS: vector 3 unmasked
     p.write32(0x00808, 1 << 3, Site::UNNAMED); // EICS: its cause
-    // A read returns after the posted writes took effect; no auto-mask without GPIE.EIAME.
+                                               // A read returns after the posted writes took effect; no auto-mask without GPIE.EIAME.
     assert_eq!(p.read32(0x00880, Site::UNNAMED), 1 << 3);
     let mut b = [0u8; 8];
     // SAFETY: reads 8 bytes into a live buffer.
@@ -248,7 +248,10 @@ fn msix_vectors_bound_over_the_socket_signal_the_clients_eventfd() {
     // Bad vectors and ports get a status; unbinding needs no descriptor.
     assert!(matches!(
         c.set_msix(0, 16, Some(efd.as_fd())),
-        Err(CardError::Refused { status: status::BAD_VECTOR, .. })
+        Err(CardError::Refused {
+            status: status::BAD_VECTOR,
+            ..
+        })
     ));
     c.set_msix(0, 3, None).unwrap();
     // The connection is still in step after the refused bind.

@@ -215,8 +215,21 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
                 sim.set_msix(0, v as usize, Some(fd))?;
             }
         }
-        let mode = if irq { "interrupts (Napi)" } else { "busy poll" };
-        run(sim.clone(), "in-process", mode, rx, tx, irq.then(napi).flatten(), secs, rate);
+        let mode = if irq {
+            "interrupts (Napi)"
+        } else {
+            "busy poll"
+        };
+        run(
+            sim.clone(),
+            "in-process",
+            mode,
+            rx,
+            tx,
+            irq.then(napi).flatten(),
+            secs,
+            rate,
+        );
         let v = sim.violations();
         if !v.is_empty() {
             return Err(format!("strict mode: {v:?}").into());
@@ -250,8 +263,21 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
                 rx_card.set_msix(0, v as usize, Some(fd))?;
             }
         }
-        let mode = if irq { "interrupts (Napi)" } else { "busy poll" };
-        run(sim.clone(), "card process", mode, rx, tx, irq.then(napi).flatten(), secs, rate);
+        let mode = if irq {
+            "interrupts (Napi)"
+        } else {
+            "busy poll"
+        };
+        run(
+            sim.clone(),
+            "card process",
+            mode,
+            rx,
+            tx,
+            irq.then(napi).flatten(),
+            secs,
+            rate,
+        );
         let v = sim.violations();
         if !v.is_empty() {
             return Err(format!("strict mode: {v:?}").into());

@@ -272,7 +272,11 @@ fn interrupt(a: &mut Device<Mmio>, b: &mut Device<Mmio>) -> Result<String, Strin
     // armed vector fires when the frame is written back.
     let mb = macs(b);
     let mut tx = Vec::new();
-    let mut p = b.pool(0).map_err(e)?.alloc(len_of(7)).ok_or("B's pool is empty")?;
+    let mut p = b
+        .pool(0)
+        .map_err(e)?
+        .alloc(len_of(7))
+        .ok_or("B's pool is empty")?;
     build(&mut p, BROADCAST, mb, Kind::Broadcast, 7);
     tx.push(p);
     let t = Instant::now();
@@ -280,7 +284,10 @@ fn interrupt(a: &mut Device<Mmio>, b: &mut Device<Mmio>) -> Result<String, Strin
         return Err("B could not send".into());
     }
     let fd = a.rx_event_fd(0).map_err(e)?;
-    if !fd.wait(Duration::from_secs(5)).map_err(|err| err.to_string())? {
+    if !fd
+        .wait(Duration::from_secs(5))
+        .map_err(|err| err.to_string())?
+    {
         return Err("no MSI-X message within 5 s of the frame".into());
     }
     let woke = t.elapsed();
