@@ -14,7 +14,7 @@ use regdsl_rt::Bus;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
-/// Receive queues with a vector: 0..7 (IVAR[q] `INT_ALLOC0`; vectors 0..7 of the 25).
+/// Receive queues with a vector: 0..7 (`IVAR[q].INT_ALLOC0`; vectors 0..7 of the 25).
 pub const MAX_VECTORS: usize = 8;
 
 fn irq_err(e: std::io::Error) -> Error {

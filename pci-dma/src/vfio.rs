@@ -414,13 +414,16 @@ fn region_info(device: &File, index: u32) -> Result<RegionInfo, PciError> {
     Ok(info)
 }
 
+/// What [`open`] gives: BAR0, the DMA memory, the bus-master guard, MSI-X (if the device has it).
+pub(crate) type Opened = (Bar, Arc<dyn DmaMemory>, BusMaster, Option<crate::Msix>);
+
 /// Open `addr` through VFIO: BAR0 mapping and IOMMU-mapped DMA memory.
 pub(crate) fn open(
     sysfs: &Sysfs,
     addr: PciAddr,
     supported: &[PciId],
     opts: &PciOptions,
-) -> Result<(Bar, Arc<dyn DmaMemory>, BusMaster, Option<crate::Msix>), PciError> {
+) -> Result<Opened, PciError> {
     sysfs.check_supported(addr, supported)?;
     let group_no = sysfs.iommu_group(addr).ok_or_else(|| {
         vfio_err(

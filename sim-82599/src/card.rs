@@ -504,6 +504,8 @@ impl Shared {
                 } else {
                     cell.store(new, Ordering::Release);
                     self.master_written(p, old, new);
+                    // Messages owed while mastering was off go out once it is back on.
+                    self.irq_eval(p);
                 }
             }
             // Write 1 to clear (8.2.3.5.1); EICS sets causes, EIMS/EIMC set/clear the mask.
