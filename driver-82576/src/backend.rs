@@ -52,6 +52,9 @@ pub fn open_pci_with(addr: &str, cfg: Config, opts: &PciOptions) -> Result<Devic
         ..opts.clone()
     };
     let dev = PciDevice::open(addr, DEVICE_IDS, &opts)?;
+    let msix = dev.msix();
     let (bar, dma) = dev.into_parts();
-    Device::new(bar.leak(), dma, cfg)
+    let mut dev = Device::new(bar.leak(), dma, cfg)?;
+    dev.msix = msix;
+    Ok(dev)
 }

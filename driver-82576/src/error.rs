@@ -29,6 +29,9 @@ pub enum Error {
     /// A configuration value the card or the driver cannot use.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// Receive interrupts: a queue without one (not set up), or the eventfd failed.
+    #[error("interrupts: {0}")]
+    Interrupt(String),
     /// A queue: a number that does not exist here or was handed out already, one that did not
     /// enable (RXDCTL/TXDCTL.ENABLE), or a ring its registers cannot hold.
     #[error(transparent)]
@@ -55,7 +58,7 @@ impl DeviceError for Error {
             Error::ResetTimeout(_) => ErrorKind::Init,
             Error::MdicTimeout { .. } | Error::MdicError { .. } => ErrorKind::Phy,
             Error::LinkTimeout(_) => ErrorKind::LinkTimeout,
-            Error::Config(_) => ErrorKind::Config,
+            Error::Config(_) | Error::Interrupt(_) => ErrorKind::Config,
             Error::Queue(_) => ErrorKind::Queue,
             Error::Dma(_) => ErrorKind::Dma,
             Error::Mempool(_) => ErrorKind::Mempool,

@@ -21,6 +21,7 @@ pub mod config;
 pub mod desc;
 pub mod error;
 pub mod init;
+pub mod irq;
 pub mod link;
 pub mod mdio;
 pub mod queue;
@@ -67,6 +68,10 @@ pub struct Device<B: Bus + Clone> {
     raw: regs::Stats,
     stats: Stats,
     eeprom_auto_read: bool,
+    /// Receive queues' eventfds, once interrupts are set up (`irq`).
+    irq: Vec<pci_dma::EventFd>,
+    /// MSI-X vectors of a card opened through VFIO.
+    msix: Option<Arc<pci_dma::Msix>>,
 }
 
 impl<B: Bus + Clone> Device<B> {
@@ -90,6 +95,8 @@ impl<B: Bus + Clone> Device<B> {
             raw: regs::Stats::new(),
             stats: Stats::default(),
             eeprom_auto_read,
+            irq: Vec::new(),
+            msix: None,
         };
         // 4.5.8: statistics start from zero: read (and so clear) every counter once.
         dev.raw.update(&mut dev.regs);
@@ -236,6 +243,10 @@ impl<B: Bus + Clone> QueueDevice for Device<B> {
 
 impl<B: Bus + Clone> Drop for Device<B> {
     fn drop(&mut self) {
+        // No more interrupt messages once the device goes (its eventfds close with it).
+        if !self.irq.is_empty() {
+            init::disable_interrupts(&self.regs);
+        }
         // Receive off first, then the queues stop themselves before their buffers go back.
         self.regs.RCTL().clr(RCTL::EN);
         self.queues.clear();

@@ -124,11 +124,13 @@ pub fn open_pci_with(addr: &str, cfg: Config, opts: PciOptions) -> Result<Device
         });
     }
     let dev = PciDevice::open(addr, &link_ids(), &opts)?;
+    let msix = dev.msix();
     let (bar, dma, master) = dev.into_parts_with_master();
     // On an error the device was stopped inside `new`; dropping `master` then turns bus
     // mastering off. On success the device turns it off last when it is dropped.
     let mut dev = Device::new(bar.leak(), dma, cfg)?;
     dev.master = Some(master);
+    dev.msix = msix;
     Ok(dev)
 }
 

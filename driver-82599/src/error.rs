@@ -58,6 +58,9 @@ pub enum Error {
         id: pci_dma::PciId,
         reason: &'static str,
     },
+    /// Receive interrupts: a queue without one (not set up), or the eventfd failed.
+    #[error("interrupts: {0}")]
+    Interrupt(String),
     /// Opening real hardware.
     #[error("PCI: {0}")]
     Pci(#[from] pci_dma::PciError),
@@ -107,7 +110,8 @@ impl DeviceError for Error {
             | Error::SemaphoreTimeout { .. } => ErrorKind::Init,
             Error::LinkTimeout(_) => ErrorKind::LinkTimeout,
             // An offload request that does not fit its packet: bad input, as a bad configuration.
-            Error::Config(_) | Error::Offload(_) => ErrorKind::Config,
+            // Interrupts used before they are set up, as a configuration mistake.
+            Error::Config(_) | Error::Offload(_) | Error::Interrupt(_) => ErrorKind::Config,
             Error::Queue(_) => ErrorKind::Queue,
             Error::Dma(_) => ErrorKind::Dma,
             Error::Mempool(_) => ErrorKind::Mempool,

@@ -114,6 +114,7 @@ pub mod error;
 pub mod fdir;
 pub mod filter;
 pub mod init;
+pub mod irq;
 pub mod link;
 pub mod mirror;
 pub mod offload;
@@ -183,6 +184,10 @@ pub struct Device<B: Bus + Clone> {
     fdir: fdir::Filters,
     /// [`Device::stop`] ran: the card is stopped and every queue is gone.
     stopped: bool,
+    /// Receive interrupts, once set up ([`Device::enable_rx_interrupts`]).
+    irq: Option<irq::Vectors<B>>,
+    /// A real card's MSI-X vectors (opened through VFIO).
+    msix: Option<Arc<pci_dma::Msix>>,
 }
 
 impl<B: Bus + Clone> Device<B> {
@@ -216,6 +221,8 @@ impl<B: Bus + Clone> Device<B> {
                 flows: Vec::new(),
             },
             stopped: false,
+            irq: None,
+            msix: None,
         };
         // 4.6.5: statistics cleared by reading them once.
         dev.raw.update(&mut dev.regs);
@@ -278,6 +285,12 @@ impl<B: Bus + Clone> Device<B> {
     /// offset).
     pub fn regs(&self) -> &Regs<B> {
         &self.regs
+    }
+
+    /// A real card's MSI-X vectors, to bind [`Device::msix_fds`] to (`Msix::set_vectors`):
+    /// there when [`backend::open_pci`] opened the card through VFIO.
+    pub fn msix(&self) -> Option<Arc<pci_dma::Msix>> {
+        self.msix.clone()
     }
 
     /// The DMA memory the device uses (for more pools).
@@ -415,6 +428,10 @@ impl<B: Bus + Clone> Device<B> {
     pub fn stop(&mut self) {
         if std::mem::replace(&mut self.stopped, true) {
             return;
+        }
+        // No more interrupt messages (their eventfds are closed with the device).
+        if self.irq.is_some() {
+            init::disable_interrupts(&self.regs);
         }
         // Receive off first: no new frame enters a ring being taken down.
         self.regs.RXCTRL().clr(RXCTRL::RXEN);

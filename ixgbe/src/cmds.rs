@@ -10,6 +10,85 @@ use regdsl_rt::{Access, Bus, Site};
 /// How often (in loop iterations) the meter looks at the clock.
 const TICK: u32 = 256;
 
+/// With --interrupts: empty polls in a row before the loop sleeps on its vectors, and the
+/// longest sleep (then the meter and the signal flag are looked at).
+const IDLE_POLLS: u32 = 64;
+const SLEEP: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// --interrupts: sets up `dev`'s receive interrupts and binds each vector's eventfd with
+/// `bind(vector, fd)` (the platform's: the simulated card, a card process, VFIO).
+pub fn enable_irq<B: Bus + Clone>(
+    dev: &mut Device<B>,
+    l: &LoopOpts,
+    bind: &mut dyn FnMut(usize, std::os::fd::BorrowedFd<'_>) -> AnyResult,
+) -> AnyResult {
+    if !l.interrupts {
+        return Ok(());
+    }
+    dev.enable_rx_interrupts(&driver_82599::irq::IrqConfig {
+        moderation_us: l.itr_us,
+    })?;
+    for (v, fd) in dev.msix_fds() {
+        bind(v as usize, fd)?;
+    }
+    Ok(())
+}
+
+/// Interrupt mode of a loop: counts empty polls and sleeps once there were enough.
+#[derive(Default)]
+struct Idle {
+    on: bool,
+    polls: u32,
+    sleeps: u64,
+    wakeups: u64,
+}
+
+impl Idle {
+    fn new(l: &LoopOpts) -> Idle {
+        Idle {
+            on: l.interrupts,
+            ..Idle::default()
+        }
+    }
+
+    /// After a loop iteration that moved `moved` packets: whether to sleep now.
+    fn should_sleep(&mut self, moved: usize) -> bool {
+        if moved != 0 {
+            self.polls = 0;
+            return false;
+        }
+        self.polls = self.polls.saturating_add(1);
+        self.on && self.polls >= IDLE_POLLS
+    }
+
+    /// Sleeps on receive queue 0 of every device in `devs` until a packet or `SLEEP`.
+    fn sleep<B: Bus + Clone>(&mut self, devs: &mut [&mut Device<B>]) -> AnyResult {
+        let irqs = devs
+            .iter()
+            .map(|d| d.rx_irq(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<_> = irqs.iter().collect();
+        self.sleeps += 1;
+        let mut ready = || {
+            devs.iter_mut()
+                .any(|d| d.rx_queue(0).map(|q| q.ready()).unwrap_or(false))
+        };
+        if driver_82599::irq::wait_any(&refs, &mut ready, SLEEP)? {
+            self.wakeups += 1;
+        }
+        Ok(())
+    }
+
+    fn report(&self) {
+        if self.on {
+            println!(
+                "interrupts: slept {} times, woken by a packet {} times",
+                self.sleeps, self.wakeups
+            );
+        }
+    }
+}
+
 /// A pool of `n` buffers whose first `size` bytes hold a test frame: buffers keep their
 /// contents, so allocating from it later yields ready frames without writing them again.
 fn frame_pool<B: Bus + Clone>(dev: &Device<B>, n: usize, size: usize) -> AnyResult<Mempool> {
@@ -343,18 +422,23 @@ pub fn fwd<B: Bus + Clone>(
     let (mut ab, mut ba) = (Dir::default(), Dir::default());
     let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut i = 0u32;
+    let mut idle = Idle::new(l);
     loop {
-        ab.forward(a, b, &mut buf, l.batch)?;
-        ba.forward(b, a, &mut buf, l.batch)?;
+        let moved = ab.forward(a, b, &mut buf, l.batch)? + ba.forward(b, a, &mut buf, l.batch)?;
         if let Some(g) = gen.as_mut() {
             g.run();
         }
         step();
         i += 1;
-        if i % TICK == 0 && !meter.tick(&[ab.sent, ba.sent]) {
+        let slept = idle.should_sleep(moved);
+        if slept {
+            idle.sleep(&mut [&mut *a, &mut *b])?;
+        }
+        if (slept || i % TICK == 0) && !meter.tick(&[ab.sent, ba.sent]) {
             break;
         }
     }
+    idle.report();
     if let Some(g) = gen.as_mut() {
         // Drain: no new frames; forward until nothing has moved for 20 ms (bounded: 2 s), so
         // that the card's engines (stepped here, or on their own thread) finish the rings.
@@ -490,8 +574,9 @@ pub fn echo<B: Bus + Clone>(
     let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut i = 0u32;
     let (mut arp, mut icmp) = (0u64, 0u64);
+    let mut idle = Idle::new(l);
     loop {
-        dev.rx_batch(0, &mut buf, l.batch)?;
+        let moved = dev.rx_batch(0, &mut buf, l.batch)?;
         if let Some(me) = &me {
             buf.retain_mut(|p| match responder::respond(me, p) {
                 Action::ArpReply => {
@@ -511,10 +596,15 @@ pub fn echo<B: Bus + Clone>(
         buf.clear();
         step();
         i += 1;
-        if i % TICK == 0 && !meter.tick(&[done]) {
+        let slept = idle.should_sleep(moved);
+        if slept {
+            idle.sleep(&mut [&mut *dev])?;
+        }
+        if (slept || i % TICK == 0) && !meter.tick(&[done]) {
             break;
         }
     }
+    idle.report();
     finish(dev, step);
     meter.summary(&[done]);
     if me.is_some() {

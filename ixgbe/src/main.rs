@@ -152,6 +152,15 @@ pub struct LoopOpts {
     /// the card before its memory goes back).
     #[arg(long, value_name = "SECS", hide = true)]
     pub panic_after: Option<u64>,
+    /// fwd/echo: receive by interrupt (MSI-X), NAPI-like: poll while packets come, sleep on
+    /// the receive queue's vector after 64 empty polls. Needs a card that runs on its own:
+    /// --card, --threaded, or --pci through VFIO.
+    #[arg(long, alias = "irq")]
+    pub interrupts: bool,
+    /// With --interrupts: minimum time between two interrupts of a queue, in microseconds
+    /// (EITR moderation, 2 us steps, at most 1022).
+    #[arg(long, value_name = "US", default_value_t = 0, requires = "interrupts")]
+    pub itr_us: u32,
 }
 
 /// Receive filters and pools of the port a command runs on.
@@ -645,6 +654,9 @@ fn run(cli: Cli) -> AnyResult {
             if !(60..=1514).contains(&size) {
                 return Err(format!("--size {size}: must be 60..=1514").into());
             }
+            if l.interrupts {
+                return Err("--interrupts is for the receive loops (fwd, echo), not pktgen".into());
+            }
             if let Some(r) = rate {
                 driver_82599::ratelimit::factor(r)?;
             }
@@ -758,12 +770,15 @@ fn run(cli: Cli) -> AnyResult {
                 }
                 let mut da = open_pci(a, &sysfs, l.ring, &f)?;
                 let mut db = open_pci(b, &sysfs, l.ring, &f)?;
+                irq_pci(&mut da, &l)?;
+                irq_pci(&mut db, &l)?;
                 let names = [format!("port {a} (A)"), format!("port {b} (B)")];
                 return cmds::fwd([&mut da, &mut db], &names, &mut || {}, None, &l);
             }
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 let mut cp = open_card(path, &c, 2, config(l.ring, &f), &f)?;
+                irq_card(&mut cp, c.port, &l)?;
                 let names = [
                     format!("port {} (A)", c.port),
                     format!("port {} (B)", c.port + 1),
@@ -776,9 +791,12 @@ fn run(cli: Cli) -> AnyResult {
             let sim = sim(&s, 4, &config(l.ring, &f))?;
             sim.connect(Wire::Pair(2, 0))?;
             sim.connect(Wire::Pair(1, 3))?;
+            irq_needs_engines(&l, s.threaded)?;
             on_sim(&sim, |sim| {
                 let mut da = open_sim_with(sim, 0, l.ring, &f)?;
                 let mut db = open_sim_with(sim, 1, l.ring, &f)?;
+                irq_sim(sim, &mut da, 0, &l)?;
+                irq_sim(sim, &mut db, 1, &l)?;
                 let mut g = cmds::Generator::new(
                     vec![
                         (2, open_sim(sim, 2, config(l.ring, &f))?),
@@ -815,6 +833,7 @@ fn run(cli: Cli) -> AnyResult {
                     );
                 }
                 let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
+                irq_pci(&mut dev, &l)?;
                 return cmds::echo(&mut dev, &mut || {}, &l, respond.then_some(ip), false);
             }
             if let Some(path) = &c.card {
@@ -823,6 +842,7 @@ fn run(cli: Cli) -> AnyResult {
                     return Err("--tap attaches an in-process card; not with --card".into());
                 }
                 let mut cp = open_card(path, &c, 1, config(l.ring, &f), &f)?;
+                irq_card(&mut cp, c.port, &l)?;
                 cmds::echo(
                     &mut cp.devs[0],
                     &mut || {},
@@ -846,8 +866,10 @@ fn run(cli: Cli) -> AnyResult {
                 sim.connect(Wire::Pair(1, 0))?;
                 println!("simulated card: a generator on port 1 feeds port 0");
             }
+            irq_needs_engines(&l, s.threaded)?;
             on_sim(&sim, |sim| {
                 let mut dev = open_sim_with(sim, 0, l.ring, &f)?;
+                irq_sim(sim, &mut dev, 0, &l)?;
                 let mut gen = None;
                 if tap.is_none() {
                     gen = Some(cmds::Generator::new(
@@ -1097,6 +1119,55 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
 
 /// What the driver loop calls between batches: step the simulated card, unless it runs on
 /// its own thread.
+/// --interrupts on the in-process card: its engines must run on their own (a loop that
+/// sleeps does not step them).
+fn irq_needs_engines(l: &LoopOpts, threaded: bool) -> AnyResult {
+    if l.interrupts && !threaded {
+        return Err(
+            "--interrupts sleeps until the card interrupts: the in-process card needs \
+                    --threaded (or use --card)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// --interrupts: the in-process card's vectors of `port` to `dev`'s eventfds.
+fn irq_sim(sim: &Sim, dev: &mut Device<sim_82599::Port>, port: usize, l: &LoopOpts) -> AnyResult {
+    cmds::enable_irq(dev, l, &mut |v, fd| Ok(sim.set_msix(port, v, Some(fd))?))
+}
+
+/// --interrupts: each port's vectors on the card process (eventfds passed over the socket).
+fn irq_card(cp: &mut CardPorts, first: usize, l: &LoopOpts) -> AnyResult {
+    let card = cp.card.clone();
+    for (i, dev) in cp.devs.iter_mut().enumerate() {
+        cmds::enable_irq(dev, l, &mut |v, fd| {
+            Ok(card.set_msix(first + i, v, Some(fd))?)
+        })?;
+    }
+    Ok(())
+}
+
+/// --interrupts on a real card: MSI-X through VFIO.
+fn irq_pci(dev: &mut Device<regdsl_rt::Mmio>, l: &LoopOpts) -> AnyResult {
+    if !l.interrupts {
+        return Ok(());
+    }
+    let Some(msix) = dev.msix() else {
+        return Err("--interrupts on a real card needs VFIO (MSI-X through \
+                    VFIO_DEVICE_SET_IRQS); this device was opened through sysfs"
+            .into());
+    };
+    dev.enable_rx_interrupts(&driver_82599::irq::IrqConfig {
+        moderation_us: l.itr_us,
+    })?;
+    // All vectors in one VFIO_DEVICE_SET_IRQS (vector i: the i-th fd).
+    let fds: Vec<_> = dev.msix_fds().into_iter().map(|(_, fd)| fd).collect();
+    msix.set_vectors(&fds)
+        .map_err(|e| format!("binding MSI-X vectors through VFIO: {e}"))?;
+    Ok(())
+}
+
 fn stepper(sim: &Sim, threaded: bool) -> impl Fn() + '_ {
     move || {
         if !threaded {

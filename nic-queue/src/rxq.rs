@@ -205,6 +205,19 @@ impl<R: QueueRegs, F: RxFormat> RxQueue<R, F> {
         unsafe { desc::at(self.base, self.next as usize) }
     }
 
+    /// Whether the next descriptor is written back (DD): [`RxQueue::rx_batch`] would return
+    /// something. One volatile read; what an interrupt-driven receive loop checks before it
+    /// sleeps.
+    pub fn ready(&self) -> bool {
+        if self.filled() == 0 {
+            return false;
+        }
+        // SAFETY: `next <= mask`, inside the ring; a live, 16-aligned descriptor.
+        let w =
+            unsafe { desc::read32(desc::at(self.base, self.next as usize), rx_wb::STATUS_ERROR) };
+        w & rx_wb::STAT_DD != 0
+    }
+
     /// Descriptors currently holding a buffer for the card.
     pub fn filled(&self) -> usize {
         (self.tail.wrapping_sub(self.next) & self.mask) as usize

@@ -64,6 +64,8 @@ pub struct PciDevice {
     /// Before `dma`: an unused device turns mastering off before its memory goes.
     master: BusMaster,
     dma: Arc<dyn DmaMemory>,
+    /// MSI-X vectors (VFIO only).
+    msix: Option<Arc<crate::Msix>>,
 }
 
 impl PciDevice {
@@ -81,7 +83,7 @@ impl PciDevice {
             Backend::Auto => vfio::available(&sysfs, &opts.dev_root, addr),
         };
         if use_vfio {
-            let (bar, dma, master) = vfio::open(&sysfs, addr, supported, opts)?;
+            let (bar, dma, master, msix) = vfio::open(&sysfs, addr, supported, opts)?;
             return Ok(PciDevice {
                 addr,
                 id,
@@ -89,6 +91,7 @@ impl PciDevice {
                 bar,
                 dma,
                 master,
+                msix: msix.map(Arc::new),
             });
         }
         let (bar, master) = sysfs.open_bar_master(addr, supported, opts)?;
@@ -100,6 +103,7 @@ impl PciDevice {
             bar,
             dma: Arc::new(dma),
             master,
+            msix: None,
         })
     }
 
@@ -118,6 +122,11 @@ impl PciDevice {
     }
     pub fn dma(&self) -> Arc<dyn DmaMemory> {
         Arc::clone(&self.dma)
+    }
+    /// The device's MSI-X vectors, to bind to eventfds: opened through VFIO only (`None`
+    /// through sysfs, where a kernel driver would own the interrupts).
+    pub fn msix(&self) -> Option<Arc<crate::Msix>> {
+        self.msix.clone()
     }
     /// The BAR mapping owner and the DMA memory, for a driver to keep. Bus mastering stays on
     /// for the rest of the process; [`PciDevice::into_parts_with_master`] hands out the guard

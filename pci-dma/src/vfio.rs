@@ -30,8 +30,8 @@ pub(crate) const fn io(ty: u8, nr: u8) -> u64 {
     ((ty as u64) << 8) | nr as u64
 }
 
-const VFIO_TYPE: u8 = b';';
-const VFIO_BASE: u8 = 100;
+pub(crate) const VFIO_TYPE: u8 = b';';
+pub(crate) const VFIO_BASE: u8 = 100;
 pub(crate) const VFIO_GET_API_VERSION: u64 = io(VFIO_TYPE, VFIO_BASE);
 pub(crate) const VFIO_CHECK_EXTENSION: u64 = io(VFIO_TYPE, VFIO_BASE + 1);
 pub(crate) const VFIO_SET_IOMMU: u64 = io(VFIO_TYPE, VFIO_BASE + 2);
@@ -121,6 +121,11 @@ fn ioctl_val(fd: &impl AsRawFd, req: u64, arg: libc::c_ulong) -> io::Result<i32>
     } else {
         Ok(r)
     }
+}
+
+/// [`ioctl_ptr`] for the other VFIO modules.
+pub(crate) fn ioctl_ptr_pub<T>(fd: &impl AsRawFd, req: u64, arg: *mut T) -> io::Result<i32> {
+    ioctl_ptr(fd, req, arg)
 }
 
 /// ioctl with a pointer to a `#[repr(C)]` argument (or to a buffer of `argsz` bytes that
@@ -409,13 +414,16 @@ fn region_info(device: &File, index: u32) -> Result<RegionInfo, PciError> {
     Ok(info)
 }
 
+/// What [`open`] gives: BAR0, the DMA memory, the bus-master guard, MSI-X (if the device has it).
+pub(crate) type Opened = (Bar, Arc<dyn DmaMemory>, BusMaster, Option<crate::Msix>);
+
 /// Open `addr` through VFIO: BAR0 mapping and IOMMU-mapped DMA memory.
 pub(crate) fn open(
     sysfs: &Sysfs,
     addr: PciAddr,
     supported: &[PciId],
     opts: &PciOptions,
-) -> Result<(Bar, Arc<dyn DmaMemory>, BusMaster), PciError> {
+) -> Result<Opened, PciError> {
     sysfs.check_supported(addr, supported)?;
     let group_no = sysfs.iommu_group(addr).ok_or_else(|| {
         vfio_err(
@@ -550,6 +558,12 @@ pub(crate) fn open(
         .map_raw(&device)
         .map_err(|e| vfio_err("mapping BAR0", e))?;
 
+    // MSI-X, for a driver that wants interrupts (a device without it simply has none).
+    let msix = device
+        .try_clone()
+        .ok()
+        .and_then(|d| crate::Msix::new(d).ok())
+        .filter(|m| m.vectors() != 0);
     let container = Arc::new(container);
     let dma = VfioDma::new(Arc::clone(&container), opts.max_dma_pages)?;
     let keep = Handles {
@@ -557,7 +571,7 @@ pub(crate) fn open(
         _group: group,
         _device: device,
     };
-    Ok((Bar::new(map, Box::new(keep)), Arc::new(dma), master))
+    Ok((Bar::new(map, Box::new(keep)), Arc::new(dma), master, msix))
 }
 
 /// Pages for VFIO: hugepages if there are any, else ordinary memory trimmed to a 2 MiB-aligned

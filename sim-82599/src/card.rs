@@ -125,6 +125,8 @@ pub(crate) struct PortHw {
     pub master_idle_seen: AtomicBool,
     /// Filter-table elements written since power-up (their values are undefined until then).
     pub written: Written,
+    /// Interrupt state beyond the registers: owed messages, moderation, the vectors' eventfds.
+    pub irq: crate::irq::Irq,
 }
 
 /// The filter tables a reset leaves undefined (datasheet 8.2.3.7: RAL/RAH[1..127], MTA, VFTA,
@@ -229,6 +231,7 @@ impl PortHw {
             master_pass: AtomicU64::new(0),
             master_idle_seen: AtomicBool::new(false),
             written: Written::default(),
+            irq: crate::irq::Irq::default(),
         }
     }
 
@@ -386,6 +389,7 @@ impl Shared {
         p.tx_stop.clear();
         p.tx_head_read.clear();
         p.secrx.reset();
+        p.irq.reset();
         for r in p.rate.iter() {
             r.store(0, Ordering::Release);
         }
@@ -524,19 +528,19 @@ impl Shared {
                 } else {
                     cell.store(new, Ordering::Release);
                     self.master_written(p, old, new);
+                    // Messages owed while mastering was off go out once it is back on.
+                    self.irq_eval(p);
                 }
             }
             // Write 1 to clear (8.2.3.5.1); EICS sets causes, EIMS/EIMC set/clear the mask.
+            // A set cause owes an MSI-X message (irq.rs, datasheet 7.3).
             R::EICR => {
                 cell.fetch_and(!v, Ordering::AcqRel);
             }
-            R::EICS => {
-                p.regs
-                    .cell(R::EICR, 0)
-                    .fetch_or(v & def.wmask, Ordering::AcqRel);
-            }
+            R::EICS => self.set_cause(p, v & def.wmask),
             R::EIMS => {
                 cell.fetch_or(v & def.wmask, Ordering::AcqRel);
+                self.unmasked(p, v & def.wmask);
             }
             R::EIMC => {
                 p.regs
@@ -899,6 +903,11 @@ impl Shared {
                 Rule::ReservedBits,
                 "EIMC bit 31 is reserved (write 0x7FFFFFFF to mask all)".into(),
             ),
+            R::EIMS | R::EICS | R::IVAR => {
+                if let Some((rule, detail)) = Shared::irq_check(d.id, v) {
+                    bad(rule, detail);
+                }
+            }
             R::DTXMXSZRQ if v & !0xFFF != 0 => bad(
                 Rule::ReservedBits,
                 format!("DTXMXSZRQ bits 31:12 are reserved: {v:#x} (the field is 11:0, max 0xFFF)"),

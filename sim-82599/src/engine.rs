@@ -139,6 +139,9 @@ pub(crate) struct RxQ {
     pub stamp: u64,
     pub running: bool,
     pub head: u32,
+    /// RDH when loaded for this step: a head that moved means descriptors were written back
+    /// (the queue's interrupt cause, `irq.rs`).
+    pub head0: u32,
     pub tail: u32,
     pub count: u32,
     /// Host address of the descriptor ring (checked against the simulated memory).
@@ -347,13 +350,17 @@ impl PortEng {
         }
     }
 
-    /// Write back RDH of the RX queues used in this step.
-    fn finish(&mut self, p: &PortHw) {
+    /// Write back RDH of the RX queues used in this step; raise the interrupt cause of each
+    /// queue that wrote descriptors back (datasheet 7.3.4).
+    fn finish(&mut self, sh: &Shared, p: &PortHw) {
         let same = p.reset_gen.load(Ordering::Acquire) == self.reset_gen;
         for &q in &self.touched {
             let rq = &self.rxq[q as usize];
             if same && rq.running {
                 p.regs.set(R::RDH, q, rq.head);
+                if rq.head != rq.head0 {
+                    sh.rx_cause(p, q);
+                }
             }
         }
         self.touched.clear();
@@ -396,6 +403,10 @@ impl Engine {
         for (pe, p) in self.ports.iter_mut().zip(&sh.ports) {
             sh.poll_timers(p);
             pe.sync(sh, p);
+            // Messages moderation held back (EITR), sent once their interval ended.
+            if p.irq.any_held() {
+                sh.irq_eval(p);
+            }
         }
         for (i, p) in sh.ports.iter().enumerate() {
             work += crate::rx::drain(&mut self.ports[i], sh, p, self.step_no);
@@ -407,7 +418,7 @@ impl Engine {
             work += crate::wire::poll_sources(self, sh, i);
         }
         for (pe, p) in self.ports.iter_mut().zip(&sh.ports) {
-            pe.finish(p);
+            pe.finish(sh, p);
         }
         for s in self.sinks.iter_mut().flatten() {
             s.flush();

@@ -20,6 +20,7 @@ pub mod dma;
 mod engine;
 pub mod fault;
 mod fdir;
+pub mod irq;
 mod lifecycle;
 mod master;
 mod offload;
@@ -56,6 +57,7 @@ pub enum SimError {
     Io(std::io::Error),
     Dma(::dma::DmaError),
     NotManualClock,
+    BadVector { vector: usize },
 }
 
 impl fmt::Display for SimError {
@@ -69,6 +71,11 @@ impl fmt::Display for SimError {
             SimError::NotManualClock => {
                 f.write_str("advance() needs a card built with manual_clock(true)")
             }
+            SimError::BadVector { vector } => write!(
+                f,
+                "no MSI-X vector {vector}: the simulated card models vectors 0..{}",
+                irq::VECTORS - 1
+            ),
         }
     }
 }
@@ -237,7 +244,9 @@ fn run_thread(sh: &Shared, eng: &Mutex<Engine>) {
             continue;
         }
         idle = idle.saturating_add(1);
-        if idle < 64 {
+        // A message held by moderation (EITR) is due within microseconds: no sleeping.
+        let held = sh.ports.iter().any(|p| p.irq.any_held());
+        if idle < 64 || held {
             std::thread::yield_now();
         } else {
             // Sleep in short slices, waking early when the driver rings a doorbell.
@@ -400,11 +409,57 @@ impl Sim {
                 n.fetch_add(d.as_nanos() as u64, Ordering::AcqRel);
                 for p in &self.sh.ports {
                     self.sh.poll_timers(p);
+                    self.sh.irq_eval(p);
                 }
                 Ok(())
             }
             Clock::Real(_) => Err(SimError::NotManualClock),
         }
+    }
+
+    /// Binds MSI-X vector `vector` of `port` to an eventfd (`None`: unbinds): each message
+    /// the vector sends writes 1 to it, as VFIO's `VFIO_DEVICE_SET_IRQS` (with
+    /// `VFIO_IRQ_SET_DATA_EVENTFD`) binds a real card's vector. The card keeps its own
+    /// duplicate of the descriptor. See [`irq`] for what raises a vector.
+    pub fn set_msix(
+        &self,
+        port: usize,
+        vector: usize,
+        fd: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<(), SimError> {
+        let p = self.check_port(port)?;
+        if vector >= irq::VECTORS {
+            return Err(SimError::BadVector { vector });
+        }
+        let fd = fd.map(|f| f.try_clone_to_owned()).transpose()?;
+        p.irq.set_fd(vector, fd);
+        Ok(())
+    }
+
+    /// MSI-X messages `port`'s vector `vector` has sent since the card was built.
+    pub fn msix_count(&self, port: usize, vector: usize) -> Result<u64, SimError> {
+        let p = self.check_port(port)?;
+        p.irq
+            .sent
+            .get(vector)
+            .map(|c| c.load(Ordering::Relaxed))
+            .ok_or(SimError::BadVector { vector })
+    }
+
+    /// When `port`'s vector `vector` last sent a message, on the card's clock
+    /// ([`Sim::card_time`]); `None`: never.
+    pub fn msix_last_sent(&self, port: usize, vector: usize) -> Result<Option<Duration>, SimError> {
+        let p = self.check_port(port)?;
+        if vector >= irq::VECTORS {
+            return Err(SimError::BadVector { vector });
+        }
+        let t = p.irq.last_sent(vector);
+        Ok((t != 0).then(|| Duration::from_nanos(t - 1)))
+    }
+
+    /// The card's clock: time since it was built (or as advanced, with a manual clock).
+    pub fn card_time(&self) -> Duration {
+        Duration::from_nanos(self.sh.now() - 1)
     }
 
     /// Inject a fault into a port.

@@ -334,6 +334,7 @@ fn load(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) {
                     rq.ring = ring as usize;
                     rq.count = count;
                     rq.head = head;
+                    rq.head0 = head;
                     // A tail beyond the ring (a strict violation) gives the card nothing.
                     rq.tail = if tail < count { tail } else { head };
                 }

@@ -90,6 +90,8 @@ fn serve_client(
             Reply::err(status::NOT_HELLO)
         } else if r.cmd == cmd::DMA_ALLOC {
             alloc(sim, &r, leases)
+        } else if r.cmd == cmd::SET_MSIX {
+            set_msix(sim, &r, s)
         } else if r.cmd == cmd::DMA_FREE {
             match leases.remove(&r.a) {
                 Some(region) => {
@@ -108,6 +110,25 @@ fn serve_client(
         }
     }
     Ok(())
+}
+
+/// Binds a vector to the eventfd that follows the request (or unbinds it).
+fn set_msix(sim: &Sim, r: &Request, s: &UnixStream) -> Reply {
+    let fd = if r.b != 0 {
+        let mut one = [0u8; 1];
+        match proto::recv_with_fd(s.as_fd(), &mut one) {
+            Ok(Some(fd)) => Some(fd),
+            _ => return Reply::err(status::NO_FD),
+        }
+    } else {
+        None
+    };
+    let vector = usize::try_from(r.a).unwrap_or(usize::MAX);
+    match sim.set_msix(r.port as usize, vector, fd.as_ref().map(|f| f.as_fd())) {
+        Ok(()) => Reply::ok(0),
+        Err(crate::SimError::BadPort { .. }) => Reply::err(status::BAD_PORT),
+        Err(_) => Reply::err(status::BAD_VECTOR),
+    }
 }
 
 /// A DMA allocation for a client, kept in its leases.

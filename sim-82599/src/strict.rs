@@ -83,6 +83,9 @@ pub enum Rule {
     /// A receive queue enabled with its head (RDH) not at its tail (RDT): a ring reused
     /// (after a process died) without its head reset (datasheet 4.6.7.1).
     HeadNotAtTail,
+    /// A legal setting the simulated card does not model (e.g. an IVAR entry naming an MSI-X
+    /// vector above 15): flagged rather than silently ignored.
+    Unmodelled,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

@@ -61,7 +61,7 @@ use proto::{cmd, status, Reply, Request};
 use regdsl_rt::{Bus, Site};
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -171,6 +171,30 @@ impl Conn {
             );
         match res {
             Ok(()) if posted => Some(Reply::ok(0)),
+            Ok(()) => Some(Reply::decode(&b)),
+            Err(e) => {
+                if !self.lost.swap(true, Ordering::Relaxed) {
+                    eprintln!("sim-client: the card process is gone ({e}): reads return all ones");
+                }
+                None
+            }
+        }
+    }
+}
+
+impl Conn {
+    /// A request followed by a 1-byte message carrying `fd` (`SCM_RIGHTS`), and its reply.
+    fn call_with_fd(&self, r: Request, fd: BorrowedFd<'_>) -> Option<Reply> {
+        if self.lost.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut s = self.sock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut b = [0u8; proto::REPLY_LEN];
+        let res = s
+            .write_all(&r.encode())
+            .and_then(|()| proto::send_with_fd(s.as_fd(), &[0], fd))
+            .and_then(|()| s.read_exact(&mut b));
+        match res {
             Ok(()) => Some(Reply::decode(&b)),
             Err(e) => {
                 if !self.lost.swap(true, Ordering::Relaxed) {
@@ -298,6 +322,38 @@ impl Card {
             })
             .ok_or_else(|| CardError::Io(io::ErrorKind::BrokenPipe.into()))?;
         Ok((r.a, r.b))
+    }
+
+    /// Binds MSI-X vector `vector` of `port` to an eventfd (`None`: unbinds): the card
+    /// process writes 1 to it on each of the vector's messages, as VFIO's
+    /// `VFIO_DEVICE_SET_IRQS` does for a real card. The descriptor travels with `SCM_RIGHTS`;
+    /// the card keeps its copy until the vector is bound again (a process that dies leaves
+    /// it bound to an eventfd nobody reads, which costs nothing).
+    pub fn set_msix(
+        &self,
+        port: usize,
+        vector: usize,
+        fd: Option<BorrowedFd<'_>>,
+    ) -> Result<(), CardError> {
+        self.port(port)?;
+        let r = Request {
+            cmd: cmd::SET_MSIX,
+            port: port as u32,
+            a: vector as u64,
+            b: u64::from(fd.is_some()),
+        };
+        let rep = match fd {
+            Some(fd) => self.conn.call_with_fd(r, fd),
+            None => self.conn.call(r),
+        }
+        .ok_or_else(|| CardError::Io(io::ErrorKind::BrokenPipe.into()))?;
+        if rep.status != status::OK {
+            return Err(CardError::Refused {
+                what: "the MSI-X vector binding",
+                status: rep.status,
+            });
+        }
+        Ok(())
     }
 
     /// Whether the card process went away (reads then return all ones).

@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// Bumped on any change of the messages below.
-pub const VERSION: u64 = 2;
+pub const VERSION: u64 = 3;
 
 /// Requests (`Request::cmd`).
 pub mod cmd {
@@ -42,6 +42,11 @@ pub mod cmd {
     /// `a` = BAR0 offset, `b` = value. Posted (no reply), as `WRITE32`.
     pub const WRITE8: u32 = 11;
     pub const WRITE16: u32 = 12;
+    /// `a` = MSI-X vector, `b` = 1: bind it to the eventfd sent right after this request as
+    /// a 1-byte message carrying the descriptor (`SCM_RIGHTS`); `b` = 0: unbind. Each message
+    /// of the vector then writes 1 to the eventfd (as VFIO's `VFIO_DEVICE_SET_IRQS` with
+    /// `DATA_EVENTFD | ACTION_TRIGGER`). Reply: `OK`, `BAD_VECTOR`, `NO_FD`.
+    pub const SET_MSIX: u32 = 13;
 }
 
 /// Reply status codes (`Reply::status`).
@@ -55,6 +60,9 @@ pub mod status {
     pub const DMA_BAD_ALIGN: u32 = 5;
     pub const NOT_HELLO: u32 = 6;
     pub const BAD_REGION: u32 = 7;
+    pub const BAD_VECTOR: u32 = 8;
+    /// A `SET_MSIX` bind whose descriptor did not come.
+    pub const NO_FD: u32 = 9;
 }
 
 /// Whether a request gets no reply (posted writes).

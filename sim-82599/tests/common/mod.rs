@@ -81,11 +81,18 @@ pub fn rx_enable(p: &Port, fctrl: u32) {
 }
 
 /// RXCTRL.RXEN = 1 as the datasheet prescribes (4.6.7): SECRXCTRL.RX_DIS set, SECRXSTAT.SECRX_RDY
-/// awaited (the card is not threaded here: it asserts at once), RXEN set, RX_DIS cleared.
+/// awaited (at once on a card that is not threaded; on a threaded one, once the engine pass
+/// running when RX_DIS was set has ended, which on a loaded machine can take a while), RXEN
+/// set, RX_DIS cleared.
 pub fn rxen_halted(p: &Port) {
     take_control(p);
     let sec = rd(p, R::SECRXCTRL, 0);
     w(p, R::SECRXCTRL, 0, sec | RX_DIS);
+    let t = std::time::Instant::now();
+    while rd(p, R::SECRXSTAT, 0) & SECRX_RDY == 0 && t.elapsed() < std::time::Duration::from_secs(5)
+    {
+        std::thread::yield_now();
+    }
     assert_eq!(rd(p, R::SECRXSTAT, 0) & SECRX_RDY, SECRX_RDY);
     w(p, R::RXCTRL, 0, 1);
     w(p, R::SECRXCTRL, 0, sec & !RX_DIS);

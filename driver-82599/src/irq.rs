@@ -1,0 +1,379 @@
+//! Receive interrupts: MSI-X vectors per receive queue, moderation, waiting with a timeout,
+//! and a NAPI-like receive loop that polls under load and sleeps when idle (datasheet 7.3).
+//!
+//! Set-up ([`Device::enable_rx_interrupts`], 7.3.1, 7.3.4): `GPIE.MSIX_MODE` (one vector per
+//! cause group) and `GPIE.EIAME` (auto-mask); receive queue `q` mapped to MSI-X vector `q`
+//! (`IVAR`, valid bit set); `EITR[q]` the moderation interval; `EIAC` auto-clears the queue's
+//! cause when its message is sent and `EIAM` masks the vector then, so a vector sends one
+//! message per arming. Every vector starts masked.
+//!
+//! Each vector's messages go to an eventfd the driver creates ([`pci_dma::EventFd`]); the
+//! platform is told where with the fds from [`Device::msix_fds`]: `pci_dma` with VFIO binds
+//! them with `VFIO_DEVICE_SET_IRQS`, the simulated card with `Sim::set_msix`, a card process
+//! with `Card::set_msix`.
+//!
+//! Waiting ([`Device::rx_wait`], [`RxIrq::wait`]): if the queue's next descriptor is already
+//! written back, return at once; otherwise consume stale notifications, arm the vector
+//! (`EIMS`), check the ring again (a frame written back just before the arming set the
+//! cause, and the unmasking sends its message; the check saves the system call), and
+//! sleep on the eventfd until a message or the timeout. After processing, the vector stays
+//! masked (auto-mask) until the next wait arms it: no interrupts while the program polls.
+//!
+//! [`Napi`] combines both: it polls while polls return packets, and after `idle_polls`
+//! empty polls in a row it arms the interrupt and sleeps (up to `sleep_timeout`); the first
+//! packet wakes it and it polls again. Under load it never sleeps and takes no interrupt;
+//! at a low rate it sleeps between packets and costs one wake-up per packet (or per EITR
+//! interval, with moderation).
+//!
+//! ```
+//! use driver_82599::prelude::*;
+//! use driver_82599::irq::{IrqConfig, Napi};
+//! use std::time::Duration;
+//! let sim = sim_82599::Sim::builder().threaded(true).build();
+//! sim.connect(sim_82599::Wire::Loopback(0))?;
+//! let mut dev = Device::new(sim.port(0), sim.dma(), Config::default())?;
+//! dev.enable_rx_interrupts(&IrqConfig::default())?;
+//! for (vector, fd) in dev.msix_fds() {
+//!     sim.set_msix(0, vector as usize, Some(fd))?;      // what VFIO_DEVICE_SET_IRQS does
+//! }
+//! // Nothing arrives: the wait times out.
+//! assert!(!dev.rx_wait(0, Duration::from_millis(5))?);
+//! // A frame arrives: the card writes it back and the vector wakes the waiter.
+//! let mut pkts = Vec::new();
+//! dev.pool(0)?.alloc_batch(&mut pkts, 1, 60);
+//! pkts[0][..6].fill(0xFF);
+//! dev.tx_batch(0, &mut pkts)?;
+//! assert!(dev.rx_wait(0, Duration::from_secs(5))?);
+//! let mut napi = Napi::new(Duration::from_millis(1));
+//! let mut got = Vec::new();
+//! assert_eq!(napi.rx(&mut dev, 0, &mut got, 32)?, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::error::{Error, Result};
+use crate::regs::*;
+use crate::Device;
+use nic_queue::QueueDevice;
+use pci_dma::EventFd;
+use regdsl_rt::Bus;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// MSI-X vectors this driver maps receive queues to: one per queue, queues 0..15 (the
+/// vectors whose causes are `EICR.RTxQ` bits 15:0; 8.2.3.5.1).
+pub const MAX_VECTORS: usize = 16;
+
+/// Largest EITR interval: `ITR_INTERVAL` is 9 bits of 2 us (8.2.3.5.12).
+pub const MAX_MODERATION_US: u32 = 0x1FF * 2;
+
+/// How receive interrupts are set up.
+#[derive(Clone, Debug, Default)]
+pub struct IrqConfig {
+    /// Minimum time between two interrupts of a queue (EITR), in microseconds, rounded down
+    /// to the 2 us unit; 0: every write-back may interrupt at once. At most
+    /// [`MAX_MODERATION_US`].
+    pub moderation_us: u32,
+}
+
+/// The interrupt of one receive queue: its vector and eventfd, and the register that arms
+/// it. Clone it into the thread that polls a queue taken out of the device.
+pub struct RxIrq<B: Bus + Clone> {
+    queue: u32,
+    vector: u32,
+    fd: Arc<EventFd>,
+    regs: Regs<B>,
+}
+
+impl<B: Bus + Clone> Clone for RxIrq<B> {
+    fn clone(&self) -> Self {
+        RxIrq {
+            queue: self.queue,
+            vector: self.vector,
+            fd: self.fd.clone(),
+            regs: Regs::new(self.regs.bus().clone()),
+        }
+    }
+}
+
+impl<B: Bus + Clone> RxIrq<B> {
+    /// The receive queue.
+    pub fn queue(&self) -> u32 {
+        self.queue
+    }
+
+    /// The MSI-X vector.
+    pub fn vector(&self) -> u32 {
+        self.vector
+    }
+
+    /// The eventfd its messages go to.
+    pub fn event_fd(&self) -> &EventFd {
+        &self.fd
+    }
+
+    /// Unmasks the vector (`EIMS`, 8.2.3.5.4): its next cause sends one message (after which
+    /// the card masks it again, auto-mask). A cause already set sends it at once.
+    pub fn arm(&self) {
+        self.regs
+            .EIMS()
+            .write(EIMS::INTERRUPT_ENABLE.val(1 << self.vector));
+    }
+
+    /// Masks the vector (`EIMC`).
+    pub fn disarm(&self) {
+        self.regs
+            .EIMC()
+            .write(EIMC::INTERRUPT_MASK.val(1 << self.vector));
+    }
+
+    /// Waits for the queue: `ready` says whether its next descriptor is written back
+    /// (`RxQueue::ready`). Returns true at once when it is; otherwise arms the vector and
+    /// sleeps until an interrupt or `timeout`; true when woken by one.
+    pub fn wait(&self, ready: impl Fn() -> bool, timeout: Duration) -> Result<bool> {
+        if ready() {
+            return Ok(true);
+        }
+        // Notifications from earlier armings that nobody waited for.
+        self.fd.take().map_err(irq_err)?;
+        self.arm();
+        if ready() {
+            return Ok(true);
+        }
+        let woke = self.fd.wait(timeout).map_err(irq_err)?;
+        if woke {
+            self.fd.take().map_err(irq_err)?;
+        }
+        Ok(woke || ready())
+    }
+}
+
+/// Sleeps on several queues' interrupts at once (queues of several ports, say): consumes
+/// stale notifications, arms them all, and unless `ready()` (any of the queues has a
+/// packet) sleeps until one of them fires or `timeout`; true when woken or ready.
+pub fn wait_any<B: Bus + Clone>(
+    irqs: &[&RxIrq<B>],
+    ready: &mut dyn FnMut() -> bool,
+    timeout: Duration,
+) -> Result<bool> {
+    for i in irqs {
+        i.fd.take().map_err(irq_err)?;
+        i.arm();
+    }
+    if ready() {
+        return Ok(true);
+    }
+    let fds: Vec<&EventFd> = irqs.iter().map(|i| &*i.fd).collect();
+    let woke = EventFd::wait_any(&fds, timeout).map_err(irq_err)?;
+    Ok(woke || ready())
+}
+
+impl<B: Bus + Clone> AsRawFd for RxIrq<B> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+fn irq_err(e: std::io::Error) -> Error {
+    Error::Interrupt(e.to_string())
+}
+
+/// The device's receive interrupts (one per queue that has one).
+pub(crate) struct Vectors<B: Bus + Clone> {
+    pub rx: Vec<RxIrq<B>>,
+}
+
+impl<B: Bus + Clone> Device<B> {
+    /// Sets up one MSI-X vector per receive queue (queue `q` on vector `q`, queues 0..15;
+    /// see the [module docs](crate::irq)), all masked. Then bind [`Device::msix_fds`] to the
+    /// platform's vectors, and wait with [`Device::rx_wait`] (or poll [`Device::rx_irq`]'s
+    /// fd). Calling it again reprograms the moderation and keeps the eventfds.
+    pub fn enable_rx_interrupts(&mut self, cfg: &IrqConfig) -> Result<()> {
+        let n = usize::from(self.cfg.rx_queues);
+        if n > MAX_VECTORS {
+            return Err(Error::Config(format!(
+                "receive interrupts: {n} queues, but one vector per queue is mapped for queues 0..{} only",
+                MAX_VECTORS - 1
+            )));
+        }
+        if cfg.moderation_us > MAX_MODERATION_US {
+            return Err(Error::Config(format!(
+                "interrupt moderation of {} us: EITR holds at most {MAX_MODERATION_US} us (8.2.3.5.12)",
+                cfg.moderation_us
+            )));
+        }
+        let regs = &self.regs;
+        let all = ((1u64 << n) - 1) as u32;
+        // 7.3.1: MSI-X mode, auto-mask on; every queue vector masked until armed.
+        regs.EIMC().write(EIMC::INTERRUPT_MASK.val(all));
+        regs.GPIE()
+            .modify(|v| v.set(GPIE::MSIX_MODE).set(GPIE::EIAME));
+        for q in 0..n as u32 {
+            // 8.2.3.5.16: IVAR[q/2], Rx entries INT_ALLOC0 (even queue) / INT_ALLOC2 (odd).
+            let v = q;
+            regs.IVAR().at(q / 2).modify(|r| {
+                if q % 2 == 0 {
+                    r.with(IVAR::INT_ALLOC0.val(v)).set(IVAR::INT_ALLOC_VAL0)
+                } else {
+                    r.with(IVAR::INT_ALLOC2.val(v)).set(IVAR::INT_ALLOC_VAL2)
+                }
+            });
+            // 8.2.3.5.12: ITR_INTERVAL in 2 us units.
+            regs.EITR()
+                .at(v)
+                .write(EITR::ITR_INTERVAL.val(cfg.moderation_us / 2));
+        }
+        // 7.3.1.4: the cause clears itself and the vector masks itself on each message.
+        regs.EIAC()
+            .modify(|r| r.with(EIAC::RTXQ.val(r.get(EIAC::RTXQ) | all)));
+        regs.EIAM()
+            .modify(|r| r.with(EIAM::AUTO_MASK.val(r.get(EIAM::AUTO_MASK) | all)));
+        if self.irq.is_none() {
+            let mut rx = Vec::with_capacity(n);
+            for q in 0..n as u32 {
+                rx.push(RxIrq {
+                    queue: q,
+                    vector: q,
+                    fd: Arc::new(EventFd::new().map_err(irq_err)?),
+                    regs: Regs::new(self.regs.bus().clone()),
+                });
+            }
+            self.irq = Some(Vectors { rx });
+        }
+        Ok(())
+    }
+
+    /// The eventfd of each vector, to bind to the platform's MSI-X vectors: `(vector, fd)`.
+    /// Empty before [`Device::enable_rx_interrupts`].
+    pub fn msix_fds(&self) -> Vec<(u32, BorrowedFd<'_>)> {
+        self.irq.as_ref().map_or_else(Vec::new, |v| {
+            v.rx.iter()
+                .map(|i| (i.vector, std::os::fd::AsFd::as_fd(&*i.fd)))
+                .collect()
+        })
+    }
+
+    /// Receive queue `q`'s interrupt (to wait on it from the thread that polls the queue, or
+    /// to put its fd in an epoll set).
+    pub fn rx_irq(&self, q: usize) -> Result<RxIrq<B>> {
+        self.irq
+            .as_ref()
+            .and_then(|v| v.rx.get(q))
+            .cloned()
+            .ok_or_else(|| no_irq(q))
+    }
+
+    /// Waits up to `timeout` for a packet on receive queue `q` (see the [module
+    /// docs](crate::irq)); true when one is there or an interrupt came. The queue must be in
+    /// the device (a queue taken out waits with [`RxIrq::wait`] and its own `ready`).
+    pub fn rx_wait(&mut self, q: usize, timeout: Duration) -> Result<bool> {
+        let irq = self
+            .irq
+            .as_ref()
+            .and_then(|v| v.rx.get(q))
+            .ok_or_else(|| no_irq(q))?
+            .clone();
+        let rxq = self.queues_mut().rx_queue(q)?;
+        let rxq = &*rxq;
+        irq.wait(|| rxq.ready(), timeout)
+    }
+
+    /// Arms receive queue `q`'s interrupt without waiting (for a program that polls the fd
+    /// itself: arm, then `epoll_wait`).
+    pub fn rx_arm(&self, q: usize) -> Result<()> {
+        self.irq
+            .as_ref()
+            .and_then(|v| v.rx.get(q))
+            .ok_or_else(|| no_irq(q))?
+            .arm();
+        Ok(())
+    }
+}
+
+fn no_irq(q: usize) -> Error {
+    Error::Interrupt(format!(
+        "receive queue {q} has no interrupt (call enable_rx_interrupts first; queues 0..{} have one)",
+        MAX_VECTORS - 1
+    ))
+}
+
+/// What a [`Napi`] loop did (to see it switch modes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NapiStats {
+    /// Calls that polled the ring.
+    pub polls: u64,
+    /// Times it armed the interrupt and slept.
+    pub sleeps: u64,
+    /// Sleeps ended by an interrupt (or a packet already there when armed).
+    pub wakeups: u64,
+    /// Sleeps that ended at the timeout.
+    pub timeouts: u64,
+}
+
+/// A NAPI-like receive loop for one queue: polls while there is traffic, sleeps on the
+/// queue's interrupt when a number of polls in a row found nothing.
+///
+/// Each [`Napi::rx`] polls once (up to `budget` packets). A poll that finds packets resets
+/// the idle count: under load the loop only polls, with the interrupt masked. After
+/// `idle_polls` empty polls it arms the interrupt and sleeps until a packet or
+/// `sleep_timeout`, then polls again. With `idle_polls` = 1 it sleeps as soon as the ring
+/// is empty (lowest CPU use); larger values trade CPU for the wake-up latency of bursts that
+/// follow each other closely.
+#[derive(Clone, Debug)]
+pub struct Napi {
+    /// Empty polls in a row before sleeping (default 64).
+    pub idle_polls: u32,
+    /// Longest sleep (a call returns 0 after it, so the caller can check for shutdown).
+    pub sleep_timeout: Duration,
+    idle: u32,
+    stats: NapiStats,
+}
+
+impl Napi {
+    /// A loop that sleeps after 64 empty polls, at most `sleep_timeout` at a time.
+    pub fn new(sleep_timeout: Duration) -> Napi {
+        Napi {
+            idle_polls: 64,
+            sleep_timeout,
+            idle: 0,
+            stats: NapiStats::default(),
+        }
+    }
+
+    /// What the loop did so far.
+    pub fn stats(&self) -> NapiStats {
+        self.stats
+    }
+
+    /// Whether the next call that finds nothing sleeps (the loop is in interrupt mode).
+    pub fn sleeping(&self) -> bool {
+        self.idle >= self.idle_polls.max(1)
+    }
+
+    /// One step of the loop on device queue `q`: poll, or sleep then poll. Returns the
+    /// packets appended to `out`.
+    pub fn rx<B: Bus + Clone>(
+        &mut self,
+        dev: &mut Device<B>,
+        q: usize,
+        out: &mut Vec<dma::Packet>,
+        budget: usize,
+    ) -> Result<usize> {
+        if self.sleeping() {
+            self.stats.sleeps += 1;
+            if dev.rx_wait(q, self.sleep_timeout)? {
+                self.stats.wakeups += 1;
+            } else {
+                self.stats.timeouts += 1;
+            }
+        }
+        self.stats.polls += 1;
+        let n = dev.rx_batch(q, out, budget)?;
+        if n != 0 {
+            self.idle = 0;
+        } else {
+            self.idle = self.idle.saturating_add(1);
+        }
+        Ok(n)
+    }
+}
