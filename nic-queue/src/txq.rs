@@ -471,14 +471,22 @@ impl<R: QueueRegs> TxQueue<R> {
     }
 
     /// Descriptors the card has not fetched yet: from its head ([`QueueRegs::head`], a
-    /// register read) to the tail. All in flight when the head reads as no descriptor of the
-    /// ring (a card gone away reads all ones).
+    /// register read) to the tail. All in flight when the head is not among them.
     pub fn unsent(&self) -> usize {
-        let head = self.regs.head();
-        if head > self.mask {
-            return self.in_flight();
+        match self.head_in_flight() {
+            Some(head) => (self.tail.wrapping_sub(head) & self.mask) as usize,
+            None => self.in_flight(),
         }
-        (self.tail.wrapping_sub(head) & self.mask) as usize
+    }
+
+    /// The card's head when it lies among the descriptors in flight (`clean..=tail`), else
+    /// `None`: a card gone away (all ones) or reset under the driver (head 0) says nothing
+    /// about this ring, and the stop then counts every packet in flight.
+    fn head_in_flight(&self) -> Option<u32> {
+        let head = self.regs.head();
+        (head <= self.mask
+            && (head.wrapping_sub(self.clean) & self.mask) <= self.in_flight() as u32)
+            .then_some(head)
     }
 
     /// Waits (bounded by `wait`) for the card to fetch every descriptor handed to it, then
@@ -506,8 +514,7 @@ impl<R: QueueRegs> TxQueue<R> {
     /// Packets (end-of-packet data descriptors) between the card's head and the tail: what it
     /// never sent. Read from the ring, which the card no longer reads (the queue is stopped).
     fn unsent_packets(&self) -> u64 {
-        let head = self.regs.head();
-        let from = if head > self.mask { self.clean } else { head };
+        let from = self.head_in_flight().unwrap_or(self.clean);
         let mut n = 0;
         let mut i = from;
         while i != self.tail {
@@ -827,6 +834,32 @@ mod tests {
         let stop = log.iter().position(|l| l == "stop").unwrap();
         assert!(log[..stop].iter().any(|l| l == "head"), "{log:?}");
         assert_eq!(pool.free_count(), POOL);
+    }
+
+    #[test]
+    fn a_head_outside_the_ring_in_flight_counts_everything_in_flight() {
+        // A card gone away reads all ones; one reset under the driver reads 0: neither says
+        // which packets left, so all in flight are counted as dropped at stop.
+        for bogus in [u32::MAX, 12] {
+            let pool = Mempool::new(&HeapDma::new(), POOL, BUF).unwrap();
+            let ring = HeapDma::new().alloc(RING * desc::DESC_SIZE, 128).unwrap();
+            let regs = FakeRegs::new(0, Rc::default());
+            let head = regs.head.clone();
+            let counters = Arc::new(QueueCounters::default());
+            let mut q = TxQueue::new(regs, ring, RING, counters.clone());
+            let mut pkts: Vec<Packet> = Vec::new();
+            for _ in 0..10 {
+                let mut p = pool.alloc(BUF).unwrap();
+                p.set_len(60);
+                pkts.push(p);
+            }
+            assert_eq!(q.tx_batch(&mut pkts), 10);
+            head.set(Some(bogus));
+            assert_eq!(q.unsent(), 10, "head {bogus}");
+            drop(q);
+            assert_eq!(counters.snapshot().tx_dropped_at_stop, 10, "head {bogus}");
+            assert_eq!(pool.free_count(), POOL);
+        }
     }
 
     #[test]
