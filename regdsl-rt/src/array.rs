@@ -2,13 +2,14 @@
 //! - `at(i)`: infallible. A `u32` is checked (out of range panics, naming the register and its
 //!   valid indices); an [`Index`] was validated when it was made, so nothing is checked again;
 //! - `get(i)`: fallible, `Result<_, IndexError>` for a `u32` that may be out of range;
-//! - `at_const::<N>()`: a constant index, checked by the compiler;
+//! - `at_const::<N>()`: a constant index, checked by the compiler when the call is built
+//!   (`cargo build`/`cargo test`; see [`Array::at_const`]);
 //! - `element(i)`: an owned [`Element`] (offset resolved once) that a driver stores.
 
 use crate::bus::Bus;
 use crate::error::IndexError;
 use crate::handle::{Reg, RegMut};
-use crate::spec::{Array as ArraySpec, ConstIndex, Index, IndexSet};
+use crate::spec::{Array as ArraySpec, Index, IndexSet};
 use core::marker::PhantomData;
 
 /// A register array on bus `B`.
@@ -48,6 +49,89 @@ fn offset_of_valid<R: ArraySpec>(i: u32) -> usize {
     }
 }
 
+/// The compile-time check of [`Array::at_const`]: `OK` fails to evaluate, with a message naming
+/// the index, the register and its valid indices, when `N` is not one of the array's indices.
+struct ConstIndexCheck<R, const N: u32>(PhantomData<fn() -> R>);
+
+impl<R: ArraySpec, const N: u32> ConstIndexCheck<R, N> {
+    const MESSAGE: Message = Message::new()
+        .push("constant index ")
+        .push_u32(N)
+        .push(" is out of range for register array ")
+        .push(R::NAME)
+        .push(": its indices are ")
+        .push(<R::Indices as IndexSet>::TEXT)
+        .push(" (`.at(i)` or `.get(i)` take run-time indices)");
+    const OK: () = if !ranges_contain(<R::Indices as IndexSet>::RANGES, N) {
+        panic!("{}", Self::MESSAGE.as_str())
+    };
+}
+
+const fn ranges_contain(ranges: &[(u32, u32)], i: u32) -> bool {
+    let mut k = 0;
+    while k < ranges.len() {
+        if ranges[k].0 <= i && i <= ranges[k].1 {
+            return true;
+        }
+        k += 1;
+    }
+    false
+}
+
+/// A message built at compile time (const panics on stable Rust format only one `&str`).
+struct Message {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Message {
+    const fn new() -> Self {
+        Message {
+            buf: [0; 512],
+            len: 0,
+        }
+    }
+    const fn push(mut self, s: &str) -> Self {
+        let s = s.as_bytes();
+        let mut k = 0;
+        // Whole characters only: a cut text stays UTF-8.
+        while k < s.len() && self.len < self.buf.len() - 4 {
+            self.buf[self.len] = s[k];
+            self.len += 1;
+            k += 1;
+        }
+        while self.len > 0 && k < s.len() && (s[k] & 0xC0) == 0x80 {
+            self.len -= 1;
+            k -= 1;
+        }
+        self
+    }
+    const fn push_u32(mut self, v: u32) -> Self {
+        let mut digits = [0u8; 10];
+        let (mut n, mut v) = (0, v);
+        loop {
+            digits[n] = b'0' + (v % 10) as u8;
+            n += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        while n > 0 && self.len < self.buf.len() {
+            n -= 1;
+            self.buf[self.len] = digits[n];
+            self.len += 1;
+        }
+        self
+    }
+    const fn as_str(&self) -> &str {
+        match core::str::from_utf8(self.buf.split_at(self.len).0) {
+            Ok(s) => s,
+            Err(_) => "constant index out of range for this register array",
+        }
+    }
+}
+
 fn error<R: ArraySpec>(i: u32) -> IndexError {
     IndexError {
         register: R::NAME,
@@ -81,12 +165,17 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> Array<'a, B, R> {
             None => Err(error::<R>(i)),
         }
     }
-    /// Element `N`, a constant index checked by the compiler.
+    /// Element `N`, a constant index checked by the compiler: an index that is not one of the
+    /// array's is a build error naming the index, the register and its valid indices
+    /// (`constant index 128 is out of range for register array RDT: its indices are 0..=127`).
+    /// The check is a constant evaluated for each `N` the crate uses, so it fails `cargo build`
+    /// and `cargo test`; `cargo check`, which does not instantiate generic functions, does not
+    /// see it. One generic check instead of one trait impl per index keeps large arrays cheap to
+    /// compile.
     #[inline(always)]
-    pub fn at_const<const N: u32>(&self) -> Reg<'a, B, R>
-    where
-        R::Indices: ConstIndex<N>,
-    {
+    pub fn at_const<const N: u32>(&self) -> Reg<'a, B, R> {
+        #[allow(clippy::let_unit_value)]
+        let () = ConstIndexCheck::<R, N>::OK;
         Reg::at_offset(self.bus, offset_of_valid::<R>(N), Some(N))
     }
     /// Element `i` as an owned [`Element`]: its offset resolved now, once.
@@ -138,12 +227,9 @@ impl<'a, B: Bus + ?Sized, R: ArraySpec> ArrayMut<'a, B, R> {
     pub fn get(&self, i: u32) -> Result<RegMut<'a, B, R>, IndexError> {
         self.0.get(i).map(Self::wrap)
     }
-    /// Element `N`, as [`Array::at_const`].
+    /// Element `N`, as [`Array::at_const`] (checked when built).
     #[inline(always)]
-    pub fn at_const<const N: u32>(&self) -> RegMut<'a, B, R>
-    where
-        R::Indices: ConstIndex<N>,
-    {
+    pub fn at_const<const N: u32>(&self) -> RegMut<'a, B, R> {
         Self::wrap(self.0.at_const::<N>())
     }
     pub fn iter(&self) -> impl Iterator<Item = RegMut<'a, B, R>> + 'a {

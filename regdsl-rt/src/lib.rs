@@ -26,7 +26,7 @@
 //! let e = regs.CTRL().wait_clear(CTRL::RST, Duration::from_millis(1)).unwrap_err();
 //! assert_eq!(e.register, "CTRL");                        // nothing clears RST in a buffer
 //! // An array element: `at` (a u32 is checked, panics naming the range; an `Index` is already
-//! // valid), `get` (Result), `at_const` (checked by the compiler).
+//! // valid), `get` (Result), `at_const` (checked when built).
 //! regs.RXDCTL().at(70).set(RXDCTL::ENABLE);
 //! assert!(regs.RXDCTL().get(128).is_err());
 //! regs.RXDCTL().at_const::<3>().clr(RXDCTL::ENABLE);
@@ -99,8 +99,8 @@ pub use info::{lookup, RegInfo};
 pub use int::Int;
 pub use regdsl_macros::*;
 pub use spec::{
-    mode, Access, Array as ArraySpec, ConstIndex, CounterMode, Index, IndexSet, Mode,
-    ReadModifyWrite, Readable, ReadableUnique, Register, Seg, Single, Writable,
+    mode, Access, Array as ArraySpec, CounterMode, Index, IndexSet, Mode, ReadModifyWrite,
+    Readable, ReadableUnique, Register, Seg, Single, Writable,
 };
 pub use trace::{Dir, TraceLine};
 pub use tracer::{Trace, TraceFn, TraceSink};

@@ -191,15 +191,6 @@ pub trait IndexSet: 'static {
     }
 }
 
-/// Implemented by an index set for each of its indices: `.at_const::<N>()` is checked by the
-/// compiler.
-#[diagnostic::on_unimplemented(
-    message = "constant index {N} is out of range for this register array",
-    label = "index {N} is not in `{Self}`",
-    note = "the valid indices are the ranges in the name `{Self}` (`IaTob` is a..=b); use `.at(i)` or `.get(i)` for run-time indices"
-)]
-pub trait ConstIndex<const N: u32>: IndexSet {}
-
 /// An index already known to be valid for every array whose indices are `I` (validate a queue
 /// number once, then access its registers without re-checking).
 pub struct Index<I> {

@@ -129,10 +129,6 @@ pub mod idx {
         const RANGES: &'static [(u32, u32)] = &[(0, 3)];
         const TEXT: &'static str = "0..=3";
     }
-    impl ::regdsl_rt::ConstIndex<0> for I0To3 {}
-    impl ::regdsl_rt::ConstIndex<1> for I0To3 {}
-    impl ::regdsl_rt::ConstIndex<2> for I0To3 {}
-    impl ::regdsl_rt::ConstIndex<3> for I0To3 {}
 }
 /// The registers of the table on a bus: one accessor per register, named as in the
 /// table. Holds only the bus (for [`::regdsl_rt::Mmio`], a pointer and a length).

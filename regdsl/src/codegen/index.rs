@@ -1,6 +1,8 @@
 //! Index sets of arrays: one type per distinct set of indices (shared by every array with the
-//! same indices), implementing `ConstIndex<N>` for each valid `N`. Sharing keeps the number of
-//! impls proportional to the distinct ranges, not to the registers.
+//! same indices, so that an `Index` validated once serves them all), implementing `IndexSet`
+//! with its ranges. Nothing is generated per index: `at_const::<N>()` is checked by one generic
+//! constant in `regdsl-rt` against `RANGES`, so an array of 65,536 elements costs what one of
+//! four does.
 
 use super::reg::num;
 use crate::model::{Layout, Register, Table};
@@ -67,11 +69,6 @@ impl IndexSets {
             });
             let txt = text(rg);
             let doc = format!("Array indices {txt}.");
-            let impls = rg
-                .iter()
-                .flat_map(|&(a, b)| a..=b)
-                .map(num)
-                .map(|n| quote!(impl ::regdsl_rt::ConstIndex<#n> for #id {}));
             quote! {
                 #[doc = #doc]
                 pub struct #id;
@@ -79,7 +76,6 @@ impl IndexSets {
                     const RANGES: &'static [(u32, u32)] = &[#(#pairs),*];
                     const TEXT: &'static str = #txt;
                 }
-                #(#impls)*
             }
         });
         quote! {
