@@ -180,12 +180,9 @@ pub struct Line {
 }
 
 /// Register modes, in the order listed in messages.
-pub const REGISTER_MODES: &[&str] = &[
-    "RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RO64", "RW64", "WO64", "RC64", "RCR64", "W1C64",
-    "RTC64",
-];
+pub const REGISTER_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RTCW"];
 /// Field access modes.
-pub const FIELD_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RSV"];
+pub const FIELD_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RTCW", "RSV"];
 
 pub fn parse_access(s: &str) -> Option<Access> {
     Some(match s {
@@ -196,6 +193,7 @@ pub fn parse_access(s: &str) -> Option<Access> {
         "RCR" => Access::RCR,
         "W1C" => Access::W1C,
         "RTC" => Access::RTC,
+        "RTCW" => Access::RTCW,
         "RSV" => Access::RSV,
         _ => return None,
     })
@@ -675,13 +673,13 @@ impl Parser<'_> {
                 let datasheet = if where_.is_none() {
                     ""
                 } else {
-                    ", or a datasheet spelling: R/W, R, W, RC/W, RC/WC, RW1C, R/W1C, RWS, ..."
+                    "; or a datasheet spelling: R/W, R, W, RC, RC/W, RC/WC, RC/W1C, RW1C, R/W1C, RWS, ..."
                 };
                 let where_ = where_.unwrap_or("");
                 Err(self.err(
                     tok.span,
                     format!(
-                        "unknown mode `{}`{where_} (expected {} or ALIAS{datasheet})",
+                        "unknown mode `{}`{where_} (expected {}, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS{datasheet})",
                         tok.text,
                         REGISTER_MODES.join(", ")
                     ),
