@@ -227,6 +227,16 @@ pub const DICTIONARY: &[&str] = &[
     "RDBAL[n] (0x01000 + 0x40*n, n=0...63; RW)",
     "0x01000 + 0x40*(n-70000), n=0...3",
     "0xFFFFFFFFFFFFFFF0 + 0x40*n, n=0...65535",
+    "05200h-053FCh",
+    "05200h-053FEh",
+    "0h-FFFFFFFFFFFFFFFFh",
+    "05400h-05478h step 8",
+    "step 0",
+    "MTA[127:0]",
+    "RAH[0:15]",
+    "X[4294967295:0]",
+    "RC/W1C",
+    "RTCW",
 ];
 
 /// A deterministic source of mutated tables (splitmix64).

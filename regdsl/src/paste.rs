@@ -149,6 +149,10 @@ pub fn is_reserved(name: &str) -> bool {
 pub struct SegExpr {
     pub base: Num,
     pub array: Option<ArrExpr>,
+    /// `START-END` (the 8254x register summary): an array from `base` to `END`, the last
+    /// element's address; the caller turns it into `array` (it needs the register's width
+    /// and the name's element count).
+    pub range: Option<RangeExpr>,
     /// The whole segment as written.
     pub text: String,
     pub span: Span,
@@ -163,6 +167,15 @@ pub struct ArrExpr {
     pub max: Num,
     /// `MIN...MAX`.
     pub range_span: Span,
+}
+
+/// `START-END [step STRIDE]`: the end (the last element's address) and the stated stride.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeExpr {
+    pub end: Num,
+    pub step: Option<Num>,
+    /// `START-END` as written.
+    pub span: Span,
 }
 
 /// An offset expression: address groups separated by `/` (the first is the register's own
@@ -295,6 +308,27 @@ fn segment(c: &mut Cursor) -> Result<SegExpr, ExprError> {
     c.ws();
     let start = c.at;
     let base = c.number("an offset")?;
+    // `05200h-053FCh`: a range, written without blanks (`0x1000 - ...` is an offset and an
+    // undefined reset).
+    let dash = ["-", "–"].into_iter().find(|d| c.rest().starts_with(d));
+    if let Some(d) = dash {
+        let after = &c.rest()[d.len()..];
+        if after.starts_with(|ch: char| ch.is_ascii_digit()) {
+            c.at += d.len();
+            let end = c.number("the last address of the range")?;
+            let span = c.o.span(start, c.at - start);
+            let save = c.at;
+            let step = if c.eat("step") && c.rest().starts_with([' ', '\t']) {
+                Some(c.number("the stride after `step`")?)
+            } else {
+                c.at = save;
+                None
+            };
+            let mut s = seg(c, start, base, None);
+            s.range = Some(RangeExpr { end, step, span });
+            return Ok(s);
+        }
+    }
     let save = c.at;
     if !c.eat("+") {
         c.at = save;
@@ -387,6 +421,7 @@ fn seg(c: &Cursor, start: usize, base: Num, array: Option<ArrExpr>) -> SegExpr {
     SegExpr {
         base,
         array,
+        range: None,
         text: c.o.text[start..c.at].to_string(),
         span: c.o.span(start, c.at - start),
     }
@@ -467,6 +502,25 @@ pub fn strip_index(name: &str) -> &str {
     }
 }
 
+/// The element range a summary prints in a name, `MTA[127:0]` (also `[0:127]`, `[0-127]`,
+/// `[0..127]`): the name without it, and `(first, last, span of the brackets)`. `None` for
+/// a name without one or with a letter (`RDBAL[n]`).
+pub fn name_range(name: &str, span: Span) -> Option<(&str, u32, u32, Span)> {
+    let b = name.find('[').filter(|&b| b > 0 && name.ends_with(']'))?;
+    let inner = &name[b + 1..name.len() - 1];
+    let (x, y) = [":", "...", "..", "-"]
+        .iter()
+        .find_map(|sep| inner.split_once(sep))?;
+    let (x, y): (u32, u32) = (x.trim().parse().ok()?, y.trim().parse().ok()?);
+    let at = Span {
+        col: span.col + name[..b].chars().count() as u32,
+        offset: span.offset + b,
+        len: name.len() - b,
+        ..span
+    };
+    Some((&name[..b], x.min(y), x.max(y), at))
+}
+
 /// What a token of a datasheet row looks like, to suggest a layout.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Guess {
@@ -478,9 +532,11 @@ enum Guess {
 
 fn guess(t: &str) -> Guess {
     let t0 = strip_index(t);
+    // `05200h-053FCh`: a range of offsets.
+    let first = t.split_once('-').map_or(t, |(a, _)| a);
     if t.starts_with("0x")
         || t.starts_with("0X")
-        || (t.ends_with(['h', 'H']) && parse_number(t).is_ok())
+        || (first.ends_with(['h', 'H']) && parse_number(first).is_ok())
     {
         Guess::Offset
     } else if datasheet_access(t).is_some() && t.len() >= 2 || matches!(t, "R" | "W") {

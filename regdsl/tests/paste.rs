@@ -47,6 +47,11 @@ fn summary_8254x_equals_native() {
 }
 
 #[test]
+fn summary_8254x_ranges_equal_native() {
+    same("8254x-ranges.txt", "8254x-ranges-native.txt");
+}
+
+#[test]
 fn summary_82599_equals_native() {
     same("82599-summary.txt", "82599-summary-native.txt");
 }
@@ -431,4 +436,56 @@ fn unknown_mode_lists_widths() {
         "A 0x0 - RW12 a\n",
         "t.txt:1:9: error: unknown mode `RW12` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS)",
     );
+}
+
+// --- Offset ranges of a register summary ------------------------------------------------
+
+const RANGE_LAYOUT: &str = "@columns offset name description mode\n";
+
+/// Each inconsistent range is an error at file:line:col that names the column and says why.
+#[test]
+fn inconsistent_ranges_are_errors() {
+    let cases = [
+        (
+            "05200h-053FEh MTA Multicast R/W\n",
+            "t.txt:2:1: error: the range `05200h-053FEh` spans 0x1fe bytes: not a multiple of the register width (4 bytes); state the stride (`05200h-053FEh step 8`) or the elements in the name (`MTA[15:0]`) (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "05200h-053FCh MTA[126:0] Multicast R/W\n",
+            "t.txt:2:1: error: `MTA` has 127 elements, which the range `05200h-053FCh` (0x1fc bytes from the first to the last) cannot space equally (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "05200h-053FCh step 4 MTA[63:0] Multicast R/W\n",
+            "t.txt:2:25: error: `MTA` names 64 elements but the range `05200h-053FCh step 4` at stride 0x4 holds 128 (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "05200h-053FCh step 3 MTA Multicast R/W\n",
+            "t.txt:2:20: error: the range `05200h-053FCh step 3` spans 0x1fc bytes: not a multiple of the stride 0x3 (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "053FCh-05200h MTA Multicast R/W\n",
+            "t.txt:2:1: error: the range `053FCh-05200h` ends before it starts (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "05200h MTA[127:0] Multicast R/W\n",
+            "t.txt:2:1: error: `MTA[127:0]` names 128 elements but the offset is one address: give the range as printed (`START-END`, the first and the last element's address) (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+    ];
+    for (row, want) in cases {
+        one(&format!("{RANGE_LAYOUT}{row}"), want);
+    }
+}
+
+/// A range takes the `@width` in force and a width suffix of the mode; a stated stride below
+/// the width is the resolver's usual error.
+#[test]
+fn ranges_take_the_register_width() {
+    let v = json(
+        "t.txt",
+        "@width 8\n@columns offset name description mode\n00h-07h A bytes RW\n10h-1Eh B halves RW16\n",
+    );
+    assert_eq!(v["registers"][0]["count"], 8);
+    assert_eq!(v["registers"][0]["segments"][0]["step"], 1);
+    assert_eq!(v["registers"][1]["count"], 8);
+    assert_eq!(v["registers"][1]["segments"][0]["step"], 2);
 }
