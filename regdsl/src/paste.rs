@@ -110,8 +110,14 @@ pub fn datasheet_access(s: &str) -> Option<Access> {
     if s.len() > 8 {
         return None;
     }
-    let u = s.to_ascii_uppercase();
-    Some(match u.as_str() {
+    // Upper case on the stack: this runs for many tokens of every row.
+    let mut buf = [0u8; 8];
+    buf[..s.len()].copy_from_slice(s.as_bytes());
+    buf.make_ascii_uppercase();
+    let Ok(u) = std::str::from_utf8(&buf[..s.len()]) else {
+        return None;
+    };
+    Some(match u {
         "RO" | "R" | "RO/V" | "ROV" | "ROS" | "RO/S" | "RO/LH" | "RO/LL" | "RO/SN" => Access::RO,
         "RW" | "R/W" | "RWS" | "RW/S" | "RW/SN" | "RW/V" | "RWV" | "RWL" | "R/W/S" => Access::RW,
         "WO" | "W" => Access::WO,

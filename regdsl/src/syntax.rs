@@ -255,8 +255,14 @@ struct LineText<'a> {
 }
 
 impl<'a> LineText<'a> {
-    fn new(text: &'a str, number: u32, start: usize) -> Self {
-        let mut toks = Vec::new();
+    /// `toks` is a buffer to reuse (cleared here): one allocation per file, not per line.
+    fn new(
+        text: &'a str,
+        number: u32,
+        start: usize,
+        mut toks: Vec<(usize, &'a str, u32)>,
+    ) -> Self {
+        toks.clear();
         let mut content_end = text.len();
         let mut comment = None;
         let mut i = 0;
@@ -341,10 +347,12 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
         bare: None,
         width: Width::W32,
     };
-    let mut lines = Vec::new();
+    // One line per LF (CR-only files grow the vector as they go).
+    let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
     // A byte-order mark is not part of the first line (columns count from after it).
     let mut start = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut number = 0u32;
+    let mut toks = Vec::new();
     while start <= src.len() {
         // CR, CRLF and LF all end a line.
         let rest = &src[start..];
@@ -354,13 +362,14 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
             None => (rest.len(), rest.len() + 1),
         };
         number = number.saturating_add(1);
-        let lt = LineText::new(&rest[..len], number, start);
+        let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
         let item = p.line(&lt);
         lines.push(Line {
             number: lt.number,
             item,
             comment: lt.comment.map(str::to_string),
         });
+        toks = lt.toks;
         start += next;
     }
     // A final line end leaves an empty last "line": not a line of the file.
@@ -671,7 +680,17 @@ impl Parser<'_> {
     /// `where_` says where the mode stands in messages; with it, they list datasheet spellings
     /// too (native rows keep the short list).
     fn register_mode(&self, tok: &Tok, where_: Option<&str>) -> Res<ModeSyn> {
-        if let Some(m) = parse_mode(&tok.text.to_ascii_uppercase()) {
+        // Upper case on the stack (no mode is longer than 8 bytes).
+        let mut buf = [0u8; 8];
+        let upper = match buf.get_mut(..tok.text.len()) {
+            Some(b) => {
+                b.copy_from_slice(tok.text.as_bytes());
+                b.make_ascii_uppercase();
+                std::str::from_utf8(b).unwrap_or("")
+            }
+            None => "",
+        };
+        if let Some(m) = parse_mode(upper) {
             return Ok(m);
         }
         match paste::datasheet_access(&tok.text) {
@@ -1601,7 +1620,7 @@ enum Fixes<'a> {
 /// A number with an explicit radix (`10b`, `0x30`, `1Fh`): in a description's first word,
 /// more likely a misplaced value than text.
 fn looks_like_value(t: &str) -> bool {
-    parse_number(t).is_ok() && !t.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    crate::number::is_number(t) && !t.bytes().all(|b| b.is_ascii_digit() || b == b'_')
 }
 
 fn looks_like_bits(t: &str) -> bool {

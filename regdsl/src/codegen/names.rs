@@ -35,6 +35,10 @@ fn syn_keyword(s: &str) -> Option<&str> {
         "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
         "gen",
     ];
+    // The longest keyword has 8 letters: most names skip the list.
+    if s.len() > 8 {
+        return None;
+    }
     KW.iter().copied().find(|k| *k == s)
 }
 
