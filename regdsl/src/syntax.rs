@@ -266,6 +266,38 @@ impl<'a> LineText<'a> {
         let mut content_end = text.len();
         let mut comment = None;
         let mut i = 0;
+        // Most lines are ASCII: bytes are characters, and columns are byte positions + 1.
+        let b = text.as_bytes();
+        let ascii_blank = |c: u8| matches!(c, b' ' | b'\t' | b'\r');
+        if text.is_ascii() {
+            while i < b.len() {
+                let c = b[i];
+                if ascii_blank(c) {
+                    i += 1;
+                    continue;
+                }
+                if c == b'#' || (c == b'-' && b.get(i + 1) == Some(&b'-')) {
+                    content_end = i;
+                    comment = Some(text[i..].trim_end_matches(is_blank));
+                    break;
+                }
+                let len = b[i..]
+                    .iter()
+                    .position(|&c| ascii_blank(c))
+                    .unwrap_or(b.len() - i);
+                let col = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                toks.push((i, &text[i..i + len], col));
+                i += len;
+            }
+            return LineText {
+                text,
+                number,
+                start,
+                toks,
+                content_end,
+                comment,
+            };
+        }
         // Column of byte `i`, kept up to date as tokens are found (linear in the line).
         let (mut col_at, mut col) = (0usize, 1u32);
         while i < text.len() {
