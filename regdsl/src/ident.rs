@@ -32,7 +32,8 @@ pub fn ident_problem(name: &str) -> Option<String> {
         return Some("`_` is not a valid name (it is Rust's placeholder)".to_string());
     }
     // Keywords are lower case but `Self`, and have at most 8 letters: most names skip the list.
-    let maybe = name.len() <= 8 && (name.starts_with(|c: char| c.is_ascii_lowercase()) || name == "Self");
+    let maybe =
+        name.len() <= 8 && (name.starts_with(|c: char| c.is_ascii_lowercase()) || name == "Self");
     if maybe && KEYWORDS.contains(&name) {
         return Some(format!("`{name}` is a Rust keyword and cannot be a name"));
     }

@@ -100,7 +100,8 @@ fn number_prefix(s: &str) -> Result<(u64, usize), NumError> {
 /// place. `None` when `s` is not a number or does not fit: [`nom_prefix`] then says why.
 /// `fast_prefix_agrees_with_nom` checks both on every short string of number characters.
 fn fast_prefix(b: &[u8]) -> Option<(u64, usize)> {
-    let run = |from: usize, f: fn(u8) -> bool| from + b[from..].iter().take_while(|&&c| f(c)).count();
+    let run =
+        |from: usize, f: fn(u8) -> bool| from + b[from..].iter().take_while(|&&c| f(c)).count();
     let hex_ = |c: u8| c.is_ascii_hexdigit() || c == b'_';
     let alnum_at = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_alphanumeric());
     let (start, end, radix, consumed) = if b.starts_with(b"0x") || b.starts_with(b"0X") {

@@ -256,12 +256,7 @@ struct LineText<'a> {
 
 impl<'a> LineText<'a> {
     /// `toks` is a buffer to reuse (cleared here): one allocation per file, not per line.
-    fn new(
-        text: &'a str,
-        number: u32,
-        start: usize,
-        mut toks: Vec<(usize, &'a str, u32)>,
-    ) -> Self {
+    fn new(text: &'a str, number: u32, start: usize, mut toks: Vec<(usize, &'a str, u32)>) -> Self {
         toks.clear();
         let mut content_end = text.len();
         let mut comment = None;
