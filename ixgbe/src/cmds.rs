@@ -781,7 +781,7 @@ pub fn dump<B: Bus>(bus: &B, o: &DumpOptions) -> AnyResult {
             Access::WO => continue,
             Access::RC if !o.counters => continue,
             // Reading would consume pending interrupt causes.
-            Access::RTC => continue,
+            Access::RTC | Access::RTCW => continue,
             _ => {}
         }
         let indices: Vec<Option<u32>> = if r.is_array() {

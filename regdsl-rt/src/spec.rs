@@ -14,6 +14,7 @@ pub enum Access {
     RCR,
     W1C,
     RTC,
+    RTCW,
 }
 
 /// Access-mode marker types; a register's `Mode` decides which handle methods exist.
@@ -33,6 +34,10 @@ pub mod mode {
     /// Read-to-clear, not a counter (interrupt causes, a UART's line status): reading needs
     /// unique access (`Regs::NAME_mut()`); not in `Stats`; not writable.
     pub struct RTC;
+    /// Read-to-clear and writable, not a counter (interrupt causes printed `RC/W`, `RC/WC`,
+    /// `RC/W1C`): reading needs unique access; `write` (of 1s) also clears; no `set`/`clr`/
+    /// `modify` (the read would consume causes); not in `Stats`.
+    pub struct RTCW;
 }
 
 /// Implemented by the mode markers in [`mode`].
@@ -44,7 +49,7 @@ pub trait Mode: 'static {
 #[diagnostic::on_unimplemented(
     message = "this register cannot be read through a shared handle (mode {Self})",
     label = "not readable here",
-    note = "write-only registers have no read; read-to-clear registers (RC, RTC) are read through `regs.NAME_mut()` (needs `&mut Regs`)"
+    note = "write-only registers have no read; read-to-clear registers (RC, RTC, RTCW) are read through `regs.NAME_mut()` (needs `&mut Regs`)"
 )]
 pub trait Readable: Mode {}
 
@@ -96,6 +101,7 @@ modes! {
     RCR: Readable, ReadableUnique;
     W1C: Readable, ReadableUnique, Writable;
     RTC: ReadableUnique;
+    RTCW: ReadableUnique, Writable;
 }
 impl CounterMode for mode::RC {
     const CLEARS_ON_READ: bool = true;

@@ -6,8 +6,10 @@
 //! cargo run --release -p regdsl --example fuzz -- [INPUTS] [SEED]
 //! ```
 //!
-//! Prints the inputs run, panics, invariant violations and the slowest input's time (the
-//! thread's CPU time; every 100,000 inputs on stderr too); writes the slowest input to
+//! Prints the inputs run, panics, invariant violations, the slowest input's time (the
+//! thread's CPU time; every 100,000 inputs on stderr too) with its time per stage (compile,
+//! render, dump, doc, codegen, fmt, and `refmt`: fmt's idempotence and model checks), and the
+//! longest time any input spent in each stage; writes the slowest input to
 //! `target/fuzz-slowest.txt` and failing ones to `target/fuzz-failure-N.txt` as they happen.
 //! Exits 1 if anything panicked or broke an invariant.
 use std::path::PathBuf;
@@ -71,10 +73,15 @@ fn main() {
                 eprintln!("failure: {msg} (input in {})", path.display());
             }
         }
-        Event::Slowest(dt, input) => {
+        Event::Slowest(dt, input, stages) => {
             let _ = std::fs::write(target.join("fuzz-slowest.txt"), input);
             if dt.as_millis() >= 20 {
-                eprintln!("slowest so far: {:.3} ms, {} bytes", dt.as_secs_f64() * 1e3, input.len());
+                eprintln!(
+                    "slowest so far: {:.3} ms, {} bytes ({})",
+                    dt.as_secs_f64() * 1e3,
+                    input.len(),
+                    regdsl::fuzzing::stage_summary(stages)
+                );
             }
         }
     }
@@ -89,6 +96,14 @@ fn main() {
         r.slowest.1.len(),
         r.slowest_seed.as_secs_f64() * 1e3,
         start.elapsed().as_secs_f64()
+    );
+    println!(
+        "slowest mutated input by stage: {}",
+        regdsl::fuzzing::stage_summary(&r.slowest_stages)
+    );
+    println!(
+        "longest time in each stage (any input): {}",
+        regdsl::fuzzing::stage_summary(&r.stage_max)
     );
     if r.panics > 0 || r.violations > 0 {
         std::process::exit(1);

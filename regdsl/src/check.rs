@@ -139,10 +139,13 @@ struct Piece {
     span: Span,
 }
 
+/// Every element of every register and alias, each segment's elements in address order (a
+/// run), the runs ordered by their first address: nearly sorted already, so the caller's
+/// stable sort merges runs instead of sorting elements.
 fn pieces(table: &Table) -> Vec<Piece> {
-    let mut out = Vec::new();
+    // (first address, register, alias, segment or None for a single register)
+    let mut runs: Vec<(u64, usize, Option<usize>, Option<usize>)> = Vec::new();
     for (r, reg) in table.registers.iter().enumerate() {
-        let bytes = reg.width().bytes();
         let layouts = std::iter::once((None, &reg.layout)).chain(
             reg.aliases
                 .iter()
@@ -151,30 +154,45 @@ fn pieces(table: &Table) -> Vec<Piece> {
         );
         for (alias, layout) in layouts {
             match layout {
-                Layout::Single { address } => out.push(Piece {
-                    start: *address,
-                    last: address + (bytes - 1),
-                    reg: r,
-                    index: None,
-                    alias,
-                    span: alias.map_or(reg.span, |a| reg.aliases[a].span),
-                }),
+                Layout::Single { address } => runs.push((*address, r, alias, None)),
                 Layout::Array { segments } => {
-                    for s in segments {
-                        for i in s.min..=s.max {
-                            let start = s.base + s.step * u64::from(i - s.min);
-                            out.push(Piece {
-                                start,
-                                last: start + (bytes - 1),
-                                reg: r,
-                                index: Some(i),
-                                alias,
-                                span: s.span,
-                            });
-                        }
+                    for (k, s) in segments.iter().enumerate() {
+                        runs.push((s.base, r, alias, Some(k)));
                     }
                 }
             }
+        }
+    }
+    runs.sort_unstable_by_key(|&(start, r, alias, seg)| (start, r, alias, seg));
+    let mut out = Vec::with_capacity(total_elements(table) as usize);
+    for (_, r, alias, seg) in runs {
+        let reg = &table.registers[r];
+        let bytes = reg.width().bytes();
+        let layout = alias.map_or(&reg.layout, |a| &reg.aliases[a].layout);
+        match (layout, seg) {
+            (Layout::Single { address }, _) => out.push(Piece {
+                start: *address,
+                last: address + (bytes - 1),
+                reg: r,
+                index: None,
+                alias,
+                span: alias.map_or(reg.span, |a| reg.aliases[a].span),
+            }),
+            (Layout::Array { segments }, Some(k)) => {
+                let s = &segments[k];
+                for i in s.min..=s.max {
+                    let start = s.base + s.step * u64::from(i - s.min);
+                    out.push(Piece {
+                        start,
+                        last: start + (bytes - 1),
+                        reg: r,
+                        index: Some(i),
+                        alias,
+                        span: s.span,
+                    });
+                }
+            }
+            (Layout::Array { .. }, None) => unreachable!("an array's run names its segment"),
         }
     }
     out
@@ -207,7 +225,9 @@ fn overlaps(
         return;
     }
     let mut ps = pieces(table);
-    ps.sort_unstable_by_key(|p| (p.start, p.last, p.span.offset, p.index));
+    // Stable: on runs already in order this is a merge, linear for most tables; ties (the
+    // same bytes, row and index) keep the runs' order, which is deterministic.
+    ps.sort_by_key(|p| (p.start, p.last, p.span.offset, p.index));
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut used: HashSet<(usize, usize)> = HashSet::new();
     let mut reports = 0usize;

@@ -1,8 +1,12 @@
-//! `regdsl dump --json`: the resolved model as JSON. Arrays list every index with its address
-//! and its reset value (`reset[...]=` resolved); `element_resets` lists the overrides as written.
+//! `regdsl dump --json`: the resolved model as JSON (shape documented in GRAMMAR.md, "`dump
+//! --json`"). Arrays are described by ranges, never element by element, so the output is
+//! linear in the table's text, not in its element count: `segments` (element `i` of a
+//! segment is at `base + step * (i - min)`), `count`, and `resets`, the resolved reset value
+//! of every index as ranges (`reset[...]=` overrides applied); `element_resets` lists the
+//! overrides as written.
 use serde_json::{json, Map, Value};
 
-use crate::model::{Layout, Register, Table};
+use crate::model::{Layout, Register, Segment, Table};
 
 pub fn to_json(table: &Table) -> Value {
     json!({
@@ -11,8 +15,8 @@ pub fn to_json(table: &Table) -> Value {
     })
 }
 
-/// An array's elements; `reset` (of the register's own layout, not an alias's) gives each its
-/// resolved reset value.
+/// An array's segments and element count; `reset` (of the register's own layout, not an
+/// alias's) adds the resolved reset value of every index, as ranges.
 fn layout(obj: &mut Map<String, Value>, l: &Layout, reset: Option<&Register>) {
     match l {
         Layout::Single { address } => {
@@ -26,18 +30,53 @@ fn layout(obj: &mut Map<String, Value>, l: &Layout, reset: Option<&Register>) {
                     .map(|s| json!({"base": s.base, "step": s.step, "min": s.min, "max": s.max}))
                     .collect(),
             );
-            obj.insert(
-                "elements".into(),
-                l.elements()
-                    .into_iter()
-                    .map(|(i, a)| match reset {
-                        Some(r) => json!({"index": i, "address": a, "reset": r.reset_of(i)}),
-                        None => json!({"index": i, "address": a}),
-                    })
-                    .collect(),
-            );
+            obj.insert("count".into(), json!(l.len()));
+            if let Some(r) = reset {
+                obj.insert(
+                    "resets".into(),
+                    reset_ranges(r, segments)
+                        .into_iter()
+                        .map(|(min, max, v)| json!({"min": min, "max": max, "reset": v}))
+                        .collect(),
+                );
+            }
         }
     }
+}
+
+/// `(min, max, reset)` for every index of `segments` (sorted, disjoint), in index order:
+/// the `element_resets` (sorted, disjoint) that cover indices, and the register's `reset`
+/// in the gaps. Adjacent ranges with the same value within a segment are not merged: one
+/// range per override as written, so the output follows the table.
+fn reset_ranges(r: &Register, segments: &[Segment]) -> Vec<(u32, u32, Option<u64>)> {
+    let mut out = Vec::new();
+    let resets = &r.element_resets;
+    // Both lists are sorted: one pass over each.
+    let mut j = 0;
+    for s in segments {
+        while j < resets.len() && resets[j].max < s.min {
+            j += 1;
+        }
+        let mut at = s.min; // the first index of the segment not yet in `out`
+        let mut done = false;
+        for e in resets[j..].iter().take_while(|e| e.min <= s.max) {
+            let lo = e.min.max(at);
+            if lo > at {
+                out.push((at, lo - 1, r.reset));
+            }
+            let hi = e.max.min(s.max);
+            out.push((lo, hi, Some(e.value)));
+            if hi == s.max {
+                done = true;
+                break;
+            }
+            at = hi + 1;
+        }
+        if !done {
+            out.push((at, s.max, r.reset));
+        }
+    }
+    out
 }
 
 fn register(r: &Register) -> Value {

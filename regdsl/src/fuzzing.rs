@@ -8,6 +8,20 @@
 /// invariant (a span outside the text, `fmt` not idempotent or changing the model, a table
 /// returned with errors) is an `Err`.
 pub fn exercise(bytes: &[u8]) -> Result<(), String> {
+    exercise_timed(bytes, &mut |_| {})
+}
+
+/// The stages [`exercise_timed`] reports, in order.
+pub const STAGES: [&str; 7] = [
+    "compile", "render", "dump", "doc", "codegen", "fmt", "refmt",
+];
+
+/// Time spent per stage of one input (indices of [`STAGES`]).
+pub type StageTimes = [std::time::Duration; 7];
+
+/// [`exercise`], calling `stage(i)` as stage `i` of [`STAGES`] ends (the caller times the
+/// stages between calls).
+pub fn exercise_timed(bytes: &[u8], stage: &mut dyn FnMut(usize)) -> Result<(), String> {
     let src = match crate::decode("f.txt", bytes) {
         Ok(s) => s,
         Err(d) => {
@@ -18,6 +32,7 @@ pub fn exercise(bytes: &[u8]) -> Result<(), String> {
         }
     };
     let out = crate::compile("f.txt", src);
+    stage(0);
     let _ = crate::diag::render(&out.diagnostics, src, false);
     for d in &out.diagnostics {
         let end = d.span.offset + d.span.len;
@@ -29,15 +44,21 @@ pub fn exercise(bytes: &[u8]) -> Result<(), String> {
         }
         let _ = d.to_string();
     }
+    stage(1);
     if out.table.is_some() == out.has_errors() {
         return Err("a table was returned with errors, or none without".into());
     }
     if let Some(t) = &out.table {
         let _ = crate::dump::to_json(t).to_string();
+        stage(2);
         let _ = crate::doc::to_markdown(t);
+        stage(3);
         let _ = crate::codegen::expand(t).to_string();
+        stage(4);
     }
-    if let Ok(f) = crate::fmt::format("f.txt", src) {
+    let formatted = crate::fmt::format("f.txt", src);
+    stage(5);
+    if let Ok(f) = formatted {
         let again = crate::fmt::format("f.txt", &f)
             .map_err(|d| format!("formatted text does not parse: {}", d[0]))?;
         if again != f {
@@ -206,6 +227,16 @@ pub const DICTIONARY: &[&str] = &[
     "RDBAL[n] (0x01000 + 0x40*n, n=0...63; RW)",
     "0x01000 + 0x40*(n-70000), n=0...3",
     "0xFFFFFFFFFFFFFFF0 + 0x40*n, n=0...65535",
+    "05200h-053FCh",
+    "05200h-053FEh",
+    "0h-FFFFFFFFFFFFFFFFh",
+    "05400h-05478h step 8",
+    "step 0",
+    "MTA[127:0]",
+    "RAH[0:15]",
+    "X[4294967295:0]",
+    "RC/W1C",
+    "RTCW",
 ];
 
 /// A deterministic source of mutated tables (splitmix64).
@@ -411,6 +442,10 @@ pub struct Report {
     pub violations: u64,
     /// The slowest mutated input and its time.
     pub slowest: (std::time::Duration, Vec<u8>),
+    /// Where the slowest mutated input spent its time, per stage of [`STAGES`].
+    pub slowest_stages: StageTimes,
+    /// The longest time any mutated input spent in each stage of [`STAGES`].
+    pub stage_max: StageTimes,
     /// The slowest seed table (run unmutated, once) and its time.
     pub slowest_seed: std::time::Duration,
     /// The first panicking or violating input and its message.
@@ -423,8 +458,8 @@ pub enum Event<'a> {
     Progress(&'a Report),
     /// An input that panicked or broke an invariant, with the message.
     Failure(&'a str, &'a [u8]),
-    /// A new slowest mutated input.
-    Slowest(std::time::Duration, &'a [u8]),
+    /// A new slowest mutated input, with its time per stage.
+    Slowest(std::time::Duration, &'a [u8], &'a StageTimes),
 }
 
 /// Runs `n` mutated inputs from `seeds` (and each seed once, first) with the PRNG seed `seed`;
@@ -460,8 +495,18 @@ fn one(
     event: &mut impl FnMut(Event),
 ) {
     let t = clock();
-    let res = std::panic::catch_unwind(|| exercise(&input));
-    let dt = clock().saturating_sub(t);
+    let mut stages = StageTimes::default();
+    let mut last = t;
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        exercise_timed(&input, &mut |i| {
+            let now = clock();
+            stages[i] = now.saturating_sub(last);
+            last = now;
+        })
+    }));
+    let end = clock();
+    stages[6] = end.saturating_sub(last);
+    let dt = end.saturating_sub(t);
     r.inputs += 1;
     let failure = match res {
         Ok(Ok(())) => None,
@@ -487,8 +532,31 @@ fn one(
     }
     if seed {
         r.slowest_seed = r.slowest_seed.max(dt);
-    } else if dt > r.slowest.0 {
-        event(Event::Slowest(dt, &input));
-        r.slowest = (dt, input);
+        return;
     }
+    for (m, s) in r.stage_max.iter_mut().zip(stages) {
+        *m = (*m).max(s);
+    }
+    if dt > r.slowest.0 {
+        event(Event::Slowest(dt, &input, &stages));
+        r.slowest = (dt, input);
+        r.slowest_stages = stages;
+    }
+}
+
+/// `compile 1.2 ms, render 0.1 ms, ...`: stage times, stages of 0.05 ms or more only (all
+/// of them when none is).
+pub fn stage_summary(t: &StageTimes) -> String {
+    let all: Vec<String> = STAGES
+        .iter()
+        .zip(t)
+        .map(|(n, d)| format!("{n} {:.3} ms", d.as_secs_f64() * 1e3))
+        .collect();
+    let big: Vec<String> = STAGES
+        .iter()
+        .zip(t)
+        .filter(|(_, d)| d.as_micros() >= 50)
+        .map(|(n, d)| format!("{n} {:.3} ms", d.as_secs_f64() * 1e3))
+        .collect();
+    if big.is_empty() { all } else { big }.join(", ")
 }

@@ -31,7 +31,10 @@ pub fn ident_problem(name: &str) -> Option<String> {
     if name == "_" {
         return Some("`_` is not a valid name (it is Rust's placeholder)".to_string());
     }
-    if KEYWORDS.contains(&name) {
+    // Keywords are lower case but `Self`, and have at most 8 letters: most names skip the list.
+    let maybe =
+        name.len() <= 8 && (name.starts_with(|c: char| c.is_ascii_lowercase()) || name == "Self");
+    if maybe && KEYWORDS.contains(&name) {
         return Some(format!("`{name}` is a Rust keyword and cannot be a name"));
     }
     None

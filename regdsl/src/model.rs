@@ -36,6 +36,10 @@ pub enum Access {
     /// side effect (needs unique access) but the value is not summed into statistics. Not
     /// writable.
     RTC,
+    /// Read-to-clear and writable, not a counter: the interrupt cause registers datasheets
+    /// print `RC/W`, `RC/WC` or `RC/W1C` (a read clears the causes, a write of 1s clears
+    /// them too). Reading needs unique access; not in `Stats`.
+    RTCW,
     /// Write 1 to clear.
     W1C,
     /// Reserved (fields only): writes keep the value the table requires.
@@ -51,6 +55,7 @@ impl Access {
             Access::RC => "RC",
             Access::RCR => "RCR",
             Access::RTC => "RTC",
+            Access::RTCW => "RTCW",
             Access::W1C => "W1C",
             Access::RSV => "RSV",
         }
@@ -59,14 +64,15 @@ impl Access {
         !matches!(self, Access::WO)
     }
     pub fn writable(self) -> bool {
-        matches!(self, Access::RW | Access::WO | Access::W1C)
+        matches!(self, Access::RW | Access::WO | Access::W1C | Access::RTCW)
     }
     pub fn is_counter(self) -> bool {
         matches!(self, Access::RC | Access::RCR)
     }
-    /// Reading changes the register (RC counters and RTC causes): reads need unique access.
+    /// Reading changes the register (RC counters, RTC and RTCW causes): reads need unique
+    /// access.
     pub fn clears_on_read(self) -> bool {
-        matches!(self, Access::RC | Access::RTC)
+        matches!(self, Access::RC | Access::RTC | Access::RTCW)
     }
     /// The register gets a `NAME_mut()` accessor: it clears on read, or `Stats` reads it.
     pub fn has_unique_accessor(self) -> bool {

@@ -180,12 +180,9 @@ pub struct Line {
 }
 
 /// Register modes, in the order listed in messages.
-pub const REGISTER_MODES: &[&str] = &[
-    "RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RO64", "RW64", "WO64", "RC64", "RCR64", "W1C64",
-    "RTC64",
-];
+pub const REGISTER_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RTCW"];
 /// Field access modes.
-pub const FIELD_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RSV"];
+pub const FIELD_MODES: &[&str] = &["RO", "RW", "WO", "RC", "RCR", "W1C", "RTC", "RTCW", "RSV"];
 
 pub fn parse_access(s: &str) -> Option<Access> {
     Some(match s {
@@ -196,6 +193,7 @@ pub fn parse_access(s: &str) -> Option<Access> {
         "RCR" => Access::RCR,
         "W1C" => Access::W1C,
         "RTC" => Access::RTC,
+        "RTCW" => Access::RTCW,
         "RSV" => Access::RSV,
         _ => return None,
     })
@@ -257,11 +255,44 @@ struct LineText<'a> {
 }
 
 impl<'a> LineText<'a> {
-    fn new(text: &'a str, number: u32, start: usize) -> Self {
-        let mut toks = Vec::new();
+    /// `toks` is a buffer to reuse (cleared here): one allocation per file, not per line.
+    fn new(text: &'a str, number: u32, start: usize, mut toks: Vec<(usize, &'a str, u32)>) -> Self {
+        toks.clear();
         let mut content_end = text.len();
         let mut comment = None;
         let mut i = 0;
+        // Most lines are ASCII: bytes are characters, and columns are byte positions + 1.
+        let b = text.as_bytes();
+        let ascii_blank = |c: u8| matches!(c, b' ' | b'\t' | b'\r');
+        if text.is_ascii() {
+            while i < b.len() {
+                let c = b[i];
+                if ascii_blank(c) {
+                    i += 1;
+                    continue;
+                }
+                if c == b'#' || (c == b'-' && b.get(i + 1) == Some(&b'-')) {
+                    content_end = i;
+                    comment = Some(text[i..].trim_end_matches(is_blank));
+                    break;
+                }
+                let len = b[i..]
+                    .iter()
+                    .position(|&c| ascii_blank(c))
+                    .unwrap_or(b.len() - i);
+                let col = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                toks.push((i, &text[i..i + len], col));
+                i += len;
+            }
+            return LineText {
+                text,
+                number,
+                start,
+                toks,
+                content_end,
+                comment,
+            };
+        }
         // Column of byte `i`, kept up to date as tokens are found (linear in the line).
         let (mut col_at, mut col) = (0usize, 1u32);
         while i < text.len() {
@@ -341,11 +372,14 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
         diags: Vec::new(),
         layouts: [None, None],
         bare: None,
+        width: Width::W32,
     };
-    let mut lines = Vec::new();
+    // One line per LF (CR-only files grow the vector as they go).
+    let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
     // A byte-order mark is not part of the first line (columns count from after it).
     let mut start = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut number = 0u32;
+    let mut toks = Vec::new();
     while start <= src.len() {
         // CR, CRLF and LF all end a line.
         let rest = &src[start..];
@@ -355,13 +389,14 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
             None => (rest.len(), rest.len() + 1),
         };
         number = number.saturating_add(1);
-        let lt = LineText::new(&rest[..len], number, start);
+        let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
         let item = p.line(&lt);
         lines.push(Line {
             number: lt.number,
             item,
             comment: lt.comment.map(str::to_string),
         });
+        toks = lt.toks;
         start += next;
     }
     // A final line end leaves an empty last "line": not a line of the file.
@@ -379,6 +414,8 @@ struct Parser<'f> {
     /// How a row without `.`/`=` is read: after `@columns`, as a pasted register row; after
     /// `@fields`, as a pasted field row; `None`: a native register row.
     bare: Option<RowKind>,
+    /// The `@width` in force (the resolver applies it; pasted ranges need it for their stride).
+    width: Width,
 }
 
 type Res<T> = Result<T, Diagnostic>;
@@ -459,10 +496,13 @@ impl Parser<'_> {
                 let n = w.text.parse::<u64>().ok()?;
                 Width::from_bits(n)
             }) {
-                Some(width) if lt.tok(2).is_none() => Item::Width {
-                    width,
-                    span: tok.span,
-                },
+                Some(width) if lt.tok(2).is_none() => {
+                    self.width = width;
+                    Item::Width {
+                        width,
+                        span: tok.span,
+                    }
+                }
                 _ => {
                     let span = w.map_or(lt.eol_span(), |w| w.span);
                     self.diags.push(self.err(
@@ -667,7 +707,17 @@ impl Parser<'_> {
     /// `where_` says where the mode stands in messages; with it, they list datasheet spellings
     /// too (native rows keep the short list).
     fn register_mode(&self, tok: &Tok, where_: Option<&str>) -> Res<ModeSyn> {
-        if let Some(m) = parse_mode(&tok.text.to_ascii_uppercase()) {
+        // Upper case on the stack (no mode is longer than 8 bytes).
+        let mut buf = [0u8; 8];
+        let upper = match buf.get_mut(..tok.text.len()) {
+            Some(b) => {
+                b.copy_from_slice(tok.text.as_bytes());
+                b.make_ascii_uppercase();
+                std::str::from_utf8(b).unwrap_or("")
+            }
+            None => "",
+        };
+        if let Some(m) = parse_mode(upper) {
             return Ok(m);
         }
         match paste::datasheet_access(&tok.text) {
@@ -675,13 +725,13 @@ impl Parser<'_> {
                 let datasheet = if where_.is_none() {
                     ""
                 } else {
-                    ", or a datasheet spelling: R/W, R, W, RC/W, RC/WC, RW1C, R/W1C, RWS, ..."
+                    "; or a datasheet spelling: R/W, R, W, RC, RC/W, RC/WC, RC/W1C, RW1C, R/W1C, RWS, ..."
                 };
                 let where_ = where_.unwrap_or("");
                 Err(self.err(
                     tok.span,
                     format!(
-                        "unknown mode `{}`{where_} (expected {} or ALIAS{datasheet})",
+                        "unknown mode `{}`{where_} (expected {}, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS{datasheet})",
                         tok.text,
                         REGISTER_MODES.join(", ")
                     ),
@@ -732,6 +782,17 @@ impl Parser<'_> {
     /// A segment of an offset expression as OFFSET and LAYOUT: element `i` of
     /// `BASE + STEP*(n-K), n=MIN...MAX` is at `BASE + STEP*(MIN-K) + STEP*(i-MIN)`.
     fn seg_layout(&self, seg: &paste::SegExpr) -> Res<(Num, LayoutSyn)> {
+        if let Some(r) = &seg.range {
+            // `pasted_row` turns ranges into arrays; a heading has no use for one.
+            return Err(self.err(
+                r.span,
+                format!(
+                    "a range of offsets (`{}`) is read in `@columns` rows only; a heading writes an array as `0x01000 + 0x40*n, n=0...63`",
+                    seg.text
+                ),
+                "range here",
+            ));
+        }
         let Some(a) = &seg.array else {
             let layout = LayoutSyn {
                 text: "-".into(),
@@ -776,6 +837,137 @@ impl Parser<'_> {
             }),
         };
         Ok((offset, layout))
+    }
+
+    /// Turns the ranges of a summary row (`05200h-053FCh`, GRAMMAR.md "Register summaries")
+    /// into arrays: the stride is the one stated (`step 8`), else the one that spreads the
+    /// name's elements (`MTA[127:0]`) over the range, else the register's width; the
+    /// elements are the name's, else `0..`. Every inconsistency is an error at the range.
+    fn ranges(
+        &self,
+        expr: &mut paste::OffsetExpr,
+        expr_span: Span,
+        width: Width,
+        count: Option<(u32, u32, Span)>,
+        name: &str,
+    ) -> Result<(), (Span, String)> {
+        let segments = expr.iter().flatten().count();
+        let Some(seg) = expr.iter_mut().flatten().find(|s| s.range.is_some()) else {
+            // A name with an element range needs an array offset that agrees with it.
+            if let Some((lo, hi, span)) = count {
+                let n = u64::from(hi - lo) + 1;
+                let segs: Vec<_> = expr.first().into_iter().flatten().collect();
+                if segs.iter().all(|s| s.array.is_none()) {
+                    return Err((
+                        expr_span,
+                        format!(
+                            "`{name}[{hi}:{lo}]` names {n} elements but the offset is one address: give the range as printed (`START-END`, the first and the last element's address)"
+                        ),
+                    ));
+                }
+                let have: u64 = segs
+                    .iter()
+                    .filter_map(|s| s.array.as_ref())
+                    .map(|a| a.max.value.saturating_sub(a.min.value).saturating_add(1))
+                    .sum();
+                if have != n {
+                    return Err((
+                        span,
+                        format!(
+                            "`{name}[{hi}:{lo}]` names {n} elements but the offset gives {have}"
+                        ),
+                    ));
+                }
+            }
+            return Ok(());
+        };
+        if segments > 1 {
+            let r = seg.range.as_ref().expect("a range");
+            return Err((
+                r.span,
+                "a range of offsets (`START-END`) stands alone: write split arrays and aliases with `+ STEP*n, n=MIN...MAX`".into(),
+            ));
+        }
+        let r = seg.range.take().expect("a range");
+        let (start, end) = (seg.base.value, r.end.value);
+        let text = &seg.text;
+        if end < start {
+            return Err((r.span, format!("the range `{text}` ends before it starts")));
+        }
+        let diff = end - start;
+        let (lo, named) = match count {
+            Some((lo, hi, _)) => (lo, Some(u64::from(hi - lo) + 1)),
+            None => (0, None),
+        };
+        let step = match (&r.step, named) {
+            (Some(s), _) => {
+                if s.value == 0 || diff % s.value != 0 {
+                    return Err((
+                        s.span,
+                        format!(
+                            "the range `{text}` spans {diff:#x} bytes: not a multiple of the stride {:#x}",
+                            s.value
+                        ),
+                    ));
+                }
+                s.value
+            }
+            (None, Some(1)) => width.bytes(),
+            (None, Some(n)) => {
+                if diff % (n - 1) != 0 || diff == 0 {
+                    return Err((
+                        r.span,
+                        format!(
+                            "`{name}` has {n} elements, which the range `{text}` ({diff:#x} bytes from the first to the last) cannot space equally"
+                        ),
+                    ));
+                }
+                diff / (n - 1)
+            }
+            (None, None) => {
+                let w = width.bytes();
+                if diff % w != 0 {
+                    return Err((
+                        r.span,
+                        format!(
+                            "the range `{text}` spans {diff:#x} bytes: not a multiple of the register width ({w} bytes); state the stride (`{text} step 8`) or the elements in the name (`{name}[15:0]`)"
+                        ),
+                    ));
+                }
+                w
+            }
+        };
+        let n = diff / step + 1;
+        if let Some(want) = named {
+            if want != n {
+                let span = count.map_or(r.span, |c| c.2);
+                return Err((
+                    span,
+                    format!(
+                        "`{name}` names {want} elements but the range `{text}` at stride {step:#x} holds {n}"
+                    ),
+                ));
+            }
+        }
+        let Some(hi) = u32::try_from(n - 1).ok().and_then(|d| lo.checked_add(d)) else {
+            return Err((
+                r.span,
+                format!("the range `{text}` at stride {step:#x} has too many elements ({n})"),
+            ));
+        };
+        let num = |value: u64, text: String, span: Span| Num { value, text, span };
+        let idx_span = count.map_or(r.span, |c| c.2);
+        seg.array = Some(paste::ArrExpr {
+            step: match r.step {
+                Some(s) => s,
+                None => num(step, format!("0x{step:X}"), r.span),
+            },
+            k: u64::from(lo),
+            min: num(u64::from(lo), lo.to_string(), idx_span),
+            max: num(u64::from(hi), hi.to_string(), idx_span),
+            range_span: idx_span,
+        });
+        Ok(())
     }
 
     /// Which column is which in the message of a pasted row that cannot be read.
@@ -930,13 +1122,22 @@ impl Parser<'_> {
         let mut name = cells[k_name].clone().expect("name cell");
         match l.kind {
             RowKind::Register => {
+                let count = paste::name_range(&name.text, name.span)
+                    .map(|(_, lo, hi, span)| (lo, hi, span));
                 name.text = paste::strip_index(&name.text).to_string();
                 let k = cell(Col::Mode).expect("mode column");
                 let mode_tok = cells[k].clone().expect("mode cell");
                 let mode = self
                     .register_mode(&mode_tok, Some(""))
                     .map_err(|d| self.col_err(d.span, l, k, d.message))?;
-                let (expr, _) = offset.expect("offset column");
+                let (mut expr, expr_span) = offset.expect("offset column");
+                let width = match mode {
+                    ModeSyn::Reg(m) if mode_has_width(&mode_tok.text) => m.width,
+                    _ => self.width,
+                };
+                let k_off = cell(Col::Offset).expect("offset column");
+                self.ranges(&mut expr, expr_span, width, count, &name.text)
+                    .map_err(|(span, msg)| self.col_err(span, l, k_off, msg))?;
                 let rows = self.reg_rows(&name, &expr, mode, &mode_tok, reset, &description)?;
                 Ok(Item::Pasted {
                     text: lt.rest_from(0),
@@ -1446,7 +1647,7 @@ enum Fixes<'a> {
 /// A number with an explicit radix (`10b`, `0x30`, `1Fh`): in a description's first word,
 /// more likely a misplaced value than text.
 fn looks_like_value(t: &str) -> bool {
-    parse_number(t).is_ok() && !t.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    crate::number::is_number(t) && !t.bytes().all(|b| b.is_ascii_digit() || b == b'_')
 }
 
 fn looks_like_bits(t: &str) -> bool {

@@ -40,7 +40,7 @@ fn syntax_bad_layout() {
 
 #[test]
 fn unknown_mode() {
-    one("CTRL 0x0 - RX Device Control\n", "t.txt:1:12: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RO64, RW64, WO64, RC64, RCR64, W1C64, RTC64 or ALIAS)");
+    one("CTRL 0x0 - RX Device Control\n", "t.txt:1:12: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS)");
 }
 
 #[test]
@@ -372,7 +372,7 @@ fn directives() {
 
 #[test]
 fn field_mode_without_width() {
-    one("C 0x0 - RW c\n  .A 0 RW64 a\n", "t.txt:2:8: error: field modes have no width: write `RW` (expected RO, RW, WO, RC, RCR, W1C, RTC, RSV)");
+    one("C 0x0 - RW c\n  .A 0 RW64 a\n", "t.txt:2:8: error: field modes have no width: write `RW` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, RSV)");
 }
 
 /// The "done" criterion: a table with several different mistakes lists every one.
@@ -398,7 +398,7 @@ W 0x2000 +0x40*0.. RW missing max
     assert_eq!(
         lines,
         [
-            "t.txt:1:20: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RO64, RW64, WO64, RC64, RCR64, W1C64, RTC64 or ALIAS)",
+            "t.txt:1:20: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS)",
             "t.txt:2:8: error: `STATUS` at 0x00006 is not 4-byte aligned (32-bit registers need 4-byte alignment)",
             "t.txt:4:23: error: index range 32..127 of split array `RDBAL` overlaps its segment 0..63 at line 3",
             "t.txt:7:11: error: bit 3 of field `FLOW` overlaps field `RTXQ` (bits 15:0, line 6)",

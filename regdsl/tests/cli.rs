@@ -94,18 +94,65 @@ fn dump_json_shape() {
     assert_eq!(regs[0]["width"], 32);
     assert_eq!(regs[0]["counter"], false);
     assert_eq!(regs[0]["clears_on_read"], false);
-    let elems = regs[0]["elements"].as_array().unwrap();
-    assert_eq!(elems.len(), 128);
+    // Arrays as ranges (GRAMMAR.md, "`dump --json`"), never element by element.
+    assert_eq!(regs[0]["count"], 128);
     assert_eq!(
-        elems[64],
-        serde_json::json!({"index": 64, "address": 53248, "reset": null})
+        regs[0]["segments"],
+        serde_json::json!([
+            {"base": 0x1000, "step": 0x40, "min": 0, "max": 63},
+            {"base": 0xD000, "step": 0x40, "min": 64, "max": 127}
+        ])
     );
+    assert_eq!(
+        regs[0]["resets"],
+        serde_json::json!([
+            {"min": 0, "max": 63, "reset": null},
+            {"min": 64, "max": 127, "reset": null}
+        ])
+    );
+    assert!(regs[0].get("elements").is_none());
     assert_eq!(regs[1]["address"], 0);
-    assert!(regs[1].get("elements").is_none());
+    assert!(regs[1].get("segments").is_none());
+    assert!(regs[1].get("count").is_none());
     assert_eq!(regs[1]["fields"][0]["name"], "RST");
     assert_eq!(regs[1]["fields"][0]["lsb"], 26);
     assert_eq!(regs[1]["fields"][0]["msb"], 26);
     assert_eq!(regs[1]["fields"][0]["reset"], 0);
+}
+
+/// `resets` covers every index once, in order, whatever the overrides and segments: an
+/// override across a split, one inside a segment, and a huge array in a few ranges.
+#[test]
+fn dump_resets_are_ranges() {
+    let src = "A 0x1000 +0x4*0..3 RW reset=1 reset[2..5]=2 reset[7]=3 Split\n\
+               A 0x2000 +0x4*4..9 RW Split\n\
+               B 0x10000 +0x4*0..65535 RW reset=0 reset[65535]=9 Huge\n";
+    let p = temp("ranges.txt", src);
+    let out = regdsl(&["dump", "--json", p.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = |min, max, v: u64| serde_json::json!({"min": min, "max": max, "reset": v});
+    assert_eq!(
+        v["registers"][0]["resets"],
+        serde_json::json!([
+            r(0, 1, 1),
+            r(2, 3, 2),
+            r(4, 5, 2),
+            r(6, 6, 1),
+            r(7, 7, 3),
+            r(8, 9, 1)
+        ])
+    );
+    assert_eq!(v["registers"][1]["count"], 65536);
+    assert_eq!(
+        v["registers"][1]["resets"],
+        serde_json::json!([r(0, 65534, 0), r(65535, 65535, 9)])
+    );
+    assert!(out.stdout.len() < 4000, "{} bytes", out.stdout.len());
 }
 
 #[test]
@@ -174,9 +221,13 @@ fn dump_and_doc_show_element_resets() {
         r["element_resets"],
         serde_json::json!([{"min": 0, "max": 0, "reset": 0x80000}])
     );
-    assert_eq!(r["elements"][0]["reset"], 0x80000);
-    assert_eq!(r["elements"][1]["reset"], 0);
-    assert_eq!(r["elements"][7]["reset"], 0);
+    assert_eq!(
+        r["resets"],
+        serde_json::json!([
+            {"min": 0, "max": 0, "reset": 0x80000},
+            {"min": 1, "max": 7, "reset": 0}
+        ])
+    );
     let out = regdsl(&["doc", p.to_str().unwrap()]);
     assert!(out.status.success());
     let md = String::from_utf8_lossy(&out.stdout);

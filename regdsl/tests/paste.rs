@@ -47,6 +47,11 @@ fn summary_8254x_equals_native() {
 }
 
 #[test]
+fn summary_8254x_ranges_equal_native() {
+    same("8254x-ranges.txt", "8254x-ranges-native.txt");
+}
+
+#[test]
 fn summary_82599_equals_native() {
     same("82599-summary.txt", "82599-summary-native.txt");
 }
@@ -133,7 +138,7 @@ fn cr_crlf_and_lf_all_end_lines() {
         let msgs: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
         assert_eq!(
             msgs,
-            vec!["t.txt:4:14: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RO64, RW64, WO64, RC64, RCR64, W1C64, RTC64 or ALIAS)"],
+            vec!["t.txt:4:14: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS)"],
             "{nl:?}"
         );
         let ok = regdsl::compile("t.txt", &src.replace("RX", "RO"));
@@ -148,7 +153,7 @@ fn cr_crlf_and_lf_all_end_lines() {
 fn bom_is_skipped_and_nbsp_separates() {
     one(
         "\u{feff}CTRL 0x0 - RX a\n",
-        "t.txt:1:12: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RO64, RW64, WO64, RC64, RCR64, W1C64, RTC64 or ALIAS)",
+        "t.txt:1:12: error: unknown mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS)",
     );
     let out = regdsl::compile(
         "t.txt",
@@ -182,7 +187,7 @@ fn pasted_row_errors_name_the_column_and_the_directive() {
     let cols = "@columns ignore offset name description mode\n";
     one(
         &format!("{cols}General 00008h STATUS Device Status Rx\n"),
-        "t.txt:2:37: error: unknown mode `Rx` (expected RO, RW, WO, RC, RCR, W1C, RTC, RO64, RW64, WO64, RC64, RCR64, W1C64, RTC64 or ALIAS, or a datasheet spelling: R/W, R, W, RC/W, RC/WC, RW1C, R/W1C, RWS, ...) (column 5 `mode` of `@columns ignore offset name description mode`, line 1)",
+        "t.txt:2:37: error: unknown mode `Rx` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS; or a datasheet spelling: R/W, R, W, RC, RC/W, RC/WC, RC/W1C, RW1C, R/W1C, RWS, ...) (column 5 `mode` of `@columns ignore offset name description mode`, line 1)",
     );
     one(
         &format!("{cols}General 00008h\n"),
@@ -198,7 +203,7 @@ fn pasted_row_errors_name_the_column_and_the_directive() {
     );
     one(
         "@columns name offset mode description\nCTRL 0x0 RW Device\n@fields name bits reset mode description\nSPEED 9:8 10b RX Speed\n",
-        "t.txt:4:15: error: unknown field mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RSV or a datasheet spelling: R/W, R, W, RW1C, R/W1C, RWS, ...) (column 4 `mode` of `@fields name bits reset mode description`, line 3)",
+        "t.txt:4:15: error: unknown field mode `RX` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, RSV or a datasheet spelling: R/W, R, W, RW1C, R/W1C, RWS, ...) (column 4 `mode` of `@fields name bits reset mode description`, line 3)",
     );
 }
 
@@ -238,7 +243,7 @@ fn heading_errors() {
     );
     one(
         "Device Control Register — CTRL (0x00000; RWX)\n",
-        "t.txt:1:42: error: unknown mode `RWX` after `;` in the heading (`Title — NAME (OFFSET; MODE)`) (expected RO, RW, WO, RC, RCR, W1C, RTC, RO64, RW64, WO64, RC64, RCR64, W1C64, RTC64 or ALIAS, or a datasheet spelling: R/W, R, W, RC/W, RC/WC, RW1C, R/W1C, RWS, ...)",
+        "t.txt:1:42: error: unknown mode `RWX` after `;` in the heading (`Title — NAME (OFFSET; MODE)`) (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS; or a datasheet spelling: R/W, R, W, RC, RC/W, RC/WC, RC/W1C, RW1C, R/W1C, RWS, ...)",
     );
     // A native row whose description ends in parentheses is not a heading.
     assert!(diags("CTRL 0x0 - RW Device Control (see 8.2.3; RW)\n").is_empty());
@@ -259,8 +264,8 @@ fn datasheet_modes_offsets_and_resets() {
         ("A", Access::RW, 0x1C, Some(0)),
         ("B", Access::RO, 0x20, None),
         ("C", Access::WO, 0x24, Some(0)),
-        ("D", Access::RC, 0x28, None),
-        ("E", Access::RC, 0x2C, Some(1)),
+        ("D", Access::RTCW, 0x28, None),
+        ("E", Access::RTCW, 0x2C, Some(1)),
         ("F", Access::W1C, 0x30, Some(0)),
         ("G", Access::W1C, 0x34, Some(0)),
         ("H", Access::RW, 0x38, Some(0)),
@@ -378,4 +383,109 @@ fn fmt_trims_only_blanks() {
     let src = "TCTL 0x00400 - RW Transmit Contro\u{b}\n";
     let f = regdsl::fmt::format("t.txt", src).unwrap();
     assert_eq!(f, src);
+}
+
+// --- Clears on read is not counting ---------------------------------------------------
+
+/// Interrupt cause spellings (`RC/W`, `RC/WC`, `RC/W1C`) are read-to-clear and writable, not
+/// counters; `RC` (the 82599's statistics) stays a counter; the 8254x's `R` is read only.
+#[test]
+fn interrupt_cause_spellings_are_not_counters() {
+    let src = "@columns ignore offset name description mode\n\
+               Interrupt   000C0h  ICR      Interrupt Cause Read        RC/W\n\
+               Interrupt   000C4h  ICR2     Interrupt Cause Read        rc/wc\n\
+               Interrupt   01500h  EICR     Extended Interrupt Cause    RC/W1C\n\
+               Statistics  04000h  CRCERRS  CRC Error Count             RC\n\
+               Statistics  04004h  ALGNERRC Alignment Error Count       R\n";
+    let v = json("t.txt", src);
+    let kinds: Vec<(&str, &str, bool, bool)> = v["registers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap(),
+                r["access"].as_str().unwrap(),
+                r["counter"].as_bool().unwrap(),
+                r["clears_on_read"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ICR", "RTCW", false, true),
+            ("ICR2", "RTCW", false, true),
+            ("EICR", "RTCW", false, true),
+            ("CRCERRS", "RC", true, true),
+            ("ALGNERRC", "RO", false, false),
+        ]
+    );
+    // The same in native rows, and the native names.
+    let native = "ICR 0xC0 - RTCW a\nICR2 0xC4 - RTCW b\nEICR 0x1500 - RTC64 c\n";
+    let v = json("n.txt", native);
+    assert_eq!(v["registers"][1]["access"], "RTCW");
+    assert_eq!(v["registers"][2]["mode"], "RTC64");
+    assert_eq!(v["registers"][2]["counter"], false);
+}
+
+/// The "unknown mode" message lists every accepted spelling, widths included.
+#[test]
+fn unknown_mode_lists_widths() {
+    one(
+        "A 0x0 - RW12 a\n",
+        "t.txt:1:9: error: unknown mode `RW12` (expected RO, RW, WO, RC, RCR, W1C, RTC, RTCW, each with an optional width 8, 16 or 64 (RO8, RW16, RC64; 32 is the default), or ALIAS)",
+    );
+}
+
+// --- Offset ranges of a register summary ------------------------------------------------
+
+const RANGE_LAYOUT: &str = "@columns offset name description mode\n";
+
+/// Each inconsistent range is an error at file:line:col that names the column and says why.
+#[test]
+fn inconsistent_ranges_are_errors() {
+    let cases = [
+        (
+            "05200h-053FEh MTA Multicast R/W\n",
+            "t.txt:2:1: error: the range `05200h-053FEh` spans 0x1fe bytes: not a multiple of the register width (4 bytes); state the stride (`05200h-053FEh step 8`) or the elements in the name (`MTA[15:0]`) (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "05200h-053FCh MTA[126:0] Multicast R/W\n",
+            "t.txt:2:1: error: `MTA` has 127 elements, which the range `05200h-053FCh` (0x1fc bytes from the first to the last) cannot space equally (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "05200h-053FCh step 4 MTA[63:0] Multicast R/W\n",
+            "t.txt:2:25: error: `MTA` names 64 elements but the range `05200h-053FCh step 4` at stride 0x4 holds 128 (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "05200h-053FCh step 3 MTA Multicast R/W\n",
+            "t.txt:2:20: error: the range `05200h-053FCh step 3` spans 0x1fc bytes: not a multiple of the stride 0x3 (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "053FCh-05200h MTA Multicast R/W\n",
+            "t.txt:2:1: error: the range `053FCh-05200h` ends before it starts (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+        (
+            "05200h MTA[127:0] Multicast R/W\n",
+            "t.txt:2:1: error: `MTA[127:0]` names 128 elements but the offset is one address: give the range as printed (`START-END`, the first and the last element's address) (column 1 `offset` of `@columns offset name description mode`, line 1)",
+        ),
+    ];
+    for (row, want) in cases {
+        one(&format!("{RANGE_LAYOUT}{row}"), want);
+    }
+}
+
+/// A range takes the `@width` in force and a width suffix of the mode; a stated stride below
+/// the width is the resolver's usual error.
+#[test]
+fn ranges_take_the_register_width() {
+    let v = json(
+        "t.txt",
+        "@width 8\n@columns offset name description mode\n00h-07h A bytes RW\n10h-1Eh B halves RW16\n",
+    );
+    assert_eq!(v["registers"][0]["count"], 8);
+    assert_eq!(v["registers"][0]["segments"][0]["step"], 1);
+    assert_eq!(v["registers"][1]["count"], 8);
+    assert_eq!(v["registers"][1]["segments"][0]["step"], 2);
 }

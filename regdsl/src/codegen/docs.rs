@@ -85,7 +85,7 @@ pub(crate) fn register(r: &Register, m: &Masks) -> String {
     if !r.over.is_empty() {
         s += &format!("- Overlays: {}\n", r.over.join(", "));
     }
-    if r.mode.access == Access::RTC {
+    if matches!(r.mode.access, Access::RTC | Access::RTCW) {
         s += "- Clears on read (not a counter): read through `Regs::NAME_mut()`; not in `Stats`\n";
     }
     if r.mode.access.is_counter() {

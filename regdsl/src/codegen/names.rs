@@ -35,6 +35,10 @@ fn syn_keyword(s: &str) -> Option<&str> {
         "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
         "gen",
     ];
+    // Keywords are lower case but `Self`, and have at most 8 letters: most names skip the list.
+    if s.len() > 8 || !(s.starts_with(|c: char| c.is_ascii_lowercase()) || s == "Self") {
+        return None;
+    }
     KW.iter().copied().find(|k| *k == s)
 }
 
