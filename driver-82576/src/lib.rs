@@ -221,23 +221,12 @@ impl<B: Bus + Clone> Device<B> {
     }
 }
 
-/// The queue operations ([`QueueDevice::pool`], [`QueueDevice::rx_batch`],
-/// [`QueueDevice::take_rx_queue`], ...), shared with the other drivers: bring the trait into
-/// scope (`use driver_82576::prelude::*`).
-impl<B: Bus + Clone> QueueDevice for Device<B> {
-    type RxRegs = rxq::RxRegs<B>;
-    type Format = desc::Format;
-    type TxRegs = txq::TxRegs<B>;
-    type Error = Error;
-
-    #[inline(always)]
-    fn queues(&self) -> &nic_queue::Queues<Self::RxRegs, Self::Format, Self::TxRegs> {
-        &self.queues
-    }
-
-    #[inline(always)]
-    fn queues_mut(&mut self) -> &mut nic_queue::Queues<Self::RxRegs, Self::Format, Self::TxRegs> {
-        &mut self.queues
+// The queue operations (`QueueDevice::pool`, `QueueDevice::rx_batch`,
+// `QueueDevice::take_rx_queue`, ...), shared with the other drivers: bring the trait into
+// scope (`use driver_82576::prelude::*`).
+nic_queue::impl_queue_device! {
+    [B: Bus + Clone] Device<B> {
+        rx: rxq::RxRegs<B>, format: desc::Format, tx: txq::TxRegs<B>, error: Error, queues: queues
     }
 }
 

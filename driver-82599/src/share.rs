@@ -107,7 +107,7 @@ use crate::regs::*;
 use crate::stats::HwQueueStats;
 use crate::{desc, init, rxq, txq, Device, Link, Mempool};
 use dma::DmaMemory;
-use nic_queue::{QueueDevice, QueueRegs, SwQueueStats};
+use nic_queue::{QueueRegs, SwQueueStats};
 use pci_dma::{FileLock, LockMode};
 use regdsl_rt::Bus;
 use std::path::{Path, PathBuf};
@@ -157,6 +157,20 @@ impl ShareDir {
 
     fn try_lock(&self, name: &Path, mode: LockMode) -> Result<Option<FileLock>> {
         FileLock::try_lock(name, mode).map_err(|e| self.err(e))
+    }
+
+    /// Takes queue `q`'s lock for this process (its pid written in it), or tells who holds it.
+    fn lock_queue(&self, q: u16) -> Result<FileLock> {
+        let path = self.queue_file(q);
+        let Some(mut l) = self.try_lock(&path, LockMode::Exclusive)? else {
+            return Err(Error::QueueTaken {
+                queue: q,
+                holder: pci_dma::lockfile::holder(&path),
+                path: path.display().to_string(),
+            });
+        };
+        l.write_pid().map_err(|e| self.err(e))?;
+        Ok(l)
     }
 
     /// Writes `text` to `name` atomically (a reader sees the old or the new file whole).
@@ -258,16 +272,7 @@ impl Primary {
         let first = cfg.rx_queues.max(cfg.tx_queues);
         let mut own = Vec::new();
         for q in 0..first {
-            let path = dir.queue_file(q);
-            let Some(mut l) = dir.try_lock(&path, LockMode::Exclusive)? else {
-                return Err(Error::QueueTaken {
-                    queue: q,
-                    holder: pci_dma::lockfile::holder(&path),
-                    path: path.display().to_string(),
-                });
-            };
-            l.write_pid().map_err(|e| dir.err(e))?;
-            own.push(l);
+            own.push(dir.lock_queue(q)?);
         }
         dir.write_file("queues", &format!("{first} {}\n", cfg.shared_queues))?;
         // Secondaries probe `up` for an instant only: waiting for them is short.
@@ -421,7 +426,7 @@ impl AttachConfig {
 
 /// A secondary: queue pairs of a card a primary runs, attached without resetting anything.
 ///
-/// Its queue `i` (for [`QueueDevice`]'s `rx_batch(i, ..)` etc.) is hardware queue
+/// Its queue `i` (for [`QueueDevice`](nic_queue::QueueDevice)'s `rx_batch(i, ..)` etc.) is hardware queue
 /// `cfg.queues[i]` ([`Attached::hw_queue`]). Dropping it stops its queues (disabled and waited
 /// for, before their memory goes back) and then releases their locks.
 pub struct Attached<B: Bus + Clone> {
@@ -473,16 +478,7 @@ impl<B: Bus + Clone> Attached<B> {
                     shared: range_text(first, count),
                 });
             }
-            let path = dir.queue_file(q);
-            let Some(mut l) = dir.try_lock(&path, LockMode::Exclusive)? else {
-                return Err(Error::QueueTaken {
-                    queue: q,
-                    holder: pci_dma::lockfile::holder(&path),
-                    path: path.display().to_string(),
-                });
-            };
-            l.write_pid().map_err(|e| dir.err(e))?;
-            locks.push(l);
+            locks.push(dir.lock_queue(q)?);
         }
         // The largest frame the primary accepts must fit one buffer (CRC stripped).
         let frame = regs.MAXFRS().read().get(MAXFRS::MFS) as usize;
@@ -681,20 +677,9 @@ fn check_card<B: Bus>(regs: &Regs<B>) -> Result<()> {
     Ok(())
 }
 
-impl<B: Bus + Clone> QueueDevice for Attached<B> {
-    type RxRegs = rxq::RxRegs<B>;
-    type Format = desc::Format;
-    type TxRegs = txq::TxRegs<B>;
-    type Error = Error;
-
-    #[inline(always)]
-    fn queues(&self) -> &nic_queue::Queues<Self::RxRegs, Self::Format, Self::TxRegs> {
-        &self.queues
-    }
-
-    #[inline(always)]
-    fn queues_mut(&mut self) -> &mut nic_queue::Queues<Self::RxRegs, Self::Format, Self::TxRegs> {
-        &mut self.queues
+nic_queue::impl_queue_device! {
+    [B: Bus + Clone] Attached<B> {
+        rx: rxq::RxRegs<B>, format: desc::Format, tx: txq::TxRegs<B>, error: Error, queues: queues
     }
 }
 

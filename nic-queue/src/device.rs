@@ -127,3 +127,70 @@ pub trait QueueDevice {
         Ok(self.queues_mut().tx_batch(q, pkts)?)
     }
 }
+
+/// Implements [`QueueDevice`] for a driver's type that keeps its [`Queues`] in a field: the
+/// two accessors and the four types, written once for every driver's `Device` (and
+/// `driver_82599`'s secondary `Attached`).
+///
+/// ```
+/// # use nic_queue::{DeviceError, ErrorKind, QueueError, QueueRegs, Queues};
+/// # use std::time::Duration;
+/// # struct Regs;
+/// # impl QueueRegs for Regs {
+/// #     fn id(&self) -> u32 { 0 }
+/// #     fn write_tail(&self, _: u32) {}
+/// #     fn set_ring(&self, _: u64, _: usize) -> Result<(), QueueError> { Ok(()) }
+/// #     fn enable(&self) {}
+/// #     fn wait_enabled(&self, _: Duration) -> bool { true }
+/// #     fn stop(&self) -> bool { true }
+/// #     fn head(&self) -> u32 { 0 }
+/// # }
+/// # #[derive(Debug)]
+/// # struct Error(QueueError);
+/// # impl std::fmt::Display for Error {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { self.0.fmt(f) }
+/// # }
+/// # impl std::error::Error for Error {}
+/// # impl From<QueueError> for Error { fn from(e: QueueError) -> Self { Error(e) } }
+/// # impl DeviceError for Error { fn kind(&self) -> ErrorKind { ErrorKind::Queue } }
+/// # struct Format;
+/// # impl nic_queue::RxFormat for Format { const ERR_FRAME: u32 = 0; }
+/// struct Device<T> {
+///     queues: Queues<Regs, Format, Regs>,
+///     _t: T,
+/// }
+///
+/// nic_queue::impl_queue_device! {
+///     [T] Device<T> { rx: Regs, format: Format, tx: Regs, error: Error, queues: queues }
+/// }
+/// ```
+///
+/// The generics in brackets are those of the `impl` (bounds included, as in
+/// `[B: Bus + Clone] Device<B>`); the accessors are `#[inline(always)]`.
+#[macro_export]
+macro_rules! impl_queue_device {
+    ([$($gen:tt)*] $dev:ty {
+        rx: $rx:ty,
+        format: $format:ty,
+        tx: $tx:ty,
+        error: $err:ty,
+        queues: $field:ident $(,)?
+    }) => {
+        impl<$($gen)*> $crate::QueueDevice for $dev {
+            type RxRegs = $rx;
+            type Format = $format;
+            type TxRegs = $tx;
+            type Error = $err;
+
+            #[inline(always)]
+            fn queues(&self) -> &$crate::Queues<$rx, $format, $tx> {
+                &self.$field
+            }
+
+            #[inline(always)]
+            fn queues_mut(&mut self) -> &mut $crate::Queues<$rx, $format, $tx> {
+                &mut self.$field
+            }
+        }
+    };
+}
