@@ -163,20 +163,17 @@ pub struct Flow {
 
 impl Flow {
     pub fn v4(l4: L4, src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16) -> Flow {
-        Flow {
-            l4,
-            src: src.into(),
-            dst: dst.into(),
-            sport,
-            dport,
-            flex: None,
-        }
+        Flow::new(l4, src.into(), sport, dst.into(), dport)
     }
     pub fn v6(l4: L4, src: Ipv6Addr, sport: u16, dst: Ipv6Addr, dport: u16) -> Flow {
+        Flow::new(l4, src.into(), sport, dst.into(), dport)
+    }
+    /// Both addresses of one family by construction (`v4`/`v6`), no flexible bytes.
+    fn new(l4: L4, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> Flow {
         Flow {
             l4,
-            src: src.into(),
-            dst: dst.into(),
+            src,
+            dst,
             sport,
             dport,
             flex: None,
