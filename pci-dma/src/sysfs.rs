@@ -228,25 +228,13 @@ impl Sysfs {
         supported: &[PciId],
         opts: &PciOptions,
     ) -> Result<Bar, PciError> {
-        let dir = self.existing_dir(addr)?;
-        self.check_supported(addr, supported)?;
-        if opts.require_root && !is_root() {
-            return Err(PciError::NotRoot {
-                what: format!("reading the registers of PCI device {addr} (BAR mapping)"),
-            });
-        }
+        let dir = self.checked_dir(addr, supported, opts, || {
+            format!("reading the registers of PCI device {addr} (BAR mapping)")
+        })?;
         if self.command(addr)? & config::CMD_MEMORY_SPACE == 0 {
             return Err(PciError::MemoryDecodingOff { addr });
         }
-        let res = dir.join("resource0");
-        let file = File::open(&res).map_err(|e| PciError::io(&res, e))?;
-        let size = file.metadata().map_err(|e| PciError::io(&res, e))?.len() as usize;
-        Self::check_bar_size(addr, &res, size, opts)?;
-        let map = MmapOptions::new()
-            .len(size)
-            .map_raw_read_only(&file)
-            .map_err(|e| PciError::io(&res, e))?;
-        Ok(Bar::new_read_only(map, Box::new(file)))
+        Self::map_resource0(addr, &dir, opts, false)
     }
 
     /// Map BAR0 read-write to attach to a device another process (the primary) has taken
@@ -263,13 +251,9 @@ impl Sysfs {
         supported: &[PciId],
         opts: &PciOptions,
     ) -> Result<Bar, PciError> {
-        let dir = self.existing_dir(addr)?;
-        self.check_supported(addr, supported)?;
-        if opts.require_root && !is_root() {
-            return Err(PciError::NotRoot {
-                what: format!("attaching to PCI device {addr} (BAR mapping, hugepages)"),
-            });
-        }
+        let dir = self.checked_dir(addr, supported, opts, || {
+            format!("attaching to PCI device {addr} (BAR mapping, hugepages)")
+        })?;
         let busy = |reason: String| PciError::Busy { addr, reason };
         match self.driver(addr).as_deref() {
             None => {}
@@ -293,15 +277,54 @@ impl Sysfs {
                 "bus mastering is off: no primary runs it (a secondary never turns it on)".into(),
             ));
         }
+        Self::map_resource0(addr, &dir, opts, true)
+    }
+
+    /// The first checks of every way to map a device, in this order: it exists, its id is
+    /// supported (reads only), and we are root when `opts` asks for it (`what`: what for).
+    fn checked_dir(
+        &self,
+        addr: PciAddr,
+        supported: &[PciId],
+        opts: &PciOptions,
+        what: impl FnOnce() -> String,
+    ) -> Result<PathBuf, PciError> {
+        let dir = self.existing_dir(addr)?;
+        self.check_supported(addr, supported)?;
+        if opts.require_root && !is_root() {
+            return Err(PciError::NotRoot { what: what() });
+        }
+        Ok(dir)
+    }
+
+    /// Opens `dir`'s `resource0` (read-write when `write`, else read-only: a write through
+    /// the [`Bar`] then panics), checks its size and maps it whole.
+    fn map_resource0(
+        addr: PciAddr,
+        dir: &Path,
+        opts: &PciOptions,
+        write: bool,
+    ) -> Result<Bar, PciError> {
         let res = dir.join("resource0");
-        let file = open_rw(&res).map_err(|e| PciError::io(&res, e))?;
+        let file = if write {
+            open_rw(&res)
+        } else {
+            File::open(&res)
+        }
+        .map_err(|e| PciError::io(&res, e))?;
         let size = file.metadata().map_err(|e| PciError::io(&res, e))?.len() as usize;
         Self::check_bar_size(addr, &res, size, opts)?;
-        let map = MmapOptions::new()
-            .len(size)
-            .map_raw(&file)
-            .map_err(|e| PciError::io(&res, e))?;
-        Ok(Bar::new(map, Box::new(file)))
+        let mut map = MmapOptions::new();
+        map.len(size);
+        Ok(if write {
+            let map = map.map_raw(&file).map_err(|e| PciError::io(&res, e))?;
+            Bar::new(map, Box::new(file))
+        } else {
+            let map = map
+                .map_raw_read_only(&file)
+                .map_err(|e| PciError::io(&res, e))?;
+            Bar::new_read_only(map, Box::new(file))
+        })
     }
 
     fn check_bar_size(
@@ -347,13 +370,9 @@ impl Sysfs {
         supported: &[PciId],
         opts: &PciOptions,
     ) -> Result<(Bar, BusMaster), PciError> {
-        let dir = self.existing_dir(addr)?;
-        self.check_supported(addr, supported)?;
-        if opts.require_root && !is_root() {
-            return Err(PciError::NotRoot {
-                what: format!("taking PCI device {addr} (unbind, config write, BAR mapping)"),
-            });
-        }
+        let dir = self.checked_dir(addr, supported, opts, || {
+            format!("taking PCI device {addr} (unbind, config write, BAR mapping)")
+        })?;
         self.check_not_in_use(addr)?;
 
         let res = dir.join("resource0");
