@@ -284,34 +284,27 @@ impl<'a> LineText<'a> {
                 toks.push((i, &text[i..i + len], col));
                 i += len;
             }
-            return LineText {
-                text,
-                number,
-                start,
-                toks,
-                content_end,
-                comment,
-            };
-        }
-        // Column of byte `i`, kept up to date as tokens are found (linear in the line).
-        let (mut col_at, mut col) = (0usize, 1u32);
-        while i < text.len() {
-            let rest = &text[i..];
-            let c = rest.chars().next().expect("not at the end");
-            if is_blank(c) {
-                i += c.len_utf8();
-                continue;
+        } else {
+            // Column of byte `i`, kept up to date as tokens are found (linear in the line).
+            let (mut col_at, mut col) = (0usize, 1u32);
+            while i < text.len() {
+                let rest = &text[i..];
+                let c = rest.chars().next().expect("not at the end");
+                if is_blank(c) {
+                    i += c.len_utf8();
+                    continue;
+                }
+                if rest.starts_with('#') || rest.starts_with("--") {
+                    content_end = i;
+                    comment = Some(rest.trim_end_matches(is_blank));
+                    break;
+                }
+                let len = rest.find(is_blank).unwrap_or(rest.len());
+                col += text[col_at..i].chars().count() as u32;
+                col_at = i;
+                toks.push((i, &rest[..len], col));
+                i += len;
             }
-            if rest.starts_with('#') || rest.starts_with("--") {
-                content_end = i;
-                comment = Some(rest.trim_end_matches(is_blank));
-                break;
-            }
-            let len = rest.find(is_blank).unwrap_or(rest.len());
-            col += text[col_at..i].chars().count() as u32;
-            col_at = i;
-            toks.push((i, &rest[..len], col));
-            i += len;
         }
         LineText {
             text,
