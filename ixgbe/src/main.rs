@@ -633,6 +633,15 @@ fn attach_config(q: u16, ring: usize) -> AttachConfig {
     }
 }
 
+/// The queue `pktgen --attach` sends on; a secondary has no rate scheduler of its own.
+fn pktgen_attach_queue(sh: &ShareOpts, rate: bool) -> AnyResult<u16> {
+    let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
+    if rate {
+        return Err("--rate programs the primary's rate scheduler; not with --attach".into());
+    }
+    Ok(q)
+}
+
 impl ShareOpts {
     fn wait(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.wait_secondaries)
@@ -664,13 +673,7 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(addr) = t.port("pktgen")? {
                 no_sim_opts(&s)?;
                 if sh.attach {
-                    let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
-                    if rate.is_some() {
-                        return Err(
-                            "--rate programs the primary's rate scheduler; not with --attach"
-                                .into(),
-                        );
-                    }
+                    let q = pktgen_attach_queue(&sh, rate.is_some())?;
                     let mut dev = backend::attach_pci_with(
                         addr,
                         &ShareDir::for_pci(addr),
@@ -701,13 +704,7 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 if sh.attach {
-                    let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
-                    if rate.is_some() {
-                        return Err(
-                            "--rate programs the primary's rate scheduler; not with --attach"
-                                .into(),
-                        );
-                    }
+                    let q = pktgen_attach_queue(&sh, rate.is_some())?;
                     let card = sim_client::Card::connect(path)?;
                     let mut dev = Attached::attach(
                         card.port(c.port)?,
