@@ -18,6 +18,7 @@
 use driver_82599::irq::{IrqConfig, Napi};
 use driver_82599::prelude::*;
 use regdsl_rt::Bus;
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -182,6 +183,42 @@ fn run<B: Bus + Clone + Send + 'static>(
     drop(tx);
 }
 
+/// One row of the table: `rx` on interrupts (its vectors bound to eventfds with `set_msix`)
+/// or busy polling, then the card's strict-mode verdict.
+#[allow(clippy::too_many_arguments)]
+fn row<B: Bus + Clone + Send + 'static, E: Into<Box<dyn std::error::Error>>>(
+    sim: &Arc<sim_82599::Sim>,
+    card: &str,
+    irq: bool,
+    mut rx: Device<B>,
+    tx: Device<B>,
+    set_msix: impl Fn(usize, BorrowedFd<'_>) -> std::result::Result<(), E>,
+    secs: f64,
+    rate: f64,
+) -> std::result::Result<(), Box<dyn std::error::Error>>
+where
+    Device<B>: Send,
+{
+    if irq {
+        rx.enable_rx_interrupts(&IrqConfig::default())?;
+        for (v, fd) in rx.msix_fds() {
+            set_msix(v as usize, fd).map_err(Into::into)?;
+        }
+    }
+    let mode = if irq {
+        "interrupts (Napi)"
+    } else {
+        "busy poll"
+    };
+    let napi = irq.then(napi).flatten();
+    run(sim.clone(), card, mode, rx, tx, napi, secs, rate);
+    let v = sim.violations();
+    if !v.is_empty() {
+        return Err(format!("strict mode: {v:?}").into());
+    }
+    Ok(())
+}
+
 fn napi() -> Option<Napi> {
     Some(Napi::new(Duration::from_millis(50)))
 }
@@ -207,33 +244,10 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     for irq in [true, false] {
         let sim = Arc::new(sim_82599::Sim::builder().ports(2).threaded(true).build());
         sim.connect(sim_82599::Wire::Pair(0, 1))?;
-        let mut rx = Device::new(sim.port(0), sim.dma(), cfg())?;
+        let rx = Device::new(sim.port(0), sim.dma(), cfg())?;
         let tx = Device::new(sim.port(1), sim.dma(), cfg())?;
-        if irq {
-            rx.enable_rx_interrupts(&IrqConfig::default())?;
-            for (v, fd) in rx.msix_fds() {
-                sim.set_msix(0, v as usize, Some(fd))?;
-            }
-        }
-        let mode = if irq {
-            "interrupts (Napi)"
-        } else {
-            "busy poll"
-        };
-        run(
-            sim.clone(),
-            "in-process",
-            mode,
-            rx,
-            tx,
-            irq.then(napi).flatten(),
-            secs,
-            rate,
-        );
-        let v = sim.violations();
-        if !v.is_empty() {
-            return Err(format!("strict mode: {v:?}").into());
-        }
+        let set_msix = |v, fd: BorrowedFd<'_>| sim.set_msix(0, v, Some(fd));
+        row(&sim, "in-process", irq, rx, tx, set_msix, secs, rate)?;
     }
 
     // A card process (served on a socket by this process).
@@ -255,33 +269,10 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         std::thread::spawn(move || sim_82599::server::serve(served, listener));
         let rx_card = sim_client::Card::connect(&path)?;
         let tx_card = sim_client::Card::connect(&path)?;
-        let mut rx = Device::new(rx_card.port(0)?, rx_card.dma(), cfg())?;
+        let rx = Device::new(rx_card.port(0)?, rx_card.dma(), cfg())?;
         let tx = Device::new(tx_card.port(1)?, tx_card.dma(), cfg())?;
-        if irq {
-            rx.enable_rx_interrupts(&IrqConfig::default())?;
-            for (v, fd) in rx.msix_fds() {
-                rx_card.set_msix(0, v as usize, Some(fd))?;
-            }
-        }
-        let mode = if irq {
-            "interrupts (Napi)"
-        } else {
-            "busy poll"
-        };
-        run(
-            sim.clone(),
-            "card process",
-            mode,
-            rx,
-            tx,
-            irq.then(napi).flatten(),
-            secs,
-            rate,
-        );
-        let v = sim.violations();
-        if !v.is_empty() {
-            return Err(format!("strict mode: {v:?}").into());
-        }
+        let set_msix = |v, fd: BorrowedFd<'_>| rx_card.set_msix(0, v, Some(fd));
+        row(&sim, "card process", irq, rx, tx, set_msix, secs, rate)?;
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
