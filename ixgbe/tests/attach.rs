@@ -72,13 +72,32 @@ fn share_file(path: &Path, name: &str) -> PathBuf {
     PathBuf::from(format!("{}.port0.share/{name}", path.display()))
 }
 
+/// `child` holds the share directory's lock file `name`: the file names its pid.
+fn wait_holder(path: &Path, name: &str, child: &Child, what: &str) {
+    let file = share_file(path, name);
+    wait_for(
+        || std::fs::read_to_string(&file).unwrap_or_default().trim() == child.id().to_string(),
+        what,
+    );
+}
+
 /// The primary is up: its share directory names it in `up`.
 fn wait_primary(path: &Path, primary: &Child) {
-    let up = share_file(path, "up");
-    wait_for(
-        || std::fs::read_to_string(&up).unwrap_or_default().trim() == primary.id().to_string(),
-        "the primary to publish its queues",
-    );
+    wait_holder(path, "up", primary, "the primary to publish its queues");
+}
+
+/// A secondary's arguments: `pktgen --attach --queue queue` for `seconds`.
+fn secondary<'a>(seconds: &'a str, queue: &'a str) -> [&'a str; 6] {
+    ["pktgen", "--seconds", seconds, "--attach", "--queue", queue]
+}
+
+/// A primary, up, that shares queue 1, stops after 2 s and then waits `wait` seconds for
+/// its secondaries.
+fn stopping_primary(path: &Path, wait: &str) -> Child {
+    let args = ["pktgen", "--seconds", "2", "--share", "1"];
+    let primary = spawn(&[&args[..], &["--wait-secondaries", wait]].concat(), path);
+    wait_primary(path, &primary);
+    primary
 }
 
 /// The numbers of the first line that starts with `prefix`.
@@ -117,10 +136,7 @@ fn share_one_card(n: u16) {
     let secs: Vec<Child> = (1..n)
         .map(|q| {
             let q = q.to_string();
-            spawn(
-                &["pktgen", "--seconds", "1", "--attach", "--queue", &q],
-                &path,
-            )
+            spawn(&secondary("1", &q), &path)
         })
         .collect();
     // While they run: the read-only view names every queue's holder.
@@ -183,40 +199,29 @@ fn a_killed_secondary_leaves_its_queue_to_the_next_and_taken_queues_are_refused(
     let card = start_card(&path, 20);
     let primary = spawn(&["pktgen", "--seconds", "5", "--share", "1"], &path);
     wait_primary(&path, &primary);
-    let mut first = spawn(
-        &["pktgen", "--seconds", "30", "--attach", "--queue", "1"],
+    let mut first = spawn(&secondary("30", "1"), &path);
+    wait_holder(
         &path,
-    );
-    let lock = share_file(&path, "queue1");
-    wait_for(
-        || std::fs::read_to_string(&lock).unwrap_or_default().trim() == first.id().to_string(),
+        "queue1",
+        &first,
         "the first secondary to take queue 1",
     );
     std::thread::sleep(Duration::from_millis(300));
     // Taken: refused, naming the holder; the primary's queue too; a queue not shared.
-    let o = run(
-        &["pktgen", "--seconds", "1", "--attach", "--queue", "1"],
-        &path,
-    );
+    let o = run(&secondary("1", "1"), &path);
     assert!(!o.status.success());
     assert!(
         text(&o).contains(&format!("queue 1: it is taken by process {}", first.id())),
         "{}",
         text(&o)
     );
-    let o = run(
-        &["pktgen", "--seconds", "1", "--attach", "--queue", "0"],
-        &path,
-    );
+    let o = run(&secondary("1", "0"), &path);
     assert!(
         text(&o).contains(&format!("taken by process {}", primary.id())),
         "{}",
         text(&o)
     );
-    let o = run(
-        &["pktgen", "--seconds", "1", "--attach", "--queue", "5"],
-        &path,
-    );
+    let o = run(&secondary("1", "5"), &path);
     assert!(
         text(&o).contains("the primary shares queues 1..=1"),
         "{}",
@@ -225,10 +230,7 @@ fn a_killed_secondary_leaves_its_queue_to_the_next_and_taken_queues_are_refused(
     // SIGKILL: no destructor runs; its queue keeps running on the card.
     first.kill().unwrap();
     first.wait().unwrap();
-    let o = run(
-        &["pktgen", "--seconds", "1", "--attach", "--queue", "1"],
-        &path,
-    );
+    let o = run(&secondary("1", "1"), &path);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     let mine = numbers(&t, "queue 1:");
@@ -246,10 +248,7 @@ fn attaches_without_a_running_primary_are_refused_and_a_primary_stopping_is_seen
     let path = socket("refuse");
     let card = start_card(&path, 20);
     // No primary ever: nothing initialised the card.
-    let o = run(
-        &["pktgen", "--seconds", "1", "--attach", "--queue", "1"],
-        &path,
-    );
+    let o = run(&secondary("1", "1"), &path);
     assert!(!o.status.success());
     assert!(
         text(&o).contains("no primary process has initialised the card"),
@@ -264,31 +263,13 @@ fn attaches_without_a_running_primary_are_refused_and_a_primary_stopping_is_seen
     wait_primary(&path, &primary);
     primary.kill().unwrap();
     primary.wait().unwrap();
-    let o = run(
-        &["pktgen", "--seconds", "1", "--attach", "--queue", "1"],
-        &path,
-    );
+    let o = run(&secondary("1", "1"), &path);
     assert!(!o.status.success());
     assert!(text(&o).contains("no primary process"), "{}", text(&o));
     // A primary that stops while a secondary runs: it releases `up`, the secondary sees it,
     // stops its queue and exits; the primary then stops the card.
-    let primary = spawn(
-        &[
-            "pktgen",
-            "--seconds",
-            "2",
-            "--share",
-            "1",
-            "--wait-secondaries",
-            "10",
-        ],
-        &path,
-    );
-    wait_primary(&path, &primary);
-    let sec = spawn(
-        &["pktgen", "--seconds", "30", "--attach", "--queue", "1"],
-        &path,
-    );
+    let primary = stopping_primary(&path, "10");
+    let sec = spawn(&secondary("30", "1"), &path);
     let p = primary.wait_with_output().unwrap();
     let pt = text(&p);
     assert!(p.status.success(), "{pt}");
@@ -298,28 +279,9 @@ fn attaches_without_a_running_primary_are_refused_and_a_primary_stopping_is_seen
     assert!(text(&s).contains("it is stopping"), "{}", text(&s));
     // A secondary that does not answer (stopped with SIGSTOP): the primary waits 1 s, then
     // stops the card and says so; the secondary, running again, finds the card stopped.
-    let primary = spawn(
-        &[
-            "pktgen",
-            "--seconds",
-            "2",
-            "--share",
-            "1",
-            "--wait-secondaries",
-            "1",
-        ],
-        &path,
-    );
-    wait_primary(&path, &primary);
-    let sec = spawn(
-        &["pktgen", "--seconds", "30", "--attach", "--queue", "1"],
-        &path,
-    );
-    let lock = share_file(&path, "queue1");
-    wait_for(
-        || std::fs::read_to_string(&lock).unwrap_or_default().trim() == sec.id().to_string(),
-        "the secondary to take queue 1",
-    );
+    let primary = stopping_primary(&path, "1");
+    let sec = spawn(&secondary("30", "1"), &path);
+    wait_holder(&path, "queue1", &sec, "the secondary to take queue 1");
     let signal = |sig: &str| {
         let ok = Command::new("kill")
             .args([sig, &sec.id().to_string()])

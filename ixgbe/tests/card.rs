@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::text;
+use common::{number_after, text};
 
 fn ixgbe() -> Command {
     common::command(&[])
@@ -39,19 +39,6 @@ fn start_card(path: &Path, ports: u32, seconds: u32) -> Child {
         std::thread::sleep(Duration::from_millis(20));
     }
     child
-}
-
-/// The first number after `key` on the first line containing it.
-fn number_after(text: &str, key: &str) -> u64 {
-    let line = text
-        .lines()
-        .find(|l| l.contains(key))
-        .unwrap_or_else(|| panic!("no {key:?} in:\n{text}"));
-    let rest = &line[line.find(key).unwrap() + key.len()..];
-    rest.split(|c: char| !c.is_ascii_digit())
-        .find(|w| !w.is_empty())
-        .and_then(|w| w.parse().ok())
-        .unwrap_or_else(|| panic!("no number after {key:?} in {line:?}"))
 }
 
 #[test]

@@ -7,20 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{command, ixgbe, text};
-
-/// The first number after `key` on the first line containing it.
-fn number_after(text: &str, key: &str) -> u64 {
-    let line = text
-        .lines()
-        .find(|l| l.contains(key))
-        .unwrap_or_else(|| panic!("no {key:?} in:\n{text}"));
-    let rest = &line[line.find(key).unwrap() + key.len()..];
-    rest.split(|c: char| !c.is_ascii_digit())
-        .find(|w| !w.is_empty())
-        .and_then(|w| w.parse().ok())
-        .unwrap_or_else(|| panic!("no number after {key:?} in {line:?}"))
-}
+use common::{command, ixgbe, number_after, text};
 
 fn socket(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ixgbe-irq-{}-{name}", std::process::id()));

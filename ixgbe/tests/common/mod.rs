@@ -24,3 +24,16 @@ pub fn ixgbe(args: &[&str]) -> (bool, String) {
     let out = command(args).output().expect("run ixgbe");
     (out.status.success(), text(&out))
 }
+
+/// The first number after `key` on the first line containing it.
+pub fn number_after(text: &str, key: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.contains(key))
+        .unwrap_or_else(|| panic!("no {key:?} in:\n{text}"));
+    let rest = &line[line.find(key).unwrap() + key.len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .find(|w| !w.is_empty())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {key:?} in {line:?}"))
+}
