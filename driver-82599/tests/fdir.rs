@@ -3,7 +3,8 @@
 
 mod steer_kit;
 use driver_82599::fdir::{FdirConfig, Flow, L4};
-use driver_82599::{Config, Error};
+use driver_82599::{Config, Device, Error};
+use sim_82599::Port;
 use std::net::Ipv4Addr;
 use steer_kit::*;
 
@@ -118,29 +119,40 @@ fn fdir_strict_card_flags_filters_before_init_and_over_the_packet_buffer() {
 fn fdir_card_finds_a_filter_only_in_the_bucket_of_its_hash() {
     use driver_82599::fdir::{bucket_hash, HASH_KEY};
     use driver_82599::regs::*;
+    // Filed by hand under a wrong bucket hash.
+    hand_filed_filter_is_not_found(cfg4(), |rx, f| {
+        let r = rx.regs();
+        // Addresses in frame order (first byte in bits 7:0).
+        r.FDIRIPSA()
+            .write(FDIRIPSA::IP.val(u32::from_le_bytes([10, 0, 0, 1])));
+        r.FDIRIPDA()
+            .write(FDIRIPDA::IP.val(u32::from_le_bytes([10, 0, 0, 2])));
+        r.FDIRPORT().write(
+            FDIRPORT::SOURCE.val(u32::from(f.sport))
+                | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
+        );
+        // The card uses 11 bits of it (64 KB of perfect filters).
+        let wrong = (bucket_hash(HASH_KEY, f) + 1) & 0x7FF;
+        r.FDIRHASH()
+            .write(FDIRHASH::HASH.val(wrong) | FDIRHASH::SW_INDEX.val(9));
+    });
+}
+
+/// A flow RSS does not send to queue 2, filed for queue 2 by hand (`file` writes the filter's
+/// registers, then a UDP add command goes to FDIRCMD) in a way the card cannot find: RSS
+/// still decides; filed by the driver, with the right hashes: found, to queue 2.
+fn hand_filed_filter_is_not_found(c: Config, file: impl FnOnce(&Device<Port>, &Flow)) {
+    use driver_82599::regs::*;
     let sim = sim2();
-    let (mut tx, mut rx) = pair(&sim, cfg4());
+    let (mut tx, mut rx) = pair(&sim, c);
     let frames: Vec<_> = (0..16)
         .map(|i| udp_frame(BCAST, 7000 + i as u16, i))
         .collect();
     let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
-    // A flow RSS does not send to queue 2, filed by hand under a wrong bucket hash.
     let i = (0..16u16).find(|&i| before[&u32::from(i)] != [2]).unwrap();
     let f = flow(7000 + i);
-    let r = rx.regs();
-    // Addresses in frame order (first byte in bits 7:0).
-    r.FDIRIPSA()
-        .write(FDIRIPSA::IP.val(u32::from_le_bytes([10, 0, 0, 1])));
-    r.FDIRIPDA()
-        .write(FDIRIPDA::IP.val(u32::from_le_bytes([10, 0, 0, 2])));
-    r.FDIRPORT().write(
-        FDIRPORT::SOURCE.val(u32::from(f.sport)) | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
-    );
-    // The card uses 11 bits of it (64 KB of perfect filters).
-    let wrong = (bucket_hash(HASH_KEY, &f) + 1) & 0x7FF;
-    r.FDIRHASH()
-        .write(FDIRHASH::HASH.val(wrong) | FDIRHASH::SW_INDEX.val(9));
-    r.FDIRCMD().write(
+    file(&rx, &f);
+    rx.regs().FDIRCMD().write(
         FDIRCMD::CMD::ADD | FDIRCMD::L4TYPE::UDP | FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(2),
     );
     let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
@@ -149,7 +161,6 @@ fn fdir_card_finds_a_filter_only_in_the_bucket_of_its_hash() {
         before[&u32::from(i)],
         "not found: RSS decides"
     );
-    // Filed by the driver, with the right hash: found.
     rx.add_fdir(f, Some(2)).unwrap();
     let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
     assert_eq!(got[&u32::from(i)], [2]);
@@ -335,29 +346,14 @@ fn fdir_card_matches_a_signature_filter_by_its_signature() {
     use driver_82599::regs::*;
     let mut c = cfg4();
     c.fdir.as_mut().unwrap().mode = FdirMode::Signature;
-    let sim = sim2();
-    let (mut tx, mut rx) = pair(&sim, c);
-    let frames: Vec<_> = (0..16)
-        .map(|i| udp_frame(BCAST, 7000 + i as u16, i))
-        .collect();
-    let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
-    let i = (0..16u16).find(|&i| before[&u32::from(i)] != [2]).unwrap();
-    let f = flow(7000 + i);
     // The right bucket, a wrong signature: a signature filter holds nothing else, so the
     // card cannot find the flow.
-    let r = rx.regs();
-    let wrong = signature_hash(&f) ^ 1;
-    r.FDIRHASH()
-        .write(FDIRHASH::HASH.val(bucket_hash(HASH_KEY, &f)) | FDIRHASH::SW_INDEX.val(wrong));
-    r.FDIRCMD().write(
-        FDIRCMD::CMD::ADD | FDIRCMD::L4TYPE::UDP | FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(2),
-    );
-    let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
-    assert_eq!(got[&u32::from(i)], before[&u32::from(i)]);
-    rx.add_fdir(f, Some(2)).unwrap();
-    let got = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
-    assert_eq!(got[&u32::from(i)], [2]);
-    assert_no_violations(&sim);
+    hand_filed_filter_is_not_found(c, |rx, f| {
+        let wrong = signature_hash(f) ^ 1;
+        rx.regs()
+            .FDIRHASH()
+            .write(FDIRHASH::HASH.val(bucket_hash(HASH_KEY, f)) | FDIRHASH::SW_INDEX.val(wrong));
+    });
 }
 
 #[test]

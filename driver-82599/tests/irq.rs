@@ -10,7 +10,6 @@ use driver_82599::regs::IVAR;
 use driver_82599::{Config, Device, Packet, QueueDevice};
 use pci_dma::EventFd;
 use sim_82599::{Port, Rule, Sim, Wire};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -126,19 +125,9 @@ fn moderation_holds_the_next_message_for_the_eitr_interval() {
             .build(),
     );
     // The clock runs on its own only while the device comes up.
-    let stop = Arc::new(AtomicBool::new(false));
-    let ticker = {
-        let (sim, stop) = (sim.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Acquire) {
-                sim.advance(Duration::from_micros(100)).unwrap();
-                std::thread::sleep(Duration::from_micros(200));
-            }
-        })
-    };
-    let mut dev = setup(&sim, small_config(), IrqConfig { moderation_us: 100 });
-    stop.store(true, Ordering::Release);
-    ticker.join().unwrap();
+    let mut dev = with_clock_running(&sim, || {
+        setup(&sim, small_config(), IrqConfig { moderation_us: 100 })
+    });
     sim.advance(Duration::from_millis(1)).unwrap();
     dev.rx_arm(0).unwrap();
     send(&mut dev, 0, 1);

@@ -2,9 +2,10 @@
 //! rate_limit selftest): the achieved rate, measured on the card's clock, is within 1% of the
 //! set one; an unlimited queue is not slowed.
 
+mod common;
+use common::with_clock_running;
 use driver_82599::{Config, Device, Packet, QueueDevice};
 use sim_82599::{Port, Sim};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,16 +21,6 @@ fn device(queues: u16) -> (Sim, Device<Port>) {
         .link_delay(Duration::from_micros(10))
         .build();
     let sim = Arc::new(sim);
-    let stop = Arc::new(AtomicBool::new(false));
-    let ticker = {
-        let (sim, stop) = (sim.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Acquire) {
-                sim.advance(Duration::from_micros(100)).unwrap();
-                std::thread::sleep(Duration::from_micros(200));
-            }
-        })
-    };
     let cfg = Config {
         rx_queues: queues,
         tx_queues: queues,
@@ -38,9 +29,7 @@ fn device(queues: u16) -> (Sim, Device<Port>) {
         pool_size: 2048,
         ..Config::default()
     };
-    let dev = Device::new(sim.port(0), sim.dma(), cfg);
-    stop.store(true, Ordering::Release);
-    ticker.join().unwrap();
+    let dev = with_clock_running(&sim, || Device::new(sim.port(0), sim.dma(), cfg));
     let Ok(sim) = Arc::try_unwrap(sim) else {
         panic!("the ticker thread still holds the card")
     };

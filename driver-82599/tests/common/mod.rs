@@ -4,6 +4,8 @@
 
 use driver_82599::{Config, Device, Packet};
 use sim_82599::{Port, Sim};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 pub use testkit::frame::{check, numbered};
 pub use testkit::{assert_no_violations, strict_sim, TraceBuf};
@@ -28,4 +30,23 @@ pub fn frame(pool: &driver_82599::Mempool, len: usize, seq: u32) -> Option<Packe
     let mut p = pool.alloc(len)?;
     numbered(&mut p, seq);
     Some(p)
+}
+
+/// Runs `f` (a device coming up, say) while `sim`'s manual clock runs on its own (100 us of
+/// card time every 200 us of wall time), then stops it: from then on only the test moves it.
+pub fn with_clock_running<T>(sim: &Arc<Sim>, f: impl FnOnce() -> T) -> T {
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = {
+        let (sim, stop) = (sim.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Acquire) {
+                sim.advance(Duration::from_micros(100)).unwrap();
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        })
+    };
+    let r = f();
+    stop.store(true, Ordering::Release);
+    ticker.join().unwrap();
+    r
 }
