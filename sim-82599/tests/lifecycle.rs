@@ -79,13 +79,7 @@ fn stopping_the_queue_first_is_clean() {
 fn releasing_transmit_buffers_the_card_has_not_sent_is_a_violation() {
     // A transmit buffer between TDH and TDT of an enabled queue may be read (and sent) by the
     // card at any time: releasing it first is the same mistake as for a receive buffer.
-    let sim = sim_82599::Sim::builder()
-        .ports(1)
-        .strict(true)
-        .threaded(false)
-        .link_delay(std::time::Duration::ZERO)
-        .reset_delay(std::time::Duration::ZERO)
-        .build();
+    let sim = common::sim(1);
     let p = sim.port(0);
     let dma = sim.dma();
     let mut tx = Tx::setup(&p, &*dma, 0, 64);

@@ -261,13 +261,7 @@ fn a_tx_queue_disabled_with_unsent_descriptors_it_never_looked_at_is_a_violation
     // Issue 14: a driver that clears TXDCTL.ENABLE while the card still holds frames it has
     // not sent, without reading TDH (so without waiting for the ring or learning what it
     // drops), loses them uncounted.
-    let sim = sim_82599::Sim::builder()
-        .ports(1)
-        .strict(true)
-        .threaded(false)
-        .link_delay(std::time::Duration::ZERO)
-        .reset_delay(std::time::Duration::ZERO)
-        .build();
+    let sim = common::sim(1);
     let p = sim.port(0);
     take_control(&p);
     let dma = sim.dma();
