@@ -37,22 +37,12 @@ fn main() {
     let seed: u64 = args
         .next()
         .map_or(1, |a| a.parse().expect("SEED: a number"));
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dirs = [
-        root.join("../registers"),
-        root.join("../tests/data/snabb-tables"),
-        root.join("tests/data/pasted"),
-    ];
-    let seeds: Vec<Vec<u8>> = regdsl::fuzzing::seeds(&dirs)
-        .expect("seed directories")
-        .into_iter()
-        .map(|(_, b)| b)
-        .collect();
+    let seeds = regdsl::fuzzing::repository_seeds().expect("seed directories");
     if std::env::var_os("FUZZ_VERBOSE").is_none() {
         std::panic::set_hook(Box::new(|_| {}));
     }
     let start = std::time::Instant::now();
-    let target = root.join("../target");
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
     let mut failures = 0u64;
     let r = regdsl::fuzzing::run(&seeds, n, seed, thread_cpu_time, |e| {
         match e {

@@ -418,6 +418,20 @@ impl Mutator {
     }
 }
 
+/// The seed tables of this repository, as the fuzz driver and its quick test use them: every table of
+/// `registers/`, Snabb's tables (`tests/data/snabb-tables/`) and the pasted forms
+/// (`regdsl/tests/data/pasted/`). The paths are this crate's source tree at build time, so this serves
+/// in-tree runs only.
+pub fn repository_seeds() -> std::io::Result<Vec<Vec<u8>>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dirs = [
+        root.join("../registers"),
+        root.join("../tests/data/snabb-tables"),
+        root.join("tests/data/pasted"),
+    ];
+    Ok(seeds(&dirs)?.into_iter().map(|(_, b)| b).collect())
+}
+
 /// The seed tables: every `.txt` file of the given directories, sorted by path.
 pub fn seeds(dirs: &[std::path::PathBuf]) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();

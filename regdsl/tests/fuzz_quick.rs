@@ -2,21 +2,10 @@
 //! unmutated, then a few thousand mutated inputs (fixed PRNG seed, so a failure reproduces)
 //! through compile, render, fmt, dump, doc and codegen: no panic, no broken invariant. The long
 //! runs use `cargo run --release -p regdsl --example fuzz -- 10000000` (BENCHMARKS.md).
-use std::path::PathBuf;
 
 #[test]
 fn quick_fuzz_run() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dirs = [
-        root.join("../registers"),
-        root.join("../tests/data/snabb-tables"),
-        root.join("tests/data/pasted"),
-    ];
-    let seeds: Vec<Vec<u8>> = regdsl::fuzzing::seeds(&dirs)
-        .expect("seed directories")
-        .into_iter()
-        .map(|(_, b)| b)
-        .collect();
+    let seeds = regdsl::fuzzing::repository_seeds().expect("seed directories");
     assert!(seeds.len() >= 30, "only {} seed tables", seeds.len());
     let start = std::time::Instant::now();
     let r = regdsl::fuzzing::run(&seeds, 3_000, 13, || start.elapsed(), |_| {});
