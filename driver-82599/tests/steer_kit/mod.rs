@@ -126,14 +126,7 @@ pub fn landed(m: &BTreeMap<usize, Vec<Vec<u8>>>) -> BTreeMap<u32, Vec<usize>> {
     r
 }
 
-pub fn assert_no_violations(sim: &Sim) {
-    let v = sim.violations();
-    assert!(
-        v.is_empty(),
-        "strict-mode violations:\n{}",
-        v.iter().map(|v| format!("  {v}\n")).collect::<String>()
-    );
-}
+pub use testkit::assert_no_violations;
 
 /// Sends `frames` 32 at a time, draining the receiver after each batch (rings of 64 do not
 /// overflow); queue -> frames received.
