@@ -5,7 +5,8 @@
 //! turns into the same syntax rows as the native forms, so the model cannot tell them apart.
 use crate::model::{Access, Span};
 use crate::number::parse_number;
-use crate::syntax::Num;
+/// Numbers of offset expressions own their text (pasted rows are few; native rows borrow).
+type Num = crate::syntax::Num<'static>;
 
 /// A column of a pasted row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,7 +289,7 @@ impl Cursor<'_> {
             Ok(value) if len > 0 => {
                 let n = Num {
                     value,
-                    text: text.to_string(),
+                    text: text.to_string().into(),
                     span: self.span(self.at, len),
                 };
                 self.at += len;

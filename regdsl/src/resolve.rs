@@ -56,28 +56,50 @@ enum Loc {
     Seg(Segment),
 }
 
+/// Resolves a file's lines (see [`Resolver`] to resolve them one at a time).
 pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
-    let mut b = Builder {
-        file,
-        table: Table {
-            file: file.to_string(),
-            registers: Vec::new(),
-        },
-        by_name: HashMap::new(),
-        over_refs: Vec::new(),
-        diags: Vec::new(),
-        ctx: Ctx::None,
-        section: None,
-        default_width: Width::W32,
-        value_names: HashMap::new(),
-        over_seen: HashSet::new(),
-        element_resets: Vec::new(),
-    };
+    let mut b = Resolver::new(file);
     for line in lines {
+        b.line(line);
+    }
+    b.finish()
+}
+
+/// Builds the model from the lines of a file, one line at a time, in file order: `compile`
+/// hands it each line as the parser reads it.
+pub struct Resolver<'f, 'a> {
+    b: Builder<'f, 'a>,
+}
+
+impl<'f, 'a> Resolver<'f, 'a> {
+    pub fn new(file: &'f str) -> Self {
+        Resolver {
+            b: Builder {
+                file,
+                table: Table {
+                    file: file.to_string(),
+                    registers: Vec::new(),
+                },
+                by_name: HashMap::new(),
+                over_refs: Vec::new(),
+                diags: Vec::new(),
+                ctx: Ctx::None,
+                section: None,
+                default_width: Width::W32,
+                value_names: HashMap::new(),
+                over_seen: HashSet::new(),
+                element_resets: Vec::new(),
+            },
+        }
+    }
+
+    /// The next line of the file.
+    pub fn line(&mut self, line: &Line<'a>) {
+        let b = &mut self.b;
         match &line.item {
             Item::Blank | Item::Comment => {}
             Item::Section { title, .. } => {
-                b.section = Some(title.clone());
+                b.section = Some(title.to_string());
                 b.ctx = Ctx::None;
             }
             Item::Width { width, .. } => {
@@ -93,11 +115,15 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
             Item::Pasted { rows, .. } => b.pasted(rows, line.number),
         }
     }
-    b.element_resets();
-    Resolved {
-        table: b.table,
-        over_refs: b.over_refs,
-        diags: b.diags,
+
+    /// The model, after the checks that need every line.
+    pub fn finish(mut self) -> Resolved {
+        self.b.element_resets();
+        Resolved {
+            table: self.b.table,
+            over_refs: self.b.over_refs,
+            diags: self.b.diags,
+        }
     }
 }
 
@@ -119,10 +145,10 @@ impl std::fmt::Display for What<'_> {
 }
 
 /// A row's attributes by key (a row has at most three), then its `reset[...]=` ones.
-struct Attrs<'a>(Vec<&'a Attr>, Vec<&'a Attr>);
+struct Attrs<'r, 'a>(Vec<&'r Attr<'a>>, Vec<&'r Attr<'a>>);
 
-impl<'a> Attrs<'a> {
-    fn get(&self, key: &str) -> Option<&'a Attr> {
+impl<'r, 'a> Attrs<'r, 'a> {
+    fn get(&self, key: &str) -> Option<&'r Attr<'a>> {
         self.0.iter().copied().find(|a| a.key == key)
     }
 }
@@ -140,10 +166,10 @@ pub fn hex(v: u64) -> String {
     format!("0x{v:05X}")
 }
 
-struct Builder<'f> {
+struct Builder<'f, 'a> {
     file: &'f str,
     table: Table,
-    by_name: HashMap<String, usize>,
+    by_name: HashMap<&'a str, usize>,
     over_refs: Vec<OverRef>,
     diags: Vec<Diagnostic>,
     ctx: Ctx,
@@ -151,14 +177,14 @@ struct Builder<'f> {
     /// `@width`: the width of register rows whose mode has no width suffix.
     default_width: Width,
     /// Named values of the current field: name → line.
-    value_names: HashMap<String, u32>,
+    value_names: HashMap<&'a str, u32>,
     /// `(register, name)` of every `over=` name seen (registers may repeat rows).
-    over_seen: HashSet<(usize, String)>,
+    over_seen: HashSet<(usize, &'a str)>,
     /// `reset[...]=` of every register row, in file order.
     element_resets: Vec<PendingReset>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'_, 'a> {
     fn error(&mut self, span: Span, msg: impl Into<String>, label: &str) {
         self.diags
             .push(Diagnostic::error(self.file, span, msg).with_label(label));
@@ -179,7 +205,12 @@ impl Builder<'_> {
     }
 
     /// Attributes by key; reports repeated and misplaced keys.
-    fn attrs<'a>(&mut self, attrs: &'a [Attr], allowed: &[&str], row: &str) -> Option<Attrs<'a>> {
+    fn attrs<'r>(
+        &mut self,
+        attrs: &'r [Attr<'a>],
+        allowed: &[&str],
+        row: &str,
+    ) -> Option<Attrs<'r, 'a>> {
         let mut out = Attrs(Vec::new(), Vec::new());
         let mut ok = true;
         for a in attrs {
@@ -194,15 +225,15 @@ impl Builder<'_> {
                     );
                     ok = false;
                 }
-            } else if !allowed.contains(&a.key.as_str()) {
-                let msg = match a.key.as_str() {
+            } else if !allowed.contains(&a.key) {
+                let msg = match a.key {
                     "write" => "`write=` belongs on RSV field rows".to_string(),
                     "over" => "`over=` belongs on register rows".to_string(),
                     k => format!("`{k}=` is not allowed on {row}"),
                 };
                 self.error(a.span, msg, "not allowed here");
                 ok = false;
-            } else if out.get(&a.key).is_some() {
+            } else if out.get(a.key).is_some() {
                 self.error(a.span, format!("`{}=` is given twice", a.key), "repeated");
                 ok = false;
             } else {
@@ -213,7 +244,7 @@ impl Builder<'_> {
     }
 
     /// The row's address or segment, after the per-row layout checks.
-    fn location(&mut self, row: &RegRow, width: Width, what: What) -> Option<Loc> {
+    fn location(&mut self, row: &RegRow<'a>, width: Width, what: What) -> Option<Loc> {
         let base = row.offset.value;
         let bytes = width.bytes();
         let bits = width.bits();
@@ -337,15 +368,15 @@ impl Builder<'_> {
         true
     }
 
-    fn register(&mut self, row: &RegRow, line: u32) {
+    fn register(&mut self, row: &RegRow<'a>, line: u32) {
         self.ctx = Ctx::Poison;
-        if !self.name_ok(&row.name.text, row.name.span) {
+        if !self.name_ok(row.name.text, row.name.span) {
             return;
         }
         match row.mode {
             ModeSyn::Alias => self.alias(row, line),
             ModeSyn::Reg(mut mode) => {
-                if !crate::syntax::mode_has_width(&row.mode_tok.text) {
+                if !crate::syntax::mode_has_width(row.mode_tok.text) {
                     mode.width = self.default_width;
                 }
                 self.reg_row(row, mode)
@@ -353,8 +384,8 @@ impl Builder<'_> {
         }
     }
 
-    fn reg_row(&mut self, row: &RegRow, mode: Mode) {
-        let name = row.name.text.as_str();
+    fn reg_row(&mut self, row: &RegRow<'a>, mode: Mode) {
+        let name = row.name.text;
         let loc = self.location(row, mode.width, What { name, alias: false });
         let attrs = self.attrs(&row.attrs, &["reset", "reset[]", "over"], "register rows");
         let (Some(loc), Some(attrs)) = (loc, attrs) else {
@@ -399,7 +430,7 @@ impl Builder<'_> {
                 self.table.registers.push(Register {
                     name: name.to_string(),
                     mode,
-                    description: row.description.clone(),
+                    description: row.description.to_string(),
                     layout,
                     aliases: Vec::new(),
                     over: Vec::new(),
@@ -409,8 +440,7 @@ impl Builder<'_> {
                     section: self.section.clone(),
                     span: row.name.span,
                 });
-                self.by_name
-                    .insert(name.to_string(), self.table.registers.len() - 1);
+                self.by_name.insert(name, self.table.registers.len() - 1);
                 self.table.registers.len() - 1
             }
         };
@@ -427,11 +457,11 @@ impl Builder<'_> {
         }
         let reg = &mut self.table.registers[idx];
         for o in over {
-            if self.over_seen.insert((idx, o.text.clone())) {
-                reg.over.push(o.text.clone());
+            if self.over_seen.insert((idx, o.text)) {
+                reg.over.push(o.text.to_string());
                 self.over_refs.push(OverRef {
                     reg: idx,
-                    name: o.text,
+                    name: o.text.to_string(),
                     span: o.span,
                 });
             }
@@ -574,8 +604,8 @@ impl Builder<'_> {
     }
 
     /// Another row for an existing name: a split-array segment or a repeated row.
-    fn merge(&mut self, idx: usize, row: &RegRow, mode: Mode, loc: Loc) -> Option<()> {
-        let name = row.name.text.as_str();
+    fn merge(&mut self, idx: usize, row: &RegRow<'a>, mode: Mode, loc: Loc) -> Option<()> {
+        let name = row.name.text;
         let first_line = self.table.registers[idx].span.line;
         let first_mode = self.table.registers[idx].mode;
         let mode_differs = |this: &mut Self| {
@@ -595,7 +625,7 @@ impl Builder<'_> {
                 format!("`{name}` is defined again with the same address and layout as at line {line}; the last description wins"),
                 "repeated",
             );
-            this.table.registers[idx].description = row.description.clone();
+            this.table.registers[idx].description = row.description.to_string();
         };
         match (&self.table.registers[idx].layout, loc) {
             (Layout::Single { address }, Loc::Single(a)) => {
@@ -686,7 +716,7 @@ impl Builder<'_> {
 
     /// The rows of one pasted line (segments of a split array, then ALIAS rows, or one field):
     /// field rows below attach to the register, not to its last ALIAS.
-    fn pasted(&mut self, rows: &[Item], line: u32) {
+    fn pasted(&mut self, rows: &[Item<'a>], line: u32) {
         let mut reg_ctx = None;
         let mut poisoned = false;
         for item in rows {
@@ -710,8 +740,8 @@ impl Builder<'_> {
         }
     }
 
-    fn alias(&mut self, row: &RegRow, line: u32) {
-        let name = row.name.text.as_str();
+    fn alias(&mut self, row: &RegRow<'a>, line: u32) {
+        let name = row.name.text;
         let Some(&idx) = self.by_name.get(name) else {
             self.error(
                 row.name.span,
@@ -774,13 +804,13 @@ impl Builder<'_> {
         };
         self.table.registers[idx].aliases.push(Alias {
             layout,
-            description: row.description.clone(),
+            description: row.description.to_string(),
             span: row.offset.span,
         });
         self.ctx = Ctx::Alias(line);
     }
 
-    fn field_line(&mut self, row: Option<&FieldRow>) {
+    fn field_line(&mut self, row: Option<&FieldRow<'a>>) {
         let reg = match self.ctx {
             Ctx::Reg { reg, .. } => reg,
             Ctx::Poison => return,
@@ -808,8 +838,8 @@ impl Builder<'_> {
     }
 
     /// Adds a field to register `reg`; `None` if it has an error.
-    fn field(&mut self, reg: usize, row: &FieldRow) -> Option<usize> {
-        let name = row.name.text.as_str();
+    fn field(&mut self, reg: usize, row: &FieldRow<'a>) -> Option<usize> {
+        let name = &*row.name.text;
         let ok_name = self.name_ok(name, row.name.span);
         let r = &self.table.registers[reg];
         let rname = r.name.clone();
@@ -897,7 +927,7 @@ impl Builder<'_> {
             access,
             reset,
             write_value,
-            description: row.description.clone(),
+            description: row.description.to_string(),
             values: Vec::new(),
             span: row.name.span,
         });
@@ -920,7 +950,7 @@ impl Builder<'_> {
         );
     }
 
-    fn value_line(&mut self, row: Option<&ValueRow>) {
+    fn value_line(&mut self, row: Option<&ValueRow<'a>>) {
         let (reg, field) = match self.ctx {
             Ctx::Reg {
                 reg,
@@ -946,7 +976,7 @@ impl Builder<'_> {
             }
         };
         let Some(row) = row else { return };
-        let name = row.name.text.as_str();
+        let name = row.name.text;
         if !self.name_ok(name, row.name.span) {
             return;
         }
@@ -967,14 +997,13 @@ impl Builder<'_> {
             self.too_wide(&row.value, "value", width, &fname);
             return;
         }
-        self.value_names
-            .insert(name.to_string(), row.name.span.line);
+        self.value_names.insert(name, row.name.span.line);
         self.table.registers[reg].fields[field]
             .values
             .push(NamedValue {
                 name: name.to_string(),
                 value: row.value.value,
-                description: row.description.clone(),
+                description: row.description.to_string(),
                 span: row.name.span,
             });
     }

@@ -1,24 +1,26 @@
 //! Lines of a table file → syntax rows with spans. One line is one row; a row that has a
 //! syntax error is kept as `None` so that the rows under it (fields, values) do not cause
 //! follow-up errors. See `GRAMMAR.md`.
+use std::borrow::Cow;
+
 use crate::diag::Diagnostic;
 use crate::model::{Access, Mode, Span, Width};
 use crate::number::{parse_number, LayoutParts};
 use crate::paste::{self, Col, Origin, RowKind};
 
-/// A token as written, with its position.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tok {
-    pub text: String,
+/// A token as written (borrowed from the source), with its position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tok<'a> {
+    pub text: &'a str,
     pub span: Span,
 }
 
-impl Tok {
+impl<'a> Tok<'a> {
     /// The `len` bytes of this token from byte `at`, as a token of its own (its span points
     /// there, for diagnostics).
-    fn slice(&self, at: usize, len: usize) -> Tok {
+    fn slice(&self, at: usize, len: usize) -> Tok<'a> {
         Tok {
-            text: self.text[at..at + len].to_string(),
+            text: &self.text[at..at + len],
             span: self.span_at(at, len),
         }
     }
@@ -36,26 +38,27 @@ impl Tok {
 
 /// A number as written (`0x01000`, `64`, `001b`) and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Num {
+pub struct Num<'a> {
     pub value: u64,
-    pub text: String,
+    /// Borrowed from the source, except for numbers a pasted row implies (`0x{stride:X}`).
+    pub text: Cow<'a, str>,
     pub span: Span,
 }
 
 /// `-` or `+STEP*MIN..MAX`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LayoutSyn {
-    pub text: String,
+pub struct LayoutSyn<'a> {
+    pub text: Cow<'a, str>,
     pub span: Span,
     /// `None` for `-`.
-    pub array: Option<ArraySyn>,
+    pub array: Option<ArraySyn<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ArraySyn {
-    pub step: Num,
-    pub min: Num,
-    pub max: Num,
+pub struct ArraySyn<'a> {
+    pub step: Num<'a>,
+    pub min: Num<'a>,
+    pub max: Num<'a>,
     /// `MIN..MAX`.
     pub range_span: Span,
 }
@@ -69,76 +72,84 @@ pub enum ModeSyn {
 
 /// `reset=V`, `reset[I]=V`, `reset[I..J]=V`, `write=V`, `over=A,B`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attr {
+pub struct Attr<'a> {
     /// Without the index: `reset` for `reset[3]=0`.
-    pub key: String,
-    pub text: String,
+    pub key: &'a str,
+    pub text: Cow<'a, str>,
     pub span: Span,
     /// The elements `[I]` or `[I..J]` an attribute is given for (`reset[...]=` only).
-    pub index: Option<IndexSel>,
-    pub value: AttrValue,
+    pub index: Option<IndexSel<'a>>,
+    pub value: AttrValue<'a>,
 }
 
 /// `[I]` (then `min` and `max` are the same number) or `[I..J]` (inclusive).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndexSel {
-    pub min: Num,
-    pub max: Num,
+pub struct IndexSel<'a> {
+    pub min: Num<'a>,
+    pub max: Num<'a>,
     /// From `[` to `]`.
     pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AttrValue {
-    Num(Num),
-    Names(Vec<Tok>),
+pub enum AttrValue<'a> {
+    Num(Num<'a>),
+    Names(Vec<Tok<'a>>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RegRow {
-    pub name: Tok,
-    pub offset: Num,
-    pub layout: LayoutSyn,
+pub struct RegRow<'a> {
+    pub name: Tok<'a>,
+    pub offset: Num<'a>,
+    pub layout: LayoutSyn<'a>,
     pub mode: ModeSyn,
-    pub mode_tok: Tok,
-    pub attrs: Vec<Attr>,
-    pub description: String,
+    pub mode_tok: Tok<'a>,
+    pub attrs: Vec<Attr<'a>>,
+    pub description: &'a str,
 }
 
 /// Bits `msb:lsb` or one bit `n` (then `msb == lsb`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BitsSyn {
-    pub msb: Num,
-    pub lsb: Num,
-    pub text: String,
+pub struct BitsSyn<'a> {
+    pub msb: Num<'a>,
+    pub lsb: Num<'a>,
+    pub text: &'a str,
     pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldRow {
-    /// Without the leading `.`; the span covers the dot too.
-    pub name: Tok,
-    pub bits: BitsSyn,
-    pub access: Option<(Access, Tok)>,
-    pub attrs: Vec<Attr>,
-    pub description: String,
+pub struct FieldRow<'a> {
+    /// Without the leading `.`; the span covers the dot too. Owned only where a pasted
+    /// `Reserved` row is named after its low bit (`RSV4`).
+    pub name: Name<'a>,
+    pub bits: BitsSyn<'a>,
+    pub access: Option<(Access, Tok<'a>)>,
+    pub attrs: Vec<Attr<'a>>,
+    pub description: &'a str,
+}
+
+/// A field name: as written, or made up (`RSV4`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name<'a> {
+    pub text: Cow<'a, str>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValueRow {
+pub struct ValueRow<'a> {
     /// Without the leading `=`; the span covers it too.
-    pub name: Tok,
-    pub value: Num,
-    pub description: String,
+    pub name: Tok<'a>,
+    pub value: Num<'a>,
+    pub description: &'a str,
 }
 
 /// What a line holds. `None` rows had a syntax error (already reported).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Item {
+pub enum Item<'a> {
     Blank,
     Comment,
     Section {
-        title: String,
+        title: &'a str,
         span: Span,
     },
     /// `@deny warnings`: the table's warnings are errors.
@@ -151,32 +162,32 @@ pub enum Item {
         width: Width,
         span: Span,
     },
-    Register(Option<RegRow>),
-    Field(Option<FieldRow>),
-    Value(Option<ValueRow>),
+    Register(Option<RegRow<'a>>),
+    Field(Option<FieldRow<'a>>),
+    Value(Option<ValueRow<'a>>),
     /// A line starting with `@` that is not a known directive.
     BadDirective,
     /// `@columns ...` or `@fields ...` (as written, for `fmt`).
     Directive {
-        text: String,
+        text: &'a str,
     },
     /// A row pasted as a datasheet prints it (`@columns`/`@fields` rows, section 8.2.3
     /// headings): the text as written (for `fmt`) and the rows it stands for: register rows
     /// (segments of a split array, then ALIAS rows) or one field row.
     Pasted {
-        text: String,
+        text: &'a str,
         kind: RowKind,
-        rows: Vec<Item>,
+        rows: Vec<Item<'a>>,
     },
 }
 
 /// One line of the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Line {
+pub struct Line<'a> {
     pub number: u32,
-    pub item: Item,
+    pub item: Item<'a>,
     /// A comment (from `#` or `--` to end of line), as written, without trailing blanks.
-    pub comment: Option<String>,
+    pub comment: Option<&'a str>,
 }
 
 /// Register modes, in the order listed in messages.
@@ -325,9 +336,9 @@ impl<'a> LineText<'a> {
         }
     }
 
-    fn tok(&self, i: usize) -> Option<Tok> {
+    fn tok(&self, i: usize) -> Option<Tok<'a>> {
         self.toks.get(i).map(|&(at, t, col)| Tok {
-            text: t.to_string(),
+            text: t,
             span: Span {
                 line: self.number,
                 col,
@@ -348,18 +359,25 @@ impl<'a> LineText<'a> {
     }
 
     /// Text from token `i` to the end of the content (the description).
-    fn rest_from(&self, i: usize) -> String {
+    fn rest_from(&self, i: usize) -> &'a str {
         match self.toks.get(i) {
-            Some(&(at, _, _)) => self.text[at..self.content_end]
-                .trim_end_matches(is_blank)
-                .to_string(),
-            None => String::new(),
+            Some(&(at, _, _)) => self.text[at..self.content_end].trim_end_matches(is_blank),
+            None => "",
         }
     }
 }
 
 /// Parses a whole file. Never fails: problems become diagnostics.
-pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
+pub fn parse<'a>(file: &str, src: &'a str) -> (Vec<Line<'a>>, Vec<Diagnostic>) {
+    // One line per LF (CR-only files grow the vector as they go).
+    let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
+    let diags = parse_each(file, src, |line| lines.push(line));
+    (lines, diags)
+}
+
+/// Parses a file line by line, handing each line to `each` as it is read (`compile` resolves
+/// it at once, so no vector of lines is built). Returns the syntax diagnostics.
+pub fn parse_each<'a>(file: &str, src: &'a str, mut each: impl FnMut(Line<'a>)) -> Vec<Diagnostic> {
     let mut p = Parser {
         file,
         diags: Vec::new(),
@@ -367,13 +385,16 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
         bare: None,
         width: Width::W32,
     };
-    // One line per LF (CR-only files grow the vector as they go).
-    let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
+    // A final line end leaves an empty last "line": not a line of the file.
+    let last_is_empty = src.ends_with(['\n', '\r']) || src.is_empty() || src == "\u{feff}";
     // A byte-order mark is not part of the first line (columns count from after it).
     let mut start = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut number = 0u32;
     let mut toks = Vec::new();
     while start <= src.len() {
+        if start == src.len() && last_is_empty {
+            break;
+        }
         // CR, CRLF and LF all end a line.
         let rest = &src[start..];
         let (len, next) = match rest.find(['\n', '\r']) {
@@ -384,19 +405,15 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
         number = number.saturating_add(1);
         let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
         let item = p.line(&lt);
-        lines.push(Line {
+        each(Line {
             number: lt.number,
             item,
-            comment: lt.comment.map(str::to_string),
+            comment: lt.comment,
         });
         toks = lt.toks;
         start += next;
     }
-    // A final line end leaves an empty last "line": not a line of the file.
-    if src.ends_with(['\n', '\r']) || src.is_empty() || src == "\u{feff}" {
-        lines.pop();
-    }
-    (lines, p.diags)
+    p.diags
 }
 
 struct Parser<'f> {
@@ -418,7 +435,7 @@ impl Parser<'_> {
         Diagnostic::error(self.file, span, msg).with_label(label)
     }
 
-    fn line(&mut self, lt: &LineText) -> Item {
+    fn line<'a>(&mut self, lt: &LineText<'a>) -> Item<'a> {
         let Some(&(_, first, _)) = lt.toks.first() else {
             return if lt.comment.is_some() {
                 Item::Comment
@@ -467,7 +484,7 @@ impl Parser<'_> {
         })
     }
 
-    fn directive(&mut self, lt: &LineText) -> Item {
+    fn directive<'a>(&mut self, lt: &LineText<'a>) -> Item<'a> {
         let tok = lt.tok(0).expect("directive token");
         if tok.text == "@deny" {
             return match (lt.tok(1), lt.tok(2)) {
@@ -507,7 +524,7 @@ impl Parser<'_> {
                 }
             };
         }
-        let kind = match tok.text.as_str() {
+        let kind = match tok.text {
             "@section" => None,
             "@columns" => Some(RowKind::Register),
             "@fields" => Some(RowKind::Field),
@@ -583,7 +600,7 @@ impl Parser<'_> {
         let mut cols: Vec<Col> = Vec::new();
         for i in 1..lt.toks.len() {
             let tok = lt.tok(i).expect("token");
-            let Some(col) = paste::Layout::parse_word(kind, &tok.text) else {
+            let Some(col) = paste::Layout::parse_word(kind, tok.text) else {
                 return Err(self.err(
                     tok.span,
                     format!(
@@ -624,14 +641,14 @@ impl Parser<'_> {
         Ok(Some(paste::Layout {
             kind,
             cols,
-            text: lt.rest_from(0),
+            text: lt.rest_from(0).to_string(),
             line: lt.number,
         }))
     }
 
     /// A section 8.2.3 heading line (`Device Control Register — CTRL (0x00000 / 0x00004; RW)`),
     /// or `None` when the line does not have a heading's shape.
-    fn heading(&self, lt: &LineText) -> Option<Res<Item>> {
+    fn heading<'a>(&self, lt: &LineText<'a>) -> Option<Res<Item<'a>>> {
         let &(at0, first, _) = lt.toks.first()?;
         // `NAME NUMBER LAYOUT ...` is a native register row whatever its description says.
         if !first.starts_with('.')
@@ -646,14 +663,20 @@ impl Parser<'_> {
         Some(self.heading_rows(lt, at0, text, &h))
     }
 
-    fn heading_rows(&self, lt: &LineText, at0: usize, text: &str, h: &paste::Heading) -> Res<Item> {
+    fn heading_rows<'a>(
+        &self,
+        lt: &LineText<'a>,
+        at0: usize,
+        text: &'a str,
+        h: &paste::Heading<'a>,
+    ) -> Res<Item<'a>> {
         let origin = |at: usize| Origin {
             text: &text[at..],
             base: lt.span(at0 + at, 0),
         };
         let (name_at, name) = h.name;
         let name = Tok {
-            text: name.to_string(),
+            text: name,
             span: origin(name_at).span(0, name.len()),
         };
         let eo = Origin {
@@ -680,7 +703,7 @@ impl Parser<'_> {
             }));
         }
         let mode_tok = Tok {
-            text: h.mode.to_string(),
+            text: h.mode,
             span: origin(h.mode_at).span(0, h.mode.len()),
         };
         let mode = self.register_mode(
@@ -689,7 +712,7 @@ impl Parser<'_> {
         )?;
         let rows = self.reg_rows(&name, &expr, mode, &mode_tok, Vec::new(), h.title)?;
         Ok(Item::Pasted {
-            text: text.to_string(),
+            text,
             kind: RowKind::Register,
             rows,
         })
@@ -713,7 +736,7 @@ impl Parser<'_> {
         if let Some(m) = parse_mode(upper) {
             return Ok(m);
         }
-        match paste::datasheet_access(&tok.text) {
+        match paste::datasheet_access(tok.text) {
             Some(Access::RSV) | None => {
                 let datasheet = if where_.is_none() {
                     ""
@@ -740,32 +763,28 @@ impl Parser<'_> {
 
     /// The register rows an offset expression stands for: the segments of its first address
     /// group with `mode`, then an ALIAS row for each segment of the other groups.
-    fn reg_rows(
+    fn reg_rows<'a>(
         &self,
-        name: &Tok,
+        name: &Tok<'a>,
         expr: &paste::OffsetExpr,
         mode: ModeSyn,
-        mode_tok: &Tok,
-        attrs: Vec<Attr>,
-        description: &str,
-    ) -> Res<Vec<Item>> {
+        mode_tok: &Tok<'a>,
+        attrs: Vec<Attr<'a>>,
+        description: &'a str,
+    ) -> Res<Vec<Item<'a>>> {
         let mut rows = Vec::new();
         for (g, group) in expr.iter().enumerate() {
             for seg in group {
                 let (offset, layout) = self.seg_layout(seg)?;
                 let alias = g > 0;
                 rows.push(Item::Register(Some(RegRow {
-                    name: name.clone(),
+                    name: *name,
                     offset,
                     layout,
                     mode: if alias { ModeSyn::Alias } else { mode },
-                    mode_tok: mode_tok.clone(),
+                    mode_tok: *mode_tok,
                     attrs: if alias { Vec::new() } else { attrs.clone() },
-                    description: if alias {
-                        String::new()
-                    } else {
-                        description.to_string()
-                    },
+                    description: if alias { "" } else { description },
                 })));
             }
         }
@@ -774,7 +793,7 @@ impl Parser<'_> {
 
     /// A segment of an offset expression as OFFSET and LAYOUT: element `i` of
     /// `BASE + STEP*(n-K), n=MIN...MAX` is at `BASE + STEP*(MIN-K) + STEP*(i-MIN)`.
-    fn seg_layout(&self, seg: &paste::SegExpr) -> Res<(Num, LayoutSyn)> {
+    fn seg_layout<'a>(&self, seg: &paste::SegExpr) -> Res<(Num<'a>, LayoutSyn<'a>)> {
         if let Some(r) = &seg.range {
             // `pasted_row` turns ranges into arrays; a heading has no use for one.
             return Err(self.err(
@@ -815,12 +834,12 @@ impl Parser<'_> {
             text: if base == seg.base.value {
                 seg.base.text.clone()
             } else {
-                format!("0x{base:05X}")
+                format!("0x{base:05X}").into()
             },
             span: seg.base.span,
         };
         let layout = LayoutSyn {
-            text: seg.text.clone(),
+            text: seg.text.clone().into(),
             span: seg.span,
             array: Some(ArraySyn {
                 step: a.step.clone(),
@@ -948,7 +967,11 @@ impl Parser<'_> {
                 format!("the range `{text}` at stride {step:#x} has too many elements ({n})"),
             ));
         };
-        let num = |value: u64, text: String, span: Span| Num { value, text, span };
+        let num = |value: u64, text: String, span: Span| Num {
+            value,
+            text: text.into(),
+            span,
+        };
         let idx_span = count.map_or(r.span, |c| c.2);
         seg.array = Some(paste::ArrExpr {
             step: match r.step {
@@ -982,7 +1005,7 @@ impl Parser<'_> {
     /// A row read with an `@columns`/`@fields` layout. Columns before the description are read
     /// from the left, those after it from the right; an offset on the left may be an
     /// expression of several tokens.
-    fn pasted_row(&mut self, lt: &LineText, l: &paste::Layout) -> Res<Item> {
+    fn pasted_row<'a>(&mut self, lt: &LineText<'a>, l: &paste::Layout) -> Res<Item<'a>> {
         let n = lt.toks.len();
         let desc_at = l.cols.iter().position(|&c| c == Col::Description);
         let left = desc_at.unwrap_or(l.cols.len());
@@ -1042,7 +1065,7 @@ impl Parser<'_> {
                 let tok = lt.tok(j).expect("token");
                 if col == Col::Offset {
                     let o = Origin {
-                        text: &tok.text,
+                        text: tok.text,
                         base: tok.span,
                     };
                     let (e, used) = paste::offset_expr(o)
@@ -1076,23 +1099,23 @@ impl Parser<'_> {
                 let (a, _, _) = lt.toks[i];
                 let (b, t, _) = lt.toks[j - 1];
                 self.check_description(lt, i, j, &Fixes::Pasted(l))?;
-                lt.text[a..b + t.len()].to_string()
+                &lt.text[a..b + t.len()]
             }
-            _ => String::new(),
+            _ => "",
         };
         let reset = match cell(Col::Reset) {
             Some(k) => {
-                let tok = cells[k].clone().expect("reset cell");
-                match paste::reset_value(&tok.text) {
+                let tok = cells[k].expect("reset cell");
+                match paste::reset_value(tok.text) {
                     Ok(None) => Vec::new(),
                     Ok(Some(value)) => vec![Attr {
-                        key: "reset".into(),
-                        text: format!("reset={}", tok.text),
+                        key: "reset",
+                        text: format!("reset={}", tok.text).into(),
                         span: tok.span,
                         index: None,
                         value: AttrValue::Num(Num {
                             value,
-                            text: tok.text.clone(),
+                            text: tok.text.into(),
                             span: tok.span,
                         }),
                     }],
@@ -1112,26 +1135,26 @@ impl Parser<'_> {
             None => Vec::new(),
         };
         let k_name = cell(Col::Name).expect("name column");
-        let mut name = cells[k_name].clone().expect("name cell");
+        let mut name = cells[k_name].expect("name cell");
         match l.kind {
             RowKind::Register => {
-                let count = paste::name_range(&name.text, name.span)
-                    .map(|(_, lo, hi, span)| (lo, hi, span));
-                name.text = paste::strip_index(&name.text).to_string();
+                let count =
+                    paste::name_range(name.text, name.span).map(|(_, lo, hi, span)| (lo, hi, span));
+                name.text = paste::strip_index(name.text);
                 let k = cell(Col::Mode).expect("mode column");
-                let mode_tok = cells[k].clone().expect("mode cell");
+                let mode_tok = cells[k].expect("mode cell");
                 let mode = self
                     .register_mode(&mode_tok, Some(""))
                     .map_err(|d| self.col_err(d.span, l, k, d.message))?;
                 let (mut expr, expr_span) = offset.expect("offset column");
                 let width = match mode {
-                    ModeSyn::Reg(m) if mode_has_width(&mode_tok.text) => m.width,
+                    ModeSyn::Reg(m) if mode_has_width(mode_tok.text) => m.width,
                     _ => self.width,
                 };
                 let k_off = cell(Col::Offset).expect("offset column");
-                self.ranges(&mut expr, expr_span, width, count, &name.text)
+                self.ranges(&mut expr, expr_span, width, count, name.text)
                     .map_err(|(span, msg)| self.col_err(span, l, k_off, msg))?;
-                let rows = self.reg_rows(&name, &expr, mode, &mode_tok, reset, &description)?;
+                let rows = self.reg_rows(&name, &expr, mode, &mode_tok, reset, description)?;
                 Ok(Item::Pasted {
                     text: lt.rest_from(0),
                     kind: RowKind::Register,
@@ -1140,14 +1163,18 @@ impl Parser<'_> {
             }
             RowKind::Field => {
                 if let Some(t) = name.text.strip_prefix('.') {
-                    name.text = t.to_string();
+                    name.text = t;
                 }
+                let mut name = Name {
+                    text: Cow::Borrowed(name.text),
+                    span: name.span,
+                };
                 let k = cell(Col::Bits).expect("bits column");
                 let bits = self.bits(cells[k].as_ref().expect("bits cell"))?;
                 let mut access = match cell(Col::Mode) {
                     Some(k) => {
-                        let tok = cells[k].clone().expect("mode cell");
-                        match paste::datasheet_access(&tok.text) {
+                        let tok = cells[k].expect("mode cell");
+                        match paste::datasheet_access(tok.text) {
                             Some(a) => Some((a, tok)),
                             None => {
                                 return Err(self.col_err(
@@ -1167,11 +1194,11 @@ impl Parser<'_> {
                 };
                 if paste::is_reserved(&name.text) {
                     // Several `Reserved` rows per register: each is named after its low bit.
-                    name.text = format!("RSV{}", bits.lsb.value);
+                    name.text = format!("RSV{}", bits.lsb.value).into();
                     access = Some((
                         Access::RSV,
                         Tok {
-                            text: "RSV".into(),
+                            text: "RSV",
                             span: name.span,
                         },
                     ));
@@ -1277,7 +1304,7 @@ impl Parser<'_> {
             return Ok(());
         }
         let tok = lt.tok(from).expect("token");
-        let t = tok.text.as_str();
+        let t = tok.text;
         let what = if paste::datasheet_access(t).is_some() && t.len() >= 2 {
             "a mode"
         } else if looks_like_value(t) {
@@ -1310,13 +1337,13 @@ impl Parser<'_> {
 
     /// Token `i`, or an error saying what was expected there, after what (`after` is only
     /// called for the error: no text is built for rows that are whole).
-    fn need(
+    fn need<'a>(
         &self,
-        lt: &LineText,
+        lt: &LineText<'a>,
         i: usize,
         what: &str,
         after: impl FnOnce() -> String,
-    ) -> Res<Tok> {
+    ) -> Res<Tok<'a>> {
         lt.tok(i).ok_or_else(|| {
             self.err(
                 lt.eol_span(),
@@ -1326,11 +1353,11 @@ impl Parser<'_> {
         })
     }
 
-    fn number(&self, tok: &Tok, what: &str) -> Res<Num> {
-        match parse_number(&tok.text) {
+    fn number<'a>(&self, tok: &Tok<'a>, what: &str) -> Res<Num<'a>> {
+        match parse_number(tok.text) {
             Ok(value) => Ok(Num {
                 value,
-                text: tok.text.clone(),
+                text: Cow::Borrowed(tok.text),
                 span: tok.span,
             }),
             Err(e) => Err(self.sub_error(tok, e.at, &e.message(what))),
@@ -1350,20 +1377,24 @@ impl Parser<'_> {
         self.err(span, msg.to_string(), "here")
     }
 
-    fn sub_num(tok: &Tok, at: usize, len: usize, value: u64) -> Num {
+    fn sub_num<'a>(tok: &Tok<'a>, at: usize, len: usize, value: u64) -> Num<'a> {
         let Tok { text, span } = tok.slice(at, len);
-        Num { value, text, span }
+        Num {
+            value,
+            text: Cow::Borrowed(text),
+            span,
+        }
     }
 
-    fn layout(&self, tok: &Tok) -> Res<LayoutSyn> {
+    fn layout<'a>(&self, tok: &Tok<'a>) -> Res<LayoutSyn<'a>> {
         if tok.text == "-" {
             return Ok(LayoutSyn {
-                text: tok.text.clone(),
+                text: Cow::Borrowed(tok.text),
                 span: tok.span,
                 array: None,
             });
         }
-        let parts: LayoutParts = crate::number::parse_layout(&tok.text)
+        let parts: LayoutParts = crate::number::parse_layout(tok.text)
             .map_err(|e| self.sub_error(tok, e.at, &e.message("")))?;
         let (s_at, s_len, s) = parts.step;
         let (lo_at, lo_len, lo) = parts.min;
@@ -1375,7 +1406,7 @@ impl Parser<'_> {
             ..min.span
         };
         Ok(LayoutSyn {
-            text: tok.text.clone(),
+            text: Cow::Borrowed(tok.text),
             span: tok.span,
             array: Some(ArraySyn {
                 step: Self::sub_num(tok, s_at, s_len, s),
@@ -1388,7 +1419,7 @@ impl Parser<'_> {
 
     /// `key=value` and `key[I]=value`/`key[I..J]=value` tokens from index `i` on; returns
     /// them and the index after them.
-    fn attrs(&self, lt: &LineText, mut i: usize) -> Res<(Vec<Attr>, usize)> {
+    fn attrs<'a>(&self, lt: &LineText<'a>, mut i: usize) -> Res<(Vec<Attr<'a>>, usize)> {
         let mut attrs = Vec::new();
         while let Some(tok) = lt.tok(i) {
             let Some(eq) = tok.text.find('=') else { break };
@@ -1432,8 +1463,8 @@ impl Parser<'_> {
                 ));
             }
             attrs.push(Attr {
-                key: key.to_string(),
-                text: tok.text.clone(),
+                key,
+                text: Cow::Borrowed(tok.text),
                 span: tok.span,
                 index,
                 value,
@@ -1444,7 +1475,7 @@ impl Parser<'_> {
     }
 
     /// `[I]` or `[I..J]` in `tok.text[open..eq]` (`open` is at the `[`).
-    fn index_sel(&self, tok: &Tok, open: usize, eq: usize) -> Res<IndexSel> {
+    fn index_sel<'a>(&self, tok: &Tok<'a>, open: usize, eq: usize) -> Res<IndexSel<'a>> {
         let sel = &tok.text[open..eq];
         let Some(inner) = sel.strip_prefix('[').and_then(|s| s.strip_suffix(']')) else {
             return Err(self.sub_error(
@@ -1477,7 +1508,7 @@ impl Parser<'_> {
     }
 
     /// `A,B,C` (the value of `over=`).
-    fn names(&self, tok: &Tok) -> Res<Vec<Tok>> {
+    fn names<'a>(&self, tok: &Tok<'a>) -> Res<Vec<Tok<'a>>> {
         let mut out = Vec::new();
         let mut at = 0;
         for part in tok.text.split(',') {
@@ -1494,7 +1525,7 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn register_row(&mut self, lt: &LineText) -> Res<RegRow> {
+    fn register_row<'a>(&mut self, lt: &LineText<'a>) -> Res<RegRow<'a>> {
         let name = lt.tok(0).expect("first token");
         let off_tok = self.need(lt, 1, "an offset", || {
             format!("register name `{}`", name.text)
@@ -1519,10 +1550,10 @@ impl Parser<'_> {
         })
     }
 
-    fn field_row(&mut self, lt: &LineText) -> Res<FieldRow> {
+    fn field_row<'a>(&mut self, lt: &LineText<'a>) -> Res<FieldRow<'a>> {
         let first = lt.tok(0).expect("first token");
         let name = Tok {
-            text: first.text[1..].to_string(),
+            text: &first.text[1..],
             span: first.span,
         };
         if name.text.is_empty() {
@@ -1542,13 +1573,13 @@ impl Parser<'_> {
             let datasheet = || {
                 tok.text
                     .contains(['/', '1'])
-                    .then(|| paste::datasheet_access(&tok.text))
+                    .then(|| paste::datasheet_access(tok.text))
                     .flatten()
             };
-            if let Some(a) = parse_access(&tok.text).or_else(datasheet) {
+            if let Some(a) = parse_access(tok.text).or_else(datasheet) {
                 access = Some((a, tok));
                 next = 3;
-            } else if let Some(ModeSyn::Reg(m)) = parse_mode(&tok.text) {
+            } else if let Some(ModeSyn::Reg(m)) = parse_mode(tok.text) {
                 return Err(self.err(
                     tok.span,
                     format!(
@@ -1564,7 +1595,10 @@ impl Parser<'_> {
         let (attrs, next) = self.attrs(lt, next)?;
         self.check_description(lt, next, lt.toks.len(), &Fixes::Native { attrs_at })?;
         Ok(FieldRow {
-            name,
+            name: Name {
+                text: Cow::Borrowed(name.text),
+                span: name.span,
+            },
             bits,
             access,
             attrs,
@@ -1572,7 +1606,7 @@ impl Parser<'_> {
         })
     }
 
-    fn bits(&self, tok: &Tok) -> Res<BitsSyn> {
+    fn bits<'a>(&self, tok: &Tok<'a>) -> Res<BitsSyn<'a>> {
         let (msb, lsb) = match tok.text.split_once(':') {
             None => {
                 let n = self.number(tok, "a bit number")?;
@@ -1601,15 +1635,15 @@ impl Parser<'_> {
         Ok(BitsSyn {
             msb,
             lsb,
-            text: tok.text.clone(),
+            text: tok.text,
             span: tok.span,
         })
     }
 
-    fn value_row(&self, lt: &LineText) -> Res<ValueRow> {
+    fn value_row<'a>(&self, lt: &LineText<'a>) -> Res<ValueRow<'a>> {
         let first = lt.tok(0).expect("first token");
         let name = Tok {
-            text: first.text[1..].to_string(),
+            text: &first.text[1..],
             span: first.span,
         };
         if name.text.is_empty() {
