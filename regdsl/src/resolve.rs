@@ -2,6 +2,7 @@
 //! runs every check that needs only one row and what came before it (identifiers, ranges,
 //! alignment, stride, widths, duplicates). Cross-register checks are in `check.rs`.
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::diag::Diagnostic;
 use crate::ident::ident_problem;
@@ -80,14 +81,14 @@ impl<'f, 'a> Resolver<'f, 'a> {
                     file: file.to_string(),
                     registers: Vec::new(),
                 },
-                by_name: HashMap::new(),
+                by_name: NameMap::default(),
                 over_refs: Vec::new(),
                 diags: Vec::new(),
                 ctx: Ctx::None,
                 section: None,
                 default_width: Width::W32,
-                value_names: HashMap::new(),
-                over_seen: HashSet::new(),
+                value_names: NameMap::default(),
+                over_seen: NameSet::default(),
                 element_resets: Vec::new(),
             },
         }
@@ -144,14 +145,65 @@ impl std::fmt::Display for What<'_> {
     }
 }
 
-/// A row's attributes by key (a row has at most three), then its `reset[...]=` ones.
-struct Attrs<'r, 'a>(Vec<&'r Attr<'a>>, Vec<&'r Attr<'a>>);
+/// A row's attributes by key (at most one each of `reset=`, `write=`, `over=`), then its
+/// `reset[...]=` ones (the vector allocates only for those).
+struct Attrs<'r, 'a>([Option<&'r Attr<'a>>; 3], Vec<&'r Attr<'a>>);
 
 impl<'r, 'a> Attrs<'r, 'a> {
     fn get(&self, key: &str) -> Option<&'r Attr<'a>> {
-        self.0.iter().copied().find(|a| a.key == key)
+        self.0.iter().flatten().copied().find(|a| a.key == key)
+    }
+    /// Adds an attribute whose key is not there yet (the syntax knows three keys).
+    fn push(&mut self, a: &'r Attr<'a>) {
+        if let Some(slot) = self.0.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(a);
+        }
     }
 }
+
+/// FxHash (the hasher of rustc's own tables) for the name maps: SipHash was 4% of a compile.
+/// Names come from the table being compiled: no defence against crafted collisions is needed
+/// (at worst such a table compiles slowly).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h ^ w).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0 ^ i).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits weakest; hash tables index with them.
+        self.0.rotate_left(26)
+    }
+}
+
+pub(crate) type NameMap<K, V> = HashMap<K, V, BuildHasherDefault<NameHasher>>;
+pub(crate) type NameSet<K> = HashSet<K, BuildHasherDefault<NameHasher>>;
 
 /// A `reset[I..J]=V` of a register row, checked against the whole array once every segment
 /// of it is known.
@@ -169,7 +221,7 @@ pub fn hex(v: u64) -> String {
 struct Builder<'f, 'a> {
     file: &'f str,
     table: Table,
-    by_name: HashMap<&'a str, usize>,
+    by_name: NameMap<&'a str, usize>,
     over_refs: Vec<OverRef>,
     diags: Vec<Diagnostic>,
     ctx: Ctx,
@@ -177,9 +229,9 @@ struct Builder<'f, 'a> {
     /// `@width`: the width of register rows whose mode has no width suffix.
     default_width: Width,
     /// Named values of the current field: name → line.
-    value_names: HashMap<&'a str, u32>,
+    value_names: NameMap<&'a str, u32>,
     /// `(register, name)` of every `over=` name seen (registers may repeat rows).
-    over_seen: HashSet<(usize, &'a str)>,
+    over_seen: NameSet<(usize, &'a str)>,
     /// `reset[...]=` of every register row, in file order.
     element_resets: Vec<PendingReset>,
 }
@@ -211,7 +263,7 @@ impl<'a> Builder<'_, 'a> {
         allowed: &[&str],
         row: &str,
     ) -> Option<Attrs<'r, 'a>> {
-        let mut out = Attrs(Vec::new(), Vec::new());
+        let mut out = Attrs([None; 3], Vec::new());
         let mut ok = true;
         for a in attrs {
             if a.index.is_some() {
@@ -237,7 +289,7 @@ impl<'a> Builder<'_, 'a> {
                 self.error(a.span, format!("`{}=` is given twice", a.key), "repeated");
                 ok = false;
             } else {
-                out.0.push(a);
+                out.push(a);
             }
         }
         ok.then_some(out)
@@ -842,7 +894,6 @@ impl<'a> Builder<'_, 'a> {
         let name = &*row.name.text;
         let ok_name = self.name_ok(name, row.name.span);
         let r = &self.table.registers[reg];
-        let rname = r.name.clone();
         let bits = r.mode.width.bits();
         let (msb, lsb) = (row.bits.msb.value, row.bits.lsb.value);
         if lsb > msb {
@@ -862,24 +913,22 @@ impl<'a> Builder<'_, 'a> {
             } else {
                 format!("bits {msb}:{lsb} are")
             };
-            self.error(
-                row.bits.span,
-                format!(
-                    "{what} beyond the {bits}-bit register `{rname}` (bits {}:0)",
-                    bits - 1
-                ),
-                "beyond the register",
+            let msg = format!(
+                "{what} beyond the {bits}-bit register `{}` (bits {}:0)",
+                r.name,
+                bits - 1
             );
+            self.error(row.bits.span, msg, "beyond the register");
             return None;
         }
         let (msb, lsb) = (msb as u32, lsb as u32);
         if let Some(f) = r.fields.iter().find(|f| f.name == name) {
             let line = f.span.line;
-            self.error(
-                row.name.span,
-                format!("field `{name}` is defined twice in `{rname}` (first at line {line})"),
-                "repeated field",
+            let msg = format!(
+                "field `{name}` is defined twice in `{}` (first at line {line})",
+                r.name
             );
+            self.error(row.name.span, msg, "repeated field");
             return None;
         }
         if let Some(f) = r.fields.iter().find(|f| f.lsb <= msb && lsb <= f.msb) {
@@ -894,12 +943,13 @@ impl<'a> Builder<'_, 'a> {
             self.error(row.bits.span, msg, "overlapping bits");
             return None;
         }
-        let mut allowed = vec!["reset"];
         let access = row.access.as_ref().map(|(a, _)| *a);
-        if access == Some(Access::RSV) {
-            allowed.push("write");
-        }
-        let attrs = self.attrs(&row.attrs, &allowed, "field rows")?;
+        let allowed: &[&str] = if access == Some(Access::RSV) {
+            &["reset", "write"]
+        } else {
+            &["reset"]
+        };
+        let attrs = self.attrs(&row.attrs, allowed, "field rows")?;
         let width = msb - lsb + 1;
         let value_of = |this: &mut Self, key: &str| -> Result<Option<u64>, ()> {
             match attrs.get(key).map(|a| &a.value) {
@@ -981,19 +1031,17 @@ impl<'a> Builder<'_, 'a> {
             return;
         }
         let f = &self.table.registers[reg].fields[field];
-        let (fname, width) = (f.name.clone(), f.width());
+        let width = f.width();
         if let Some(line) = self.value_names.get(name) {
-            let line = *line;
-            self.error(
-                row.name.span,
-                format!(
-                    "value `{name}` is defined twice for field `{fname}` (first at line {line})"
-                ),
-                "repeated value",
+            let msg = format!(
+                "value `{name}` is defined twice for field `{}` (first at line {line})",
+                f.name
             );
+            self.error(row.name.span, msg, "repeated value");
             return;
         }
         if !fits(row.value.value, width) {
+            let fname = f.name.clone();
             self.too_wide(&row.value, "value", width, &fname);
             return;
         }

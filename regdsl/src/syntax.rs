@@ -266,6 +266,57 @@ struct LineText<'a> {
 }
 
 impl<'a> LineText<'a> {
+    /// The line at the start of `rest` (ASCII text), split into tokens in the same pass that
+    /// finds its end: what [`LineText::new`] gives for that line, and where the next line
+    /// starts (after the LF, CR or CRLF; `rest.len() + 1` at the end of the file).
+    fn ascii(
+        rest: &'a str,
+        number: u32,
+        start: usize,
+        mut toks: Vec<(usize, &'a str, u32)>,
+    ) -> (Self, usize) {
+        toks.clear();
+        let b = rest.as_bytes();
+        let n = b.len();
+        let mut i = 0;
+        let mut comment_at = None;
+        loop {
+            while i < n && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            if i == n || matches!(b[i], b'\n' | b'\r') {
+                break;
+            }
+            if b[i] == b'#' || (b[i] == b'-' && b.get(i + 1) == Some(&b'-')) {
+                comment_at = Some(i);
+                while i < n && !matches!(b[i], b'\n' | b'\r') {
+                    i += 1;
+                }
+                break;
+            }
+            let at = i;
+            while i < n && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+                i += 1;
+            }
+            let col = u32::try_from(at + 1).unwrap_or(u32::MAX);
+            toks.push((at, &rest[at..i], col));
+        }
+        let next = match b.get(i) {
+            Some(b'\r') if b.get(i + 1) == Some(&b'\n') => i + 2,
+            _ => i + 1,
+        };
+        let text = &rest[..i];
+        let lt = LineText {
+            text,
+            number,
+            start,
+            toks,
+            content_end: comment_at.unwrap_or(i),
+            comment: comment_at.map(|c| text[c..].trim_end_matches(is_blank)),
+        };
+        (lt, next)
+    }
+
     /// `toks` is a buffer to reuse (cleared here): one allocation per file, not per line.
     fn new(text: &'a str, number: u32, start: usize, mut toks: Vec<(usize, &'a str, u32)>) -> Self {
         toks.clear();
@@ -377,7 +428,17 @@ pub fn parse<'a>(file: &str, src: &'a str) -> (Vec<Line<'a>>, Vec<Diagnostic>) {
 
 /// Parses a file line by line, handing each line to `each` as it is read (`compile` resolves
 /// it at once, so no vector of lines is built). Returns the syntax diagnostics.
-pub fn parse_each<'a>(file: &str, src: &'a str, mut each: impl FnMut(Line<'a>)) -> Vec<Diagnostic> {
+pub fn parse_each<'a>(file: &str, src: &'a str, each: impl FnMut(Line<'a>)) -> Vec<Diagnostic> {
+    parse_lines(file, src, true, each)
+}
+
+/// [`parse_each`]; `fast` allows the one-pass tokenizer of ASCII files (tests compare both).
+fn parse_lines<'a>(
+    file: &str,
+    src: &'a str,
+    fast: bool,
+    mut each: impl FnMut(Line<'a>),
+) -> Vec<Diagnostic> {
     let mut p = Parser {
         file,
         diags: Vec::new(),
@@ -391,19 +452,26 @@ pub fn parse_each<'a>(file: &str, src: &'a str, mut each: impl FnMut(Line<'a>)) 
     let mut start = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut number = 0u32;
     let mut toks = Vec::new();
+    // Most files are ASCII: then lines are split and tokenized in one pass over the bytes.
+    let ascii = fast && src[start..].is_ascii();
     while start <= src.len() {
         if start == src.len() && last_is_empty {
             break;
         }
-        // CR, CRLF and LF all end a line.
         let rest = &src[start..];
-        let (len, next) = match rest.find(['\n', '\r']) {
-            Some(i) if rest[i..].starts_with("\r\n") => (i, i + 2),
-            Some(i) => (i, i + 1),
-            None => (rest.len(), rest.len() + 1),
-        };
         number = number.saturating_add(1);
-        let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
+        let (lt, next) = if ascii {
+            LineText::ascii(rest, number, start, std::mem::take(&mut toks))
+        } else {
+            // CR, CRLF and LF all end a line (their bytes are never inside a UTF-8 character).
+            let (len, next) = match rest.bytes().position(|c| c == b'\n' || c == b'\r') {
+                Some(i) if rest[i..].starts_with("\r\n") => (i, i + 2),
+                Some(i) => (i, i + 1),
+                None => (rest.len(), rest.len() + 1),
+            };
+            let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
+            (lt, next)
+        };
         let item = p.line(&lt);
         each(Line {
             number: lt.number,
@@ -1723,5 +1791,70 @@ fn clip(s: &str) -> String {
     match s.char_indices().nth(80) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines and diagnostics of `src` with and without the one-pass ASCII tokenizer.
+    fn both(src: &str) -> [(Vec<Line<'_>>, Vec<Diagnostic>); 2] {
+        [true, false].map(|fast| {
+            let mut lines = Vec::new();
+            let diags = parse_lines("t.txt", src, fast, |l| lines.push(l));
+            (lines, diags)
+        })
+    }
+
+    /// The one-pass tokenizer of ASCII files gives what splitting lines and tokenizing each
+    /// gives, on every string of up to 6 characters from those that separate lines, tokens
+    /// and comments.
+    #[test]
+    fn ascii_tokenizer_agrees_with_the_general_one() {
+        const CH: &[u8] = b" \t\n\r#-a.";
+        let mut buf = Vec::new();
+        let mut checked = 0;
+        for len in 0..=6u32 {
+            for mut k in 0..(CH.len() as u32).pow(len) {
+                buf.clear();
+                for _ in 0..len {
+                    buf.push(CH[(k % CH.len() as u32) as usize]);
+                    k /= CH.len() as u32;
+                }
+                let s = std::str::from_utf8(&buf).unwrap();
+                let [fast, general] = both(s);
+                assert_eq!(fast, general, "{s:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 299_593);
+    }
+
+    /// The same on whole rows of every kind, with each line ending (LF, CRLF, CR, none).
+    #[test]
+    fn ascii_tokenizer_agrees_on_rows() {
+        let rows = [
+            "# comment",
+            "@section Receive  -- trailing",
+            "@width 16",
+            "@deny warnings",
+            "CTRL  0x00000  -  RW  reset=0x0  Device Control  # note",
+            "  .SPEED   9:8   RW  reset=10b   Speed\t",
+            "    =ADV   001b  Advanced -- c",
+            "RAL  0x05400 +0x8*0..15  RW  reset[0]=1 Receive Address Low",
+            "BAD 0x1g - RW",
+            "  .X",
+            "=",
+            "",
+            "   ",
+            "X 0x0 - RO over=A,B  text",
+        ];
+        for end in ["\n", "\r\n", "\r", ""] {
+            let src: String = rows.iter().map(|r| format!("{r}{end}")).collect();
+            let [fast, general] = both(&src);
+            assert!(!fast.0.is_empty());
+            assert_eq!(fast, general, "{end:?}");
+        }
     }
 }
