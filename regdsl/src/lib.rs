@@ -49,7 +49,7 @@ pub fn compile(file: &str, src: &str) -> Outcome {
     let mut deny_warnings = false;
     let mut diagnostics = syntax::parse_each(file, src, |line| {
         deny_warnings |= matches!(line.item, syntax::Item::DenyWarnings { .. });
-        resolver.line(&line);
+        resolver.line(line);
     });
     let resolved = resolver.finish();
     diagnostics.extend(resolved.diags);

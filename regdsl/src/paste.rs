@@ -108,7 +108,8 @@ impl Layout {
 /// language's own names (`RO`, `RW`, `WO`, `RC`, `RCR`, `W1C`, `RSV`) are included. The
 /// mapping is GRAMMAR.md's table "Datasheet modes".
 pub fn datasheet_access(s: &str) -> Option<Access> {
-    if s.len() > 8 {
+    // Every spelling starts with R or W: most words (descriptions) stop here.
+    if s.len() > 8 || !matches!(s.as_bytes().first(), Some(b'R' | b'r' | b'W' | b'w')) {
         return None;
     }
     // Upper case on the stack: this runs for many tokens of every row.

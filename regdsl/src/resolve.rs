@@ -16,6 +16,9 @@ use crate::syntax::{Attr, AttrValue, FieldRow, Item, Line, ModeSyn, Num, RegRow,
 pub const MAX_ELEMENTS: u64 = 1 << 16;
 /// Largest number of rows (segments) of one split array.
 pub const MAX_SEGMENTS: usize = 1024;
+/// A field's first named values are checked for repeats by a search of the field's values;
+/// those after them through a map (most fields have a few values, and hashing cost more).
+const FEW_VALUES: usize = 16;
 
 /// A name in `over=`, checked once the whole table is known.
 pub struct OverRef {
@@ -161,7 +164,8 @@ impl<'r, 'a> Attrs<'r, 'a> {
     }
 }
 
-/// FxHash (the hasher of rustc's own tables) for the name maps: SipHash was 4% of a compile.
+/// FxHash (the hasher of rustc's own tables) with a final mix, for the name maps: SipHash was
+/// 4% of a compile.
 /// Names come from the table being compiled: no defence against crafted collisions is needed
 /// (at worst such a table compiles slowly).
 #[derive(Clone, Copy, Default)]
@@ -197,8 +201,11 @@ impl Hasher for NameHasher {
         self.write_u64(i as u64);
     }
     fn finish(&self) -> u64 {
-        // The multiply leaves the low bits weakest; hash tables index with them.
-        self.0.rotate_left(26)
+        // A multiply carries a byte's bits upwards only: the last bytes of a name (`REG00001`)
+        // would reach neither the low bits (the bucket) nor the top ones (the tag). Fold them.
+        let h = self.0 ^ (self.0 >> 33);
+        let h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
     }
 }
 
@@ -228,7 +235,7 @@ struct Builder<'f, 'a> {
     section: Option<String>,
     /// `@width`: the width of register rows whose mode has no width suffix.
     default_width: Width,
-    /// Named values of the current field: name → line.
+    /// Named values of the current field after its first [`FEW_VALUES`]: name → line.
     value_names: NameMap<&'a str, u32>,
     /// `(register, name)` of every `over=` name seen (registers may repeat rows).
     over_seen: NameSet<(usize, &'a str)>,
@@ -247,6 +254,9 @@ impl<'a> Builder<'_, 'a> {
     }
 
     fn name_ok(&mut self, name: &str, span: Span) -> bool {
+        if plain_ident(name) {
+            return true;
+        }
         match ident_problem(name) {
             Some(p) => {
                 self.error(span, p, "not a valid name");
@@ -1032,7 +1042,12 @@ impl<'a> Builder<'_, 'a> {
         }
         let f = &self.table.registers[reg].fields[field];
         let width = f.width();
-        if let Some(line) = self.value_names.get(name) {
+        // The field's first values are searched in place; a field with many has them mapped.
+        let first = f.values[..f.values.len().min(FEW_VALUES)]
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.span.line);
+        if let Some(line) = first.or_else(|| self.value_names.get(name).copied()) {
             let msg = format!(
                 "value `{name}` is defined twice for field `{}` (first at line {line})",
                 f.name
@@ -1045,7 +1060,9 @@ impl<'a> Builder<'_, 'a> {
             self.too_wide(&row.value, "value", width, &fname);
             return;
         }
-        self.value_names.insert(name, row.name.span.line);
+        if f.values.len() >= FEW_VALUES {
+            self.value_names.insert(name, row.name.span.line);
+        }
         self.table.registers[reg].fields[field]
             .values
             .push(NamedValue {
@@ -1055,6 +1072,21 @@ impl<'a> Builder<'_, 'a> {
                 span: row.name.span,
             });
     }
+}
+
+/// A name [`ident_problem`] accepts, found without it for most names: ASCII letters, digits
+/// and `_`, not starting with a digit, not `_`, and not something that could be a keyword
+/// (those, and every other name, go to `ident_problem`).
+fn plain_ident(name: &str) -> bool {
+    let b = name.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    let maybe_keyword = b.len() <= 8 && (first.is_ascii_lowercase() || name == "Self");
+    (first.is_ascii_alphabetic() || first == b'_')
+        && name != "_"
+        && !maybe_keyword
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 fn fits(v: u64, bits: u32) -> bool {
@@ -1085,4 +1117,49 @@ fn first_missing(segments: &[Segment], min: u32, max: u32) -> Option<u32> {
         }
     }
     (cur <= u64::from(max)).then_some(cur as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    /// `plain_ident` accepts only what `ident_problem` accepts, on every name of up to 3
+    /// characters from letters, digits, `_` and a few others, and on the keywords.
+    #[test]
+    fn plain_ident_agrees_with_ident_problem() {
+        const CH: &[u8] = b"aZs_9-.Sf";
+        let mut buf = Vec::new();
+        for len in 0..=3u32 {
+            for mut k in 0..(CH.len() as u32).pow(len) {
+                buf.clear();
+                for _ in 0..len {
+                    buf.push(CH[(k % CH.len() as u32) as usize]);
+                    k /= CH.len() as u32;
+                }
+                let s = std::str::from_utf8(&buf).unwrap();
+                if plain_ident(s) {
+                    assert_eq!(ident_problem(s), None, "{s:?}");
+                }
+            }
+        }
+        for k in ["type", "Self", "self", "async", "_", "1X", "É", "abstract"] {
+            assert!(!plain_ident(k), "{k}");
+        }
+        assert!(plain_ident("RDBAL") && plain_ident("fw_revision_x"));
+    }
+
+    /// Names that differ in their last characters spread over buckets and tags (a multiply
+    /// alone left `REG00000`..`REG09999` in a few buckets).
+    #[test]
+    fn name_hasher_spreads_similar_names() {
+        let b = BuildHasherDefault::<NameHasher>::default();
+        let hashes: Vec<u64> = (0..10_000)
+            .map(|i| b.hash_one(format!("REG{i:05}").as_str()))
+            .collect();
+        let buckets: HashSet<u64> = hashes.iter().map(|h| h & 0x3fff).collect();
+        let tags: HashSet<u64> = hashes.iter().map(|h| h >> 57).collect();
+        assert!(buckets.len() > 5_000, "{}", buckets.len());
+        assert_eq!(tags.len(), 128);
+    }
 }

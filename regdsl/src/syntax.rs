@@ -280,24 +280,38 @@ impl<'a> LineText<'a> {
         let n = b.len();
         let mut i = 0;
         let mut comment_at = None;
+        // What a byte ends: nothing, a token (blank), or a token and the line (line end).
+        const TOKEN: u8 = 0;
+        const BLANK: u8 = 1;
+        const END: u8 = 2;
+        const CLASS: [u8; 256] = {
+            let mut t = [TOKEN; 256];
+            t[b' ' as usize] = BLANK;
+            t[b'\t' as usize] = BLANK;
+            t[b'\n' as usize] = END;
+            t[b'\r' as usize] = END;
+            t
+        };
+        let class = |c: &u8| CLASS[usize::from(*c)];
         loop {
-            while i < n && matches!(b[i], b' ' | b'\t') {
-                i += 1;
-            }
-            if i == n || matches!(b[i], b'\n' | b'\r') {
+            i += b[i..]
+                .iter()
+                .position(|c| class(c) != BLANK)
+                .unwrap_or(n - i);
+            let Some(&c) = b.get(i) else { break };
+            if class(&c) == END {
                 break;
             }
-            if b[i] == b'#' || (b[i] == b'-' && b.get(i + 1) == Some(&b'-')) {
+            if c == b'#' || (c == b'-' && b.get(i + 1) == Some(&b'-')) {
                 comment_at = Some(i);
-                while i < n && !matches!(b[i], b'\n' | b'\r') {
-                    i += 1;
-                }
+                i += b[i..].iter().position(|c| class(c) == END).unwrap_or(n - i);
                 break;
             }
             let at = i;
-            while i < n && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-                i += 1;
-            }
+            i += b[i..]
+                .iter()
+                .position(|c| class(c) != TOKEN)
+                .unwrap_or(n - i);
             let col = u32::try_from(at + 1).unwrap_or(u32::MAX);
             toks.push((at, &rest[at..i], col));
         }
@@ -422,13 +436,13 @@ impl<'a> LineText<'a> {
 pub fn parse<'a>(file: &str, src: &'a str) -> (Vec<Line<'a>>, Vec<Diagnostic>) {
     // One line per LF (CR-only files grow the vector as they go).
     let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
-    let diags = parse_each(file, src, |line| lines.push(line));
+    let diags = parse_each(file, src, |line| lines.push(line.clone()));
     (lines, diags)
 }
 
 /// Parses a file line by line, handing each line to `each` as it is read (`compile` resolves
 /// it at once, so no vector of lines is built). Returns the syntax diagnostics.
-pub fn parse_each<'a>(file: &str, src: &'a str, each: impl FnMut(Line<'a>)) -> Vec<Diagnostic> {
+pub fn parse_each<'a>(file: &str, src: &'a str, each: impl FnMut(&Line<'a>)) -> Vec<Diagnostic> {
     parse_lines(file, src, true, each)
 }
 
@@ -437,7 +451,7 @@ fn parse_lines<'a>(
     file: &str,
     src: &'a str,
     fast: bool,
-    mut each: impl FnMut(Line<'a>),
+    mut each: impl FnMut(&Line<'a>),
 ) -> Vec<Diagnostic> {
     let mut p = Parser {
         file,
@@ -452,6 +466,8 @@ fn parse_lines<'a>(
     let mut start = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut number = 0u32;
     let mut toks = Vec::new();
+    // The attribute vector of the last row, reused for the next (one allocation per file).
+    let mut spare_attrs = Vec::new();
     // Most files are ASCII: then lines are split and tokenized in one pass over the bytes.
     let ascii = fast && src[start..].is_ascii();
     while start <= src.len() {
@@ -472,12 +488,19 @@ fn parse_lines<'a>(
             let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
             (lt, next)
         };
-        let item = p.line(&lt);
-        each(Line {
+        let item = p.line(&lt, &mut spare_attrs);
+        let line = Line {
             number: lt.number,
             item,
             comment: lt.comment,
-        });
+        };
+        each(&line);
+        if let Item::Register(Some(RegRow { attrs, .. }))
+        | Item::Field(Some(FieldRow { attrs, .. })) = line.item
+        {
+            spare_attrs = attrs;
+            spare_attrs.clear();
+        }
         toks = lt.toks;
         start += next;
     }
@@ -503,7 +526,8 @@ impl Parser<'_> {
         Diagnostic::error(self.file, span, msg).with_label(label)
     }
 
-    fn line<'a>(&mut self, lt: &LineText<'a>) -> Item<'a> {
+    /// `spare` is an empty vector that the row's attributes may use.
+    fn line<'a>(&mut self, lt: &LineText<'a>, spare: &mut Vec<Attr<'a>>) -> Item<'a> {
         let Some(&(_, first, _)) = lt.toks.first() else {
             return if lt.comment.is_some() {
                 Item::Comment
@@ -521,7 +545,7 @@ impl Parser<'_> {
         } else if first.starts_with('.') {
             match &field_layout {
                 Some(l) => self.pasted_row(lt, l),
-                None => self.field_row(lt).map(|r| Item::Field(Some(r))),
+                None => self.field_row(lt, spare).map(|r| Item::Field(Some(r))),
             }
         } else {
             match self.bare {
@@ -534,7 +558,7 @@ impl Parser<'_> {
                     self.pasted_row(lt, &l)
                 }
                 None => self
-                    .register_row(lt)
+                    .register_row(lt, spare)
                     .map(|r| Item::Register(Some(r)))
                     .map_err(|d| self.suggest_layout(lt, d)),
             }
@@ -1327,7 +1351,7 @@ impl Parser<'_> {
     ) -> Res<()> {
         for i in from..to {
             let (_, t, _) = lt.toks[i];
-            let Some(eq) = t.find('=') else { continue };
+            let Some(eq) = byte_at(t, b'=') else { continue };
             let key = t[..eq].split('[').next().unwrap_or("");
             if !matches!(key, "reset" | "write" | "over") || eq + 1 == t.len() {
                 continue;
@@ -1487,10 +1511,16 @@ impl Parser<'_> {
 
     /// `key=value` and `key[I]=value`/`key[I..J]=value` tokens from index `i` on; returns
     /// them and the index after them.
-    fn attrs<'a>(&self, lt: &LineText<'a>, mut i: usize) -> Res<(Vec<Attr<'a>>, usize)> {
-        let mut attrs = Vec::new();
+    fn attrs<'a>(
+        &self,
+        lt: &LineText<'a>,
+        mut i: usize,
+        mut attrs: Vec<Attr<'a>>,
+    ) -> Res<(Vec<Attr<'a>>, usize)> {
         while let Some(tok) = lt.tok(i) {
-            let Some(eq) = tok.text.find('=') else { break };
+            let Some(eq) = byte_at(tok.text, b'=') else {
+                break;
+            };
             let head = &tok.text[..eq];
             let key_len = head
                 .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
@@ -1593,7 +1623,11 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn register_row<'a>(&mut self, lt: &LineText<'a>) -> Res<RegRow<'a>> {
+    fn register_row<'a>(
+        &mut self,
+        lt: &LineText<'a>,
+        spare: &mut Vec<Attr<'a>>,
+    ) -> Res<RegRow<'a>> {
         let name = lt.tok(0).expect("first token");
         let off_tok = self.need(lt, 1, "an offset", || {
             format!("register name `{}`", name.text)
@@ -1605,7 +1639,7 @@ impl Parser<'_> {
         let layout = self.layout(&lay_tok)?;
         let mode_tok = self.need(lt, 3, "a mode", || "the layout".into())?;
         let mode = self.register_mode(&mode_tok, None)?;
-        let (attrs, next) = self.attrs(lt, 4)?;
+        let (attrs, next) = self.attrs(lt, 4, std::mem::take(spare))?;
         self.check_description(lt, next, lt.toks.len(), &Fixes::Native { attrs_at: 4 })?;
         Ok(RegRow {
             name,
@@ -1618,7 +1652,7 @@ impl Parser<'_> {
         })
     }
 
-    fn field_row<'a>(&mut self, lt: &LineText<'a>) -> Res<FieldRow<'a>> {
+    fn field_row<'a>(&mut self, lt: &LineText<'a>, spare: &mut Vec<Attr<'a>>) -> Res<FieldRow<'a>> {
         let first = lt.tok(0).expect("first token");
         let name = Tok {
             text: &first.text[1..],
@@ -1660,7 +1694,7 @@ impl Parser<'_> {
             }
         }
         let attrs_at = next;
-        let (attrs, next) = self.attrs(lt, next)?;
+        let (attrs, next) = self.attrs(lt, next, std::mem::take(spare))?;
         self.check_description(lt, next, lt.toks.len(), &Fixes::Native { attrs_at })?;
         Ok(FieldRow {
             name: Name {
@@ -1675,7 +1709,8 @@ impl Parser<'_> {
     }
 
     fn bits<'a>(&self, tok: &Tok<'a>) -> Res<BitsSyn<'a>> {
-        let (msb, lsb) = match tok.text.split_once(':') {
+        let (msb, lsb) = match byte_at(tok.text, b':').map(|c| (&tok.text[..c], &tok.text[c + 1..]))
+        {
             None => {
                 let n = self.number(tok, "a bit number")?;
                 (n.clone(), n)
@@ -1739,6 +1774,12 @@ enum Fixes<'a> {
     Pasted(&'a paste::Layout),
 }
 
+/// The first position of an ASCII byte in `s` (a plain loop: tokens are short, and
+/// `str::find` sets up a memchr search for each).
+fn byte_at(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
 /// A number with an explicit radix (`10b`, `0x30`, `1Fh`): in a description's first word,
 /// more likely a misplaced value than text.
 fn looks_like_value(t: &str) -> bool {
@@ -1746,9 +1787,13 @@ fn looks_like_value(t: &str) -> bool {
 }
 
 fn looks_like_bits(t: &str) -> bool {
-    t.split_once(':').is_some_and(|(h, l)| {
-        !h.is_empty() && !l.is_empty() && (h.bytes().chain(l.bytes())).all(|b| b.is_ascii_digit())
-    })
+    byte_at(t, b':')
+        .map(|c| (&t[..c], &t[c + 1..]))
+        .is_some_and(|(h, l)| {
+            !h.is_empty()
+                && !l.is_empty()
+                && (h.bytes().chain(l.bytes())).all(|b| b.is_ascii_digit())
+        })
 }
 
 /// The row rewritten with the token at `at` (what opens the description) as what it looks
@@ -1802,7 +1847,7 @@ mod tests {
     fn both(src: &str) -> [(Vec<Line<'_>>, Vec<Diagnostic>); 2] {
         [true, false].map(|fast| {
             let mut lines = Vec::new();
-            let diags = parse_lines("t.txt", src, fast, |l| lines.push(l));
+            let diags = parse_lines("t.txt", src, fast, |l| lines.push(l.clone()));
             (lines, diags)
         })
     }
