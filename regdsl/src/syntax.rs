@@ -2,6 +2,7 @@
 //! syntax error is kept as `None` so that the rows under it (fields, values) do not cause
 //! follow-up errors. See `GRAMMAR.md`.
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use crate::diag::Diagnostic;
 use crate::model::{Access, Mode, Span, Width};
@@ -50,8 +51,8 @@ pub struct Num<'a> {
 pub struct LayoutSyn<'a> {
     pub text: Cow<'a, str>,
     pub span: Span,
-    /// `None` for `-`.
-    pub array: Option<ArraySyn<'a>>,
+    /// `None` for `-`. Boxed: rows are moved whole, and most are not arrays.
+    pub array: Option<Box<ArraySyn<'a>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -488,10 +489,9 @@ fn parse_lines<'a>(
             let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
             (lt, next)
         };
-        let item = p.line(&lt, &mut spare_attrs);
         let line = Line {
             number: lt.number,
-            item,
+            item: p.line(&lt, &mut spare_attrs),
             comment: lt.comment,
         };
         each(&line);
@@ -511,7 +511,7 @@ struct Parser<'f> {
     file: &'f str,
     diags: Vec<Diagnostic>,
     /// The `@columns` and `@fields` layouts in force.
-    layouts: [Option<paste::Layout>; 2],
+    layouts: [Option<Rc<paste::Layout>>; 2],
     /// How a row without `.`/`=` is read: after `@columns`, as a pasted register row; after
     /// `@fields`, as a pasted field row; `None`: a native register row.
     bare: Option<RowKind>,
@@ -535,45 +535,55 @@ impl Parser<'_> {
                 Item::Blank
             };
         };
-        let field_layout = self.layouts[1].clone();
-        let res = if first.starts_with('@') {
+        if first.starts_with('@') {
             return self.directive(lt);
-        } else if first.starts_with('=') {
-            self.value_row(lt).map(|r| Item::Value(Some(r)))
+        }
+        // Rows that parse return from here, built in place (no moves of a whole row).
+        let res = if first.starts_with('=') {
+            match self.value_row(lt) {
+                Ok(r) => return Item::Value(Some(r)),
+                Err(d) => Err(d),
+            }
         } else if let Some(h) = self.heading(lt) {
             h
         } else if first.starts_with('.') {
-            match &field_layout {
-                Some(l) => self.pasted_row(lt, l),
-                None => self.field_row(lt, spare).map(|r| Item::Field(Some(r))),
+            match self.layouts[1].clone() {
+                Some(l) => self.pasted_row(lt, &l),
+                None => match self.field_row(lt, spare) {
+                    Ok(r) => return Item::Field(Some(r)),
+                    Err(d) => Err(d),
+                },
             }
         } else {
             match self.bare {
                 Some(RowKind::Field) => {
-                    let l = field_layout.expect("`@fields` was given");
+                    let l = self.layouts[1].clone().expect("`@fields` was given");
                     self.pasted_row(lt, &l)
                 }
                 Some(RowKind::Register) => {
                     let l = self.layouts[0].clone().expect("`@columns` was given");
                     self.pasted_row(lt, &l)
                 }
-                None => self
-                    .register_row(lt, spare)
-                    .map(|r| Item::Register(Some(r)))
-                    .map_err(|d| self.suggest_layout(lt, d)),
+                None => match self.register_row(lt, spare) {
+                    Ok(r) => return Item::Register(Some(r)),
+                    Err(d) => Err(self.suggest_layout(lt, d)),
+                },
             }
         };
         let field = first.starts_with('.') || self.bare == Some(RowKind::Field);
-        res.unwrap_or_else(|d| {
-            self.diags.push(d);
-            if field {
-                Item::Field(None)
-            } else if first.starts_with('=') {
-                Item::Value(None)
-            } else {
-                Item::Register(None)
+        match res {
+            Ok(item) => item,
+            Err(d) => {
+                self.diags.push(d);
+                if field {
+                    Item::Field(None)
+                } else if first.starts_with('=') {
+                    Item::Value(None)
+                } else {
+                    Item::Register(None)
+                }
             }
-        })
+        }
     }
 
     fn directive<'a>(&mut self, lt: &LineText<'a>) -> Item<'a> {
@@ -636,7 +646,7 @@ impl Parser<'_> {
             return match self.layout_directive(lt, kind) {
                 Ok(layout) => {
                     let k = kind as usize;
-                    self.layouts[k] = layout;
+                    self.layouts[k] = layout.map(Rc::new);
                     // The last directive decides how rows without `.`/`=` are read; after
                     // `@fields native` they are register rows again (pasted if `@columns` holds).
                     self.bare = match (kind, &self.layouts[k]) {
@@ -933,12 +943,12 @@ impl Parser<'_> {
         let layout = LayoutSyn {
             text: seg.text.clone().into(),
             span: seg.span,
-            array: Some(ArraySyn {
+            array: Some(Box::new(ArraySyn {
                 step: a.step.clone(),
                 min: a.min.clone(),
                 max: a.max.clone(),
                 range_span: a.range_span,
-            }),
+            })),
         };
         Ok((offset, layout))
     }
@@ -1500,12 +1510,12 @@ impl Parser<'_> {
         Ok(LayoutSyn {
             text: Cow::Borrowed(tok.text),
             span: tok.span,
-            array: Some(ArraySyn {
+            array: Some(Box::new(ArraySyn {
                 step: Self::sub_num(tok, s_at, s_len, s),
                 min,
                 max,
                 range_span,
-            }),
+            })),
         })
     }
 
