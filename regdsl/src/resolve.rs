@@ -1,6 +1,7 @@
 //! Syntax rows → the model: merges split arrays, attaches aliases, fields and named values, and
 //! runs every check that needs only one row and what came before it (identifiers, ranges,
 //! alignment, stride, widths, duplicates). Cross-register checks are in `check.rs`.
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -479,12 +480,16 @@ impl<'a> Builder<'_, 'a> {
             Some(AttrValue::Names(names)) => names.clone(),
             _ => Vec::new(),
         };
-        let idx = match self.by_name.get(name) {
-            Some(&idx) => match self.merge(idx, row, mode, loc) {
-                Some(()) => idx,
-                None => return,
-            },
-            None => {
+        // One lookup: a new name is inserted through its vacant entry.
+        let idx = match self.by_name.entry(name) {
+            Entry::Occupied(e) => {
+                let idx = *e.get();
+                match self.merge(idx, row, mode, loc) {
+                    Some(()) => idx,
+                    None => return,
+                }
+            }
+            Entry::Vacant(v) => {
                 let layout = match loc {
                     Loc::Single(address) => Layout::Single { address },
                     Loc::Seg(s) => Layout::Array { segments: vec![s] },
@@ -502,8 +507,7 @@ impl<'a> Builder<'_, 'a> {
                     section: self.section.clone(),
                     span: row.name.span,
                 });
-                self.by_name.insert(name, self.table.registers.len() - 1);
-                self.table.registers.len() - 1
+                *v.insert(self.table.registers.len() - 1)
             }
         };
         let reg = &mut self.table.registers[idx];

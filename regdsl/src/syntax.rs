@@ -825,6 +825,17 @@ impl Parser<'_> {
     /// `where_` says where the mode stands in messages; with it, they list datasheet spellings
     /// too (native rows keep the short list).
     fn register_mode(&self, tok: &Tok, where_: Option<&str>) -> Res<ModeSyn> {
+        // The usual spelling (`RW`): no access name ends in a width, so this is what
+        // `parse_mode` gives it.
+        match parse_access(tok.text) {
+            Some(Access::RSV) | None => {}
+            Some(access) => {
+                return Ok(ModeSyn::Reg(Mode {
+                    access,
+                    width: Width::W32,
+                }))
+            }
+        }
         // Upper case on the stack (no mode is longer than 8 bytes).
         let mut buf = [0u8; 8];
         let upper = match buf.get_mut(..tok.text.len()) {
@@ -1407,6 +1418,10 @@ impl Parser<'_> {
         }
         let tok = lt.tok(from).expect("token");
         let t = tok.text;
+        // Modes start with R or W, values and bit ranges with a digit: most words stop here.
+        if !matches!(t.as_bytes()[0], b'0'..=b'9' | b'R' | b'r' | b'W' | b'w') {
+            return Ok(());
+        }
         let what = if paste::datasheet_access(t).is_some() && t.len() >= 2 {
             "a mode"
         } else if looks_like_value(t) {
@@ -1884,6 +1899,26 @@ mod tests {
             }
         }
         assert_eq!(checked, 299_593);
+    }
+
+    /// `register_mode` reads an access name alone as a 32-bit mode before `parse_mode`: it
+    /// must be what `parse_mode` gives.
+    #[test]
+    fn access_names_are_32_bit_modes() {
+        for m in FIELD_MODES {
+            match parse_access(m) {
+                Some(Access::RSV) => assert_eq!(parse_mode(m), None),
+                Some(access) => assert_eq!(
+                    parse_mode(m),
+                    Some(ModeSyn::Reg(Mode {
+                        access,
+                        width: Width::W32
+                    })),
+                    "{m}"
+                ),
+                None => panic!("{m}"),
+            }
+        }
     }
 
     /// The same on whole rows of every kind, with each line ending (LF, CRLF, CR, none).
