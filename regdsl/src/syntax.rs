@@ -28,8 +28,15 @@ impl<'a> Tok<'a> {
 
     /// The span of `len` bytes from byte `at` of this token.
     fn span_at(&self, at: usize, len: usize) -> Span {
+        // Tokens are short and mostly ASCII: then characters are bytes.
+        let before = &self.text[..at];
+        let chars = if before.is_ascii() {
+            at
+        } else {
+            before.chars().count()
+        };
         Span {
-            col: self.span.col + self.text[..at].chars().count() as u32,
+            col: self.span.col + chars as u32,
             offset: self.span.offset + at,
             len,
             ..self.span
