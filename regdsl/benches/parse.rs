@@ -1,5 +1,8 @@
 //! Parse + resolve + check throughput (`regdsl::compile`) on the Snabb corpus and on a
 //! generated 10,000-register table. Run: `cargo bench -p regdsl --bench parse`.
+//!
+//! `REGDSL_BENCH_TABLE=PATH cargo bench -p regdsl --bench parse` writes the generated table to
+//! `PATH` and exits (for `valgrind --tool=callgrind regdsl check PATH`).
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -109,6 +112,11 @@ fn cpu_rate(label: &str, files: &[(String, String)]) {
 }
 
 fn bench(c: &mut Criterion) {
+    if let Some(path) = std::env::var_os("REGDSL_BENCH_TABLE") {
+        std::fs::write(&path, generated(10_000)).expect("write the generated table");
+        eprintln!("wrote the generated table to {}", path.to_string_lossy());
+        std::process::exit(0);
+    }
     let files = corpus();
     if files.is_empty() {
         eprintln!("SKIP Snabb corpus: tables not found");

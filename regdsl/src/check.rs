@@ -1,11 +1,11 @@
 //! Checks across registers: `over=` references and byte overlaps. Overlaps that no ALIAS row
 //! or `over=` declares are warnings (Snabb tables define 64-bit views without declaring them);
 //! two elements of one register at the same bytes are errors.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::diag::Diagnostic;
-use crate::model::{Access, Layout, Register, Span, Table};
-use crate::resolve::{hex, OverRef};
+use crate::model::{Access, ElementReset, Layout, Register, Span, Table};
+use crate::resolve::{hex, NameMap, OverRef};
 
 /// Above this many elements in total the overlap check is skipped (with a warning), so that
 /// no table makes the checker slow.
@@ -15,12 +15,17 @@ pub const MAX_OVERLAP_REPORTS: usize = 500;
 
 pub fn check(table: &Table, over_refs: &[OverRef], diags: &mut Vec<Diagnostic>) {
     let file = table.file.as_str();
-    let index: HashMap<&str, usize> = table
-        .registers
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.name.as_str(), i))
-        .collect();
+    // Only `over=` looks registers up by name: most tables have none, and build no index.
+    let index: NameMap<&str, usize> = if over_refs.is_empty() {
+        NameMap::default()
+    } else {
+        table
+            .registers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.as_str(), i))
+            .collect()
+    };
     // Declared overlays, as unordered register pairs.
     let mut declared: HashSet<(usize, usize)> = HashSet::new();
     let mut declared_at: Vec<(usize, usize, Span)> = Vec::new();
@@ -62,10 +67,14 @@ fn fields(table: &Table, diags: &mut Vec<Diagnostic>) {
                 // Every reset value some element of the register has, with the elements
                 // it applies to: the field's reset must agree with each (one warning).
                 let disagree = reset_values(r)
-                    .into_iter()
                     .map(|(which, v)| (which, v, (v & f.mask()) >> f.lsb))
                     .find(|&(_, _, implied)| implied != reset);
                 if let Some((which, reg_reset, implied)) = disagree {
+                    let which = match which {
+                        None => String::new(),
+                        Some(e) if e.min == e.max => format!("[{}]", e.min),
+                        Some(e) => format!("[{}..{}]", e.min, e.max),
+                    };
                     diags.push(
                         Diagnostic::warning(
                             file,
@@ -99,29 +108,19 @@ fn fields(table: &Table, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The register's reset values and the elements each applies to (`""` for all of them, or
-/// `"[1..7]"`): its `reset=` if some element has no `reset[...]=`, then every `reset[...]=`.
-fn reset_values(r: &Register) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
+/// The register's reset values and the elements each applies to (`None` for all of them, or
+/// the `reset[...]=`): its `reset=` if some element has no `reset[...]=`, then every
+/// `reset[...]=`.
+fn reset_values(r: &Register) -> impl Iterator<Item = (Option<&ElementReset>, u64)> {
     let named: u64 = r
         .element_resets
         .iter()
         .map(|e| u64::from(e.max - e.min) + 1)
         .sum();
-    if let Some(v) = r.reset {
-        if named < r.layout.len() {
-            out.push((String::new(), v));
-        }
-    }
-    for e in &r.element_resets {
-        let which = if e.min == e.max {
-            format!("[{}]", e.min)
-        } else {
-            format!("[{}..{}]", e.min, e.max)
-        };
-        out.push((which, e.value));
-    }
-    out
+    let all = r.reset.filter(|_| named < r.layout.len());
+    all.map(|v| (None, v))
+        .into_iter()
+        .chain(r.element_resets.iter().map(|e| (Some(e), e.value)))
 }
 
 fn pair(a: usize, b: usize) -> (usize, usize) {

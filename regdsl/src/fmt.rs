@@ -21,36 +21,36 @@ fn columns(item: &Item) -> Option<(usize, Vec<String>, String)> {
         Item::Register(Some(r)) => (
             0,
             vec![
-                r.name.text.clone(),
-                r.offset.text.clone(),
-                r.layout.text.clone(),
-                r.mode_tok.text.clone(),
+                r.name.text.to_string(),
+                r.offset.text.to_string(),
+                r.layout.text.to_string(),
+                r.mode_tok.text.to_string(),
             ],
-            tail(&r.attrs, &r.description),
+            tail(&r.attrs, r.description),
         ),
         Item::Field(Some(f)) => (
             1,
             vec![
                 format!(".{}", f.name.text),
-                f.bits.text.clone(),
+                f.bits.text.to_string(),
                 f.access
                     .as_ref()
-                    .map(|(_, t)| t.text.clone())
+                    .map(|(_, t)| t.text.to_string())
                     .unwrap_or_default(),
             ],
-            tail(&f.attrs, &f.description),
+            tail(&f.attrs, f.description),
         ),
         Item::Value(Some(v)) => (
             2,
-            vec![format!("={}", v.name.text), v.value.text.clone()],
-            v.description.clone(),
+            vec![format!("={}", v.name.text), v.value.text.to_string()],
+            v.description.to_string(),
         ),
         _ => return None,
     })
 }
 
 fn tail(attrs: &[syntax::Attr], description: &str) -> String {
-    let mut parts: Vec<&str> = attrs.iter().map(|a| a.text.as_str()).collect();
+    let mut parts: Vec<&str> = attrs.iter().map(|a| &*a.text).collect();
     parts.push(description);
     parts.join(" ")
 }
@@ -73,17 +73,17 @@ fn format_lines(lines: &[Line]) -> String {
                 i += 1;
             }
             Item::Section { title, .. } => {
-                out.push(with_comment(format!("@section {title}"), &lines[i].comment));
+                out.push(with_comment(format!("@section {title}"), lines[i].comment));
                 i += 1;
             }
             Item::DenyWarnings { .. } => {
-                out.push(with_comment("@deny warnings".into(), &lines[i].comment));
+                out.push(with_comment("@deny warnings".into(), lines[i].comment));
                 i += 1;
             }
             Item::Width { width, .. } => {
                 out.push(with_comment(
                     format!("@width {}", width.bits()),
-                    &lines[i].comment,
+                    lines[i].comment,
                 ));
                 i += 1;
             }
@@ -141,12 +141,12 @@ fn paragraph(lines: &[Line], out: &mut Vec<String>) {
             _ => None,
         };
         if let Some((kind, text)) = verbatim {
-            out.push(with_comment(format!("{}{text}", INDENT[kind]), &l.comment));
+            out.push(with_comment(format!("{}{text}", INDENT[kind]), l.comment));
             continue;
         }
         let Some((kind, cols, desc)) = columns(&l.item) else {
             let next = next_kind[n];
-            let text = l.comment.as_deref().unwrap_or("");
+            let text = l.comment.unwrap_or("");
             out.push(format!("{}{text}", INDENT[next]));
             continue;
         };
@@ -161,12 +161,12 @@ fn paragraph(lines: &[Line], out: &mut Vec<String>) {
         s.push_str(&desc);
         out.push(with_comment(
             s.trim_end_matches(syntax::is_blank).to_string(),
-            &l.comment,
+            l.comment,
         ));
     }
 }
 
-fn with_comment(mut s: String, comment: &Option<String>) -> String {
+fn with_comment(mut s: String, comment: Option<&str>) -> String {
     if let Some(c) = comment {
         if !s.is_empty() {
             s.push(' ');

@@ -44,16 +44,19 @@ impl Outcome {
 
 /// Parses, resolves and checks a table. `file` is used in diagnostics only.
 pub fn compile(file: &str, src: &str) -> Outcome {
-    let (lines, mut diagnostics) = syntax::parse(file, src);
-    let resolved = resolve::resolve(file, &lines);
+    // Each line is resolved as it is parsed: no vector of lines.
+    let mut resolver = resolve::Resolver::new(file);
+    let mut deny_warnings = false;
+    let mut diagnostics = syntax::parse_each(file, src, |line| {
+        deny_warnings |= matches!(line.item, syntax::Item::DenyWarnings { .. });
+        resolver.line(line);
+    });
+    let resolved = resolver.finish();
     diagnostics.extend(resolved.diags);
     check::check(&resolved.table, &resolved.over_refs, &mut diagnostics);
     // Names the generated code cannot use: `check` reports what `registers!` would reject.
     diagnostics.extend(codegen::names::check(&resolved.table));
-    if lines
-        .iter()
-        .any(|l| matches!(l.item, syntax::Item::DenyWarnings { .. }))
-    {
+    if deny_warnings {
         for d in diagnostics.iter_mut().filter(|d| !d.is_error()) {
             d.severity = diag::Severity::Error;
             d.message

@@ -183,11 +183,48 @@ fn nom_prefix(s: &str) -> Result<(u64, usize), NumError> {
 
 /// Whether `s` is one whole number (`parse_number(s).is_ok()`, without building an error).
 pub fn is_number(s: &str) -> bool {
-    fast_prefix(s.as_bytes()).is_some_and(|(_, n)| n == s.len())
+    fast_whole(s.as_bytes()).is_some()
+        || fast_prefix(s.as_bytes()).is_some_and(|(_, n)| n == s.len())
+}
+
+/// The commonest whole numbers in one pass: decimal digits only (`64`, at most 19: no
+/// overflow) and `0x` with 1 to 16 hex digits (no `_`). `None` for anything else, which
+/// [`fast_prefix`] and then nom read. `fast_prefix_agrees_with_nom` checks it.
+fn fast_whole(b: &[u8]) -> Option<u64> {
+    if let [b'0', b'x' | b'X', digits @ ..] = b {
+        if digits.is_empty() || digits.len() > 16 {
+            return None;
+        }
+        let mut v = 0u64;
+        for &c in digits {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return None,
+            };
+            v = v << 4 | u64::from(d);
+        }
+        return Some(v);
+    }
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    Some(v)
 }
 
 /// A whole token that must be one number.
 pub fn parse_number(s: &str) -> Result<u64, NumError> {
+    if let Some(v) = fast_whole(s.as_bytes()) {
+        return Ok(v);
+    }
     let (v, n) = number_prefix(s)?;
     if n != s.len() {
         return Err(NumError {
@@ -210,14 +247,15 @@ pub struct LayoutParts {
 /// `+STEP*MIN..MAX` (the caller handles `-`).
 pub fn parse_layout(s: &str) -> Result<LayoutParts, NumError> {
     let expect = |at: usize, lit: &'static str, what: &'static str| -> Result<usize, NumError> {
-        let r: IResult<&str, &str> = tag(lit)(&s[at..]);
-        match r {
-            Ok(_) => Ok(at + lit.len()),
-            Err(_) => Err(NumError {
+        // What nom's `tag` does, without building its error.
+        if s[at..].starts_with(lit) {
+            Ok(at + lit.len())
+        } else {
+            Err(NumError {
                 at,
                 kind: NumErrorKind::Expected(what),
                 found: s[at..].to_string(),
-            }),
+            })
         }
     };
     let num = |at: usize, what: &'static str| -> Result<(usize, usize, u64), NumError> {
@@ -323,6 +361,9 @@ mod tests {
                     None => assert!(nom_prefix(s).is_err(), "{s:?}"),
                 }
                 assert_eq!(is_number(s), parse_number(s).is_ok(), "{s:?}");
+                if let Some(v) = fast_whole(s.as_bytes()) {
+                    assert_eq!(nom_prefix(s), Ok((v, s.len())), "{s:?}");
+                }
             }
         }
         assert!(checked > 1000, "{checked}");
@@ -336,7 +377,15 @@ mod tests {
             "0FFFFFFFFFFFFFFFFh",
             "00008h",
             "0x0_001F",
+            "9999999999999999999",
+            "0xFFFFFFFFFFFFFFFF",
+            "0x10000000000000000",
+            "0x0123456789abcdef",
+            "0XABCDEF",
         ] {
+            if let Some(v) = fast_whole(s.as_bytes()) {
+                assert_eq!(nom_prefix(s), Ok((v, s.len())), "{s:?}");
+            }
             if let Some(fast) = fast_prefix(s.as_bytes()) {
                 assert_eq!(Ok(fast), nom_prefix(s), "{s:?}");
             } else {

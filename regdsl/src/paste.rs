@@ -5,7 +5,8 @@
 //! turns into the same syntax rows as the native forms, so the model cannot tell them apart.
 use crate::model::{Access, Span};
 use crate::number::parse_number;
-use crate::syntax::Num;
+/// Numbers of offset expressions own their text (pasted rows are few; native rows borrow).
+type Num = crate::syntax::Num<'static>;
 
 /// A column of a pasted row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,7 +108,8 @@ impl Layout {
 /// language's own names (`RO`, `RW`, `WO`, `RC`, `RCR`, `W1C`, `RSV`) are included. The
 /// mapping is GRAMMAR.md's table "Datasheet modes".
 pub fn datasheet_access(s: &str) -> Option<Access> {
-    if s.len() > 8 {
+    // Every spelling starts with R or W: most words (descriptions) stop here.
+    if s.len() > 8 || !matches!(s.as_bytes().first(), Some(b'R' | b'r' | b'W' | b'w')) {
         return None;
     }
     // Upper case on the stack: this runs for many tokens of every row.
@@ -288,7 +290,7 @@ impl Cursor<'_> {
             Ok(value) if len > 0 => {
                 let n = Num {
                     value,
-                    text: text.to_string(),
+                    text: text.to_string().into(),
                     span: self.span(self.at, len),
                 };
                 self.at += len;

@@ -1,7 +1,9 @@
 //! Syntax rows → the model: merges split arrays, attaches aliases, fields and named values, and
 //! runs every check that needs only one row and what came before it (identifiers, ranges,
 //! alignment, stride, widths, duplicates). Cross-register checks are in `check.rs`.
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::diag::Diagnostic;
 use crate::ident::ident_problem;
@@ -15,6 +17,9 @@ use crate::syntax::{Attr, AttrValue, FieldRow, Item, Line, ModeSyn, Num, RegRow,
 pub const MAX_ELEMENTS: u64 = 1 << 16;
 /// Largest number of rows (segments) of one split array.
 pub const MAX_SEGMENTS: usize = 1024;
+/// A field's first named values are checked for repeats by a search of the field's values;
+/// those after them through a map (most fields have a few values, and hashing cost more).
+const FEW_VALUES: usize = 16;
 
 /// A name in `over=`, checked once the whole table is known.
 pub struct OverRef {
@@ -56,28 +61,50 @@ enum Loc {
     Seg(Segment),
 }
 
+/// Resolves a file's lines (see [`Resolver`] to resolve them one at a time).
 pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
-    let mut b = Builder {
-        file,
-        table: Table {
-            file: file.to_string(),
-            registers: Vec::new(),
-        },
-        by_name: HashMap::new(),
-        over_refs: Vec::new(),
-        diags: Vec::new(),
-        ctx: Ctx::None,
-        section: None,
-        default_width: Width::W32,
-        value_names: HashMap::new(),
-        over_seen: HashSet::new(),
-        element_resets: Vec::new(),
-    };
+    let mut b = Resolver::new(file);
     for line in lines {
+        b.line(line);
+    }
+    b.finish()
+}
+
+/// Builds the model from the lines of a file, one line at a time, in file order: `compile`
+/// hands it each line as the parser reads it.
+pub struct Resolver<'f, 'a> {
+    b: Builder<'f, 'a>,
+}
+
+impl<'f, 'a> Resolver<'f, 'a> {
+    pub fn new(file: &'f str) -> Self {
+        Resolver {
+            b: Builder {
+                file,
+                table: Table {
+                    file: file.to_string(),
+                    registers: Vec::new(),
+                },
+                by_name: NameMap::default(),
+                over_refs: Vec::new(),
+                diags: Vec::new(),
+                ctx: Ctx::None,
+                section: None,
+                default_width: Width::W32,
+                value_names: NameMap::default(),
+                over_seen: NameSet::default(),
+                element_resets: Vec::new(),
+            },
+        }
+    }
+
+    /// The next line of the file.
+    pub fn line(&mut self, line: &Line<'a>) {
+        let b = &mut self.b;
         match &line.item {
             Item::Blank | Item::Comment => {}
             Item::Section { title, .. } => {
-                b.section = Some(title.clone());
+                b.section = Some(title.to_string());
                 b.ctx = Ctx::None;
             }
             Item::Width { width, .. } => {
@@ -93,11 +120,15 @@ pub fn resolve(file: &str, lines: &[Line]) -> Resolved {
             Item::Pasted { rows, .. } => b.pasted(rows, line.number),
         }
     }
-    b.element_resets();
-    Resolved {
-        table: b.table,
-        over_refs: b.over_refs,
-        diags: b.diags,
+
+    /// The model, after the checks that need every line.
+    pub fn finish(mut self) -> Resolved {
+        self.b.element_resets();
+        Resolved {
+            table: self.b.table,
+            over_refs: self.b.over_refs,
+            diags: self.b.diags,
+        }
     }
 }
 
@@ -118,14 +149,69 @@ impl std::fmt::Display for What<'_> {
     }
 }
 
-/// A row's attributes by key (a row has at most three), then its `reset[...]=` ones.
-struct Attrs<'a>(Vec<&'a Attr>, Vec<&'a Attr>);
+/// A row's attributes by key (at most one each of `reset=`, `write=`, `over=`), then its
+/// `reset[...]=` ones (the vector allocates only for those).
+struct Attrs<'r, 'a>([Option<&'r Attr<'a>>; 3], Vec<&'r Attr<'a>>);
 
-impl<'a> Attrs<'a> {
-    fn get(&self, key: &str) -> Option<&'a Attr> {
-        self.0.iter().copied().find(|a| a.key == key)
+impl<'r, 'a> Attrs<'r, 'a> {
+    fn get(&self, key: &str) -> Option<&'r Attr<'a>> {
+        self.0.iter().flatten().copied().find(|a| a.key == key)
+    }
+    /// Adds an attribute whose key is not there yet (the syntax knows three keys).
+    fn push(&mut self, a: &'r Attr<'a>) {
+        if let Some(slot) = self.0.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(a);
+        }
     }
 }
+
+/// FxHash (the hasher of rustc's own tables) with a final mix, for the name maps: SipHash was
+/// 4% of a compile.
+/// Names come from the table being compiled: no defence against crafted collisions is needed
+/// (at worst such a table compiles slowly).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h ^ w).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0 ^ i).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // A multiply carries a byte's bits upwards only: the last bytes of a name (`REG00001`)
+        // would reach neither the low bits (the bucket) nor the top ones (the tag). Fold them.
+        let h = self.0 ^ (self.0 >> 33);
+        let h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+}
+
+pub(crate) type NameMap<K, V> = HashMap<K, V, BuildHasherDefault<NameHasher>>;
+pub(crate) type NameSet<K> = HashSet<K, BuildHasherDefault<NameHasher>>;
 
 /// A `reset[I..J]=V` of a register row, checked against the whole array once every segment
 /// of it is known.
@@ -140,25 +226,25 @@ pub fn hex(v: u64) -> String {
     format!("0x{v:05X}")
 }
 
-struct Builder<'f> {
+struct Builder<'f, 'a> {
     file: &'f str,
     table: Table,
-    by_name: HashMap<String, usize>,
+    by_name: NameMap<&'a str, usize>,
     over_refs: Vec<OverRef>,
     diags: Vec<Diagnostic>,
     ctx: Ctx,
     section: Option<String>,
     /// `@width`: the width of register rows whose mode has no width suffix.
     default_width: Width,
-    /// Named values of the current field: name → line.
-    value_names: HashMap<String, u32>,
+    /// Named values of the current field after its first [`FEW_VALUES`]: name → line.
+    value_names: NameMap<&'a str, u32>,
     /// `(register, name)` of every `over=` name seen (registers may repeat rows).
-    over_seen: HashSet<(usize, String)>,
+    over_seen: NameSet<(usize, &'a str)>,
     /// `reset[...]=` of every register row, in file order.
     element_resets: Vec<PendingReset>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'_, 'a> {
     fn error(&mut self, span: Span, msg: impl Into<String>, label: &str) {
         self.diags
             .push(Diagnostic::error(self.file, span, msg).with_label(label));
@@ -169,6 +255,9 @@ impl Builder<'_> {
     }
 
     fn name_ok(&mut self, name: &str, span: Span) -> bool {
+        if plain_ident(name) {
+            return true;
+        }
         match ident_problem(name) {
             Some(p) => {
                 self.error(span, p, "not a valid name");
@@ -179,8 +268,13 @@ impl Builder<'_> {
     }
 
     /// Attributes by key; reports repeated and misplaced keys.
-    fn attrs<'a>(&mut self, attrs: &'a [Attr], allowed: &[&str], row: &str) -> Option<Attrs<'a>> {
-        let mut out = Attrs(Vec::new(), Vec::new());
+    fn attrs<'r>(
+        &mut self,
+        attrs: &'r [Attr<'a>],
+        allowed: &[&str],
+        row: &str,
+    ) -> Option<Attrs<'r, 'a>> {
+        let mut out = Attrs([None; 3], Vec::new());
         let mut ok = true;
         for a in attrs {
             if a.index.is_some() {
@@ -194,26 +288,26 @@ impl Builder<'_> {
                     );
                     ok = false;
                 }
-            } else if !allowed.contains(&a.key.as_str()) {
-                let msg = match a.key.as_str() {
+            } else if !allowed.contains(&a.key) {
+                let msg = match a.key {
                     "write" => "`write=` belongs on RSV field rows".to_string(),
                     "over" => "`over=` belongs on register rows".to_string(),
                     k => format!("`{k}=` is not allowed on {row}"),
                 };
                 self.error(a.span, msg, "not allowed here");
                 ok = false;
-            } else if out.get(&a.key).is_some() {
+            } else if out.get(a.key).is_some() {
                 self.error(a.span, format!("`{}=` is given twice", a.key), "repeated");
                 ok = false;
             } else {
-                out.0.push(a);
+                out.push(a);
             }
         }
         ok.then_some(out)
     }
 
     /// The row's address or segment, after the per-row layout checks.
-    fn location(&mut self, row: &RegRow, width: Width, what: What) -> Option<Loc> {
+    fn location(&mut self, row: &RegRow<'a>, width: Width, what: What) -> Option<Loc> {
         let base = row.offset.value;
         let bytes = width.bytes();
         let bits = width.bits();
@@ -337,15 +431,15 @@ impl Builder<'_> {
         true
     }
 
-    fn register(&mut self, row: &RegRow, line: u32) {
+    fn register(&mut self, row: &RegRow<'a>, line: u32) {
         self.ctx = Ctx::Poison;
-        if !self.name_ok(&row.name.text, row.name.span) {
+        if !self.name_ok(row.name.text, row.name.span) {
             return;
         }
         match row.mode {
             ModeSyn::Alias => self.alias(row, line),
             ModeSyn::Reg(mut mode) => {
-                if !crate::syntax::mode_has_width(&row.mode_tok.text) {
+                if !crate::syntax::mode_has_width(row.mode_tok.text) {
                     mode.width = self.default_width;
                 }
                 self.reg_row(row, mode)
@@ -353,8 +447,8 @@ impl Builder<'_> {
         }
     }
 
-    fn reg_row(&mut self, row: &RegRow, mode: Mode) {
-        let name = row.name.text.as_str();
+    fn reg_row(&mut self, row: &RegRow<'a>, mode: Mode) {
+        let name = row.name.text;
         let loc = self.location(row, mode.width, What { name, alias: false });
         let attrs = self.attrs(&row.attrs, &["reset", "reset[]", "over"], "register rows");
         let (Some(loc), Some(attrs)) = (loc, attrs) else {
@@ -386,12 +480,16 @@ impl Builder<'_> {
             Some(AttrValue::Names(names)) => names.clone(),
             _ => Vec::new(),
         };
-        let idx = match self.by_name.get(name) {
-            Some(&idx) => match self.merge(idx, row, mode, loc) {
-                Some(()) => idx,
-                None => return,
-            },
-            None => {
+        // One lookup: a new name is inserted through its vacant entry.
+        let idx = match self.by_name.entry(name) {
+            Entry::Occupied(e) => {
+                let idx = *e.get();
+                match self.merge(idx, row, mode, loc) {
+                    Some(()) => idx,
+                    None => return,
+                }
+            }
+            Entry::Vacant(v) => {
                 let layout = match loc {
                     Loc::Single(address) => Layout::Single { address },
                     Loc::Seg(s) => Layout::Array { segments: vec![s] },
@@ -399,7 +497,7 @@ impl Builder<'_> {
                 self.table.registers.push(Register {
                     name: name.to_string(),
                     mode,
-                    description: row.description.clone(),
+                    description: row.description.to_string(),
                     layout,
                     aliases: Vec::new(),
                     over: Vec::new(),
@@ -409,9 +507,7 @@ impl Builder<'_> {
                     section: self.section.clone(),
                     span: row.name.span,
                 });
-                self.by_name
-                    .insert(name.to_string(), self.table.registers.len() - 1);
-                self.table.registers.len() - 1
+                *v.insert(self.table.registers.len() - 1)
             }
         };
         let reg = &mut self.table.registers[idx];
@@ -427,11 +523,11 @@ impl Builder<'_> {
         }
         let reg = &mut self.table.registers[idx];
         for o in over {
-            if self.over_seen.insert((idx, o.text.clone())) {
-                reg.over.push(o.text.clone());
+            if self.over_seen.insert((idx, o.text)) {
+                reg.over.push(o.text.to_string());
                 self.over_refs.push(OverRef {
                     reg: idx,
-                    name: o.text,
+                    name: o.text.to_string(),
                     span: o.span,
                 });
             }
@@ -574,8 +670,8 @@ impl Builder<'_> {
     }
 
     /// Another row for an existing name: a split-array segment or a repeated row.
-    fn merge(&mut self, idx: usize, row: &RegRow, mode: Mode, loc: Loc) -> Option<()> {
-        let name = row.name.text.as_str();
+    fn merge(&mut self, idx: usize, row: &RegRow<'a>, mode: Mode, loc: Loc) -> Option<()> {
+        let name = row.name.text;
         let first_line = self.table.registers[idx].span.line;
         let first_mode = self.table.registers[idx].mode;
         let mode_differs = |this: &mut Self| {
@@ -595,7 +691,7 @@ impl Builder<'_> {
                 format!("`{name}` is defined again with the same address and layout as at line {line}; the last description wins"),
                 "repeated",
             );
-            this.table.registers[idx].description = row.description.clone();
+            this.table.registers[idx].description = row.description.to_string();
         };
         match (&self.table.registers[idx].layout, loc) {
             (Layout::Single { address }, Loc::Single(a)) => {
@@ -686,7 +782,7 @@ impl Builder<'_> {
 
     /// The rows of one pasted line (segments of a split array, then ALIAS rows, or one field):
     /// field rows below attach to the register, not to its last ALIAS.
-    fn pasted(&mut self, rows: &[Item], line: u32) {
+    fn pasted(&mut self, rows: &[Item<'a>], line: u32) {
         let mut reg_ctx = None;
         let mut poisoned = false;
         for item in rows {
@@ -710,8 +806,8 @@ impl Builder<'_> {
         }
     }
 
-    fn alias(&mut self, row: &RegRow, line: u32) {
-        let name = row.name.text.as_str();
+    fn alias(&mut self, row: &RegRow<'a>, line: u32) {
+        let name = row.name.text;
         let Some(&idx) = self.by_name.get(name) else {
             self.error(
                 row.name.span,
@@ -774,13 +870,13 @@ impl Builder<'_> {
         };
         self.table.registers[idx].aliases.push(Alias {
             layout,
-            description: row.description.clone(),
+            description: row.description.to_string(),
             span: row.offset.span,
         });
         self.ctx = Ctx::Alias(line);
     }
 
-    fn field_line(&mut self, row: Option<&FieldRow>) {
+    fn field_line(&mut self, row: Option<&FieldRow<'a>>) {
         let reg = match self.ctx {
             Ctx::Reg { reg, .. } => reg,
             Ctx::Poison => return,
@@ -808,11 +904,10 @@ impl Builder<'_> {
     }
 
     /// Adds a field to register `reg`; `None` if it has an error.
-    fn field(&mut self, reg: usize, row: &FieldRow) -> Option<usize> {
-        let name = row.name.text.as_str();
+    fn field(&mut self, reg: usize, row: &FieldRow<'a>) -> Option<usize> {
+        let name = &*row.name.text;
         let ok_name = self.name_ok(name, row.name.span);
         let r = &self.table.registers[reg];
-        let rname = r.name.clone();
         let bits = r.mode.width.bits();
         let (msb, lsb) = (row.bits.msb.value, row.bits.lsb.value);
         if lsb > msb {
@@ -832,24 +927,22 @@ impl Builder<'_> {
             } else {
                 format!("bits {msb}:{lsb} are")
             };
-            self.error(
-                row.bits.span,
-                format!(
-                    "{what} beyond the {bits}-bit register `{rname}` (bits {}:0)",
-                    bits - 1
-                ),
-                "beyond the register",
+            let msg = format!(
+                "{what} beyond the {bits}-bit register `{}` (bits {}:0)",
+                r.name,
+                bits - 1
             );
+            self.error(row.bits.span, msg, "beyond the register");
             return None;
         }
         let (msb, lsb) = (msb as u32, lsb as u32);
         if let Some(f) = r.fields.iter().find(|f| f.name == name) {
             let line = f.span.line;
-            self.error(
-                row.name.span,
-                format!("field `{name}` is defined twice in `{rname}` (first at line {line})"),
-                "repeated field",
+            let msg = format!(
+                "field `{name}` is defined twice in `{}` (first at line {line})",
+                r.name
             );
+            self.error(row.name.span, msg, "repeated field");
             return None;
         }
         if let Some(f) = r.fields.iter().find(|f| f.lsb <= msb && lsb <= f.msb) {
@@ -864,12 +957,13 @@ impl Builder<'_> {
             self.error(row.bits.span, msg, "overlapping bits");
             return None;
         }
-        let mut allowed = vec!["reset"];
         let access = row.access.as_ref().map(|(a, _)| *a);
-        if access == Some(Access::RSV) {
-            allowed.push("write");
-        }
-        let attrs = self.attrs(&row.attrs, &allowed, "field rows")?;
+        let allowed: &[&str] = if access == Some(Access::RSV) {
+            &["reset", "write"]
+        } else {
+            &["reset"]
+        };
+        let attrs = self.attrs(&row.attrs, allowed, "field rows")?;
         let width = msb - lsb + 1;
         let value_of = |this: &mut Self, key: &str| -> Result<Option<u64>, ()> {
             match attrs.get(key).map(|a| &a.value) {
@@ -897,7 +991,7 @@ impl Builder<'_> {
             access,
             reset,
             write_value,
-            description: row.description.clone(),
+            description: row.description.to_string(),
             values: Vec::new(),
             span: row.name.span,
         });
@@ -920,7 +1014,7 @@ impl Builder<'_> {
         );
     }
 
-    fn value_line(&mut self, row: Option<&ValueRow>) {
+    fn value_line(&mut self, row: Option<&ValueRow<'a>>) {
         let (reg, field) = match self.ctx {
             Ctx::Reg {
                 reg,
@@ -946,38 +1040,57 @@ impl Builder<'_> {
             }
         };
         let Some(row) = row else { return };
-        let name = row.name.text.as_str();
+        let name = row.name.text;
         if !self.name_ok(name, row.name.span) {
             return;
         }
         let f = &self.table.registers[reg].fields[field];
-        let (fname, width) = (f.name.clone(), f.width());
-        if let Some(line) = self.value_names.get(name) {
-            let line = *line;
-            self.error(
-                row.name.span,
-                format!(
-                    "value `{name}` is defined twice for field `{fname}` (first at line {line})"
-                ),
-                "repeated value",
+        let width = f.width();
+        // The field's first values are searched in place; a field with many has them mapped.
+        let first = f.values[..f.values.len().min(FEW_VALUES)]
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.span.line);
+        if let Some(line) = first.or_else(|| self.value_names.get(name).copied()) {
+            let msg = format!(
+                "value `{name}` is defined twice for field `{}` (first at line {line})",
+                f.name
             );
+            self.error(row.name.span, msg, "repeated value");
             return;
         }
         if !fits(row.value.value, width) {
+            let fname = f.name.clone();
             self.too_wide(&row.value, "value", width, &fname);
             return;
         }
-        self.value_names
-            .insert(name.to_string(), row.name.span.line);
+        if f.values.len() >= FEW_VALUES {
+            self.value_names.insert(name, row.name.span.line);
+        }
         self.table.registers[reg].fields[field]
             .values
             .push(NamedValue {
                 name: name.to_string(),
                 value: row.value.value,
-                description: row.description.clone(),
+                description: row.description.to_string(),
                 span: row.name.span,
             });
     }
+}
+
+/// A name [`ident_problem`] accepts, found without it for most names: ASCII letters, digits
+/// and `_`, not starting with a digit, not `_`, and not something that could be a keyword
+/// (those, and every other name, go to `ident_problem`).
+fn plain_ident(name: &str) -> bool {
+    let b = name.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    let maybe_keyword = b.len() <= 8 && (first.is_ascii_lowercase() || name == "Self");
+    (first.is_ascii_alphabetic() || first == b'_')
+        && name != "_"
+        && !maybe_keyword
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 fn fits(v: u64, bits: u32) -> bool {
@@ -1008,4 +1121,49 @@ fn first_missing(segments: &[Segment], min: u32, max: u32) -> Option<u32> {
         }
     }
     (cur <= u64::from(max)).then_some(cur as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    /// `plain_ident` accepts only what `ident_problem` accepts, on every name of up to 3
+    /// characters from letters, digits, `_` and a few others, and on the keywords.
+    #[test]
+    fn plain_ident_agrees_with_ident_problem() {
+        const CH: &[u8] = b"aZs_9-.Sf";
+        let mut buf = Vec::new();
+        for len in 0..=3u32 {
+            for mut k in 0..(CH.len() as u32).pow(len) {
+                buf.clear();
+                for _ in 0..len {
+                    buf.push(CH[(k % CH.len() as u32) as usize]);
+                    k /= CH.len() as u32;
+                }
+                let s = std::str::from_utf8(&buf).unwrap();
+                if plain_ident(s) {
+                    assert_eq!(ident_problem(s), None, "{s:?}");
+                }
+            }
+        }
+        for k in ["type", "Self", "self", "async", "_", "1X", "É", "abstract"] {
+            assert!(!plain_ident(k), "{k}");
+        }
+        assert!(plain_ident("RDBAL") && plain_ident("fw_revision_x"));
+    }
+
+    /// Names that differ in their last characters spread over buckets and tags (a multiply
+    /// alone left `REG00000`..`REG09999` in a few buckets).
+    #[test]
+    fn name_hasher_spreads_similar_names() {
+        let b = BuildHasherDefault::<NameHasher>::default();
+        let hashes: Vec<u64> = (0..10_000)
+            .map(|i| b.hash_one(format!("REG{i:05}").as_str()))
+            .collect();
+        let buckets: HashSet<u64> = hashes.iter().map(|h| h & 0x3fff).collect();
+        let tags: HashSet<u64> = hashes.iter().map(|h| h >> 57).collect();
+        assert!(buckets.len() > 5_000, "{}", buckets.len());
+        assert_eq!(tags.len(), 128);
+    }
 }

@@ -1,32 +1,42 @@
 //! Lines of a table file → syntax rows with spans. One line is one row; a row that has a
 //! syntax error is kept as `None` so that the rows under it (fields, values) do not cause
 //! follow-up errors. See `GRAMMAR.md`.
+use std::borrow::Cow;
+use std::rc::Rc;
+
 use crate::diag::Diagnostic;
 use crate::model::{Access, Mode, Span, Width};
 use crate::number::{parse_number, LayoutParts};
 use crate::paste::{self, Col, Origin, RowKind};
 
-/// A token as written, with its position.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tok {
-    pub text: String,
+/// A token as written (borrowed from the source), with its position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tok<'a> {
+    pub text: &'a str,
     pub span: Span,
 }
 
-impl Tok {
+impl<'a> Tok<'a> {
     /// The `len` bytes of this token from byte `at`, as a token of its own (its span points
     /// there, for diagnostics).
-    fn slice(&self, at: usize, len: usize) -> Tok {
+    fn slice(&self, at: usize, len: usize) -> Tok<'a> {
         Tok {
-            text: self.text[at..at + len].to_string(),
+            text: &self.text[at..at + len],
             span: self.span_at(at, len),
         }
     }
 
     /// The span of `len` bytes from byte `at` of this token.
     fn span_at(&self, at: usize, len: usize) -> Span {
+        // Tokens are short and mostly ASCII: then characters are bytes.
+        let before = &self.text[..at];
+        let chars = if before.is_ascii() {
+            at
+        } else {
+            before.chars().count()
+        };
         Span {
-            col: self.span.col + self.text[..at].chars().count() as u32,
+            col: self.span.col + chars as u32,
             offset: self.span.offset + at,
             len,
             ..self.span
@@ -36,26 +46,27 @@ impl Tok {
 
 /// A number as written (`0x01000`, `64`, `001b`) and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Num {
+pub struct Num<'a> {
     pub value: u64,
-    pub text: String,
+    /// Borrowed from the source, except for numbers a pasted row implies (`0x{stride:X}`).
+    pub text: Cow<'a, str>,
     pub span: Span,
 }
 
 /// `-` or `+STEP*MIN..MAX`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LayoutSyn {
-    pub text: String,
+pub struct LayoutSyn<'a> {
+    pub text: Cow<'a, str>,
     pub span: Span,
-    /// `None` for `-`.
-    pub array: Option<ArraySyn>,
+    /// `None` for `-`. Boxed: rows are moved whole, and most are not arrays.
+    pub array: Option<Box<ArraySyn<'a>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ArraySyn {
-    pub step: Num,
-    pub min: Num,
-    pub max: Num,
+pub struct ArraySyn<'a> {
+    pub step: Num<'a>,
+    pub min: Num<'a>,
+    pub max: Num<'a>,
     /// `MIN..MAX`.
     pub range_span: Span,
 }
@@ -69,76 +80,84 @@ pub enum ModeSyn {
 
 /// `reset=V`, `reset[I]=V`, `reset[I..J]=V`, `write=V`, `over=A,B`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attr {
+pub struct Attr<'a> {
     /// Without the index: `reset` for `reset[3]=0`.
-    pub key: String,
-    pub text: String,
+    pub key: &'a str,
+    pub text: Cow<'a, str>,
     pub span: Span,
     /// The elements `[I]` or `[I..J]` an attribute is given for (`reset[...]=` only).
-    pub index: Option<IndexSel>,
-    pub value: AttrValue,
+    pub index: Option<IndexSel<'a>>,
+    pub value: AttrValue<'a>,
 }
 
 /// `[I]` (then `min` and `max` are the same number) or `[I..J]` (inclusive).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndexSel {
-    pub min: Num,
-    pub max: Num,
+pub struct IndexSel<'a> {
+    pub min: Num<'a>,
+    pub max: Num<'a>,
     /// From `[` to `]`.
     pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AttrValue {
-    Num(Num),
-    Names(Vec<Tok>),
+pub enum AttrValue<'a> {
+    Num(Num<'a>),
+    Names(Vec<Tok<'a>>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RegRow {
-    pub name: Tok,
-    pub offset: Num,
-    pub layout: LayoutSyn,
+pub struct RegRow<'a> {
+    pub name: Tok<'a>,
+    pub offset: Num<'a>,
+    pub layout: LayoutSyn<'a>,
     pub mode: ModeSyn,
-    pub mode_tok: Tok,
-    pub attrs: Vec<Attr>,
-    pub description: String,
+    pub mode_tok: Tok<'a>,
+    pub attrs: Vec<Attr<'a>>,
+    pub description: &'a str,
 }
 
 /// Bits `msb:lsb` or one bit `n` (then `msb == lsb`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BitsSyn {
-    pub msb: Num,
-    pub lsb: Num,
-    pub text: String,
+pub struct BitsSyn<'a> {
+    pub msb: Num<'a>,
+    pub lsb: Num<'a>,
+    pub text: &'a str,
     pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldRow {
-    /// Without the leading `.`; the span covers the dot too.
-    pub name: Tok,
-    pub bits: BitsSyn,
-    pub access: Option<(Access, Tok)>,
-    pub attrs: Vec<Attr>,
-    pub description: String,
+pub struct FieldRow<'a> {
+    /// Without the leading `.`; the span covers the dot too. Owned only where a pasted
+    /// `Reserved` row is named after its low bit (`RSV4`).
+    pub name: Name<'a>,
+    pub bits: BitsSyn<'a>,
+    pub access: Option<(Access, Tok<'a>)>,
+    pub attrs: Vec<Attr<'a>>,
+    pub description: &'a str,
+}
+
+/// A field name: as written, or made up (`RSV4`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name<'a> {
+    pub text: Cow<'a, str>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValueRow {
+pub struct ValueRow<'a> {
     /// Without the leading `=`; the span covers it too.
-    pub name: Tok,
-    pub value: Num,
-    pub description: String,
+    pub name: Tok<'a>,
+    pub value: Num<'a>,
+    pub description: &'a str,
 }
 
 /// What a line holds. `None` rows had a syntax error (already reported).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Item {
+pub enum Item<'a> {
     Blank,
     Comment,
     Section {
-        title: String,
+        title: &'a str,
         span: Span,
     },
     /// `@deny warnings`: the table's warnings are errors.
@@ -151,32 +170,32 @@ pub enum Item {
         width: Width,
         span: Span,
     },
-    Register(Option<RegRow>),
-    Field(Option<FieldRow>),
-    Value(Option<ValueRow>),
+    Register(Option<RegRow<'a>>),
+    Field(Option<FieldRow<'a>>),
+    Value(Option<ValueRow<'a>>),
     /// A line starting with `@` that is not a known directive.
     BadDirective,
     /// `@columns ...` or `@fields ...` (as written, for `fmt`).
     Directive {
-        text: String,
+        text: &'a str,
     },
     /// A row pasted as a datasheet prints it (`@columns`/`@fields` rows, section 8.2.3
     /// headings): the text as written (for `fmt`) and the rows it stands for: register rows
     /// (segments of a split array, then ALIAS rows) or one field row.
     Pasted {
-        text: String,
+        text: &'a str,
         kind: RowKind,
-        rows: Vec<Item>,
+        rows: Vec<Item<'a>>,
     },
 }
 
 /// One line of the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Line {
+pub struct Line<'a> {
     pub number: u32,
-    pub item: Item,
+    pub item: Item<'a>,
     /// A comment (from `#` or `--` to end of line), as written, without trailing blanks.
-    pub comment: Option<String>,
+    pub comment: Option<&'a str>,
 }
 
 /// Register modes, in the order listed in messages.
@@ -255,6 +274,71 @@ struct LineText<'a> {
 }
 
 impl<'a> LineText<'a> {
+    /// The line at the start of `rest` (ASCII text), split into tokens in the same pass that
+    /// finds its end: what [`LineText::new`] gives for that line, and where the next line
+    /// starts (after the LF, CR or CRLF; `rest.len() + 1` at the end of the file).
+    fn ascii(
+        rest: &'a str,
+        number: u32,
+        start: usize,
+        mut toks: Vec<(usize, &'a str, u32)>,
+    ) -> (Self, usize) {
+        toks.clear();
+        let b = rest.as_bytes();
+        let n = b.len();
+        let mut i = 0;
+        let mut comment_at = None;
+        // What a byte ends: nothing, a token (blank), or a token and the line (line end).
+        const TOKEN: u8 = 0;
+        const BLANK: u8 = 1;
+        const END: u8 = 2;
+        const CLASS: [u8; 256] = {
+            let mut t = [TOKEN; 256];
+            t[b' ' as usize] = BLANK;
+            t[b'\t' as usize] = BLANK;
+            t[b'\n' as usize] = END;
+            t[b'\r' as usize] = END;
+            t
+        };
+        let class = |c: &u8| CLASS[usize::from(*c)];
+        loop {
+            i += b[i..]
+                .iter()
+                .position(|c| class(c) != BLANK)
+                .unwrap_or(n - i);
+            let Some(&c) = b.get(i) else { break };
+            if class(&c) == END {
+                break;
+            }
+            if c == b'#' || (c == b'-' && b.get(i + 1) == Some(&b'-')) {
+                comment_at = Some(i);
+                i += b[i..].iter().position(|c| class(c) == END).unwrap_or(n - i);
+                break;
+            }
+            let at = i;
+            i += b[i..]
+                .iter()
+                .position(|c| class(c) != TOKEN)
+                .unwrap_or(n - i);
+            let col = u32::try_from(at + 1).unwrap_or(u32::MAX);
+            toks.push((at, &rest[at..i], col));
+        }
+        let next = match b.get(i) {
+            Some(b'\r') if b.get(i + 1) == Some(&b'\n') => i + 2,
+            _ => i + 1,
+        };
+        let text = &rest[..i];
+        let lt = LineText {
+            text,
+            number,
+            start,
+            toks,
+            content_end: comment_at.unwrap_or(i),
+            comment: comment_at.map(|c| text[c..].trim_end_matches(is_blank)),
+        };
+        (lt, next)
+    }
+
     /// `toks` is a buffer to reuse (cleared here): one allocation per file, not per line.
     fn new(text: &'a str, number: u32, start: usize, mut toks: Vec<(usize, &'a str, u32)>) -> Self {
         toks.clear();
@@ -325,9 +409,9 @@ impl<'a> LineText<'a> {
         }
     }
 
-    fn tok(&self, i: usize) -> Option<Tok> {
+    fn tok(&self, i: usize) -> Option<Tok<'a>> {
         self.toks.get(i).map(|&(at, t, col)| Tok {
-            text: t.to_string(),
+            text: t,
             span: Span {
                 line: self.number,
                 col,
@@ -348,18 +432,35 @@ impl<'a> LineText<'a> {
     }
 
     /// Text from token `i` to the end of the content (the description).
-    fn rest_from(&self, i: usize) -> String {
+    fn rest_from(&self, i: usize) -> &'a str {
         match self.toks.get(i) {
-            Some(&(at, _, _)) => self.text[at..self.content_end]
-                .trim_end_matches(is_blank)
-                .to_string(),
-            None => String::new(),
+            Some(&(at, _, _)) => self.text[at..self.content_end].trim_end_matches(is_blank),
+            None => "",
         }
     }
 }
 
 /// Parses a whole file. Never fails: problems become diagnostics.
-pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
+pub fn parse<'a>(file: &str, src: &'a str) -> (Vec<Line<'a>>, Vec<Diagnostic>) {
+    // One line per LF (CR-only files grow the vector as they go).
+    let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
+    let diags = parse_each(file, src, |line| lines.push(line.clone()));
+    (lines, diags)
+}
+
+/// Parses a file line by line, handing each line to `each` as it is read (`compile` resolves
+/// it at once, so no vector of lines is built). Returns the syntax diagnostics.
+pub fn parse_each<'a>(file: &str, src: &'a str, each: impl FnMut(&Line<'a>)) -> Vec<Diagnostic> {
+    parse_lines(file, src, true, each)
+}
+
+/// [`parse_each`]; `fast` allows the one-pass tokenizer of ASCII files (tests compare both).
+fn parse_lines<'a>(
+    file: &str,
+    src: &'a str,
+    fast: bool,
+    mut each: impl FnMut(&Line<'a>),
+) -> Vec<Diagnostic> {
     let mut p = Parser {
         file,
         diags: Vec::new(),
@@ -367,43 +468,57 @@ pub fn parse(file: &str, src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
         bare: None,
         width: Width::W32,
     };
-    // One line per LF (CR-only files grow the vector as they go).
-    let mut lines = Vec::with_capacity(src.bytes().filter(|&b| b == b'\n').count() + 1);
+    // A final line end leaves an empty last "line": not a line of the file.
+    let last_is_empty = src.ends_with(['\n', '\r']) || src.is_empty() || src == "\u{feff}";
     // A byte-order mark is not part of the first line (columns count from after it).
     let mut start = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut number = 0u32;
     let mut toks = Vec::new();
+    // The attribute vector of the last row, reused for the next (one allocation per file).
+    let mut spare_attrs = Vec::new();
+    // Most files are ASCII: then lines are split and tokenized in one pass over the bytes.
+    let ascii = fast && src[start..].is_ascii();
     while start <= src.len() {
-        // CR, CRLF and LF all end a line.
+        if start == src.len() && last_is_empty {
+            break;
+        }
         let rest = &src[start..];
-        let (len, next) = match rest.find(['\n', '\r']) {
-            Some(i) if rest[i..].starts_with("\r\n") => (i, i + 2),
-            Some(i) => (i, i + 1),
-            None => (rest.len(), rest.len() + 1),
-        };
         number = number.saturating_add(1);
-        let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
-        let item = p.line(&lt);
-        lines.push(Line {
+        let (lt, next) = if ascii {
+            LineText::ascii(rest, number, start, std::mem::take(&mut toks))
+        } else {
+            // CR, CRLF and LF all end a line (their bytes are never inside a UTF-8 character).
+            let (len, next) = match rest.bytes().position(|c| c == b'\n' || c == b'\r') {
+                Some(i) if rest[i..].starts_with("\r\n") => (i, i + 2),
+                Some(i) => (i, i + 1),
+                None => (rest.len(), rest.len() + 1),
+            };
+            let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
+            (lt, next)
+        };
+        let line = Line {
             number: lt.number,
-            item,
-            comment: lt.comment.map(str::to_string),
-        });
+            item: p.line(&lt, &mut spare_attrs),
+            comment: lt.comment,
+        };
+        each(&line);
+        if let Item::Register(Some(RegRow { attrs, .. }))
+        | Item::Field(Some(FieldRow { attrs, .. })) = line.item
+        {
+            spare_attrs = attrs;
+            spare_attrs.clear();
+        }
         toks = lt.toks;
         start += next;
     }
-    // A final line end leaves an empty last "line": not a line of the file.
-    if src.ends_with(['\n', '\r']) || src.is_empty() || src == "\u{feff}" {
-        lines.pop();
-    }
-    (lines, p.diags)
+    p.diags
 }
 
 struct Parser<'f> {
     file: &'f str,
     diags: Vec<Diagnostic>,
     /// The `@columns` and `@fields` layouts in force.
-    layouts: [Option<paste::Layout>; 2],
+    layouts: [Option<Rc<paste::Layout>>; 2],
     /// How a row without `.`/`=` is read: after `@columns`, as a pasted register row; after
     /// `@fields`, as a pasted field row; `None`: a native register row.
     bare: Option<RowKind>,
@@ -418,7 +533,8 @@ impl Parser<'_> {
         Diagnostic::error(self.file, span, msg).with_label(label)
     }
 
-    fn line(&mut self, lt: &LineText) -> Item {
+    /// `spare` is an empty vector that the row's attributes may use.
+    fn line<'a>(&mut self, lt: &LineText<'a>, spare: &mut Vec<Attr<'a>>) -> Item<'a> {
         let Some(&(_, first, _)) = lt.toks.first() else {
             return if lt.comment.is_some() {
                 Item::Comment
@@ -426,48 +542,58 @@ impl Parser<'_> {
                 Item::Blank
             };
         };
-        let field_layout = self.layouts[1].clone();
-        let res = if first.starts_with('@') {
+        if first.starts_with('@') {
             return self.directive(lt);
-        } else if first.starts_with('=') {
-            self.value_row(lt).map(|r| Item::Value(Some(r)))
+        }
+        // Rows that parse return from here, built in place (no moves of a whole row).
+        let res = if first.starts_with('=') {
+            match self.value_row(lt) {
+                Ok(r) => return Item::Value(Some(r)),
+                Err(d) => Err(d),
+            }
         } else if let Some(h) = self.heading(lt) {
             h
         } else if first.starts_with('.') {
-            match &field_layout {
-                Some(l) => self.pasted_row(lt, l),
-                None => self.field_row(lt).map(|r| Item::Field(Some(r))),
+            match self.layouts[1].clone() {
+                Some(l) => self.pasted_row(lt, &l),
+                None => match self.field_row(lt, spare) {
+                    Ok(r) => return Item::Field(Some(r)),
+                    Err(d) => Err(d),
+                },
             }
         } else {
             match self.bare {
                 Some(RowKind::Field) => {
-                    let l = field_layout.expect("`@fields` was given");
+                    let l = self.layouts[1].clone().expect("`@fields` was given");
                     self.pasted_row(lt, &l)
                 }
                 Some(RowKind::Register) => {
                     let l = self.layouts[0].clone().expect("`@columns` was given");
                     self.pasted_row(lt, &l)
                 }
-                None => self
-                    .register_row(lt)
-                    .map(|r| Item::Register(Some(r)))
-                    .map_err(|d| self.suggest_layout(lt, d)),
+                None => match self.register_row(lt, spare) {
+                    Ok(r) => return Item::Register(Some(r)),
+                    Err(d) => Err(self.suggest_layout(lt, d)),
+                },
             }
         };
         let field = first.starts_with('.') || self.bare == Some(RowKind::Field);
-        res.unwrap_or_else(|d| {
-            self.diags.push(d);
-            if field {
-                Item::Field(None)
-            } else if first.starts_with('=') {
-                Item::Value(None)
-            } else {
-                Item::Register(None)
+        match res {
+            Ok(item) => item,
+            Err(d) => {
+                self.diags.push(d);
+                if field {
+                    Item::Field(None)
+                } else if first.starts_with('=') {
+                    Item::Value(None)
+                } else {
+                    Item::Register(None)
+                }
             }
-        })
+        }
     }
 
-    fn directive(&mut self, lt: &LineText) -> Item {
+    fn directive<'a>(&mut self, lt: &LineText<'a>) -> Item<'a> {
         let tok = lt.tok(0).expect("directive token");
         if tok.text == "@deny" {
             return match (lt.tok(1), lt.tok(2)) {
@@ -507,7 +633,7 @@ impl Parser<'_> {
                 }
             };
         }
-        let kind = match tok.text.as_str() {
+        let kind = match tok.text {
             "@section" => None,
             "@columns" => Some(RowKind::Register),
             "@fields" => Some(RowKind::Field),
@@ -527,7 +653,7 @@ impl Parser<'_> {
             return match self.layout_directive(lt, kind) {
                 Ok(layout) => {
                     let k = kind as usize;
-                    self.layouts[k] = layout;
+                    self.layouts[k] = layout.map(Rc::new);
                     // The last directive decides how rows without `.`/`=` are read; after
                     // `@fields native` they are register rows again (pasted if `@columns` holds).
                     self.bare = match (kind, &self.layouts[k]) {
@@ -583,7 +709,7 @@ impl Parser<'_> {
         let mut cols: Vec<Col> = Vec::new();
         for i in 1..lt.toks.len() {
             let tok = lt.tok(i).expect("token");
-            let Some(col) = paste::Layout::parse_word(kind, &tok.text) else {
+            let Some(col) = paste::Layout::parse_word(kind, tok.text) else {
                 return Err(self.err(
                     tok.span,
                     format!(
@@ -624,14 +750,14 @@ impl Parser<'_> {
         Ok(Some(paste::Layout {
             kind,
             cols,
-            text: lt.rest_from(0),
+            text: lt.rest_from(0).to_string(),
             line: lt.number,
         }))
     }
 
     /// A section 8.2.3 heading line (`Device Control Register — CTRL (0x00000 / 0x00004; RW)`),
     /// or `None` when the line does not have a heading's shape.
-    fn heading(&self, lt: &LineText) -> Option<Res<Item>> {
+    fn heading<'a>(&self, lt: &LineText<'a>) -> Option<Res<Item<'a>>> {
         let &(at0, first, _) = lt.toks.first()?;
         // `NAME NUMBER LAYOUT ...` is a native register row whatever its description says.
         if !first.starts_with('.')
@@ -646,14 +772,20 @@ impl Parser<'_> {
         Some(self.heading_rows(lt, at0, text, &h))
     }
 
-    fn heading_rows(&self, lt: &LineText, at0: usize, text: &str, h: &paste::Heading) -> Res<Item> {
+    fn heading_rows<'a>(
+        &self,
+        lt: &LineText<'a>,
+        at0: usize,
+        text: &'a str,
+        h: &paste::Heading<'a>,
+    ) -> Res<Item<'a>> {
         let origin = |at: usize| Origin {
             text: &text[at..],
             base: lt.span(at0 + at, 0),
         };
         let (name_at, name) = h.name;
         let name = Tok {
-            text: name.to_string(),
+            text: name,
             span: origin(name_at).span(0, name.len()),
         };
         let eo = Origin {
@@ -680,7 +812,7 @@ impl Parser<'_> {
             }));
         }
         let mode_tok = Tok {
-            text: h.mode.to_string(),
+            text: h.mode,
             span: origin(h.mode_at).span(0, h.mode.len()),
         };
         let mode = self.register_mode(
@@ -689,7 +821,7 @@ impl Parser<'_> {
         )?;
         let rows = self.reg_rows(&name, &expr, mode, &mode_tok, Vec::new(), h.title)?;
         Ok(Item::Pasted {
-            text: text.to_string(),
+            text,
             kind: RowKind::Register,
             rows,
         })
@@ -700,6 +832,17 @@ impl Parser<'_> {
     /// `where_` says where the mode stands in messages; with it, they list datasheet spellings
     /// too (native rows keep the short list).
     fn register_mode(&self, tok: &Tok, where_: Option<&str>) -> Res<ModeSyn> {
+        // The usual spelling (`RW`): no access name ends in a width, so this is what
+        // `parse_mode` gives it.
+        match parse_access(tok.text) {
+            Some(Access::RSV) | None => {}
+            Some(access) => {
+                return Ok(ModeSyn::Reg(Mode {
+                    access,
+                    width: Width::W32,
+                }))
+            }
+        }
         // Upper case on the stack (no mode is longer than 8 bytes).
         let mut buf = [0u8; 8];
         let upper = match buf.get_mut(..tok.text.len()) {
@@ -713,7 +856,7 @@ impl Parser<'_> {
         if let Some(m) = parse_mode(upper) {
             return Ok(m);
         }
-        match paste::datasheet_access(&tok.text) {
+        match paste::datasheet_access(tok.text) {
             Some(Access::RSV) | None => {
                 let datasheet = if where_.is_none() {
                     ""
@@ -740,32 +883,28 @@ impl Parser<'_> {
 
     /// The register rows an offset expression stands for: the segments of its first address
     /// group with `mode`, then an ALIAS row for each segment of the other groups.
-    fn reg_rows(
+    fn reg_rows<'a>(
         &self,
-        name: &Tok,
+        name: &Tok<'a>,
         expr: &paste::OffsetExpr,
         mode: ModeSyn,
-        mode_tok: &Tok,
-        attrs: Vec<Attr>,
-        description: &str,
-    ) -> Res<Vec<Item>> {
+        mode_tok: &Tok<'a>,
+        attrs: Vec<Attr<'a>>,
+        description: &'a str,
+    ) -> Res<Vec<Item<'a>>> {
         let mut rows = Vec::new();
         for (g, group) in expr.iter().enumerate() {
             for seg in group {
                 let (offset, layout) = self.seg_layout(seg)?;
                 let alias = g > 0;
                 rows.push(Item::Register(Some(RegRow {
-                    name: name.clone(),
+                    name: *name,
                     offset,
                     layout,
                     mode: if alias { ModeSyn::Alias } else { mode },
-                    mode_tok: mode_tok.clone(),
+                    mode_tok: *mode_tok,
                     attrs: if alias { Vec::new() } else { attrs.clone() },
-                    description: if alias {
-                        String::new()
-                    } else {
-                        description.to_string()
-                    },
+                    description: if alias { "" } else { description },
                 })));
             }
         }
@@ -774,7 +913,7 @@ impl Parser<'_> {
 
     /// A segment of an offset expression as OFFSET and LAYOUT: element `i` of
     /// `BASE + STEP*(n-K), n=MIN...MAX` is at `BASE + STEP*(MIN-K) + STEP*(i-MIN)`.
-    fn seg_layout(&self, seg: &paste::SegExpr) -> Res<(Num, LayoutSyn)> {
+    fn seg_layout<'a>(&self, seg: &paste::SegExpr) -> Res<(Num<'a>, LayoutSyn<'a>)> {
         if let Some(r) = &seg.range {
             // `pasted_row` turns ranges into arrays; a heading has no use for one.
             return Err(self.err(
@@ -815,19 +954,19 @@ impl Parser<'_> {
             text: if base == seg.base.value {
                 seg.base.text.clone()
             } else {
-                format!("0x{base:05X}")
+                format!("0x{base:05X}").into()
             },
             span: seg.base.span,
         };
         let layout = LayoutSyn {
-            text: seg.text.clone(),
+            text: seg.text.clone().into(),
             span: seg.span,
-            array: Some(ArraySyn {
+            array: Some(Box::new(ArraySyn {
                 step: a.step.clone(),
                 min: a.min.clone(),
                 max: a.max.clone(),
                 range_span: a.range_span,
-            }),
+            })),
         };
         Ok((offset, layout))
     }
@@ -948,7 +1087,11 @@ impl Parser<'_> {
                 format!("the range `{text}` at stride {step:#x} has too many elements ({n})"),
             ));
         };
-        let num = |value: u64, text: String, span: Span| Num { value, text, span };
+        let num = |value: u64, text: String, span: Span| Num {
+            value,
+            text: text.into(),
+            span,
+        };
         let idx_span = count.map_or(r.span, |c| c.2);
         seg.array = Some(paste::ArrExpr {
             step: match r.step {
@@ -982,7 +1125,7 @@ impl Parser<'_> {
     /// A row read with an `@columns`/`@fields` layout. Columns before the description are read
     /// from the left, those after it from the right; an offset on the left may be an
     /// expression of several tokens.
-    fn pasted_row(&mut self, lt: &LineText, l: &paste::Layout) -> Res<Item> {
+    fn pasted_row<'a>(&mut self, lt: &LineText<'a>, l: &paste::Layout) -> Res<Item<'a>> {
         let n = lt.toks.len();
         let desc_at = l.cols.iter().position(|&c| c == Col::Description);
         let left = desc_at.unwrap_or(l.cols.len());
@@ -1042,7 +1185,7 @@ impl Parser<'_> {
                 let tok = lt.tok(j).expect("token");
                 if col == Col::Offset {
                     let o = Origin {
-                        text: &tok.text,
+                        text: tok.text,
                         base: tok.span,
                     };
                     let (e, used) = paste::offset_expr(o)
@@ -1076,23 +1219,23 @@ impl Parser<'_> {
                 let (a, _, _) = lt.toks[i];
                 let (b, t, _) = lt.toks[j - 1];
                 self.check_description(lt, i, j, &Fixes::Pasted(l))?;
-                lt.text[a..b + t.len()].to_string()
+                &lt.text[a..b + t.len()]
             }
-            _ => String::new(),
+            _ => "",
         };
         let reset = match cell(Col::Reset) {
             Some(k) => {
-                let tok = cells[k].clone().expect("reset cell");
-                match paste::reset_value(&tok.text) {
+                let tok = cells[k].expect("reset cell");
+                match paste::reset_value(tok.text) {
                     Ok(None) => Vec::new(),
                     Ok(Some(value)) => vec![Attr {
-                        key: "reset".into(),
-                        text: format!("reset={}", tok.text),
+                        key: "reset",
+                        text: format!("reset={}", tok.text).into(),
                         span: tok.span,
                         index: None,
                         value: AttrValue::Num(Num {
                             value,
-                            text: tok.text.clone(),
+                            text: tok.text.into(),
                             span: tok.span,
                         }),
                     }],
@@ -1112,26 +1255,26 @@ impl Parser<'_> {
             None => Vec::new(),
         };
         let k_name = cell(Col::Name).expect("name column");
-        let mut name = cells[k_name].clone().expect("name cell");
+        let mut name = cells[k_name].expect("name cell");
         match l.kind {
             RowKind::Register => {
-                let count = paste::name_range(&name.text, name.span)
-                    .map(|(_, lo, hi, span)| (lo, hi, span));
-                name.text = paste::strip_index(&name.text).to_string();
+                let count =
+                    paste::name_range(name.text, name.span).map(|(_, lo, hi, span)| (lo, hi, span));
+                name.text = paste::strip_index(name.text);
                 let k = cell(Col::Mode).expect("mode column");
-                let mode_tok = cells[k].clone().expect("mode cell");
+                let mode_tok = cells[k].expect("mode cell");
                 let mode = self
                     .register_mode(&mode_tok, Some(""))
                     .map_err(|d| self.col_err(d.span, l, k, d.message))?;
                 let (mut expr, expr_span) = offset.expect("offset column");
                 let width = match mode {
-                    ModeSyn::Reg(m) if mode_has_width(&mode_tok.text) => m.width,
+                    ModeSyn::Reg(m) if mode_has_width(mode_tok.text) => m.width,
                     _ => self.width,
                 };
                 let k_off = cell(Col::Offset).expect("offset column");
-                self.ranges(&mut expr, expr_span, width, count, &name.text)
+                self.ranges(&mut expr, expr_span, width, count, name.text)
                     .map_err(|(span, msg)| self.col_err(span, l, k_off, msg))?;
-                let rows = self.reg_rows(&name, &expr, mode, &mode_tok, reset, &description)?;
+                let rows = self.reg_rows(&name, &expr, mode, &mode_tok, reset, description)?;
                 Ok(Item::Pasted {
                     text: lt.rest_from(0),
                     kind: RowKind::Register,
@@ -1140,14 +1283,18 @@ impl Parser<'_> {
             }
             RowKind::Field => {
                 if let Some(t) = name.text.strip_prefix('.') {
-                    name.text = t.to_string();
+                    name.text = t;
                 }
+                let mut name = Name {
+                    text: Cow::Borrowed(name.text),
+                    span: name.span,
+                };
                 let k = cell(Col::Bits).expect("bits column");
                 let bits = self.bits(cells[k].as_ref().expect("bits cell"))?;
                 let mut access = match cell(Col::Mode) {
                     Some(k) => {
-                        let tok = cells[k].clone().expect("mode cell");
-                        match paste::datasheet_access(&tok.text) {
+                        let tok = cells[k].expect("mode cell");
+                        match paste::datasheet_access(tok.text) {
                             Some(a) => Some((a, tok)),
                             None => {
                                 return Err(self.col_err(
@@ -1167,11 +1314,11 @@ impl Parser<'_> {
                 };
                 if paste::is_reserved(&name.text) {
                     // Several `Reserved` rows per register: each is named after its low bit.
-                    name.text = format!("RSV{}", bits.lsb.value);
+                    name.text = format!("RSV{}", bits.lsb.value).into();
                     access = Some((
                         Access::RSV,
                         Tok {
-                            text: "RSV".into(),
+                            text: "RSV",
                             span: name.span,
                         },
                     ));
@@ -1232,7 +1379,7 @@ impl Parser<'_> {
     ) -> Res<()> {
         for i in from..to {
             let (_, t, _) = lt.toks[i];
-            let Some(eq) = t.find('=') else { continue };
+            let Some(eq) = byte_at(t, b'=') else { continue };
             let key = t[..eq].split('[').next().unwrap_or("");
             if !matches!(key, "reset" | "write" | "over") || eq + 1 == t.len() {
                 continue;
@@ -1277,7 +1424,11 @@ impl Parser<'_> {
             return Ok(());
         }
         let tok = lt.tok(from).expect("token");
-        let t = tok.text.as_str();
+        let t = tok.text;
+        // Modes start with R or W, values and bit ranges with a digit: most words stop here.
+        if !matches!(t.as_bytes()[0], b'0'..=b'9' | b'R' | b'r' | b'W' | b'w') {
+            return Ok(());
+        }
         let what = if paste::datasheet_access(t).is_some() && t.len() >= 2 {
             "a mode"
         } else if looks_like_value(t) {
@@ -1310,13 +1461,13 @@ impl Parser<'_> {
 
     /// Token `i`, or an error saying what was expected there, after what (`after` is only
     /// called for the error: no text is built for rows that are whole).
-    fn need(
+    fn need<'a>(
         &self,
-        lt: &LineText,
+        lt: &LineText<'a>,
         i: usize,
         what: &str,
         after: impl FnOnce() -> String,
-    ) -> Res<Tok> {
+    ) -> Res<Tok<'a>> {
         lt.tok(i).ok_or_else(|| {
             self.err(
                 lt.eol_span(),
@@ -1326,11 +1477,11 @@ impl Parser<'_> {
         })
     }
 
-    fn number(&self, tok: &Tok, what: &str) -> Res<Num> {
-        match parse_number(&tok.text) {
+    fn number<'a>(&self, tok: &Tok<'a>, what: &str) -> Res<Num<'a>> {
+        match parse_number(tok.text) {
             Ok(value) => Ok(Num {
                 value,
-                text: tok.text.clone(),
+                text: Cow::Borrowed(tok.text),
                 span: tok.span,
             }),
             Err(e) => Err(self.sub_error(tok, e.at, &e.message(what))),
@@ -1350,20 +1501,24 @@ impl Parser<'_> {
         self.err(span, msg.to_string(), "here")
     }
 
-    fn sub_num(tok: &Tok, at: usize, len: usize, value: u64) -> Num {
+    fn sub_num<'a>(tok: &Tok<'a>, at: usize, len: usize, value: u64) -> Num<'a> {
         let Tok { text, span } = tok.slice(at, len);
-        Num { value, text, span }
+        Num {
+            value,
+            text: Cow::Borrowed(text),
+            span,
+        }
     }
 
-    fn layout(&self, tok: &Tok) -> Res<LayoutSyn> {
+    fn layout<'a>(&self, tok: &Tok<'a>) -> Res<LayoutSyn<'a>> {
         if tok.text == "-" {
             return Ok(LayoutSyn {
-                text: tok.text.clone(),
+                text: Cow::Borrowed(tok.text),
                 span: tok.span,
                 array: None,
             });
         }
-        let parts: LayoutParts = crate::number::parse_layout(&tok.text)
+        let parts: LayoutParts = crate::number::parse_layout(tok.text)
             .map_err(|e| self.sub_error(tok, e.at, &e.message("")))?;
         let (s_at, s_len, s) = parts.step;
         let (lo_at, lo_len, lo) = parts.min;
@@ -1375,23 +1530,29 @@ impl Parser<'_> {
             ..min.span
         };
         Ok(LayoutSyn {
-            text: tok.text.clone(),
+            text: Cow::Borrowed(tok.text),
             span: tok.span,
-            array: Some(ArraySyn {
+            array: Some(Box::new(ArraySyn {
                 step: Self::sub_num(tok, s_at, s_len, s),
                 min,
                 max,
                 range_span,
-            }),
+            })),
         })
     }
 
     /// `key=value` and `key[I]=value`/`key[I..J]=value` tokens from index `i` on; returns
     /// them and the index after them.
-    fn attrs(&self, lt: &LineText, mut i: usize) -> Res<(Vec<Attr>, usize)> {
-        let mut attrs = Vec::new();
+    fn attrs<'a>(
+        &self,
+        lt: &LineText<'a>,
+        mut i: usize,
+        mut attrs: Vec<Attr<'a>>,
+    ) -> Res<(Vec<Attr<'a>>, usize)> {
         while let Some(tok) = lt.tok(i) {
-            let Some(eq) = tok.text.find('=') else { break };
+            let Some(eq) = byte_at(tok.text, b'=') else {
+                break;
+            };
             let head = &tok.text[..eq];
             let key_len = head
                 .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
@@ -1432,8 +1593,8 @@ impl Parser<'_> {
                 ));
             }
             attrs.push(Attr {
-                key: key.to_string(),
-                text: tok.text.clone(),
+                key,
+                text: Cow::Borrowed(tok.text),
                 span: tok.span,
                 index,
                 value,
@@ -1444,7 +1605,7 @@ impl Parser<'_> {
     }
 
     /// `[I]` or `[I..J]` in `tok.text[open..eq]` (`open` is at the `[`).
-    fn index_sel(&self, tok: &Tok, open: usize, eq: usize) -> Res<IndexSel> {
+    fn index_sel<'a>(&self, tok: &Tok<'a>, open: usize, eq: usize) -> Res<IndexSel<'a>> {
         let sel = &tok.text[open..eq];
         let Some(inner) = sel.strip_prefix('[').and_then(|s| s.strip_suffix(']')) else {
             return Err(self.sub_error(
@@ -1477,7 +1638,7 @@ impl Parser<'_> {
     }
 
     /// `A,B,C` (the value of `over=`).
-    fn names(&self, tok: &Tok) -> Res<Vec<Tok>> {
+    fn names<'a>(&self, tok: &Tok<'a>) -> Res<Vec<Tok<'a>>> {
         let mut out = Vec::new();
         let mut at = 0;
         for part in tok.text.split(',') {
@@ -1494,7 +1655,11 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn register_row(&mut self, lt: &LineText) -> Res<RegRow> {
+    fn register_row<'a>(
+        &mut self,
+        lt: &LineText<'a>,
+        spare: &mut Vec<Attr<'a>>,
+    ) -> Res<RegRow<'a>> {
         let name = lt.tok(0).expect("first token");
         let off_tok = self.need(lt, 1, "an offset", || {
             format!("register name `{}`", name.text)
@@ -1506,7 +1671,7 @@ impl Parser<'_> {
         let layout = self.layout(&lay_tok)?;
         let mode_tok = self.need(lt, 3, "a mode", || "the layout".into())?;
         let mode = self.register_mode(&mode_tok, None)?;
-        let (attrs, next) = self.attrs(lt, 4)?;
+        let (attrs, next) = self.attrs(lt, 4, std::mem::take(spare))?;
         self.check_description(lt, next, lt.toks.len(), &Fixes::Native { attrs_at: 4 })?;
         Ok(RegRow {
             name,
@@ -1519,10 +1684,10 @@ impl Parser<'_> {
         })
     }
 
-    fn field_row(&mut self, lt: &LineText) -> Res<FieldRow> {
+    fn field_row<'a>(&mut self, lt: &LineText<'a>, spare: &mut Vec<Attr<'a>>) -> Res<FieldRow<'a>> {
         let first = lt.tok(0).expect("first token");
         let name = Tok {
-            text: first.text[1..].to_string(),
+            text: &first.text[1..],
             span: first.span,
         };
         if name.text.is_empty() {
@@ -1542,13 +1707,13 @@ impl Parser<'_> {
             let datasheet = || {
                 tok.text
                     .contains(['/', '1'])
-                    .then(|| paste::datasheet_access(&tok.text))
+                    .then(|| paste::datasheet_access(tok.text))
                     .flatten()
             };
-            if let Some(a) = parse_access(&tok.text).or_else(datasheet) {
+            if let Some(a) = parse_access(tok.text).or_else(datasheet) {
                 access = Some((a, tok));
                 next = 3;
-            } else if let Some(ModeSyn::Reg(m)) = parse_mode(&tok.text) {
+            } else if let Some(ModeSyn::Reg(m)) = parse_mode(tok.text) {
                 return Err(self.err(
                     tok.span,
                     format!(
@@ -1561,10 +1726,13 @@ impl Parser<'_> {
             }
         }
         let attrs_at = next;
-        let (attrs, next) = self.attrs(lt, next)?;
+        let (attrs, next) = self.attrs(lt, next, std::mem::take(spare))?;
         self.check_description(lt, next, lt.toks.len(), &Fixes::Native { attrs_at })?;
         Ok(FieldRow {
-            name,
+            name: Name {
+                text: Cow::Borrowed(name.text),
+                span: name.span,
+            },
             bits,
             access,
             attrs,
@@ -1572,8 +1740,9 @@ impl Parser<'_> {
         })
     }
 
-    fn bits(&self, tok: &Tok) -> Res<BitsSyn> {
-        let (msb, lsb) = match tok.text.split_once(':') {
+    fn bits<'a>(&self, tok: &Tok<'a>) -> Res<BitsSyn<'a>> {
+        let (msb, lsb) = match byte_at(tok.text, b':').map(|c| (&tok.text[..c], &tok.text[c + 1..]))
+        {
             None => {
                 let n = self.number(tok, "a bit number")?;
                 (n.clone(), n)
@@ -1601,15 +1770,15 @@ impl Parser<'_> {
         Ok(BitsSyn {
             msb,
             lsb,
-            text: tok.text.clone(),
+            text: tok.text,
             span: tok.span,
         })
     }
 
-    fn value_row(&self, lt: &LineText) -> Res<ValueRow> {
+    fn value_row<'a>(&self, lt: &LineText<'a>) -> Res<ValueRow<'a>> {
         let first = lt.tok(0).expect("first token");
         let name = Tok {
-            text: first.text[1..].to_string(),
+            text: &first.text[1..],
             span: first.span,
         };
         if name.text.is_empty() {
@@ -1637,6 +1806,12 @@ enum Fixes<'a> {
     Pasted(&'a paste::Layout),
 }
 
+/// The first position of an ASCII byte in `s` (a plain loop: tokens are short, and
+/// `str::find` sets up a memchr search for each).
+fn byte_at(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
 /// A number with an explicit radix (`10b`, `0x30`, `1Fh`): in a description's first word,
 /// more likely a misplaced value than text.
 fn looks_like_value(t: &str) -> bool {
@@ -1644,9 +1819,13 @@ fn looks_like_value(t: &str) -> bool {
 }
 
 fn looks_like_bits(t: &str) -> bool {
-    t.split_once(':').is_some_and(|(h, l)| {
-        !h.is_empty() && !l.is_empty() && (h.bytes().chain(l.bytes())).all(|b| b.is_ascii_digit())
-    })
+    byte_at(t, b':')
+        .map(|c| (&t[..c], &t[c + 1..]))
+        .is_some_and(|(h, l)| {
+            !h.is_empty()
+                && !l.is_empty()
+                && (h.bytes().chain(l.bytes())).all(|b| b.is_ascii_digit())
+        })
 }
 
 /// The row rewritten with the token at `at` (what opens the description) as what it looks
@@ -1689,5 +1868,93 @@ fn clip(s: &str) -> String {
     match s.char_indices().nth(80) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines and diagnostics of `src` with and without the one-pass ASCII tokenizer.
+    fn both(src: &str) -> [(Vec<Line<'_>>, Vec<Diagnostic>); 2] {
+        [true, false].map(|fast| {
+            let mut lines = Vec::new();
+            let diags = parse_lines("t.txt", src, fast, |l| lines.push(l.clone()));
+            (lines, diags)
+        })
+    }
+
+    /// The one-pass tokenizer of ASCII files gives what splitting lines and tokenizing each
+    /// gives, on every string of up to 6 characters from those that separate lines, tokens
+    /// and comments.
+    #[test]
+    fn ascii_tokenizer_agrees_with_the_general_one() {
+        const CH: &[u8] = b" \t\n\r#-a.";
+        let mut buf = Vec::new();
+        let mut checked = 0;
+        for len in 0..=6u32 {
+            for mut k in 0..(CH.len() as u32).pow(len) {
+                buf.clear();
+                for _ in 0..len {
+                    buf.push(CH[(k % CH.len() as u32) as usize]);
+                    k /= CH.len() as u32;
+                }
+                let s = std::str::from_utf8(&buf).unwrap();
+                let [fast, general] = both(s);
+                assert_eq!(fast, general, "{s:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 299_593);
+    }
+
+    /// `register_mode` reads an access name alone as a 32-bit mode before `parse_mode`: it
+    /// must be what `parse_mode` gives.
+    #[test]
+    fn access_names_are_32_bit_modes() {
+        for m in FIELD_MODES {
+            match parse_access(m) {
+                Some(Access::RSV) => assert_eq!(parse_mode(m), None),
+                Some(access) => assert_eq!(
+                    parse_mode(m),
+                    Some(ModeSyn::Reg(Mode {
+                        access,
+                        width: Width::W32
+                    })),
+                    "{m}"
+                ),
+                None => panic!("{m}"),
+            }
+        }
+    }
+
+    /// The same on whole rows of every kind, with each line ending (LF, CRLF, CR, none).
+    #[test]
+    fn ascii_tokenizer_agrees_on_rows() {
+        let rows = [
+            "# comment",
+            "@section Receive  -- trailing",
+            "@width 16",
+            "@deny warnings",
+            "CTRL  0x00000  -  RW  reset=0x0  Device Control  # note",
+            "  .SPEED   9:8   RW  reset=10b   Speed\t",
+            "    =ADV   001b  Advanced -- c",
+            "RAL  0x05400 +0x8*0..15  RW  reset[0]=1 Receive Address Low",
+            "BAD 0x1g - RW",
+            "  .X",
+            "=",
+            "",
+            "   ",
+            "X 0x0 - RO over=A,B  text",
+        ];
+        for end in ["\n", "\r\n", "\r", ""] {
+            let src: String = rows.iter().map(|r| format!("{r}{end}")).collect();
+            // After a byte-order mark the rest of the file is ASCII: the fast path runs too.
+            for src in [src.clone(), format!("\u{feff}{src}")] {
+                let [fast, general] = both(&src);
+                assert!(!fast.0.is_empty());
+                assert_eq!(fast, general, "{end:?}");
+            }
+        }
     }
 }
