@@ -28,8 +28,10 @@ const fn width_mask(width: u32) -> u64 {
 
 /// A set of bits of register `R` (single-bit fields, `|`-combined; or ad hoc with `raw`/`bit`).
 pub struct Bits<R> {
-    mask: u64,
-    _r: PhantomData<fn() -> R>,
+    #[doc(hidden)]
+    pub __mask: u64,
+    #[doc(hidden)]
+    pub __r: PhantomData<fn() -> R>,
 }
 copy_marker!(Bits);
 
@@ -39,8 +41,8 @@ impl<R> Bits<R> {
     #[doc(hidden)]
     pub const fn __new(mask: u64) -> Self {
         Bits {
-            mask,
-            _r: PhantomData,
+            __mask: mask,
+            __r: PhantomData,
         }
     }
 }
@@ -48,10 +50,10 @@ impl<R> Field<R> {
     #[doc(hidden)]
     pub const fn __new(name: &'static str, lsb: u32, width: u32) -> Self {
         Field {
-            lsb,
-            width,
-            name,
-            _r: PhantomData,
+            __lsb: lsb,
+            __width: width,
+            __name: name,
+            __r: PhantomData,
         }
     }
 }
@@ -59,9 +61,9 @@ impl<R> FieldValue<R> {
     #[doc(hidden)]
     pub const fn __new(mask: u64, value: u64) -> Self {
         FieldValue {
-            mask,
-            value,
-            _r: PhantomData,
+            __mask: mask,
+            __value: value,
+            __r: PhantomData,
         }
     }
 }
@@ -75,8 +77,8 @@ impl<R: Register> Bits<R> {
             panic!("mask has bits outside the register width");
         }
         Bits {
-            mask,
-            _r: PhantomData,
+            __mask: mask,
+            __r: PhantomData,
         }
     }
     /// Bit `n`; panics when `n` is outside the register width.
@@ -89,23 +91,23 @@ impl<R: Register> Bits<R> {
     }
     /// No bits.
     pub const NONE: Self = Bits {
-        mask: 0,
-        _r: PhantomData,
+        __mask: 0,
+        __r: PhantomData,
     };
     #[inline(always)]
     pub const fn mask(self) -> u64 {
-        self.mask
+        self.__mask
     }
     #[inline(always)]
     pub fn bits(self) -> R::Int {
-        R::Int::from_u64(self.mask)
+        R::Int::from_u64(self.__mask)
     }
     /// Union, usable in `const` items.
     #[inline(always)]
     pub const fn or(self, o: Self) -> Self {
         Bits {
-            mask: self.mask | o.mask,
-            _r: PhantomData,
+            __mask: self.__mask | o.__mask,
+            __r: PhantomData,
         }
     }
 }
@@ -120,16 +122,20 @@ impl<R: Register> BitOr for Bits<R> {
 
 impl<R: Register> fmt::Debug for Bits<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bits<{}>({:#x})", R::NAME, self.mask)
+        write!(f, "Bits<{}>({:#x})", R::NAME, self.__mask)
     }
 }
 
 /// A multi-bit field of register `R`: bits `lsb .. lsb + width`.
 pub struct Field<R> {
-    lsb: u32,
-    width: u32,
-    name: &'static str,
-    _r: PhantomData<fn() -> R>,
+    #[doc(hidden)]
+    pub __lsb: u32,
+    #[doc(hidden)]
+    pub __width: u32,
+    #[doc(hidden)]
+    pub __name: &'static str,
+    #[doc(hidden)]
+    pub __r: PhantomData<fn() -> R>,
 }
 copy_marker!(Field);
 
@@ -137,26 +143,26 @@ impl<R: Register> Field<R> {
     /// Generated code only; `lsb + width` is inside the register (checked by the table checker).
     pub const fn new(name: &'static str, lsb: u32, width: u32) -> Self {
         Field {
-            lsb,
-            width,
-            name,
-            _r: PhantomData,
+            __lsb: lsb,
+            __width: width,
+            __name: name,
+            __r: PhantomData,
         }
     }
     pub const fn lsb(self) -> u32 {
-        self.lsb
+        self.__lsb
     }
     pub const fn width(self) -> u32 {
-        self.width
+        self.__width
     }
     pub const fn name(self) -> &'static str {
-        self.name
+        self.__name
     }
     /// The field's bits in place.
     pub const fn mask(self) -> Bits<R> {
         Bits {
-            mask: width_mask(self.width) << self.lsb,
-            _r: PhantomData,
+            __mask: width_mask(self.__width) << self.__lsb,
+            __r: PhantomData,
         }
     }
     /// The field set to `v`; panics, naming register, field, width and value, when `v` does
@@ -173,12 +179,12 @@ impl<R: Register> Field<R> {
     #[inline(always)]
     pub fn try_val(self, v: R::Int) -> Result<FieldValue<R>, FieldError> {
         let v = v.to_u64();
-        if v & !width_mask(self.width) != 0 {
+        if v & !width_mask(self.__width) != 0 {
             Err(FieldError {
                 register: R::NAME,
-                field: self.name,
+                field: self.__name,
                 value: v,
-                width: self.width,
+                width: self.__width,
             })
         } else {
             Ok(self.placed(v))
@@ -188,7 +194,7 @@ impl<R: Register> Field<R> {
     /// not fit).
     #[doc(hidden)]
     pub const fn __const_val(self, v: u64) -> FieldValue<R> {
-        if v & !width_mask(self.width) != 0 {
+        if v & !width_mask(self.__width) != 0 {
             panic!("value does not fit the field");
         }
         self.placed(v)
@@ -196,25 +202,35 @@ impl<R: Register> Field<R> {
     #[inline(always)]
     const fn placed(self, v: u64) -> FieldValue<R> {
         FieldValue {
-            mask: width_mask(self.width) << self.lsb,
-            value: v << self.lsb,
-            _r: PhantomData,
+            __mask: width_mask(self.__width) << self.__lsb,
+            __value: v << self.__lsb,
+            __r: PhantomData,
         }
     }
 }
 
 impl<R: Register> fmt::Debug for Field<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}[{}+{}]", R::NAME, self.name, self.lsb, self.width)
+        write!(
+            f,
+            "{}.{}[{}+{}]",
+            R::NAME,
+            self.__name,
+            self.__lsb,
+            self.__width
+        )
     }
 }
 
 /// Some fields of register `R` set to given values: a named value (`SRRCTL::DESCTYPE::ADV_ONEBUF`),
 /// `Field::val`, or single bits; `|` combines. `mask` says which bits it defines.
 pub struct FieldValue<R> {
-    mask: u64,
-    value: u64,
-    _r: PhantomData<fn() -> R>,
+    #[doc(hidden)]
+    pub __mask: u64,
+    #[doc(hidden)]
+    pub __value: u64,
+    #[doc(hidden)]
+    pub __r: PhantomData<fn() -> R>,
 }
 copy_marker!(FieldValue);
 
@@ -222,22 +238,22 @@ impl<R: Register> FieldValue<R> {
     /// Generated named values: `value` is already in place and inside `mask`.
     pub const fn new(mask: u64, value: u64) -> Self {
         FieldValue {
-            mask,
-            value: value & mask,
-            _r: PhantomData,
+            __mask: mask,
+            __value: value & mask,
+            __r: PhantomData,
         }
     }
     pub const fn mask(self) -> u64 {
-        self.mask
+        self.__mask
     }
     pub const fn value(self) -> u64 {
-        self.value
+        self.__value
     }
     pub const fn or(self, o: Self) -> Self {
         FieldValue {
-            mask: self.mask | o.mask,
-            value: (self.value & !o.mask) | o.value,
-            _r: PhantomData,
+            __mask: self.__mask | o.__mask,
+            __value: (self.__value & !o.__mask) | o.__value,
+            __r: PhantomData,
         }
     }
 }
@@ -245,7 +261,7 @@ impl<R: Register> FieldValue<R> {
 impl<R: Register> From<Bits<R>> for FieldValue<R> {
     #[inline(always)]
     fn from(b: Bits<R>) -> Self {
-        FieldValue::new(b.mask, b.mask)
+        FieldValue::new(b.__mask, b.__mask)
     }
 }
 impl<R: Register> BitOr for FieldValue<R> {
@@ -275,8 +291,8 @@ impl<R: Register> fmt::Debug for FieldValue<R> {
             f,
             "{}{{mask {:#x}, value {:#x}}}",
             R::NAME,
-            self.mask,
-            self.value
+            self.__mask,
+            self.__value
         )
     }
 }
@@ -362,42 +378,42 @@ impl<R: Register> Value<R> {
     /// Every bit of `b` set.
     #[inline(always)]
     pub fn is_set(self, b: Bits<R>) -> bool {
-        self.raw() & b.mask == b.mask
+        self.raw() & b.__mask == b.__mask
     }
     /// Every bit of `b` clear.
     #[inline(always)]
     pub fn is_clear(self, b: Bits<R>) -> bool {
-        self.raw() & b.mask == 0
+        self.raw() & b.__mask == 0
     }
     /// Some bit of `b` set.
     #[inline(always)]
     pub fn any(self, b: Bits<R>) -> bool {
-        self.raw() & b.mask != 0
+        self.raw() & b.__mask != 0
     }
     /// The value of field `f`.
     #[inline(always)]
     pub fn get(self, f: Field<R>) -> R::Int {
-        R::Int::from_u64((self.raw() & f.mask().mask) >> f.lsb)
+        R::Int::from_u64((self.raw() & f.mask().__mask) >> f.__lsb)
     }
     /// Whether the bits of `v` (a named value, for example) are as `v` says.
     #[inline(always)]
     pub fn is(self, v: FieldValue<R>) -> bool {
-        self.raw() & v.mask == v.value
+        self.raw() & v.__mask == v.__value
     }
     /// The bits of `v` set as `v` says: a named value, `FIELD.val(x)`, `FIELD.try_val(x)?`,
     /// `val!(FIELD, x)`, single bits, or several of them combined with `|`.
     #[inline(always)]
     pub fn with(self, v: impl Into<FieldValue<R>>) -> Self {
         let v = v.into();
-        Self::from_raw((self.raw() & !v.mask) | v.value)
+        Self::from_raw((self.raw() & !v.__mask) | v.__value)
     }
     #[inline(always)]
     pub fn set(self, b: Bits<R>) -> Self {
-        Self::from_raw(self.raw() | b.mask)
+        Self::from_raw(self.raw() | b.__mask)
     }
     #[inline(always)]
     pub fn clr(self, b: Bits<R>) -> Self {
-        Self::from_raw(self.raw() & !b.mask)
+        Self::from_raw(self.raw() & !b.__mask)
     }
 }
 
@@ -431,13 +447,13 @@ impl<R: Register> IntoValue<R> for Value<R> {
 impl<R: Register> IntoValue<R> for Bits<R> {
     #[inline(always)]
     fn into_value(self) -> Value<R> {
-        Value::from_raw(self.mask)
+        Value::from_raw(self.__mask)
     }
 }
 impl<R: Register> IntoValue<R> for FieldValue<R> {
     #[inline(always)]
     fn into_value(self) -> Value<R> {
-        Value::from_raw(self.value)
+        Value::from_raw(self.__value)
     }
 }
 impl<R: Register<Int = u8>> IntoValue<R> for u8 {
