@@ -28,10 +28,8 @@ const fn width_mask(width: u32) -> u64 {
 
 /// A set of bits of register `R` (single-bit fields, `|`-combined; or ad hoc with `raw`/`bit`).
 pub struct Bits<R> {
-    #[doc(hidden)]
-    pub __mask: u64,
-    #[doc(hidden)]
-    pub __r: PhantomData<fn() -> R>,
+    mask: u64,
+    _r: PhantomData<fn() -> R>,
 }
 copy_marker!(Bits);
 
@@ -41,8 +39,8 @@ impl<R> Bits<R> {
     #[doc(hidden)]
     pub const fn __new(mask: u64) -> Self {
         Bits {
-            __mask: mask,
-            __r: PhantomData,
+            mask,
+            _r: PhantomData,
         }
     }
 }
@@ -50,10 +48,10 @@ impl<R> Field<R> {
     #[doc(hidden)]
     pub const fn __new(name: &'static str, lsb: u32, width: u32) -> Self {
         Field {
-            __lsb: lsb,
-            __width: width,
-            __name: name,
-            __r: PhantomData,
+            lsb,
+            width,
+            name,
+            _r: PhantomData,
         }
     }
 }
@@ -61,9 +59,9 @@ impl<R> FieldValue<R> {
     #[doc(hidden)]
     pub const fn __new(mask: u64, value: u64) -> Self {
         FieldValue {
-            __mask: mask,
-            __value: value,
-            __r: PhantomData,
+            mask,
+            value,
+            _r: PhantomData,
         }
     }
 }
@@ -77,8 +75,8 @@ impl<R: Register> Bits<R> {
             panic!("mask has bits outside the register width");
         }
         Bits {
-            __mask: mask,
-            __r: PhantomData,
+            mask,
+            _r: PhantomData,
         }
     }
     /// Bit `n`; panics when `n` is outside the register width.
@@ -91,23 +89,23 @@ impl<R: Register> Bits<R> {
     }
     /// No bits.
     pub const NONE: Self = Bits {
-        __mask: 0,
-        __r: PhantomData,
+        mask: 0,
+        _r: PhantomData,
     };
     #[inline(always)]
     pub const fn mask(self) -> u64 {
-        self.__mask
+        self.mask
     }
     #[inline(always)]
     pub fn bits(self) -> R::Int {
-        R::Int::from_u64(self.__mask)
+        R::Int::from_u64(self.mask)
     }
     /// Union, usable in `const` items.
     #[inline(always)]
     pub const fn or(self, o: Self) -> Self {
         Bits {
-            __mask: self.__mask | o.__mask,
-            __r: PhantomData,
+            mask: self.mask | o.mask,
+            _r: PhantomData,
         }
     }
 }
@@ -122,20 +120,16 @@ impl<R: Register> BitOr for Bits<R> {
 
 impl<R: Register> fmt::Debug for Bits<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bits<{}>({:#x})", R::NAME, self.__mask)
+        write!(f, "Bits<{}>({:#x})", R::NAME, self.mask)
     }
 }
 
 /// A multi-bit field of register `R`: bits `lsb .. lsb + width`.
 pub struct Field<R> {
-    #[doc(hidden)]
-    pub __lsb: u32,
-    #[doc(hidden)]
-    pub __width: u32,
-    #[doc(hidden)]
-    pub __name: &'static str,
-    #[doc(hidden)]
-    pub __r: PhantomData<fn() -> R>,
+    lsb: u32,
+    width: u32,
+    name: &'static str,
+    _r: PhantomData<fn() -> R>,
 }
 copy_marker!(Field);
 
@@ -143,26 +137,26 @@ impl<R: Register> Field<R> {
     /// Generated code only; `lsb + width` is inside the register (checked by the table checker).
     pub const fn new(name: &'static str, lsb: u32, width: u32) -> Self {
         Field {
-            __lsb: lsb,
-            __width: width,
-            __name: name,
-            __r: PhantomData,
+            lsb,
+            width,
+            name,
+            _r: PhantomData,
         }
     }
     pub const fn lsb(self) -> u32 {
-        self.__lsb
+        self.lsb
     }
     pub const fn width(self) -> u32 {
-        self.__width
+        self.width
     }
     pub const fn name(self) -> &'static str {
-        self.__name
+        self.name
     }
     /// The field's bits in place.
     pub const fn mask(self) -> Bits<R> {
         Bits {
-            __mask: width_mask(self.__width) << self.__lsb,
-            __r: PhantomData,
+            mask: width_mask(self.width) << self.lsb,
+            _r: PhantomData,
         }
     }
     /// The field set to `v`; panics, naming register, field, width and value, when `v` does
@@ -179,12 +173,12 @@ impl<R: Register> Field<R> {
     #[inline(always)]
     pub fn try_val(self, v: R::Int) -> Result<FieldValue<R>, FieldError> {
         let v = v.to_u64();
-        if v & !width_mask(self.__width) != 0 {
+        if v & !width_mask(self.width) != 0 {
             Err(FieldError {
                 register: R::NAME,
-                field: self.__name,
+                field: self.name,
                 value: v,
-                width: self.__width,
+                width: self.width,
             })
         } else {
             Ok(self.placed(v))
@@ -194,7 +188,7 @@ impl<R: Register> Field<R> {
     /// not fit).
     #[doc(hidden)]
     pub const fn __const_val(self, v: u64) -> FieldValue<R> {
-        if v & !width_mask(self.__width) != 0 {
+        if v & !width_mask(self.width) != 0 {
             panic!("value does not fit the field");
         }
         self.placed(v)
@@ -202,35 +196,25 @@ impl<R: Register> Field<R> {
     #[inline(always)]
     const fn placed(self, v: u64) -> FieldValue<R> {
         FieldValue {
-            __mask: width_mask(self.__width) << self.__lsb,
-            __value: v << self.__lsb,
-            __r: PhantomData,
+            mask: width_mask(self.width) << self.lsb,
+            value: v << self.lsb,
+            _r: PhantomData,
         }
     }
 }
 
 impl<R: Register> fmt::Debug for Field<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}.{}[{}+{}]",
-            R::NAME,
-            self.__name,
-            self.__lsb,
-            self.__width
-        )
+        write!(f, "{}.{}[{}+{}]", R::NAME, self.name, self.lsb, self.width)
     }
 }
 
 /// Some fields of register `R` set to given values: a named value (`SRRCTL::DESCTYPE::ADV_ONEBUF`),
 /// `Field::val`, or single bits; `|` combines. `mask` says which bits it defines.
 pub struct FieldValue<R> {
-    #[doc(hidden)]
-    pub __mask: u64,
-    #[doc(hidden)]
-    pub __value: u64,
-    #[doc(hidden)]
-    pub __r: PhantomData<fn() -> R>,
+    mask: u64,
+    value: u64,
+    _r: PhantomData<fn() -> R>,
 }
 copy_marker!(FieldValue);
 
@@ -238,22 +222,22 @@ impl<R: Register> FieldValue<R> {
     /// Generated named values: `value` is already in place and inside `mask`.
     pub const fn new(mask: u64, value: u64) -> Self {
         FieldValue {
-            __mask: mask,
-            __value: value & mask,
-            __r: PhantomData,
+            mask,
+            value: value & mask,
+            _r: PhantomData,
         }
     }
     pub const fn mask(self) -> u64 {
-        self.__mask
+        self.mask
     }
     pub const fn value(self) -> u64 {
-        self.__value
+        self.value
     }
     pub const fn or(self, o: Self) -> Self {
         FieldValue {
-            __mask: self.__mask | o.__mask,
-            __value: (self.__value & !o.__mask) | o.__value,
-            __r: PhantomData,
+            mask: self.mask | o.mask,
+            value: (self.value & !o.mask) | o.value,
+            _r: PhantomData,
         }
     }
 }
@@ -261,7 +245,7 @@ impl<R: Register> FieldValue<R> {
 impl<R: Register> From<Bits<R>> for FieldValue<R> {
     #[inline(always)]
     fn from(b: Bits<R>) -> Self {
-        FieldValue::new(b.__mask, b.__mask)
+        FieldValue::new(b.mask, b.mask)
     }
 }
 impl<R: Register> BitOr for FieldValue<R> {
@@ -291,8 +275,8 @@ impl<R: Register> fmt::Debug for FieldValue<R> {
             f,
             "{}{{mask {:#x}, value {:#x}}}",
             R::NAME,
-            self.__mask,
-            self.__value
+            self.mask,
+            self.value
         )
     }
 }
@@ -378,42 +362,42 @@ impl<R: Register> Value<R> {
     /// Every bit of `b` set.
     #[inline(always)]
     pub fn is_set(self, b: Bits<R>) -> bool {
-        self.raw() & b.__mask == b.__mask
+        self.raw() & b.mask == b.mask
     }
     /// Every bit of `b` clear.
     #[inline(always)]
     pub fn is_clear(self, b: Bits<R>) -> bool {
-        self.raw() & b.__mask == 0
+        self.raw() & b.mask == 0
     }
     /// Some bit of `b` set.
     #[inline(always)]
     pub fn any(self, b: Bits<R>) -> bool {
-        self.raw() & b.__mask != 0
+        self.raw() & b.mask != 0
     }
     /// The value of field `f`.
     #[inline(always)]
     pub fn get(self, f: Field<R>) -> R::Int {
-        R::Int::from_u64((self.raw() & f.mask().__mask) >> f.__lsb)
+        R::Int::from_u64((self.raw() & f.mask().mask) >> f.lsb)
     }
     /// Whether the bits of `v` (a named value, for example) are as `v` says.
     #[inline(always)]
     pub fn is(self, v: FieldValue<R>) -> bool {
-        self.raw() & v.__mask == v.__value
+        self.raw() & v.mask == v.value
     }
     /// The bits of `v` set as `v` says: a named value, `FIELD.val(x)`, `FIELD.try_val(x)?`,
     /// `val!(FIELD, x)`, single bits, or several of them combined with `|`.
     #[inline(always)]
     pub fn with(self, v: impl Into<FieldValue<R>>) -> Self {
         let v = v.into();
-        Self::from_raw((self.raw() & !v.__mask) | v.__value)
+        Self::from_raw((self.raw() & !v.mask) | v.value)
     }
     #[inline(always)]
     pub fn set(self, b: Bits<R>) -> Self {
-        Self::from_raw(self.raw() | b.__mask)
+        Self::from_raw(self.raw() | b.mask)
     }
     #[inline(always)]
     pub fn clr(self, b: Bits<R>) -> Self {
-        Self::from_raw(self.raw() & !b.__mask)
+        Self::from_raw(self.raw() & !b.mask)
     }
 }
 
@@ -447,13 +431,13 @@ impl<R: Register> IntoValue<R> for Value<R> {
 impl<R: Register> IntoValue<R> for Bits<R> {
     #[inline(always)]
     fn into_value(self) -> Value<R> {
-        Value::from_raw(self.__mask)
+        Value::from_raw(self.mask)
     }
 }
 impl<R: Register> IntoValue<R> for FieldValue<R> {
     #[inline(always)]
     fn into_value(self) -> Value<R> {
-        Value::from_raw(self.__value)
+        Value::from_raw(self.value)
     }
 }
 impl<R: Register<Int = u8>> IntoValue<R> for u8 {

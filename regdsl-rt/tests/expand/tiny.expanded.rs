@@ -15,33 +15,20 @@ pub mod CTRL {
     impl ::regdsl_rt::Single for Reg {
         const OFFSET: usize = 0x0;
     }
-    use ::core::marker::PhantomData as __P;
     type __B = ::regdsl_rt::Bits<Reg>;
     type __F = ::regdsl_rt::Field<Reg>;
     ///Bits 26: Device Reset (RW). Reset 0x0
-    pub const RST: __B = __B { __mask: 0x4000000, __r: __P };
+    pub const RST: __B = __B::__new(0x4000000);
     ///Bits 31: Reserved (RSV). Written as 0x0
-    pub const RSV31: __B = __B {
-        __mask: 0x80000000,
-        __r: __P,
-    };
+    pub const RSV31: __B = __B::__new(0x80000000);
     /**Bits 5:4: Mode (RW)
 - `A` = 0x1: Mode A*/
-    pub const MODE: __F = __F {
-        __lsb: 4,
-        __width: 2,
-        __name: "MODE",
-        __r: __P,
-    };
+    pub const MODE: __F = __F::__new("MODE", 4, 2);
     ///Named values of field `MODE`.
     pub mod MODE {
         type __V = ::regdsl_rt::FieldValue<super::Reg>;
         ///`MODE` = 0x1: Mode A
-        pub const A: __V = __V {
-            __mask: 0x30,
-            __value: 0x10,
-            __r: super::__P,
-        };
+        pub const A: __V = __V::__new(0x30, 0x10);
     }
 }
 #[doc = "**EICR** — Interrupt Cause\n\n- Offset: `0x00800`\n- Mode: W1C (32-bit)\n"]

@@ -4,8 +4,8 @@ use crate::diag::Diagnostic;
 use crate::model::{Layout, Table};
 
 /// Names the generated code uses itself: inside a register module (`__B`, `__F`: private aliases
-/// of the field types; `__P`: `PhantomData`; `__V` inside a field's value module), at the top, and as `Regs` methods.
-const RESERVED_IN_MODULE: &[&str] = &["Reg", "super", "self", "Self", "crate", "__B", "__F", "__P"];
+/// of the field types; `__V` inside a field's value module), at the top, and as `Regs` methods.
+const RESERVED_IN_MODULE: &[&str] = &["Reg", "super", "self", "Self", "crate", "__B", "__F"];
 const RESERVED_VALUE: &[&str] = &["__V"];
 const RESERVED_TOP: &[&str] = &["Regs", "Stats", "REGISTERS", "lookup", "idx"];
 const RESERVED_METHOD: &[&str] = &[
@@ -92,7 +92,7 @@ pub(crate) fn check(t: &Table) -> Vec<Diagnostic> {
                 err(
                     f.span,
                     format!(
-                        "field name `{}.{}` cannot be a Rust item name (a keyword, or Reg, __B, __F, __P: names of the register's module)",
+                        "field name `{}.{}` cannot be a Rust item name (a keyword, or Reg, __B, __F: names of the register's module)",
                         r.name, f.name
                     ),
                 );

@@ -176,13 +176,6 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
             type __F = ::regdsl_rt::Field<Reg>;
         )
     });
-    // Field constants are struct literals (cheaper to check than `const fn` calls, measured):
-    // `__P` is their `PhantomData`.
-    let alias_p = (!r.fields.is_empty()).then(|| {
-        quote!(
-            use ::core::marker::PhantomData as __P;
-        )
-    });
     let reset_at = reset_at(r, m.reset);
     let fields: TokenStream = r.fields.iter().map(field).collect();
     let doc = docs::register(r, &m);
@@ -205,7 +198,6 @@ pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
             }
             #place
             #reset_at
-            #alias_p
             #alias_b
             #alias_f
             #fields
@@ -266,10 +258,10 @@ fn field(f: &Field) -> TokenStream {
     let doc = docs::field(f);
     let konst = if f.width() == 1 {
         let m = hex(f.mask());
-        quote!(pub const #id: __B = __B { __mask: #m, __r: __P };)
+        quote!(pub const #id: __B = __B::__new(#m);)
     } else {
         let (lsb, width) = (num(f.lsb), num(f.width()));
-        quote!(pub const #id: __F = __F { __lsb: #lsb, __width: #width, __name: #fname, __r: __P };)
+        quote!(pub const #id: __F = __F::__new(#fname, #lsb, #width);)
     };
     let values = (!f.values.is_empty()).then(|| {
         let mask = hex(f.mask());
@@ -279,7 +271,7 @@ fn field(f: &Field) -> TokenStream {
             let vdoc = docs::value(f, v);
             quote! {
                 #[doc = #vdoc]
-                pub const #vid: __V = __V { __mask: #mask, __value: #val, __r: super::__P };
+                pub const #vid: __V = __V::__new(#mask, #val);
             }
         });
         let mdoc = format!("Named values of field `{fname}`.");
