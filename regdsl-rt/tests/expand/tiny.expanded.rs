@@ -135,7 +135,6 @@ pub mod idx {
 pub struct Regs<__Bus: ::regdsl_rt::Bus> {
     bus: __Bus,
 }
-#[allow(non_snake_case)]
 impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
     /// The registers on `bus`.
     #[inline(always)]
@@ -183,6 +182,9 @@ impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
     ) -> ::regdsl_rt::ArrayMut<'_, __Bus, __R> {
         ::regdsl_rt::ArrayMut::new(&self.bus)
     }
+}
+#[allow(non_snake_case)]
+impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
     ///`CTRL` at `0x00000` (RW): Device Control
     #[inline(always)]
     pub fn CTRL(&self) -> ::regdsl_rt::Reg<'_, __Bus, CTRL::Reg> {

@@ -21,6 +21,16 @@ use quote::quote;
 
 /// The items for `table`, or `compile_error!`s naming what cannot be generated.
 pub fn expand(table: &Table) -> TokenStream {
+    expand_text(table)
+        .parse()
+        .expect("the generated text is Rust tokens")
+}
+
+/// [`expand`] as Rust source text: what `registers!` hands the compiler (one string to lex, not
+/// hundreds of thousands of tokens through the proc-macro bridge). What is written per register
+/// (modules, accessors, `REGISTERS` entries), nearly all of a large table's expansion, is
+/// written as text directly; the fixed items as proc-macro2 tokens, printed.
+pub fn expand_text(table: &Table) -> String {
     let errors = names::check(table);
     if !errors.is_empty() {
         return errors
@@ -29,23 +39,17 @@ pub fn expand(table: &Table) -> TokenStream {
                 let e = e.to_string();
                 quote!(::core::compile_error!(#e);)
             })
-            .collect();
+            .collect::<TokenStream>()
+            .to_string();
     }
     let sets = index::IndexSets::new(table);
-    let regs: TokenStream = table
-        .registers
-        .iter()
-        .map(|r| reg::module(r, &sets))
-        .collect();
-    let idx = sets.module();
-    let accessors = table::regs_struct(table);
-    let info = table::info(table);
-    let stats = table::stats(table);
-    quote! {
-        #regs
-        #idx
-        #accessors
-        #info
-        #stats
+    let mut out = String::with_capacity(table.registers.len() * 1024);
+    for r in &table.registers {
+        reg::module_text(r, &sets, &mut out);
     }
+    out.push_str(&sets.module().to_string());
+    out.push_str(&table::regs_struct(table));
+    out.push_str(&table::info(table));
+    out.push_str(&table::stats(table).to_string());
+    out
 }

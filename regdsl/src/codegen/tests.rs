@@ -76,7 +76,7 @@ fn single_register_module_and_accessor() {
     assert!(s.contains("type Mode = :: regdsl_rt :: mode :: RW"), "{s}");
     assert!(s.contains("const RESET : :: core :: option :: Option < u32 > = :: core :: option :: Option :: Some (0x8)"), "{s}");
     assert!(
-        s.contains("type __B = :: regdsl_rt :: Bits < Reg > ;"),
+        s.contains("type __B = :: regdsl_rt :: Bits < Reg >;"),
         "{s}"
     );
     assert!(
@@ -239,7 +239,7 @@ fn named_values_are_placed_constants() {
     };
     let s = text(&t);
     assert!(
-        s.contains("type __F = :: regdsl_rt :: Field < Reg > ;"),
+        s.contains("type __F = :: regdsl_rt :: Field < Reg >;"),
         "{s}"
     );
     assert!(!s.contains("type __B"), "{s}");
@@ -249,7 +249,7 @@ fn named_values_are_placed_constants() {
     );
     assert!(
         s.contains(
-            "pub mod DESCTYPE { type __V = :: regdsl_rt :: FieldValue < super :: Reg > ; # [doc = "
+            "pub mod DESCTYPE { type __V = :: regdsl_rt :: FieldValue < super :: Reg >; # [doc = "
         ),
         "{s}"
     );
