@@ -324,3 +324,47 @@ fn docs_carry_offset_mode_and_field_table() {
     assert!(s.contains("- Mode: RW (32-bit)"), "{s}");
     assert!(s.contains("| 25 | `ENABLE` |  |  | ENABLE field |"), "{s}");
 }
+
+#[test]
+fn text_string_literals_match_proc_macro2() {
+    // The per-register text must lex to the tokens the quote! version made: same literal text.
+    for s in [
+        "plain",
+        "quote \" backslash \\ apostrophe ' tab \t newline \n",
+        "nul \0 then nul before a digit \x007",
+        "unicode — µs ✓ \u{200b} \u{7f}",
+        "",
+    ] {
+        let mut out = String::new();
+        super::reg::push_str_lit(&mut out, s);
+        assert_eq!(out, proc_macro2::Literal::string(s).to_string(), "{s:?}");
+    }
+}
+
+#[test]
+fn expand_text_escapes_descriptions() {
+    let mut r = reg("CTRL", Access::RW, Width::W32, single(0));
+    r.description = "Control \"quoted\" \\ [x] | y".into();
+    r.fields.push(field("RST", 26, 26, None));
+    let t = Table {
+        file: "t.txt".into(),
+        registers: vec![
+            r,
+            reg(
+                "RDT",
+                Access::RW,
+                Width::W64,
+                Layout::Array {
+                    segments: vec![seg(0x1018, 0x40, 0, 63), seg(0xD018, 0x40, 64, 127)],
+                },
+            ),
+        ],
+    };
+    // A description with quotes and backslashes stays one string literal in `REGISTERS`.
+    let text = super::expand_text(&t);
+    let _: proc_macro2::TokenStream = text.parse().expect("the text lexes");
+    assert!(
+        text.contains(r#"description: "Control \"quoted\" \\ [x] | y""#),
+        "{text}"
+    );
+}
