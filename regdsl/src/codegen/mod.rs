@@ -1,11 +1,14 @@
 //! Code generation: a [`Table`] to the Rust items of `registers!` (see `regdsl-rt`).
 //!
-//! Per register a module `NAME` holding a zero-sized `Reg` marker that implements the runtime
-//! spec traits with constants, plus one constant per field (`Bits<Reg>` for single bits,
-//! `Field<Reg>` otherwise) and a sub-module per field with named values. No function per
-//! field: that keeps a 2,000-register table fast to compile. Then the `Regs<B>` struct with
-//! one accessor per register, the index-set types of arrays (`idx`), `REGISTERS`, `lookup`
-//! and the counter `Stats`.
+//! Per register a module `NAME` holding a zero-sized `Reg` marker whose one `Register` impl has
+//! types and literals only (its table `__Table`, its index there, mode, integer type, layout:
+//! the runtime reads every spec constant from that table entry, `REGISTERS`, when it is used),
+//! plus one constant per field (`Bits<Reg>` for single bits, `Field<Reg>` otherwise) and a
+//! sub-module per field with named values. No function per field, nothing checked twice: that
+//! keeps a 2,000-register table fast to compile (BENCHMARKS.md, "Compile time"). Then the
+//! `Regs<B>` struct with one accessor per register, the index-set types of arrays (`idx`),
+//! `REGISTERS`, `lookup` and the counter `Stats`. The per-register items are written as text
+//! ([`expand_text`]), the fixed ones with `quote!`.
 
 mod docs;
 mod index;
@@ -44,8 +47,8 @@ pub fn expand_text(table: &Table) -> String {
     }
     let sets = index::IndexSets::new(table);
     let mut out = String::with_capacity(table.registers.len() * 1024);
-    for r in &table.registers {
-        reg::module_text(r, &sets, &mut out);
+    for (i, r) in table.registers.iter().enumerate() {
+        reg::module_text(r, i, &sets, &mut out);
     }
     out.push_str(&sets.module().to_string());
     out.push_str(&table::regs_struct(table));

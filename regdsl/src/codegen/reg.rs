@@ -140,7 +140,7 @@ pub(crate) fn push_doc(out: &mut String, doc: &str) {
 /// printing and dropping their tokens one by one took most of the macro's own time (2,000
 /// registers: 155 ms of tokens against a few ms of text; BENCHMARKS.md, "Compile time").
 /// `expand` parses the text back into tokens, so the tests see the same expansion.
-pub(crate) fn module_text(r: &Register, sets: &IndexSets, out: &mut String) {
+pub(crate) fn module_text(r: &Register, index: usize, sets: &IndexSets, out: &mut String) {
     use std::fmt::Write;
     let name = &r.name;
     let int = int_ty(r.width()).to_string();
@@ -156,53 +156,16 @@ pub(crate) fn module_text(r: &Register, sets: &IndexSets, out: &mut String) {
         out,
         &format!("Marker type of `{name}` (implements the spec traits)."),
     );
-    out.push_str("pub struct Reg;\nimpl ::regdsl_rt::Register for Reg {\n");
-    out.push_str("const NAME: & 'static str = ");
-    push_str_lit(out, name);
+    // Types and literals only: every constant of the spec (name, reset, masks, offset, segments)
+    // is read from the register's entry in `REGISTERS` (`__Table`) when it is used.
+    let layout = match &r.layout {
+        Layout::Single { .. } => "::regdsl_rt::Lone".to_string(),
+        Layout::Array { .. } => sets.path(r).to_string(),
+    };
     let _ = writeln!(
         out,
-        ";\ntype Mode = ::regdsl_rt::mode::{mode};\ntype Int = {int};"
+        "pub struct Reg;\nimpl ::regdsl_rt::Register for Reg {{\ntype __Table = super::__Table;\nconst __INDEX: usize = {index};\ntype Mode = ::regdsl_rt::mode::{mode};\ntype Int = {int};\ntype __Layout = {layout};\n}}"
     );
-    if let Some(v) = m.reset {
-        let _ = writeln!(
-            out,
-            "const RESET: ::core::option::Option<{int}> = ::core::option::Option::Some({v:#x});"
-        );
-    }
-    for (id, v) in [
-        ("RSV_MASK", m.rsv_mask),
-        ("RSV_VALUE", m.rsv_value),
-        ("W1C_MASK", m.w1c),
-    ] {
-        if v != 0 {
-            let _ = writeln!(out, "const {id}: {int} = {v:#x};");
-        }
-    }
-    let _ = writeln!(out, "const WRITABLE: {int} = {:#x};\n}}", m.writable);
-    match &r.layout {
-        Layout::Single { address } => {
-            let _ = writeln!(
-                out,
-                "impl ::regdsl_rt::Single for Reg {{ const OFFSET: usize = {address:#x}; }}"
-            );
-        }
-        Layout::Array { segments } => {
-            let _ = write!(
-                out,
-                "impl ::regdsl_rt::ArraySpec for Reg {{\ntype Indices = {};\nconst SEGMENTS: & 'static [::regdsl_rt::Seg] = &[",
-                sets.path(r)
-            );
-            for (k, s) in segments.iter().enumerate() {
-                let sep = if k == 0 { "" } else { ", " };
-                let _ = write!(
-                    out,
-                    "{sep}::regdsl_rt::Seg {{ base: {:#x}, step: {:#x}, min: {}, max: {} }}",
-                    s.base, s.step, s.min, s.max
-                );
-            }
-            out.push_str("];\n}\n");
-        }
-    }
     if let Some(t) = reset_at(r, m.reset) {
         let _ = writeln!(out, "{t}");
     }

@@ -211,8 +211,10 @@ pub(crate) fn info(t: &Table) -> String {
         push_str_lit(&mut entries, &r.description);
         entries.push_str(", },\n");
     }
+    // The entries are also every register's spec (`Register` reads its constants from its own
+    // entry): one table, evaluated once.
     let mut out = String::from(
-        "/// Every register of the table as data (for tracers and software devices).\npub static REGISTERS: &[::regdsl_rt::RegInfo] = ",
+        "#[doc(hidden)]\npub struct __Table;\nimpl ::regdsl_rt::Table for __Table {\n#[allow(clippy::large_stack_arrays)] // a constant table, not a stack array\nconst INFO: & 'static [::regdsl_rt::RegInfo] = ",
     );
     if t.registers.is_empty() {
         out.push_str("&[]");
@@ -233,7 +235,7 @@ pub(crate) fn info(t: &Table) -> String {
         out.push_str(&entries);
         out.push_str("]\n}");
     }
-    out.push_str(";\n");
+    out.push_str(";\n}\n/// Every register of the table as data (for tracers and software devices).\npub static REGISTERS: &[::regdsl_rt::RegInfo] = <__Table as ::regdsl_rt::Table> ::INFO;\n");
     let lookup = quote! {
         /// The table's canonical name and index at byte `offset` (aliases resolve to their
         /// register; `over=` views come after the registers they overlay).
