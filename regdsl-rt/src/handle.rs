@@ -70,7 +70,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     /// Reserved bits take the value the table requires.
     #[inline(always)]
     fn raw_write(&self, v: R::Int) {
-        let v = (v & !R::RSV_MASK) | R::RSV_VALUE;
+        let v = (v & !R::Int::from_u64(R::RSV_MASK)) | R::Int::from_u64(R::RSV_VALUE);
         R::Int::write(self.bus, self.offset, v, self.site())
     }
 
@@ -114,7 +114,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     where
         R::Mode: ReadModifyWrite,
     {
-        let old = self.raw_read() & !R::W1C_MASK;
+        let old = self.raw_read() & !R::Int::from_u64(R::W1C_MASK);
         self.raw_write(f(Value::from_bits(old)).bits())
     }
     /// Like [`modify`](Self::modify) with a fallible closure (field values checked against
@@ -124,7 +124,7 @@ impl<'a, B: Bus + ?Sized, R: Register> Reg<'a, B, R> {
     where
         R::Mode: ReadModifyWrite,
     {
-        let old = self.raw_read() & !R::W1C_MASK;
+        let old = self.raw_read() & !R::Int::from_u64(R::W1C_MASK);
         self.raw_write(f(Value::from_bits(old))?.bits());
         Ok(())
     }

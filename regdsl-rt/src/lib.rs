@@ -3,11 +3,13 @@
 //!
 //! `registers!("path.txt")` (relative to `CARGO_MANIFEST_DIR`; also `registers!(pub mod m, "path")`
 //! and `registers!(inline "...")`) expands, per register `NAME`, to a module `NAME` with a marker
-//! type `NAME::Reg` (spec traits [`Register`], [`Single`] or [`ArraySpec`]: `OFFSET`, `SEGMENTS`,
-//! `RESET`, `WRITABLE`, `RSV_MASK`/`RSV_VALUE`, `W1C_MASK`), one constant per field (`Bits<Reg>` for a
-//! single bit, `Field<Reg>` otherwise) and a module per field with named values
-//! (`NAME::FIELD::VALUE: FieldValue<Reg>`); then `Regs<B>` with one accessor per register, `idx`
-//! (index sets of arrays), `REGISTERS`, `lookup(offset)` and the counter totals `Stats`.
+//! type `NAME::Reg` (spec traits [`Register`], and [`Single`] or [`ArraySpec`]: `NAME`, `RESET`,
+//! `WRITABLE`, `RSV_MASK`/`RSV_VALUE`, `W1C_MASK`, `OFFSET`, `SEGMENTS`; the marker's impl holds only
+//! its mode, integer type, layout and index in `REGISTERS`, whose entry gives every constant), one
+//! constant per field (`Bits<Reg>` for a single bit, `Field<Reg>` otherwise) and a module per field
+//! with named values (`NAME::FIELD::VALUE: FieldValue<Reg>`); then `Regs<B>` with one accessor per
+//! register, `idx` (index sets of arrays), `REGISTERS`, `lookup(offset)` and the counter totals
+//! `Stats`.
 //!
 //! ```
 //! use regdsl_rt::{Index, Mmio, Trace, TraceLog};
@@ -99,8 +101,8 @@ pub use info::{lookup, RegInfo};
 pub use int::Int;
 pub use regdsl_macros::*;
 pub use spec::{
-    mode, Access, Array as ArraySpec, CounterMode, Index, IndexSet, Mode, ReadModifyWrite,
-    Readable, ReadableUnique, Register, Seg, Single, Writable,
+    mode, Access, Array as ArraySpec, CounterMode, Index, IndexSet, Lone, Mode, ReadModifyWrite,
+    Readable, ReadableUnique, Register, Seg, Single, Table, Writable,
 };
 pub use trace::{Dir, TraceLine};
 pub use tracer::{Trace, TraceFn, TraceSink};

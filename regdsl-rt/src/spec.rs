@@ -1,6 +1,7 @@
 //! What generated code says about each register: the spec traits, implemented by the
 //! zero-sized `Reg` marker of every register module, and the access-mode markers.
 
+use crate::info::RegInfo;
 use crate::int::Int;
 use core::marker::PhantomData;
 
@@ -110,28 +111,59 @@ impl CounterMode for mode::RCR {
     const CLEARS_ON_READ: bool = false;
 }
 
-/// A register, as described by the table. Implemented by the generated `NAME::Reg` marker.
+/// A register's table (generated `__Table`): its entries, `REGISTERS`, are what every
+/// [`Register`] constant is read from.
+pub trait Table: 'static {
+    const INFO: &'static [RegInfo];
+}
+
+/// A register, as described by the table. Implemented by the generated `NAME::Reg` marker with
+/// types and literals only (its table, its index there, mode, integer type, layout); every
+/// constant is read from the register's entry in the table when it is used. An impl of literals
+/// is what a large table's `cargo check` pays least for (BENCHMARKS.md, "Compile time").
 pub trait Register: 'static {
-    /// The table's name.
-    const NAME: &'static str;
+    /// Generated code only: the table and the register's index in it.
+    #[doc(hidden)]
+    type __Table: Table;
+    #[doc(hidden)]
+    const __INDEX: usize;
     type Mode: Mode;
     /// `u8`, `u16`, `u32` or `u64`.
     type Int: Int;
-    /// Reset value, when the table gives one.
-    const RESET: Option<Self::Int> = None;
+    /// Generated code only: [`Lone`] for a single register, the index set (`idx::I0To127`) of an
+    /// array; read through [`Single`] and [`Array`].
+    #[doc(hidden)]
+    type __Layout: 'static;
+    /// The table's name.
+    const NAME: &'static str = info::<Self>().name;
+    /// Reset value, when the table gives one (of an array: of the elements the table gives no
+    /// reset of their own).
+    const RESET: Option<u64> = info::<Self>().reset;
     /// Bits of reserved (RSV) fields, and the value every write keeps in them.
-    const RSV_MASK: Self::Int = <Self::Int as Int>::ZERO;
-    const RSV_VALUE: Self::Int = <Self::Int as Int>::ZERO;
+    const RSV_MASK: u64 = info::<Self>().rsv_mask;
+    const RSV_VALUE: u64 = info::<Self>().rsv_value;
     /// Write-1-to-clear bits: read-modify-write never writes back the 1s read there.
-    const W1C_MASK: Self::Int = <Self::Int as Int>::ZERO;
+    const W1C_MASK: u64 = info::<Self>().w1c;
     /// Bits software can change by writing (writable fields; every bit of a writable register
     /// without fields). For a software device.
-    const WRITABLE: Self::Int;
+    const WRITABLE: u64 = info::<Self>().writable;
 }
 
-/// A register at one offset.
+/// The table entry of `R`.
+const fn info<R: Register + ?Sized>() -> &'static RegInfo {
+    &<R::__Table as Table>::INFO[R::__INDEX]
+}
+
+/// The layout of a register that is not an array (see [`Register`]).
+pub struct Lone;
+
+/// A register at one offset (every [`Register`] whose layout is [`Lone`]).
 pub trait Single: Register {
     const OFFSET: usize;
+}
+
+impl<R: Register<__Layout = Lone>> Single for R {
+    const OFFSET: usize = info::<R>().offset;
 }
 
 /// One row of an array: element `i` (`min <= i <= max`) is at `base + step * (i - min)`.
@@ -171,7 +203,7 @@ pub fn seg_offset(segs: &[Seg], i: u32) -> Option<usize> {
     }
 }
 
-/// A register array.
+/// A register array (every [`Register`] whose layout is an [`IndexSet`]).
 pub trait Array: Register {
     /// The set of valid indices (shared by every array with the same indices, so an
     /// [`Index`] validated once serves all of them, e.g. a queue number).
@@ -183,6 +215,14 @@ pub trait Array: Register {
     fn offset(i: u32) -> Option<usize> {
         seg_offset(Self::SEGMENTS, i)
     }
+}
+
+impl<R: Register> Array for R
+where
+    R::__Layout: IndexSet,
+{
+    type Indices = R::__Layout;
+    const SEGMENTS: &'static [Seg] = info::<R>().segments;
 }
 
 /// A set of array indices (generated `idx::I0To127` types).

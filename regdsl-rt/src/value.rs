@@ -345,7 +345,7 @@ impl<R: Register> Value<R> {
     /// The reset value from the table (zero when the table gives none).
     #[inline(always)]
     pub fn reset() -> Self {
-        Self::from_bits(R::RESET.unwrap_or(R::Int::ZERO))
+        Self::from_raw(R::RESET.unwrap_or(0))
     }
     #[inline(always)]
     pub fn bits(self) -> R::Int {

@@ -5,15 +5,11 @@ pub mod CTRL {
     ///Marker type of `CTRL` (implements the spec traits).
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
-        const NAME: &'static str = "CTRL";
+        type __Table = super::__Table;
+        const __INDEX: usize = 0;
         type Mode = ::regdsl_rt::mode::RW;
         type Int = u32;
-        const RESET: ::core::option::Option<u32> = ::core::option::Option::Some(0x0);
-        const RSV_MASK: u32 = 0x80000000;
-        const WRITABLE: u32 = 0x4000030;
-    }
-    impl ::regdsl_rt::Single for Reg {
-        const OFFSET: usize = 0x0;
+        type __Layout = ::regdsl_rt::Lone;
     }
     type __B = ::regdsl_rt::Bits<Reg>;
     type __F = ::regdsl_rt::Field<Reg>;
@@ -37,14 +33,11 @@ pub mod EICR {
     ///Marker type of `EICR` (implements the spec traits).
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
-        const NAME: &'static str = "EICR";
+        type __Table = super::__Table;
+        const __INDEX: usize = 1;
         type Mode = ::regdsl_rt::mode::W1C;
         type Int = u32;
-        const W1C_MASK: u32 = 0xffffffff;
-        const WRITABLE: u32 = 0xffffffff;
-    }
-    impl ::regdsl_rt::Single for Reg {
-        const OFFSET: usize = 0x800;
+        type __Layout = ::regdsl_rt::Lone;
     }
 }
 #[doc = "**RDT** — Receive Descriptor Tail\n\n- Offset: `0x01018 + 0x40*(i-0)`, i = 0..=3\n- Mode: RW (32-bit)\n"]
@@ -53,21 +46,11 @@ pub mod RDT {
     ///Marker type of `RDT` (implements the spec traits).
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
-        const NAME: &'static str = "RDT";
+        type __Table = super::__Table;
+        const __INDEX: usize = 2;
         type Mode = ::regdsl_rt::mode::RW;
         type Int = u32;
-        const WRITABLE: u32 = 0xffffffff;
-    }
-    impl ::regdsl_rt::ArraySpec for Reg {
-        type Indices = super::idx::I0To3;
-        const SEGMENTS: &'static [::regdsl_rt::Seg] = &[
-            ::regdsl_rt::Seg {
-                base: 0x1018,
-                step: 0x40,
-                min: 0,
-                max: 3,
-            },
-        ];
+        type __Layout = super::idx::I0To3;
     }
 }
 #[doc = "**GPRC** — Good Packets Received Count\n\n- Offset: `0x04074`\n- Mode: RC (32-bit)\n- Counter: accumulate with `Regs::NAME_mut().accumulate(&mut counter)` or `Stats`\n"]
@@ -76,13 +59,11 @@ pub mod GPRC {
     ///Marker type of `GPRC` (implements the spec traits).
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
-        const NAME: &'static str = "GPRC";
+        type __Table = super::__Table;
+        const __INDEX: usize = 3;
         type Mode = ::regdsl_rt::mode::RC;
         type Int = u32;
-        const WRITABLE: u32 = 0x0;
-    }
-    impl ::regdsl_rt::Single for Reg {
-        const OFFSET: usize = 0x4074;
+        type __Layout = ::regdsl_rt::Lone;
     }
 }
 #[doc = "**PBSIZE** — Packet Buffer Size (element 0 resets to 512 KB)\n\n- Offset: `0x03C00 + 0x4*(i-0)`, i = 0..=3\n- Mode: RW (32-bit)\n- Reset: `0x00000000`\n- Reset of `[0]`: `0x00080000` (`Reg::reset_at`)\n"]
@@ -91,22 +72,11 @@ pub mod PBSIZE {
     ///Marker type of `PBSIZE` (implements the spec traits).
     pub struct Reg;
     impl ::regdsl_rt::Register for Reg {
-        const NAME: &'static str = "PBSIZE";
+        type __Table = super::__Table;
+        const __INDEX: usize = 4;
         type Mode = ::regdsl_rt::mode::RW;
         type Int = u32;
-        const RESET: ::core::option::Option<u32> = ::core::option::Option::Some(0x0);
-        const WRITABLE: u32 = 0xffffffff;
-    }
-    impl ::regdsl_rt::ArraySpec for Reg {
-        type Indices = super::idx::I0To3;
-        const SEGMENTS: &'static [::regdsl_rt::Seg] = &[
-            ::regdsl_rt::Seg {
-                base: 0x3c00,
-                step: 0x4,
-                min: 0,
-                max: 3,
-            },
-        ];
+        type __Layout = super::idx::I0To3;
     }
     impl Reg {
         ///Reset value of `PBSIZE[i]`: the table gives some elements their own (`reset[...]=`); `None` for an index that is not one of the array's.
@@ -135,7 +105,6 @@ pub mod idx {
 pub struct Regs<__Bus: ::regdsl_rt::Bus> {
     bus: __Bus,
 }
-#[allow(non_snake_case)]
 impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
     /// The registers on `bus`.
     #[inline(always)]
@@ -183,6 +152,9 @@ impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
     ) -> ::regdsl_rt::ArrayMut<'_, __Bus, __R> {
         ::regdsl_rt::ArrayMut::new(&self.bus)
     }
+}
+#[allow(non_snake_case)]
+impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
     ///`CTRL` at `0x00000` (RW): Device Control
     #[inline(always)]
     pub fn CTRL(&self) -> ::regdsl_rt::Reg<'_, __Bus, CTRL::Reg> {
@@ -214,116 +186,122 @@ impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
         self.__array()
     }
 }
+#[doc(hidden)]
+pub struct __Table;
+impl ::regdsl_rt::Table for __Table {
+    #[allow(clippy::large_stack_arrays)]
+    const INFO: &'static [::regdsl_rt::RegInfo] = {
+        use ::core::option::Option as O;
+        use ::regdsl_rt::{Access as A, RegInfo as I, Seg as S};
+        const E: &[S] = &[];
+        const N: &[&str] = &[];
+        const R: &[::regdsl_rt::info::ElementReset] = &[];
+        &[
+            I {
+                name: "CTRL",
+                access: A::RW,
+                bits: 32u8,
+                segments: E,
+                offset: 0x0usize,
+                aliases: E,
+                over: N,
+                reset: O::Some(0x0u64),
+                element_resets: R,
+                writable: 0x4000030u64,
+                w1c: 0x0u64,
+                rsv_mask: 0x80000000u64,
+                rsv_value: 0x0u64,
+                description: "Device Control",
+            },
+            I {
+                name: "EICR",
+                access: A::W1C,
+                bits: 32u8,
+                segments: E,
+                offset: 0x800usize,
+                aliases: E,
+                over: N,
+                reset: O::None,
+                element_resets: R,
+                writable: 0xffffffffu64,
+                w1c: 0xffffffffu64,
+                rsv_mask: 0x0u64,
+                rsv_value: 0x0u64,
+                description: "Interrupt Cause",
+            },
+            I {
+                name: "RDT",
+                access: A::RW,
+                bits: 32u8,
+                segments: &[
+                    S {
+                        base: 0x1018usize,
+                        step: 0x40usize,
+                        min: 0u32,
+                        max: 3u32,
+                    },
+                ],
+                offset: 0x1018usize,
+                aliases: E,
+                over: N,
+                reset: O::None,
+                element_resets: R,
+                writable: 0xffffffffu64,
+                w1c: 0x0u64,
+                rsv_mask: 0x0u64,
+                rsv_value: 0x0u64,
+                description: "Receive Descriptor Tail",
+            },
+            I {
+                name: "GPRC",
+                access: A::RC,
+                bits: 32u8,
+                segments: E,
+                offset: 0x4074usize,
+                aliases: E,
+                over: N,
+                reset: O::None,
+                element_resets: R,
+                writable: 0x0u64,
+                w1c: 0x0u64,
+                rsv_mask: 0x0u64,
+                rsv_value: 0x0u64,
+                description: "Good Packets Received Count",
+            },
+            I {
+                name: "PBSIZE",
+                access: A::RW,
+                bits: 32u8,
+                segments: &[
+                    S {
+                        base: 0x3c00usize,
+                        step: 0x4usize,
+                        min: 0u32,
+                        max: 3u32,
+                    },
+                ],
+                offset: 0x3c00usize,
+                aliases: E,
+                over: N,
+                reset: O::Some(0x0u64),
+                element_resets: &[
+                    ::regdsl_rt::info::ElementReset {
+                        min: 0u32,
+                        max: 0u32,
+                        value: 0x80000u64,
+                    },
+                ],
+                writable: 0xffffffffu64,
+                w1c: 0x0u64,
+                rsv_mask: 0x0u64,
+                rsv_value: 0x0u64,
+                description: "Packet Buffer Size (element 0 resets to 512 KB)",
+            },
+        ]
+    };
+}
 /// Every register of the table as data (for tracers and software devices).
-pub static REGISTERS: &[::regdsl_rt::RegInfo] = {
-    use ::core::option::Option as O;
-    use ::regdsl_rt::{Access as A, RegInfo as I, Seg as S};
-    const E: &[S] = &[];
-    const N: &[&str] = &[];
-    const R: &[::regdsl_rt::info::ElementReset] = &[];
-    &[
-        I {
-            name: "CTRL",
-            access: A::RW,
-            bits: 32u8,
-            segments: E,
-            offset: 0x0usize,
-            aliases: E,
-            over: N,
-            reset: O::Some(0x0u64),
-            element_resets: R,
-            writable: 0x4000030u64,
-            w1c: 0x0u64,
-            rsv_mask: 0x80000000u64,
-            rsv_value: 0x0u64,
-            description: "Device Control",
-        },
-        I {
-            name: "EICR",
-            access: A::W1C,
-            bits: 32u8,
-            segments: E,
-            offset: 0x800usize,
-            aliases: E,
-            over: N,
-            reset: O::None,
-            element_resets: R,
-            writable: 0xffffffffu64,
-            w1c: 0xffffffffu64,
-            rsv_mask: 0x0u64,
-            rsv_value: 0x0u64,
-            description: "Interrupt Cause",
-        },
-        I {
-            name: "RDT",
-            access: A::RW,
-            bits: 32u8,
-            segments: &[
-                S {
-                    base: 0x1018usize,
-                    step: 0x40usize,
-                    min: 0u32,
-                    max: 3u32,
-                },
-            ],
-            offset: 0x1018usize,
-            aliases: E,
-            over: N,
-            reset: O::None,
-            element_resets: R,
-            writable: 0xffffffffu64,
-            w1c: 0x0u64,
-            rsv_mask: 0x0u64,
-            rsv_value: 0x0u64,
-            description: "Receive Descriptor Tail",
-        },
-        I {
-            name: "GPRC",
-            access: A::RC,
-            bits: 32u8,
-            segments: E,
-            offset: 0x4074usize,
-            aliases: E,
-            over: N,
-            reset: O::None,
-            element_resets: R,
-            writable: 0x0u64,
-            w1c: 0x0u64,
-            rsv_mask: 0x0u64,
-            rsv_value: 0x0u64,
-            description: "Good Packets Received Count",
-        },
-        I {
-            name: "PBSIZE",
-            access: A::RW,
-            bits: 32u8,
-            segments: &[
-                S {
-                    base: 0x3c00usize,
-                    step: 0x4usize,
-                    min: 0u32,
-                    max: 3u32,
-                },
-            ],
-            offset: 0x3c00usize,
-            aliases: E,
-            over: N,
-            reset: O::Some(0x0u64),
-            element_resets: &[
-                ::regdsl_rt::info::ElementReset {
-                    min: 0u32,
-                    max: 0u32,
-                    value: 0x80000u64,
-                },
-            ],
-            writable: 0xffffffffu64,
-            w1c: 0x0u64,
-            rsv_mask: 0x0u64,
-            rsv_value: 0x0u64,
-            description: "Packet Buffer Size (element 0 resets to 512 KB)",
-        },
-    ]
-};
+pub static REGISTERS: &[::regdsl_rt::RegInfo] = <__Table as ::regdsl_rt::Table>::INFO;
 /// The table's canonical name and index at byte `offset` (aliases resolve to their
 /// register; `over=` views come after the registers they overlay).
 pub fn lookup(offset: usize) -> ::core::option::Option<::regdsl_rt::Site> {

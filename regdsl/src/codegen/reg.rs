@@ -1,4 +1,4 @@
-//! One register's module: the `Reg` marker, its spec constants, field constants.
+//! One register's module: the `Reg` marker, its spec constants, field constants (as text).
 
 use super::docs;
 use super::index::IndexSets;
@@ -29,15 +29,6 @@ pub(crate) fn int_ty(w: Width) -> TokenStream {
         Width::W32 => quote!(u32),
         Width::W64 => quote!(u64),
     }
-}
-
-pub(crate) fn mode_ty(a: Access) -> TokenStream {
-    let m = ident(match a {
-        // RSV is a field mode; a register never has it (treated as read-only).
-        Access::RSV => "RO",
-        other => other.as_str(),
-    });
-    quote!(::regdsl_rt::mode::#m)
 }
 
 fn ones(w: Width) -> u64 {
@@ -118,91 +109,78 @@ pub(crate) fn masks(r: &Register) -> Masks {
     }
 }
 
-fn typed(v: u64, _w: Width) -> TokenStream {
-    let h = hex(v);
-    quote!(#h)
-}
-
-pub(crate) fn module(r: &Register, sets: &IndexSets) -> TokenStream {
-    let name = ident(&r.name);
-    let name_str = &r.name;
-    let int = int_ty(r.width());
-    let mode = mode_ty(r.mode.access);
-    let m = masks(r);
-    let w = r.width();
-    let reset = m.reset.map(|v| {
-        let v = typed(v, w);
-        quote!(const RESET: ::core::option::Option<#int> = ::core::option::Option::Some(#v);)
-    });
-    let opt = |n: &str, v: u64| {
-        (v != 0).then(|| {
-            let id = ident(n);
-            let v = typed(v, w);
-            quote!(const #id: #int = #v;)
-        })
-    };
-    let rsv_mask = opt("RSV_MASK", m.rsv_mask);
-    let rsv_value = opt("RSV_VALUE", m.rsv_value);
-    let w1c = opt("W1C_MASK", m.w1c);
-    let writable = typed(m.writable, w);
-    let place = match &r.layout {
-        Layout::Single { address } => {
-            let a = hex(*address);
-            quote!(impl ::regdsl_rt::Single for Reg { const OFFSET: usize = #a; })
-        }
-        Layout::Array { segments } => {
-            let set = sets.path(r);
-            let segs = segments.iter().map(|s| {
-                let (b, st, mn, mx) = (hex(s.base), hex(s.step), num(s.min), num(s.max));
-                quote!(::regdsl_rt::Seg { base: #b, step: #st, min: #mn, max: #mx })
-            });
-            quote! {
-                impl ::regdsl_rt::ArraySpec for Reg {
-                    type Indices = #set;
-                    const SEGMENTS: &'static [::regdsl_rt::Seg] = &[#(#segs),*];
-                }
-            }
-        }
-    };
-    // Short private aliases for the field types: the expansion of a large table is mostly field
-    // constants, and every token costs the compiler time.
-    let alias_b = r.fields.iter().any(|f| f.width() == 1).then(|| {
-        quote!(
-            type __B = ::regdsl_rt::Bits<Reg>;
-        )
-    });
-    let alias_f = r.fields.iter().any(|f| f.width() > 1).then(|| {
-        quote!(
-            type __F = ::regdsl_rt::Field<Reg>;
-        )
-    });
-    let reset_at = reset_at(r, m.reset);
-    let fields: TokenStream = r.fields.iter().map(field).collect();
-    let doc = docs::register(r, &m);
-    let reg_doc = format!("Marker type of `{name_str}` (implements the spec traits).");
-    quote! {
-        #[doc = #doc]
-        #[allow(non_snake_case)]
-        pub mod #name {
-            #[doc = #reg_doc]
-            pub struct Reg;
-            impl ::regdsl_rt::Register for Reg {
-                const NAME: &'static str = #name_str;
-                type Mode = #mode;
-                type Int = #int;
-                #reset
-                #rsv_mask
-                #rsv_value
-                #w1c
-                const WRITABLE: #int = #writable;
-            }
-            #place
-            #reset_at
-            #alias_b
-            #alias_f
-            #fields
+/// A string literal as proc-macro2's `Literal::string` writes it (the same text, so the expansion
+/// is the same token for token).
+pub(crate) fn push_str_lit(out: &mut String, s: &str) {
+    out.push('"');
+    let mut chars = s.chars();
+    while let Some(ch) = chars.next() {
+        if ch == '\0' {
+            let octal_next = chars
+                .as_str()
+                .starts_with(|n: char| ('0'..='7').contains(&n));
+            out.push_str(if octal_next { r"\x00" } else { r"\0" });
+        } else if ch == '\'' {
+            out.push(ch);
+        } else {
+            out.extend(ch.escape_debug());
         }
     }
+    out.push('"');
+}
+
+pub(crate) fn push_doc(out: &mut String, doc: &str) {
+    out.push_str("#[doc = ");
+    push_str_lit(out, doc);
+    out.push_str("]\n");
+}
+
+/// One register's module, as Rust source text. Written directly rather than as proc-macro2
+/// tokens: for a large table the per-register modules are most of the expansion, and building,
+/// printing and dropping their tokens one by one took most of the macro's own time (2,000
+/// registers: 155 ms of tokens against a few ms of text; BENCHMARKS.md, "Compile time").
+/// `expand` parses the text back into tokens, so the tests see the same expansion.
+pub(crate) fn module_text(r: &Register, index: usize, sets: &IndexSets, out: &mut String) {
+    use std::fmt::Write;
+    let name = &r.name;
+    let int = int_ty(r.width()).to_string();
+    let mode = match r.mode.access {
+        // RSV is a field mode; a register never has it (treated as read-only).
+        Access::RSV => "RO",
+        other => other.as_str(),
+    };
+    let m = masks(r);
+    push_doc(out, &docs::register(r, &m));
+    let _ = writeln!(out, "#[allow(non_snake_case)]\npub mod {name} {{");
+    push_doc(
+        out,
+        &format!("Marker type of `{name}` (implements the spec traits)."),
+    );
+    // Types and literals only: every constant of the spec (name, reset, masks, offset, segments)
+    // is read from the register's entry in `REGISTERS` (`__Table`) when it is used.
+    let layout = match &r.layout {
+        Layout::Single { .. } => "::regdsl_rt::Lone".to_string(),
+        Layout::Array { .. } => sets.path(r).to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "pub struct Reg;\nimpl ::regdsl_rt::Register for Reg {{\ntype __Table = super::__Table;\nconst __INDEX: usize = {index};\ntype Mode = ::regdsl_rt::mode::{mode};\ntype Int = {int};\ntype __Layout = {layout};\n}}"
+    );
+    if let Some(t) = reset_at(r, m.reset) {
+        let _ = writeln!(out, "{t}");
+    }
+    // Short private aliases for the field types: the expansion of a large table is mostly field
+    // constants, and every token costs the compiler time.
+    if r.fields.iter().any(|f| f.width() == 1) {
+        out.push_str("type __B = ::regdsl_rt::Bits<Reg>;\n");
+    }
+    if r.fields.iter().any(|f| f.width() > 1) {
+        out.push_str("type __F = ::regdsl_rt::Field<Reg>;\n");
+    }
+    for f in &r.fields {
+        field_text(f, out);
+    }
+    out.push_str("}\n");
 }
 
 /// `Reg::reset_at(i)` for an array with `reset[...]=` rows: a `const fn` (a `match` on the
@@ -252,40 +230,34 @@ fn reset_at(r: &Register, default: Option<u64>) -> Option<TokenStream> {
     })
 }
 
-fn field(f: &Field) -> TokenStream {
-    let id = ident(&f.name);
-    let fname = &f.name;
-    let doc = docs::field(f);
-    let konst = if f.width() == 1 {
-        let m = hex(f.mask());
-        quote!(pub const #id: __B = __B::__new(#m);)
+fn field_text(f: &Field, out: &mut String) {
+    use std::fmt::Write;
+    let id = &f.name;
+    push_doc(out, &docs::field(f));
+    if f.width() == 1 {
+        let _ = writeln!(out, "pub const {id}: __B = __B::__new({:#x});", f.mask());
     } else {
-        let (lsb, width) = (num(f.lsb), num(f.width()));
-        quote!(pub const #id: __F = __F::__new(#fname, #lsb, #width);)
-    };
-    let values = (!f.values.is_empty()).then(|| {
-        let mask = hex(f.mask());
-        let vals = f.values.iter().map(|v| {
-            let vid = ident(&v.name);
-            let val = hex((v.value << f.lsb) & f.mask());
-            let vdoc = docs::value(f, v);
-            quote! {
-                #[doc = #vdoc]
-                pub const #vid: __V = __V::__new(#mask, #val);
-            }
-        });
-        let mdoc = format!("Named values of field `{fname}`.");
-        quote! {
-            #[doc = #mdoc]
-            pub mod #id {
-                type __V = ::regdsl_rt::FieldValue<super::Reg>;
-                #(#vals)*
-            }
-        }
-    });
-    quote! {
-        #[doc = #doc]
-        #konst
-        #values
+        let _ = write!(out, "pub const {id}: __F = __F::__new(");
+        push_str_lit(out, id);
+        let _ = writeln!(out, ", {}, {});", f.lsb, f.width());
     }
+    if f.values.is_empty() {
+        return;
+    }
+    push_doc(out, &format!("Named values of field `{id}`."));
+    let _ = writeln!(
+        out,
+        "pub mod {id} {{\ntype __V = ::regdsl_rt::FieldValue<super::Reg>;"
+    );
+    for v in &f.values {
+        push_doc(out, &docs::value(f, v));
+        let val = (v.value << f.lsb) & f.mask();
+        let _ = writeln!(
+            out,
+            "pub const {}: __V = __V::__new({:#x}, {val:#x});",
+            v.name,
+            f.mask()
+        );
+    }
+    out.push_str("}\n");
 }

@@ -1,68 +1,20 @@
 //! Table-wide items: `Regs<B>`, `REGISTERS`/`lookup`, and the counter `Stats`.
 
-use super::reg::{ident, masks};
+use super::reg::{ident, masks, push_doc, push_str_lit};
 use crate::model::{Access, Layout, Register, Table};
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-pub(crate) fn regs_struct(t: &Table) -> TokenStream {
-    let methods = t.registers.iter().map(|r| {
-        let id = ident(&r.name);
-        let doc = format!(
-            "`{}` at {} ({}): {}",
-            r.name,
-            super::docs::layout(&r.layout),
-            r.mode,
-            super::docs::escape(&r.description)
-        );
-        let shared = match &r.layout {
-            Layout::Single { .. } => quote! {
-                #[doc = #doc]
-                #[inline(always)]
-                pub fn #id(&self) -> ::regdsl_rt::Reg<'_, __Bus, #id::Reg> {
-                    self.__single()
-                }
-            },
-            Layout::Array { .. } => quote! {
-                #[doc = #doc]
-                #[inline(always)]
-                pub fn #id(&self) -> ::regdsl_rt::Array<'_, __Bus, #id::Reg> {
-                    self.__array()
-                }
-            },
-        };
-        let unique = r.mode.access.has_unique_accessor().then(|| {
-            let mid = format_ident!("{}_mut", r.name);
-            let mdoc = format!(
-                "`{}` with unique access: a read clears the register (a count or pending causes).",
-                r.name
-            );
-            match &r.layout {
-                Layout::Single { .. } => quote! {
-                    #[doc = #mdoc]
-                    #[inline(always)]
-                    pub fn #mid(&mut self) -> ::regdsl_rt::RegMut<'_, __Bus, #id::Reg> {
-                        self.__single_mut()
-                    }
-                },
-                Layout::Array { .. } => quote! {
-                    #[doc = #mdoc]
-                    #[inline(always)]
-                    pub fn #mid(&mut self) -> ::regdsl_rt::ArrayMut<'_, __Bus, #id::Reg> {
-                        self.__array_mut()
-                    }
-                },
-            }
-        });
-        quote!(#shared #unique)
-    });
-    quote! {
+/// `Regs<B>`: the struct and its fixed methods as tokens, then the accessors (one per register,
+/// most of this part for a large table) as text in a second impl block.
+pub(crate) fn regs_struct(t: &Table) -> String {
+    use std::fmt::Write;
+    let fixed = quote! {
         /// The registers of the table on a bus: one accessor per register, named as in the
         /// table. Holds only the bus (for [`::regdsl_rt::Mmio`], a pointer and a length).
         pub struct Regs<__Bus: ::regdsl_rt::Bus> {
             bus: __Bus,
         }
-        #[allow(non_snake_case)]
         impl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {
             /// The registers on `bus`.
             #[inline(always)]
@@ -78,8 +30,8 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
             pub fn into_bus(self) -> __Bus {
                 self.bus
             }
-            // One generic body per kind of handle; each accessor below only names its
-            // register (a short body type-checks faster, which matters for large tables).
+            // One generic body per kind of handle; each accessor only names its register (a
+            // short body type-checks faster, which matters for large tables).
             #[doc(hidden)]
             #[inline(always)]
             pub fn __single<__R: ::regdsl_rt::Single>(&self) -> ::regdsl_rt::Reg<'_, __Bus, __R> {
@@ -100,9 +52,43 @@ pub(crate) fn regs_struct(t: &Table) -> TokenStream {
             pub fn __array_mut<__R: ::regdsl_rt::ArraySpec>(&mut self) -> ::regdsl_rt::ArrayMut<'_, __Bus, __R> {
                 ::regdsl_rt::ArrayMut::new(&self.bus)
             }
-            #(#methods)*
+        }
+    };
+    let mut out = fixed.to_string();
+    out.push_str("\n#[allow(non_snake_case)]\nimpl<__Bus: ::regdsl_rt::Bus> Regs<__Bus> {\n");
+    for r in &t.registers {
+        let id = &r.name;
+        let doc = format!(
+            "`{}` at {} ({}): {}",
+            r.name,
+            super::docs::layout(&r.layout),
+            r.mode,
+            super::docs::escape(&r.description)
+        );
+        let (kind, make) = match &r.layout {
+            Layout::Single { .. } => ("Reg", "__single"),
+            Layout::Array { .. } => ("Array", "__array"),
+        };
+        push_doc(&mut out, &doc);
+        let _ = writeln!(
+            out,
+            "#[inline(always)]\npub fn {id}(&self) -> ::regdsl_rt::{kind}< '_, __Bus, {id}::Reg> {{ self.{make}() }}"
+        );
+        if r.mode.access.has_unique_accessor() {
+            push_doc(
+                &mut out,
+                &format!(
+                    "`{id}` with unique access: a read clears the register (a count or pending causes)."
+                ),
+            );
+            let _ = writeln!(
+                out,
+                "#[inline(always)]\npub fn {id}_mut(&mut self) -> ::regdsl_rt::{kind}Mut< '_, __Bus, {id}::Reg> {{ self.{make}_mut() }}"
+            );
         }
     }
+    out.push_str("}\n");
+    out
 }
 
 fn access_ident(a: Access) -> proc_macro2::Ident {
@@ -114,144 +100,151 @@ fn access_ident(a: Access) -> proc_macro2::Ident {
 
 /// Segments as `S { .. }` (`S` is `Seg` inside `REGISTERS`); suffixed literals leave the
 /// compiler nothing to infer in a 2,000-entry initializer.
-fn seg_tokens(base: u64, step: u64, min: u32, max: u32) -> TokenStream {
-    let (b, st) = (usize_lit(base), usize_lit(step));
-    let (mn, mx) = (Literal::u32_suffixed(min), Literal::u32_suffixed(max));
-    quote!(S { base: #b, step: #st, min: #mn, max: #mx })
-}
-
-fn usize_lit(v: u64) -> Literal {
-    format!("{v:#x}usize")
-        .parse()
-        .expect("a hex number is a literal")
-}
-
-fn u64_lit(v: u64) -> Literal {
-    format!("{v:#x}u64")
-        .parse()
-        .expect("a hex number is a literal")
-}
-
-fn segments(l: &Layout) -> Vec<TokenStream> {
+fn push_segments(out: &mut String, l: &Layout) {
+    use std::fmt::Write;
+    let one = |out: &mut String, base: u64, step: u64, min: u32, max: u32| {
+        let _ = write!(
+            out,
+            "S {{ base: {base:#x}usize, step: {step:#x}usize, min: {min}u32, max: {max}u32 }}"
+        );
+    };
     match l {
-        Layout::Single { address } => vec![seg_tokens(*address, 0, 0, 0)],
-        Layout::Array { segments } => segments
-            .iter()
-            .map(|s| seg_tokens(s.base, s.step, s.min, s.max))
-            .collect(),
+        Layout::Single { address } => one(out, *address, 0, 0, 0),
+        Layout::Array { segments } => {
+            for (k, s) in segments.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                one(out, s.base, s.step, s.min, s.max);
+            }
+        }
     }
 }
 
-pub(crate) fn info(t: &Table) -> TokenStream {
+/// `REGISTERS` and `lookup`: the entries, one per register, as text.
+pub(crate) fn info(t: &Table) -> String {
+    use std::fmt::Write;
+    let mut entries = String::with_capacity(t.registers.len() * 300);
     let mut empty_segs = false;
     let mut empty_over = false;
     let mut empty_resets = false;
-    let entries: Vec<TokenStream> = t
-        .registers
-        .iter()
-        .map(|r| {
-            let name = &r.name;
-            let m = masks(r);
-            let access = access_ident(r.mode.access);
-            let bits = Literal::u8_suffixed(r.width().bits() as u8);
-            let (segs, offset) = match &r.layout {
-                Layout::Single { address } => {
-                    empty_segs = true;
-                    (quote!(E), usize_lit(*address))
-                }
-                Layout::Array { segments: s } => {
-                    let ss = segments(&r.layout);
-                    (
-                        quote!(&[#(#ss),*]),
-                        usize_lit(s.first().map_or(0, |s| s.base)),
-                    )
-                }
-            };
-            let aliases: Vec<TokenStream> =
-                r.aliases.iter().flat_map(|a| segments(&a.layout)).collect();
-            let aliases = if aliases.is_empty() {
+    for r in &t.registers {
+        let m = masks(r);
+        let access = access_ident(r.mode.access);
+        entries.push_str("I { name: ");
+        push_str_lit(&mut entries, &r.name);
+        let _ = write!(
+            entries,
+            ", access: A::{access}, bits: {}u8, segments: ",
+            r.width().bits()
+        );
+        let offset = match &r.layout {
+            Layout::Single { address } => {
                 empty_segs = true;
-                quote!(E)
-            } else {
-                quote!(&[#(#aliases),*])
-            };
-            let over = &r.over;
-            let over = if over.is_empty() {
-                empty_over = true;
-                quote!(N)
-            } else {
-                quote!(&[#(#over),*])
-            };
-            let reset = match m.reset {
-                Some(v) => {
-                    let v = u64_lit(v);
-                    quote!(O::Some(#v))
-                }
-                None => quote!(O::None),
-            };
-            let (wr, w1c, rm, rv) = (
-                u64_lit(m.writable),
-                u64_lit(m.w1c),
-                u64_lit(m.rsv_mask),
-                u64_lit(m.rsv_value),
-            );
-            let resets = if r.element_resets.is_empty() {
-                empty_resets = true;
-                quote!(R)
-            } else {
-                let rs = r.element_resets.iter().map(|e| {
-                    let (mn, mx) = (Literal::u32_suffixed(e.min), Literal::u32_suffixed(e.max));
-                    let v = u64_lit(e.value);
-                    quote!(::regdsl_rt::info::ElementReset { min: #mn, max: #mx, value: #v })
-                });
-                quote!(&[#(#rs),*])
-            };
-            let desc = &r.description;
-            quote! {
-                I {
-                    name: #name, access: A::#access, bits: #bits, segments: #segs, offset: #offset,
-                    aliases: #aliases, over: #over, reset: #reset, element_resets: #resets,
-                    writable: #wr, w1c: #w1c, rsv_mask: #rm, rsv_value: #rv, description: #desc,
-                }
+                entries.push('E');
+                *address
             }
-        })
-        .collect();
-    let e = empty_segs.then(|| {
-        quote!(
-            const E: &[S] = &[];
-        )
-    });
-    let n = empty_over.then(|| {
-        quote!(
-            const N: &[&str] = &[];
-        )
-    });
-    let r = empty_resets.then(|| {
-        quote!(
-            const R: &[::regdsl_rt::info::ElementReset] = &[];
-        )
-    });
-    let init = if entries.is_empty() {
-        quote!(&[])
+            Layout::Array { segments: s } => {
+                entries.push_str("&[");
+                push_segments(&mut entries, &r.layout);
+                entries.push(']');
+                s.first().map_or(0, |s| s.base)
+            }
+        };
+        let _ = write!(entries, ", offset: {offset:#x}usize, aliases: ");
+        if r.aliases.is_empty() {
+            empty_segs = true;
+            entries.push('E');
+        } else {
+            entries.push_str("&[");
+            for (k, a) in r.aliases.iter().enumerate() {
+                if k > 0 {
+                    entries.push_str(", ");
+                }
+                push_segments(&mut entries, &a.layout);
+            }
+            entries.push(']');
+        }
+        entries.push_str(", over: ");
+        if r.over.is_empty() {
+            empty_over = true;
+            entries.push('N');
+        } else {
+            entries.push_str("&[");
+            for (k, o) in r.over.iter().enumerate() {
+                if k > 0 {
+                    entries.push_str(", ");
+                }
+                push_str_lit(&mut entries, o);
+            }
+            entries.push(']');
+        }
+        match m.reset {
+            Some(v) => {
+                let _ = write!(entries, ", reset: O::Some({v:#x}u64)");
+            }
+            None => entries.push_str(", reset: O::None"),
+        }
+        entries.push_str(", element_resets: ");
+        if r.element_resets.is_empty() {
+            empty_resets = true;
+            entries.push('R');
+        } else {
+            entries.push_str("&[");
+            for (k, e) in r.element_resets.iter().enumerate() {
+                if k > 0 {
+                    entries.push_str(", ");
+                }
+                let _ = write!(
+                    entries,
+                    "::regdsl_rt::info::ElementReset {{ min: {}u32, max: {}u32, value: {:#x}u64 }}",
+                    e.min, e.max, e.value
+                );
+            }
+            entries.push(']');
+        }
+        let _ = write!(
+            entries,
+            ", writable: {:#x}u64, w1c: {:#x}u64, rsv_mask: {:#x}u64, rsv_value: {:#x}u64, description: ",
+            m.writable, m.w1c, m.rsv_mask, m.rsv_value
+        );
+        push_str_lit(&mut entries, &r.description);
+        entries.push_str(", },\n");
+    }
+    // The entries are also every register's spec (`Register` reads its constants from its own
+    // entry): one table, evaluated once.
+    let mut out = String::from(
+        "#[doc(hidden)]\npub struct __Table;\nimpl ::regdsl_rt::Table for __Table {\n#[allow(clippy::large_stack_arrays)] // a constant table, not a stack array\nconst INFO: & 'static [::regdsl_rt::RegInfo] = ",
+    );
+    if t.registers.is_empty() {
+        out.push_str("&[]");
     } else {
-        quote!({
-            use ::core::option::Option as O;
-            use ::regdsl_rt::{Access as A, RegInfo as I, Seg as S};
-            #e
-            #n
-            #r
-            &[#(#entries),*]
-        })
-    };
-    quote! {
-        /// Every register of the table as data (for tracers and software devices).
-        pub static REGISTERS: &[::regdsl_rt::RegInfo] = #init;
+        out.push_str(
+            "{\nuse ::core::option::Option as O;\nuse ::regdsl_rt::{Access as A, RegInfo as I, Seg as S};\n",
+        );
+        if empty_segs {
+            out.push_str("const E: &[S] = &[];\n");
+        }
+        if empty_over {
+            out.push_str("const N: &[&str] = &[];\n");
+        }
+        if empty_resets {
+            out.push_str("const R: &[::regdsl_rt::info::ElementReset] = &[];\n");
+        }
+        out.push_str("&[\n");
+        out.push_str(&entries);
+        out.push_str("]\n}");
+    }
+    out.push_str(";\n}\n/// Every register of the table as data (for tracers and software devices).\npub static REGISTERS: &[::regdsl_rt::RegInfo] = <__Table as ::regdsl_rt::Table> ::INFO;\n");
+    let lookup = quote! {
         /// The table's canonical name and index at byte `offset` (aliases resolve to their
         /// register; `over=` views come after the registers they overlay).
         pub fn lookup(offset: usize) -> ::core::option::Option<::regdsl_rt::Site> {
             ::regdsl_rt::lookup(REGISTERS, offset)
         }
-    }
+    };
+    out.push_str(&lookup.to_string());
+    out
 }
 
 /// Counters accumulated by `Stats`: RC/RCR registers not overlaid by a 64-bit view (the view
