@@ -91,7 +91,7 @@ fn register(r: &Register) -> Value {
         json!(r.mode.access.clears_on_read()),
     );
     obj.insert("description".into(), json!(r.description));
-    obj.insert("section".into(), json!(r.section));
+    obj.insert("section".into(), json!(r.section.as_deref()));
     obj.insert("line".into(), json!(r.span.line));
     obj.insert("reset".into(), json!(r.reset));
     obj.insert(

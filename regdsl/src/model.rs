@@ -281,8 +281,9 @@ pub struct Register {
     /// in element 0); sorted by `min`, disjoint. Empty for most registers.
     pub element_resets: Vec<ElementReset>,
     pub fields: Vec<Field>,
-    /// The `@section` heading the register stands under, if any.
-    pub section: Option<String>,
+    /// The `@section` heading the register stands under, if any: one shared text for every
+    /// register of a section (`section.as_deref()` gives the `&str`).
+    pub section: Option<std::sync::Arc<str>>,
     /// Where the register (its first row) is defined.
     pub span: Span,
 }

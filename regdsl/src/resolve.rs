@@ -104,7 +104,7 @@ impl<'f, 'a> Resolver<'f, 'a> {
         match &line.item {
             Item::Blank | Item::Comment => {}
             Item::Section { title, .. } => {
-                b.section = Some(title.to_string());
+                b.section = Some(std::sync::Arc::from(&**title));
                 b.ctx = Ctx::None;
             }
             Item::Width { width, .. } => {
@@ -233,7 +233,8 @@ struct Builder<'f, 'a> {
     over_refs: Vec<OverRef>,
     diags: Vec<Diagnostic>,
     ctx: Ctx,
-    section: Option<String>,
+    /// The current `@section`, shared by every register under it.
+    section: Option<std::sync::Arc<str>>,
     /// `@width`: the width of register rows whose mode has no width suffix.
     default_width: Width,
     /// Named values of the current field after its first [`FEW_VALUES`]: name → line.

@@ -51,17 +51,25 @@ pub(crate) fn check(t: &Table) -> Vec<Diagnostic> {
     let mut err = |span: crate::model::Span, what: String| {
         out.push(Diagnostic::error(file, span, what).with_label("not a usable name"))
     };
-    let unique: std::collections::HashSet<String> = t
-        .registers
-        .iter()
-        .filter(|r| r.mode.access.has_unique_accessor())
-        .map(|r| format!("{}_mut", r.name))
-        .collect();
+    // Registers with a `NAME_mut()` accessor, by name: a register `X_mut` clashes when `X` is
+    // one of them. Borrowed names, built only when some register name ends in `_mut`.
+    let has_mut_name = t.registers.iter().any(|r| r.name.ends_with("_mut"));
+    let unique: std::collections::HashSet<&str> = if has_mut_name {
+        t.registers
+            .iter()
+            .filter(|r| r.mode.access.has_unique_accessor())
+            .map(|r| r.name.as_str())
+            .collect()
+    } else {
+        Default::default()
+    };
     for r in &t.registers {
         let clash = RESERVED_TOP.contains(&r.name.as_str())
             || RESERVED_METHOD.contains(&r.name.as_str())
             || (r.mode.access.has_unique_accessor()
-                && RESERVED_METHOD.contains(&format!("{}_mut", r.name).as_str()));
+                && RESERVED_METHOD
+                    .iter()
+                    .any(|m| m.strip_suffix("_mut") == Some(r.name.as_str())));
         if !is_ident(&r.name) || clash {
             err(
                 r.span,
@@ -75,7 +83,11 @@ pub(crate) fn check(t: &Table) -> Vec<Diagnostic> {
                     r.name
                 ),
             );
-        } else if unique.contains(&r.name) {
+        } else if r
+            .name
+            .strip_suffix("_mut")
+            .is_some_and(|base| unique.contains(base))
+        {
             err(
                 r.span,
                 format!("register name `{}` collides with the `{}()` accessor of register `{}` (read-to-clear and counter registers get one)", r.name, r.name, &r.name[..r.name.len() - 4]),
