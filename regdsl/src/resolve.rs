@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use crate::ident::ident_problem;
 use crate::model::{
     Access, Alias, ElementReset, Field, Layout, Mode, NamedValue, Register, Segment, Span, Table,
-    Width,
+    Text, Width,
 };
 use crate::syntax::{Attr, AttrValue, FieldRow, Item, Line, ModeSyn, Num, RegRow, ValueRow};
 
@@ -496,9 +496,9 @@ impl<'a> Builder<'_, 'a> {
                     Loc::Seg(s) => Layout::Array { segments: vec![s] },
                 };
                 self.table.registers.push(Register {
-                    name: name.to_string(),
+                    name: Text::from(name),
                     mode,
-                    description: row.description.to_string(),
+                    description: Text::from(row.description),
                     layout,
                     aliases: Vec::new(),
                     over: Vec::new(),
@@ -692,7 +692,7 @@ impl<'a> Builder<'_, 'a> {
                 format!("`{name}` is defined again with the same address and layout as at line {line}; the last description wins"),
                 "repeated",
             );
-            this.table.registers[idx].description = row.description.to_string();
+            this.table.registers[idx].description = Text::from(row.description);
         };
         match (&self.table.registers[idx].layout, loc) {
             (Layout::Single { address }, Loc::Single(a)) => {
@@ -871,7 +871,7 @@ impl<'a> Builder<'_, 'a> {
         };
         self.table.registers[idx].aliases.push(Alias {
             layout,
-            description: row.description.to_string(),
+            description: Text::from(row.description),
             span: row.offset.span,
         });
         self.ctx = Ctx::Alias(line);
@@ -986,13 +986,13 @@ impl<'a> Builder<'_, 'a> {
         };
         let r = &mut self.table.registers[reg];
         r.fields.push(Field {
-            name: name.to_string(),
+            name: Text::from(name),
             lsb,
             msb,
             access,
             reset,
             write_value,
-            description: row.description.to_string(),
+            description: Text::from(row.description),
             values: Vec::new(),
             span: row.name.span,
         });
@@ -1071,9 +1071,9 @@ impl<'a> Builder<'_, 'a> {
         self.table.registers[reg].fields[field]
             .values
             .push(NamedValue {
-                name: name.to_string(),
+                name: Text::from(name),
                 value: row.value.value,
-                description: row.description.to_string(),
+                description: Text::from(row.description),
                 span: row.name.span,
             });
     }
