@@ -98,6 +98,13 @@ impl<'f, 'a> Resolver<'f, 'a> {
         }
     }
 
+    /// Room for the registers of a file of `bytes` bytes, so that the register vector is not
+    /// copied as it grows: one per 128 bytes (the tables of the repository have 72 to 143
+    /// bytes per register; a file with more reserves too little, and the vector grows as usual).
+    pub fn reserve_for(&mut self, bytes: usize) {
+        self.b.table.registers.reserve(bytes / 128);
+    }
+
     /// The next line of the file.
     pub fn line(&mut self, line: &Line<'a>) {
         let b = &mut self.b;

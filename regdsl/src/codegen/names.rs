@@ -19,9 +19,12 @@ const RESERVED_METHOD: &[&str] = &[
 ];
 
 pub(crate) fn is_ident(s: &str) -> bool {
-    let mut c = s.chars();
-    matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
-        && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+    // Bytes: a non-ASCII character has no ASCII byte, so it fails as it would as a `char`.
+    let b = s.as_bytes();
+    matches!(b.first(), Some(&c) if c == b'_' || c.is_ascii_alphabetic())
+        && b[1..]
+            .iter()
+            .all(|&c| c == b'_' || c.is_ascii_alphanumeric())
         && s != "_"
         && syn_keyword(s).is_none()
 }
