@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::Deref;
 
 /// An immutable text of the model (a name or a description). Texts of up to 24 bytes are stored
-/// inline (no allocation: a 10,000-register table has about 80,000 of them), longer ones on the
+/// inline (no allocation: the generated 10,000-register table has 70,000 of them), longer ones on the
 /// heap. Reads as `&str` through `Deref` and [`Text::as_str`]; compares with `str`, `&str` and
 /// `String`; quotes as a string literal (like `String`) and formats into identifiers
 /// (`format_ident!`) in generated code.
