@@ -294,7 +294,7 @@ fn compare(reg: &Register, t: &TsvReg, mismatches: &mut Vec<String>) -> usize {
     for (&index, &want) in &tsv_at {
         let label = match index {
             Some(i) => format!("{name}[{i}]"),
-            None => name.clone(),
+            None => name.to_string(),
         };
         let have = match (index, &reg.layout) {
             (None, Layout::Single { address }) => Some(*address),

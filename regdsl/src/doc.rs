@@ -27,7 +27,7 @@ fn addresses(l: &Layout) -> String {
 fn name(r: &Register) -> String {
     match r.layout.index_range() {
         Some((lo, hi)) => format!("{}[{lo}..{hi}]", r.name),
-        None => r.name.clone(),
+        None => r.name.to_string(),
     }
 }
 

@@ -81,7 +81,7 @@ fn reset_ranges(r: &Register, segments: &[Segment]) -> Vec<(u32, u32, Option<u64
 
 fn register(r: &Register) -> Value {
     let mut obj = Map::new();
-    obj.insert("name".into(), json!(r.name));
+    obj.insert("name".into(), json!(r.name.as_str()));
     obj.insert("mode".into(), json!(r.mode.to_string()));
     obj.insert("access".into(), json!(r.mode.access.as_str()));
     obj.insert("width".into(), json!(r.width().bits()));
@@ -90,8 +90,8 @@ fn register(r: &Register) -> Value {
         "clears_on_read".into(),
         json!(r.mode.access.clears_on_read()),
     );
-    obj.insert("description".into(), json!(r.description));
-    obj.insert("section".into(), json!(r.section));
+    obj.insert("description".into(), json!(r.description.as_str()));
+    obj.insert("section".into(), json!(r.section.as_deref()));
     obj.insert("line".into(), json!(r.span.line));
     obj.insert("reset".into(), json!(r.reset));
     obj.insert(
@@ -108,7 +108,7 @@ fn register(r: &Register) -> Value {
             .iter()
             .map(|a| {
                 let mut o = Map::new();
-                o.insert("description".into(), json!(a.description));
+                o.insert("description".into(), json!(a.description.as_str()));
                 o.insert("line".into(), json!(a.span.line));
                 layout(&mut o, &a.layout, None);
                 Value::Object(o)
@@ -122,15 +122,15 @@ fn register(r: &Register) -> Value {
             .iter()
             .map(|f| {
                 json!({
-                    "name": f.name,
+                    "name": f.name.as_str(),
                     "lsb": f.lsb,
                     "msb": f.msb,
                     "access": f.access.map(|a| a.as_str()),
                     "reset": f.reset,
                     "write": f.write_value,
-                    "description": f.description,
+                    "description": f.description.as_str(),
                     "values": f.values.iter().map(|v| json!({
-                        "name": v.name, "value": v.value, "description": v.description,
+                        "name": v.name.as_str(), "value": v.value, "description": v.description.as_str(),
                     })).collect::<Vec<_>>(),
                 })
             })

@@ -46,6 +46,7 @@ impl Outcome {
 pub fn compile(file: &str, src: &str) -> Outcome {
     // Each line is resolved as it is parsed: no vector of lines.
     let mut resolver = resolve::Resolver::new(file);
+    resolver.reserve_for(src.len());
     let mut deny_warnings = false;
     let mut diagnostics = syntax::parse_each(file, src, |line| {
         deny_warnings |= matches!(line.item, syntax::Item::DenyWarnings { .. });

@@ -8,6 +8,14 @@
 //! - every named value fits its field;
 //! - a register's `element_resets` are those of an array, name indices of it, are disjoint,
 //!   sorted by `min`, and every value fits the register.
+//!
+//! Names and descriptions are [`Text`]s: a text of up to 24 bytes (every register, field and
+//! value name of a usual table, and short descriptions) is kept inline, without an allocation;
+//! longer ones on the heap like a `String`. They dereference to `&str` (`name.as_str()`, `&*name`)
+//! and compare with `&str` and `String`.
+
+mod text;
+pub use text::Text;
 
 /// A position in a table file. Lines and columns count from 1; `offset`/`len` are byte offsets
 /// into the source text (for carets in diagnostics).
@@ -206,23 +214,23 @@ impl Layout {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Alias {
     pub layout: Layout,
-    pub description: String,
+    pub description: Text,
     pub span: Span,
 }
 
 /// A named value of a multi-bit field (`=ADV_ONEBUF 001b Advanced one buffer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamedValue {
-    pub name: String,
+    pub name: Text,
     pub value: u64,
-    pub description: String,
+    pub description: Text,
     pub span: Span,
 }
 
 /// A bit field of a register, bits `lsb..=msb`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
-    pub name: String,
+    pub name: Text,
     pub lsb: u32,
     pub msb: u32,
     /// `None`: same access as the register.
@@ -231,7 +239,7 @@ pub struct Field {
     /// For reserved (`RSV`) fields: the value writes must keep, when the table says
     /// (`write=VALUE`); otherwise the reset value is kept.
     pub write_value: Option<u64>,
-    pub description: String,
+    pub description: Text,
     pub values: Vec<NamedValue>,
     pub span: Span,
 }
@@ -265,9 +273,9 @@ pub struct ElementReset {
 /// One register (or register array) of a table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Register {
-    pub name: String,
+    pub name: Text,
     pub mode: Mode,
-    pub description: String,
+    pub description: Text,
     pub layout: Layout,
     /// Declared extra address ranges for the same register.
     pub aliases: Vec<Alias>,
@@ -281,8 +289,9 @@ pub struct Register {
     /// in element 0); sorted by `min`, disjoint. Empty for most registers.
     pub element_resets: Vec<ElementReset>,
     pub fields: Vec<Field>,
-    /// The `@section` heading the register stands under, if any.
-    pub section: Option<String>,
+    /// The `@section` heading the register stands under, if any: one shared text for every
+    /// register of a section (`section.as_deref()` gives the `&str`).
+    pub section: Option<std::sync::Arc<str>>,
     /// Where the register (its first row) is defined.
     pub span: Span,
 }

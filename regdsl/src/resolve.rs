@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use crate::ident::ident_problem;
 use crate::model::{
     Access, Alias, ElementReset, Field, Layout, Mode, NamedValue, Register, Segment, Span, Table,
-    Width,
+    Text, Width,
 };
 use crate::syntax::{Attr, AttrValue, FieldRow, Item, Line, ModeSyn, Num, RegRow, ValueRow};
 
@@ -98,13 +98,20 @@ impl<'f, 'a> Resolver<'f, 'a> {
         }
     }
 
+    /// Room for the registers of a file of `bytes` bytes, so that the register vector is not
+    /// copied as it grows: one per 128 bytes (the tables of the repository have 72 to 143
+    /// bytes per register; a file with more reserves too little, and the vector grows as usual).
+    pub fn reserve_for(&mut self, bytes: usize) {
+        self.b.table.registers.reserve(bytes / 128);
+    }
+
     /// The next line of the file.
     pub fn line(&mut self, line: &Line<'a>) {
         let b = &mut self.b;
         match &line.item {
             Item::Blank | Item::Comment => {}
             Item::Section { title, .. } => {
-                b.section = Some(title.to_string());
+                b.section = Some(std::sync::Arc::from(&**title));
                 b.ctx = Ctx::None;
             }
             Item::Width { width, .. } => {
@@ -233,7 +240,8 @@ struct Builder<'f, 'a> {
     over_refs: Vec<OverRef>,
     diags: Vec<Diagnostic>,
     ctx: Ctx,
-    section: Option<String>,
+    /// The current `@section`, shared by every register under it.
+    section: Option<std::sync::Arc<str>>,
     /// `@width`: the width of register rows whose mode has no width suffix.
     default_width: Width,
     /// Named values of the current field after its first [`FEW_VALUES`]: name → line.
@@ -495,9 +503,9 @@ impl<'a> Builder<'_, 'a> {
                     Loc::Seg(s) => Layout::Array { segments: vec![s] },
                 };
                 self.table.registers.push(Register {
-                    name: name.to_string(),
+                    name: Text::from(name),
                     mode,
-                    description: row.description.to_string(),
+                    description: Text::from(row.description),
                     layout,
                     aliases: Vec::new(),
                     over: Vec::new(),
@@ -691,7 +699,7 @@ impl<'a> Builder<'_, 'a> {
                 format!("`{name}` is defined again with the same address and layout as at line {line}; the last description wins"),
                 "repeated",
             );
-            this.table.registers[idx].description = row.description.to_string();
+            this.table.registers[idx].description = Text::from(row.description);
         };
         match (&self.table.registers[idx].layout, loc) {
             (Layout::Single { address }, Loc::Single(a)) => {
@@ -870,7 +878,7 @@ impl<'a> Builder<'_, 'a> {
         };
         self.table.registers[idx].aliases.push(Alias {
             layout,
-            description: row.description.to_string(),
+            description: Text::from(row.description),
             span: row.offset.span,
         });
         self.ctx = Ctx::Alias(line);
@@ -985,13 +993,13 @@ impl<'a> Builder<'_, 'a> {
         };
         let r = &mut self.table.registers[reg];
         r.fields.push(Field {
-            name: name.to_string(),
+            name: Text::from(name),
             lsb,
             msb,
             access,
             reset,
             write_value,
-            description: row.description.to_string(),
+            description: Text::from(row.description),
             values: Vec::new(),
             span: row.name.span,
         });
@@ -1070,9 +1078,9 @@ impl<'a> Builder<'_, 'a> {
         self.table.registers[reg].fields[field]
             .values
             .push(NamedValue {
-                name: name.to_string(),
+                name: Text::from(name),
                 value: row.value.value,
-                description: row.description.to_string(),
+                description: Text::from(row.description),
                 span: row.name.span,
             });
     }

@@ -439,7 +439,7 @@ fn widths(src: &str) -> Vec<(String, u32)> {
         .unwrap()
         .registers
         .iter()
-        .map(|r| (r.name.clone(), r.width().bits()))
+        .map(|r| (r.name.to_string(), r.width().bits()))
         .collect()
 }
 

@@ -145,7 +145,10 @@ fn every_register_of_the_table_is_decoded_by_name_and_every_name_the_card_decode
     let mut allowed: BTreeMap<u64, Vec<(String, Option<u32>)>> = BTreeMap::new();
     for r in &t.registers {
         for (addr, i) in dwords_of(r) {
-            allowed.entry(addr).or_default().push((r.name.clone(), i));
+            allowed
+                .entry(addr)
+                .or_default()
+                .push((r.name.to_string(), i));
         }
     }
     let name =

@@ -19,9 +19,12 @@ const RESERVED_METHOD: &[&str] = &[
 ];
 
 pub(crate) fn is_ident(s: &str) -> bool {
-    let mut c = s.chars();
-    matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
-        && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+    // Bytes: a non-ASCII character has no ASCII byte, so it fails as it would as a `char`.
+    let b = s.as_bytes();
+    matches!(b.first(), Some(&c) if c == b'_' || c.is_ascii_alphabetic())
+        && b[1..]
+            .iter()
+            .all(|&c| c == b'_' || c.is_ascii_alphanumeric())
         && s != "_"
         && syn_keyword(s).is_none()
 }
@@ -51,17 +54,25 @@ pub(crate) fn check(t: &Table) -> Vec<Diagnostic> {
     let mut err = |span: crate::model::Span, what: String| {
         out.push(Diagnostic::error(file, span, what).with_label("not a usable name"))
     };
-    let unique: std::collections::HashSet<String> = t
-        .registers
-        .iter()
-        .filter(|r| r.mode.access.has_unique_accessor())
-        .map(|r| format!("{}_mut", r.name))
-        .collect();
+    // Registers with a `NAME_mut()` accessor, by name: a register `X_mut` clashes when `X` is
+    // one of them. Borrowed names, built only when some register name ends in `_mut`.
+    let has_mut_name = t.registers.iter().any(|r| r.name.ends_with("_mut"));
+    let unique: std::collections::HashSet<&str> = if has_mut_name {
+        t.registers
+            .iter()
+            .filter(|r| r.mode.access.has_unique_accessor())
+            .map(|r| r.name.as_str())
+            .collect()
+    } else {
+        Default::default()
+    };
     for r in &t.registers {
         let clash = RESERVED_TOP.contains(&r.name.as_str())
             || RESERVED_METHOD.contains(&r.name.as_str())
             || (r.mode.access.has_unique_accessor()
-                && RESERVED_METHOD.contains(&format!("{}_mut", r.name).as_str()));
+                && RESERVED_METHOD
+                    .iter()
+                    .any(|m| m.strip_suffix("_mut") == Some(r.name.as_str())));
         if !is_ident(&r.name) || clash {
             err(
                 r.span,
@@ -75,7 +86,11 @@ pub(crate) fn check(t: &Table) -> Vec<Diagnostic> {
                     r.name
                 ),
             );
-        } else if unique.contains(&r.name) {
+        } else if r
+            .name
+            .strip_suffix("_mut")
+            .is_some_and(|base| unique.contains(base))
+        {
             err(
                 r.span,
                 format!("register name `{}` collides with the `{}()` accessor of register `{}` (read-to-clear and counter registers get one)", r.name, r.name, &r.name[..r.name.len() - 4]),

@@ -17,7 +17,7 @@ fn reg(name: &str, access: Access, width: Width, layout: Layout) -> Register {
     Register {
         name: name.into(),
         mode: Mode { access, width },
-        description: format!("{name} register"),
+        description: format!("{name} register").into(),
         layout,
         aliases: vec![],
         over: vec![],
@@ -37,7 +37,7 @@ fn field(name: &str, msb: u32, lsb: u32, access: Option<Access>) -> Field {
         access,
         reset: None,
         write_value: None,
-        description: format!("{name} field"),
+        description: format!("{name} field").into(),
         values: vec![],
         span: sp(),
     }
@@ -289,7 +289,7 @@ fn names_the_generated_code_uses_are_refused() {
     f.values.push(NamedValue {
         name: "__V".into(),
         value: 1,
-        description: String::new(),
+        description: Default::default(),
         span: sp(),
     });
     r.fields.push(f);
