@@ -8,6 +8,8 @@ pub mod diag;
 pub mod doc;
 #[cfg(feature = "cli")]
 pub mod dump;
+#[cfg(test)]
+mod exhaustive;
 pub mod fmt;
 #[cfg(feature = "cli")]
 #[doc(hidden)]

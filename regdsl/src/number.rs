@@ -341,31 +341,21 @@ mod tests {
     /// from the ones numbers are made of (and a few longer ones).
     #[test]
     fn fast_prefix_agrees_with_nom() {
-        const CH: &[u8] = b"0129aAbBfFhHxX_g";
         let mut checked = 0;
-        let mut buf = Vec::new();
-        for len in 1..=4u32 {
-            for mut k in 0..(CH.len() as u32).pow(len) {
-                buf.clear();
-                for _ in 0..len {
-                    buf.push(CH[(k % CH.len() as u32) as usize]);
-                    k /= CH.len() as u32;
+        crate::exhaustive::each_string(b"0129aAbBfFhHxX_g", 1, 4, |s| {
+            match fast_prefix(s.as_bytes()) {
+                Some(fast) => {
+                    assert_eq!(Ok(fast), nom_prefix(s), "{s:?}");
+                    checked += 1;
                 }
-                let s = std::str::from_utf8(&buf).unwrap();
-                match fast_prefix(s.as_bytes()) {
-                    Some(fast) => {
-                        assert_eq!(Ok(fast), nom_prefix(s), "{s:?}");
-                        checked += 1;
-                    }
-                    // `is_number` relies on this too.
-                    None => assert!(nom_prefix(s).is_err(), "{s:?}"),
-                }
-                assert_eq!(is_number(s), parse_number(s).is_ok(), "{s:?}");
-                if let Some(v) = fast_whole(s.as_bytes()) {
-                    assert_eq!(nom_prefix(s), Ok((v, s.len())), "{s:?}");
-                }
+                // `is_number` relies on this too.
+                None => assert!(nom_prefix(s).is_err(), "{s:?}"),
             }
-        }
+            assert_eq!(is_number(s), parse_number(s).is_ok(), "{s:?}");
+            if let Some(v) = fast_whole(s.as_bytes()) {
+                assert_eq!(nom_prefix(s), Ok((v, s.len())), "{s:?}");
+            }
+        });
         assert!(checked > 1000, "{checked}");
         for s in [
             "0xFFFF_FFFF_FFFF_FFFF",

@@ -1140,21 +1140,11 @@ mod tests {
     /// characters from letters, digits, `_` and a few others, and on the keywords.
     #[test]
     fn plain_ident_agrees_with_ident_problem() {
-        const CH: &[u8] = b"aZs_9-.Sf";
-        let mut buf = Vec::new();
-        for len in 0..=3u32 {
-            for mut k in 0..(CH.len() as u32).pow(len) {
-                buf.clear();
-                for _ in 0..len {
-                    buf.push(CH[(k % CH.len() as u32) as usize]);
-                    k /= CH.len() as u32;
-                }
-                let s = std::str::from_utf8(&buf).unwrap();
-                if plain_ident(s) {
-                    assert_eq!(ident_problem(s), None, "{s:?}");
-                }
+        crate::exhaustive::each_string(b"aZs_9-.Sf", 0, 3, |s| {
+            if plain_ident(s) {
+                assert_eq!(ident_problem(s), None, "{s:?}");
             }
-        }
+        });
         for k in ["type", "Self", "self", "async", "_", "1X", "É", "abstract"] {
             assert!(!plain_ident(k), "{k}");
         }
