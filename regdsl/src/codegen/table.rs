@@ -121,6 +121,29 @@ fn push_segments(out: &mut String, l: &Layout) {
     }
 }
 
+/// `&[a, b, ..]` with `each` writing an item, or for no item the name of a shared empty slice
+/// (`empty.0`), noting in `empty.1` that the table needs it.
+fn push_slice<T>(
+    out: &mut String,
+    items: &[T],
+    empty: (char, &mut bool),
+    mut each: impl FnMut(&mut String, &T),
+) {
+    if items.is_empty() {
+        *empty.1 = true;
+        out.push(empty.0);
+        return;
+    }
+    out.push_str("&[");
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        each(out, item);
+    }
+    out.push(']');
+}
+
 /// `REGISTERS` and `lookup`: the entries, one per register, as text.
 pub(crate) fn info(t: &Table) -> String {
     use std::fmt::Write;
@@ -152,33 +175,16 @@ pub(crate) fn info(t: &Table) -> String {
             }
         };
         let _ = write!(entries, ", offset: {offset:#x}usize, aliases: ");
-        if r.aliases.is_empty() {
-            empty_segs = true;
-            entries.push('E');
-        } else {
-            entries.push_str("&[");
-            for (k, a) in r.aliases.iter().enumerate() {
-                if k > 0 {
-                    entries.push_str(", ");
-                }
-                push_segments(&mut entries, &a.layout);
-            }
-            entries.push(']');
-        }
+        push_slice(
+            &mut entries,
+            &r.aliases,
+            ('E', &mut empty_segs),
+            |out, a| push_segments(out, &a.layout),
+        );
         entries.push_str(", over: ");
-        if r.over.is_empty() {
-            empty_over = true;
-            entries.push('N');
-        } else {
-            entries.push_str("&[");
-            for (k, o) in r.over.iter().enumerate() {
-                if k > 0 {
-                    entries.push_str(", ");
-                }
-                push_str_lit(&mut entries, o);
-            }
-            entries.push(']');
-        }
+        push_slice(&mut entries, &r.over, ('N', &mut empty_over), |out, o| {
+            push_str_lit(out, o)
+        });
         match m.reset {
             Some(v) => {
                 let _ = write!(entries, ", reset: O::Some({v:#x}u64)");
@@ -186,23 +192,18 @@ pub(crate) fn info(t: &Table) -> String {
             None => entries.push_str(", reset: O::None"),
         }
         entries.push_str(", element_resets: ");
-        if r.element_resets.is_empty() {
-            empty_resets = true;
-            entries.push('R');
-        } else {
-            entries.push_str("&[");
-            for (k, e) in r.element_resets.iter().enumerate() {
-                if k > 0 {
-                    entries.push_str(", ");
-                }
+        push_slice(
+            &mut entries,
+            &r.element_resets,
+            ('R', &mut empty_resets),
+            |out, e| {
                 let _ = write!(
-                    entries,
+                    out,
                     "::regdsl_rt::info::ElementReset {{ min: {}u32, max: {}u32, value: {:#x}u64 }}",
                     e.min, e.max, e.value
                 );
-            }
-            entries.push(']');
-        }
+            },
+        );
         let _ = write!(
             entries,
             ", writable: {:#x}u64, w1c: {:#x}u64, rsv_mask: {:#x}u64, rsv_value: {:#x}u64, description: ",
