@@ -526,6 +526,11 @@ fn parse_lines<'a>(
     let mut spare_attrs = Vec::new();
     // Most files are ASCII: then lines are split and tokenized in one pass over the bytes.
     let ascii = fast && src[start..].is_ascii();
+    let mut line = Line {
+        number: 0,
+        item: Item::Blank,
+        comment: None,
+    };
     while start <= src.len() {
         if start == src.len() && last_is_empty {
             break;
@@ -544,16 +549,15 @@ fn parse_lines<'a>(
             let lt = LineText::new(&rest[..len], number, start, std::mem::take(&mut toks));
             (lt, next)
         };
-        let line = Line {
-            number: lt.number,
-            item: p.line(&lt, &mut spare_attrs),
-            comment: lt.comment,
-        };
+        // The line is built in place: `Parser::line` writes the item into `line.item`.
+        line.number = lt.number;
+        line.comment = lt.comment;
+        p.line(&lt, &mut spare_attrs, &mut line.item);
         each(&line);
         if let Item::Register(Some(RegRow { attrs, .. }))
-        | Item::Field(Some(FieldRow { attrs, .. })) = line.item
+        | Item::Field(Some(FieldRow { attrs, .. })) = &mut line.item
         {
-            spare_attrs = attrs;
+            spare_attrs = std::mem::take(attrs);
             spare_attrs.clear();
         }
         toks = lt.toks;
@@ -581,8 +585,16 @@ impl Parser<'_> {
         Diagnostic::error(self.file, span, msg).with_label(label)
     }
 
+    /// Parses one line into `out` (the item of the `Line` that `parse_lines` keeps across lines:
+    /// written where it stays, one copy of a row fewer per line than returning it).
     /// `spare` is an empty vector that the row's attributes may use.
-    fn line<'a>(&mut self, lt: &LineText<'a>, spare: &mut Vec<Attr<'a>>) -> Item<'a> {
+    fn line<'a>(&mut self, lt: &LineText<'a>, spare: &mut Vec<Attr<'a>>, out: &mut Item<'a>) {
+        *out = self.item(lt, spare);
+    }
+
+    /// The item of one line (the body of [`Parser::line`], inlined there).
+    #[inline(always)]
+    fn item<'a>(&mut self, lt: &LineText<'a>, spare: &mut Vec<Attr<'a>>) -> Item<'a> {
         let Some(&(_, first, _)) = lt.toks.first() else {
             return if lt.comment.is_some() {
                 Item::Comment
