@@ -1,9 +1,10 @@
 //! The card's interrupt registers alone (datasheet 7.3): MSI/legacy mode sends every cause on
 //! vector 0, auto-mask needs GPIE.EIAME, auto-clear follows EIAC, a cleared cause owes nothing.
 
+use pci_dma::EventFd;
 use regdsl_rt::{Bus, Site};
 use sim_82599::Sim;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsFd;
 
 const EICR: usize = 0x00800;
 const EICS: usize = 0x00808;
@@ -15,23 +16,13 @@ const GPIE: usize = 0x00898;
 const MSIX_MODE: u32 = 1 << 4;
 const EIAME: u32 = 1 << 30;
 
-fn eventfd() -> OwnedFd {
-    // SAFETY: eventfd takes no pointer; a non-negative result is a new descriptor we own.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK) };
-    assert!(fd >= 0);
-    // SAFETY: as above.
-    unsafe { OwnedFd::from_raw_fd(fd) }
+fn eventfd() -> EventFd {
+    EventFd::new().unwrap()
 }
 
-fn take(fd: &OwnedFd) -> u64 {
-    let mut b = [0u8; 8];
-    // SAFETY: reads 8 bytes into a live buffer.
-    let n = unsafe { libc::read(fd.as_raw_fd(), b.as_mut_ptr().cast(), 8) };
-    if n == 8 {
-        u64::from_ne_bytes(b)
-    } else {
-        0
-    }
+/// The messages the vector sent since the last call.
+fn take(fd: &EventFd) -> u64 {
+    fd.take().unwrap()
 }
 
 fn card() -> (Sim, sim_82599::Port) {

@@ -227,11 +227,9 @@ fn released_regions_are_the_cards_business_too() {
 
 #[test]
 fn msix_vectors_bound_over_the_socket_signal_the_clients_eventfd() {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     let (sim, path) = card("msix", 1);
     let c = Card::connect(&path).unwrap();
-    // SAFETY: eventfd takes no pointer; a non-negative result is a new descriptor we own.
-    let efd = unsafe { OwnedFd::from_raw_fd(libc::eventfd(0, libc::EFD_NONBLOCK)) };
+    let efd = pci_dma::EventFd::new().unwrap();
     c.set_msix(0, 3, Some(efd.as_fd())).unwrap();
     let p = c.port(0).unwrap();
     p.write32(0x00898, 1 << 4, Site::UNNAMED); // GPIE.MSIX_MODE
@@ -239,11 +237,11 @@ fn msix_vectors_bound_over_the_socket_signal_the_clients_eventfd() {
     p.write32(0x00808, 1 << 3, Site::UNNAMED); // EICS: its cause
                                                // A read returns after the posted writes took effect; no auto-mask without GPIE.EIAME.
     assert_eq!(p.read32(0x00880, Site::UNNAMED), 1 << 3);
-    let mut b = [0u8; 8];
-    // SAFETY: reads 8 bytes into a live buffer.
-    let n = unsafe { libc::read(efd.as_raw_fd(), b.as_mut_ptr().cast(), 8) };
-    assert_eq!(n, 8, "the vector's message reached the client's eventfd");
-    assert_eq!(u64::from_ne_bytes(b), 1);
+    assert_eq!(
+        efd.take().unwrap(),
+        1,
+        "the vector's message reached the client's eventfd"
+    );
     assert_eq!(sim.msix_count(0, 3).unwrap(), 1);
     // Bad vectors and ports get a status; unbinding needs no descriptor.
     assert!(matches!(
