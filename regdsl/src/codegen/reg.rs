@@ -22,12 +22,27 @@ pub(crate) fn hex(v: u64) -> Literal {
         .expect("a hex number is a literal")
 }
 
-pub(crate) fn int_ty(w: Width) -> TokenStream {
+/// The register's integer type.
+pub(crate) fn int_name(w: Width) -> &'static str {
     match w {
-        Width::W8 => quote!(u8),
-        Width::W16 => quote!(u16),
-        Width::W32 => quote!(u32),
-        Width::W64 => quote!(u64),
+        Width::W8 => "u8",
+        Width::W16 => "u16",
+        Width::W32 => "u32",
+        Width::W64 => "u64",
+    }
+}
+
+pub(crate) fn int_ty(w: Width) -> TokenStream {
+    let t = ident(int_name(w));
+    quote!(#t)
+}
+
+/// The register's mode marker (`regdsl_rt::mode::RW`) and `Access` name.
+pub(crate) fn mode_name(a: Access) -> &'static str {
+    match a {
+        // RSV is a field mode; a register never has it (treated as read-only).
+        Access::RSV => "RO",
+        other => other.as_str(),
     }
 }
 
@@ -143,12 +158,8 @@ pub(crate) fn push_doc(out: &mut String, doc: &str) {
 pub(crate) fn module_text(r: &Register, index: usize, sets: &IndexSets, out: &mut String) {
     use std::fmt::Write;
     let name = &r.name;
-    let int = int_ty(r.width()).to_string();
-    let mode = match r.mode.access {
-        // RSV is a field mode; a register never has it (treated as read-only).
-        Access::RSV => "RO",
-        other => other.as_str(),
-    };
+    let int = int_name(r.width());
+    let mode = mode_name(r.mode.access);
     let m = masks(r);
     push_doc(out, &docs::register(r, &m));
     let _ = writeln!(out, "#[allow(non_snake_case)]\npub mod {name} {{");

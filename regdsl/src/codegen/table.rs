@@ -1,7 +1,7 @@
 //! Table-wide items: `Regs<B>`, `REGISTERS`/`lookup`, and the counter `Stats`.
 
-use super::reg::{ident, masks, push_doc, push_str_lit};
-use crate::model::{Access, Layout, Register, Table};
+use super::reg::{ident, masks, mode_name, push_doc, push_str_lit};
+use crate::model::{Layout, Register, Table};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -91,13 +91,6 @@ pub(crate) fn regs_struct(t: &Table) -> String {
     out
 }
 
-fn access_ident(a: Access) -> proc_macro2::Ident {
-    ident(match a {
-        Access::RSV => "RO",
-        other => other.as_str(),
-    })
-}
-
 /// Segments as `S { .. }` (`S` is `Seg` inside `REGISTERS`); suffixed literals leave the
 /// compiler nothing to infer in a 2,000-entry initializer.
 fn push_segments(out: &mut String, l: &Layout) {
@@ -153,7 +146,7 @@ pub(crate) fn info(t: &Table) -> String {
     let mut empty_resets = false;
     for r in &t.registers {
         let m = masks(r);
-        let access = access_ident(r.mode.access);
+        let access = mode_name(r.mode.access);
         entries.push_str("I { name: ");
         push_str_lit(&mut entries, &r.name);
         let _ = write!(
