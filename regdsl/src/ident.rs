@@ -31,18 +31,37 @@ pub fn ident_problem(name: &str) -> Option<String> {
     if name == "_" {
         return Some("`_` is not a valid name (it is Rust's placeholder)".to_string());
     }
-    // Keywords are lower case but `Self`, and have at most 8 letters: most names skip the list.
-    let maybe =
-        name.len() <= 8 && (name.starts_with(|c: char| c.is_ascii_lowercase()) || name == "Self");
-    if maybe && KEYWORDS.contains(&name) {
+    if is_keyword(name) {
         return Some(format!("`{name}` is a Rust keyword and cannot be a name"));
     }
     None
 }
 
+/// Whether `name` is one of [`KEYWORDS`].
+#[inline]
+fn is_keyword(name: &str) -> bool {
+    // Keywords are lower case but `Self`, and have at most 8 letters: most names skip the list.
+    let maybe =
+        name.len() <= 8 && (matches!(name.as_bytes().first(), Some(b'a'..=b'z')) || name == "Self");
+    maybe && KEYWORDS.contains(&name)
+}
+
+/// What [`ident_problem`] accepts, without building its message: the check for every name of a
+/// table (the resolver's and codegen's), byte by byte (a non-ASCII character has no ASCII byte,
+/// so it fails as it would as a `char`).
+pub(crate) fn is_ident(name: &str) -> bool {
+    let b = name.as_bytes();
+    matches!(b.first(), Some(&c) if c == b'_' || c.is_ascii_alphabetic())
+        && b[1..]
+            .iter()
+            .all(|&c| c == b'_' || c.is_ascii_alphanumeric())
+        && name != "_"
+        && !is_keyword(name)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::ident_problem;
+    use super::{ident_problem, is_ident};
 
     #[test]
     fn identifiers() {
@@ -55,5 +74,18 @@ mod tests {
         assert!(ident_problem("Self").is_some());
         assert!(ident_problem("_").is_some());
         assert!(ident_problem("É").is_some());
+    }
+
+    /// `is_ident` accepts exactly what `ident_problem` accepts, on every name of up to 3
+    /// characters from letters, digits, `_` and a few others, and on the keywords.
+    #[test]
+    fn is_ident_agrees_with_ident_problem() {
+        crate::exhaustive::each_string(b"aZs_9-.Sf", 0, 3, |s| {
+            assert_eq!(is_ident(s), ident_problem(s).is_none(), "{s:?}");
+        });
+        for k in ["type", "Self", "self", "async", "_", "1X", "É", "abstract"] {
+            assert!(!is_ident(k), "{k}");
+        }
+        assert!(is_ident("RDBAL") && is_ident("fw_revision_x"));
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::diag::Diagnostic;
-use crate::ident::ident_problem;
+use crate::ident::{ident_problem, is_ident};
 use crate::model::{
     Access, Alias, ElementReset, Field, Layout, Mode, NamedValue, Register, Segment, Span, Table,
     Text, Width,
@@ -263,7 +263,7 @@ impl<'a> Builder<'_, 'a> {
     }
 
     fn name_ok(&mut self, name: &str, span: Span) -> bool {
-        if plain_ident(name) {
+        if is_ident(name) {
             return true;
         }
         match ident_problem(name) {
@@ -1086,21 +1086,6 @@ impl<'a> Builder<'_, 'a> {
     }
 }
 
-/// A name [`ident_problem`] accepts, found without it for most names: ASCII letters, digits
-/// and `_`, not starting with a digit, not `_`, and not something that could be a keyword
-/// (those, and every other name, go to `ident_problem`).
-fn plain_ident(name: &str) -> bool {
-    let b = name.as_bytes();
-    let Some(&first) = b.first() else {
-        return false;
-    };
-    let maybe_keyword = b.len() <= 8 && (first.is_ascii_lowercase() || name == "Self");
-    (first.is_ascii_alphabetic() || first == b'_')
-        && name != "_"
-        && !maybe_keyword
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
-}
-
 fn fits(v: u64, bits: u32) -> bool {
     bits >= 64 || v >> bits == 0
 }
@@ -1135,21 +1120,6 @@ fn first_missing(segments: &[Segment], min: u32, max: u32) -> Option<u32> {
 mod tests {
     use super::*;
     use std::hash::BuildHasher;
-
-    /// `plain_ident` accepts only what `ident_problem` accepts, on every name of up to 3
-    /// characters from letters, digits, `_` and a few others, and on the keywords.
-    #[test]
-    fn plain_ident_agrees_with_ident_problem() {
-        crate::exhaustive::each_string(b"aZs_9-.Sf", 0, 3, |s| {
-            if plain_ident(s) {
-                assert_eq!(ident_problem(s), None, "{s:?}");
-            }
-        });
-        for k in ["type", "Self", "self", "async", "_", "1X", "É", "abstract"] {
-            assert!(!plain_ident(k), "{k}");
-        }
-        assert!(plain_ident("RDBAL") && plain_ident("fw_revision_x"));
-    }
 
     /// Names that differ in their last characters spread over buckets and tags (a multiply
     /// alone left `REG00000`..`REG09999` in a few buckets).

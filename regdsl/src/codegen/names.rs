@@ -1,6 +1,7 @@
 //! Names in the table must be usable as Rust identifiers in the generated code.
 
 use crate::diag::Diagnostic;
+use crate::ident::is_ident;
 use crate::model::{Layout, Table};
 
 /// Names the generated code uses itself: inside a register module (`__B`, `__F`: private aliases
@@ -17,33 +18,6 @@ const RESERVED_METHOD: &[&str] = &[
     "__single_mut",
     "__array_mut",
 ];
-
-pub(crate) fn is_ident(s: &str) -> bool {
-    // Bytes: a non-ASCII character has no ASCII byte, so it fails as it would as a `char`.
-    let b = s.as_bytes();
-    matches!(b.first(), Some(&c) if c == b'_' || c.is_ascii_alphabetic())
-        && b[1..]
-            .iter()
-            .all(|&c| c == b'_' || c.is_ascii_alphanumeric())
-        && s != "_"
-        && syn_keyword(s).is_none()
-}
-
-fn syn_keyword(s: &str) -> Option<&str> {
-    const KW: &[&str] = &[
-        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-        "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
-        "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
-        "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
-        "gen",
-    ];
-    // Keywords are lower case but `Self`, and have at most 8 letters: most names skip the list.
-    if s.len() > 8 || !(s.starts_with(|c: char| c.is_ascii_lowercase()) || s == "Self") {
-        return None;
-    }
-    KW.iter().copied().find(|k| *k == s)
-}
 
 /// One error per name that cannot be generated (`regdsl check` reports them too): keywords,
 /// names the generated code uses itself, names starting with `__` (reserved for generated
