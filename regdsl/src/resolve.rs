@@ -108,6 +108,12 @@ impl<'f, 'a> Resolver<'f, 'a> {
     /// The next line of the file.
     pub fn line(&mut self, line: &Line<'a>) {
         let b = &mut self.b;
+        if !matches!(
+            line.item,
+            Item::Blank | Item::Comment | Item::Value(_) | Item::Directive { .. }
+        ) {
+            b.close_rows(matches!(line.item, Item::Field(_)));
+        }
         match &line.item {
             Item::Blank | Item::Comment => {}
             Item::Section { title, .. } => {
@@ -130,6 +136,7 @@ impl<'f, 'a> Resolver<'f, 'a> {
 
     /// The model, after the checks that need every line.
     pub fn finish(mut self) -> Resolved {
+        self.b.close_rows(false);
         self.b.element_resets();
         Resolved {
             table: self.b.table,
@@ -253,6 +260,20 @@ struct Builder<'f, 'a> {
 }
 
 impl<'a> Builder<'_, 'a> {
+    /// A field's rows end (and, unless `field_only`, its register's): their vectors are
+    /// copied to exact size, so the table holds no spare room (a quarter of the benchmark
+    /// table's heap), and the spare buffer is reused for the next register.
+    fn close_rows(&mut self, field_only: bool) {
+        if let Ctx::Reg { reg, field } = self.ctx {
+            let fields = &mut self.table.registers[reg].fields;
+            if let FieldCtx::At(f) = field {
+                exact(&mut fields[f].values);
+            }
+            if !field_only {
+                exact(fields);
+            }
+        }
+    }
     fn error(&mut self, span: Span, msg: impl Into<String>, label: &str) {
         self.diags
             .push(Diagnostic::error(self.file, span, msg).with_label(label));
@@ -1083,6 +1104,16 @@ impl<'a> Builder<'_, 'a> {
                 description: Text::from(row.description),
                 span: row.name.span,
             });
+    }
+}
+
+/// `v` with capacity for its elements only (a copy: shrinking in place would leave
+/// fragments that nothing reuses).
+fn exact<T>(v: &mut Vec<T>) {
+    if v.capacity() > v.len() {
+        let mut e = Vec::with_capacity(v.len());
+        e.append(v);
+        *v = e;
     }
 }
 
