@@ -35,6 +35,8 @@ pub struct FieldValue<R> { pub m: u64, pub v: u64, pub r: PhantomData<fn() -> R>
 impl<R> FieldValue<R> { pub const fn new(m: u64, v: u64) -> Self { FieldValue { m, v, r: PhantomData } } }
 pub unsafe trait Tagged { type Reg: Spec; }
 pub fn or2<E: Tagged>(a: E, b: E) -> Bits<E::Reg> { let _ = (a, b); Bits::new(0) }
+pub struct Z<const ID: u32, const LSB: u32, const W: u32>;
+pub struct ZV<const ID: u32, const LSB: u32, const W: u32, const V: u64>;
 pub trait Bus { fn read(&self, offset: usize) -> u32; }
 pub struct Handle<'a, B: ?Sized, R>(pub &'a B, pub usize, pub PhantomData<fn() -> R>);
 pub struct Regs<B> { bus: B }
@@ -70,6 +72,33 @@ def module(n, shape):
         o.append("  impl R { " + " ".join(f"pub const {f}: crate::Bits<R> = crate::Bits::new({m:#x});" for f, m, w in fs) + " }")
         if vals:
             o.append("  pub struct V; impl V { " + " ".join(f"pub const {v}: crate::FieldValue<R> = crate::FieldValue::new(0xff0000, {x:#x});" for v, x in vals) + " }")
+    elif shape == "zst":
+        # Zero-sized constants whose type carries the register as a number (a const parameter):
+        # `const B0: F<ID, LSB, WIDTH> = F;` is a trivial const for rustc (one constant operand).
+        for f, m, w in fs:
+            lsb = (m & -m).bit_length() - 1
+            o.append(f"  pub const {f}: crate::Z<{n}, {lsb}, {w}> = crate::Z;")
+        if vals:
+            o.append("  pub mod F16 { " + " ".join(f"pub const {v}: crate::ZV<{n}, 16, 8, {x >> 16}> = crate::ZV;" for v, x in vals) + " }")
+    elif shape == "fields_struct":
+        # One typed constant per register: a struct whose fields are the register's fields
+        # (`CTRL.RST` instead of `CTRL::RST`): field types are checked once per struct, and
+        # there is one body to evaluate instead of one per name.
+        def ty(w): return "crate::Bits<R>" if w == 1 else "crate::Field<R>"
+        def val(f, m, w):
+            lsb = (m & -m).bit_length() - 1
+            return f"crate::Bits::new({m:#x})" if w == 1 else f'crate::Field::new("{f}", {lsb}, {w})'
+        o.append("  pub struct Fields { " + " ".join(f"pub {f}: {ty(w)}," for f, m, w in fs) + " }")
+        o.append("  pub const F: Fields = Fields { " + " ".join(f"{f}: {val(f, m, w)}," for f, m, w in fs) + " };")
+        if vals:
+            o.append("  pub struct Values { " + " ".join(f"pub {v}: crate::FieldValue<R>," for v, x in vals) + " }")
+            o.append("  pub const V: Values = Values { " + " ".join(f"{v}: crate::FieldValue::new(0xff0000, {x:#x})," for v, x in vals) + " };")
+    elif shape == "generic_assoc":
+        # The typed constants inside an impl with an unused type parameter: polymorphic, so not
+        # evaluated where defined.
+        o.append("  pub struct D<X = ()>(core::marker::PhantomData<X>); impl<X> D<X> { " + " ".join(f"pub const {f}: crate::Bits<R> = crate::Bits::new({m:#x});" for f, m, w in fs) + " }")
+        if vals:
+            o.append("  pub struct V<X = ()>(core::marker::PhantomData<X>); impl<X> V<X> { " + " ".join(f"pub const {v}: crate::FieldValue<R> = crate::FieldValue::new(0xff0000, {x:#x});" for v, x in vals) + " }")
     elif shape.startswith("enum"):
         # One enum per register and kind; variants reachable as R0000::B0 (glob re-export) and the
         # named values as R0000::F16::LOW (renamed re-export).
@@ -98,7 +127,7 @@ def accessors(shape):
         ret = lambda n: "u32"
     return ("impl<B: Bus> Regs<B> {\n" + "\n".join(
         f"  #[inline(always)] pub fn R{n:04d}(&self) -> {ret(n)} {{ {body(n)} }}" for n in range(N)) + "\n}")
-shapes = os.environ.get("SHAPES", "base u32 typed_fn typed_lit typed_assoc enum enum_impl enum_copy enum_or accessors methods").split()
+shapes = os.environ.get("SHAPES", "base u32 typed_fn typed_lit typed_assoc enum enum_impl enum_copy enum_or accessors methods zst generic_assoc fields_struct").split()
 for shape in shapes:
     d = f"{work}/{shape}"
     os.makedirs(f"{d}/src", exist_ok=True)
