@@ -201,6 +201,13 @@ defs! {
     FDIRHKEY: Rw, 0, 0xFFFF_FFFF, [one(0x0EE68)], [];
     FDIRSKEY: Rw, 0, 0xFFFF_FFFF, [one(0x0EE6C)], [];
     FDIRM: Rw, 0, 0x0000_003F, [one(0x0EE70)], [];
+    // The field masks (a set bit: not compared), see fdir.rs.
+    FDIRSIP4M: Rw, 0, 0xFFFF_FFFF, [one(0x0EE40)], [];
+    FDIRDIP4M: Rw, 0, 0xFFFF_FFFF, [one(0x0EE3C)], [];
+    FDIRTCPM: Rw, 0, 0xFFFF_FFFF, [one(0x0EE44)], [];
+    FDIRUDPM: Rw, 0, 0xFFFF_FFFF, [one(0x0EE48)], [];
+    FDIRSCTPM: Rw, 0, 0xFFFF_FFFF, [one(0x0EE78)], [];
+    FDIRIP6M: Rw, 0, 0xFFFF_FFFF, [one(0x0EE74)], [];
     FDIRSIPv6: Rw, 0, 0xFFFF_FFFF, [arr(0x0EE0C, 4, 0, 2)], [];
     FDIRIPSA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE18)], [];
     FDIRIPDA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE1C)], [];

@@ -46,6 +46,11 @@ pub enum Rule {
     /// no longer reaches (Linux's ixgbe refuses a second mask while filters exist; the
     /// flexible-byte offset cannot change under filters, a FDIRCTRL write empties the table).
     FdirMaskWithFilters,
+    /// A perfect filter added with bits set that the field masks (FDIRSIP4M, FDIRDIP4M,
+    /// FDIRTCPM, FDIRUDPM, FDIRSCTPM, FDIRIP6M) ignore: the card compares the frame's fields
+    /// with those bits cleared, so the filter never matches (datasheet 7.1.2.7; Linux's ixgbe
+    /// clears them in the filter and its hash).
+    FdirFilterNotMasked,
     /// CTRL.RST/LRST written while PCIe master requests may be pending: CTRL
     /// .PCIE_MASTER_DISABLE not set, or STATUS.PCIE_MASTER_ENABLE_STATUS not read as 0 since
     /// (datasheet 5.2.5.3.2, 4.6.3.2).
