@@ -118,24 +118,31 @@ fn fdir_strict_card_flags_filters_before_init_and_over_the_packet_buffer() {
 #[test]
 fn fdir_card_finds_a_filter_only_in_the_bucket_of_its_hash() {
     use driver_82599::fdir::{bucket_hash, HASH_KEY};
-    use driver_82599::regs::*;
     // Filed by hand under a wrong bucket hash.
     hand_filed_filter_is_not_found(cfg4(), |rx, f| {
-        let r = rx.regs();
-        // Addresses in frame order (first byte in bits 7:0).
-        r.FDIRIPSA()
-            .write(FDIRIPSA::IP.val(u32::from_le_bytes([10, 0, 0, 1])));
-        r.FDIRIPDA()
-            .write(FDIRIPDA::IP.val(u32::from_le_bytes([10, 0, 0, 2])));
-        r.FDIRPORT().write(
-            FDIRPORT::SOURCE.val(u32::from(f.sport))
-                | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
-        );
         // The card uses 11 bits of it (64 KB of perfect filters).
-        let wrong = (bucket_hash(HASH_KEY, f) + 1) & 0x7FF;
-        r.FDIRHASH()
-            .write(FDIRHASH::HASH.val(wrong) | FDIRHASH::SW_INDEX.val(9));
+        write_filter(rx, f, (bucket_hash(HASH_KEY, f) + 1) & 0x7FF);
     });
+}
+
+/// Writes the registers of the IPv4 filter `f` by hand, with bucket hash `hash` and software
+/// index 9 (the command is the caller's).
+fn write_filter(rx: &Device<Port>, f: &Flow, hash: u32) {
+    use driver_82599::regs::*;
+    let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (f.src, f.dst) else {
+        panic!("an IPv4 flow");
+    };
+    let r = rx.regs();
+    // Addresses in frame order (first byte in bits 7:0).
+    r.FDIRIPSA()
+        .write(FDIRIPSA::IP.val(u32::from_le_bytes(src.octets())));
+    r.FDIRIPDA()
+        .write(FDIRIPDA::IP.val(u32::from_le_bytes(dst.octets())));
+    r.FDIRPORT().write(
+        FDIRPORT::SOURCE.val(u32::from(f.sport)) | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
+    );
+    r.FDIRHASH()
+        .write(FDIRHASH::HASH.val(hash) | FDIRHASH::SW_INDEX.val(9));
 }
 
 /// A flow RSS does not send to queue 2, filed for queue 2 by hand (`file` writes the filter's
@@ -536,18 +543,12 @@ fn fdir_strict_card_flags_filters_with_masked_bits_and_masks_under_filters() {
     let (_tx, mut rx) = pair(&sim, masked(any_client, FdirMode::Perfect));
     // Filed by hand with the client port set, which the masks ignore: it can never match.
     let f = flow(5000);
-    let r = rx.regs();
-    r.FDIRIPSA()
-        .write(FDIRIPSA::IP.val(u32::from_le_bytes([10, 0, 0, 1])));
-    r.FDIRIPDA()
-        .write(FDIRIPDA::IP.val(u32::from_le_bytes([10, 0, 0, 2])));
-    r.FDIRPORT().write(
-        FDIRPORT::SOURCE.val(u32::from(f.sport)) | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
+    write_filter(
+        &rx,
+        &f,
+        bucket_hash(HASH_KEY, &any_client.apply(&f)) & 0x7FF,
     );
-    let hash = bucket_hash(HASH_KEY, &any_client.apply(&f)) & 0x7FF;
-    r.FDIRHASH()
-        .write(FDIRHASH::HASH.val(hash) | FDIRHASH::SW_INDEX.val(9));
-    r.FDIRCMD().write(
+    rx.regs().FDIRCMD().write(
         FDIRCMD::CMD::ADD | FDIRCMD::L4TYPE::UDP | FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(2),
     );
     let v = sim.violations();
