@@ -545,8 +545,10 @@ impl Shared {
             }
             R::EICS => self.set_cause(p, v & def.wmask),
             R::EIMS => {
-                cell.fetch_or(v & def.wmask, Ordering::AcqRel);
-                self.unmasked(p, v & def.wmask);
+                // Only a cause newly enabled owes a message (writing an enabled bit again
+                // changes nothing).
+                let old = cell.fetch_or(v & def.wmask, Ordering::AcqRel);
+                self.unmasked(p, v & def.wmask & !old);
             }
             R::EIMC => {
                 p.regs

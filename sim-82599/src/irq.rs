@@ -22,7 +22,7 @@
 //!   `IVAR_MISC` names (`INT_ALLOC1` for bits 29:16, `INT_ALLOC0` for the TCP timer, bit 30);
 //!   without a valid entry they send nothing (their `EICR` bits are still set).
 //! - A vector owes a message from the moment one of its causes is set (by a queue, a link
-//!   change, `EICS`/`EICS_EX`, or an unmasking write while the cause is set). The message goes
+//!   change, `EICS`/`EICS_EX`, or a write that enables it while it is set). The message goes
 //!   out when the cause is still set, enabled, PCIe mastering is on (an MSI-X message is a
 //!   memory write) and the vector's `EITR` interval has passed since its last message
 //!   (`ITR_INTERVAL` bits 11:3, in 2 us units; 0: no moderation; `EITR[0..63]`, the first 64
@@ -284,8 +284,9 @@ impl Shared {
         match r {
             R::EICS_EX => self.set_vectors(p, bits),
             R::EIMS_EX => {
+                let old = mask(p);
                 update(p, R::EIMS, R::EIMS_EX, bits, true);
-                self.unmasked_vectors(p, bits);
+                self.unmasked_vectors(p, bits & !old);
             }
             R::EIMC_EX => update(p, R::EIMS, R::EIMS_EX, bits, false),
             R::EIAM_EX => {
