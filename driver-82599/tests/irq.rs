@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use driver_82599::filter::PoolSet;
 use driver_82599::irq::{IrqConfig, Napi};
-use driver_82599::regs::{EIMC_EX, EIMS, EIMS_EX, IVAR};
+use driver_82599::regs::{EICR, EIMC_EX, EIMS, EIMS_EX, IVAR};
 use driver_82599::vmdq::{PoolLayout, VmdqConfig};
 use driver_82599::{Config, Device, Packet, QueueDevice};
 use pci_dma::EventFd;
@@ -430,6 +430,10 @@ fn the_link_interrupt_reports_each_link_change() {
     sim.inject(0, sim_82599::Fault::LinkNeverUp).unwrap();
     assert!(link.wait(Duration::from_secs(10)).unwrap());
     assert!(!dev.link().up);
+    assert!(
+        !dev.regs().EICR().read().is_set(EICR::LSC),
+        "the wait acknowledged the change"
+    );
     sim.clear_faults(0).unwrap();
     assert!(link.wait(Duration::from_secs(10)).unwrap());
     assert!(dev.link().up);
