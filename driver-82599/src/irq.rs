@@ -381,8 +381,11 @@ impl<B: Bus + Clone> Device<B> {
         Ok(link)
     }
 
-    /// The eventfd of each vector, to bind to the platform's MSI-X vectors: `(vector, fd)`.
-    /// Empty before [`Device::enable_rx_interrupts`] or [`Device::enable_link_interrupt`].
+    /// The eventfd of each vector, to bind to the platform's MSI-X vectors: `(vector, fd)`, in
+    /// vector order: the receive queues' (0..rx_queues), then the link's (`rx_queues`), so the
+    /// list has no gap when both are enabled (VFIO's `Msix::set_vectors` binds them by
+    /// position). Empty before [`Device::enable_rx_interrupts`] or
+    /// [`Device::enable_link_interrupt`].
     pub fn msix_fds(&self) -> Vec<(u32, BorrowedFd<'_>)> {
         self.irq.as_ref().map_or_else(Vec::new, |v| {
             v.rx.iter()

@@ -245,7 +245,7 @@ fn msix_vectors_bound_over_the_socket_signal_the_clients_eventfd() {
     assert_eq!(sim.msix_count(0, 3).unwrap(), 1);
     // Bad vectors and ports get a status; unbinding needs no descriptor.
     assert!(matches!(
-        c.set_msix(0, 16, Some(efd.as_fd())),
+        c.set_msix(0, 64, Some(efd.as_fd())),
         Err(CardError::Refused {
             status: status::BAD_VECTOR,
             ..
