@@ -43,6 +43,7 @@
 //! sim.connect(sim_82599::Wire::Loopback(0))?;
 //! let mut dev = Device::new(sim.port(0), sim.dma(), Config::default())?;
 //! dev.enable_rx_interrupts(&IrqConfig::default())?;
+//! let link = dev.enable_link_interrupt()?;               // vector 1, after queue 0's
 //! for (vector, fd) in dev.msix_fds() {
 //!     sim.set_msix(0, vector as usize, Some(fd))?;      // what VFIO_DEVICE_SET_IRQS does
 //! }
@@ -57,6 +58,10 @@
 //! let mut napi = Napi::new(Duration::from_millis(1));
 //! let mut got = Vec::new();
 //! assert_eq!(napi.rx(&mut dev, 0, &mut got, 32)?, 1);
+//! // The cable is pulled: the link interrupt reports it.
+//! sim.inject(0, sim_82599::Fault::LinkNeverUp)?;
+//! assert!(link.wait(Duration::from_secs(5))?);
+//! assert!(!dev.link().up);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
