@@ -369,8 +369,14 @@ impl<B: Bus + Clone> Device<B> {
         });
         regs.EITR().at(v).write(EITR::ITR_INTERVAL.val(0));
         regs.GPIE().modify(|r| r.set(GPIE::MSIX_MODE));
-        // Changes before now are not reported (power-on link-up, say).
+        // Changes before now are not reported (power-on link-up, say). The vector itself is
+        // enabled too (EIMS_EX), as public 82599 drivers do for theirs; it has no auto-mask
+        // bit, so it stays enabled.
         regs.EICR().write(EICR::LSC);
+        let (i, bit) = ex(v);
+        regs.EIMS_EX()
+            .at(i)
+            .write(EIMS_EX::INTERRUPT_ENABLE.val(bit));
         regs.EIMS().write(EIMS::INTERRUPT_ENABLE.val(EICR_LSC));
         let link = LinkIrq {
             vector: v,
