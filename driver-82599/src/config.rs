@@ -273,5 +273,15 @@ mod tests {
         };
         c.validate().unwrap();
         assert_eq!((MAX_RX_QUEUES, MAX_RING), (16, 32768));
+        // With pools every queue receives (a pool's frames go to its queues): up to 64.
+        let pools = |n: u16| Config {
+            rx_queues: n,
+            tx_queues: n,
+            vmdq: Some(crate::vmdq::VmdqConfig::default()),
+            ..Config::default()
+        };
+        pools(64).validate().unwrap();
+        let e = pools(66).validate().unwrap_err().to_string();
+        assert!(e.contains("tx_queues = 66"), "{e}");
     }
 }
