@@ -339,6 +339,13 @@ fn queue_40_raises_vector_40_through_the_ex_registers() {
     // Every vector is a queue's: none is left for the link.
     let e = dev.enable_link_interrupt().err().expect("no free vector");
     assert!(e.to_string().contains("64"), "{e}");
+    // Stopping masks vectors 16..63 too (EIMC_EX), not only EIMC's 0..15.
+    dev.rx_arm(41).unwrap();
+    dev.rx_arm(3).unwrap();
+    let ex = |dev: &Device<Port>, i| dev.regs().EIMS_EX().at(i).read().bits();
+    assert_eq!((ex(&dev, 0), ex(&dev, 1)), (1 << 3, 1 << 9));
+    dev.stop();
+    assert_eq!((ex(&dev, 0), ex(&dev, 1)), (0, 0));
     assert_no_violations(&sim);
 }
 
