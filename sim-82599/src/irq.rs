@@ -1,18 +1,18 @@
 //! Interrupts (datasheet 7.3): causes (EICR, EICS, EICS_EX), masks (EIMS/EIMC and their
 //! `_EX` pairs), auto-clear (EIAC), auto-mask (EIAM/EIAM_EX with GPIE.EIAME), the queues'
-//! causes mapped to vectors by IVAR and the other causes by IVAR_MISC (7.3.4, 8.2.3.5.16,
-//! 8.2.3.5), moderation by EITR (7.3.2.1), and the MSI-X messages a vector sends,
-//! delivered as a write of 1 to an eventfd (as VFIO's `VFIO_DEVICE_SET_IRQS` binds a vector
-//! to one).
+//! causes mapped to vectors by IVAR and the other causes by IVAR_MISC (7.3.4, 8.2.3.5),
+//! moderation by EITR (7.3.2.1), and the MSI-X messages a vector sends, delivered as a
+//! write of 1 to an eventfd (as VFIO's `VFIO_DEVICE_SET_IRQS` binds a vector to one).
 //!
 //! What is modelled, in MSI-X mode (GPIE.MSIX_MODE):
 //! - 64 vectors, each with a queue cause, a mask bit and an auto-mask bit. Vector `v`'s bits
 //!   are bit `v % 32` of `EICS_EX`/`EIMS_EX`/`EIMC_EX`/`EIAM_EX[v / 32]` (8.2.3.5).
 //!   Vectors 0..15 are also bits 15:0 of `EICR` (RTxQ), `EICS`, `EIMS`, `EIMC` and `EIAM`:
 //!   the model reads those bits as the same state as bits 15:0 of the `_EX[0]` registers
-//!   (either register sets, clears and reads them), the 82598-compatible view. Public 82599
-//!   drivers use the `_EX` registers for every queue vector; a driver that puts a vector
-//!   >= 16 into `EIMS` bits 30:16 enables an other cause instead (see the strict rules).
+//!   (either register sets, clears and reads them; the 82598 has only those 16). Public
+//!   82599 drivers use the `_EX` registers for every queue vector, which is right either
+//!   way; a driver that puts a vector >= 16 into `EIMS` bits 30:16 enables an other cause
+//!   instead (see the strict rules).
 //! - A queue's cause: a receive descriptor written back on queue `q` whose IVAR entry
 //!   (`INT_ALLOC0/2` of `IVAR[q / 2]`) is valid, or a transmit completion written back on
 //!   queue `q` (DD with RS, or the head write-back) whose entry `INT_ALLOC1/3` is valid, sets
@@ -20,7 +20,8 @@
 //! - The other causes (`EICR` bits 30:16; the card sets `LSC`, bit 20, when its link goes up
 //!   or down, and `EICS` sets any): each enabled in `EIMS` sends its message on the vector
 //!   `IVAR_MISC` names (`INT_ALLOC1` for bits 29:16, `INT_ALLOC0` for the TCP timer, bit 30);
-//!   without a valid entry they send nothing (their `EICR` bits are still set).
+//!   without a valid entry they send nothing (their `EICR` bits are still set). Their
+//!   message is gated by their `EIMS` bits only, not by the vector's `EIMS_EX` bit.
 //! - A vector owes a message from the moment one of its causes is set (by a queue, a link
 //!   change, `EICS`/`EICS_EX`, or a write that enables it while it is set). The message goes
 //!   out when the cause is still set, enabled, PCIe mastering is on (an MSI-X message is a
@@ -38,7 +39,8 @@
 //! message, vector 0's, moderated by `EITR[0]`.
 //!
 //! Strict rules: `EIMS`/`EICS` bit 31 and `IVAR`/`IVAR_MISC` reserved bits are
-//! `ReservedBits`; `EITR[64..127]` (VF vectors) and `EITR.LLI_MODERATION` are `Unmodelled`; in MSI-X mode, enabling an other cause in `EIMS` (bits 30:16) while
+//! `ReservedBits`; `EITR[64..127]` (VF vectors) and `EITR.LLI_MODERATION` are
+//! `Unmodelled`; in MSI-X mode, enabling an other cause in `EIMS` (bits 30:16) while
 //! `IVAR_MISC` maps it to no vector is `CauseWithoutVector` (the message can never go; the
 //! typical cause is a driver arming vector 16..30 through `EIMS` instead of `EIMS_EX`).
 //!
