@@ -58,6 +58,22 @@ fn without_msix_mode_every_cause_goes_to_vector_0() {
 }
 
 #[test]
+fn without_msix_mode_other_causes_and_vectors_past_15_go_to_vector_0() {
+    let (sim, p) = card();
+    let (v0, v40) = (eventfd(), eventfd());
+    sim.set_msix(0, 0, Some(v0.as_fd())).unwrap();
+    sim.set_msix(0, 40, Some(v40.as_fd())).unwrap();
+    let s = Site::UNNAMED;
+    p.write32(EIMS, LSC, s);
+    p.write32(EICS, LSC, s);
+    assert_eq!(take(&v0), 1, "LSC");
+    p.write32(EIMS_EX + 4, 1 << 8, s);
+    p.write32(EICS_EX + 4, 1 << 8, s);
+    assert_eq!((take(&v0), take(&v40)), (1, 0), "vector 40's cause");
+    assert!(sim.violations().is_empty());
+}
+
+#[test]
 fn auto_mask_needs_eiame_and_auto_clear_follows_eiac() {
     let (sim, p) = card();
     let v = eventfd();
