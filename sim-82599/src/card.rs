@@ -282,10 +282,12 @@ impl PortHw {
         } else {
             st.fetch_and(!regs::STATUS_LINK_UP, Ordering::AcqRel);
         }
-        // Link status change interrupt cause (datasheet 8.2.3.5.1).
+        // Link status change interrupt cause (datasheet 8.2.3.5.1): it owes a message
+        // (irq.rs; sent by `Shared::set_phy`).
         self.regs
             .cell(R::EICR, 0)
             .fetch_or(regs::EICR_LSC, Ordering::AcqRel);
+        self.irq.owe_other(regs::EICR_LSC);
     }
 }
 
@@ -370,8 +372,10 @@ impl Shared {
             a.phy_up.load(Ordering::Acquire) && peer_up
         };
         p.set_link(both(p));
+        self.irq_eval(p);
         if let Some(q) = self.peer_of(p) {
             q.set_link(both(q));
+            self.irq_eval(q);
         }
     }
 
@@ -477,6 +481,8 @@ impl Shared {
             // Read-to-clear cause register (datasheet 8.2.3.5.1).
             R::EICR => cell.swap(0, Ordering::AcqRel),
             R::SECRXSTAT => self.secrx_status(p),
+            // Bits 15:0 of element 0 are EIMS's/EIAM's (irq.rs).
+            R::EIMS_EX | R::EIAM_EX => self.ex_read(p, d.id, i),
             R::RTTBCNRC => {
                 p.rate[p.regs.get(R::RTTDQSEL, 0) as usize & 127].load(Ordering::Acquire)
             }
@@ -539,14 +545,17 @@ impl Shared {
             }
             R::EICS => self.set_cause(p, v & def.wmask),
             R::EIMS => {
-                cell.fetch_or(v & def.wmask, Ordering::AcqRel);
-                self.unmasked(p, v & def.wmask);
+                // Only a cause newly enabled owes a message (writing an enabled bit again
+                // changes nothing).
+                let old = cell.fetch_or(v & def.wmask, Ordering::AcqRel);
+                self.unmasked(p, v & def.wmask & !old);
             }
             R::EIMC => {
                 p.regs
                     .cell(R::EIMS, 0)
                     .fetch_and(!(v & def.wmask), Ordering::AcqRel);
             }
+            R::EICS_EX | R::EIMS_EX | R::EIMC_EX | R::EIAM_EX => self.ex_written(p, d.id, i, v),
             R::AUTOC => {
                 cell.store(new & !regs::AUTOC_RESTART_AN, Ordering::Release);
                 if v & regs::AUTOC_RESTART_AN != 0 {
@@ -940,8 +949,8 @@ impl Shared {
                 Rule::ReservedBits,
                 "EIMC bit 31 is reserved (write 0x7FFFFFFF to mask all)".into(),
             ),
-            R::EIMS | R::EICS | R::IVAR => {
-                if let Some((rule, detail)) = Shared::irq_check(d.id, v) {
+            R::EIMS | R::EICS | R::IVAR | R::IVAR_MISC | R::EITR => {
+                if let Some((rule, detail)) = Shared::irq_check(p, d.id, i, v) {
                     bad(rule, detail);
                 }
             }
