@@ -178,24 +178,32 @@ impl fmt::Display for Reading<'_> {
             .map(|x| x.field.name.len())
             .max()
             .unwrap_or(0);
-        for fr in self.fields.iter().rev() {
-            let fd = fr.field;
-            let value = if fd.width() == 1 {
+        let shown = |fr: &FieldReading| {
+            let value = if fr.field.width() == 1 {
                 fr.value.to_string()
             } else {
                 format!("0x{:X}", fr.value)
             };
-            let named = fr
-                .named
-                .map(|n| format!(" = {}", n.name))
-                .unwrap_or_default();
+            match fr.named {
+                Some(n) => format!("{value} = {}", n.name),
+                None => value,
+            }
+        };
+        let vw = self
+            .fields
+            .iter()
+            .map(|x| shown(x).len())
+            .max()
+            .unwrap_or(0);
+        for fr in self.fields.iter().rev() {
+            let fd = fr.field;
             let access = fd.access.unwrap_or(r.mode.access).as_str();
             writeln!(
                 f,
-                "  {:>bw$}  {:<nw$}  {access:<4} {:<12} {}",
+                "  {:>bw$}  {:<nw$}  {access:<4} {:<vw$}  {}",
                 bits(fr),
                 fd.name,
-                format!("{value}{named}"),
+                shown(fr),
                 fd.description,
             )?;
         }

@@ -46,12 +46,15 @@ enum Cmd {
     /// Print a Markdown register reference.
     Doc { file: PathBuf },
     /// Show a register value field by field (named values, set bits no field defines).
+    /// `regdsl decode FILE -` reads lines `REGISTER VALUE` or `REGISTER OFFSET VALUE ...` (what
+    /// `ixgbe regs` prints) from standard input and shows each.
     Decode {
         file: PathBuf,
-        /// The register: NAME, NAME[INDEX] for an array element, or an address (0x0EE00).
+        /// The register: NAME, NAME[INDEX] for an array element, or an address (0x0EE00); `-`:
+        /// read lines from standard input.
         register: String,
         /// The value, in the table's number syntax (0x1F, 1Fh, 31, 11111b).
-        value: String,
+        value: Option<String>,
     },
 }
 
@@ -93,6 +96,46 @@ fn table(path: &Path) -> Result<regdsl::model::Table, ExitCode> {
     let out = regdsl::compile(&path.display().to_string(), &src);
     report(&out.diagnostics, &src, false);
     out.table.ok_or(ExitCode::from(1))
+}
+
+/// `register` = `value` of table `t`, field by field.
+fn decode_one(t: &regdsl::model::Table, register: &str, value: &str) -> Result<String, String> {
+    let (reg, index) = regdsl::explain::find(t, register)?;
+    let v = regdsl::number::parse_number(value).map_err(|e| e.message("a value"))?;
+    Ok(regdsl::explain::read(reg, index, v)?.to_string())
+}
+
+/// Lines `REGISTER VALUE` or `REGISTER OFFSET VALUE ...` from standard input, each decoded; a
+/// line that cannot be is reported with its number and the rest go on (exit 1 at the end).
+fn decode_lines(t: &regdsl::model::Table) -> Result<(), ExitCode> {
+    use std::io::BufRead;
+    let mut bad = 0;
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.map_err(|e| {
+            eprintln!("regdsl decode: standard input: {e}");
+            ExitCode::from(2)
+        })?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let out = match words.as_slice() {
+            [] => continue,
+            [reg, a, b, ..] if regdsl::number::is_number(b) => {
+                decode_one(t, reg, b).or_else(|e| decode_one(t, reg, a).map_err(|_| e))
+            }
+            [reg, v, ..] => decode_one(t, reg, v),
+            [_] => Err("expected `REGISTER VALUE`".to_string()),
+        };
+        match out {
+            Ok(text) => print!("{text}"),
+            Err(e) => {
+                eprintln!("regdsl decode: line {}: {e}", n + 1);
+                bad += 1;
+            }
+        }
+    }
+    if bad > 0 {
+        return Err(ExitCode::from(1));
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), ExitCode> {
@@ -177,10 +220,11 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 eprintln!("regdsl decode: {e}");
                 ExitCode::from(2)
             };
-            let (reg, index) = regdsl::explain::find(&t, &register).map_err(usage)?;
-            let v =
-                regdsl::number::parse_number(&value).map_err(|e| usage(e.message("a value")))?;
-            print!("{}", regdsl::explain::read(reg, index, v).map_err(usage)?);
+            match (register.as_str(), value) {
+                ("-", None) => decode_lines(&t)?,
+                (_, Some(value)) => print!("{}", decode_one(&t, &register, &value).map_err(usage)?),
+                (_, None) => return Err(usage("give a VALUE, or `-` to read lines".into())),
+            }
         }
     }
     Ok(())

@@ -292,3 +292,39 @@ fn decode_shows_a_value_field_by_field() {
         assert!(err.contains(why), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn decode_reads_register_dumps_from_standard_input() {
+    use std::io::Write;
+    let t = temp(
+        "decode-lines.txt",
+        "CTRL 0x0 - RW Device Control\n  .RST 26 RW Device reset\nQ 0x100 +0x40*0..3 RW Queue\n",
+    );
+    // `REGISTER VALUE`, and `REGISTER OFFSET VALUE description` as `ixgbe regs` prints.
+    let input = "CTRL 0x04000000\nQ[2]             0x00180 0x00000007  Queue\n\nNOPE 1\nCTRL\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regdsl"))
+        .args(["decode", t.to_str().unwrap(), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(s.starts_with("CTRL at 0x00000 = 0x04000000"), "{s}");
+    assert!(s.contains("Q[2] at 0x00180 = 0x00000007"), "{s}");
+    assert!(err.contains("line 4: no register `NOPE`"), "{err}");
+    assert!(err.contains("line 5: expected `REGISTER VALUE`"), "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a bad line: exit 1 after the rest"
+    );
+}
