@@ -448,13 +448,27 @@ impl<B: Bus + Clone> Attached<B> {
     /// ([`Error::NotShared`]) or another process holds it ([`Error::QueueTaken`]).
     ///
     /// Each queue is stopped first (a process that died may have left it running), then
-    /// given this process's ring and buffers and started.
+    /// given this process's ring and buffers and started. The same as
+    /// [`Attached::reserve`] then [`Reserved::start`].
     pub fn attach(
         bus: B,
         dma: Arc<dyn DmaMemory>,
         dir: &ShareDir,
         cfg: AttachConfig,
     ) -> Result<Self> {
+        Self::reserve(bus, dma, dir, cfg)?.start()
+    }
+
+    /// The first half of [`Attached::attach`]: every check and every lock, no register
+    /// written. A process that attaches to several ports (`ixgbe fwd --attach`: the same
+    /// queue pair on two ports) reserves on each before it starts any, so that a refusal on
+    /// the second port leaves the first untouched. Dropping the reservation releases its locks.
+    pub fn reserve(
+        bus: B,
+        dma: Arc<dyn DmaMemory>,
+        dir: &ShareDir,
+        cfg: AttachConfig,
+    ) -> Result<Reserved<B>> {
         cfg.validate()?;
         dir.ensure()?;
         let regs = Regs::new(bus.clone());
@@ -488,49 +502,14 @@ impl<B: Bus + Clone> Attached<B> {
                 cfg.buf_size
             )));
         }
-        let mut a = Attached {
-            regs,
+        Ok(Reserved {
+            bus,
             dma,
-            queues: nic_queue::Queues::new(),
-            hw: cfg.queues.clone(),
             dir: dir.clone(),
-            _locks: locks,
-            _attached: attached,
-        };
-        let t = cfg.wait_timeout;
-        for &q in &cfg.queues {
-            let q32 = u32::from(q);
-            let rx = rxq::RxRegs::new(Regs::new(bus.clone()), q32)?;
-            let tx = txq::TxRegs::new(Regs::new(bus.clone()), q32)?;
-            // 4.6.7.1, 4.6.8.1: a queue left running (by a process that died) is disabled and
-            // waited for before its ring registers change.
-            if !rx.stop() {
-                return Err(Error::NeedsReset(format!(
-                    "RX queue {q} does not stop (RXDCTL.ENABLE still 1)"
-                )));
-            }
-            if !tx.stop() {
-                return Err(Error::NeedsReset(format!(
-                    "TX queue {q} does not stop (TXDCTL.ENABLE still 1)"
-                )));
-            }
-            // The head a crashed process left is anywhere: back to 0 while disabled.
-            a.regs.RDH().at(q32).write(0u32);
-            let ring = a.alloc_ring(cfg.rx_ring)?;
-            let pool = Mempool::new(&*a.dma, cfg.pool_size, cfg.buf_size)?;
-            let rxq = a.queues.add_rx(rx, ring, cfg.rx_ring, pool);
-            init::init_rx_queue(&a.regs, rxq, cfg.buf_size)?;
-            let ring = a.alloc_ring(cfg.tx_ring)?;
-            let txq = a.queues.add_tx(tx, ring, cfg.tx_ring);
-            init::init_tx_queue(&a.regs, txq)?;
-        }
-        for rxq in a.queues.rx_iter() {
-            rxq.start(t)?;
-        }
-        for txq in a.queues.tx_iter() {
-            txq.start(t)?;
-        }
-        Ok(a)
+            cfg,
+            locks,
+            attached,
+        })
     }
 
     fn alloc_ring(&self, n: usize) -> Result<dma::DmaRegion> {
@@ -598,6 +577,16 @@ impl<B: Bus + Clone> Attached<B> {
         c
     }
 
+    /// Stops this process's queues now (each disabled and waited for, its buffers returned),
+    /// as dropping it would, but keeps the locks and the counters: [`Attached::stats`] then
+    /// gives final figures, in which every frame the card wrote to a queue was taken or is
+    /// counted in `rx_dropped_at_stop`, and every frame placed on a transmit ring was sent or is
+    /// counted in `tx_dropped_at_stop`. Queue operations fail afterwards; a second call does
+    /// nothing.
+    pub fn stop(&mut self) {
+        self.queues.clear();
+    }
+
     /// `Ok` while the primary still runs the card (`up` held, CTRL_EXT.DRV_LOAD set);
     /// [`Error::PrimaryGone`] once it stopped it.
     pub fn check_primary(&self) -> Result<()> {
@@ -629,6 +618,81 @@ impl<B: Bus + Clone> Attached<B> {
                     .and_then(|p| p.sets.get(usize::from(q)).copied()),
             })
             .collect()
+    }
+}
+
+/// Queue pairs checked and locked for this process, nothing written yet
+/// ([`Attached::reserve`]); [`Reserved::start`] takes them over. Dropping it releases the locks.
+pub struct Reserved<B: Bus + Clone> {
+    bus: B,
+    dma: Arc<dyn DmaMemory>,
+    dir: ShareDir,
+    cfg: AttachConfig,
+    locks: Vec<FileLock>,
+    attached: FileLock,
+}
+
+impl<B: Bus + Clone> Reserved<B> {
+    /// The hardware queues reserved.
+    pub fn hw_queues(&self) -> &[u16] {
+        &self.cfg.queues
+    }
+
+    /// Stops each reserved queue (a process that died may have left it running), gives it
+    /// this process's ring and buffers, and starts it. On an error the queues set up so far
+    /// are stopped again before their memory goes back.
+    pub fn start(self) -> Result<Attached<B>> {
+        let Reserved {
+            bus,
+            dma,
+            dir,
+            cfg,
+            locks,
+            attached,
+        } = self;
+        let mut a = Attached {
+            regs: Regs::new(bus.clone()),
+            dma,
+            queues: nic_queue::Queues::new(),
+            hw: cfg.queues.clone(),
+            dir,
+            _locks: locks,
+            _attached: attached,
+        };
+        let t = cfg.wait_timeout;
+        for &q in &cfg.queues {
+            let q32 = u32::from(q);
+            let rx = rxq::RxRegs::new(Regs::new(bus.clone()), q32)?;
+            let tx = txq::TxRegs::new(Regs::new(bus.clone()), q32)?;
+            // 4.6.7.1, 4.6.8.1: a queue left running (by a process that died) is disabled and
+            // waited for before its ring registers change.
+            if !rx.stop() {
+                return Err(Error::NeedsReset(format!(
+                    "RX queue {q} does not stop (RXDCTL.ENABLE still 1)"
+                )));
+            }
+            if !tx.stop() {
+                return Err(Error::NeedsReset(format!(
+                    "TX queue {q} does not stop (TXDCTL.ENABLE still 1)"
+                )));
+            }
+            // The head a crashed process left is anywhere: back to 0 while disabled.
+            a.regs.RDH().at(q32).write(0u32);
+            let ring = a.alloc_ring(cfg.rx_ring)?;
+            let pool = Mempool::new(&*a.dma, cfg.pool_size, cfg.buf_size)?;
+            let rxq = a.queues.add_rx(rx, ring, cfg.rx_ring, pool);
+            init::init_rx_queue(&a.regs, rxq, cfg.buf_size)?;
+            let ring = a.alloc_ring(cfg.tx_ring)?;
+            let txq = a.queues.add_tx(tx, ring, cfg.tx_ring);
+            init::init_tx_queue(&a.regs, txq)?;
+        }
+        for rxq in a.queues.rx_iter() {
+            rxq.start(t)?;
+        }
+        for txq in a.queues.tx_iter() {
+            txq.start(t)?;
+        }
+        Ok(a)
     }
 }
 

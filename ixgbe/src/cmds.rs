@@ -301,6 +301,240 @@ pub fn pktgen_attached<B: Bus + Clone>(
     Ok(())
 }
 
+/// A primary's counters published for its secondaries, once a second: `share[i]` is
+/// `devs[i]`'s port.
+fn publish_each<B: Bus + Clone>(
+    share: &mut [Primary],
+    devs: &mut [&mut Device<B>],
+    last: &mut std::time::Instant,
+) -> AnyResult {
+    if last.elapsed() < std::time::Duration::from_secs(1) {
+        return Ok(());
+    }
+    *last = std::time::Instant::now();
+    for (p, dev) in share.iter_mut().zip(devs.iter_mut()) {
+        p.publish_stats(dev.stats())?;
+    }
+    Ok(())
+}
+
+/// How often a secondary looks at its primary ([`Attached::check_primary`]).
+const CHECK_PRIMARY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// A secondary's end: `once` (one pass of its loop, returning the packets it moved) runs until
+/// nothing has moved for 50 ms and every transmit queue of `devs` is idle (TDH = TDT),
+/// bounded by 5 s, so that what came back or was still in flight when the loop ended is
+/// taken and sent too.
+fn drain_attached<B: Bus + Clone>(
+    devs: &mut [&mut Attached<B>],
+    once: &mut dyn FnMut(&mut [&mut Attached<B>]) -> AnyResult<usize>,
+) -> AnyResult {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut quiet = std::time::Instant::now();
+    while std::time::Instant::now() < end {
+        if once(devs)? > 0 {
+            quiet = std::time::Instant::now();
+        } else if devs.iter().all(|d| d.tx_idle(0))
+            && quiet.elapsed() >= std::time::Duration::from_millis(50)
+        {
+            break;
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+    Ok(())
+}
+
+/// A stopped secondary's per-queue account ([`Attached::stop`] first): what it took and
+/// queued, what was dropped at stop, and the primary's last published counters of the queue.
+fn print_attached<B: Bus + Clone>(name: &str, dev: &Attached<B>) {
+    for s in dev.stats() {
+        println!(
+            "{name}queue {}: received {} sent {} | at stop: {} received not taken, {} queued never \
+             sent (this process's counts){}",
+            s.queue,
+            s.sw.rx_packets,
+            s.sw.tx_packets,
+            s.sw.rx_dropped_at_stop,
+            s.sw.tx_dropped_at_stop,
+            match s.hw {
+                Some(h) => format!(
+                    "; the primary last published rx {} drops {} tx {}",
+                    h.rx_packets, h.rx_drops, h.tx_packets
+                ),
+                None => String::new(),
+            }
+        );
+    }
+}
+
+/// What an echo loop counted.
+#[derive(Clone, Copy, Default)]
+struct Echoed {
+    /// Packets sent back, and their bytes.
+    sent: Count,
+    /// Packets taken from the receive queue.
+    took: u64,
+    /// Packets the transmit ring could not take (returned to their pool).
+    dropped: u64,
+    /// With a responder: packets that needed no answer (returned to their pool), ARP and
+    /// ping requests answered.
+    ignored: u64,
+    arp: u64,
+    icmp: u64,
+}
+
+impl Echoed {
+    /// Receives a batch on queue 0 and sends it (or the answers to it) back on queue 0.
+    fn once<D: QueueDevice>(
+        &mut self,
+        dev: &mut D,
+        buf: &mut Vec<Packet>,
+        batch: usize,
+        me: Option<&Identity>,
+    ) -> AnyResult<usize>
+    where
+        D::Error: std::error::Error + 'static,
+    {
+        let m = dev.rx_batch(0, buf, batch)?;
+        self.took += m as u64;
+        if let Some(me) = me {
+            let (mut arp, mut icmp, before) = (0, 0, buf.len());
+            buf.retain_mut(|p| match responder::respond(me, p) {
+                Action::ArpReply => {
+                    arp += 1;
+                    true
+                }
+                Action::EchoReply => {
+                    icmp += 1;
+                    true
+                }
+                Action::Ignore => false,
+            });
+            self.arp += arp;
+            self.icmp += icmp;
+            self.ignored += (before - buf.len()) as u64;
+        }
+        let bytes: usize = buf.iter().map(|p| p.len()).sum();
+        let n = dev.tx_batch(0, buf)?;
+        let left: usize = buf.iter().map(|p| p.len()).sum();
+        self.dropped += buf.len() as u64;
+        self.sent.add(n, bytes - left);
+        buf.clear();
+        Ok(m)
+    }
+}
+
+/// `echo --attach`: a secondary that sends what its queue pair receives back out of its own
+/// transmit queue (`respond`: only the answers to ARP and ping for that address). It checks
+/// the primary every 200 ms and ends with [`driver_82599::Error::PrimaryGone`] once it
+/// stops. At the end (a signal, `--seconds`) it drains, stops its queues and prints its
+/// totals: every frame taken was sent back, dropped for a full ring, or needed no answer.
+pub fn echo_attached<B: Bus + Clone>(
+    dev: &mut Attached<B>,
+    l: &LoopOpts,
+    respond: Option<std::net::Ipv4Addr>,
+) -> AnyResult {
+    let q = dev.hw_queue(0).ok_or("attached to no queue")?;
+    let me = respond.map(|ip| Identity {
+        mac: dev.mac_addr(),
+        ip: ip.octets(),
+    });
+    println!("attached to queue {q}: sending back what it receives");
+    let mut meter = meter(&["echoed"], l, None);
+    let mut e = Echoed::default();
+    let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
+    let mut i = 0u32;
+    let mut checked = std::time::Instant::now();
+    loop {
+        e.once(dev, &mut buf, l.batch, me.as_ref())?;
+        i += 1;
+        if i % TICK == 0 {
+            if checked.elapsed() >= CHECK_PRIMARY {
+                checked = std::time::Instant::now();
+                dev.check_primary()?;
+            }
+            if !meter.tick(&[e.sent]) {
+                break;
+            }
+        }
+    }
+    drain_attached(&mut [&mut *dev], &mut |d| {
+        e.once(&mut *d[0], &mut buf, l.batch, me.as_ref())
+    })?;
+    dev.stop();
+    meter.summary(&[e.sent]);
+    println!(
+        "echo queue {q}: took {} sent {} dropped {} (transmit ring full) ignored {} (no answer \
+         needed)",
+        e.took, e.sent.pkts, e.dropped, e.ignored
+    );
+    if me.is_some() {
+        println!("answered {} ARP requests and {} pings", e.arp, e.icmp);
+    }
+    print_attached("", dev);
+    Ok(())
+}
+
+/// `fwd --attach`: a secondary on the same queue pair of two ports (each port's primary and
+/// share directory its own): what queue Q of A receives goes out of queue Q of B, and the
+/// other way. Checks both primaries every 200 ms (either one's exit ends it with
+/// [`driver_82599::Error::PrimaryGone`]); at the end drains, stops its queues and prints
+/// each direction's and each queue's totals.
+pub fn fwd_attached<B: Bus + Clone>(
+    ports: [&mut Attached<B>; 2],
+    names: &[String; 2],
+    l: &LoopOpts,
+) -> AnyResult {
+    let [a, b] = ports;
+    println!(
+        "attached to queue {} of {} and queue {} of {}: forwarding both ways",
+        a.hw_queue(0).ok_or("attached to no queue")?,
+        names[0],
+        b.hw_queue(0).ok_or("attached to no queue")?,
+        names[1]
+    );
+    let mut meter = meter(&["A->B", "B->A"], l, None);
+    let (mut ab, mut ba) = (Dir::default(), Dir::default());
+    let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
+    let mut i = 0u32;
+    let mut checked = std::time::Instant::now();
+    loop {
+        ab.forward(a, b, &mut buf, l.batch)?;
+        ba.forward(b, a, &mut buf, l.batch)?;
+        i += 1;
+        if i % TICK == 0 {
+            if checked.elapsed() >= CHECK_PRIMARY {
+                checked = std::time::Instant::now();
+                a.check_primary()?;
+                b.check_primary()?;
+            }
+            if !meter.tick(&[ab.sent, ba.sent]) {
+                break;
+            }
+        }
+    }
+    drain_attached(&mut [&mut *a, &mut *b], &mut |d| {
+        let [a, b] = d else {
+            return Err("two ports".into());
+        };
+        Ok(ab.forward(&mut **a, &mut **b, &mut buf, l.batch)?
+            + ba.forward(&mut **b, &mut **a, &mut buf, l.batch)?)
+    })?;
+    a.stop();
+    b.stop();
+    meter.summary(&[ab.sent, ba.sent]);
+    for (dir, d) in [("A->B", ab), ("B->A", ba)] {
+        println!(
+            "forwarded {dir}: took {} sent {} dropped {} (transmit ring full)",
+            d.took, d.sent.pkts, d.dropped
+        );
+    }
+    print_attached(&format!("{} ", names[0]), a);
+    print_attached(&format!("{} ", names[1]), b);
+    Ok(())
+}
+
 /// `stats --attach`: the card's per-queue state while other processes run it, read-only:
 /// who holds each queue, the counters the primary published, and each queue's ring
 /// positions (RDH/RDT/TDH/TDT, which do not clear on read). No read-to-clear register is
@@ -383,14 +617,18 @@ struct Dir {
 }
 
 impl Dir {
-    /// Receives a batch on `from` and sends it on `to`.
-    fn forward<B: Bus + Clone>(
+    /// Receives a batch on `from`'s queue 0 and sends it on `to`'s queue 0 (a device of
+    /// the primary, or a secondary's attached queue).
+    fn forward<D: QueueDevice>(
         &mut self,
-        from: &mut Device<B>,
-        to: &mut Device<B>,
+        from: &mut D,
+        to: &mut D,
         buf: &mut Vec<Packet>,
         batch: usize,
-    ) -> AnyResult<usize> {
+    ) -> AnyResult<usize>
+    where
+        D::Error: std::error::Error + 'static,
+    {
         // Zero copy: the buffer received on one port is sent on the other; what the ring
         // cannot take is dropped (returned to its pool) and counted.
         let m = from.rx_batch(0, buf, batch)?;
@@ -410,14 +648,19 @@ impl Dir {
 /// the rings, then every frame is accounted for: each frame a generator sent was received or
 /// dropped by the card, and each frame the forwarder took was sent, dropped for lack of room,
 /// or is still in a transmit ring.
+///
+/// `share`: this process is the primary of both ports (`share[0]` A's, `share[1]` B's); it
+/// publishes their counters once a second and waits for their secondaries at the end.
 pub fn fwd<B: Bus + Clone>(
     ports: [&mut Device<B>; 2],
     names: &[String; 2],
     step: &mut dyn FnMut(),
     mut gen: Option<&mut Generator<B>>,
     l: &LoopOpts,
+    mut share: Option<(&mut [Primary], std::time::Duration)>,
 ) -> AnyResult {
     let [a, b] = ports;
+    let mut published = std::time::Instant::now();
     let mut meter = meter(&["A->B", "B->A"], l, gen.is_some().then_some(60));
     let (mut ab, mut ba) = (Dir::default(), Dir::default());
     let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
@@ -434,8 +677,13 @@ pub fn fwd<B: Bus + Clone>(
         if slept {
             idle.sleep(&mut [&mut *a, &mut *b])?;
         }
-        if (slept || i % TICK == 0) && !meter.tick(&[ab.sent, ba.sent]) {
-            break;
+        if slept || i % TICK == 0 {
+            if let Some((p, _)) = share.as_mut() {
+                publish_each(p, &mut [&mut *a, &mut *b], &mut published)?;
+            }
+            if !meter.tick(&[ab.sent, ba.sent]) {
+                break;
+            }
         }
     }
     idle.report();
@@ -454,6 +702,11 @@ pub fn fwd<B: Bus + Clone>(
             if moved + drained != 0 {
                 last_move = std::time::Instant::now();
             }
+        }
+    }
+    if let Some((p, wait)) = share.as_mut() {
+        for (p, dev) in p.iter_mut().zip([&mut *a, &mut *b]) {
+            finish_primary(dev, p, *wait)?;
         }
     }
     finish(a, step);
@@ -545,13 +798,17 @@ fn account<B: Bus + Clone>(
     Ok(missing)
 }
 
+/// Sends every packet received on queue 0 back out of queue 0 (`respond`: only the answers to
+/// ARP and ping for that address). `share`: this process is the primary of a shared card.
 pub fn echo<B: Bus + Clone>(
     dev: &mut Device<B>,
     step: &mut dyn FnMut(),
     l: &LoopOpts,
     respond: Option<std::net::Ipv4Addr>,
     simulated: bool,
+    mut share: Option<(&mut Primary, std::time::Duration)>,
 ) -> AnyResult {
+    let mut published = std::time::Instant::now();
     let me = respond.map(|ip| Identity {
         mac: dev.mac_addr(),
         ip: ip.octets(),
@@ -600,11 +857,19 @@ pub fn echo<B: Bus + Clone>(
         if slept {
             idle.sleep(&mut [&mut *dev])?;
         }
-        if (slept || i % TICK == 0) && !meter.tick(&[done]) {
-            break;
+        if slept || i % TICK == 0 {
+            if let Some((p, _)) = share.as_mut() {
+                publish_each(std::slice::from_mut(*p), &mut [&mut *dev], &mut published)?;
+            }
+            if !meter.tick(&[done]) {
+                break;
+            }
         }
     }
     idle.report();
+    if let Some((p, wait)) = share.as_mut() {
+        finish_primary(dev, p, *wait)?;
+    }
     finish(dev, step);
     meter.summary(&[done]);
     if me.is_some() {
