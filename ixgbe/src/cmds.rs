@@ -148,7 +148,7 @@ pub fn pktgen<B: Bus + Clone>(
         }
     }
     if let Some((p, wait)) = share.as_mut() {
-        finish_primary(dev, p, *wait)?;
+        finish_primary("", dev, p, *wait)?;
     }
     finish(dev, &mut || step());
     meter.summary(&[tx, rx]);
@@ -183,8 +183,10 @@ fn finish<B: Bus + Clone>(dev: &mut Device<B>, step: &mut dyn FnMut()) {
 
 /// The primary's end with secondaries: no new attach, a bounded wait for the attached ones
 /// to detach (they stop once the card stops, see `driver_82599::share`), then the counters of
-/// every queue counter set, published a last time and printed.
+/// every queue counter set, published a last time and printed (each line prefixed with
+/// `name`: the port, for a primary of two).
 pub fn finish_primary<B: Bus + Clone>(
+    name: &str,
     dev: &mut Device<B>,
     share: &mut Primary,
     wait: std::time::Duration,
@@ -205,7 +207,7 @@ pub fn finish_primary<B: Bus + Clone>(
     for (i, q) in s.counter_sets.iter().enumerate() {
         if *q != Default::default() {
             println!(
-                "queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
+                "{name}queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
                 q.rx_packets, q.rx_bytes, q.rx_drops, q.tx_packets, q.tx_bytes
             );
         }
@@ -705,8 +707,8 @@ pub fn fwd<B: Bus + Clone>(
         }
     }
     if let Some((p, wait)) = share.as_mut() {
-        for (p, dev) in p.iter_mut().zip([&mut *a, &mut *b]) {
-            finish_primary(dev, p, *wait)?;
+        for ((p, dev), name) in p.iter_mut().zip([&mut *a, &mut *b]).zip(names) {
+            finish_primary(&format!("{name} "), dev, p, *wait)?;
         }
     }
     finish(a, step);
@@ -737,6 +739,13 @@ fn account<B: Bus + Clone>(
 ) -> AnyResult<u64> {
     let fs = from.stats().clone();
     let ts = to.stats().clone();
+    // With queues shared, the port's counter (GPTC) holds the secondaries' frames too: the
+    // forwarder's own are its queues' counter sets.
+    let to_sent = if to.config().shared_queues > 0 {
+        ts.queues.iter().map(|q| q.hw.tx_packets).sum()
+    } else {
+        ts.tx_packets
+    };
     // Frames the card placed in the receive ring (QPRC), those it dropped (no room in the
     // packet buffer or the ring, bad frames, failed DMA), and those the driver rejected.
     let placed: u64 = fs.queues.iter().map(|q| q.hw.rx_packets).sum();
@@ -754,17 +763,17 @@ fn account<B: Bus + Clone>(
         d.took,
         d.sent.pkts,
         d.dropped,
-        ts.tx_packets,
+        to_sent,
         left,
         unsent
     );
     let mut missing = 0;
     // The forwarder's own counts against the sending port's card counter and stop count.
-    let out = ts.tx_packets + unsent;
+    let out = to_sent + unsent;
     if d.sent.pkts != out {
         println!(
             "  UNACCOUNTED: forwarder sent {} on {tname}, the card sent {} and {} were dropped at stop",
-            d.sent.pkts, ts.tx_packets, unsent
+            d.sent.pkts, to_sent, unsent
         );
         missing += d.sent.pkts.abs_diff(out);
     }
@@ -868,7 +877,7 @@ pub fn echo<B: Bus + Clone>(
     }
     idle.report();
     if let Some((p, wait)) = share.as_mut() {
-        finish_primary(dev, p, *wait)?;
+        finish_primary("", dev, p, *wait)?;
     }
     finish(dev, step);
     meter.summary(&[done]);
@@ -1001,6 +1010,7 @@ pub fn stats_read_only<B: Bus>(bus: &B, seconds: Option<u64>) -> AnyResult {
 /// stopped, what it dropped at stop and the transmit reconciliation (queued = sent + dropped at
 /// stop: every frame the driver queued is accounted for).
 fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
+    let shared = dev.config().shared_queues > 0;
     let s = dev.stats();
     println!(
         "{name}: rx {} tx {} drops {} (missed {}, no descriptor {}, bad frames {}, driver {})",
@@ -1013,12 +1023,18 @@ fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
         s.queues.iter().map(|q| q.sw.rx_desc_errors).sum::<u64>(),
     );
     let (queued, unsent) = (s.tx_queued(), s.tx_dropped_at_stop());
+    // With queues shared, the port's counter (GPTC) holds the secondaries' frames too: the
+    // driver's own are its queues' counter sets.
+    let sent = if shared {
+        s.queues.iter().map(|q| q.hw.tx_packets).sum()
+    } else {
+        s.tx_packets
+    };
     println!(
         "{name}: at stop: tx dropped {unsent} (queued, never sent), rx dropped {} (received, not \
-         taken) | tx queued {queued} = sent {} + dropped at stop {unsent}{}",
+         taken) | tx queued {queued} = sent {sent} + dropped at stop {unsent}{}",
         s.rx_dropped_at_stop(),
-        s.tx_packets,
-        if queued == s.tx_packets + unsent {
+        if queued == sent + unsent {
             ""
         } else {
             "  UNACCOUNTED"

@@ -305,7 +305,7 @@ enum Cmd {
         attach: bool,
     },
     /// Run the simulated card as a process of its own, serving `--card PATH` clients until
-    /// interrupted (or --seconds).
+    /// interrupted (SIGINT/SIGTERM; or --seconds), then print each port's totals.
     Card {
         /// The Unix socket to listen on (a stale socket file is replaced).
         #[arg(long, value_name = "PATH")]
@@ -1245,6 +1245,10 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
         }
         seen = v.len();
         if seconds.is_some_and(|s| start.elapsed().as_secs() >= s) {
+            break;
+        }
+        if let Some(sig) = signal::requested() {
+            println!("{sig}: stopping the card");
             break;
         }
     }
