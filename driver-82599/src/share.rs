@@ -180,11 +180,13 @@ impl ShareDir {
         std::fs::rename(&tmp, self.file(name)).map_err(|e| self.err(e))
     }
 
-    /// The queues the primary shares: `first..first + count`.
-    fn layout(&self) -> Option<(u16, u16)> {
+    /// The queues the primary shares, `first..first + count`, and its queues per VMDq pool
+    /// (0: no pools).
+    fn layout(&self) -> Option<(u16, u16, u16)> {
         let s = std::fs::read_to_string(self.file("queues")).ok()?;
         let mut w = s.split_whitespace().map(str::parse::<u16>);
-        Some((w.next()?.ok()?, w.next()?.ok()?))
+        let (first, count) = (w.next()?.ok()?, w.next()?.ok()?);
+        Some((first, count, w.next().and_then(|q| q.ok()).unwrap_or(0)))
     }
 
     /// Every queue lock held now, with its holder (`queue<N>` files only; probing takes each
@@ -274,7 +276,8 @@ impl Primary {
         for q in 0..first {
             own.push(dir.lock_queue(q)?);
         }
-        dir.write_file("queues", &format!("{first} {}\n", cfg.shared_queues))?;
+        let qpp = cfg.vmdq.as_ref().map_or(0, |v| v.layout.queues_per_pool());
+        dir.write_file("queues", &format!("{first} {} {qpp}\n", cfg.shared_queues))?;
         // Secondaries probe `up` for an instant only: waiting for them is short.
         let mut up =
             FileLock::lock_wait(&dir.file("up"), LockMode::Exclusive).map_err(|e| dir.err(e))?;
@@ -375,11 +378,14 @@ pub struct Published {
     pub sets: Vec<HwQueueStats>,
 }
 
-/// How a secondary attaches: which queue pairs, and its rings and buffers.
+/// How a secondary attaches: which queue pairs (or which VMDq pool), and its rings and buffers.
 #[derive(Clone, Debug)]
 pub struct AttachConfig {
     /// The queue pairs (receive and transmit queue of the same number) to take.
     pub queues: Vec<u16>,
+    /// Instead of `queues`: every queue pair of this VMDq pool, taken together (the primary
+    /// runs pools and shares this one; [`AttachConfig::pool`]).
+    pub pool: Option<u16>,
     /// Descriptors per receive / transmit ring (power of two).
     pub rx_ring: usize,
     pub tx_ring: usize,
@@ -397,6 +403,7 @@ impl AttachConfig {
         let d = crate::Config::default();
         AttachConfig {
             queues: vec![q],
+            pool: None,
             rx_ring: d.rx_ring,
             tx_ring: d.tx_ring,
             buf_size: d.buf_size,
@@ -405,10 +412,28 @@ impl AttachConfig {
         }
     }
 
+    /// Every queue pair of VMDq pool `p` (the device's queue `i` is the pool's `i`-th queue),
+    /// with the driver's default ring and buffer sizes. The pool is taken whole or refused
+    /// whole: when one of its queues is taken, no lock is kept.
+    pub fn pool(p: u16) -> Self {
+        AttachConfig {
+            queues: Vec::new(),
+            pool: Some(p),
+            ..AttachConfig::queue(0)
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
-        if self.queues.is_empty() {
-            return bad("attach: no queue given".into());
+        match (self.queues.is_empty(), self.pool) {
+            (true, None) => return bad("attach: no queue given".into()),
+            (false, Some(p)) => {
+                return bad(format!(
+                    "attach: pool {p} and queues {:?} given; a pool brings its own queues",
+                    self.queues
+                ))
+            }
+            _ => {}
         }
         for (i, q) in self.queues.iter().enumerate() {
             if self.queues[..i].contains(q) {
@@ -434,6 +459,7 @@ pub struct Attached<B: Bus + Clone> {
     dma: Arc<dyn DmaMemory>,
     queues: nic_queue::Queues<rxq::RxRegs<B>, desc::Format, txq::TxRegs<B>>,
     hw: Vec<u16>,
+    vmdq_pool: Option<u16>,
     dir: ShareDir,
     // Dropped after the queues (field order): a queue is stopped before its lock goes.
     _locks: Vec<FileLock>,
@@ -481,9 +507,24 @@ impl<B: Bus + Clone> Attached<B> {
             })?;
         check_up(dir)?;
         check_card(&regs)?;
-        let (first, count) = dir
+        let (first, count, qpp) = dir
             .layout()
             .ok_or_else(|| Error::NoPrimary(format!("no {}", dir.file("queues").display())))?;
+        let mut cfg = cfg;
+        if let Some(p) = cfg.pool {
+            // Whole pools after the primary's own: pools first/qpp .. (first+count)/qpp.
+            let shared = if qpp == 0 {
+                "none (it runs no pools)".to_string()
+            } else {
+                range_text(first / qpp, count / qpp)
+            };
+            let qs = u32::from(p) * u32::from(qpp)..(u32::from(p) + 1) * u32::from(qpp);
+            if qpp == 0 || qs.start < u32::from(first) || qs.end > u32::from(first + count) {
+                return Err(Error::PoolNotShared { pool: p, shared });
+            }
+            cfg.queues = qs.map(|q| q as u16).collect();
+        }
+        // Locked in order; the first taken refuses the whole set (the locks taken so far go).
         let mut locks = Vec::new();
         for &q in &cfg.queues {
             if q >= first + count {
@@ -524,6 +565,11 @@ impl<B: Bus + Clone> Attached<B> {
     /// The hardware queue numbers, in this device's order.
     pub fn hw_queues(&self) -> &[u16] {
         &self.hw
+    }
+
+    /// The VMDq pool this device took whole ([`AttachConfig::pool`]), if any.
+    pub fn vmdq_pool(&self) -> Option<u16> {
+        self.vmdq_pool
     }
 
     /// Whether this device's transmit queue `i` has sent everything placed on it (its
@@ -655,6 +701,7 @@ impl<B: Bus + Clone> Reserved<B> {
             dma,
             queues: nic_queue::Queues::new(),
             hw: cfg.queues.clone(),
+            vmdq_pool: cfg.pool,
             dir,
             _locks: locks,
             _attached: attached,

@@ -516,3 +516,113 @@ fn a_reservation_writes_nothing_and_a_refused_second_port_leaves_the_first_untou
     drop(dev);
     assert_no_violations(&sim);
 }
+
+/// Sends `n` frames to `mac` from `dev`'s queue `i`.
+fn send_to(dev: &mut Attached<Port>, i: usize, mac: [u8; 6], n: usize) {
+    let mut v = Vec::new();
+    dev.pool(i).unwrap().alloc_batch(&mut v, n, 60);
+    for p in v.iter_mut() {
+        p.fill(0);
+        testkit::frame::header(p, mac, testkit::frame::SRC);
+    }
+    assert_eq!(dev.tx_batch(i, &mut v).unwrap(), n);
+}
+
+/// A primary with VMDq pools (64 of 2 queues; its own pool 0, pools 1 and 2 shared, each
+/// given a MAC address by the primary): two secondaries take one pool each, whole; frames to
+/// each pool's address reach only that pool's secondary, counted exactly; a pool is refused
+/// whole when one of its queues is taken, keeping no lock.
+#[test]
+fn secondaries_take_whole_vmdq_pools_and_a_pool_with_a_taken_queue_is_refused_whole() {
+    use driver_82599::filter::PoolSet;
+    use driver_82599::vmdq::{PoolLayout, VmdqConfig};
+    let sim = strict_sim(1);
+    sim.connect(Wire::Loopback(0)).unwrap();
+    let d = dir("pools");
+    let mut primary = Primary::claim(d.clone()).unwrap();
+    let cfg = Config {
+        rx_queues: 2,
+        tx_queues: 2,
+        promisc: false,
+        vmdq: Some(VmdqConfig {
+            layout: PoolLayout::Pools64x2,
+            ..VmdqConfig::default()
+        }),
+        shared_queues: 4,
+        ..small_config()
+    };
+    let mut dev = open(&sim, 0, cfg);
+    let macs = [[0x02, 0, 0, 0, 0, 0x01], [0x02, 0, 0, 0, 0, 0x02]];
+    dev.add_mac(macs[0], PoolSet::one(1)).unwrap();
+    dev.add_mac(macs[1], PoolSet::one(2)).unwrap();
+    primary.publish(&dev).unwrap();
+    let pool = |p: u16| AttachConfig {
+        rx_ring: 64,
+        tx_ring: 64,
+        pool_size: 256,
+        ..AttachConfig::pool(p)
+    };
+    let attach = |c: AttachConfig| Attached::attach(sim.port(0), sim.dma(), &d, c);
+    let mut s1 = attach(pool(1)).unwrap();
+    let mut s2 = attach(pool(2)).unwrap();
+    assert_eq!((s1.hw_queues(), s1.vmdq_pool()), (&[2, 3][..], Some(1)));
+    assert_eq!(s2.hw_queues(), &[4, 5]);
+    for p in [0, 3] {
+        let e = attach(pool(p)).err().unwrap();
+        assert!(matches!(e, Error::PoolNotShared { .. }), "{e}");
+        assert!(e.to_string().contains("shares pools 1..=2"), "{e}");
+    }
+    let e = attach(pool(1)).err().unwrap();
+    assert!(matches!(e, Error::QueueTaken { queue: 2, .. }), "{e}");
+    // Each secondary sends to its pool's address, from its pool's second queue: the frames
+    // come back to its pool's first queue (no RSS inside the pools).
+    send_to(&mut s1, 1, macs[0], 10);
+    send_to(&mut s2, 1, macs[1], 20);
+    let mut got = [[0usize; 2]; 2];
+    let mut buf = Vec::new();
+    for _ in 0..10 {
+        sim.step();
+        for (s, g) in [&mut s1, &mut s2].into_iter().zip(got.iter_mut()) {
+            for (i, n) in g.iter_mut().enumerate() {
+                *n += s.rx_batch(i, &mut buf, 64).unwrap();
+                buf.clear();
+            }
+        }
+        let mut own = Vec::new();
+        assert_eq!(
+            dev.rx_batch(0, &mut own, 64).unwrap(),
+            0,
+            "pool 0 got a frame"
+        );
+    }
+    assert_eq!(got, [[10, 0], [20, 0]]);
+    let s = dev.stats().clone();
+    let set = |q: usize| {
+        let c = s.counter_sets[q];
+        (c.rx_packets, c.tx_packets, c.rx_drops)
+    };
+    assert_eq!(
+        [set(0), set(1), set(2), set(3), set(4), set(5)],
+        [
+            (0, 0, 0),
+            (0, 0, 0),
+            (10, 0, 0),
+            (0, 10, 0),
+            (20, 0, 0),
+            (0, 20, 0)
+        ]
+    );
+    // Queue 3 alone taken: pool 1 is refused whole, and keeps no lock on queue 2 (locked
+    // first).
+    drop(s1);
+    let q3 = attach(small_attach(3)).unwrap();
+    let e = attach(pool(1)).err().unwrap();
+    assert!(matches!(e, Error::QueueTaken { queue: 3, .. }), "{e}");
+    let q2 = attach(small_attach(2)).unwrap();
+    drop((q2, q3, s2));
+    assert!(primary
+        .wait_detached(std::time::Duration::from_secs(1))
+        .is_empty());
+    drop(dev);
+    assert_no_violations(&sim);
+}
