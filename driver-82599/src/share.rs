@@ -9,7 +9,7 @@
 //! RDBAH, RDLEN, RDH, RDT, SRRCTL, DCA_RXCTRL of receive queue `q`; TXDCTL, TDBAL, TDBAH,
 //! TDLEN, TDH, TDT of transmit queue `q`. It reads the card's state that does not change on
 //! reading (CTRL, CTRL_EXT, STATUS, LINKS, MAXFRS, DMATXCTL, and on request RAL/RAH\[0\],
-//! RSSRK, RETA) and **no read-to-clear
+//! RSSRK, RETA, and for a pool RAL/RAH/MPSAR: [`Attached::pool_macs`]) and **no read-to-clear
 //! register**: the card's counters clear on read (8.2.3.23), the per-queue ones (QPRC, QBRC,
 //! QPRDC, QPTC, QBTC) included, so a secondary reading its queue's QPRC would take those
 //! counts from the primary's totals. Only the primary reads counters; it publishes its 64-bit
@@ -604,6 +604,30 @@ impl<B: Bus + Clone> Attached<B> {
         let lo = self.regs.RAL().at(0).read().get(RAL::ADDRL).to_le_bytes();
         let hi = self.regs.RAH().at(0).read().get(RAH::ADDRH).to_le_bytes();
         [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1]]
+    }
+
+    /// The unicast addresses the primary's filters give to this device's pool
+    /// ([`AttachConfig::pool`]): each valid receive address (RAL/RAH\[1..\]) whose pool select
+    /// (MPSAR) names the pool; read-only. Empty when attached by queue.
+    pub fn pool_macs(&self) -> Vec<[u8; 6]> {
+        let Some(p) = self.vmdq_pool else {
+            return Vec::new();
+        };
+        let mut v = Vec::new();
+        for i in 1..self.regs.RAL().len() as u32 {
+            let hi = self.regs.RAH().at(i).read();
+            if !hi.is_set(RAH::AV) {
+                continue;
+            }
+            let pools = u64::from(self.regs.MPSAR_LO().at(i).read().bits())
+                | u64::from(self.regs.MPSAR_HI().at(i).read().bits()) << 32;
+            if pools >> (p & 63) & 1 == 1 {
+                let lo = self.regs.RAL().at(i).read().get(RAL::ADDRL).to_le_bytes();
+                let hi = hi.get(RAH::ADDRH).to_le_bytes();
+                v.push([lo[0], lo[1], lo[2], lo[3], hi[0], hi[1]]);
+            }
+        }
+        v
     }
 
     /// The RSS key and redirection table the primary programmed (RSSRK, RETA: read-only), to

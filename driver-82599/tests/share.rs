@@ -576,6 +576,10 @@ fn secondaries_take_whole_vmdq_pools_and_a_pool_with_a_taken_queue_is_refused_wh
     assert!(matches!(e, Error::QueueTaken { queue: 2, .. }), "{e}");
     // Each secondary sends to its pool's address, from its pool's second queue: the frames
     // come back to its pool's first queue (no RSS inside the pools).
+    assert_eq!(
+        (s1.pool_macs(), s2.pool_macs()),
+        (vec![macs[0]], vec![macs[1]])
+    );
     send_to(&mut s1, 1, macs[0], 10);
     send_to(&mut s2, 1, macs[1], 20);
     let mut got = [[0usize; 2]; 2];

@@ -228,10 +228,29 @@ pub fn pktgen_attached<B: Bus + Clone>(
     use driver_82599::rss::source_port_for_queue;
     let q = dev.hw_queue(0).ok_or("attached to no queue")?;
     let (src, dst, dport) = ([10, 0, 0, 1], [10, 0, 0, 2], 9);
-    let sport = source_port_for_queue(&dev.rss(), src, dst, dport, q as u8).ok_or_else(|| {
-        format!("no UDP flow reaches queue {q} under the card's RSS table (is RSS on?)")
-    })?;
-    let mut frame = testkit::frame::ipv4(testkit::frame::BROADCAST, src, dst, 17, sport, dport);
+    let (mac, sport) = match dev.vmdq_pool() {
+        // A pool: frames to the address the primary gave it come back to its first queue.
+        Some(p) => {
+            let mac = *dev.pool_macs().first().ok_or_else(|| {
+                format!("the primary gave pool {p} no address (--pool-mac {p}=MAC on the primary)")
+            })?;
+            println!(
+                "attached to pool {p} (queues {:?}): frames to {} come back to queue {q}",
+                dev.hw_queues(),
+                mac.map(|b| format!("{b:02x}")).join(":")
+            );
+            (mac, 1024)
+        }
+        None => {
+            let sport =
+                source_port_for_queue(&dev.rss(), src, dst, dport, q as u8).ok_or_else(|| {
+                    format!("no UDP flow reaches queue {q} under the card's RSS table (is RSS on?)")
+                })?;
+            println!("attached to queue {q}: UDP {sport} -> {dport} comes back to it");
+            (testkit::frame::BROADCAST, sport)
+        }
+    };
+    let mut frame = testkit::frame::ipv4(mac, src, dst, 17, sport, dport);
     frame.resize(size.max(frame.len()), 0);
     let size = frame.len();
     let n = 4 * l.ring.max(l.batch);
@@ -242,7 +261,6 @@ pub fn pktgen_attached<B: Bus + Clone>(
         p.copy_from_slice(&frame);
     }
     drop(all);
-    println!("attached to queue {q}: UDP {sport} -> {dport} comes back to it");
     let mut meter = meter(&["TX", "RX"], l, None);
     let (mut tx, mut rx) = (Count::default(), Count::default());
     let mut out: Vec<Packet> = Vec::with_capacity(l.batch);

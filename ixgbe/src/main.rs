@@ -112,8 +112,9 @@ pub struct CardOpts {
 #[derive(Args, Clone, Debug)]
 pub struct ShareOpts {
     /// Primary: set this many queue pairs aside for secondaries (queues 1..=N; RSS spreads
-    /// over queue 0 and them; the primary itself runs on queue 0). fwd: on each of its two
-    /// ports, each with its own share directory.
+    /// over queue 0 and them; the primary itself runs on queue 0); with --vmdq, this many
+    /// whole pools (pools 1..=N, the primary on pool 0). fwd: on each of its two ports, each
+    /// with its own share directory.
     #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "attach",
           value_parser = clap::value_parser!(u16).range(0..=15))]
     pub share: u16,
@@ -128,8 +129,14 @@ pub struct ShareOpts {
     pub attach: bool,
     /// With --attach: the queue pair to take. fwd: queue pair N of both ports (each port's
     /// primary must share it), A's received frames sent from B's queue N and the other way.
-    #[arg(long, value_name = "N", requires = "attach")]
+    #[arg(long, value_name = "N", requires = "attach", conflicts_with = "pool")]
     pub queue: Option<u16>,
+    /// With --attach: the VMDq pool to take, all its queue pairs together (the primary runs
+    /// --vmdq and shares it). The loops run on the pool's first queue, where every frame of
+    /// the pool arrives (no RSS inside the pools); pktgen sends to the address the primary
+    /// gave the pool (--pool-mac). fwd: pool P of both ports.
+    #[arg(long, value_name = "P", requires = "attach")]
+    pub pool: Option<u16>,
 }
 
 /// The share directory of a card process's port: next to its socket.
@@ -180,6 +187,22 @@ pub struct FilterOpts {
     /// the --mac and --vlan filters.
     #[arg(long, value_name = "LAYOUT", value_parser = parse_layout)]
     pub vmdq: Option<PoolLayout>,
+    /// With --vmdq: give pool P this unicast address (repeatable; a RAL/RAH filter whose
+    /// MPSAR selects pool P): frames to it go to pool P, e.g. a shared pool's secondary.
+    #[arg(long = "pool-mac", value_name = "P=MAC", value_parser = parse_pool_mac, requires = "vmdq")]
+    pub pool_macs: Vec<(u8, [u8; 6])>,
+}
+
+fn parse_pool_mac(s: &str) -> Result<(u8, [u8; 6]), String> {
+    let (p, m) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: give POOL=MAC, e.g. 1=02:00:00:00:00:01"))?;
+    let p = p
+        .parse::<u8>()
+        .ok()
+        .filter(|&p| p < 64)
+        .ok_or_else(|| format!("{s:?}: {p:?} is not a pool number (0..=63)"))?;
+    Ok((p, parse_mac(m)?))
 }
 
 fn parse_mac(s: &str) -> Result<[u8; 6], String> {
@@ -373,6 +396,7 @@ fn plain(ring: usize) -> Config {
             macs: vec![],
             vlans: vec![],
             vmdq: None,
+            pool_macs: vec![],
         },
     )
 }
@@ -386,6 +410,9 @@ fn filters<B: regdsl_rt::Bus + Clone>(dev: &mut Device<B>, f: &FilterOpts) -> An
     };
     for &m in &f.macs {
         dev.add_mac(m, pools)?;
+    }
+    for &(p, m) in &f.pool_macs {
+        dev.add_mac(m, PoolSet::one(p))?;
     }
     for &v in &f.vlans {
         dev.add_vlan(v, pools)?;
@@ -622,28 +649,35 @@ fn open_pci_cfg(
 }
 
 /// A primary's configuration with `--share N` queue pairs set aside.
+/// With --vmdq, `--share N` sets N whole pools aside (after pool 0, the primary's).
 fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
-    if sh.share > 0 && cfg.vmdq.is_some() {
-        return Err("--share sets RSS queues aside; not with --vmdq".into());
-    }
+    let per = cfg
+        .vmdq
+        .as_ref()
+        .map_or(1, |v| v.layout.queues_per_pool() as u16);
     Ok(Config {
-        shared_queues: sh.share,
+        shared_queues: sh.share * per,
         ..cfg
     })
 }
 
-/// A secondary's queue pair `q` with `ring` descriptors per ring.
-fn attach_config(q: u16, ring: usize) -> AttachConfig {
+/// A secondary's queue pair or pool `target` with `ring` descriptors per ring.
+fn attach_config(target: AttachConfig, ring: usize) -> AttachConfig {
     AttachConfig {
         rx_ring: ring,
         tx_ring: ring,
         pool_size: (ring * 4).max(1024),
-        ..AttachConfig::queue(q)
+        ..target
     }
 }
 
 /// The queue `pktgen --attach` sends on; a secondary has no rate scheduler of its own.
-fn pktgen_attach_queue(sh: &ShareOpts, l: &LoopOpts, f: &FilterOpts, rate: bool) -> AnyResult<u16> {
+fn pktgen_attach_queue(
+    sh: &ShareOpts,
+    l: &LoopOpts,
+    f: &FilterOpts,
+    rate: bool,
+) -> AnyResult<AttachConfig> {
     let q = sh.secondary("pktgen", l, f)?;
     if rate {
         return Err("--rate programs the primary's rate scheduler; not with --attach".into());
@@ -656,16 +690,19 @@ impl ShareOpts {
         std::time::Duration::from_secs(self.wait_secondaries)
     }
 
-    /// A secondary's queue (`cmd --attach` needs `--queue`), and the options it cannot use:
-    /// filters, pools and interrupts are the primary's registers.
-    fn secondary(&self, cmd: &str, l: &LoopOpts, f: &FilterOpts) -> AnyResult<u16> {
-        let q = self
-            .queue
-            .ok_or_else(|| format!("{cmd} --attach needs --queue N"))?;
-        if !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some() {
+    /// What a secondary takes (`cmd --attach` needs `--queue` or `--pool`), refusing the
+    /// options it cannot use: filters, pools and interrupts are the primary's registers.
+    fn secondary(&self, cmd: &str, l: &LoopOpts, f: &FilterOpts) -> AnyResult<AttachConfig> {
+        let q = match (self.queue, self.pool) {
+            (Some(q), None) => AttachConfig::queue(q),
+            (None, Some(p)) => AttachConfig::pool(p),
+            _ => return Err(format!("{cmd} --attach needs --queue N or --pool P").into()),
+        };
+        if !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some() || !f.pool_macs.is_empty()
+        {
             return Err(
-                "--mac, --vlan and --vmdq program the primary's filters; not with \
-                        --attach"
+                "--mac, --vlan, --vmdq and --pool-mac program the primary's filters; \
+                        not with --attach"
                     .into(),
             );
         }
@@ -721,7 +758,7 @@ fn run(cli: Cli) -> AnyResult {
                     let mut dev = backend::attach_pci_with(
                         addr,
                         &ShareDir::for_pci(addr),
-                        attach_config(q, l.ring),
+                        attach_config(q.clone(), l.ring),
                         t.sysfs.options(),
                     )?;
                     return cmds::pktgen_attached(&mut dev, &l, size);
@@ -754,7 +791,7 @@ fn run(cli: Cli) -> AnyResult {
                         card.port(c.port)?,
                         card.dma(),
                         &card_share_dir(path, c.port),
-                        attach_config(q, l.ring),
+                        attach_config(q.clone(), l.ring),
                     )?;
                     cmds::pktgen_attached(&mut dev, &l, size)?;
                     drop(dev);
@@ -817,7 +854,7 @@ fn run(cli: Cli) -> AnyResult {
                         backend::reserve_pci_with(
                             addr,
                             &ShareDir::for_pci(addr),
-                            attach_config(q, l.ring),
+                            attach_config(q.clone(), l.ring),
                             sysfs.options(),
                         )
                     };
@@ -865,7 +902,7 @@ fn run(cli: Cli) -> AnyResult {
                             card.port(p)?,
                             card.dma(),
                             &card_share_dir(path, p),
-                            attach_config(q, l.ring),
+                            attach_config(q.clone(), l.ring),
                         )?)
                     };
                     // Both ports checked and locked before either queue is written.
@@ -955,7 +992,7 @@ fn run(cli: Cli) -> AnyResult {
                     let mut dev = backend::attach_pci_with(
                         addr,
                         &ShareDir::for_pci(addr),
-                        attach_config(q, l.ring),
+                        attach_config(q.clone(), l.ring),
                         t.sysfs.options(),
                     )?;
                     return cmds::echo_attached(&mut dev, &l, respond.then_some(ip));
@@ -990,7 +1027,7 @@ fn run(cli: Cli) -> AnyResult {
                         card.port(c.port)?,
                         card.dma(),
                         &card_share_dir(path, c.port),
-                        attach_config(q, l.ring),
+                        attach_config(q.clone(), l.ring),
                     )?;
                     let r = cmds::echo_attached(&mut dev, &l, respond.then_some(ip));
                     drop(dev);

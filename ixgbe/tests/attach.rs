@@ -662,7 +662,10 @@ fn fwd_and_echo_attaches_that_cannot_work_are_refused_before_any_write() {
             &attach(cmd, "1"),
             "no primary process has initialised the card",
         );
-        refused(&[cmd, "--attach"], &format!("{cmd} --attach needs --queue"));
+        refused(
+            &[cmd, "--attach"],
+            &format!("{cmd} --attach needs --queue N or --pool P"),
+        );
         refused(
             &[&attach(cmd, "1")[..], &["--mac", "02:00:00:00:00:01"]].concat(),
             "program the primary's filters; not with --attach",
@@ -705,6 +708,10 @@ fn fwd_and_echo_attaches_that_cannot_work_are_refused_before_any_write() {
         &format!("taken by process {}", p0.id()),
     );
     refused(&attach("echo", "3"), "the primary shares queues 1..=1");
+    refused(
+        &["echo", "--seconds", "1", "--attach", "--pool", "1"],
+        "cannot attach to pool 1: the primary shares pools none (it runs no pools)",
+    );
     // Port 0's queue 1 is free: an echo secondary takes it.
     let o = run(&attach("echo", "1"), &path);
     assert!(o.status.success(), "{}", text(&o));
@@ -758,4 +765,85 @@ fn the_primarys_exit_stops_fwd_and_echo_secondaries() {
     }
     let (card, _) = interrupt(card);
     assert!(card.status.success(), "card:\n{}", text(&card));
+}
+
+/// A primary with VMDq pools (64 of 2 queues), pools 1 and 2 shared, each given an address:
+/// a pool is refused whole while one of its queues is held; two pktgen secondaries take one
+/// pool each and every frame is counted on the pool's first queue, against the primary's
+/// published counters; the pool's other queue carries nothing.
+#[test]
+fn secondaries_take_whole_vmdq_pools() {
+    let path = socket("pools");
+    let card = start_card_with(&path, 1, false, 60);
+    let primary = spawn_on(
+        "echo",
+        0,
+        &[
+            "--vmdq",
+            "64x2",
+            "--share",
+            "2",
+            "--pool-mac",
+            "1=02:00:00:00:00:01",
+            "--pool-mac",
+            "2=02:00:00:00:00:02",
+        ],
+        &path,
+    );
+    wait_port_holder(&path, 0, "up", &primary);
+    let pool = |p: &'static str| ["pktgen", "--seconds", "1", "--attach", "--pool", p];
+    // Queue 3 (pool 1's second) held alone: pool 1 is refused whole.
+    let q3 = spawn_on("echo", 0, &["--attach", "--queue", "3"], &path);
+    wait_port_holder(&path, 0, "queue3", &q3);
+    let o = run(&pool("1"), &path);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("queue 3: it is taken by process {}", q3.id())),
+        "{}",
+        text(&o)
+    );
+    let (o, t) = interrupt(q3);
+    assert!(o.status.success(), "{t}");
+    for p in ["0", "3"] {
+        let o = run(&pool(p), &path);
+        assert!(!o.status.success(), "{}", text(&o));
+        assert!(
+            text(&o).contains("the primary shares pools 1..=2"),
+            "{}",
+            text(&o)
+        );
+    }
+    let (g1, g2) = (spawn(&pool("1"), &path), spawn(&pool("2"), &path));
+    let (g1, g2) = (finished(g1, "pool 1"), finished(g2, "pool 2"));
+    let (po, pt) = interrupt(primary);
+    let (card, _) = interrupt(card);
+    let ct = text(&card);
+    let ctx = format!("pool 1:\n{g1}\npool 2:\n{g2}\nprimary:\n{pt}\ncard:\n{ct}");
+    assert!(po.status.success(), "{ctx}");
+    assert!(card.status.success(), "card (strict mode): {ctx}");
+    assert!(g1.contains("attached to pool 1 (queues [2, 3])"), "{ctx}");
+    assert!(g2.contains("attached to pool 2 (queues [4, 5])"), "{ctx}");
+    for (g, first) in [(&g1, 2), (&g2, 4)] {
+        // "queue Q: sent S received R (this process's counts)"
+        let mine = numbers(g, &format!("queue {first}:"));
+        let (sent, received) = (mine[0], mine[1]);
+        // "queue counters Q: rx P pkts B bytes D drops | tx P pkts B bytes"
+        let hw = numbers(&pt, &format!("queue counters {first}:"));
+        assert!(received > 0, "{ctx}");
+        assert_eq!(hw[3], sent, "queue {first}: the card sent all\n{ctx}");
+        assert_eq!(
+            hw[0], received,
+            "queue {first}: the secondary got all\n{ctx}"
+        );
+        assert_eq!(hw[0] + hw[2], sent, "queue {first}: nothing lost\n{ctx}");
+        assert_eq!(
+            numbers(g, &format!("queue {}:", first + 1))[..2],
+            [0, 0],
+            "{ctx}"
+        );
+    }
+    assert!(
+        !pt.contains("queue counters 0:"),
+        "pool 0 got nothing: {ctx}"
+    );
 }
