@@ -23,6 +23,23 @@
 //! semaphore between driver processes; the primary takes it ([`crate::swfw`]) around the
 //! registers it shares with the firmware.
 //!
+//! # Several ports, pools, and the end of a secondary
+//!
+//! A secondary on the same queue pair of two ports (a forwarder: `ixgbe fwd --attach`; each
+//! port has its own primary and share directory) reserves both first ([`Attached::reserve`]:
+//! every check and lock, no register written) and only then starts them
+//! ([`Reserved::start`]): a refusal on the second port leaves the first untouched.
+//!
+//! With VMDq pools ([`crate::vmdq`]), [`Config::shared_queues`](crate::Config::shared_queues)
+//! sets whole pools aside, the ones after the primary's own, switched on and open to the
+//! primary's MAC and VLAN filters (which it sets: a secondary writes no filter). A secondary
+//! takes a pool whole ([`AttachConfig::pool`]): its queue pairs locked in order, the first one
+//! taken refusing the pool (no lock kept). [`Attached::pool_macs`] reads the addresses the
+//! primary gave the pool.
+//!
+//! [`Attached::stop`] stops a secondary's queues before it reports: its counters are then
+//! final, every frame the card wrote to a queue taken or counted as dropped at stop.
+//!
 //! # Coordination: files and locks in a share directory
 //!
 //! One directory per card port ([`ShareDir`]: by PCI address under `/run/ixgbe`, or next to
@@ -38,7 +55,8 @@
 //! - `queue<N>`: held exclusively by the process that uses queue pair `N` (the primary holds
 //!   its own queues'); each names its holder's pid. A taken queue is refused
 //!   ([`crate::Error::QueueTaken`]).
-//! - `queues`: the layout the primary shares (first queue, count); `stats`: its counters.
+//! - `queues`: the layout the primary shares (first queue, count, queues per pool or 0 without
+//!   pools); `stats`: its counters.
 //!
 //! Who is primary is the lock a primary takes before it resets the card: `pci_dma`'s lock on
 //! `resource0` for a real card, `sim_client::PortLock` for a card process.
@@ -513,10 +531,9 @@ impl<B: Bus + Clone> Attached<B> {
         let mut cfg = cfg;
         if let Some(p) = cfg.pool {
             // Whole pools after the primary's own: pools first/qpp .. (first+count)/qpp.
-            let shared = if qpp == 0 {
-                "none (it runs no pools)".to_string()
-            } else {
-                range_text(first / qpp, count / qpp)
+            let shared = match (first.checked_div(qpp), count.checked_div(qpp)) {
+                (Some(f), Some(c)) => range_text(f, c),
+                _ => "none (it runs no pools)".to_string(),
             };
             let qs = u32::from(p) * u32::from(qpp)..(u32::from(p) + 1) * u32::from(qpp);
             if qpp == 0 || qs.start < u32::from(first) || qs.end > u32::from(first + count) {
