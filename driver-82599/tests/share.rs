@@ -551,6 +551,17 @@ fn secondaries_take_whole_vmdq_pools_and_a_pool_with_a_taken_queue_is_refused_wh
         shared_queues: 4,
         ..small_config()
     };
+    // Pools are shared whole.
+    let half = Config {
+        shared_queues: 3,
+        ..cfg.clone()
+    };
+    let e = half.validate().err().unwrap();
+    assert!(
+        e.to_string()
+            .contains("must be a multiple of 2 (whole pools)"),
+        "{e}"
+    );
     let mut dev = open(&sim, 0, cfg);
     let macs = [[0x02, 0, 0, 0, 0, 0x01], [0x02, 0, 0, 0, 0, 0x02]];
     dev.add_mac(macs[0], PoolSet::one(1)).unwrap();
