@@ -397,44 +397,21 @@ struct Echoed {
     took: u64,
     /// Packets the transmit ring could not take (returned to their pool).
     dropped: u64,
-    /// With a responder: packets that needed no answer (returned to their pool), ARP and
-    /// ping requests answered.
-    ignored: u64,
-    arp: u64,
-    icmp: u64,
 }
 
 impl Echoed {
-    /// Receives a batch on queue 0 and sends it (or the answers to it) back on queue 0.
+    /// Receives a batch on queue 0 and sends it back on queue 0.
     fn once<D: QueueDevice>(
         &mut self,
         dev: &mut D,
         buf: &mut Vec<Packet>,
         batch: usize,
-        me: Option<&Identity>,
     ) -> AnyResult<usize>
     where
         D::Error: std::error::Error + 'static,
     {
         let m = dev.rx_batch(0, buf, batch)?;
         self.took += m as u64;
-        if let Some(me) = me {
-            let (mut arp, mut icmp, before) = (0, 0, buf.len());
-            buf.retain_mut(|p| match responder::respond(me, p) {
-                Action::ArpReply => {
-                    arp += 1;
-                    true
-                }
-                Action::EchoReply => {
-                    icmp += 1;
-                    true
-                }
-                Action::Ignore => false,
-            });
-            self.arp += arp;
-            self.icmp += icmp;
-            self.ignored += (before - buf.len()) as u64;
-        }
         let bytes: usize = buf.iter().map(|p| p.len()).sum();
         let n = dev.tx_batch(0, buf)?;
         let left: usize = buf.iter().map(|p| p.len()).sum();
@@ -445,21 +422,13 @@ impl Echoed {
     }
 }
 
-/// `echo --attach`: a secondary that sends what its queue pair receives back out of its own
-/// transmit queue (`respond`: only the answers to ARP and ping for that address). It checks
-/// the primary every 200 ms and ends with [`driver_82599::Error::PrimaryGone`] once it
-/// stops. At the end (a signal, `--seconds`) it drains, stops its queues and prints its
-/// totals: every frame taken was sent back, dropped for a full ring, or needed no answer.
-pub fn echo_attached<B: Bus + Clone>(
-    dev: &mut Attached<B>,
-    l: &LoopOpts,
-    respond: Option<std::net::Ipv4Addr>,
-) -> AnyResult {
+/// `echo --attach`: a secondary that sends what its queue pair (a pool's first) receives back
+/// out of its own transmit queue. It checks the primary every 200 ms and ends with
+/// [`driver_82599::Error::PrimaryGone`] once it stops. At the end (a signal, `--seconds`) it
+/// drains, stops its queues and prints its totals: every frame taken was sent back or dropped
+/// for a full ring.
+pub fn echo_attached<B: Bus + Clone>(dev: &mut Attached<B>, l: &LoopOpts) -> AnyResult {
     let q = dev.hw_queue(0).ok_or("attached to no queue")?;
-    let me = respond.map(|ip| Identity {
-        mac: dev.mac_addr(),
-        ip: ip.octets(),
-    });
     println!("attached to queue {q}: sending back what it receives");
     let mut meter = meter(&["echoed"], l, None);
     let mut e = Echoed::default();
@@ -467,7 +436,7 @@ pub fn echo_attached<B: Bus + Clone>(
     let mut i = 0u32;
     let mut checked = std::time::Instant::now();
     loop {
-        e.once(dev, &mut buf, l.batch, me.as_ref())?;
+        e.once(dev, &mut buf, l.batch)?;
         i += 1;
         if i % TICK == 0 {
             if checked.elapsed() >= CHECK_PRIMARY {
@@ -480,18 +449,14 @@ pub fn echo_attached<B: Bus + Clone>(
         }
     }
     drain_attached(&mut [&mut *dev], &mut |d| {
-        e.once(&mut *d[0], &mut buf, l.batch, me.as_ref())
+        e.once(&mut *d[0], &mut buf, l.batch)
     })?;
     dev.stop();
     meter.summary(&[e.sent]);
     println!(
-        "echo queue {q}: took {} sent {} dropped {} (transmit ring full) ignored {} (no answer \
-         needed)",
-        e.took, e.sent.pkts, e.dropped, e.ignored
+        "echo queue {q}: took {} sent {} dropped {} (transmit ring full)",
+        e.took, e.sent.pkts, e.dropped
     );
-    if me.is_some() {
-        println!("answered {} ARP requests and {} pings", e.arp, e.icmp);
-    }
     print_attached("", dev);
     Ok(())
 }

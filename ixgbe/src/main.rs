@@ -123,7 +123,8 @@ pub struct ShareOpts {
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub wait_secondaries: u64,
     /// Attach to a card another process (the primary) initialised, without resetting it:
-    /// touch only --queue's registers (stats: read only, no queue). Ends with its totals on
+    /// touch only the registers of --queue (or --pool's queues; stats: read only, no queue).
+    /// Ends with its totals on
     /// SIGINT/SIGTERM or --seconds, and with an error once the primary stops.
     #[arg(long)]
     pub attach: bool,
@@ -261,7 +262,8 @@ enum Cmd {
         #[command(flatten)]
         sh: ShareOpts,
     },
-    /// Forward everything between two ports, both ways.
+    /// Forward everything between two ports, both ways (--attach: queue pair or pool of each
+    /// port, under each port's primary).
     Fwd {
         /// PCI addresses of the two real 82599 ports (give --pci twice); the simulated card
         /// when absent.
@@ -980,6 +982,13 @@ fn run(cli: Cli) -> AnyResult {
             if sh.attach && tap.is_some() {
                 return Err("--tap attaches an in-process card; not with --attach".into());
             }
+            if sh.attach && respond {
+                return Err(
+                    "--respond answers ARP, which RSS and the pools give to the \
+                            primary's queue 0 (not IP, no pool address): not with --attach"
+                        .into(),
+                );
+            }
             if let Some(addr) = t.port("echo")? {
                 no_sim_opts(&s)?;
                 if tap.is_some() {
@@ -995,7 +1004,7 @@ fn run(cli: Cli) -> AnyResult {
                         attach_config(q.clone(), l.ring),
                         t.sysfs.options(),
                     )?;
-                    return cmds::echo_attached(&mut dev, &l, respond.then_some(ip));
+                    return cmds::echo_attached(&mut dev, &l);
                 }
                 let mut share = (sh.share > 0)
                     .then(|| Primary::claim(ShareDir::for_pci(addr)))
@@ -1029,7 +1038,7 @@ fn run(cli: Cli) -> AnyResult {
                         &card_share_dir(path, c.port),
                         attach_config(q.clone(), l.ring),
                     )?;
-                    let r = cmds::echo_attached(&mut dev, &l, respond.then_some(ip));
+                    let r = cmds::echo_attached(&mut dev, &l);
                     drop(dev);
                     r?;
                     return report_card(&card);
