@@ -27,7 +27,8 @@ pub const MAX_FRAME: usize = 15872;
 /// How to bring the device up.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Receive queues (1..=16). With more than one, RSS spreads flows over them.
+    /// Receive queues (1..=16; with VMDq pools, as many as transmit queues, up to 64). With
+    /// more than one, RSS spreads flows over them (without pools).
     pub rx_queues: u16,
     /// Transmit queues (1..=64).
     pub tx_queues: u16,
@@ -99,9 +100,9 @@ impl Config {
     /// Checks every value; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
-        if self.rx_queues == 0 || self.rx_queues > MAX_RX_QUEUES {
+        if self.rx_queues == 0 || (self.rx_queues > MAX_RX_QUEUES && self.vmdq.is_none()) {
             return bad(format!(
-                "rx_queues = {}, must be 1..={MAX_RX_QUEUES} (RSS reaches no other queue without virtualisation or DCB, which this driver does not program)",
+                "rx_queues = {}, must be 1..={MAX_RX_QUEUES} (RSS reaches no other queue without virtualisation or DCB, which this driver does not program; with VMDq pools up to {MAX_TX_QUEUES})",
                 self.rx_queues
             ));
         }
@@ -279,5 +280,15 @@ mod tests {
         };
         c.validate().unwrap();
         assert_eq!((MAX_RX_QUEUES, MAX_RING), (16, 32768));
+        // With pools every queue receives (a pool's frames go to its queues): up to 64.
+        let pools = |n: u16| Config {
+            rx_queues: n,
+            tx_queues: n,
+            vmdq: Some(crate::vmdq::VmdqConfig::default()),
+            ..Config::default()
+        };
+        pools(64).validate().unwrap();
+        let e = pools(66).validate().unwrap_err().to_string();
+        assert!(e.contains("tx_queues = 66"), "{e}");
     }
 }

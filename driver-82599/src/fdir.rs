@@ -1,6 +1,7 @@
-//! Flow Director (82599 datasheet 7.1.2.7): steer an IPv4 or IPv6 TCP or UDP flow (5-tuple,
-//! optionally with two flexible bytes of the frame) to a receive queue, or drop it, with
-//! perfect-match or signature filters; filters are added and removed at run time.
+//! Flow Director (82599 datasheet 7.1.2.7): steer an IPv4 or IPv6 TCP, UDP or SCTP flow
+//! (5-tuple, optionally with two flexible bytes of the frame) to a receive queue, or drop it,
+//! with perfect-match or signature filters; filters are added and removed at run time. The
+//! table compares whole flows or, with [`FdirMasks`], some of their bits (a network, a port).
 //!
 //! The card keeps filters in buckets chosen by a hash of the flow under FDIRHKEY; software
 //! computes that hash when it adds a filter ([`bucket_hash`]). A perfect filter holds the
@@ -119,6 +120,119 @@ pub struct FdirConfig {
     /// compares (FDIRCTRL.FLEX_OFFSET, in 2-byte words: even, at most 62); `None`: not
     /// compared (FDIRM.FLEX).
     pub flex_offset: Option<u8>,
+    /// The bits of a flow every filter compares (default: all).
+    pub masks: FdirMasks,
+}
+
+/// The bits of a flow the filters compare, one set for the whole table (the field masks,
+/// datasheet 7.1.2.7 and 8.2.3.21: FDIRSIP4M, FDIRDIP4M, FDIRTCPM/FDIRUDPM/FDIRSCTPM,
+/// FDIRIP6M), written at init. A set bit is compared; [`Default`] compares everything. A
+/// filter then steers every flow equal to it in the compared bits: with `src_port: 0`, one
+/// filter per server port takes every client. Flows are compared masked, so two flows equal
+/// under the masks are one filter, and removing either removes it.
+///
+/// ```
+/// use driver_82599::fdir::FdirMasks;
+/// use std::net::Ipv4Addr;
+/// // A /24 source network to a server port, whatever the client port.
+/// let m = FdirMasks { src_v4: Ipv4Addr::new(255, 255, 255, 0), src_port: 0, ..FdirMasks::default() };
+/// assert_eq!(m.registers().tcp, 0x0000_FFFF);     // the source port ignored: bits 15:0 set
+/// assert_eq!(m.registers().src_v4, 0xFF00_0000);  // the last byte ignored (frame order)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FdirMasks {
+    /// IPv4 source bits compared (255.255.255.0: the /24).
+    pub src_v4: Ipv4Addr,
+    /// IPv4 destination bits compared.
+    pub dst_v4: Ipv4Addr,
+    /// Source port bits compared (TCP, UDP and SCTP alike).
+    pub src_port: u16,
+    /// Destination port bits compared.
+    pub dst_port: u16,
+    /// IPv6 source bytes compared, bit i for byte i (0xFFFF: all 16; the card masks whole
+    /// bytes only).
+    pub src_v6_bytes: u16,
+    /// IPv6 destination bytes compared (a perfect filter compares only the last 4 bytes;
+    /// all of them select its bucket).
+    pub dst_v6_bytes: u16,
+}
+
+impl Default for FdirMasks {
+    fn default() -> Self {
+        FdirMasks {
+            src_v4: Ipv4Addr::BROADCAST,
+            dst_v4: Ipv4Addr::BROADCAST,
+            src_port: 0xFFFF,
+            dst_port: 0xFFFF,
+            src_v6_bytes: 0xFFFF,
+            dst_v6_bytes: 0xFFFF,
+        }
+    }
+}
+
+/// The mask registers' values for [`FdirMasks`]: a set bit is *not* compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FdirMaskRegisters {
+    /// FDIRSIP4M, FDIRDIP4M: frame order (first byte in 7:0), as the addresses.
+    pub src_v4: u32,
+    pub dst_v4: u32,
+    /// FDIRTCPM = FDIRUDPM = FDIRSCTPM: source port in 15:0, destination in 31:16, each
+    /// bit-reversed (register bit 0 masks port bit 15), as public drivers write them.
+    pub tcp: u32,
+    /// FDIRIP6M: source bytes in 15:0, destination bytes in 31:16.
+    pub ip6: u32,
+}
+
+impl FdirMasks {
+    /// The register values.
+    pub fn registers(&self) -> FdirMaskRegisters {
+        let ports =
+            u32::from(self.dst_port.reverse_bits()) << 16 | u32::from(self.src_port.reverse_bits());
+        FdirMaskRegisters {
+            src_v4: !frame_order(&self.src_v4.octets()),
+            dst_v4: !frame_order(&self.dst_v4.octets()),
+            tcp: !ports,
+            ip6: !(u32::from(self.dst_v6_bytes) << 16 | u32::from(self.src_v6_bytes)),
+        }
+    }
+
+    /// `flow` with the bits not compared cleared: what the filter holds and is hashed from.
+    pub fn apply(&self, flow: &Flow) -> Flow {
+        let addr = |a: IpAddr, v4: Ipv4Addr, v6: u16| match a {
+            IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(u32::from(a) & u32::from(v4))),
+            IpAddr::V6(a) => {
+                let mut o = a.octets();
+                for (i, b) in o.iter_mut().enumerate() {
+                    if v6 >> i & 1 == 0 {
+                        *b = 0;
+                    }
+                }
+                IpAddr::V6(Ipv6Addr::from(o))
+            }
+        };
+        Flow {
+            src: addr(flow.src, self.src_v4, self.src_v6_bytes),
+            dst: addr(flow.dst, self.dst_v4, self.dst_v6_bytes),
+            sport: flow.sport & self.src_port,
+            dport: flow.dport & self.dst_port,
+            ..*flow
+        }
+    }
+
+    fn write<B: Bus>(&self, regs: &Regs<B>) {
+        let r = self.registers();
+        regs.FDIRSIP4M().write(FDIRSIP4M::IP.val(r.src_v4));
+        regs.FDIRDIP4M().write(FDIRDIP4M::IP.val(r.dst_v4));
+        let (src, dst) = (r.tcp & 0xFFFF, r.tcp >> 16);
+        regs.FDIRTCPM()
+            .write(FDIRTCPM::SOURCE.val(src) | FDIRTCPM::DESTINATION.val(dst));
+        regs.FDIRUDPM()
+            .write(FDIRUDPM::SOURCE.val(src) | FDIRUDPM::DESTINATION.val(dst));
+        regs.FDIRSCTPM()
+            .write(FDIRSCTPM::SOURCE.val(src) | FDIRSCTPM::DESTINATION.val(dst));
+        regs.FDIRIP6M()
+            .write(FDIRIP6M::SOURCE.val(r.ip6 & 0xFFFF) | FDIRIP6M::DESTINATION.val(r.ip6 >> 16));
+    }
 }
 
 impl FdirConfig {
@@ -137,6 +251,7 @@ impl FdirConfig {
 pub enum L4 {
     Udp,
     Tcp,
+    Sctp,
 }
 
 impl L4 {
@@ -144,6 +259,7 @@ impl L4 {
         match self {
             L4::Udp => 1,
             L4::Tcp => 2,
+            L4::Sctp => 3,
         }
     }
 }
@@ -284,6 +400,7 @@ pub fn init<B: Bus>(regs: &Regs<B>, c: &FdirConfig, timeout: Duration) -> Result
         m = m | FDIRM::FLEX;
     }
     regs.FDIRM().write(m);
+    c.masks.write(regs);
     let alloc = match c.size {
         FdirSize::K64 => FDIRCTRL::PBALLOC::K64,
         FdirSize::K128 => FDIRCTRL::PBALLOC::K128,
@@ -328,6 +445,7 @@ fn command<B: Bus>(
         | match flow.l4 {
             L4::Udp => FDIRCMD::L4TYPE::UDP,
             L4::Tcp => FDIRCMD::L4TYPE::TCP,
+            L4::Sctp => FDIRCMD::L4TYPE::SCTP,
         };
     match (flow.src, flow.dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -408,6 +526,7 @@ impl Filters {
     ) -> Result<()> {
         let c = self.cfg()?.clone();
         Self::check(&c, &flow)?;
+        let flow = c.masks.apply(&flow);
         if let Some(q) = queue {
             if q >= queues {
                 return Err(Error::Config(format!(
@@ -470,6 +589,7 @@ impl Filters {
     }
 
     pub fn remove<B: Bus>(&mut self, regs: &Regs<B>, flow: Flow) -> Result<()> {
+        let flow = self.cfg()?.masks.apply(&flow);
         let at = self
             .flows
             .iter()

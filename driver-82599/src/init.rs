@@ -33,6 +33,10 @@ fn reg_err(e: impl std::fmt::Display) -> Error {
 /// 4.6.3.1: mask every interrupt cause and clear pending ones (the driver polls).
 pub fn disable_interrupts<B: Bus>(regs: &Regs<B>) {
     regs.EIMC().write(EIMC::INTERRUPT_MASK.mask());
+    // MSI-X vectors 16..63 are masked only here (8.2.3.5); 0..15 are EIMC's bits 15:0 too.
+    for i in 0..2 {
+        regs.EIMC_EX().at(i).write(EIMC_EX::INTERRUPT_MASK.mask());
+    }
     let _ = regs.EICR().read();
 }
 

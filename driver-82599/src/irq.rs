@@ -1,11 +1,16 @@
-//! Receive interrupts: MSI-X vectors per receive queue, moderation, waiting with a timeout,
-//! and a NAPI-like receive loop that polls under load and sleeps when idle (datasheet 7.3).
+//! Interrupts: MSI-X vectors per receive queue, moderation, waiting with a timeout, a
+//! NAPI-like receive loop that polls under load and sleeps when idle, and the link status
+//! change interrupt (datasheet 7.3).
 //!
 //! Set-up ([`Device::enable_rx_interrupts`], 7.3.1, 7.3.4): `GPIE.MSIX_MODE` (one vector per
 //! cause group) and `GPIE.EIAME` (auto-mask); receive queue `q` mapped to MSI-X vector `q`
-//! (`IVAR`, valid bit set); `EITR[q]` the moderation interval; `EIAC` auto-clears the queue's
-//! cause when its message is sent and `EIAM` masks the vector then, so a vector sends one
-//! message per arming. Every vector starts masked.
+//! (`IVAR`, valid bit set), for every receive queue the device has (up to the 82599's 64
+//! vectors); `EITR[q]` the moderation interval; the queue's cause clears itself when its
+//! message is sent (`EIAC` for vectors 0..15; vectors 16..63 have no `EIAC` bit and always do)
+//! and `EIAM_EX` masks the vector then, so a vector sends one message per arming. Every vector
+//! starts masked. Vector `v` is armed, masked and auto-masked through bit `v % 32` of
+//! `EIMS_EX`/`EIMC_EX`/`EIAM_EX[v / 32]` (8.2.3.5), for vectors 0..15 too: `EIMS` bits
+//! 30:16 are the other causes, not vectors 16..30.
 //!
 //! Each vector's messages go to an eventfd the driver creates ([`pci_dma::EventFd`]); the
 //! platform is told where with the fds from [`Device::msix_fds`]: `pci_dma` with VFIO binds
@@ -14,7 +19,7 @@
 //!
 //! Waiting ([`Device::rx_wait`], [`RxIrq::wait`]): if the queue's next descriptor is already
 //! written back, return at once; otherwise consume stale notifications, arm the vector
-//! (`EIMS`), check the ring again (a frame written back just before the arming set the
+//! (`EIMS_EX`), check the ring again (a frame written back just before the arming set the
 //! cause, and the unmasking sends its message; the check saves the system call), and
 //! sleep on the eventfd until a message or the timeout. After processing, the vector stays
 //! masked (auto-mask) until the next wait arms it: no interrupts while the program polls.
@@ -25,6 +30,11 @@
 //! at a low rate it sleeps between packets and costs one wake-up per packet (or per EITR
 //! interval, with moderation).
 //!
+//! The link ([`Device::enable_link_interrupt`], [`LinkIrq::wait`]): the other causes are
+//! mapped to the vector after the receive queues' (`IVAR_MISC`, vector `rx_queues`) and the
+//! link status change (`EICR.LSC`) enabled in `EIMS`; each change of the link sends one
+//! message, which the wait acknowledges (`EICR.LSC` written 1) before it returns.
+//!
 //! ```
 //! use driver_82599::prelude::*;
 //! use driver_82599::irq::{IrqConfig, Napi};
@@ -33,6 +43,7 @@
 //! sim.connect(sim_82599::Wire::Loopback(0))?;
 //! let mut dev = Device::new(sim.port(0), sim.dma(), Config::default())?;
 //! dev.enable_rx_interrupts(&IrqConfig::default())?;
+//! let link = dev.enable_link_interrupt()?;               // vector 1, after queue 0's
 //! for (vector, fd) in dev.msix_fds() {
 //!     sim.set_msix(0, vector as usize, Some(fd))?;      // what VFIO_DEVICE_SET_IRQS does
 //! }
@@ -47,6 +58,10 @@
 //! let mut napi = Napi::new(Duration::from_millis(1));
 //! let mut got = Vec::new();
 //! assert_eq!(napi.rx(&mut dev, 0, &mut got, 32)?, 1);
+//! // The cable is pulled: the link interrupt reports it.
+//! sim.inject(0, sim_82599::Fault::LinkNeverUp)?;
+//! assert!(link.wait(Duration::from_secs(5))?);
+//! assert!(!dev.link().up);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -60,9 +75,10 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// MSI-X vectors this driver maps receive queues to: one per queue, queues 0..15 (the
-/// vectors whose causes are `EICR.RTxQ` bits 15:0; 8.2.3.5.1).
-pub const MAX_VECTORS: usize = 16;
+/// MSI-X vectors of the 82599 (7.3.1, non-IOV mode): receive queue `q` is mapped to vector
+/// `q`, so queues 0..63 can have one; the link interrupt takes the vector after the receive
+/// queues'.
+pub const MAX_VECTORS: usize = 64;
 
 /// Largest EITR interval: `ITR_INTERVAL` is 9 bits of 2 us (8.2.3.5.12).
 pub const MAX_MODERATION_US: u32 = 0x1FF * 2;
@@ -112,19 +128,23 @@ impl<B: Bus + Clone> RxIrq<B> {
         &self.fd
     }
 
-    /// Unmasks the vector (`EIMS`, 8.2.3.5.4): its next cause sends one message (after which
+    /// Unmasks the vector (`EIMS_EX`, 8.2.3.5): its next cause sends one message (after which
     /// the card masks it again, auto-mask). A cause already set sends it at once.
     pub fn arm(&self) {
+        let (i, bit) = ex(self.vector);
         self.regs
-            .EIMS()
-            .write(EIMS::INTERRUPT_ENABLE.val(1 << self.vector));
+            .EIMS_EX()
+            .at(i)
+            .write(EIMS_EX::INTERRUPT_ENABLE.val(bit));
     }
 
-    /// Masks the vector (`EIMC`).
+    /// Masks the vector (`EIMC_EX`).
     pub fn disarm(&self) {
+        let (i, bit) = ex(self.vector);
         self.regs
-            .EIMC()
-            .write(EIMC::INTERRUPT_MASK.val(1 << self.vector));
+            .EIMC_EX()
+            .at(i)
+            .write(EIMC_EX::INTERRUPT_MASK.val(bit));
     }
 
     /// Waits for the queue: `ready` says whether its next descriptor is written back
@@ -178,22 +198,84 @@ fn irq_err(e: std::io::Error) -> Error {
     Error::Interrupt(e.to_string())
 }
 
-/// The device's receive interrupts (one per queue that has one).
+/// Vector `v`'s element and bit in the `_EX` registers (vectors 0..31 in `[0]`, 32..63 in
+/// `[1]`; 8.2.3.5).
+fn ex(v: u32) -> (u32, u32) {
+    (v / 32, 1 << (v % 32))
+}
+
+/// The link status change interrupt: its vector and eventfd. Clone it into the thread that
+/// watches the link.
+pub struct LinkIrq<B: Bus + Clone> {
+    vector: u32,
+    fd: Arc<EventFd>,
+    regs: Regs<B>,
+}
+
+impl<B: Bus + Clone> Clone for LinkIrq<B> {
+    fn clone(&self) -> Self {
+        LinkIrq {
+            vector: self.vector,
+            fd: self.fd.clone(),
+            regs: Regs::new(self.regs.bus().clone()),
+        }
+    }
+}
+
+impl<B: Bus + Clone> LinkIrq<B> {
+    /// The MSI-X vector of the other causes (`IVAR_MISC`).
+    pub fn vector(&self) -> u32 {
+        self.vector
+    }
+
+    /// The eventfd its messages go to.
+    pub fn event_fd(&self) -> &EventFd {
+        &self.fd
+    }
+
+    /// Waits up to `timeout` for a change of the link (up or down) since the last wait (or
+    /// since the interrupt was enabled); true when one came: read the new state with
+    /// [`Device::link`]. The change is acknowledged (`EICR.LSC` written 1, 8.2.3.5.1), so the
+    /// next wait waits for the next change.
+    pub fn wait(&self, timeout: Duration) -> Result<bool> {
+        // Enabled since `enable_link_interrupt`; written again in case a stop or another
+        // agent masked it. A change not yet acknowledged sends its message at once.
+        self.regs.EIMS().write(EIMS::INTERRUPT_ENABLE.val(EICR_LSC));
+        let woke = self.fd.wait(timeout).map_err(irq_err)?;
+        if woke {
+            self.fd.take().map_err(irq_err)?;
+            self.regs.EICR().write(EICR::LSC);
+        }
+        Ok(woke)
+    }
+}
+
+impl<B: Bus + Clone> AsRawFd for LinkIrq<B> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// `EICR.LSC` (bit 20) as an `EIMS` bit: the interrupt-enable bits match the cause bits.
+const EICR_LSC: u32 = 1 << 20;
+
+/// The device's interrupts: one per receive queue that has one, and the link's.
 pub(crate) struct Vectors<B: Bus + Clone> {
     pub rx: Vec<RxIrq<B>>,
+    pub link: Option<LinkIrq<B>>,
 }
 
 impl<B: Bus + Clone> Device<B> {
-    /// Sets up one MSI-X vector per receive queue (queue `q` on vector `q`, queues 0..15;
-    /// see the [module docs](crate::irq)), all masked. Then bind [`Device::msix_fds`] to the
-    /// platform's vectors, and wait with [`Device::rx_wait`] (or poll [`Device::rx_irq`]'s
-    /// fd). Calling it again reprograms the moderation and keeps the eventfds.
+    /// Sets up one MSI-X vector per receive queue (queue `q` on vector `q`, every receive
+    /// queue of the device; see the [module docs](crate::irq)), all masked. Then bind
+    /// [`Device::msix_fds`] to the platform's vectors, and wait with [`Device::rx_wait`] (or
+    /// poll [`Device::rx_irq`]'s fd). Calling it again reprograms the moderation and keeps the
+    /// eventfds.
     pub fn enable_rx_interrupts(&mut self, cfg: &IrqConfig) -> Result<()> {
         let n = usize::from(self.cfg.rx_queues);
         if n > MAX_VECTORS {
             return Err(Error::Config(format!(
-                "receive interrupts: {n} queues, but one vector per queue is mapped for queues 0..{} only",
-                MAX_VECTORS - 1
+                "receive interrupts: {n} queues, but the 82599 has {MAX_VECTORS} MSI-X vectors (one per queue)"
             )));
         }
         if cfg.moderation_us > MAX_MODERATION_US {
@@ -203,9 +285,17 @@ impl<B: Bus + Clone> Device<B> {
             )));
         }
         let regs = &self.regs;
-        let all = ((1u64 << n) - 1) as u32;
-        // 7.3.1: MSI-X mode, auto-mask on; every queue vector masked until armed.
-        regs.EIMC().write(EIMC::INTERRUPT_MASK.val(all));
+        let all: u64 = if n == 64 { u64::MAX } else { (1 << n) - 1 };
+        // 7.3.1: every queue vector masked until armed (EIMC_EX: vectors 0..31, 32..63).
+        for i in 0..2 {
+            let bits = (all >> (32 * i)) as u32;
+            if bits != 0 {
+                regs.EIMC_EX()
+                    .at(i)
+                    .write(EIMC_EX::INTERRUPT_MASK.val(bits));
+            }
+        }
+        // MSI-X mode, auto-mask on.
         regs.GPIE()
             .modify(|v| v.set(GPIE::MSIX_MODE).set(GPIE::EIAME));
         for q in 0..n as u32 {
@@ -223,12 +313,24 @@ impl<B: Bus + Clone> Device<B> {
                 .at(v)
                 .write(EITR::ITR_INTERVAL.val(cfg.moderation_us / 2));
         }
-        // 7.3.1.4: the cause clears itself and the vector masks itself on each message.
+        // 7.3.1.4: the cause clears itself on each message (EIAC has bits for vectors 0..15;
+        // 16..63 always do) and the vector masks itself (EIAM_EX, with GPIE.EIAME).
+        let low = (all & 0xFFFF) as u32;
         regs.EIAC()
-            .modify(|r| r.with(EIAC::RTXQ.val(r.get(EIAC::RTXQ) | all)));
-        regs.EIAM()
-            .modify(|r| r.with(EIAM::AUTO_MASK.val(r.get(EIAM::AUTO_MASK) | all)));
-        if self.irq.is_none() {
+            .modify(|r| r.with(EIAC::RTXQ.val(r.get(EIAC::RTXQ) | low)));
+        for i in 0..2 {
+            let bits = (all >> (32 * i)) as u32;
+            if bits != 0 {
+                regs.EIAM_EX()
+                    .at(i)
+                    .modify(|r| r.with(EIAM_EX::AUTO_MASK.val(r.get(EIAM_EX::AUTO_MASK) | bits)));
+            }
+        }
+        let vectors = self.irq.get_or_insert_with(|| Vectors {
+            rx: Vec::new(),
+            link: None,
+        });
+        if vectors.rx.is_empty() {
             let mut rx = Vec::with_capacity(n);
             for q in 0..n as u32 {
                 rx.push(RxIrq {
@@ -238,17 +340,72 @@ impl<B: Bus + Clone> Device<B> {
                     regs: Regs::new(self.regs.bus().clone()),
                 });
             }
-            self.irq = Some(Vectors { rx });
+            vectors.rx = rx;
         }
         Ok(())
     }
 
-    /// The eventfd of each vector, to bind to the platform's MSI-X vectors: `(vector, fd)`.
-    /// Empty before [`Device::enable_rx_interrupts`].
+    /// Sets up the link status change interrupt (see the [module docs](crate::irq)): the other
+    /// causes on vector `rx_queues` (`IVAR_MISC`, MSI-X mode), `EICR.LSC` enabled, changes
+    /// before this call forgotten. Bind [`Device::msix_fds`] (which then includes this
+    /// vector) to the platform's vectors, and wait with [`LinkIrq::wait`]. Calling it again
+    /// returns the same interrupt. Fails when every vector is a receive queue's (64 queues).
+    pub fn enable_link_interrupt(&mut self) -> Result<LinkIrq<B>> {
+        if let Some(l) = self.irq.as_ref().and_then(|v| v.link.as_ref()) {
+            return Ok(l.clone());
+        }
+        let v = u32::from(self.cfg.rx_queues);
+        if v as usize >= MAX_VECTORS {
+            return Err(Error::Config(format!(
+                "link interrupt: the {MAX_VECTORS} MSI-X vectors all carry receive queues (rx_queues = {v})"
+            )));
+        }
+        let regs = &self.regs;
+        // 8.2.3.5: IVAR_MISC INT_ALLOC1 is the other causes' vector; mapped before the cause
+        // is enabled, so its first message has somewhere to go.
+        regs.IVAR_MISC().modify(|r| {
+            r.with(IVAR_MISC::INT_ALLOC1.val(v))
+                .set(IVAR_MISC::INT_ALLOC_VAL1)
+        });
+        regs.EITR().at(v).write(EITR::ITR_INTERVAL.val(0));
+        regs.GPIE().modify(|r| r.set(GPIE::MSIX_MODE));
+        // Changes before now are not reported (power-on link-up, say). The vector itself is
+        // enabled too (EIMS_EX), as public 82599 drivers do for theirs; it has no auto-mask
+        // bit, so it stays enabled.
+        regs.EICR().write(EICR::LSC);
+        let (i, bit) = ex(v);
+        regs.EIMS_EX()
+            .at(i)
+            .write(EIMS_EX::INTERRUPT_ENABLE.val(bit));
+        regs.EIMS().write(EIMS::INTERRUPT_ENABLE.val(EICR_LSC));
+        let link = LinkIrq {
+            vector: v,
+            fd: Arc::new(EventFd::new().map_err(irq_err)?),
+            regs: Regs::new(self.regs.bus().clone()),
+        };
+        self.irq
+            .get_or_insert_with(|| Vectors {
+                rx: Vec::new(),
+                link: None,
+            })
+            .link = Some(link.clone());
+        Ok(link)
+    }
+
+    /// The eventfd of each vector, to bind to the platform's MSI-X vectors: `(vector, fd)`, in
+    /// vector order: the receive queues' (0..rx_queues), then the link's (`rx_queues`), so the
+    /// list has no gap when both are enabled (VFIO's `Msix::set_vectors` binds them by
+    /// position). Empty before [`Device::enable_rx_interrupts`] or
+    /// [`Device::enable_link_interrupt`].
     pub fn msix_fds(&self) -> Vec<(u32, BorrowedFd<'_>)> {
         self.irq.as_ref().map_or_else(Vec::new, |v| {
             v.rx.iter()
                 .map(|i| (i.vector, std::os::fd::AsFd::as_fd(&*i.fd)))
+                .chain(
+                    v.link
+                        .iter()
+                        .map(|l| (l.vector, std::os::fd::AsFd::as_fd(&*l.fd))),
+                )
                 .collect()
         })
     }
@@ -292,8 +449,7 @@ impl<B: Bus + Clone> Device<B> {
 
 fn no_irq(q: usize) -> Error {
     Error::Interrupt(format!(
-        "receive queue {q} has no interrupt (call enable_rx_interrupts first; queues 0..{} have one)",
-        MAX_VECTORS - 1
+        "receive queue {q} has no interrupt (call enable_rx_interrupts first; each of the device's receive queues has one)"
     ))
 }
 

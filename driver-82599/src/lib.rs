@@ -184,7 +184,7 @@ pub struct Device<B: Bus + Clone> {
     fdir: fdir::Filters,
     /// [`Device::stop`] ran: the card is stopped and every queue is gone.
     stopped: bool,
-    /// Receive interrupts, once set up ([`Device::enable_rx_interrupts`]).
+    /// Interrupts, once set up ([`Device::enable_rx_interrupts`], [`Device::enable_link_interrupt`]).
     irq: Option<irq::Vectors<B>>,
     /// A real card's MSI-X vectors (opened through VFIO).
     msix: Option<Arc<pci_dma::Msix>>,

@@ -2,7 +2,7 @@
 //! RSS, changed and removed at run time, dropped flows, checks, and the card's strict rules.
 
 mod steer_kit;
-use driver_82599::fdir::{FdirConfig, Flow, L4};
+use driver_82599::fdir::{FdirConfig, FdirMasks, FdirMode, Flow, L4};
 use driver_82599::{Config, Device, Error};
 use sim_82599::Port;
 use std::net::Ipv4Addr;
@@ -118,24 +118,31 @@ fn fdir_strict_card_flags_filters_before_init_and_over_the_packet_buffer() {
 #[test]
 fn fdir_card_finds_a_filter_only_in_the_bucket_of_its_hash() {
     use driver_82599::fdir::{bucket_hash, HASH_KEY};
-    use driver_82599::regs::*;
     // Filed by hand under a wrong bucket hash.
     hand_filed_filter_is_not_found(cfg4(), |rx, f| {
-        let r = rx.regs();
-        // Addresses in frame order (first byte in bits 7:0).
-        r.FDIRIPSA()
-            .write(FDIRIPSA::IP.val(u32::from_le_bytes([10, 0, 0, 1])));
-        r.FDIRIPDA()
-            .write(FDIRIPDA::IP.val(u32::from_le_bytes([10, 0, 0, 2])));
-        r.FDIRPORT().write(
-            FDIRPORT::SOURCE.val(u32::from(f.sport))
-                | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
-        );
         // The card uses 11 bits of it (64 KB of perfect filters).
-        let wrong = (bucket_hash(HASH_KEY, f) + 1) & 0x7FF;
-        r.FDIRHASH()
-            .write(FDIRHASH::HASH.val(wrong) | FDIRHASH::SW_INDEX.val(9));
+        write_filter(rx, f, (bucket_hash(HASH_KEY, f) + 1) & 0x7FF);
     });
+}
+
+/// Writes the registers of the IPv4 filter `f` by hand, with bucket hash `hash` and software
+/// index 9 (the command is the caller's).
+fn write_filter(rx: &Device<Port>, f: &Flow, hash: u32) {
+    use driver_82599::regs::*;
+    let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (f.src, f.dst) else {
+        panic!("an IPv4 flow");
+    };
+    let r = rx.regs();
+    // Addresses in frame order (first byte in bits 7:0).
+    r.FDIRIPSA()
+        .write(FDIRIPSA::IP.val(u32::from_le_bytes(src.octets())));
+    r.FDIRIPDA()
+        .write(FDIRIPDA::IP.val(u32::from_le_bytes(dst.octets())));
+    r.FDIRPORT().write(
+        FDIRPORT::SOURCE.val(u32::from(f.sport)) | FDIRPORT::DESTINATION.val(u32::from(f.dport)),
+    );
+    r.FDIRHASH()
+        .write(FDIRHASH::HASH.val(hash) | FDIRHASH::SW_INDEX.val(9));
 }
 
 /// A flow RSS does not send to queue 2, filed for queue 2 by hand (`file` writes the filter's
@@ -412,4 +419,148 @@ fn fdir_strict_card_flags_masks_changed_under_filters() {
     let v = sim.violations();
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(v[0].rule, sim_82599::Rule::FdirMaskWithFilters);
+}
+
+/// `udp_frame` from `src` (bytes 26..30: the IPv4 source), as IP protocol `proto`.
+fn ip_frame(proto: u8, src: [u8; 4], sport: u16, seq: u32) -> Vec<u8> {
+    let mut f = udp_frame(BCAST, sport, seq);
+    f[23] = proto;
+    f[26..30].copy_from_slice(&src);
+    f
+}
+
+fn masked(masks: FdirMasks, mode: FdirMode) -> Config {
+    let mut c = cfg4();
+    let f = c.fdir.as_mut().unwrap();
+    f.masks = masks;
+    f.mode = mode;
+    c
+}
+
+#[test]
+fn fdir_masks_take_every_client_port_with_one_filter() {
+    // The source port not compared: one filter per server port, in both modes.
+    for mode in [FdirMode::Perfect, FdirMode::Signature] {
+        let sim = sim2();
+        let any_client = FdirMasks {
+            src_port: 0,
+            ..FdirMasks::default()
+        };
+        let (mut tx, mut rx) = pair(&sim, masked(any_client, mode));
+        let frames: Vec<_> = (0..64)
+            .map(|i| udp_frame(BCAST, 5000 + i as u16, i))
+            .collect();
+        let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+        assert!(not_on(&before, 2).len() > 10, "RSS spreads the clients");
+        rx.add_fdir(flow(1), Some(2)).unwrap();
+        let after = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+        assert!(after.values().all(|q| *q == [2]), "{mode:?}: {after:?}");
+        // Another client port is the same filter: updated, then removed.
+        rx.add_fdir(flow(7), Some(1)).unwrap();
+        let moved = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+        assert!(moved.values().all(|q| *q == [1]), "{mode:?}");
+        rx.remove_fdir(flow(99)).unwrap();
+        assert!(rx.remove_fdir(flow(1)).is_err(), "one filter, removed");
+        assert_eq!(landed(&exchange(&sim, &mut tx, &mut rx, &frames)), before);
+        assert_no_violations(&sim);
+    }
+}
+
+#[test]
+fn fdir_masks_compare_a_source_network() {
+    let sim = sim2();
+    let net24 = FdirMasks {
+        src_v4: Ipv4Addr::new(255, 255, 255, 0),
+        src_port: 0,
+        ..FdirMasks::default()
+    };
+    let (mut tx, mut rx) = pair(&sim, masked(net24, FdirMode::Perfect));
+    // 10.0.0.x and 10.0.1.x clients, from many ports.
+    let frames: Vec<_> = (0..64u32)
+        .map(|i| {
+            let host = [10, 0, (i % 2) as u8, 1 + (i * 3) as u8];
+            ip_frame(17, host, 4000 + i as u16, i)
+        })
+        .collect();
+    let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    let target = (0..4)
+        .find(|&q| (0..64).filter(|i| i % 2 == 0).any(|i| before[&i] != [q]))
+        .unwrap();
+    let client = Flow::v4(
+        L4::Udp,
+        Ipv4Addr::new(10, 0, 0, 200),
+        1,
+        Ipv4Addr::new(10, 0, 0, 2),
+        12345,
+    );
+    rx.add_fdir(client, Some(target as u16)).unwrap();
+    let after = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    for i in 0..64u32 {
+        let want = if i % 2 == 0 {
+            vec![target]
+        } else {
+            before[&i].clone()
+        };
+        assert_eq!(after[&i], want, "frame {i}");
+    }
+    assert_no_violations(&sim);
+}
+
+#[test]
+fn fdir_steers_an_sctp_flow_apart_from_udp() {
+    let sim = sim2();
+    let (mut tx, mut rx) = pair(&sim, cfg4());
+    let src = [10, 0, 0, 1];
+    let frames: Vec<_> = (0..8)
+        .map(|i| ip_frame(if i < 4 { 132 } else { 17 }, src, 3868, i))
+        .collect();
+    let before = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    let q = (0..4).find(|&q| before[&0] != [q]).unwrap();
+    let sctp = Flow {
+        l4: L4::Sctp,
+        ..flow(3868)
+    };
+    rx.add_fdir(sctp, Some(q as u16)).unwrap();
+    let after = landed(&exchange(&sim, &mut tx, &mut rx, &frames));
+    for i in 0..8u32 {
+        let want = if i < 4 { vec![q] } else { before[&i].clone() };
+        assert_eq!(after[&i], want, "frame {i} (SCTP: 0..4)");
+    }
+    rx.remove_fdir(sctp).unwrap();
+    assert_eq!(landed(&exchange(&sim, &mut tx, &mut rx, &frames)), before);
+    assert_no_violations(&sim);
+}
+
+#[test]
+fn fdir_strict_card_flags_filters_with_masked_bits_and_masks_under_filters() {
+    use driver_82599::fdir::{bucket_hash, HASH_KEY};
+    use driver_82599::regs::*;
+    let sim = sim2();
+    let any_client = FdirMasks {
+        src_port: 0,
+        ..FdirMasks::default()
+    };
+    let (_tx, mut rx) = pair(&sim, masked(any_client, FdirMode::Perfect));
+    // Filed by hand with the client port set, which the masks ignore: it can never match.
+    let f = flow(5000);
+    write_filter(
+        &rx,
+        &f,
+        bucket_hash(HASH_KEY, &any_client.apply(&f)) & 0x7FF,
+    );
+    rx.regs().FDIRCMD().write(
+        FDIRCMD::CMD::ADD | FDIRCMD::L4TYPE::UDP | FDIRCMD::QUEUE_EN | FDIRCMD::RX_QUEUE.val(2),
+    );
+    let v = sim.violations();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].rule, sim_82599::Rule::FdirFilterNotMasked);
+    assert!(v[0].detail.contains("source port"), "{}", v[0].detail);
+    // The driver clears them: no new violation.
+    rx.add_fdir(f, Some(2)).unwrap();
+    assert_eq!(sim.violations().len(), 1);
+    // A field mask changed with filters in the table.
+    rx.regs().FDIRUDPM().write(0u32);
+    let v = sim.violations();
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(v[1].rule, sim_82599::Rule::FdirMaskWithFilters);
 }

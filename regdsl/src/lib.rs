@@ -10,6 +10,7 @@ pub mod doc;
 pub mod dump;
 #[cfg(test)]
 mod exhaustive;
+pub mod explain;
 pub mod fmt;
 #[cfg(feature = "cli")]
 #[doc(hidden)]

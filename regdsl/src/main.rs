@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "regdsl",
     version,
-    about = "Register tables: check, fmt, dump, doc"
+    about = "Register tables: check, fmt, dump, doc, decode"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,6 +45,14 @@ enum Cmd {
     },
     /// Print a Markdown register reference.
     Doc { file: PathBuf },
+    /// Show a register value field by field (named values, set bits no field defines).
+    Decode {
+        file: PathBuf,
+        /// The register: NAME, NAME[INDEX] for an array element, or an address (0x0EE00).
+        register: String,
+        /// The value, in the table's number syntax (0x1F, 1Fh, 31, 11111b).
+        value: String,
+    },
 }
 
 /// The file's text; a file that is not UTF-8 is reported with its byte offset, line and column
@@ -157,6 +165,22 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
         Cmd::Doc { file } => {
             let t = table(&file)?;
             print!("{}", regdsl::doc::to_markdown(&t));
+        }
+        Cmd::Decode {
+            file,
+            register,
+            value,
+        } => {
+            let t = table(&file)?;
+            // Bad arguments exit 2, as clap's own errors do.
+            let usage = |e: String| {
+                eprintln!("regdsl decode: {e}");
+                ExitCode::from(2)
+            };
+            let (reg, index) = regdsl::explain::find(&t, &register).map_err(usage)?;
+            let v =
+                regdsl::number::parse_number(&value).map_err(|e| usage(e.message("a value")))?;
+            print!("{}", regdsl::explain::read(reg, index, v).map_err(usage)?);
         }
     }
     Ok(())

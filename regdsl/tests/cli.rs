@@ -236,3 +236,59 @@ fn dump_and_doc_show_element_resets() {
         "{md}"
     );
 }
+
+#[test]
+fn decode_shows_a_value_field_by_field() {
+    let t = temp(
+        "decode.txt",
+        "CTRL 0x0 - RW Device Control\n  .LRST 3 RW Link reset\n  .SPEED 9:8 RW Speed\n    =S1G 10b 1 Gb/s\n  .RST 26 RW Device reset\nQ 0x100 +0x40*0..3 RW Queue\nQ 0x800 +0x40*4..7 RW Queue\nQ 0x2000 +0x40*0..7 ALIAS Queue (old range)\n",
+    );
+    let t = t.to_str().unwrap();
+    let out = regdsl(&["decode", t, "CTRL", "0x04000208"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(
+        lines[0], "CTRL at 0x00000 = 0x04000208  Device Control",
+        "{s}"
+    );
+    // Highest bit first; a named value where one matches.
+    assert!(
+        lines[1].contains("26") && lines[1].contains("RST") && lines[1].ends_with("Device reset"),
+        "{s}"
+    );
+    assert!(
+        lines[2].contains("9:8") && lines[2].contains("0x2 = S1G"),
+        "{s}"
+    );
+    assert!(lines[3].contains("LRST") && lines[3].contains(" 1 "), "{s}");
+    assert_eq!(lines.len(), 4, "{s}");
+    // Set bits outside every field are shown.
+    let out = regdsl(&["decode", t, "CTRL", "0x80000001"]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("bits no field defines are set: 0x80000001"),
+        "{s}"
+    );
+    // An element by index, by address in its second segment, and through its alias.
+    for (what, index) in [("Q[5]", 5), ("0x840", 5), ("0x2140", 5), ("Q[0]", 0)] {
+        let out = regdsl(&["decode", t, what, "7"]);
+        let s = String::from_utf8_lossy(&out.stdout);
+        assert!(s.starts_with(&format!("Q[{index}] at ")), "{what}: {s}");
+    }
+    // Bad arguments: exit 2 with the reason.
+    for (args, why) in [
+        (["CTRL", "0x100000000"], "does not fit the 32-bit register"),
+        (["Q", "1"], "is an array: name an element, `Q[0]`"),
+        (["Q[8]", "1"], "`Q` has no element 8"),
+        (["ctrl", "1"], "did you mean `CTRL`?"),
+        (["0x44", "1"], "no register of the table is at 0x00044"),
+        (["CTRL", "zz"], "expected a value"),
+        (["CTRL[1]", "1"], "`CTRL` is not an array"),
+    ] {
+        let out = regdsl(&["decode", t, args[0], args[1]]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+}

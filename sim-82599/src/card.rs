@@ -282,10 +282,12 @@ impl PortHw {
         } else {
             st.fetch_and(!regs::STATUS_LINK_UP, Ordering::AcqRel);
         }
-        // Link status change interrupt cause (datasheet 8.2.3.5.1).
+        // Link status change interrupt cause (datasheet 8.2.3.5.1): it owes a message
+        // (irq.rs; sent by `Shared::set_phy`).
         self.regs
             .cell(R::EICR, 0)
             .fetch_or(regs::EICR_LSC, Ordering::AcqRel);
+        self.irq.owe_other(regs::EICR_LSC);
     }
 }
 
@@ -370,8 +372,10 @@ impl Shared {
             a.phy_up.load(Ordering::Acquire) && peer_up
         };
         p.set_link(both(p));
+        self.irq_eval(p);
         if let Some(q) = self.peer_of(p) {
             q.set_link(both(q));
+            self.irq_eval(q);
         }
     }
 
@@ -477,6 +481,8 @@ impl Shared {
             // Read-to-clear cause register (datasheet 8.2.3.5.1).
             R::EICR => cell.swap(0, Ordering::AcqRel),
             R::SECRXSTAT => self.secrx_status(p),
+            // Bits 15:0 of element 0 are EIMS's/EIAM's (irq.rs).
+            R::EIMS_EX | R::EIAM_EX => self.ex_read(p, d.id, i),
             R::RTTBCNRC => {
                 p.rate[p.regs.get(R::RTTDQSEL, 0) as usize & 127].load(Ordering::Acquire)
             }
@@ -539,14 +545,17 @@ impl Shared {
             }
             R::EICS => self.set_cause(p, v & def.wmask),
             R::EIMS => {
-                cell.fetch_or(v & def.wmask, Ordering::AcqRel);
-                self.unmasked(p, v & def.wmask);
+                // Only a cause newly enabled owes a message (writing an enabled bit again
+                // changes nothing).
+                let old = cell.fetch_or(v & def.wmask, Ordering::AcqRel);
+                self.unmasked(p, v & def.wmask & !old);
             }
             R::EIMC => {
                 p.regs
                     .cell(R::EIMS, 0)
                     .fetch_and(!(v & def.wmask), Ordering::AcqRel);
             }
+            R::EICS_EX | R::EIMS_EX | R::EIMC_EX | R::EIAM_EX => self.ex_written(p, d.id, i, v),
             R::AUTOC => {
                 cell.store(new & !regs::AUTOC_RESTART_AN, Ordering::Release);
                 if v & regs::AUTOC_RESTART_AN != 0 {
@@ -635,7 +644,13 @@ impl Shared {
                 p.rate_fill[q].store(u64::MAX, Ordering::Release);
                 p.rate_idle[q].store(now_ps, Ordering::Release);
             }
-            R::FDIRM => {
+            R::FDIRM
+            | R::FDIRSIP4M
+            | R::FDIRDIP4M
+            | R::FDIRTCPM
+            | R::FDIRUDPM
+            | R::FDIRSCTPM
+            | R::FDIRIP6M => {
                 // Part of the receive configuration (the lookup's masks).
                 cell.store(new, Ordering::Release);
                 p.cfg_gen.fetch_add(1, Ordering::AcqRel);
@@ -689,10 +704,8 @@ impl Shared {
         }
     }
 
-    /// An FDIRCMD command (datasheet 7.1.2.7): add or remove the filter the FDIR registers describe
-    /// (perfect filters: by bucket and software index; signature filters: by bucket and
-    /// signature, FDIRHASH 30:16 either way).
-    fn fdir_command(&self, p: &PortHw, cmd: u32) {
+    /// The filter the FDIR registers describe for command `cmd`, with its FDIRHASH.
+    fn fdir_filter(p: &PortHw, cmd: u32) -> (u32, crate::fdir::Filter) {
         let r = &p.regs;
         let hash = r.get(R::FDIRHASH, 0);
         let port = r.get(R::FDIRPORT, 0);
@@ -722,6 +735,29 @@ impl Shared {
             id: (hash >> 16) & 0x7FFF,
             queue: (cmd & regs::FDIRCMD_DROP == 0).then_some((cmd >> 16) & 0x7F),
         };
+        (hash, f)
+    }
+
+    /// FDIRM and the field masks as the registers hold them.
+    pub(crate) fn fdir_masks(r: &RegFile) -> crate::fdir::Masks {
+        crate::fdir::Masks {
+            fdirm: r.get(R::FDIRM, 0),
+            sip4: r.get(R::FDIRSIP4M, 0),
+            dip4: r.get(R::FDIRDIP4M, 0),
+            ports: [
+                r.get(R::FDIRUDPM, 0),
+                r.get(R::FDIRTCPM, 0),
+                r.get(R::FDIRSCTPM, 0),
+            ],
+            ip6: r.get(R::FDIRIP6M, 0),
+        }
+    }
+
+    /// An FDIRCMD command (datasheet 7.1.2.7): add or remove the filter the FDIR registers describe
+    /// (perfect filters: by bucket and software index; signature filters: by bucket and
+    /// signature, FDIRHASH 30:16 either way).
+    fn fdir_command(&self, p: &PortHw, cmd: u32) {
+        let (hash, f) = Self::fdir_filter(p, cmd);
         let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
         match cmd & 3 {
             1 => t.add(hash & 0x7FFF, f),
@@ -790,6 +826,15 @@ impl Shared {
                     "FDIRCMD command before FDIRCTRL.INIT_DONE: the card is still initialising the filter table; write FDIRCTRL (PBALLOC) and poll INIT_DONE before adding filters (datasheet 7.1.2.7, FDIRCTRL.INIT_DONE; Linux's ixgbe_fdir_enable_82599 does the same)".into(),
                 )
             }
+            R::FDIRCMD if v & 3 == 1 && p.regs.get(R::FDIRCTRL, 0) & regs::FDIRCTRL_PERFECT_MATCH != 0 => {
+                let (_, f) = Self::fdir_filter(p, v);
+                if let Some(what) = Self::fdir_masks(&p.regs).unmasked(&f) {
+                    bad(
+                        Rule::FdirFilterNotMasked,
+                        format!("perfect filter added with bits its table's masks ignore set in its {what} (FDIRSIP4M/FDIRDIP4M/FDIRTCPM/FDIRUDPM/FDIRSCTPM/FDIRIP6M): the card compares the frame's fields with those bits cleared, so this filter never matches; clear them in the filter (and its hash) as Linux's ixgbe does (datasheet 7.1.2.7)"),
+                    )
+                }
+            }
             R::FDIRCTRL if new & 3 != 0 => {
                 // The filters take 64 KB << (PBALLOC - 1) of the receive packet buffer.
                 let fdir_kb = 64u32 << ((new & 3) - 1);
@@ -801,9 +846,10 @@ impl Shared {
                     )
                 }
             }
-            R::FDIRM if new != old && !p.fdir.lock().unwrap_or_else(|e| e.into_inner()).is_empty() => bad(
+            R::FDIRM | R::FDIRSIP4M | R::FDIRDIP4M | R::FDIRTCPM | R::FDIRUDPM | R::FDIRSCTPM | R::FDIRIP6M
+                if new != old && !p.fdir.lock().unwrap_or_else(|e| e.into_inner()).is_empty() => bad(
                 Rule::FdirMaskWithFilters,
-                format!("FDIRM changed from {old:#x} to {new:#x} with filters in the table: they were hashed into buckets under the old masks, which the lookup no longer reaches; set the masks before adding filters (or remove them first)"),
+                format!("{} changed from {old:#x} to {new:#x} with filters in the table: they were hashed into buckets under the old masks, which the lookup no longer reaches; set the masks before adding filters (or remove them first)", d.id.def().name),
             ),
             R::RAH
                 if new & !old & regs::RAH_AV != 0
@@ -903,8 +949,8 @@ impl Shared {
                 Rule::ReservedBits,
                 "EIMC bit 31 is reserved (write 0x7FFFFFFF to mask all)".into(),
             ),
-            R::EIMS | R::EICS | R::IVAR => {
-                if let Some((rule, detail)) = Shared::irq_check(d.id, v) {
+            R::EIMS | R::EICS | R::IVAR | R::IVAR_MISC | R::EITR => {
+                if let Some((rule, detail)) = Shared::irq_check(p, d.id, i, v) {
                     bad(rule, detail);
                 }
             }

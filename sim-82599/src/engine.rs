@@ -118,7 +118,7 @@ impl RxCfg {
                 let t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
                 (on && !t.is_empty()).then(|| {
                     let mut t = Box::new(t.clone());
-                    t.fdirm = r.get(R::FDIRM, 0);
+                    t.masks = crate::card::Shared::fdir_masks(r);
                     t
                 })
             },

@@ -25,9 +25,19 @@
 //! source (FDIRSIPv6[0..2], FDIRIPSA) but only the last 4 bytes of the destination
 //! (FDIRIPDA, compared when FDIRCMD.IPV6DMATCH is set): a filter has 32 bytes of table
 //! memory (DPDK's test plan: 32 bytes per perfect filter, 8 per signature filter), the rest of
-//! the destination only selects the bucket. Not modelled:
-//! the per-bit masks (FDIRSIP4M, FDIRDIP4M, FDIRTCPM, FDIRUDPM, FDIRIP6M), FDIRM.L4P, SCTP,
-//! the table's capacity and statistics other than FDIRMATCH/FDIRMISS.
+//! the destination only selects the bucket.
+//!
+//! The field masks (8.2.3.21: FDIRSIP4M, FDIRDIP4M, FDIRTCPM, FDIRUDPM, FDIRSCTPM, FDIRIP6M)
+//! hold, for the whole table, the bits the lookup ignores (a set bit: not compared, and 0 in
+//! the hash input): the IPv4 masks in frame order like the addresses; the port masks with the
+//! source port's in 15:0 and the destination's in 31:16, each bit-reversed (register bit 0
+//! masks the port's bit 15), per L4 type; FDIRIP6M one bit per byte of the IPv6 source (15:0)
+//! and destination (31:16), bit i for byte i. A driver computes the hash of the flow with the
+//! masked bits cleared and writes the filter so (as Linux's ixgbe does): a filter written with
+//! bits the masks ignore could never match, a strict `FdirFilterNotMasked`; changing a mask
+//! with filters in the table is `FdirMaskWithFilters`, as for FDIRM. SCTP flows (L4TYPE 3)
+//! are looked up with their ports like TCP and UDP. Not modelled: FDIRM.L4P, the table's
+//! capacity and statistics other than FDIRMATCH/FDIRMISS.
 
 use std::collections::HashMap;
 
@@ -37,6 +47,84 @@ pub(crate) const FDIRM_VLANP: u32 = 1 << 1;
 pub(crate) const FDIRM_POOL: u32 = 1 << 2;
 pub(crate) const FDIRM_FLEX: u32 = 1 << 4;
 pub(crate) const FDIRM_DIPV6: u32 = 1 << 5;
+
+/// The field masks (registers as written: a set bit is not compared).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Masks {
+    pub fdirm: u32,
+    /// FDIRSIP4M, FDIRDIP4M: frame order (first byte in 7:0).
+    pub sip4: u32,
+    pub dip4: u32,
+    /// FDIRUDPM, FDIRTCPM, FDIRSCTPM: by L4TYPE 1, 2, 3.
+    pub ports: [u32; 3],
+    pub ip6: u32,
+}
+
+impl Masks {
+    /// The source and destination port bits ignored for flow type `flow_type`.
+    fn ports(&self, flow_type: u32) -> (u16, u16) {
+        match flow_type & 3 {
+            0 => (0, 0),
+            t => {
+                let r = self.ports[t as usize - 1];
+                ((r as u16).reverse_bits(), ((r >> 16) as u16).reverse_bits())
+            }
+        }
+    }
+
+    /// `addr`'s bytes with the ignored bits cleared: the IPv4 mask `v4` (frame order) for
+    /// IPv4, one bit of `v6` per byte for IPv6.
+    fn addr(addr: &[u8; 16], v6: bool, v4: u32, v6m: u16) -> [u8; 16] {
+        let mut a = *addr;
+        if v6 {
+            for (i, b) in a.iter_mut().enumerate() {
+                if v6m >> i & 1 != 0 {
+                    *b = 0;
+                }
+            }
+        } else {
+            for (i, b) in a[..4].iter_mut().enumerate() {
+                *b &= !(v4 >> (8 * i)) as u8;
+            }
+        }
+        a
+    }
+
+    fn src(&self, a: &[u8; 16], flow_type: u32) -> [u8; 16] {
+        Self::addr(a, flow_type & 4 != 0, self.sip4, self.ip6 as u16)
+    }
+
+    fn dst(&self, a: &[u8; 16], flow_type: u32) -> [u8; 16] {
+        Self::addr(a, flow_type & 4 != 0, self.dip4, (self.ip6 >> 16) as u16)
+    }
+
+    /// `f`'s fields that the masks ignore but the filter has set: why it can never match.
+    pub fn unmasked(&self, f: &Filter) -> Option<String> {
+        let v6 = f.flow_type & 4 != 0;
+        let src = if v6 { 16 } else { 4 };
+        let mut dst = [0u8; 16];
+        if v6 {
+            dst[12..].copy_from_slice(&f.dst);
+        } else {
+            dst[..4].copy_from_slice(&f.dst);
+        }
+        let (sp, dp) = self.ports(f.flow_type);
+        let mut bad = Vec::new();
+        if self.src(&f.src, f.flow_type)[..src] != f.src[..src] {
+            bad.push("source address");
+        }
+        if self.dst(&dst, f.flow_type) != dst {
+            bad.push("destination address");
+        }
+        if f.sport & sp != 0 {
+            bad.push("source port");
+        }
+        if f.dport & dp != 0 {
+            bad.push("destination port");
+        }
+        (!bad.is_empty()).then(|| bad.join(", "))
+    }
+}
 
 /// One filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,8 +160,8 @@ pub(crate) struct Table {
     pub drop_queue: u32,
     /// Frame offset of the flexible bytes (FDIRCTRL.FLEX_OFFSET words).
     pub flex_offset: usize,
-    /// FDIRM, read when the receive configuration is loaded.
-    pub fdirm: u32,
+    /// FDIRM and the field masks, read when the receive configuration is loaded.
+    pub masks: Masks,
 }
 
 /// The table after FDIRCTRL is written with PBALLOC `pballoc` (1..=3).
@@ -134,9 +222,10 @@ impl Key {
         };
         let n = parsed.addr_len / 2;
         let mut k = Key {
-            flow_type: match parsed.l4 {
-                17 => 1,
-                6 => 2,
+            flow_type: match (parsed.l4, parsed.sctp) {
+                (17, _) => 1,
+                (6, _) => 2,
+                (_, true) => 3,
                 _ => 0,
             } | u32::from(v6) << 2,
             src: [0; 16],
@@ -149,7 +238,7 @@ impl Key {
         };
         k.src[..n].copy_from_slice(&parsed.input[..n]);
         k.dst[..n].copy_from_slice(&parsed.input[n..2 * n]);
-        if parsed.l4 != 0 {
+        if parsed.l4 != 0 || parsed.sctp {
             let p = &parsed.input[2 * n..2 * n + 4];
             k.sport = u16::from_be_bytes([p[0], p[1]]);
             k.dport = u16::from_be_bytes([p[2], p[3]]);
@@ -164,8 +253,10 @@ impl Key {
         Some(k)
     }
 
-    /// The hash input dwords, with the fields FDIRM masks cleared.
-    pub fn input(&self, fdirm: u32) -> [u32; 11] {
+    /// The hash input dwords, with the fields FDIRM masks and the bits the field masks
+    /// ignore cleared.
+    pub fn input(&self, m: &Masks) -> [u32; 11] {
+        let fdirm = m.fdirm;
         let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         let mut d = [0u32; 11];
         let vlan = vlan_masked(self.vlan, fdirm);
@@ -176,13 +267,18 @@ impl Key {
         };
         d[0] = (pool & 0xFF) << 24 | (self.flow_type & 0xFF) << 16 | u32::from(vlan);
         let masked_dst = self.flow_type & 4 != 0 && fdirm & FDIRM_DIPV6 != 0;
+        let (src, dst) = (
+            m.src(&self.src, self.flow_type),
+            m.dst(&self.dst, self.flow_type),
+        );
         for i in 0..4 {
             if !masked_dst {
-                d[1 + i] = be(&self.dst[4 * i..]);
+                d[1 + i] = be(&dst[4 * i..]);
             }
-            d[5 + i] = be(&self.src[4 * i..]);
+            d[5 + i] = be(&src[4 * i..]);
         }
-        d[9] = u32::from(self.sport) << 16 | u32::from(self.dport);
+        let (sp, dp) = m.ports(self.flow_type);
+        d[9] = u32::from(self.sport & !sp) << 16 | u32::from(self.dport & !dp);
         if fdirm & FDIRM_FLEX == 0 {
             d[10] = u32::from(self.flex) << 16;
         }
@@ -228,7 +324,7 @@ impl Table {
     /// filter, `None` it is not a frame the filters see (not IP).
     pub fn lookup(&self, f: &[u8], parsed: &crate::rss::Parsed) -> Option<Option<u32>> {
         let k = Key::of(f, parsed, self.flex_offset)?;
-        let d = k.input(self.fdirm);
+        let d = k.input(&self.masks);
         let bucket = self.buckets.get(&(hash(self.hkey, &d) & self.hash_mask));
         let found = if self.perfect {
             bucket.and_then(|b| b.iter().find(|g| self.matches(g, &k)))
@@ -239,21 +335,25 @@ impl Table {
         Some(found.map(|g| g.queue.unwrap_or(self.drop_queue)))
     }
 
-    /// A perfect filter's comparison (the fields FDIRM masks are not compared).
+    /// A perfect filter's comparison (the fields FDIRM masks and the bits the field masks
+    /// ignore are not compared; the filter holds them cleared, `Masks::unmasked`).
     fn matches(&self, g: &Filter, k: &Key) -> bool {
-        let m = self.fdirm;
+        let ms = &self.masks;
+        let m = ms.fdirm;
         let v6 = k.flow_type & 4 != 0;
         let src_len = if v6 { 16 } else { 4 };
+        let (src, dst) = (ms.src(&k.src, k.flow_type), ms.dst(&k.dst, k.flow_type));
+        let (sp, dp) = ms.ports(k.flow_type);
         let dst_ok = if !v6 {
-            g.dst == k.dst[..4]
+            g.dst == dst[..4]
         } else {
-            !g.dst_match || m & FDIRM_DIPV6 != 0 || g.dst == k.dst[12..16]
+            !g.dst_match || m & FDIRM_DIPV6 != 0 || g.dst == dst[12..16]
         };
         g.flow_type == k.flow_type
-            && g.src[..src_len] == k.src[..src_len]
+            && g.src[..src_len] == src[..src_len]
             && dst_ok
-            && g.sport == k.sport
-            && g.dport == k.dport
+            && g.sport == k.sport & !sp
+            && g.dport == k.dport & !dp
             && vlan_masked(g.vlan, m) == vlan_masked(k.vlan, m)
             && (m & FDIRM_FLEX != 0 || g.flex == k.flex)
             && (m & FDIRM_POOL != 0 || g.pool == k.pool)
@@ -319,7 +419,7 @@ mod tests {
             (key(5, v6s, v6d, 1024, 1024, 0x86DD), 0x04AA, 0xEA83, 0x4AA),
         ];
         for (k, bucket, sig, perfect) in cases {
-            let d = k.input(0);
+            let d = k.input(&Masks::default());
             assert_eq!(hash(bk, &d) & 0x1FFF, bucket, "bucket of {:?}", d);
             assert_eq!(hash(sk, &d) & 0x7FFF, sig & 0x7FFF, "signature of {:?}", d);
             assert_eq!(hash(bk, &d) & 0x7FF, perfect);
@@ -331,10 +431,80 @@ mod tests {
         let mut k = key(1, "10.0.0.1", "10.0.0.2", 1, 2, 0xABCD);
         k.vlan = 0x2005;
         let all = FDIRM_VLANID | FDIRM_VLANP | FDIRM_FLEX;
-        let d = k.input(all);
+        let fdirm = |fdirm| Masks {
+            fdirm,
+            ..Masks::default()
+        };
+        let d = k.input(&fdirm(all));
         assert_eq!(d[0], 1 << 16);
         assert_eq!(d[10], 0);
-        assert_eq!(k.input(0)[10], 0xABCD << 16);
-        assert_eq!(k.input(FDIRM_VLANID)[0] & 0xFFFF, 0x2000);
+        assert_eq!(k.input(&fdirm(0))[10], 0xABCD << 16);
+        assert_eq!(k.input(&fdirm(FDIRM_VLANID))[0] & 0xFFFF, 0x2000);
+    }
+
+    #[test]
+    fn field_masks_clear_what_they_ignore() {
+        let k = key(2, "10.1.2.3", "192.168.7.9", 0x1234, 0xABCD, 0);
+        // Ignore the low byte of the source (a /24: frame-order byte 3 in bits 31:24), the
+        // destination entirely, the source port's low 8 bits: register bits 15:8 (reversed).
+        let m = Masks {
+            sip4: 0xFF00_0000,
+            dip4: 0xFFFF_FFFF,
+            ports: [0, 0x0000_FF00, 0],
+            ..Masks::default()
+        };
+        let d = k.input(&m);
+        assert_eq!(d[5], 0x0A01_0200, "source 10.1.2.0");
+        assert_eq!(d[1], 0, "destination ignored");
+        assert_eq!(
+            d[9], 0x1200_ABCD,
+            "source port 0x12xx, destination port whole"
+        );
+        // The same masks on a UDP flow: FDIRUDPM (0 here) applies, not FDIRTCPM.
+        assert_eq!(
+            key(1, "10.1.2.3", "1.1.1.1", 0x1234, 1, 0).input(&m)[9],
+            0x1234_0001
+        );
+        // IPv6: one bit per byte, bit i for byte i; the destination's in 31:16.
+        let k6 = key(6, "2001:db8::1", "2001:db8::2", 1, 2, 0);
+        let m6 = Masks {
+            ip6: 0x8000_0001,
+            ..Masks::default()
+        };
+        let d6 = k6.input(&m6);
+        assert_eq!(d6[5], 0x0001_0DB8, "source byte 0 ignored");
+        assert_eq!(d6[4], 0, "destination byte 15 ignored");
+        assert_eq!(k6.input(&Masks::default())[4], 2);
+    }
+
+    #[test]
+    fn a_filter_with_ignored_bits_set_is_reported() {
+        let m = Masks {
+            sip4: 0xFF00_0000,
+            // TCP: the source port's bits 15:8 and the destination port's bit 0 ignored.
+            ports: [0, 0x8000_00FF, 0],
+            ..Masks::default()
+        };
+        let mut f = Filter {
+            flow_type: 2,
+            src: [0; 16],
+            dst: [1, 2, 3, 4],
+            dst_match: false,
+            sport: 0x00FF,
+            dport: 0xFF00,
+            vlan: 0,
+            flex: 0,
+            pool: 0,
+            id: 0,
+            queue: Some(1),
+        };
+        f.src[..4].copy_from_slice(&[10, 0, 0, 0]);
+        assert_eq!(m.unmasked(&f), None);
+        f.src[3] = 7;
+        f.dport = 0xFF01;
+        assert_eq!(
+            m.unmasked(&f).as_deref(),
+            Some("source address, destination port")
+        );
     }
 }

@@ -73,7 +73,7 @@ impl fmt::Display for SimError {
             }
             SimError::BadVector { vector } => write!(
                 f,
-                "no MSI-X vector {vector}: the simulated card models vectors 0..{}",
+                "no MSI-X vector {vector}: the card has vectors 0..{}",
                 irq::VECTORS - 1
             ),
         }

@@ -139,6 +139,12 @@ defs! {
     // INT_ALLOC 5:0 and its valid bit 7 per entry (8.2.3.5.16); bit 6 reserved.
     IVAR: Rw, 0, 0xBFBF_BFBF, [arr(0x00900, 4, 0, 63)], [];
     IVAR_MISC: Rw, 0, 0x0000_BFBF, [one(0x00A00)], [];
+    // MSI-X vectors 0..31 in [0], 32..63 in [1] (8.2.3.5). Bits 15:0 of [0] are the same
+    // state as bits 15:0 of EICS/EIMS/EIMC/EIAM and live there (irq.rs).
+    EICS_EX: Wo, 0, 0xFFFF_FFFF, [arr(0x00A90, 4, 0, 1)], [];
+    EIMS_EX: Rw, 0, 0xFFFF_FFFF, [arr(0x00AA0, 4, 0, 1)], [];
+    EIMC_EX: Wo, 0, 0xFFFF_FFFF, [arr(0x00AB0, 4, 0, 1)], [];
+    EIAM_EX: Rw, 0, 0xFFFF_FFFF, [arr(0x00AD0, 4, 0, 1)], [];
     // EEPROM / flash (8.2.3.2)
     // FWE (5:4) resets to 01b, writes disabled (datasheet 8.2.3.2.1; the reference model's
     // 0x1730 has 11b, an encoding the datasheet calls not allowed). PRES, ARD and SIZE (14:11
@@ -201,6 +207,13 @@ defs! {
     FDIRHKEY: Rw, 0, 0xFFFF_FFFF, [one(0x0EE68)], [];
     FDIRSKEY: Rw, 0, 0xFFFF_FFFF, [one(0x0EE6C)], [];
     FDIRM: Rw, 0, 0x0000_003F, [one(0x0EE70)], [];
+    // The field masks (a set bit: not compared), see fdir.rs.
+    FDIRSIP4M: Rw, 0, 0xFFFF_FFFF, [one(0x0EE40)], [];
+    FDIRDIP4M: Rw, 0, 0xFFFF_FFFF, [one(0x0EE3C)], [];
+    FDIRTCPM: Rw, 0, 0xFFFF_FFFF, [one(0x0EE44)], [];
+    FDIRUDPM: Rw, 0, 0xFFFF_FFFF, [one(0x0EE48)], [];
+    FDIRSCTPM: Rw, 0, 0xFFFF_FFFF, [one(0x0EE78)], [];
+    FDIRIP6M: Rw, 0, 0xFFFF_FFFF, [one(0x0EE74)], [];
     FDIRSIPv6: Rw, 0, 0xFFFF_FFFF, [arr(0x0EE0C, 4, 0, 2)], [];
     FDIRIPSA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE18)], [];
     FDIRIPDA: Rw, 0, 0xFFFF_FFFF, [one(0x0EE1C)], [];

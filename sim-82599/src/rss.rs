@@ -67,6 +67,9 @@ pub struct Parsed {
     pub addr_len: usize,
     /// 6 = TCP, 17 = UDP, with ports present (not a fragment).
     pub l4: u8,
+    /// An SCTP packet (not a fragment) whose ports are in `input` after the addresses (as
+    /// TCP's and UDP's are) for the Flow Director; RSS and the packet type ignore SCTP.
+    pub sctp: bool,
 }
 
 /// Parse Ethernet (optionally one VLAN tag), IPv4/IPv6, TCP/UDP.
@@ -76,6 +79,7 @@ pub fn parse(f: &[u8]) -> Parsed {
         input: [0; 36],
         addr_len: 0,
         l4: 0,
+        sctp: false,
     };
     if f.len() < 14 {
         return p;
@@ -107,6 +111,9 @@ pub fn parse(f: &[u8]) -> Parsed {
         p.ptype |= if proto == 6 { PT_TCP } else { PT_UDP };
         p.input[p.addr_len..p.addr_len + 4].copy_from_slice(&f[l4off..l4off + 4]);
         p.l4 = proto;
+    } else if proto == 132 && f.len() >= l4off + 4 {
+        p.input[p.addr_len..p.addr_len + 4].copy_from_slice(&f[l4off..l4off + 4]);
+        p.sctp = true;
     }
     p
 }

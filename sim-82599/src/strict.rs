@@ -46,6 +46,11 @@ pub enum Rule {
     /// no longer reaches (Linux's ixgbe refuses a second mask while filters exist; the
     /// flexible-byte offset cannot change under filters, a FDIRCTRL write empties the table).
     FdirMaskWithFilters,
+    /// A perfect filter added with bits set that the field masks (FDIRSIP4M, FDIRDIP4M,
+    /// FDIRTCPM, FDIRUDPM, FDIRSCTPM, FDIRIP6M) ignore: the card compares the frame's fields
+    /// with those bits cleared, so the filter never matches (datasheet 7.1.2.7; Linux's ixgbe
+    /// clears them in the filter and its hash).
+    FdirFilterNotMasked,
     /// CTRL.RST/LRST written while PCIe master requests may be pending: CTRL
     /// .PCIE_MASTER_DISABLE not set, or STATUS.PCIE_MASTER_ENABLE_STATUS not read as 0 since
     /// (datasheet 5.2.5.3.2, 4.6.3.2).
@@ -83,9 +88,15 @@ pub enum Rule {
     /// A receive queue enabled with its head (RDH) not at its tail (RDT): a ring reused
     /// (after a process died) without its head reset (datasheet 4.6.7.1).
     HeadNotAtTail,
-    /// A legal setting the simulated card does not model (e.g. an IVAR entry naming an MSI-X
-    /// vector above 15): flagged rather than silently ignored.
+    /// A legal setting the simulated card does not model (e.g. low-latency interrupt
+    /// moderation in EITR, or EITR[64..127] of the VF vectors): flagged rather than silently
+    /// ignored.
     Unmodelled,
+    /// In MSI-X mode, an interrupt cause enabled that no vector carries: an other cause
+    /// (EIMS bits 30:16, e.g. LSC) while IVAR_MISC maps it to no vector, so its message can
+    /// never be sent (datasheet 7.3.1). The usual mistake behind it: a queue vector 16..63
+    /// armed through EIMS instead of EIMS_EX.
+    CauseWithoutVector,
 }
 
 /// One strict-mode rule break: the access (as a trace line) and what was wrong.

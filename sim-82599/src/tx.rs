@@ -163,6 +163,7 @@ fn queue<const SHAPED: bool>(
     let mut i = head;
     let mut flen = 0usize;
     let mut rs_inner = false; // RS on a descriptor of the packet other than EOP (rare)
+    let mut wrote_back = false; // a DD written back in this pass (the queue's cause)
     let mut bad = None; // first buffer of the packet outside the simulated memory
     let mut ctx_vlan = 0u16;
     // The packet's first data descriptor (its offload fields, 7.2.3.2.4) when it asks for one.
@@ -258,7 +259,7 @@ fn queue<const SHAPED: bool>(
                 k = next(k);
             }
         }
-        write_back(d, cmd);
+        wrote_back |= write_back(d, cmd) | rs_inner;
         sent += 1;
         start = i;
         rs_inner = false;
@@ -317,7 +318,10 @@ fn queue<const SHAPED: bool>(
         // waits for that, then reads GPTC).
         eng.ports[pi].st.flush(p);
         p.regs.set(R::TDH, q, start);
-        head_writeback(sh, pi, q, start);
+        // The queue's interrupt cause: a completion written back, as DD or head (7.3.4).
+        if head_writeback(sh, pi, q, start) || wrote_back {
+            sh.tx_cause(p, q);
+        }
     }
     // Emptied, unless the driver wrote the tail meanwhile: idle from this step's start.
     if limited && i == tail && start == i && p.regs.get(R::TDT, q) == tail {
@@ -402,9 +406,9 @@ fn insert_tag(p: &crate::card::PortHw, frame: &mut [u8], n: usize, tci: u16) -> 
     n + 4
 }
 
-/// DD into a descriptor the card is done with, if it asked for it (RS).
+/// DD into a descriptor the card is done with, if it asked for it (RS); true when written.
 #[inline]
-fn write_back(d: *mut u8, cmd: u32) {
+fn write_back(d: *mut u8, cmd: u32) -> bool {
     if cmd & DCMD_RS != 0 {
         if cmd & DCMD_DEXT != 0 {
             dma::wr32(d, 12, STA_DD);
@@ -413,28 +417,36 @@ fn write_back(d: *mut u8, cmd: u32) {
             let v = dma::rd32(d, 12);
             dma::wr32(d, 12, v | STA_DD);
         }
+        return true;
     }
+    false
 }
 
-/// TX head write-back (TDWBAL.Head_WB_En, datasheet 7.2.3.5.2).
-fn head_writeback(sh: &Shared, pi: usize, q: u32, head: u32) {
+/// TX head write-back (TDWBAL.Head_WB_En, datasheet 7.2.3.5.2); true when written.
+fn head_writeback(sh: &Shared, pi: usize, q: u32, head: u32) -> bool {
     let p = &sh.ports[pi];
     let lo = p.regs.get(R::TDWBAL, q);
     if lo & regs::TDWBAL_EN == 0 {
-        return;
+        return false;
     }
     let addr = u64::from(lo & !3) | (u64::from(p.regs.get(R::TDWBAH, q)) << 32);
     match sh.mem.translate(addr, 4) {
-        Some(ptr) => dma::wr32(ptr, 0, head),
-        None => sh.dma_fault(DmaFault {
-            port: pi,
-            what: "TX head write-back",
-            queue: q,
-            addr,
-            len: 4,
-            virtual_address: sh.mem.is_host_address(addr),
-            injected: false,
-        }),
+        Some(ptr) => {
+            dma::wr32(ptr, 0, head);
+            true
+        }
+        None => {
+            sh.dma_fault(DmaFault {
+                port: pi,
+                what: "TX head write-back",
+                queue: q,
+                addr,
+                len: 4,
+                virtual_address: sh.mem.is_host_address(addr),
+                injected: false,
+            });
+            false
+        }
     }
 }
 

@@ -226,6 +226,21 @@ fn released_regions_are_the_cards_business_too() {
 }
 
 #[test]
+fn msix_vector_40_is_bound_and_raised_over_the_socket() {
+    let (sim, path) = card("msix40", 1);
+    let c = Card::connect(&path).unwrap();
+    let efd = pci_dma::EventFd::new().unwrap();
+    c.set_msix(0, 40, Some(efd.as_fd())).unwrap();
+    let p = c.port(0).unwrap();
+    p.write32(0x00898, 1 << 4, Site::UNNAMED); // GPIE.MSIX_MODE
+    p.write32(0x00AA4, 1 << 8, Site::UNNAMED); // EIMS_EX[1]: vector 40 enabled
+    p.write32(0x00A94, 1 << 8, Site::UNNAMED); // EICS_EX[1]: its cause
+    assert_eq!(p.read32(0x00AA4, Site::UNNAMED), 1 << 8);
+    assert_eq!(efd.take().unwrap(), 1);
+    assert_eq!(sim.msix_count(0, 40).unwrap(), 1);
+}
+
+#[test]
 fn msix_vectors_bound_over_the_socket_signal_the_clients_eventfd() {
     let (sim, path) = card("msix", 1);
     let c = Card::connect(&path).unwrap();
@@ -245,7 +260,7 @@ fn msix_vectors_bound_over_the_socket_signal_the_clients_eventfd() {
     assert_eq!(sim.msix_count(0, 3).unwrap(), 1);
     // Bad vectors and ports get a status; unbinding needs no descriptor.
     assert!(matches!(
-        c.set_msix(0, 16, Some(efd.as_fd())),
+        c.set_msix(0, 64, Some(efd.as_fd())),
         Err(CardError::Refused {
             status: status::BAD_VECTOR,
             ..
