@@ -151,7 +151,7 @@ impl Config {
             }
             if self.all_rx_queues() > MAX_RX_QUEUES {
                 return bad(format!(
-                    "rx_queues + shared_queues = {}, must be at most {MAX_RX_QUEUES} (the queues RSS reaches)",
+                    "rx_queues + shared_queues = {}, must be at most {MAX_RX_QUEUES} (the queues RSS reaches, and with pools the queues with a statistics counter set of their own, which the secondaries' counts come from)",
                     self.all_rx_queues()
                 ));
             }
