@@ -124,8 +124,8 @@ pub struct ShareOpts {
     pub wait_secondaries: u64,
     /// Attach to a card another process (the primary) initialised, without resetting it:
     /// touch only the registers of --queue (or --pool's queues; stats: read only, no queue).
-    /// Ends with its totals on
-    /// SIGINT/SIGTERM or --seconds, and with an error once the primary stops.
+    /// Ends with its totals on SIGINT/SIGTERM or --seconds, and with an error once the
+    /// primary stops.
     #[arg(long)]
     pub attach: bool,
     /// With --attach: the queue pair to take. fwd: queue pair N of both ports (each port's
@@ -703,16 +703,14 @@ impl ShareOpts {
         if !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some() || !f.pool_macs.is_empty()
         {
             return Err(
-                "--mac, --vlan, --vmdq and --pool-mac program the primary's filters; \
-                        not with --attach"
+                "--mac, --vlan, --vmdq and --pool-mac program the primary's filters; not with \
+                 --attach"
                     .into(),
             );
         }
         if l.interrupts {
             return Err(
-                "--interrupts programs the primary's interrupt registers; not with \
-                        --attach"
-                    .into(),
+                "--interrupts programs the primary's interrupt registers; not with --attach".into(),
             );
         }
         Ok(q)
@@ -722,8 +720,8 @@ impl ShareOpts {
     fn needs_shared_card(&self) -> AnyResult {
         if self.attach || self.share > 0 {
             return Err(
-                "--share and --attach share a card with other processes: give --card \
-                        PATH or --pci ADDR"
+                "--share and --attach share a card with other processes: give --card PATH or \
+                 --pci ADDR"
                     .into(),
             );
         }
@@ -760,7 +758,7 @@ fn run(cli: Cli) -> AnyResult {
                     let mut dev = backend::attach_pci_with(
                         addr,
                         &ShareDir::for_pci(addr),
-                        attach_config(q.clone(), l.ring),
+                        attach_config(q, l.ring),
                         t.sysfs.options(),
                     )?;
                     return cmds::pktgen_attached(&mut dev, &l, size);
@@ -793,7 +791,7 @@ fn run(cli: Cli) -> AnyResult {
                         card.port(c.port)?,
                         card.dma(),
                         &card_share_dir(path, c.port),
-                        attach_config(q.clone(), l.ring),
+                        attach_config(q, l.ring),
                     )?;
                     cmds::pktgen_attached(&mut dev, &l, size)?;
                     drop(dev);
@@ -984,8 +982,8 @@ fn run(cli: Cli) -> AnyResult {
             }
             if sh.attach && respond {
                 return Err(
-                    "--respond answers ARP, which RSS and the pools give to the \
-                            primary's queue 0 (not IP, no pool address): not with --attach"
+                    "--respond answers ARP, which RSS and the pools give to the primary's \
+                     queue 0 (not IP, no pool address): not with --attach"
                         .into(),
                 );
             }
@@ -1001,7 +999,7 @@ fn run(cli: Cli) -> AnyResult {
                     let mut dev = backend::attach_pci_with(
                         addr,
                         &ShareDir::for_pci(addr),
-                        attach_config(q.clone(), l.ring),
+                        attach_config(q, l.ring),
                         t.sysfs.options(),
                     )?;
                     return cmds::echo_attached(&mut dev, &l);
@@ -1036,7 +1034,7 @@ fn run(cli: Cli) -> AnyResult {
                         card.port(c.port)?,
                         card.dma(),
                         &card_share_dir(path, c.port),
-                        attach_config(q.clone(), l.ring),
+                        attach_config(q, l.ring),
                     )?;
                     let r = cmds::echo_attached(&mut dev, &l);
                     drop(dev);
