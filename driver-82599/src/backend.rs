@@ -169,6 +169,17 @@ pub fn attach_pci_with(
     cfg: AttachConfig,
     opts: PciOptions,
 ) -> Result<Attached<Mmio>> {
+    reserve_pci_with(addr, dir, cfg, opts)?.start()
+}
+
+/// The first half of [`attach_pci_with`] ([`Attached::reserve`]): mapped, checked and locked,
+/// nothing written; [`Reserved::start`](crate::share::Reserved::start) takes the queues over.
+pub fn reserve_pci_with(
+    addr: &str,
+    dir: &ShareDir,
+    cfg: AttachConfig,
+    opts: PciOptions,
+) -> Result<crate::share::Reserved<Mmio>> {
     cfg.validate()?;
     crate::share::check_up(dir)?;
     let opts = PciOptions {
@@ -180,5 +191,5 @@ pub fn attach_pci_with(
     let dma: std::sync::Arc<dyn dma::DmaMemory> =
         std::sync::Arc::new(pci_dma::HugepageAllocator::new()?);
     // The mapping stays for the rest of the process, as with open_pci.
-    Attached::attach(bar.leak(), dma, dir, cfg)
+    Attached::reserve(bar.leak(), dma, dir, cfg)
 }

@@ -66,7 +66,10 @@ pub struct Config {
     /// Queue pairs set aside for secondary processes ([`crate::share`]): queues
     /// `rx_queues..rx_queues + shared_queues` are left disabled for them to attach to, RSS
     /// spreads over every queue (own and shared) unless `rss` says otherwise, and each has its
-    /// statistics counter set. Needs `rx_queues == tx_queues`; not with pools. 0: none.
+    /// statistics counter set. Needs `rx_queues == tx_queues`. With pools (`vmdq`), whole
+    /// pools: a multiple of the queues per pool, the pools after the primary's own, switched on
+    /// (VFRE/VFTE, PSRTYPE, VMOLR) and open to the primary's filters; a secondary takes one
+    /// whole ([`crate::share::AttachConfig::pool`]). 0: none.
     pub shared_queues: u16,
 }
 
@@ -131,10 +134,14 @@ impl Config {
             }
         }
         if self.shared_queues > 0 {
-            if self.vmdq.is_some() {
-                return bad(
-                    "shared_queues with vmdq: secondaries attach to RSS queues, not pools".into(),
-                );
+            if let Some(v) = &self.vmdq {
+                let qpp = v.layout.queues_per_pool();
+                if usize::from(self.shared_queues) % qpp != 0 {
+                    return bad(format!(
+                        "shared_queues = {} with {:?}: must be a multiple of {qpp} (whole pools)",
+                        self.shared_queues, v.layout
+                    ));
+                }
             }
             if self.rx_queues != self.tx_queues {
                 return bad(format!(
@@ -144,7 +151,7 @@ impl Config {
             }
             if self.all_rx_queues() > MAX_RX_QUEUES {
                 return bad(format!(
-                    "rx_queues + shared_queues = {}, must be at most {MAX_RX_QUEUES} (the queues RSS reaches)",
+                    "rx_queues + shared_queues = {}, must be at most {MAX_RX_QUEUES} (the queues RSS reaches, and with pools the queues with a statistics counter set of their own, which the secondaries' counts come from)",
                     self.all_rx_queues()
                 ));
             }

@@ -87,6 +87,10 @@ pub enum Error {
     /// Attaching to a queue the primary did not set aside for secondaries.
     #[error("cannot attach to queue {queue}: the primary shares queues {shared} (Config::shared_queues)")]
     NotShared { queue: u16, shared: String },
+    /// Attaching to a VMDq pool the primary did not set aside for secondaries (or a primary
+    /// without pools).
+    #[error("cannot attach to pool {pool}: the primary shares pools {shared} (Config::vmdq with Config::shared_queues)")]
+    PoolNotShared { pool: u16, shared: String },
     /// A primary about to reset a card that secondaries (of an earlier primary) still use.
     #[error("secondaries still run on this card ({0}): resetting it would pull their rings from under them; stop them first")]
     SecondariesRunning(String),
@@ -122,6 +126,7 @@ impl DeviceError for Error {
             | Error::NeedsReset(_)
             | Error::QueueTaken { .. }
             | Error::NotShared { .. }
+            | Error::PoolNotShared { .. }
             | Error::PrimaryGone(_)
             | Error::SecondariesRunning(_)
             | Error::ShareDir { .. } => ErrorKind::Attach,

@@ -95,7 +95,7 @@
 //! # Sharing one card between processes
 //!
 //! One process (the primary) initialises the card with [`Config::shared_queues`] queue pairs
-//! set aside; other processes attach to those ([`share::Attached::attach`],
+//! (or whole VMDq pools) set aside; other processes attach to those ([`share::Attached::attach`],
 //! [`backend::attach_pci`]) without resetting anything and touch only their queues' registers.
 //! Who holds what is kept in `flock`ed files that survive a crashed process; the primary's
 //! exit with secondaries attached is defined there too: see [`share`]. A secondary killed

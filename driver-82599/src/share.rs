@@ -9,7 +9,7 @@
 //! RDBAH, RDLEN, RDH, RDT, SRRCTL, DCA_RXCTRL of receive queue `q`; TXDCTL, TDBAL, TDBAH,
 //! TDLEN, TDH, TDT of transmit queue `q`. It reads the card's state that does not change on
 //! reading (CTRL, CTRL_EXT, STATUS, LINKS, MAXFRS, DMATXCTL, and on request RAL/RAH\[0\],
-//! RSSRK, RETA) and **no read-to-clear
+//! RSSRK, RETA, and for a pool RAL/RAH/MPSAR: [`Attached::pool_macs`]) and **no read-to-clear
 //! register**: the card's counters clear on read (8.2.3.23), the per-queue ones (QPRC, QBRC,
 //! QPRDC, QPTC, QBTC) included, so a secondary reading its queue's QPRC would take those
 //! counts from the primary's totals. Only the primary reads counters; it publishes its 64-bit
@@ -22,6 +22,23 @@
 //! primary's, set before any secondary attaches. So no register needs the software/firmware
 //! semaphore between driver processes; the primary takes it ([`crate::swfw`]) around the
 //! registers it shares with the firmware.
+//!
+//! # Several ports, pools, and the end of a secondary
+//!
+//! A secondary on the same queue pair of two ports (a forwarder: `ixgbe fwd --attach`; each
+//! port has its own primary and share directory) reserves both first ([`Attached::reserve`]:
+//! every check and lock, no register written) and only then starts them
+//! ([`Reserved::start`]): a refusal on the second port leaves the first untouched.
+//!
+//! With VMDq pools ([`crate::vmdq`]), [`Config::shared_queues`](crate::Config::shared_queues)
+//! sets whole pools aside, the ones after the primary's own, switched on and open to the
+//! primary's MAC and VLAN filters (which it sets: a secondary writes no filter). A secondary
+//! takes a pool whole ([`AttachConfig::pool`]): its queue pairs locked in order, the first one
+//! taken refusing the pool (no lock kept). [`Attached::pool_macs`] reads the addresses the
+//! primary gave the pool.
+//!
+//! [`Attached::stop`] stops a secondary's queues before it reports: its counters are then
+//! final, every frame the card wrote to a queue taken or counted as dropped at stop.
 //!
 //! # Coordination: files and locks in a share directory
 //!
@@ -38,7 +55,8 @@
 //! - `queue<N>`: held exclusively by the process that uses queue pair `N` (the primary holds
 //!   its own queues'); each names its holder's pid. A taken queue is refused
 //!   ([`crate::Error::QueueTaken`]).
-//! - `queues`: the layout the primary shares (first queue, count); `stats`: its counters.
+//! - `queues`: the layout the primary shares (first queue, count, queues per pool or 0 without
+//!   pools); `stats`: its counters.
 //!
 //! Who is primary is the lock a primary takes before it resets the card: `pci_dma`'s lock on
 //! `resource0` for a real card, `sim_client::PortLock` for a card process.
@@ -180,11 +198,13 @@ impl ShareDir {
         std::fs::rename(&tmp, self.file(name)).map_err(|e| self.err(e))
     }
 
-    /// The queues the primary shares: `first..first + count`.
-    fn layout(&self) -> Option<(u16, u16)> {
+    /// The queues the primary shares, `first..first + count`, and its queues per VMDq pool
+    /// (0: no pools).
+    fn layout(&self) -> Option<(u16, u16, u16)> {
         let s = std::fs::read_to_string(self.file("queues")).ok()?;
         let mut w = s.split_whitespace().map(str::parse::<u16>);
-        Some((w.next()?.ok()?, w.next()?.ok()?))
+        let (first, count) = (w.next()?.ok()?, w.next()?.ok()?);
+        Some((first, count, w.next().and_then(|q| q.ok()).unwrap_or(0)))
     }
 
     /// Every queue lock held now, with its holder (`queue<N>` files only; probing takes each
@@ -274,7 +294,8 @@ impl Primary {
         for q in 0..first {
             own.push(dir.lock_queue(q)?);
         }
-        dir.write_file("queues", &format!("{first} {}\n", cfg.shared_queues))?;
+        let qpp = cfg.vmdq.as_ref().map_or(0, |v| v.layout.queues_per_pool());
+        dir.write_file("queues", &format!("{first} {} {qpp}\n", cfg.shared_queues))?;
         // Secondaries probe `up` for an instant only: waiting for them is short.
         let mut up =
             FileLock::lock_wait(&dir.file("up"), LockMode::Exclusive).map_err(|e| dir.err(e))?;
@@ -375,11 +396,14 @@ pub struct Published {
     pub sets: Vec<HwQueueStats>,
 }
 
-/// How a secondary attaches: which queue pairs, and its rings and buffers.
+/// How a secondary attaches: which queue pairs (or which VMDq pool), and its rings and buffers.
 #[derive(Clone, Debug)]
 pub struct AttachConfig {
     /// The queue pairs (receive and transmit queue of the same number) to take.
     pub queues: Vec<u16>,
+    /// Instead of `queues`: every queue pair of this VMDq pool, taken together (the primary
+    /// runs pools and shares this one; [`AttachConfig::pool`]).
+    pub pool: Option<u16>,
     /// Descriptors per receive / transmit ring (power of two).
     pub rx_ring: usize,
     pub tx_ring: usize,
@@ -397,6 +421,7 @@ impl AttachConfig {
         let d = crate::Config::default();
         AttachConfig {
             queues: vec![q],
+            pool: None,
             rx_ring: d.rx_ring,
             tx_ring: d.tx_ring,
             buf_size: d.buf_size,
@@ -405,10 +430,28 @@ impl AttachConfig {
         }
     }
 
+    /// Every queue pair of VMDq pool `p` (the device's queue `i` is the pool's `i`-th queue),
+    /// with the driver's default ring and buffer sizes. The pool is taken whole or refused
+    /// whole: when one of its queues is taken, no lock is kept.
+    pub fn pool(p: u16) -> Self {
+        AttachConfig {
+            queues: Vec::new(),
+            pool: Some(p),
+            ..AttachConfig::queue(0)
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
-        if self.queues.is_empty() {
-            return bad("attach: no queue given".into());
+        match (self.queues.is_empty(), self.pool) {
+            (true, None) => return bad("attach: no queue given".into()),
+            (false, Some(p)) => {
+                return bad(format!(
+                    "attach: pool {p} and queues {:?} given; a pool brings its own queues",
+                    self.queues
+                ))
+            }
+            _ => {}
         }
         for (i, q) in self.queues.iter().enumerate() {
             if self.queues[..i].contains(q) {
@@ -434,6 +477,7 @@ pub struct Attached<B: Bus + Clone> {
     dma: Arc<dyn DmaMemory>,
     queues: nic_queue::Queues<rxq::RxRegs<B>, desc::Format, txq::TxRegs<B>>,
     hw: Vec<u16>,
+    vmdq_pool: Option<u16>,
     dir: ShareDir,
     // Dropped after the queues (field order): a queue is stopped before its lock goes.
     _locks: Vec<FileLock>,
@@ -448,13 +492,27 @@ impl<B: Bus + Clone> Attached<B> {
     /// ([`Error::NotShared`]) or another process holds it ([`Error::QueueTaken`]).
     ///
     /// Each queue is stopped first (a process that died may have left it running), then
-    /// given this process's ring and buffers and started.
+    /// given this process's ring and buffers and started. The same as
+    /// [`Attached::reserve`] then [`Reserved::start`].
     pub fn attach(
         bus: B,
         dma: Arc<dyn DmaMemory>,
         dir: &ShareDir,
         cfg: AttachConfig,
     ) -> Result<Self> {
+        Self::reserve(bus, dma, dir, cfg)?.start()
+    }
+
+    /// The first half of [`Attached::attach`]: every check and every lock, no register
+    /// written. A process that attaches to several ports (`ixgbe fwd --attach`: the same
+    /// queue pair on two ports) reserves on each before it starts any, so that a refusal on
+    /// the second port leaves the first untouched. Dropping the reservation releases its locks.
+    pub fn reserve(
+        bus: B,
+        dma: Arc<dyn DmaMemory>,
+        dir: &ShareDir,
+        cfg: AttachConfig,
+    ) -> Result<Reserved<B>> {
         cfg.validate()?;
         dir.ensure()?;
         let regs = Regs::new(bus.clone());
@@ -467,9 +525,23 @@ impl<B: Bus + Clone> Attached<B> {
             })?;
         check_up(dir)?;
         check_card(&regs)?;
-        let (first, count) = dir
+        let (first, count, qpp) = dir
             .layout()
             .ok_or_else(|| Error::NoPrimary(format!("no {}", dir.file("queues").display())))?;
+        let mut cfg = cfg;
+        if let Some(p) = cfg.pool {
+            // Whole pools after the primary's own: pools first/qpp .. (first+count)/qpp.
+            let shared = match (first.checked_div(qpp), count.checked_div(qpp)) {
+                (Some(f), Some(c)) => range_text(f, c),
+                _ => "none (it runs no pools)".to_string(),
+            };
+            let qs = u32::from(p) * u32::from(qpp)..(u32::from(p) + 1) * u32::from(qpp);
+            if qpp == 0 || qs.start < u32::from(first) || qs.end > u32::from(first + count) {
+                return Err(Error::PoolNotShared { pool: p, shared });
+            }
+            cfg.queues = qs.map(|q| q as u16).collect();
+        }
+        // Locked in order; the first taken refuses the whole set (the locks taken so far go).
         let mut locks = Vec::new();
         for &q in &cfg.queues {
             if q >= first + count {
@@ -488,12 +560,190 @@ impl<B: Bus + Clone> Attached<B> {
                 cfg.buf_size
             )));
         }
+        Ok(Reserved {
+            bus,
+            dma,
+            dir: dir.clone(),
+            cfg,
+            locks,
+            attached,
+        })
+    }
+
+    fn alloc_ring(&self, n: usize) -> Result<dma::DmaRegion> {
+        Ok(self.dma.alloc(n * desc::DESC_SIZE, desc::RING_ALIGN)?)
+    }
+
+    /// The hardware queue number of this device's queue `i`.
+    pub fn hw_queue(&self, i: usize) -> Option<u16> {
+        self.hw.get(i).copied()
+    }
+
+    /// The hardware queue numbers, in this device's order.
+    pub fn hw_queues(&self) -> &[u16] {
+        &self.hw
+    }
+
+    /// The VMDq pool this device took whole ([`AttachConfig::pool`]), if any.
+    pub fn vmdq_pool(&self) -> Option<u16> {
+        self.vmdq_pool
+    }
+
+    /// Whether this device's transmit queue `i` has sent everything placed on it (its
+    /// TDH reached TDT; both read-only reads of its own queue).
+    pub fn tx_idle(&self, i: usize) -> bool {
+        match self.hw_queue(i) {
+            Some(q) => {
+                let q = u32::from(q);
+                self.regs.TDH().at(q).read().bits() == self.regs.TDT().at(q).read().bits()
+            }
+            None => true,
+        }
+    }
+
+    /// The DMA memory the queues use (for more pools).
+    pub fn dma(&self) -> &Arc<dyn DmaMemory> {
+        &self.dma
+    }
+
+    /// The share directory.
+    pub fn dir(&self) -> &ShareDir {
+        &self.dir
+    }
+
+    /// Link state now (LINKS, read-only).
+    pub fn link(&self) -> Link {
+        crate::link::read(&self.regs)
+    }
+
+    /// The card's receive address 0 (`RAL/RAH[0]`, read-only).
+    pub fn mac_addr(&self) -> [u8; 6] {
+        let lo = self.regs.RAL().at(0).read().get(RAL::ADDRL).to_le_bytes();
+        let hi = self.regs.RAH().at(0).read().get(RAH::ADDRH).to_le_bytes();
+        [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1]]
+    }
+
+    /// The unicast addresses the primary's filters give to this device's pool
+    /// ([`AttachConfig::pool`]): each valid receive address (RAL/RAH\[1..\]) whose pool select
+    /// (MPSAR) names the pool; read-only. Empty when attached by queue.
+    pub fn pool_macs(&self) -> Vec<[u8; 6]> {
+        let Some(p) = self.vmdq_pool else {
+            return Vec::new();
+        };
+        let mut v = Vec::new();
+        for i in 1..self.regs.RAL().len() as u32 {
+            let hi = self.regs.RAH().at(i).read();
+            if !hi.is_set(RAH::AV) {
+                continue;
+            }
+            let pools = u64::from(self.regs.MPSAR_LO().at(i).read().bits())
+                | u64::from(self.regs.MPSAR_HI().at(i).read().bits()) << 32;
+            if pools >> (p & 63) & 1 == 1 {
+                let lo = self.regs.RAL().at(i).read().get(RAL::ADDRL).to_le_bytes();
+                let hi = hi.get(RAH::ADDRH).to_le_bytes();
+                v.push([lo[0], lo[1], lo[2], lo[3], hi[0], hi[1]]);
+            }
+        }
+        v
+    }
+
+    /// The RSS key and redirection table the primary programmed (RSSRK, RETA: read-only), to
+    /// send flows that come back to a given queue.
+    pub fn rss(&self) -> crate::RssConfig {
+        let mut c = crate::RssConfig::spread(1);
+        for (i, r) in self.regs.RSSRK().iter().enumerate() {
+            c.key[i * 4..i * 4 + 4].copy_from_slice(&r.read().get(RSSRK::KEY).to_le_bytes());
+        }
+        for (i, r) in self.regs.RETA().iter().enumerate() {
+            let v = r.read();
+            let e = [RETA::ENTRY0, RETA::ENTRY1, RETA::ENTRY2, RETA::ENTRY3];
+            for (j, f) in e.iter().enumerate() {
+                c.reta[i * 4 + j] = v.get(*f) as u8;
+            }
+        }
+        c
+    }
+
+    /// Stops this process's queues now (each disabled and waited for, its buffers returned),
+    /// as dropping it would, but keeps the locks and the counters: [`Attached::stats`] then
+    /// gives final figures, in which every frame the card wrote to a queue was taken or is
+    /// counted in `rx_dropped_at_stop`, and every frame placed on a transmit ring was sent or is
+    /// counted in `tx_dropped_at_stop`. Queue operations fail afterwards; a second call does
+    /// nothing.
+    pub fn stop(&mut self) {
+        self.queues.clear();
+    }
+
+    /// `Ok` while the primary still runs the card (`up` held, CTRL_EXT.DRV_LOAD set);
+    /// [`Error::PrimaryGone`] once it stopped it.
+    pub fn check_primary(&self) -> Result<()> {
+        if !self.regs.CTRL_EXT().read().is_set(CTRL_EXT::DRV_LOAD) {
+            return Err(Error::PrimaryGone("CTRL_EXT.DRV_LOAD is clear".into()));
+        }
+        match check_up(&self.dir) {
+            Ok(()) => Ok(()),
+            Err(Error::NoPrimary(_)) => Err(Error::PrimaryGone(
+                "it released the share directory's `up` lock: it is stopping".into(),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// This process's per-queue software counters (exact: packets handed to it, sent by it)
+    /// with the hardware counters of the queue's set as the primary last published them
+    /// (`None` when not published, or for queues past the 16 counter sets).
+    pub fn stats(&self) -> Vec<AttachedQueueStats> {
+        let published = read_published(&self.dir);
+        self.hw
+            .iter()
+            .zip(self.queues.counters())
+            .map(|(&q, c)| AttachedQueueStats {
+                queue: q,
+                sw: c.snapshot(),
+                hw: published
+                    .as_ref()
+                    .and_then(|p| p.sets.get(usize::from(q)).copied()),
+            })
+            .collect()
+    }
+}
+
+/// Queue pairs checked and locked for this process, nothing written yet
+/// ([`Attached::reserve`]); [`Reserved::start`] takes them over. Dropping it releases the locks.
+pub struct Reserved<B: Bus + Clone> {
+    bus: B,
+    dma: Arc<dyn DmaMemory>,
+    dir: ShareDir,
+    cfg: AttachConfig,
+    locks: Vec<FileLock>,
+    attached: FileLock,
+}
+
+impl<B: Bus + Clone> Reserved<B> {
+    /// The hardware queues reserved.
+    pub fn hw_queues(&self) -> &[u16] {
+        &self.cfg.queues
+    }
+
+    /// Stops each reserved queue (a process that died may have left it running), gives it
+    /// this process's ring and buffers, and starts it. On an error the queues set up so far
+    /// are stopped again before their memory goes back.
+    pub fn start(self) -> Result<Attached<B>> {
+        let Reserved {
+            bus,
+            dma,
+            dir,
+            cfg,
+            locks,
+            attached,
+        } = self;
         let mut a = Attached {
-            regs,
+            regs: Regs::new(bus.clone()),
             dma,
             queues: nic_queue::Queues::new(),
             hw: cfg.queues.clone(),
-            dir: dir.clone(),
+            vmdq_pool: cfg.pool,
+            dir,
             _locks: locks,
             _attached: attached,
         };
@@ -531,104 +781,6 @@ impl<B: Bus + Clone> Attached<B> {
             txq.start(t)?;
         }
         Ok(a)
-    }
-
-    fn alloc_ring(&self, n: usize) -> Result<dma::DmaRegion> {
-        Ok(self.dma.alloc(n * desc::DESC_SIZE, desc::RING_ALIGN)?)
-    }
-
-    /// The hardware queue number of this device's queue `i`.
-    pub fn hw_queue(&self, i: usize) -> Option<u16> {
-        self.hw.get(i).copied()
-    }
-
-    /// The hardware queue numbers, in this device's order.
-    pub fn hw_queues(&self) -> &[u16] {
-        &self.hw
-    }
-
-    /// Whether this device's transmit queue `i` has sent everything placed on it (its
-    /// TDH reached TDT; both read-only reads of its own queue).
-    pub fn tx_idle(&self, i: usize) -> bool {
-        match self.hw_queue(i) {
-            Some(q) => {
-                let q = u32::from(q);
-                self.regs.TDH().at(q).read().bits() == self.regs.TDT().at(q).read().bits()
-            }
-            None => true,
-        }
-    }
-
-    /// The DMA memory the queues use (for more pools).
-    pub fn dma(&self) -> &Arc<dyn DmaMemory> {
-        &self.dma
-    }
-
-    /// The share directory.
-    pub fn dir(&self) -> &ShareDir {
-        &self.dir
-    }
-
-    /// Link state now (LINKS, read-only).
-    pub fn link(&self) -> Link {
-        crate::link::read(&self.regs)
-    }
-
-    /// The card's receive address 0 (`RAL/RAH[0]`, read-only).
-    pub fn mac_addr(&self) -> [u8; 6] {
-        let lo = self.regs.RAL().at(0).read().get(RAL::ADDRL).to_le_bytes();
-        let hi = self.regs.RAH().at(0).read().get(RAH::ADDRH).to_le_bytes();
-        [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1]]
-    }
-
-    /// The RSS key and redirection table the primary programmed (RSSRK, RETA: read-only), to
-    /// send flows that come back to a given queue.
-    pub fn rss(&self) -> crate::RssConfig {
-        let mut c = crate::RssConfig::spread(1);
-        for (i, r) in self.regs.RSSRK().iter().enumerate() {
-            c.key[i * 4..i * 4 + 4].copy_from_slice(&r.read().get(RSSRK::KEY).to_le_bytes());
-        }
-        for (i, r) in self.regs.RETA().iter().enumerate() {
-            let v = r.read();
-            let e = [RETA::ENTRY0, RETA::ENTRY1, RETA::ENTRY2, RETA::ENTRY3];
-            for (j, f) in e.iter().enumerate() {
-                c.reta[i * 4 + j] = v.get(*f) as u8;
-            }
-        }
-        c
-    }
-
-    /// `Ok` while the primary still runs the card (`up` held, CTRL_EXT.DRV_LOAD set);
-    /// [`Error::PrimaryGone`] once it stopped it.
-    pub fn check_primary(&self) -> Result<()> {
-        if !self.regs.CTRL_EXT().read().is_set(CTRL_EXT::DRV_LOAD) {
-            return Err(Error::PrimaryGone("CTRL_EXT.DRV_LOAD is clear".into()));
-        }
-        match check_up(&self.dir) {
-            Ok(()) => Ok(()),
-            Err(Error::NoPrimary(_)) => Err(Error::PrimaryGone(
-                "it released the share directory's `up` lock: it is stopping".into(),
-            )),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// This process's per-queue software counters (exact: packets handed to it, sent by it)
-    /// with the hardware counters of the queue's set as the primary last published them
-    /// (`None` when not published, or for queues past the 16 counter sets).
-    pub fn stats(&self) -> Vec<AttachedQueueStats> {
-        let published = read_published(&self.dir);
-        self.hw
-            .iter()
-            .zip(self.queues.counters())
-            .map(|(&q, c)| AttachedQueueStats {
-                queue: q,
-                sw: c.snapshot(),
-                hw: published
-                    .as_ref()
-                    .and_then(|p| p.sets.get(usize::from(q)).copied()),
-            })
-            .collect()
     }
 }
 

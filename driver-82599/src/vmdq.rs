@@ -76,9 +76,10 @@ impl Default for VmdqConfig {
 }
 
 impl VmdqConfig {
-    /// Pools that have queues: `rx_queues / queues_per_pool`.
+    /// Pools that have queues: the primary's own and the shared ones
+    /// ([`Config::shared_queues`]), `(rx_queues + shared_queues) / queues_per_pool`.
     pub fn pools_in_use(&self, cfg: &Config) -> usize {
-        usize::from(cfg.rx_queues) / self.layout.queues_per_pool()
+        usize::from(cfg.all_rx_queues()) / self.layout.queues_per_pool()
     }
 
     /// Checks the pools against the queue counts; called by [`Config::validate`].

@@ -148,7 +148,7 @@ pub fn pktgen<B: Bus + Clone>(
         }
     }
     if let Some((p, wait)) = share.as_mut() {
-        finish_primary(dev, p, *wait)?;
+        finish_primary("", dev, p, *wait)?;
     }
     finish(dev, &mut || step());
     meter.summary(&[tx, rx]);
@@ -183,8 +183,10 @@ fn finish<B: Bus + Clone>(dev: &mut Device<B>, step: &mut dyn FnMut()) {
 
 /// The primary's end with secondaries: no new attach, a bounded wait for the attached ones
 /// to detach (they stop once the card stops, see `driver_82599::share`), then the counters of
-/// every queue counter set, published a last time and printed.
+/// every queue counter set, published a last time and printed (each line prefixed with
+/// `name`: the port, for a primary of two).
 pub fn finish_primary<B: Bus + Clone>(
+    name: &str,
     dev: &mut Device<B>,
     share: &mut Primary,
     wait: std::time::Duration,
@@ -205,7 +207,7 @@ pub fn finish_primary<B: Bus + Clone>(
     for (i, q) in s.counter_sets.iter().enumerate() {
         if *q != Default::default() {
             println!(
-                "queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
+                "{name}queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
                 q.rx_packets, q.rx_bytes, q.rx_drops, q.tx_packets, q.tx_bytes
             );
         }
@@ -226,10 +228,29 @@ pub fn pktgen_attached<B: Bus + Clone>(
     use driver_82599::rss::source_port_for_queue;
     let q = dev.hw_queue(0).ok_or("attached to no queue")?;
     let (src, dst, dport) = ([10, 0, 0, 1], [10, 0, 0, 2], 9);
-    let sport = source_port_for_queue(&dev.rss(), src, dst, dport, q as u8).ok_or_else(|| {
-        format!("no UDP flow reaches queue {q} under the card's RSS table (is RSS on?)")
-    })?;
-    let mut frame = testkit::frame::ipv4(testkit::frame::BROADCAST, src, dst, 17, sport, dport);
+    let (mac, sport) = match dev.vmdq_pool() {
+        // A pool: frames to the address the primary gave it come back to its first queue.
+        Some(p) => {
+            let mac = *dev.pool_macs().first().ok_or_else(|| {
+                format!("the primary gave pool {p} no address (--pool-mac {p}=MAC on the primary)")
+            })?;
+            println!(
+                "attached to pool {p} (queues {:?}): frames to {} come back to queue {q}",
+                dev.hw_queues(),
+                mac.map(|b| format!("{b:02x}")).join(":")
+            );
+            (mac, 1024)
+        }
+        None => {
+            let sport =
+                source_port_for_queue(&dev.rss(), src, dst, dport, q as u8).ok_or_else(|| {
+                    format!("no UDP flow reaches queue {q} under the card's RSS table (is RSS on?)")
+                })?;
+            println!("attached to queue {q}: UDP {sport} -> {dport} comes back to it");
+            (testkit::frame::BROADCAST, sport)
+        }
+    };
+    let mut frame = testkit::frame::ipv4(mac, src, dst, 17, sport, dport);
     frame.resize(size.max(frame.len()), 0);
     let size = frame.len();
     let n = 4 * l.ring.max(l.batch);
@@ -240,7 +261,6 @@ pub fn pktgen_attached<B: Bus + Clone>(
         p.copy_from_slice(&frame);
     }
     drop(all);
-    println!("attached to queue {q}: UDP {sport} -> {dport} comes back to it");
     let mut meter = meter(&["TX", "RX"], l, None);
     let (mut tx, mut rx) = (Count::default(), Count::default());
     let mut out: Vec<Packet> = Vec::with_capacity(l.batch);
@@ -298,6 +318,205 @@ pub fn pktgen_attached<B: Bus + Clone>(
             }
         );
     }
+    Ok(())
+}
+
+/// A primary's counters published for its secondaries, once a second: `share[i]` is
+/// `devs[i]`'s port.
+fn publish_each<B: Bus + Clone>(
+    share: &mut [Primary],
+    devs: &mut [&mut Device<B>],
+    last: &mut std::time::Instant,
+) -> AnyResult {
+    if last.elapsed() < std::time::Duration::from_secs(1) {
+        return Ok(());
+    }
+    *last = std::time::Instant::now();
+    for (p, dev) in share.iter_mut().zip(devs.iter_mut()) {
+        p.publish_stats(dev.stats())?;
+    }
+    Ok(())
+}
+
+/// How often a secondary looks at its primary ([`Attached::check_primary`]).
+const CHECK_PRIMARY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// A secondary's end: `once` (one pass of its loop, returning the packets it moved) runs until
+/// nothing has moved for 50 ms and every transmit queue of `devs` is idle (TDH = TDT),
+/// bounded by 5 s, so that what came back or was still in flight when the loop ended is
+/// taken and sent too.
+fn drain_attached<B: Bus + Clone>(
+    devs: &mut [&mut Attached<B>],
+    once: &mut dyn FnMut(&mut [&mut Attached<B>]) -> AnyResult<usize>,
+) -> AnyResult {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut quiet = std::time::Instant::now();
+    while std::time::Instant::now() < end {
+        if once(devs)? > 0 {
+            quiet = std::time::Instant::now();
+        } else if devs.iter().all(|d| d.tx_idle(0))
+            && quiet.elapsed() >= std::time::Duration::from_millis(50)
+        {
+            break;
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+    Ok(())
+}
+
+/// A stopped secondary's per-queue account ([`Attached::stop`] first): what it took and
+/// queued, what was dropped at stop, and the primary's last published counters of the queue.
+fn print_attached<B: Bus + Clone>(name: &str, dev: &Attached<B>) {
+    for s in dev.stats() {
+        println!(
+            "{name}queue {}: received {} sent {} | at stop: {} received not taken, {} queued never \
+             sent (this process's counts){}",
+            s.queue,
+            s.sw.rx_packets,
+            s.sw.tx_packets,
+            s.sw.rx_dropped_at_stop,
+            s.sw.tx_dropped_at_stop,
+            match s.hw {
+                Some(h) => format!(
+                    "; the primary last published rx {} drops {} tx {}",
+                    h.rx_packets, h.rx_drops, h.tx_packets
+                ),
+                None => String::new(),
+            }
+        );
+    }
+}
+
+/// What an echo loop counted.
+#[derive(Clone, Copy, Default)]
+struct Echoed {
+    /// Packets sent back, and their bytes.
+    sent: Count,
+    /// Packets taken from the receive queue.
+    took: u64,
+    /// Packets the transmit ring could not take (returned to their pool).
+    dropped: u64,
+}
+
+impl Echoed {
+    /// Receives a batch on queue 0 and sends it back on queue 0.
+    fn once<D: QueueDevice>(
+        &mut self,
+        dev: &mut D,
+        buf: &mut Vec<Packet>,
+        batch: usize,
+    ) -> AnyResult<usize>
+    where
+        D::Error: std::error::Error + 'static,
+    {
+        let m = dev.rx_batch(0, buf, batch)?;
+        self.took += m as u64;
+        let bytes: usize = buf.iter().map(|p| p.len()).sum();
+        let n = dev.tx_batch(0, buf)?;
+        let left: usize = buf.iter().map(|p| p.len()).sum();
+        self.dropped += buf.len() as u64;
+        self.sent.add(n, bytes - left);
+        buf.clear();
+        Ok(m)
+    }
+}
+
+/// `echo --attach`: a secondary that sends what its queue pair (a pool's first) receives back
+/// out of its own transmit queue. It checks the primary every 200 ms and ends with
+/// [`driver_82599::Error::PrimaryGone`] once it stops. At the end (a signal, `--seconds`) it
+/// drains, stops its queues and prints its totals: every frame taken was sent back or dropped
+/// for a full ring.
+pub fn echo_attached<B: Bus + Clone>(dev: &mut Attached<B>, l: &LoopOpts) -> AnyResult {
+    let q = dev.hw_queue(0).ok_or("attached to no queue")?;
+    println!("attached to queue {q}: sending back what it receives");
+    let mut meter = meter(&["echoed"], l, None);
+    let mut e = Echoed::default();
+    let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
+    let mut i = 0u32;
+    let mut checked = std::time::Instant::now();
+    loop {
+        e.once(dev, &mut buf, l.batch)?;
+        i += 1;
+        if i % TICK == 0 {
+            if checked.elapsed() >= CHECK_PRIMARY {
+                checked = std::time::Instant::now();
+                dev.check_primary()?;
+            }
+            if !meter.tick(&[e.sent]) {
+                break;
+            }
+        }
+    }
+    drain_attached(&mut [&mut *dev], &mut |d| {
+        e.once(&mut *d[0], &mut buf, l.batch)
+    })?;
+    dev.stop();
+    meter.summary(&[e.sent]);
+    println!(
+        "echo queue {q}: took {} sent {} dropped {} (transmit ring full)",
+        e.took, e.sent.pkts, e.dropped
+    );
+    print_attached("", dev);
+    Ok(())
+}
+
+/// `fwd --attach`: a secondary on the same queue pair of two ports (each port's primary and
+/// share directory its own): what queue Q of A receives goes out of queue Q of B, and the
+/// other way. Checks both primaries every 200 ms (either one's exit ends it with
+/// [`driver_82599::Error::PrimaryGone`]); at the end drains, stops its queues and prints
+/// each direction's and each queue's totals.
+pub fn fwd_attached<B: Bus + Clone>(
+    ports: [&mut Attached<B>; 2],
+    names: &[String; 2],
+    l: &LoopOpts,
+) -> AnyResult {
+    let [a, b] = ports;
+    println!(
+        "attached to queue {} of {} and queue {} of {}: forwarding both ways",
+        a.hw_queue(0).ok_or("attached to no queue")?,
+        names[0],
+        b.hw_queue(0).ok_or("attached to no queue")?,
+        names[1]
+    );
+    let mut meter = meter(&["A->B", "B->A"], l, None);
+    let (mut ab, mut ba) = (Dir::default(), Dir::default());
+    let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
+    let mut i = 0u32;
+    let mut checked = std::time::Instant::now();
+    loop {
+        ab.forward(a, b, &mut buf, l.batch)?;
+        ba.forward(b, a, &mut buf, l.batch)?;
+        i += 1;
+        if i % TICK == 0 {
+            if checked.elapsed() >= CHECK_PRIMARY {
+                checked = std::time::Instant::now();
+                a.check_primary()?;
+                b.check_primary()?;
+            }
+            if !meter.tick(&[ab.sent, ba.sent]) {
+                break;
+            }
+        }
+    }
+    drain_attached(&mut [&mut *a, &mut *b], &mut |d| {
+        let [a, b] = d else {
+            return Err("two ports".into());
+        };
+        Ok(ab.forward(&mut **a, &mut **b, &mut buf, l.batch)?
+            + ba.forward(&mut **b, &mut **a, &mut buf, l.batch)?)
+    })?;
+    a.stop();
+    b.stop();
+    meter.summary(&[ab.sent, ba.sent]);
+    for (dir, d) in [("A->B", ab), ("B->A", ba)] {
+        println!(
+            "forwarded {dir}: took {} sent {} dropped {} (transmit ring full)",
+            d.took, d.sent.pkts, d.dropped
+        );
+    }
+    print_attached(&format!("{} ", names[0]), a);
+    print_attached(&format!("{} ", names[1]), b);
     Ok(())
 }
 
@@ -383,14 +602,18 @@ struct Dir {
 }
 
 impl Dir {
-    /// Receives a batch on `from` and sends it on `to`.
-    fn forward<B: Bus + Clone>(
+    /// Receives a batch on `from`'s queue 0 and sends it on `to`'s queue 0 (a device of
+    /// the primary, or a secondary's attached queue).
+    fn forward<D: QueueDevice>(
         &mut self,
-        from: &mut Device<B>,
-        to: &mut Device<B>,
+        from: &mut D,
+        to: &mut D,
         buf: &mut Vec<Packet>,
         batch: usize,
-    ) -> AnyResult<usize> {
+    ) -> AnyResult<usize>
+    where
+        D::Error: std::error::Error + 'static,
+    {
         // Zero copy: the buffer received on one port is sent on the other; what the ring
         // cannot take is dropped (returned to its pool) and counted.
         let m = from.rx_batch(0, buf, batch)?;
@@ -410,14 +633,19 @@ impl Dir {
 /// the rings, then every frame is accounted for: each frame a generator sent was received or
 /// dropped by the card, and each frame the forwarder took was sent, dropped for lack of room,
 /// or is still in a transmit ring.
+///
+/// `share`: this process is the primary of both ports (`share[0]` A's, `share[1]` B's); it
+/// publishes their counters once a second and waits for their secondaries at the end.
 pub fn fwd<B: Bus + Clone>(
     ports: [&mut Device<B>; 2],
     names: &[String; 2],
     step: &mut dyn FnMut(),
     mut gen: Option<&mut Generator<B>>,
     l: &LoopOpts,
+    mut share: Option<(&mut [Primary], std::time::Duration)>,
 ) -> AnyResult {
     let [a, b] = ports;
+    let mut published = std::time::Instant::now();
     let mut meter = meter(&["A->B", "B->A"], l, gen.is_some().then_some(60));
     let (mut ab, mut ba) = (Dir::default(), Dir::default());
     let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
@@ -434,8 +662,13 @@ pub fn fwd<B: Bus + Clone>(
         if slept {
             idle.sleep(&mut [&mut *a, &mut *b])?;
         }
-        if (slept || i % TICK == 0) && !meter.tick(&[ab.sent, ba.sent]) {
-            break;
+        if slept || i % TICK == 0 {
+            if let Some((p, _)) = share.as_mut() {
+                publish_each(p, &mut [&mut *a, &mut *b], &mut published)?;
+            }
+            if !meter.tick(&[ab.sent, ba.sent]) {
+                break;
+            }
         }
     }
     idle.report();
@@ -454,6 +687,11 @@ pub fn fwd<B: Bus + Clone>(
             if moved + drained != 0 {
                 last_move = std::time::Instant::now();
             }
+        }
+    }
+    if let Some((p, wait)) = share.as_mut() {
+        for ((p, dev), name) in p.iter_mut().zip([&mut *a, &mut *b]).zip(names) {
+            finish_primary(&format!("{name} "), dev, p, *wait)?;
         }
     }
     finish(a, step);
@@ -484,6 +722,13 @@ fn account<B: Bus + Clone>(
 ) -> AnyResult<u64> {
     let fs = from.stats().clone();
     let ts = to.stats().clone();
+    // With queues shared, the port's counter (GPTC) holds the secondaries' frames too: the
+    // forwarder's own are its queues' counter sets.
+    let to_sent = if to.config().shared_queues > 0 {
+        ts.queues.iter().map(|q| q.hw.tx_packets).sum()
+    } else {
+        ts.tx_packets
+    };
     // Frames the card placed in the receive ring (QPRC), those it dropped (no room in the
     // packet buffer or the ring, bad frames, failed DMA), and those the driver rejected.
     let placed: u64 = fs.queues.iter().map(|q| q.hw.rx_packets).sum();
@@ -501,17 +746,17 @@ fn account<B: Bus + Clone>(
         d.took,
         d.sent.pkts,
         d.dropped,
-        ts.tx_packets,
+        to_sent,
         left,
         unsent
     );
     let mut missing = 0;
     // The forwarder's own counts against the sending port's card counter and stop count.
-    let out = ts.tx_packets + unsent;
+    let out = to_sent + unsent;
     if d.sent.pkts != out {
         println!(
             "  UNACCOUNTED: forwarder sent {} on {tname}, the card sent {} and {} were dropped at stop",
-            d.sent.pkts, ts.tx_packets, unsent
+            d.sent.pkts, to_sent, unsent
         );
         missing += d.sent.pkts.abs_diff(out);
     }
@@ -545,13 +790,17 @@ fn account<B: Bus + Clone>(
     Ok(missing)
 }
 
+/// Sends every packet received on queue 0 back out of queue 0 (`respond`: only the answers to
+/// ARP and ping for that address). `share`: this process is the primary of a shared card.
 pub fn echo<B: Bus + Clone>(
     dev: &mut Device<B>,
     step: &mut dyn FnMut(),
     l: &LoopOpts,
     respond: Option<std::net::Ipv4Addr>,
     simulated: bool,
+    mut share: Option<(&mut Primary, std::time::Duration)>,
 ) -> AnyResult {
+    let mut published = std::time::Instant::now();
     let me = respond.map(|ip| Identity {
         mac: dev.mac_addr(),
         ip: ip.octets(),
@@ -600,11 +849,19 @@ pub fn echo<B: Bus + Clone>(
         if slept {
             idle.sleep(&mut [&mut *dev])?;
         }
-        if (slept || i % TICK == 0) && !meter.tick(&[done]) {
-            break;
+        if slept || i % TICK == 0 {
+            if let Some((p, _)) = share.as_mut() {
+                publish_each(std::slice::from_mut(*p), &mut [&mut *dev], &mut published)?;
+            }
+            if !meter.tick(&[done]) {
+                break;
+            }
         }
     }
     idle.report();
+    if let Some((p, wait)) = share.as_mut() {
+        finish_primary("", dev, p, *wait)?;
+    }
     finish(dev, step);
     meter.summary(&[done]);
     if me.is_some() {
@@ -736,6 +993,7 @@ pub fn stats_read_only<B: Bus>(bus: &B, seconds: Option<u64>) -> AnyResult {
 /// stopped, what it dropped at stop and the transmit reconciliation (queued = sent + dropped at
 /// stop: every frame the driver queued is accounted for).
 fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
+    let shared = dev.config().shared_queues > 0;
     let s = dev.stats();
     println!(
         "{name}: rx {} tx {} drops {} (missed {}, no descriptor {}, bad frames {}, driver {})",
@@ -748,12 +1006,18 @@ fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
         s.queues.iter().map(|q| q.sw.rx_desc_errors).sum::<u64>(),
     );
     let (queued, unsent) = (s.tx_queued(), s.tx_dropped_at_stop());
+    // With queues shared, the port's counter (GPTC) holds the secondaries' frames too: the
+    // driver's own are its queues' counter sets.
+    let sent = if shared {
+        s.queues.iter().map(|q| q.hw.tx_packets).sum()
+    } else {
+        s.tx_packets
+    };
     println!(
         "{name}: at stop: tx dropped {unsent} (queued, never sent), rx dropped {} (received, not \
-         taken) | tx queued {queued} = sent {} + dropped at stop {unsent}{}",
+         taken) | tx queued {queued} = sent {sent} + dropped at stop {unsent}{}",
         s.rx_dropped_at_stop(),
-        s.tx_packets,
-        if queued == s.tx_packets + unsent {
+        if queued == sent + unsent {
             ""
         } else {
             "  UNACCOUNTED"

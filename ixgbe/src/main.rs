@@ -112,7 +112,9 @@ pub struct CardOpts {
 #[derive(Args, Clone, Debug)]
 pub struct ShareOpts {
     /// Primary: set this many queue pairs aside for secondaries (queues 1..=N; RSS spreads
-    /// over queue 0 and them).
+    /// over queue 0 and them; the primary itself runs on queue 0); with --vmdq, this many
+    /// whole pools (pools 1..=N, the primary on pool 0). fwd: on each of its two ports, each
+    /// with its own share directory.
     #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "attach",
           value_parser = clap::value_parser!(u16).range(0..=15))]
     pub share: u16,
@@ -121,12 +123,21 @@ pub struct ShareOpts {
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub wait_secondaries: u64,
     /// Attach to a card another process (the primary) initialised, without resetting it:
-    /// touch only --queue's registers (stats: read only, no queue).
+    /// touch only the registers of --queue (or --pool's queues; stats: read only, no queue).
+    /// Ends with its totals on SIGINT/SIGTERM or --seconds, and with an error once the
+    /// primary stops.
     #[arg(long)]
     pub attach: bool,
-    /// With --attach: the queue pair to take.
-    #[arg(long, value_name = "N", requires = "attach")]
+    /// With --attach: the queue pair to take. fwd: queue pair N of both ports (each port's
+    /// primary must share it), A's received frames sent from B's queue N and the other way.
+    #[arg(long, value_name = "N", requires = "attach", conflicts_with = "pool")]
     pub queue: Option<u16>,
+    /// With --attach: the VMDq pool to take, all its queue pairs together (the primary runs
+    /// --vmdq and shares it). The loops run on the pool's first queue, where every frame of
+    /// the pool arrives (no RSS inside the pools); pktgen sends to the address the primary
+    /// gave the pool (--pool-mac). fwd: pool P of both ports.
+    #[arg(long, value_name = "P", requires = "attach")]
+    pub pool: Option<u16>,
 }
 
 /// The share directory of a card process's port: next to its socket.
@@ -177,6 +188,22 @@ pub struct FilterOpts {
     /// the --mac and --vlan filters.
     #[arg(long, value_name = "LAYOUT", value_parser = parse_layout)]
     pub vmdq: Option<PoolLayout>,
+    /// With --vmdq: give pool P this unicast address (repeatable; a RAL/RAH filter whose
+    /// MPSAR selects pool P): frames to it go to pool P, e.g. a shared pool's secondary.
+    #[arg(long = "pool-mac", value_name = "P=MAC", value_parser = parse_pool_mac, requires = "vmdq")]
+    pub pool_macs: Vec<(u8, [u8; 6])>,
+}
+
+fn parse_pool_mac(s: &str) -> Result<(u8, [u8; 6]), String> {
+    let (p, m) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: give POOL=MAC, e.g. 1=02:00:00:00:00:01"))?;
+    let p = p
+        .parse::<u8>()
+        .ok()
+        .filter(|&p| p < 64)
+        .ok_or_else(|| format!("{s:?}: {p:?} is not a pool number (0..=63)"))?;
+    Ok((p, parse_mac(m)?))
 }
 
 fn parse_mac(s: &str) -> Result<[u8; 6], String> {
@@ -235,7 +262,8 @@ enum Cmd {
         #[command(flatten)]
         sh: ShareOpts,
     },
-    /// Forward everything between two ports, both ways.
+    /// Forward everything between two ports, both ways (--attach: queue pair or pool of each
+    /// port, under each port's primary).
     Fwd {
         /// PCI addresses of the two real 82599 ports (give --pci twice); the simulated card
         /// when absent.
@@ -251,6 +279,8 @@ enum Cmd {
         l: LoopOpts,
         #[command(flatten)]
         f: FilterOpts,
+        #[command(flatten)]
+        sh: ShareOpts,
     },
     /// Send every received packet back out of the same port; with --respond, answer ARP and
     /// ICMP echo requests instead.
@@ -274,6 +304,8 @@ enum Cmd {
         /// Our IPv4 address for --respond.
         #[arg(long, default_value = "10.11.12.2")]
         ip: std::net::Ipv4Addr,
+        #[command(flatten)]
+        sh: ShareOpts,
     },
     /// Print the device statistics once per second. With --pci it only maps BAR0 and reads
     /// the counters (reading clears them); --init takes the device and initialises it.
@@ -298,7 +330,7 @@ enum Cmd {
         attach: bool,
     },
     /// Run the simulated card as a process of its own, serving `--card PATH` clients until
-    /// interrupted (or --seconds).
+    /// interrupted (SIGINT/SIGTERM; or --seconds), then print each port's totals.
     Card {
         /// The Unix socket to listen on (a stale socket file is replaced).
         #[arg(long, value_name = "PATH")]
@@ -366,6 +398,7 @@ fn plain(ring: usize) -> Config {
             macs: vec![],
             vlans: vec![],
             vmdq: None,
+            pool_macs: vec![],
         },
     )
 }
@@ -379,6 +412,9 @@ fn filters<B: regdsl_rt::Bus + Clone>(dev: &mut Device<B>, f: &FilterOpts) -> An
     };
     for &m in &f.macs {
         dev.add_mac(m, pools)?;
+    }
+    for &(p, m) in &f.pool_macs {
+        dev.add_mac(m, PoolSet::one(p))?;
     }
     for &v in &f.vlans {
         dev.add_vlan(v, pools)?;
@@ -517,8 +553,8 @@ fn on_sim(sim: &Sim, body: impl FnOnce(&Sim) -> AnyResult) -> AnyResult {
 /// A card process's ports in use by this process: each locked, then reset and initialised.
 /// Fields drop in order: the devices stop before their locks go.
 struct CardPorts {
-    /// With --share: the primary's claim and publication (first port).
-    share: Option<Primary>,
+    /// The primary's claim and publication of each port (its share directory).
+    share: Vec<Primary>,
     devs: Vec<Device<sim_client::CardPort>>,
     _locks: Vec<sim_client::PortLock>,
     card: sim_client::Card,
@@ -537,9 +573,11 @@ fn open_card(
     let locks = (c.port..c.port + ports)
         .map(|p| card.lock_port(p))
         .collect::<Result<Vec<_>, _>>()?;
-    // The first port's share directory, claimed before the reset: refused while secondaries
-    // of an earlier primary still run on it.
-    let mut share = Some(Primary::claim(card_share_dir(path, c.port))?);
+    // Each port's share directory, claimed before the reset: refused while secondaries of
+    // an earlier primary still run on it.
+    let mut share = (c.port..c.port + ports)
+        .map(|p| Primary::claim(card_share_dir(path, p)))
+        .collect::<Result<Vec<_>, _>>()?;
     let devs = (c.port..c.port + ports)
         .map(|p| {
             let mut dev = Device::new(card.port(p)?, card.dma(), cfg.clone())?;
@@ -547,8 +585,8 @@ fn open_card(
             Ok(dev)
         })
         .collect::<AnyResult<Vec<_>>>()?;
-    if let Some(p) = share.as_mut() {
-        p.publish(&devs[0])?;
+    for (p, dev) in share.iter_mut().zip(&devs) {
+        p.publish(dev)?;
     }
     Ok(CardPorts {
         share,
@@ -613,29 +651,36 @@ fn open_pci_cfg(
 }
 
 /// A primary's configuration with `--share N` queue pairs set aside.
+/// With --vmdq, `--share N` sets N whole pools aside (after pool 0, the primary's).
 fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
-    if sh.share > 0 && cfg.vmdq.is_some() {
-        return Err("--share sets RSS queues aside; not with --vmdq".into());
-    }
+    let per = cfg
+        .vmdq
+        .as_ref()
+        .map_or(1, |v| v.layout.queues_per_pool() as u16);
     Ok(Config {
-        shared_queues: sh.share,
+        shared_queues: sh.share * per,
         ..cfg
     })
 }
 
-/// A secondary's queue pair `q` with `ring` descriptors per ring.
-fn attach_config(q: u16, ring: usize) -> AttachConfig {
+/// A secondary's queue pair or pool `target` with `ring` descriptors per ring.
+fn attach_config(target: AttachConfig, ring: usize) -> AttachConfig {
     AttachConfig {
         rx_ring: ring,
         tx_ring: ring,
         pool_size: (ring * 4).max(1024),
-        ..AttachConfig::queue(q)
+        ..target
     }
 }
 
 /// The queue `pktgen --attach` sends on; a secondary has no rate scheduler of its own.
-fn pktgen_attach_queue(sh: &ShareOpts, rate: bool) -> AnyResult<u16> {
-    let q = sh.queue.ok_or("pktgen --attach needs --queue N")?;
+fn pktgen_attach_queue(
+    sh: &ShareOpts,
+    l: &LoopOpts,
+    f: &FilterOpts,
+    rate: bool,
+) -> AnyResult<AttachConfig> {
+    let q = sh.secondary("pktgen", l, f)?;
     if rate {
         return Err("--rate programs the primary's rate scheduler; not with --attach".into());
     }
@@ -645,6 +690,42 @@ fn pktgen_attach_queue(sh: &ShareOpts, rate: bool) -> AnyResult<u16> {
 impl ShareOpts {
     fn wait(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.wait_secondaries)
+    }
+
+    /// What a secondary takes (`cmd --attach` needs `--queue` or `--pool`), refusing the
+    /// options it cannot use: filters, pools and interrupts are the primary's registers.
+    fn secondary(&self, cmd: &str, l: &LoopOpts, f: &FilterOpts) -> AnyResult<AttachConfig> {
+        let q = match (self.queue, self.pool) {
+            (Some(q), None) => AttachConfig::queue(q),
+            (None, Some(p)) => AttachConfig::pool(p),
+            _ => return Err(format!("{cmd} --attach needs --queue N or --pool P").into()),
+        };
+        if !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some() || !f.pool_macs.is_empty()
+        {
+            return Err(
+                "--mac, --vlan, --vmdq and --pool-mac program the primary's filters; not with \
+                 --attach"
+                    .into(),
+            );
+        }
+        if l.interrupts {
+            return Err(
+                "--interrupts programs the primary's interrupt registers; not with --attach".into(),
+            );
+        }
+        Ok(q)
+    }
+
+    /// --share and --attach need a card other processes can reach.
+    fn needs_shared_card(&self) -> AnyResult {
+        if self.attach || self.share > 0 {
+            return Err(
+                "--share and --attach share a card with other processes: give --card PATH or \
+                 --pci ADDR"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -673,7 +754,7 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(addr) = t.port("pktgen")? {
                 no_sim_opts(&s)?;
                 if sh.attach {
-                    let q = pktgen_attach_queue(&sh, rate.is_some())?;
+                    let q = pktgen_attach_queue(&sh, &l, &f, rate.is_some())?;
                     let mut dev = backend::attach_pci_with(
                         addr,
                         &ShareDir::for_pci(addr),
@@ -704,7 +785,7 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 if sh.attach {
-                    let q = pktgen_attach_queue(&sh, rate.is_some())?;
+                    let q = pktgen_attach_queue(&sh, &l, &f, rate.is_some())?;
                     let card = sim_client::Card::connect(path)?;
                     let mut dev = Attached::attach(
                         card.port(c.port)?,
@@ -720,7 +801,7 @@ fn run(cli: Cli) -> AnyResult {
                 cp.devs[0].set_tx_rate(0, rate)?;
                 let wait = sh.wait();
                 let CardPorts { share, devs, .. } = &mut cp;
-                let share = share.as_mut().ok_or("no share directory")?;
+                let share = share.first_mut().ok_or("no share directory")?;
                 cmds::pktgen(
                     &mut devs[0],
                     &|| {},
@@ -732,9 +813,7 @@ fn run(cli: Cli) -> AnyResult {
                 )?;
                 return report_card(&cp.card);
             }
-            if sh.attach || sh.share > 0 {
-                return Err("--share and --attach share a card with other processes: give --card PATH or --pci ADDR".into());
-            }
+            sh.needs_shared_card()?;
             let sim = sim(&s, 1, &config(l.ring, &f))?;
             sim.connect(Wire::Loopback(0))?;
             on_sim(&sim, |sim| {
@@ -752,7 +831,9 @@ fn run(cli: Cli) -> AnyResult {
             s,
             l,
             f,
+            sh,
         } => {
+            let cfg = shared(config(l.ring, &f), &sh)?;
             if !pci.is_empty() {
                 no_sim_opts(&s)?;
                 let [a, b] = pci.as_slice() else {
@@ -765,25 +846,90 @@ fn run(cli: Cli) -> AnyResult {
                 if a == b {
                     return Err(format!("fwd needs two different ports (--pci {a} twice)").into());
                 }
-                let mut da = open_pci(a, &sysfs, l.ring, &f)?;
-                let mut db = open_pci(b, &sysfs, l.ring, &f)?;
+                let names = [format!("port {a} (A)"), format!("port {b} (B)")];
+                if sh.attach {
+                    let q = sh.secondary("fwd", &l, &f)?;
+                    // Both ports checked and locked before either queue is written.
+                    let reserve = |addr: &str| {
+                        backend::reserve_pci_with(
+                            addr,
+                            &ShareDir::for_pci(addr),
+                            attach_config(q.clone(), l.ring),
+                            sysfs.options(),
+                        )
+                    };
+                    let (ra, rb) = (reserve(a)?, reserve(b)?);
+                    let mut da = ra.start()?;
+                    let mut db = rb.start()?;
+                    return cmds::fwd_attached([&mut da, &mut db], &names, &l);
+                }
+                let mut share = if sh.share > 0 {
+                    vec![
+                        Primary::claim(ShareDir::for_pci(a))?,
+                        Primary::claim(ShareDir::for_pci(b))?,
+                    ]
+                } else {
+                    Vec::new()
+                };
+                let mut da = open_pci_cfg(a, &sysfs, cfg.clone(), &f)?;
+                let mut db = open_pci_cfg(b, &sysfs, cfg, &f)?;
+                for (p, dev) in share.iter_mut().zip([&da, &db]) {
+                    p.publish(dev)?;
+                }
                 irq_pci(&mut da, &l)?;
                 irq_pci(&mut db, &l)?;
-                let names = [format!("port {a} (A)"), format!("port {b} (B)")];
-                return cmds::fwd([&mut da, &mut db], &names, &mut || {}, None, &l);
+                let wait = sh.wait();
+                return cmds::fwd(
+                    [&mut da, &mut db],
+                    &names,
+                    &mut || {},
+                    None,
+                    &l,
+                    (!share.is_empty()).then_some((&mut share[..], wait)),
+                );
             }
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
-                let mut cp = open_card(path, &c, 2, config(l.ring, &f), &f)?;
-                irq_card(&mut cp, c.port, &l)?;
                 let names = [
                     format!("port {} (A)", c.port),
                     format!("port {} (B)", c.port + 1),
                 ];
-                let (a, b) = cp.devs.split_at_mut(1);
-                cmds::fwd([&mut a[0], &mut b[0]], &names, &mut || {}, None, &l)?;
+                if sh.attach {
+                    let q = sh.secondary("fwd", &l, &f)?;
+                    let card = sim_client::Card::connect(path)?;
+                    let reserve = |p: usize| -> AnyResult<_> {
+                        Ok(Attached::reserve(
+                            card.port(p)?,
+                            card.dma(),
+                            &card_share_dir(path, p),
+                            attach_config(q.clone(), l.ring),
+                        )?)
+                    };
+                    // Both ports checked and locked before either queue is written.
+                    let (ra, rb) = (reserve(c.port)?, reserve(c.port + 1)?);
+                    let mut da = ra.start()?;
+                    let mut db = rb.start()?;
+                    let r = cmds::fwd_attached([&mut da, &mut db], &names, &l);
+                    drop((da, db));
+                    r?;
+                    return report_card(&card);
+                }
+                let mut cp = open_card(path, &c, 2, cfg, &f)?;
+                irq_card(&mut cp, c.port, &l)?;
+                let wait = sh.wait();
+                let CardPorts { share, devs, .. } = &mut cp;
+                let (a, b) = devs.split_at_mut(1);
+                cmds::fwd(
+                    [&mut a[0], &mut b[0]],
+                    &names,
+                    &mut || {},
+                    None,
+                    &l,
+                    Some((&mut share[..], wait)),
+                )?;
                 return report_card(&cp.card);
             }
+            sh.needs_shared_card()?;
             // gen(2) <-> A(0), B(1) <-> gen(3): two generators feed the forwarder both ways.
             let sim = sim(&s, 4, &config(l.ring, &f))?;
             sim.connect(Wire::Pair(2, 0))?;
@@ -808,7 +954,14 @@ fn run(cli: Cli) -> AnyResult {
                 );
                 let step = stepper(sim, s.threaded);
                 let names = ["port 0 (A)".to_string(), "port 1 (B)".to_string()];
-                cmds::fwd([&mut da, &mut db], &names, &mut || step(), Some(&mut g), &l)
+                cmds::fwd(
+                    [&mut da, &mut db],
+                    &names,
+                    &mut || step(),
+                    Some(&mut g),
+                    &l,
+                    None,
+                )
             })
         }
         Cmd::Echo {
@@ -820,8 +973,20 @@ fn run(cli: Cli) -> AnyResult {
             respond,
             tap,
             ip,
+            sh,
         } => {
             let respond = respond || tap.is_some();
+            let cfg = shared(config(l.ring, &f), &sh)?;
+            if sh.attach && tap.is_some() {
+                return Err("--tap attaches an in-process card; not with --attach".into());
+            }
+            if sh.attach && respond {
+                return Err(
+                    "--respond answers ARP, which RSS and the pools give to the primary's \
+                     queue 0 (not IP, no pool address): not with --attach"
+                        .into(),
+                );
+            }
             if let Some(addr) = t.port("echo")? {
                 no_sim_opts(&s)?;
                 if tap.is_some() {
@@ -829,26 +994,69 @@ fn run(cli: Cli) -> AnyResult {
                         "--tap attaches the simulated card; it cannot be used with --pci".into(),
                     );
                 }
-                let mut dev = open_pci(addr, &t.sysfs, l.ring, &f)?;
+                if sh.attach {
+                    let q = sh.secondary("echo", &l, &f)?;
+                    let mut dev = backend::attach_pci_with(
+                        addr,
+                        &ShareDir::for_pci(addr),
+                        attach_config(q, l.ring),
+                        t.sysfs.options(),
+                    )?;
+                    return cmds::echo_attached(&mut dev, &l);
+                }
+                let mut share = (sh.share > 0)
+                    .then(|| Primary::claim(ShareDir::for_pci(addr)))
+                    .transpose()?;
+                let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
+                if let Some(p) = share.as_mut() {
+                    p.publish(&dev)?;
+                }
                 irq_pci(&mut dev, &l)?;
-                return cmds::echo(&mut dev, &mut || {}, &l, respond.then_some(ip), false);
+                let wait = sh.wait();
+                return cmds::echo(
+                    &mut dev,
+                    &mut || {},
+                    &l,
+                    respond.then_some(ip),
+                    false,
+                    share.as_mut().map(|p| (p, wait)),
+                );
             }
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 if tap.is_some() {
                     return Err("--tap attaches an in-process card; not with --card".into());
                 }
-                let mut cp = open_card(path, &c, 1, config(l.ring, &f), &f)?;
+                if sh.attach {
+                    let q = sh.secondary("echo", &l, &f)?;
+                    let card = sim_client::Card::connect(path)?;
+                    let mut dev = Attached::attach(
+                        card.port(c.port)?,
+                        card.dma(),
+                        &card_share_dir(path, c.port),
+                        attach_config(q, l.ring),
+                    )?;
+                    let r = cmds::echo_attached(&mut dev, &l);
+                    drop(dev);
+                    r?;
+                    return report_card(&card);
+                }
+                let mut cp = open_card(path, &c, 1, cfg, &f)?;
                 irq_card(&mut cp, c.port, &l)?;
+                let wait = sh.wait();
+                let CardPorts { share, devs, .. } = &mut cp;
+                let share = share.first_mut().ok_or("no share directory")?;
                 cmds::echo(
-                    &mut cp.devs[0],
+                    &mut devs[0],
                     &mut || {},
                     &l,
                     respond.then_some(ip),
                     false,
+                    Some((share, wait)),
                 )?;
                 return report_card(&cp.card);
             }
+            sh.needs_shared_card()?;
             let sim = sim(&s, 2, &config(l.ring, &f))?;
             if let Some(name) = &tap {
                 sim.connect(Wire::Tap {
@@ -887,6 +1095,7 @@ fn run(cli: Cli) -> AnyResult {
                     &l,
                     respond.then_some(ip),
                     tap.is_none(),
+                    None,
                 )
             })
         }
@@ -1080,6 +1289,10 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
         }
         seen = v.len();
         if seconds.is_some_and(|s| start.elapsed().as_secs() >= s) {
+            break;
+        }
+        if let Some(sig) = signal::requested() {
+            println!("{sig}: stopping the card");
             break;
         }
     }
