@@ -286,38 +286,19 @@ pub fn pktgen_attached<B: Bus + Clone>(
             }
         }
     }
-    // Unsent packets go back to the pool; then drain (bounded).
+    // Unsent packets go back to the pool; then drain (bounded) and stop the queue, which
+    // counts what the card wrote back after the last take (under load the card may write
+    // after any quiet period): what the card wrote = received + received not taken.
     out.clear();
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let mut quiet = std::time::Instant::now();
-    while std::time::Instant::now() < end {
-        let m = dev.rx_batch(0, &mut got, l.batch)?;
+    drain_attached(&mut [&mut *dev], &mut |d| {
+        let m = d[0].rx_batch(0, &mut got, l.batch)?;
         rx.add(m, got.iter().map(|p| p.len()).sum());
         got.clear();
-        if m > 0 {
-            quiet = std::time::Instant::now();
-        } else if dev.tx_idle(0) && quiet.elapsed() >= std::time::Duration::from_millis(50) {
-            break;
-        } else {
-            std::thread::sleep(std::time::Duration::from_micros(100));
-        }
-    }
+        Ok(m)
+    })?;
+    dev.stop();
     meter.summary(&[tx, rx]);
-    for s in dev.stats() {
-        println!(
-            "queue {}: sent {} received {} (this process's counts){}",
-            s.queue,
-            s.sw.tx_packets,
-            s.sw.rx_packets,
-            match s.hw {
-                Some(h) => format!(
-                    "; the primary last published rx {} drops {} tx {}",
-                    h.rx_packets, h.rx_drops, h.tx_packets
-                ),
-                None => String::new(),
-            }
-        );
-    }
+    print_attached("", dev);
     Ok(())
 }
 
