@@ -100,6 +100,12 @@ pub enum Error {
     /// The share directory (its lock files) could not be used.
     #[error("share directory {path}: {err}")]
     ShareDir { path: String, err: std::io::Error },
+    /// STATUS reads all ones, which its reserved bits 31:20 never do on a present card
+    /// (8.2.3.1.2): the device left the bus (surprise removal, a reset PCIe link), or a
+    /// simulated card's process ended. Counters read after it would be garbage and are not
+    /// added to the totals.
+    #[error("the device is gone: STATUS reads 0xFFFFFFFF (removed from the bus, or the card process ended)")]
+    DeviceGone,
 }
 
 /// The kind, shared by every driver: what a program generic over the card
@@ -130,6 +136,7 @@ impl DeviceError for Error {
             | Error::PrimaryGone(_)
             | Error::SecondariesRunning(_)
             | Error::ShareDir { .. } => ErrorKind::Attach,
+            Error::DeviceGone => ErrorKind::Gone,
         }
     }
 }

@@ -303,6 +303,17 @@ impl<B: Bus + Clone> Device<B> {
         link::read(&self.regs)
     }
 
+    /// `Ok` while the card answers; [`Error::DeviceGone`] once its registers read all ones
+    /// (STATUS, whose bits 31:20 are reserved and read 0). One register read: a loop calls it
+    /// now and then (the `ixgbe` commands once per meter tick), as Linux's ixgbe checks for a
+    /// removed adapter.
+    pub fn check_present(&self) -> Result<()> {
+        if self.regs.STATUS().read().bits() == u32::MAX {
+            return Err(Error::DeviceGone);
+        }
+        Ok(())
+    }
+
     /// Waits (bounded) for the link, restarting the link setup up to
     /// [`Config::link_restarts`] times while it stays down (see [`link::wait_up`]).
     pub fn wait_link(&self, timeout: Duration) -> Result<Link> {
@@ -396,7 +407,13 @@ impl<B: Bus + Clone> Device<B> {
     /// Reads every counter of the table once (the generated `Stats`: the 64-bit views where
     /// the table declares them, each low half before its high half) into the 64-bit totals,
     /// and returns them with the driver's per-queue counters.
+    ///
+    /// A device that is gone ([`Device::check_present`]) reads all ones: its counters are not
+    /// read, and the totals stay those of the last read while it was present.
     pub fn stats(&mut self) -> &Stats {
+        if self.check_present().is_err() {
+            return &self.stats;
+        }
         self.raw.update(&mut self.regs);
         let per_queue_hw = usize::from(self.cfg.all_rx_queues()) <= HW_STAT_QUEUES;
         self.stats = Stats::from_raw(&self.raw, self.queues.counters(), per_queue_hw);

@@ -675,9 +675,15 @@ impl<B: Bus + Clone> Attached<B> {
     }
 
     /// `Ok` while the primary still runs the card (`up` held, CTRL_EXT.DRV_LOAD set);
-    /// [`Error::PrimaryGone`] once it stopped it.
+    /// [`Error::PrimaryGone`] once it stopped it, [`Error::DeviceGone`] if the card reads all
+    /// ones.
     pub fn check_primary(&self) -> Result<()> {
-        if !self.regs.CTRL_EXT().read().is_set(CTRL_EXT::DRV_LOAD) {
+        let ext = self.regs.CTRL_EXT().read();
+        // All ones: the card itself is gone (see `Device::check_present`).
+        if ext.bits() == u32::MAX {
+            return Err(Error::DeviceGone);
+        }
+        if !ext.is_set(CTRL_EXT::DRV_LOAD) {
             return Err(Error::PrimaryGone("CTRL_EXT.DRV_LOAD is clear".into()));
         }
         match check_up(&self.dir) {

@@ -212,3 +212,32 @@ fn firmware_holding_the_mac_registers_ends_init_in_a_semaphore_timeout() {
     drop(dev);
     assert_no_violations(&sim);
 }
+
+#[test]
+fn a_removed_card_is_reported_gone_and_its_all_ones_counters_are_not_added() {
+    let (sim, mut dev) = setup();
+    let (d, s) = run(&sim, &mut dev, 100);
+    assert_eq!(d.len(), 100);
+    assert_conserved(100, &d, &s);
+    dev.check_present().unwrap();
+    sim.inject(0, Fault::Removed).unwrap();
+    let e = dev.check_present().unwrap_err();
+    assert!(matches!(e, driver_82599::Error::DeviceGone), "{e}");
+    assert_eq!(nic_queue::DeviceError::kind(&e), nic_queue::ErrorKind::Gone);
+    // Every counter now reads 0xFFFFFFFF: the totals stay those read while it was there.
+    let after = dev.stats().clone();
+    assert_eq!(after.rx_packets, s.rx_packets, "{after:#?}");
+    assert_eq!(after.tx_packets, s.tx_packets);
+    assert_eq!(after.rx_drops(), s.rx_drops());
+    // Frames queued now go nowhere (no DMA), and nothing hangs or panics; the device drops
+    // (stops) with its bounded waits.
+    let pool = dev.pool(0).unwrap().clone();
+    let mut out: Vec<_> = (0..8).filter_map(|i| frame(&pool, 64, 1000 + i)).collect();
+    dev.tx_batch(0, &mut out).unwrap();
+    for _ in 0..4 {
+        sim.step();
+    }
+    let mut got = Vec::new();
+    assert_eq!(dev.rx_batch(0, &mut got, 64).unwrap(), 0);
+    drop(dev);
+}

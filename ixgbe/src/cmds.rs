@@ -103,6 +103,51 @@ fn frame_pool<B: Bus + Clone>(dev: &Device<B>, n: usize, size: usize) -> AnyResu
     Ok(pool)
 }
 
+/// How a command's loop ended. An error or a panic in the loop still gets the totals counted
+/// so far printed: after an error the device is stopped and its totals read as at a normal
+/// end, then the error is returned; after a panic only this process's own counts are printed
+/// (no register is touched while a panic is in flight), then the panic goes on unwinding and
+/// the device's drop stops the card.
+enum Ended {
+    Done,
+    Failed(Box<dyn std::error::Error>),
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+impl Ended {
+    /// Runs `body` (the loop), catching an error or a panic.
+    fn run(body: impl FnOnce() -> AnyResult) -> Ended {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+            Ok(Ok(())) => Ended::Done,
+            Ok(Err(e)) => {
+                println!("the run ended with an error ({e}); the totals so far:");
+                Ended::Failed(e)
+            }
+            Err(p) => Ended::Panicked(p),
+        }
+    }
+
+    /// After a panic: `summary` (the counts, no register access), then the panic resumes.
+    fn panicked(self, summary: impl FnOnce()) -> Ended {
+        if let Ended::Panicked(p) = self {
+            println!("the run panicked; this process's counts so far:");
+            summary();
+            std::panic::resume_unwind(p);
+        }
+        self
+    }
+
+    /// The command's result once the totals are printed: the loop's error first, then `end`'s
+    /// (the stop and the reconciliation).
+    fn result(self, end: AnyResult) -> AnyResult {
+        match self {
+            Ended::Failed(e) => Err(e),
+            Ended::Panicked(p) => std::panic::resume_unwind(p),
+            Ended::Done => end,
+        }
+    }
+}
+
 /// `share`: this process is the primary of a shared card; it publishes the counters once a
 /// second for the secondaries (which never read the read-to-clear registers).
 pub fn pktgen<B: Bus + Clone>(
@@ -125,7 +170,7 @@ pub fn pktgen<B: Bus + Clone>(
     let mut out: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut got: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut i = 0u32;
-    loop {
+    let ended = Ended::run(|| loop {
         let want = l.batch - out.len();
         pool.alloc_batch(&mut out, want, size);
         let n = dev.tx_batch(0, &mut out)?;
@@ -136,6 +181,7 @@ pub fn pktgen<B: Bus + Clone>(
         got.clear();
         i += 1;
         if i % TICK == 0 {
+            dev.check_present()?;
             if let Some((p, _)) = share.as_ref() {
                 if published.elapsed() >= std::time::Duration::from_secs(1) {
                     published = std::time::Instant::now();
@@ -143,13 +189,15 @@ pub fn pktgen<B: Bus + Clone>(
                 }
             }
             if !meter.tick(&[tx, rx]) {
-                break;
+                return Ok(());
             }
         }
-    }
-    if let Some((p, wait)) = share.as_mut() {
-        finish_primary("", dev, p, *wait)?;
-    }
+    })
+    .panicked(|| meter.summary(&[tx, rx]));
+    let shared = match share.as_mut() {
+        Some((p, wait)) => finish_primary("", dev, p, *wait),
+        None => Ok(()),
+    };
     finish(dev, &mut || step());
     meter.summary(&[tx, rx]);
     if let Some(r) = rate {
@@ -164,7 +212,7 @@ pub fn pktgen<B: Bus + Clone>(
         );
     }
     print_port("port 0", dev);
-    Ok(())
+    ended.result(shared)
 }
 
 /// Ends a run on a device: lets the card send what its transmit ring holds (bounded: 100 ms;
@@ -632,7 +680,7 @@ pub fn fwd<B: Bus + Clone>(
     let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut i = 0u32;
     let mut idle = Idle::new(l);
-    loop {
+    let ended = Ended::run(|| loop {
         let moved = ab.forward(a, b, &mut buf, l.batch)? + ba.forward(b, a, &mut buf, l.batch)?;
         if let Some(g) = gen.as_mut() {
             g.run();
@@ -644,35 +692,47 @@ pub fn fwd<B: Bus + Clone>(
             idle.sleep(&mut [&mut *a, &mut *b])?;
         }
         if slept || i % TICK == 0 {
+            a.check_present()?;
+            b.check_present()?;
             if let Some((p, _)) = share.as_mut() {
                 publish_each(p, &mut [&mut *a, &mut *b], &mut published)?;
             }
             if !meter.tick(&[ab.sent, ba.sent]) {
-                break;
+                return Ok(());
             }
         }
-    }
+    })
+    .panicked(|| meter.summary(&[ab.sent, ba.sent]));
     idle.report();
-    if let Some(g) = gen.as_mut() {
+    let mut end: AnyResult = Ok(());
+    if let (Some(g), Ended::Done) = (gen.as_mut(), &ended) {
         // Drain: no new frames; forward until nothing has moved for 20 ms (bounded: 2 s), so
         // that the card's engines (stepped here, or on their own thread) finish the rings.
         let start = std::time::Instant::now();
         let mut last_move = start;
-        while last_move.elapsed() < std::time::Duration::from_millis(20)
+        while end.is_ok()
+            && last_move.elapsed() < std::time::Duration::from_millis(20)
             && start.elapsed() < std::time::Duration::from_secs(2)
         {
-            let moved =
-                ab.forward(a, b, &mut buf, l.batch)? + ba.forward(b, a, &mut buf, l.batch)?;
-            let drained = g.drain();
-            step();
-            if moved + drained != 0 {
-                last_move = std::time::Instant::now();
+            match ab.forward(a, b, &mut buf, l.batch) {
+                Ok(x) => match ba.forward(b, a, &mut buf, l.batch) {
+                    Ok(y) => {
+                        let drained = g.drain();
+                        step();
+                        if x + y + drained != 0 {
+                            last_move = std::time::Instant::now();
+                        }
+                    }
+                    Err(e) => end = Err(e),
+                },
+                Err(e) => end = Err(e),
             }
         }
     }
     if let Some((p, wait)) = share.as_mut() {
         for ((p, dev), name) in p.iter_mut().zip([&mut *a, &mut *b]).zip(names) {
-            finish_primary(&format!("{name} "), dev, p, *wait)?;
+            let r = finish_primary(&format!("{name} "), dev, p, *wait);
+            end = end.and(r);
         }
     }
     finish(a, step);
@@ -682,12 +742,24 @@ pub fn fwd<B: Bus + Clone>(
     print_port(&names[1], b);
     let gens = gen.map(|g| g.stop_and_count());
     let src = |i: usize| gens.as_ref().map(|g| g[i]);
-    let unaccounted = account("A->B", ab, a, b, &names[0], &names[1], src(0))?
-        + account("B->A", ba, b, a, &names[1], &names[0], src(1))?;
-    if unaccounted != 0 {
-        return Err(format!("{unaccounted} frame(s) unaccounted for").into());
-    }
-    Ok(())
+    // The reconciliation needs the card's counters up to the stop: not after an error.
+    let accounted = match ended {
+        Ended::Done => account("A->B", ab, a, b, &names[0], &names[1], src(0))
+            .and_then(|x| Ok(x + account("B->A", ba, b, a, &names[1], &names[0], src(1))?)),
+        _ => {
+            println!(
+                "no reconciliation: the run ended early, the counters above are the last read"
+            );
+            Ok(0)
+        }
+    };
+    let end = end.and(accounted).and_then(|unaccounted| {
+        if unaccounted != 0 {
+            return Err(format!("{unaccounted} frame(s) unaccounted for").into());
+        }
+        Ok(())
+    });
+    ended.result(end)
 }
 
 /// Prints one direction's reconciliation, once both ports are stopped (every ring empty);
@@ -805,7 +877,7 @@ pub fn echo<B: Bus + Clone>(
     let mut i = 0u32;
     let (mut arp, mut icmp) = (0u64, 0u64);
     let mut idle = Idle::new(l);
-    loop {
+    let ended = Ended::run(|| loop {
         let moved = dev.rx_batch(0, &mut buf, l.batch)?;
         if let Some(me) = &me {
             buf.retain_mut(|p| match responder::respond(me, p) {
@@ -831,25 +903,28 @@ pub fn echo<B: Bus + Clone>(
             idle.sleep(&mut [&mut *dev])?;
         }
         if slept || i % TICK == 0 {
+            dev.check_present()?;
             if let Some((p, _)) = share.as_mut() {
                 publish_each(std::slice::from_mut(*p), &mut [&mut *dev], &mut published)?;
             }
             if !meter.tick(&[done]) {
-                break;
+                return Ok(());
             }
         }
-    }
+    })
+    .panicked(|| meter.summary(&[done]));
     idle.report();
-    if let Some((p, wait)) = share.as_mut() {
-        finish_primary("", dev, p, *wait)?;
-    }
+    let shared = match share.as_mut() {
+        Some((p, wait)) => finish_primary("", dev, p, *wait),
+        None => Ok(()),
+    };
     finish(dev, step);
     meter.summary(&[done]);
     if me.is_some() {
         println!("answered {arp} ARP requests and {icmp} pings");
     }
     print_port("port 0", dev);
-    Ok(())
+    ended.result(shared)
 }
 
 pub fn stats<B: Bus + Clone>(
@@ -975,6 +1050,7 @@ pub fn stats_read_only<B: Bus>(bus: &B, seconds: Option<u64>) -> AnyResult {
 /// stop: every frame the driver queued is accounted for).
 fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
     let shared = dev.config().shared_queues > 0;
+    let gone = dev.check_present().is_err();
     let s = dev.stats();
     println!(
         "{name}: rx {} tx {} drops {} (missed {}, no descriptor {}, bad frames {}, driver {})",
@@ -998,7 +1074,9 @@ fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
         "{name}: at stop: tx dropped {unsent} (queued, never sent), rx dropped {} (received, not \
          taken) | tx queued {queued} = sent {sent} + dropped at stop {unsent}{}",
         s.rx_dropped_at_stop(),
-        if queued == sent + unsent {
+        if gone {
+            "  (the device is gone: its counters are the last read while it was there)"
+        } else if queued == sent + unsent {
             ""
         } else {
             "  UNACCOUNTED"

@@ -214,3 +214,64 @@ fn a_port_in_use_is_refused_and_freed_when_its_process_is_killed() {
     let card = card.wait_with_output().unwrap();
     assert!(card.status.success(), "{}", text(&card));
 }
+
+/// The card going away mid-run (its process killed; on real hardware, a surprise removal):
+/// registers read all ones. The driver process notices within a meter tick, stops with
+/// "the device is gone", exit 1, and still prints its totals so far, the last counters read
+/// while the card was there (not all-ones garbage).
+#[test]
+fn a_card_that_goes_away_ends_the_run_with_its_totals() {
+    let path = socket("gone");
+    let mut card = start_card(&path, 1, 60);
+    let mut run = ixgbe()
+        .args(["pktgen", "--seconds", "30", "--card"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let frames flow (the port lock names the driver once it initialised), then kill the card.
+    let lock = format!("{}.port0.lock", path.display());
+    let t = Instant::now();
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != run.id().to_string() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the driver never took the port"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    card.kill().unwrap();
+    card.wait().unwrap();
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = run.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the driver did not notice the card was gone"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let o = Output {
+        status,
+        ..run.wait_with_output().unwrap()
+    };
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("the device is gone"), "{t}");
+    assert!(t.contains("the totals so far"), "{t}");
+    let sent = number_after(&t, "total TX:");
+    assert!(sent > 0, "{t}");
+    // "port 0: rx R tx T drops D (...)": what the card counted before it went, never more
+    // than the driver queued (all-ones reads would add 4294967295 per counter).
+    let rx = number_after(&t, "port 0: rx");
+    let tx = number_after(&t, " tx ");
+    assert!(rx <= sent && tx <= sent, "{t}");
+    assert!(
+        t.contains("the device is gone: its counters are the last read"),
+        "{t}"
+    );
+    assert!(!t.contains("UNACCOUNTED"), "{t}");
+}

@@ -68,6 +68,9 @@ pub enum ErrorKind {
     /// Sharing one card between processes: no primary runs it, the queue is taken or not
     /// shared, the card would need a reset, or the primary stopped it.
     Attach,
+    /// The device is gone: its registers read all ones (removed from the bus, or a simulated
+    /// card's process ended).
+    Gone,
 }
 
 /// A driver's error, as a program generic over the card sees it: a standard error (with the

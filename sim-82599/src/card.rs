@@ -456,6 +456,11 @@ impl Shared {
     }
 
     pub fn read32(&self, p: &PortHw, off: usize, site: Site) -> u32 {
+        // Gone from the bus: the read completes with all ones (as a PCIe master abort does).
+        if p.faults.removed.load(Ordering::Acquire) {
+            p.tracer.log(Dir::R, off, 0xFFFF_FFFF, site);
+            return 0xFFFF_FFFF;
+        }
         if off & 3 != 0 || off + 4 > regs::BAR0_LEN {
             self.violation(p, Dir::R, off, 0, Rule::BadAccess, bad_access(off));
             return 0xFFFF_FFFF;
@@ -504,6 +509,10 @@ impl Shared {
     }
 
     pub fn write32(&self, p: &PortHw, off: usize, v: u32, site: Site) {
+        if p.faults.removed.load(Ordering::Acquire) {
+            p.tracer.log(Dir::W, off, v, site);
+            return;
+        }
         if off & 3 != 0 || off + 4 > regs::BAR0_LEN {
             self.violation(p, Dir::W, off, v, Rule::BadAccess, bad_access(off));
             return;

@@ -408,11 +408,17 @@ impl Engine {
                 sh.irq_eval(p);
             }
         }
+        // A port gone from the bus does no DMA (`Fault::Removed`).
+        let gone = |p: &crate::card::PortHw| p.faults.removed.load(Ordering::Acquire);
         for (i, p) in sh.ports.iter().enumerate() {
-            work += crate::rx::drain(&mut self.ports[i], sh, p, self.step_no);
+            if !gone(p) {
+                work += crate::rx::drain(&mut self.ports[i], sh, p, self.step_no);
+            }
         }
         for i in 0..sh.ports.len() {
-            work += crate::tx::run(self, sh, i);
+            if !gone(&sh.ports[i]) {
+                work += crate::tx::run(self, sh, i);
+            }
         }
         for i in 0..sh.ports.len() {
             work += crate::wire::poll_sources(self, sh, i);

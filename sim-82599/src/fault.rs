@@ -30,6 +30,11 @@ pub enum Fault {
     /// .FW_MAC_CSR_SM reads 1, through resets): a driver waiting for SW_MAC_CSR_SM times out
     /// (datasheet 10.5.4).
     FirmwareHoldsMacCsr,
+    /// The port leaves the bus (a surprise removal, a PCIe link that went down): every
+    /// register reads all ones, writes are lost, and the card does no more DMA for it. A
+    /// driver should notice (STATUS reads 0xFFFFFFFF) and stop counting. Cleared only by
+    /// [`crate::Sim::clear_faults`].
+    Removed,
 }
 
 /// Faults in effect on one port; read by the register file and the engines.
@@ -46,6 +51,7 @@ pub(crate) struct FaultState {
     pub err_bits: AtomicU32,
     pub err_count: AtomicU32,
     pub secrx_never: AtomicBool,
+    pub removed: AtomicBool,
     pub fw_mac_csr: AtomicBool,
 }
 
@@ -59,6 +65,7 @@ impl FaultState {
         self.len_count.store(0, Ordering::Relaxed);
         self.err_count.store(0, Ordering::Relaxed);
         self.secrx_never.store(false, Ordering::Relaxed);
+        self.removed.store(false, Ordering::Relaxed);
         self.fw_mac_csr.store(false, Ordering::Relaxed);
     }
 

@@ -492,6 +492,7 @@ impl Sim {
             }
             Fault::SecRxNeverReady => f.secrx_never.store(true, Ordering::Release),
             Fault::FirmwareHoldsMacCsr => f.fw_mac_csr.store(true, Ordering::Release),
+            Fault::Removed => f.removed.store(true, Ordering::Release),
             Fault::LinkNeedsRestarts { count } => {
                 f.an_restarts.store(count, Ordering::Release);
                 if count != 0 {
