@@ -1089,12 +1089,25 @@ pub struct DumpOptions {
     pub names: Vec<String>,
     pub counters: bool,
     pub all: bool,
+    /// Each value field by field (`regdsl::explain`).
+    pub fields: bool,
 }
 
 /// Reads every register of the table by name (write-only ones are skipped, read-to-clear
 /// counters only with `counters`).
 pub fn dump<B: Bus>(bus: &B, o: &DumpOptions) -> AnyResult {
     let want: Vec<String> = o.names.iter().map(|n| n.to_ascii_uppercase()).collect();
+    // The driver's own table, compiled at run time for its fields (the generated code keeps
+    // only what accesses need).
+    let table = if o.fields {
+        let t = regdsl::compile(
+            "registers/82599.txt",
+            include_str!("../../registers/82599.txt"),
+        );
+        Some(t.table.ok_or("registers/82599.txt did not compile")?)
+    } else {
+        None
+    };
     let mut shown = 0;
     for r in driver_82599::regs::REGISTERS {
         if !want.is_empty() && !want.iter().any(|w| r.name.contains(w.as_str())) {
@@ -1132,7 +1145,10 @@ pub fn dump<B: Bus>(bus: &B, o: &DumpOptions) -> AnyResult {
                 Some(i) => format!("{}[{i}]", r.name),
                 None => r.name.to_string(),
             };
-            println!("{name:<16} 0x{off:05X} {text}  {}", r.description);
+            match table.as_ref().and_then(|t| t.get(r.name)) {
+                Some(reg) => print!("{}", regdsl::explain::read(reg, i, v)?),
+                None => println!("{name:<16} 0x{off:05X} {text}  {}", r.description),
+            }
             shown += 1;
         }
     }

@@ -367,6 +367,10 @@ enum Cmd {
         /// Print array elements that read 0 too.
         #[arg(long)]
         all: bool,
+        /// Show each value field by field: named values, and set bits no field of the table
+        /// defines (as `regdsl decode` does).
+        #[arg(long)]
+        fields: bool,
     },
 }
 
@@ -1167,11 +1171,13 @@ fn run(cli: Cli) -> AnyResult {
             init,
             counters,
             all,
+            fields,
         } => {
             let opts = cmds::DumpOptions {
                 names,
                 counters,
                 all,
+                fields,
             };
             if let Some(addr) = t.port("regs")? {
                 if trace.is_some() {

@@ -39,6 +39,21 @@ fn stats_and_regs_work_on_the_simulated_card() {
     assert!(text.lines().any(|l| l.starts_with("LINKS ")), "{text}");
     let (ok, text) = ixgbe(&["regs", "no-such-register"]);
     assert!(!ok && text.contains("no readable register"), "{text}");
+    // Field by field: the initialised card's receive enable and the link state.
+    let (ok, text) = ixgbe(&["regs", "--fields", "rxctrl", "links"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("RXCTRL at 0x03000 = 0x00000001"), "{text}");
+    let rxen = text.lines().find(|l| l.contains(" RXEN ")).expect(&text);
+    assert!(
+        rxen.trim_start().starts_with("0 ") && rxen.contains(" 1 "),
+        "{rxen}"
+    );
+    assert!(text.contains("LINKS at 0x042A4 = "), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("30  LINK_UP")),
+        "{text}"
+    );
 }
 
 #[test]
