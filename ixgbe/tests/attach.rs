@@ -39,25 +39,7 @@ fn run(args: &[&str], path: &Path) -> Output {
 
 /// A one-port card process for `seconds`, once it accepts connections.
 fn start_card(path: &Path, seconds: u32) -> Child {
-    let child = ixgbe()
-        .args([
-            "card",
-            "--ports",
-            "1",
-            "--seconds",
-            &seconds.to_string(),
-            "--socket",
-        ])
-        .arg(path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run ixgbe card");
-    wait_for(
-        || std::os::unix::net::UnixStream::connect(path).is_ok(),
-        "the card listening",
-    );
-    child
+    start_card_with(path, 1, false, seconds)
 }
 
 fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {

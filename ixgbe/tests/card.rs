@@ -41,6 +41,21 @@ fn start_card(path: &Path, ports: u32, seconds: u32) -> Child {
     child
 }
 
+/// Waits (bounded) until `driver` holds port 0 of the card at `path`: the port's lock file
+/// names its process once it has initialised the port.
+fn wait_holder(path: &Path, driver: &Child) {
+    let lock = format!("{}.port0.lock", path.display());
+    let t = Instant::now();
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != driver.id().to_string() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "process {} never took the port",
+            driver.id()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn two_driver_processes_on_one_card_process() {
     processes_on_one_card(2);
@@ -178,16 +193,8 @@ fn a_port_in_use_is_refused_and_freed_when_its_process_is_killed() {
             .unwrap()
     };
     let mut first = run();
-    // Wait until the first holds the port (its lock file names it).
-    let lock = format!("{}.port0.lock", path.display());
-    let t = Instant::now();
-    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != first.id().to_string() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "the first never took the port"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Wait until the first holds the port.
+    wait_holder(&path, &first);
     // A second driver would reset the card under the first: refused, naming the holder.
     let o = ixgbe()
         .args(["pktgen", "--seconds", "1", "--card"])
@@ -230,16 +237,8 @@ fn a_card_that_goes_away_ends_the_run_with_its_totals() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Let frames flow (the port lock names the driver once it initialised), then kill the card.
-    let lock = format!("{}.port0.lock", path.display());
-    let t = Instant::now();
-    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != run.id().to_string() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "the driver never took the port"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Let frames flow once the driver holds the port, then kill the card.
+    wait_holder(&path, &run);
     std::thread::sleep(Duration::from_millis(1500));
     card.kill().unwrap();
     card.wait().unwrap();
