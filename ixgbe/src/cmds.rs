@@ -152,6 +152,7 @@ impl Ended {
 /// second for the secondaries (which never read the read-to-clear registers).
 pub fn pktgen<B: Bus + Clone>(
     dev: &mut Device<B>,
+    port: &str,
     step: &dyn Fn(),
     l: &LoopOpts,
     size: usize,
@@ -211,7 +212,7 @@ pub fn pktgen<B: Bus + Clone>(
             mbps / f64::from(r) * 100.0
         );
     }
-    print_port("port 0", dev);
+    print_port(port, dev);
     ended.result(shared)
 }
 
@@ -847,6 +848,7 @@ fn account<B: Bus + Clone>(
 /// ARP and ping for that address). `share`: this process is the primary of a shared card.
 pub fn echo<B: Bus + Clone>(
     dev: &mut Device<B>,
+    port: &str,
     step: &mut dyn FnMut(),
     l: &LoopOpts,
     respond: Option<std::net::Ipv4Addr>,
@@ -923,7 +925,7 @@ pub fn echo<B: Bus + Clone>(
     if me.is_some() {
         println!("answered {arp} ARP requests and {icmp} pings");
     }
-    print_port("port 0", dev);
+    print_port(port, dev);
     ended.result(shared)
 }
 

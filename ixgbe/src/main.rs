@@ -778,6 +778,7 @@ fn run(cli: Cli) -> AnyResult {
                 let wait = sh.wait();
                 return cmds::pktgen(
                     &mut dev,
+                    &format!("port {addr}"),
                     &|| {},
                     &l,
                     size,
@@ -808,6 +809,7 @@ fn run(cli: Cli) -> AnyResult {
                 let share = share.first_mut().ok_or("no share directory")?;
                 cmds::pktgen(
                     &mut devs[0],
+                    &format!("port {}", c.port),
                     &|| {},
                     &l,
                     size,
@@ -825,7 +827,7 @@ fn run(cli: Cli) -> AnyResult {
                 dev.set_tx_rate(0, rate)?;
                 println!("simulated card, port 0 looped back (rates include the simulator's work)");
                 let step = stepper(sim, s.threaded);
-                cmds::pktgen(&mut dev, &step, &l, size, rate, true, None)
+                cmds::pktgen(&mut dev, "port 0", &step, &l, size, rate, true, None)
             })
         }
         Cmd::Fwd {
@@ -1019,6 +1021,7 @@ fn run(cli: Cli) -> AnyResult {
                 let wait = sh.wait();
                 return cmds::echo(
                     &mut dev,
+                    &format!("port {addr}"),
                     &mut || {},
                     &l,
                     respond.then_some(ip),
@@ -1052,6 +1055,7 @@ fn run(cli: Cli) -> AnyResult {
                 let share = share.first_mut().ok_or("no share directory")?;
                 cmds::echo(
                     &mut devs[0],
+                    &format!("port {}", c.port),
                     &mut || {},
                     &l,
                     respond.then_some(ip),
@@ -1090,6 +1094,7 @@ fn run(cli: Cli) -> AnyResult {
                 let step = stepper(sim, s.threaded);
                 cmds::echo(
                     &mut dev,
+                    "port 0",
                     &mut || {
                         if let Some(g) = gen.as_mut() {
                             g.run();

@@ -97,6 +97,12 @@ fn processes_on_one_card(n: u32) {
         );
         let queued = number_after(&t, "total TX:");
         assert!(queued > 0, "port {port} sent nothing:\n{t}");
+        // The driver's totals name its own port.
+        assert!(
+            t.lines()
+                .any(|l| l.starts_with(&format!("port {port}: rx "))),
+            "{t}"
+        );
         let line = card_text
             .lines()
             .find(|l| l.starts_with(&format!("port {port}:")))
