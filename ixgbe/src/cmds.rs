@@ -148,6 +148,16 @@ impl Ended {
     }
 }
 
+/// What `pktgen` sends.
+pub struct Traffic {
+    /// Frame size in bytes.
+    pub size: usize,
+    /// The transmit queue's rate limit (Mbit/s), if any: the achieved rate is printed.
+    pub rate: Option<u32>,
+    /// On the simulated card (the meter notes it has no line-rate limit).
+    pub simulated: bool,
+}
+
 /// `share`: this process is the primary of a shared card; it publishes the counters once a
 /// second for the secondaries (which never read the read-to-clear registers).
 pub fn pktgen<B: Bus + Clone>(
@@ -155,11 +165,14 @@ pub fn pktgen<B: Bus + Clone>(
     port: &str,
     step: &dyn Fn(),
     l: &LoopOpts,
-    size: usize,
-    rate: Option<u32>,
-    simulated: bool,
+    traffic: Traffic,
     mut share: Option<(&mut Primary, std::time::Duration)>,
 ) -> AnyResult {
+    let Traffic {
+        size,
+        rate,
+        simulated,
+    } = traffic;
     let mut published = std::time::Instant::now();
     let pool = frame_pool(dev, 4 * l.ring.max(l.batch), size)?;
     // Under a rate limit, what the card sent (GPTC) is the achieved rate; what the driver

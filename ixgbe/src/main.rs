@@ -781,9 +781,11 @@ fn run(cli: Cli) -> AnyResult {
                     &format!("port {addr}"),
                     &|| {},
                     &l,
-                    size,
-                    rate,
-                    false,
+                    cmds::Traffic {
+                        size,
+                        rate,
+                        simulated: false,
+                    },
                     share.as_mut().map(|p| (p, wait)),
                 );
             }
@@ -812,9 +814,11 @@ fn run(cli: Cli) -> AnyResult {
                     &format!("port {}", c.port),
                     &|| {},
                     &l,
-                    size,
-                    rate,
-                    true,
+                    cmds::Traffic {
+                        size,
+                        rate,
+                        simulated: true,
+                    },
                     Some((share, wait)),
                 )?;
                 return report_card(&cp.card);
@@ -827,7 +831,12 @@ fn run(cli: Cli) -> AnyResult {
                 dev.set_tx_rate(0, rate)?;
                 println!("simulated card, port 0 looped back (rates include the simulator's work)");
                 let step = stepper(sim, s.threaded);
-                cmds::pktgen(&mut dev, "port 0", &step, &l, size, rate, true, None)
+                let traffic = cmds::Traffic {
+                    size,
+                    rate,
+                    simulated: true,
+                };
+                cmds::pktgen(&mut dev, "port 0", &step, &l, traffic, None)
             })
         }
         Cmd::Fwd {
