@@ -329,7 +329,7 @@ pub fn pktgen_attached<B: Bus + Clone>(
     let mut got: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut i = 0u32;
     let mut checked = std::time::Instant::now();
-    loop {
+    let ended = Ended::run(|| loop {
         let want = l.batch - out.len();
         pool.alloc_batch(&mut out, want, size);
         let n = dev.tx_batch(0, &mut out)?;
@@ -339,29 +339,34 @@ pub fn pktgen_attached<B: Bus + Clone>(
         got.clear();
         i += 1;
         if i % TICK == 0 {
-            if checked.elapsed() >= std::time::Duration::from_millis(200) {
+            if checked.elapsed() >= CHECK_PRIMARY {
                 checked = std::time::Instant::now();
                 dev.check_primary()?;
             }
             if !meter.tick(&[tx, rx]) {
-                break;
+                return Ok(());
             }
         }
-    }
-    // Unsent packets go back to the pool; then drain (bounded) and stop the queue, which
-    // counts what the card wrote back after the last take (under load the card may write
-    // after any quiet period): what the card wrote = received + received not taken.
+    })
+    .panicked(|| meter.summary(&[tx, rx]));
+    // Unsent packets go back to the pool; then drain (bounded; not after an error) and stop
+    // the queue, which counts what the card wrote back after the last take (under load the
+    // card may write after any quiet period): what the card wrote = received + received not
+    // taken.
     out.clear();
-    drain_attached(&mut [&mut *dev], &mut |d| {
-        let m = d[0].rx_batch(0, &mut got, l.batch)?;
-        rx.add(m, got.iter().map(|p| p.len()).sum());
-        got.clear();
-        Ok(m)
-    })?;
+    let drained = match ended {
+        Ended::Done => drain_attached(&mut [&mut *dev], &mut |d| {
+            let m = d[0].rx_batch(0, &mut got, l.batch)?;
+            rx.add(m, got.iter().map(|p| p.len()).sum());
+            got.clear();
+            Ok(m)
+        }),
+        _ => Ok(()),
+    };
     dev.stop();
     meter.summary(&[tx, rx]);
     print_attached("", dev);
-    Ok(())
+    ended.result(drained)
 }
 
 /// A primary's counters published for its secondaries, once a second: `share[i]` is
@@ -478,7 +483,7 @@ pub fn echo_attached<B: Bus + Clone>(dev: &mut Attached<B>, l: &LoopOpts) -> Any
     let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut i = 0u32;
     let mut checked = std::time::Instant::now();
-    loop {
+    let ended = Ended::run(|| loop {
         e.once(dev, &mut buf, l.batch)?;
         i += 1;
         if i % TICK == 0 {
@@ -487,13 +492,18 @@ pub fn echo_attached<B: Bus + Clone>(dev: &mut Attached<B>, l: &LoopOpts) -> Any
                 dev.check_primary()?;
             }
             if !meter.tick(&[e.sent]) {
-                break;
+                return Ok(());
             }
         }
-    }
-    drain_attached(&mut [&mut *dev], &mut |d| {
-        e.once(&mut *d[0], &mut buf, l.batch)
-    })?;
+    })
+    .panicked(|| meter.summary(&[e.sent]));
+    // After an error (the primary gone, the card gone) no drain: stop and count.
+    let drained = match ended {
+        Ended::Done => drain_attached(&mut [&mut *dev], &mut |d| {
+            e.once(&mut *d[0], &mut buf, l.batch)
+        }),
+        _ => Ok(()),
+    };
     dev.stop();
     meter.summary(&[e.sent]);
     println!(
@@ -501,7 +511,7 @@ pub fn echo_attached<B: Bus + Clone>(dev: &mut Attached<B>, l: &LoopOpts) -> Any
         e.took, e.sent.pkts, e.dropped
     );
     print_attached("", dev);
-    Ok(())
+    ended.result(drained)
 }
 
 /// `fwd --attach`: a secondary on the same queue pair of two ports (each port's primary and
@@ -527,7 +537,7 @@ pub fn fwd_attached<B: Bus + Clone>(
     let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut i = 0u32;
     let mut checked = std::time::Instant::now();
-    loop {
+    let ended = Ended::run(|| loop {
         ab.forward(a, b, &mut buf, l.batch)?;
         ba.forward(b, a, &mut buf, l.batch)?;
         i += 1;
@@ -538,17 +548,22 @@ pub fn fwd_attached<B: Bus + Clone>(
                 b.check_primary()?;
             }
             if !meter.tick(&[ab.sent, ba.sent]) {
-                break;
+                return Ok(());
             }
         }
-    }
-    drain_attached(&mut [&mut *a, &mut *b], &mut |d| {
-        let [a, b] = d else {
-            return Err("two ports".into());
-        };
-        Ok(ab.forward(&mut **a, &mut **b, &mut buf, l.batch)?
-            + ba.forward(&mut **b, &mut **a, &mut buf, l.batch)?)
-    })?;
+    })
+    .panicked(|| meter.summary(&[ab.sent, ba.sent]));
+    // After an error (a primary gone, a card gone) no drain: stop and count.
+    let drained = match ended {
+        Ended::Done => drain_attached(&mut [&mut *a, &mut *b], &mut |d| {
+            let [a, b] = d else {
+                return Err("two ports".into());
+            };
+            Ok(ab.forward(&mut **a, &mut **b, &mut buf, l.batch)?
+                + ba.forward(&mut **b, &mut **a, &mut buf, l.batch)?)
+        }),
+        _ => Ok(()),
+    };
     a.stop();
     b.stop();
     meter.summary(&[ab.sent, ba.sent]);
@@ -560,7 +575,7 @@ pub fn fwd_attached<B: Bus + Clone>(
     }
     print_attached(&format!("{} ", names[0]), a);
     print_attached(&format!("{} ", names[1]), b);
-    Ok(())
+    ended.result(drained)
 }
 
 /// `stats --attach`: the card's per-queue state while other processes run it, read-only:

@@ -759,6 +759,10 @@ fn the_primarys_exit_stops_fwd_and_echo_secondaries() {
         assert!(!pt.contains("still attached"), "{pt}");
         assert!(!so.status.success(), "{stt}");
         assert!(stt.contains("the primary process is stopping"), "{stt}");
+        // The error still prints the secondary's totals, its queues stopped and counted.
+        assert!(stt.contains("the totals so far"), "{stt}");
+        assert!(stt.contains("queue 1: received "), "{stt}");
+        assert!(stt.contains("| at stop: "), "{stt}");
     }
     let (card, _) = interrupt(card);
     assert!(card.status.success(), "card:\n{}", text(&card));
