@@ -35,6 +35,10 @@
 //! link status change (`EICR.LSC`) enabled in `EIMS`; each change of the link sends one
 //! message, which the wait acknowledges (`EICR.LSC` written 1) before it returns.
 //!
+//! Transmit ([`Device::enable_tx_interrupts`], [`Device::tx_wait`]): transmit queue `q`'s
+//! completions go to receive queue `q`'s vector (`IVAR` `INT_ALLOC1/3`), a queue pair on one
+//! vector; a sender whose ring is full sleeps until the card writes a descriptor back.
+//!
 //! ```
 //! use driver_82599::prelude::*;
 //! use driver_82599::irq::{IrqConfig, Napi};
@@ -263,6 +267,8 @@ const EICR_LSC: u32 = 1 << 20;
 pub(crate) struct Vectors<B: Bus + Clone> {
     pub rx: Vec<RxIrq<B>>,
     pub link: Option<LinkIrq<B>>,
+    /// Transmit queues mapped to their receive queue's vector (`enable_tx_interrupts`).
+    pub tx: bool,
 }
 
 impl<B: Bus + Clone> Device<B> {
@@ -329,6 +335,7 @@ impl<B: Bus + Clone> Device<B> {
         let vectors = self.irq.get_or_insert_with(|| Vectors {
             rx: Vec::new(),
             link: None,
+            tx: false,
         });
         if vectors.rx.is_empty() {
             let mut rx = Vec::with_capacity(n);
@@ -387,6 +394,7 @@ impl<B: Bus + Clone> Device<B> {
             .get_or_insert_with(|| Vectors {
                 rx: Vec::new(),
                 link: None,
+                tx: false,
             })
             .link = Some(link.clone());
         Ok(link)
@@ -433,6 +441,56 @@ impl<B: Bus + Clone> Device<B> {
         let rxq = self.queues_mut().rx_queue(q)?;
         let rxq = &*rxq;
         irq.wait(|| rxq.ready(), timeout)
+    }
+
+    /// Sends transmit queue `q`'s completions to the vector of receive queue `q` (IVAR
+    /// `INT_ALLOC1`/`INT_ALLOC3`, 8.2.3.5.16), for every transmit queue that has a receive
+    /// queue of its number: a queue pair shares one vector, as Linux's ixgbe pairs them, and
+    /// a completion (a descriptor written back, DD) raises it. After
+    /// [`Device::enable_rx_interrupts`]; then wait with [`Device::tx_wait`]. One thread per
+    /// queue pair: a receive waiter and a transmit waiter of one pair share the eventfd.
+    pub fn enable_tx_interrupts(&mut self) -> Result<()> {
+        let n = self.irq.as_ref().map_or(0, |v| v.rx.len()) as u32;
+        if n == 0 {
+            return Err(Error::Interrupt(
+                "transmit interrupts share the receive queues' vectors: call enable_rx_interrupts first".into(),
+            ));
+        }
+        for q in 0..n.min(u32::from(self.cfg.tx_queues)) {
+            self.regs.IVAR().at(q / 2).modify(|r| {
+                if q % 2 == 0 {
+                    r.with(IVAR::INT_ALLOC1.val(q)).set(IVAR::INT_ALLOC_VAL1)
+                } else {
+                    r.with(IVAR::INT_ALLOC3.val(q)).set(IVAR::INT_ALLOC_VAL3)
+                }
+            });
+        }
+        if let Some(v) = self.irq.as_mut() {
+            v.tx = true;
+        }
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for transmit queue `q` to complete a descriptor (its buffers can
+    /// then be reclaimed: the next send does it), sleeping on the queue pair's vector; true
+    /// at once when nothing is in flight or a completion is already written back, true when
+    /// woken (by this queue's completion or its receive queue's frame), false on timeout.
+    /// For a sender whose ring is full: sleep instead of spinning.
+    pub fn tx_wait(&mut self, q: usize, timeout: Duration) -> Result<bool> {
+        let irq = self
+            .irq
+            .as_ref()
+            .filter(|v| v.tx)
+            .and_then(|v| v.rx.get(q))
+            .ok_or_else(|| {
+                Error::Interrupt(format!(
+                    "transmit queue {q} has no interrupt (call enable_tx_interrupts after enable_rx_interrupts; queue q shares receive queue q's vector)"
+                ))
+            })?
+            .clone();
+        let txq = self.queues_mut().tx_queue(q)?;
+        let txq = &*txq;
+        irq.wait(|| txq.in_flight() == 0 || txq.any_done(), timeout)
     }
 
     /// Arms receive queue `q`'s interrupt without waiting (for a program that polls the fd

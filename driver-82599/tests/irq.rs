@@ -454,3 +454,46 @@ fn the_link_interrupt_reports_each_link_change() {
     assert_eq!(dev.enable_link_interrupt().unwrap().vector(), 1);
     assert_no_violations(&sim);
 }
+
+#[test]
+fn tx_wait_sleeps_until_the_card_completes_a_transmit() {
+    let sim = strict_sim(1);
+    // No promiscuous mode: frames to a foreign unicast MAC come back on the loopback but are
+    // filtered, so only the transmit side can raise the queue pair's vector.
+    let cfg = Config {
+        promisc: false,
+        ..small_config()
+    };
+    let mut dev = setup(&sim, cfg, IrqConfig::default());
+    let e = dev.tx_wait(0, Duration::from_millis(1)).unwrap_err();
+    assert!(e.to_string().contains("enable_tx_interrupts"), "{e}");
+    dev.enable_tx_interrupts().unwrap();
+    // IVAR[0].INT_ALLOC1: transmit queue 0 on vector 0, valid.
+    let ivar = dev.regs().IVAR().at(0).read();
+    assert_eq!(ivar.get(IVAR::INT_ALLOC1), 0);
+    assert!(ivar.is_set(IVAR::INT_ALLOC_VAL1));
+    // Nothing in flight: ready at once.
+    assert!(dev.tx_wait(0, Duration::from_millis(1)).unwrap());
+    send_to(&mut dev, 0, [0x02, 0, 0, 0, 0, 0x99], 8);
+    // The card not stepped: nothing completes; the wait times out.
+    assert!(!dev.tx_wait(0, Duration::from_millis(20)).unwrap());
+    // The card steps 50 ms later, on another thread: the completion's message wakes the wait.
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            sim.step();
+        });
+        assert!(dev.tx_wait(0, Duration::from_secs(10)).unwrap());
+    });
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(40) && waited < Duration::from_secs(5),
+        "woken by the interrupt, not the timeout: {waited:?}"
+    );
+    assert_eq!(fired(&sim), 1, "one message, the completion's");
+    assert_eq!(drain(&mut dev, 0), 0, "nothing was received");
+    // Completed and not yet reclaimed: ready at once.
+    assert!(dev.tx_wait(0, Duration::from_millis(1)).unwrap());
+    assert_no_violations(&sim);
+}

@@ -470,6 +470,20 @@ impl<R: QueueRegs> TxQueue<R> {
         }
     }
 
+    /// Whether the card has written back a descriptor in flight, so that the next
+    /// [`TxQueue::reclaim`] (or send) frees buffers: what a transmit interrupt's waiter checks
+    /// before and after arming. Off the hot path (it reads the descriptors in flight).
+    pub fn any_done(&self) -> bool {
+        let mut c = self.clean;
+        while c != self.tail {
+            if self.done(c) {
+                return true;
+            }
+            c = (c + 1) & self.mask;
+        }
+        false
+    }
+
     /// Descriptors the card has not fetched yet: from its head ([`QueueRegs::head`], a
     /// register read) to the tail. All in flight when the head is not among them.
     pub fn unsent(&self) -> usize {
