@@ -95,10 +95,12 @@ fn at_address(table: &Table, addr: u64) -> Option<(&Register, Option<u32>)> {
             Layout::Single { address } => (*address == addr).then_some((r, None)),
             Layout::Array { segments } => segments.iter().find_map(|s| {
                 let off = addr.checked_sub(s.base)?;
-                if s.step == 0 || off % s.step != 0 {
-                    return None;
-                }
-                let i = u64::from(s.min) + off / s.step;
+                // A one-element segment may have stride 0: only its base is an element.
+                let i = match off {
+                    0 => u64::from(s.min),
+                    _ if s.step == 0 || off % s.step != 0 => return None,
+                    _ => u64::from(s.min) + off / s.step,
+                };
                 (i <= u64::from(s.max)).then_some((r, Some(i as u32)))
             }),
         })

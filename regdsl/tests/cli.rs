@@ -241,7 +241,7 @@ fn dump_and_doc_show_element_resets() {
 fn decode_shows_a_value_field_by_field() {
     let t = temp(
         "decode.txt",
-        "CTRL 0x0 - RW Device Control\n  .LRST 3 RW Link reset\n  .SPEED 9:8 RW Speed\n    =S1G 10b 1 Gb/s\n  .RST 26 RW Device reset\nQ 0x100 +0x40*0..3 RW Queue\nQ 0x800 +0x40*4..7 RW Queue\nQ 0x2000 +0x40*0..7 ALIAS Queue (old range)\n",
+        "CTRL 0x0 - RW Device Control\n  .LRST 3 RW Link reset\n  .SPEED 9:8 RW Speed\n    =S1G 10b 1 Gb/s\n  .RST 26 RW Device reset\nQ 0x100 +0x40*0..3 RW Queue\nQ 0x800 +0x40*4..7 RW Queue\nQ 0x2000 +0x40*0..7 ALIAS Queue (old range)\nZ 0x3000 +0*3..3 RW One element\n",
     );
     let t = t.to_str().unwrap();
     let out = regdsl(&["decode", t, "CTRL", "0x04000208"]);
@@ -271,10 +271,21 @@ fn decode_shows_a_value_field_by_field() {
         "{s}"
     );
     // An element by index, by address in its second segment, and through its alias.
-    for (what, index) in [("Q[5]", 5), ("0x840", 5), ("0x2140", 5), ("Q[0]", 0)] {
+    // A one-element array of stride 0 (`Z`) has its element at its base.
+    for (what, index) in [
+        ("Q[5]", 5),
+        ("0x840", 5),
+        ("0x2140", 5),
+        ("Q[0]", 0),
+        ("0x3000", 3),
+    ] {
         let out = regdsl(&["decode", t, what, "7"]);
         let s = String::from_utf8_lossy(&out.stdout);
-        assert!(s.starts_with(&format!("Q[{index}] at ")), "{what}: {s}");
+        let name = if what == "0x3000" { "Z" } else { "Q" };
+        assert!(
+            s.starts_with(&format!("{name}[{index}] at ")),
+            "{what}: {s}"
+        );
     }
     // Bad arguments: exit 2 with the reason.
     for (args, why) in [
