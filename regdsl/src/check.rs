@@ -192,8 +192,9 @@ struct Run {
     alias: u32,
     /// The segment as `k + 1`, 0 for a single register.
     seg: u32,
-    /// Two of the run's own elements share bytes (a stride below the width; an error the
-    /// resolver reports, but the table is still checked).
+    /// Two of the run's own elements share bytes (a stride below the width). The resolver
+    /// refuses such rows, so a compiled table has none; a model built by hand still gets them
+    /// reported, as before runs were grouped.
     self_overlap: bool,
 }
 
