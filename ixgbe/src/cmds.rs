@@ -733,31 +733,27 @@ pub fn fwd<B: Bus + Clone>(
     })
     .panicked(|| meter.summary(&[ab.sent, ba.sent]));
     idle.report();
-    let mut end: AnyResult = Ok(());
-    if let (Some(g), Ended::Done) = (gen.as_mut(), &ended) {
+    let mut end: AnyResult = match (gen.as_mut(), &ended) {
         // Drain: no new frames; forward until nothing has moved for 20 ms (bounded: 2 s), so
         // that the card's engines (stepped here, or on their own thread) finish the rings.
-        let start = std::time::Instant::now();
-        let mut last_move = start;
-        while end.is_ok()
-            && last_move.elapsed() < std::time::Duration::from_millis(20)
-            && start.elapsed() < std::time::Duration::from_secs(2)
-        {
-            match ab.forward(a, b, &mut buf, l.batch) {
-                Ok(x) => match ba.forward(b, a, &mut buf, l.batch) {
-                    Ok(y) => {
-                        let drained = g.drain();
-                        step();
-                        if x + y + drained != 0 {
-                            last_move = std::time::Instant::now();
-                        }
-                    }
-                    Err(e) => end = Err(e),
-                },
-                Err(e) => end = Err(e),
+        (Some(g), Ended::Done) => (|| {
+            let start = std::time::Instant::now();
+            let mut last_move = start;
+            while last_move.elapsed() < std::time::Duration::from_millis(20)
+                && start.elapsed() < std::time::Duration::from_secs(2)
+            {
+                let moved =
+                    ab.forward(a, b, &mut buf, l.batch)? + ba.forward(b, a, &mut buf, l.batch)?;
+                let drained = g.drain();
+                step();
+                if moved + drained != 0 {
+                    last_move = std::time::Instant::now();
+                }
             }
-        }
-    }
+            Ok(())
+        })(),
+        _ => Ok(()),
+    };
     if let Some((p, wait)) = share.as_mut() {
         for ((p, dev), name) in p.iter_mut().zip([&mut *a, &mut *b]).zip(names) {
             let r = finish_primary(&format!("{name} "), dev, p, *wait);
