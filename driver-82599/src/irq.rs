@@ -305,15 +305,8 @@ impl<B: Bus + Clone> Device<B> {
         regs.GPIE()
             .modify(|v| v.set(GPIE::MSIX_MODE).set(GPIE::EIAME));
         for q in 0..n as u32 {
-            // 8.2.3.5.16: IVAR[q/2], Rx entries INT_ALLOC0 (even queue) / INT_ALLOC2 (odd).
             let v = q;
-            regs.IVAR().at(q / 2).modify(|r| {
-                if q % 2 == 0 {
-                    r.with(IVAR::INT_ALLOC0.val(v)).set(IVAR::INT_ALLOC_VAL0)
-                } else {
-                    r.with(IVAR::INT_ALLOC2.val(v)).set(IVAR::INT_ALLOC_VAL2)
-                }
-            });
+            map_queue(regs, Queue::Rx(q), v);
             // 8.2.3.5.12: ITR_INTERVAL in 2 us units.
             regs.EITR()
                 .at(v)
@@ -457,13 +450,7 @@ impl<B: Bus + Clone> Device<B> {
             ));
         }
         for q in 0..n.min(u32::from(self.cfg.tx_queues)) {
-            self.regs.IVAR().at(q / 2).modify(|r| {
-                if q % 2 == 0 {
-                    r.with(IVAR::INT_ALLOC1.val(q)).set(IVAR::INT_ALLOC_VAL1)
-                } else {
-                    r.with(IVAR::INT_ALLOC3.val(q)).set(IVAR::INT_ALLOC_VAL3)
-                }
-            });
+            map_queue(&self.regs, Queue::Tx(q), q);
         }
         if let Some(v) = self.irq.as_mut() {
             v.tx = true;
@@ -503,6 +490,28 @@ impl<B: Bus + Clone> Device<B> {
             .arm();
         Ok(())
     }
+}
+
+/// A queue whose cause an `IVAR` entry maps.
+enum Queue {
+    Rx(u32),
+    Tx(u32),
+}
+
+/// Maps `queue`'s cause to MSI-X vector `v`, valid (8.2.3.5.16): `IVAR[q/2]` holds queue
+/// pair `q`'s entries, receive in INT_ALLOC0 (even queue) / INT_ALLOC2 (odd), transmit in
+/// INT_ALLOC1 / INT_ALLOC3.
+fn map_queue<B: Bus>(regs: &Regs<B>, queue: Queue, v: u32) {
+    let (q, tx) = match queue {
+        Queue::Rx(q) => (q, false),
+        Queue::Tx(q) => (q, true),
+    };
+    regs.IVAR().at(q / 2).modify(|r| match (q % 2 == 0, tx) {
+        (true, false) => r.with(IVAR::INT_ALLOC0.val(v)).set(IVAR::INT_ALLOC_VAL0),
+        (true, true) => r.with(IVAR::INT_ALLOC1.val(v)).set(IVAR::INT_ALLOC_VAL1),
+        (false, false) => r.with(IVAR::INT_ALLOC2.val(v)).set(IVAR::INT_ALLOC_VAL2),
+        (false, true) => r.with(IVAR::INT_ALLOC3.val(v)).set(IVAR::INT_ALLOC_VAL3),
+    });
 }
 
 fn no_irq(q: usize) -> Error {
