@@ -99,6 +99,20 @@ def module(n, shape):
         o.append("  pub struct D<X = ()>(core::marker::PhantomData<X>); impl<X> D<X> { " + " ".join(f"pub const {f}: crate::Bits<R> = crate::Bits::new({m:#x});" for f, m, w in fs) + " }")
         if vals:
             o.append("  pub struct V<X = ()>(core::marker::PhantomData<X>); impl<X> V<X> { " + " ".join(f"pub const {v}: crate::FieldValue<R> = crate::FieldValue::new(0xff0000, {x:#x});" for v, x in vals) + " }")
+    elif shape == "unit":
+        # The floor for a name with a type of its own: one unit struct per name, nothing else (no
+        # impl: no mask, no link to the register, no `|`).
+        o += [f"  pub struct {f};" for f, m, w in fs]
+        if vals:
+            o.append("  pub mod F16_VALUES { " + " ".join(f"pub struct {v};" for v, x in vals) + " }")  # (a struct F16 takes the type namespace)
+    elif shape == "enum_plain":
+        # The floor for names as enum variants: one enum per register and kind, variants in
+        # declaration order (no discriminant, so no constant to check), re-exported, no impl.
+        for k, names in (("__B", [f for f, m, w in bits]), ("__F", [f for f, m, w in multi])):
+            o.append(f"  pub enum {k} {{ " + ", ".join(names) + f" }} pub use self::{k}::*;")
+        if vals:
+            o.append("  pub enum __V { " + ", ".join(f"F16_{v}" for v, x in vals) + " }")
+            o.append("  pub mod F16 { " + " ".join(f"pub use super::__V::F16_{v} as {v};" for v, x in vals) + " }")
     elif shape.startswith("enum"):
         # One enum per register and kind; variants reachable as R0000::B0 (glob re-export) and the
         # named values as R0000::F16::LOW (renamed re-export).
@@ -127,7 +141,7 @@ def accessors(shape):
         ret = lambda n: "u32"
     return ("impl<B: Bus> Regs<B> {\n" + "\n".join(
         f"  #[inline(always)] pub fn R{n:04d}(&self) -> {ret(n)} {{ {body(n)} }}" for n in range(N)) + "\n}")
-shapes = os.environ.get("SHAPES", "base u32 typed_fn typed_lit typed_assoc enum enum_impl enum_copy enum_or accessors methods zst generic_assoc fields_struct").split()
+shapes = os.environ.get("SHAPES", "base u32 typed_fn typed_lit typed_assoc unit enum_plain enum enum_impl enum_copy enum_or accessors methods zst generic_assoc fields_struct").split()
 for shape in shapes:
     d = f"{work}/{shape}"
     os.makedirs(f"{d}/src", exist_ok=True)
