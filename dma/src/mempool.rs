@@ -563,10 +563,12 @@ pub struct PacketSource<'a> {
 }
 
 impl PacketSource<'_> {
-    /// Bytes 0-7 of every packet of this pool (see [`Packet`]'s layout).
+    /// Bytes 0-7 of every packet of this pool (see [`Packet`]'s layout): a pointer, to be
+    /// written as one (a pointer rebuilt from an integer would have no provenance, and using
+    /// it would be undefined behaviour).
     #[inline(always)]
-    pub fn pool_word(self) -> u64 {
-        self.inner.as_ptr() as usize as u64
+    pub fn pool_word(self) -> *const () {
+        self.inner.as_ptr().cast_const().cast()
     }
 
     /// As [`Mempool::packet_exact`].
@@ -813,7 +815,7 @@ mod tests {
         let parts: Vec<(PoolRef, u32, u32)> = v.into_iter().map(Packet::into_parts).collect();
         assert_eq!(pool.free_count(), 0);
         for &(p, idx, len) in &parts {
-            assert_eq!(p.addr() as u64, src.pool_word());
+            assert_eq!(p.addr(), src.pool_word() as usize);
             assert_eq!(len, 60);
             // SAFETY: `idx` is lent from this live pool.
             assert_eq!(unsafe { p.phys(idx) }, pool.phys(idx));

@@ -69,19 +69,49 @@ impl DmaMemory for HeapDma {
                 max: self.max,
             });
         }
-        let mut v = vec![0u8; size + PAGE].into_boxed_slice();
-        let off = v.as_mut_ptr().align_offset(PAGE);
-        // SAFETY: `off < PAGE`, so `off + size <= v.len()`.
-        let virt = unsafe { v.as_mut_ptr().add(off) };
+        let block = HeapBlock::zeroed(size)?;
+        let virt = block.ptr.as_ptr();
         self.allocs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(size);
-        // SAFETY: `virt..virt + size` is mapped and writable, kept alive by the box moved into
-        // the region; "the device" sees it at the offset address.
-        Ok(unsafe { DmaRegion::new(virt, virt as u64 + Self::PHYS_OFFSET, size, Box::new(v)) })
+        // SAFETY: `virt..virt + size` is allocated and writable, kept alive by the block moved
+        // into the region; "the device" sees it at the offset address.
+        Ok(unsafe { DmaRegion::new(virt, virt as u64 + Self::PHYS_OFFSET, size, Box::new(block)) })
     }
 }
+
+/// One zeroed, page-aligned heap block, owned through a raw pointer: the region's pointer into
+/// it stays valid when the owner moves (a `Box<[u8]>` moved into the region would assert unique
+/// access to its bytes and invalidate that pointer, as Miri reports).
+struct HeapBlock {
+    ptr: std::ptr::NonNull<u8>,
+    layout: std::alloc::Layout,
+}
+
+impl HeapBlock {
+    fn zeroed(size: usize) -> Result<Self, DmaError> {
+        let layout = std::alloc::Layout::from_size_align(size.max(1), PAGE)
+            .map_err(|_| DmaError::Exhausted { size })?;
+        // SAFETY: `layout` has a non-zero size.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        let ptr = std::ptr::NonNull::new(ptr).ok_or(DmaError::Exhausted { size })?;
+        Ok(HeapBlock { ptr, layout })
+    }
+}
+
+impl Drop for HeapBlock {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `zeroed` with this layout, freed once.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) }
+    }
+}
+
+// SAFETY: the block is plain bytes owned by this value alone; the region that holds it reaches
+// them only through raw pointers and volatile accesses.
+unsafe impl Send for HeapBlock {}
+// SAFETY: as above; `HeapBlock` itself has no method that touches the bytes.
+unsafe impl Sync for HeapBlock {}
 
 #[cfg(test)]
 mod tests {

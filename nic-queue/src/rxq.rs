@@ -658,7 +658,7 @@ mod sse2 {
         pub base: *mut u8,
         pub bufs: *const u32,
         /// Bytes 0-7 of every packet of the queue's pool.
-        pub pool: u64,
+        pub pool: *const (),
         pub buf_size: u32,
         /// The format's frame-error bits.
         pub err: u32,
@@ -726,12 +726,14 @@ mod sse2 {
                 let idx = _mm_loadu_si128(q.bufs.add(i as usize) as *const __m128i);
                 let lo = _mm_unpacklo_epi32(idx, len);
                 let hi = _mm_unpackhi_epi32(idx, len);
-                // Pool words as plain stores, index and length pairs as 8-byte vector stores.
+                // Pool pointers as pointer stores (so they keep their provenance), index and length
+                // pairs as 8-byte vector stores.
                 let o = out as *mut u64;
-                o.write(q.pool);
-                o.add(2).write(q.pool);
-                o.add(4).write(q.pool);
-                o.add(6).write(q.pool);
+                let w = out as *mut *const ();
+                w.write(q.pool);
+                w.add(2).write(q.pool);
+                w.add(4).write(q.pool);
+                w.add(6).write(q.pool);
                 _mm_storel_epi64(o.add(1) as *mut __m128i, lo);
                 _mm_storeh_pd(o.add(3) as *mut f64, _mm_castsi128_pd(lo));
                 _mm_storel_epi64(o.add(5) as *mut __m128i, hi);
