@@ -4,9 +4,9 @@
 //! ([`nic_queue::QueueRegs`]).
 
 use crate::regs::*;
-use nic_queue::{RingRegs, RingTable};
 #[cfg(test)]
 use nic_queue::QueueRegs;
+use nic_queue::{RingRegs, RingTable};
 use regdsl_rt::{ArraySpec, Bits, Bus, Field};
 
 /// A receive queue's registers. RDT's offset is resolved once, so the per-refill tail write is

@@ -3,9 +3,9 @@
 //! enable steps of `init.rs`; [`nic_queue::RingRegs`] writes them ([`nic_queue::QueueRegs`]).
 
 use crate::regs::*;
-use nic_queue::{RingRegs, RingTable};
 #[cfg(test)]
 use nic_queue::QueueRegs;
+use nic_queue::{RingRegs, RingTable};
 use regdsl_rt::{ArraySpec, Bits, Bus, Field};
 
 /// A receive queue's registers. RDT's offset is resolved once (it is a split array: queues

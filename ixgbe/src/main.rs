@@ -14,7 +14,7 @@ mod meter;
 
 use clap::{Args, Parser, Subcommand};
 use driver_82599::filter::PoolSet;
-use driver_82599::share::{AttachConfig, Attached, Primary, ShareDir};
+use driver_82599::share::{AttachConfig, Attached, Primary, Reserved, ShareDir};
 use driver_82599::vmdq::{PoolLayout, VmdqConfig};
 use driver_82599::{backend, Config, Device};
 use ixgbe::signal;
@@ -564,6 +564,24 @@ struct CardPorts {
     card: sim_client::Card,
 }
 
+impl CardPorts {
+    /// Runs `body` on the one port opened, with its share directory and how long to wait for
+    /// its secondaries at the end; then the card's strict-mode record.
+    fn run_one(
+        &mut self,
+        wait: std::time::Duration,
+        body: impl FnOnce(
+            &mut Device<sim_client::CardPort>,
+            (&mut Primary, std::time::Duration),
+        ) -> AnyResult,
+    ) -> AnyResult {
+        let CardPorts { share, devs, .. } = self;
+        let share = share.first_mut().ok_or("no share directory")?;
+        body(&mut devs[0], (share, wait))?;
+        report_card(&self.card)
+    }
+}
+
 /// The card process's ports `c.port..c.port + ports`, locked (a port another live process
 /// drives is refused, not reset under it), opened, initialised and filtered.
 fn open_card(
@@ -652,6 +670,77 @@ fn open_pci_cfg(
     let mut dev = backend::open_pci_with(addr, cfg, sysfs.options())?;
     filters(&mut dev, f)?;
     Ok(dev)
+}
+
+/// A real port run by this process as the primary: with --share, its share directory claimed
+/// before the reset; opened and filtered; `setup` run on it; then published to secondaries.
+/// The device comes second, so that it is dropped (the card stopped) before the claim.
+fn open_pci_primary(
+    addr: &str,
+    sysfs: &SysfsRoot,
+    cfg: Config,
+    f: &FilterOpts,
+    sh: &ShareOpts,
+    setup: impl FnOnce(&mut Device<regdsl_rt::Mmio>) -> AnyResult,
+) -> AnyResult<(Option<Primary>, Device<regdsl_rt::Mmio>)> {
+    let mut share = (sh.share > 0)
+        .then(|| Primary::claim(ShareDir::for_pci(addr)))
+        .transpose()?;
+    let mut dev = open_pci_cfg(addr, sysfs, cfg, f)?;
+    setup(&mut dev)?;
+    if let Some(p) = share.as_mut() {
+        p.publish(&dev)?;
+    }
+    Ok((share, dev))
+}
+
+/// --attach on a real port: queue pair or pool `q` of the card at `addr` checked and locked,
+/// nothing written yet (`start` takes the queues over).
+fn reserve_pci(
+    addr: &str,
+    sysfs: &SysfsRoot,
+    q: AttachConfig,
+    ring: usize,
+) -> AnyResult<Reserved<regdsl_rt::Mmio>> {
+    Ok(backend::reserve_pci_with(
+        addr,
+        &ShareDir::for_pci(addr),
+        attach_config(q, ring),
+        sysfs.options(),
+    )?)
+}
+
+/// --attach on the card process's port `port`: as [`reserve_pci`].
+fn reserve_card(
+    card: &sim_client::Card,
+    path: &std::path::Path,
+    port: usize,
+    q: AttachConfig,
+    ring: usize,
+) -> AnyResult<Reserved<sim_client::CardPort>> {
+    Ok(Attached::reserve(
+        card.port(port)?,
+        card.dma(),
+        &card_share_dir(path, port),
+        attach_config(q, ring),
+    )?)
+}
+
+/// Runs `body` on queue pair or pool `q` of the card process's port `port`, attached as a
+/// secondary; once the queues are given back, the card's strict-mode record.
+fn on_card_attached(
+    path: &std::path::Path,
+    port: usize,
+    q: AttachConfig,
+    ring: usize,
+    body: impl FnOnce(&mut Attached<sim_client::CardPort>) -> AnyResult,
+) -> AnyResult {
+    let card = sim_client::Card::connect(path)?;
+    let mut dev = reserve_card(&card, path, port, q, ring)?.start()?;
+    let r = body(&mut dev);
+    drop(dev);
+    r?;
+    report_card(&card)
 }
 
 /// A primary's configuration with `--share N` queue pairs set aside.
@@ -759,22 +848,12 @@ fn run(cli: Cli) -> AnyResult {
                 no_sim_opts(&s)?;
                 if sh.attach {
                     let q = pktgen_attach_queue(&sh, &l, &f, rate.is_some())?;
-                    let mut dev = backend::attach_pci_with(
-                        addr,
-                        &ShareDir::for_pci(addr),
-                        attach_config(q, l.ring),
-                        t.sysfs.options(),
-                    )?;
+                    let mut dev = reserve_pci(addr, &t.sysfs, q, l.ring)?.start()?;
                     return cmds::pktgen_attached(&mut dev, &l, size);
                 }
-                let mut share = (sh.share > 0)
-                    .then(|| Primary::claim(ShareDir::for_pci(addr)))
-                    .transpose()?;
-                let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
-                dev.set_tx_rate(0, rate)?;
-                if let Some(p) = share.as_mut() {
-                    p.publish(&dev)?;
-                }
+                let (mut share, mut dev) = open_pci_primary(addr, &t.sysfs, cfg, &f, &sh, |dev| {
+                    Ok(dev.set_tx_rate(0, rate)?)
+                })?;
                 let wait = sh.wait();
                 return cmds::pktgen(
                     &mut dev,
@@ -793,35 +872,21 @@ fn run(cli: Cli) -> AnyResult {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 if sh.attach {
                     let q = pktgen_attach_queue(&sh, &l, &f, rate.is_some())?;
-                    let card = sim_client::Card::connect(path)?;
-                    let mut dev = Attached::attach(
-                        card.port(c.port)?,
-                        card.dma(),
-                        &card_share_dir(path, c.port),
-                        attach_config(q, l.ring),
-                    )?;
-                    cmds::pktgen_attached(&mut dev, &l, size)?;
-                    drop(dev);
-                    return report_card(&card);
+                    return on_card_attached(path, c.port, q, l.ring, |dev| {
+                        cmds::pktgen_attached(dev, &l, size)
+                    });
                 }
                 let mut cp = open_card(path, &c, 1, cfg, &f)?;
                 cp.devs[0].set_tx_rate(0, rate)?;
-                let wait = sh.wait();
-                let CardPorts { share, devs, .. } = &mut cp;
-                let share = share.first_mut().ok_or("no share directory")?;
-                cmds::pktgen(
-                    &mut devs[0],
-                    &format!("port {}", c.port),
-                    &|| {},
-                    &l,
-                    cmds::Traffic {
+                return cp.run_one(sh.wait(), |dev, share| {
+                    let traffic = cmds::Traffic {
                         size,
                         rate,
                         simulated: true,
-                    },
-                    Some((share, wait)),
-                )?;
-                return report_card(&cp.card);
+                    };
+                    let name = format!("port {}", c.port);
+                    cmds::pktgen(dev, &name, &|| {}, &l, traffic, Some(share))
+                });
             }
             sh.needs_shared_card()?;
             let sim = sim(&s, 1, &config(l.ring, &f))?;
@@ -865,14 +930,7 @@ fn run(cli: Cli) -> AnyResult {
                 if sh.attach {
                     let q = sh.secondary("fwd", &l, &f)?;
                     // Both ports checked and locked before either queue is written.
-                    let reserve = |addr: &str| {
-                        backend::reserve_pci_with(
-                            addr,
-                            &ShareDir::for_pci(addr),
-                            attach_config(q.clone(), l.ring),
-                            sysfs.options(),
-                        )
-                    };
+                    let reserve = |addr: &str| reserve_pci(addr, &sysfs, q.clone(), l.ring);
                     let (ra, rb) = (reserve(a)?, reserve(b)?);
                     let mut da = ra.start()?;
                     let mut db = rb.start()?;
@@ -912,14 +970,7 @@ fn run(cli: Cli) -> AnyResult {
                 if sh.attach {
                     let q = sh.secondary("fwd", &l, &f)?;
                     let card = sim_client::Card::connect(path)?;
-                    let reserve = |p: usize| -> AnyResult<_> {
-                        Ok(Attached::reserve(
-                            card.port(p)?,
-                            card.dma(),
-                            &card_share_dir(path, p),
-                            attach_config(q.clone(), l.ring),
-                        )?)
-                    };
+                    let reserve = |p: usize| reserve_card(&card, path, p, q.clone(), l.ring);
                     // Both ports checked and locked before either queue is written.
                     let (ra, rb) = (reserve(c.port)?, reserve(c.port + 1)?);
                     let mut da = ra.start()?;
@@ -1011,21 +1062,11 @@ fn run(cli: Cli) -> AnyResult {
                 }
                 if sh.attach {
                     let q = sh.secondary("echo", &l, &f)?;
-                    let mut dev = backend::attach_pci_with(
-                        addr,
-                        &ShareDir::for_pci(addr),
-                        attach_config(q, l.ring),
-                        t.sysfs.options(),
-                    )?;
+                    let mut dev = reserve_pci(addr, &t.sysfs, q, l.ring)?.start()?;
                     return cmds::echo_attached(&mut dev, &l);
                 }
-                let mut share = (sh.share > 0)
-                    .then(|| Primary::claim(ShareDir::for_pci(addr)))
-                    .transpose()?;
-                let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
-                if let Some(p) = share.as_mut() {
-                    p.publish(&dev)?;
-                }
+                let (mut share, mut dev) =
+                    open_pci_primary(addr, &t.sysfs, cfg, &f, &sh, |_| Ok(()))?;
                 irq_pci(&mut dev, &l)?;
                 let wait = sh.wait();
                 return cmds::echo(
@@ -1045,33 +1086,17 @@ fn run(cli: Cli) -> AnyResult {
                 }
                 if sh.attach {
                     let q = sh.secondary("echo", &l, &f)?;
-                    let card = sim_client::Card::connect(path)?;
-                    let mut dev = Attached::attach(
-                        card.port(c.port)?,
-                        card.dma(),
-                        &card_share_dir(path, c.port),
-                        attach_config(q, l.ring),
-                    )?;
-                    let r = cmds::echo_attached(&mut dev, &l);
-                    drop(dev);
-                    r?;
-                    return report_card(&card);
+                    return on_card_attached(path, c.port, q, l.ring, |dev| {
+                        cmds::echo_attached(dev, &l)
+                    });
                 }
                 let mut cp = open_card(path, &c, 1, cfg, &f)?;
                 irq_card(&mut cp, c.port, &l)?;
-                let wait = sh.wait();
-                let CardPorts { share, devs, .. } = &mut cp;
-                let share = share.first_mut().ok_or("no share directory")?;
-                cmds::echo(
-                    &mut devs[0],
-                    &format!("port {}", c.port),
-                    &mut || {},
-                    &l,
-                    respond.then_some(ip),
-                    false,
-                    Some((share, wait)),
-                )?;
-                return report_card(&cp.card);
+                return cp.run_one(sh.wait(), |dev, share| {
+                    let name = format!("port {}", c.port);
+                    let ip = respond.then_some(ip);
+                    cmds::echo(dev, &name, &mut || {}, &l, ip, false, Some(share))
+                });
             }
             sh.needs_shared_card()?;
             let sim = sim(&s, 2, &config(l.ring, &f))?;
