@@ -537,20 +537,32 @@ fn open_sim(sim: &Sim, port: usize, cfg: Config) -> AnyResult<Device<sim_82599::
 /// running when its memory was released shows here. A panic goes on unwinding afterwards.
 fn on_sim(sim: &Sim, body: impl FnOnce(&Sim) -> AnyResult) -> AnyResult {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(sim)));
-    let v = sim.violations();
-    for x in &v {
-        eprintln!("strict mode: {x}");
-    }
+    let violations = print_violations(sim, 0);
     match r {
         Err(panic) => std::panic::resume_unwind(panic),
         Ok(r) => {
             r?;
-            if v.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("{} strict-mode violation(s)", v.len()).into())
-            }
+            no_violations(violations)
         }
+    }
+}
+
+/// Prints the in-process card's strict-mode violations after the first `seen`; returns how
+/// many it has recorded in all.
+fn print_violations(sim: &Sim, seen: usize) -> usize {
+    let v = sim.violations();
+    for x in &v[seen.min(v.len())..] {
+        eprintln!("strict mode: {x}");
+    }
+    v.len()
+}
+
+/// Strict-mode violations of the in-process card are an error.
+fn no_violations(count: usize) -> AnyResult {
+    if count == 0 {
+        Ok(())
+    } else {
+        Err(format!("{count} strict-mode violation(s)").into())
     }
 }
 
@@ -1328,11 +1340,7 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
     let mut seen = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        let v = sim.violations();
-        for x in &v[seen.min(v.len())..] {
-            eprintln!("strict mode: {x}");
-        }
-        seen = v.len();
+        seen = print_violations(&sim, seen);
         if seconds.is_some_and(|s| start.elapsed().as_secs() >= s) {
             break;
         }
@@ -1361,15 +1369,7 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
             sim.rx_buffered(p)?,
         );
     }
-    let v = sim.violations();
-    for x in &v[seen.min(v.len())..] {
-        eprintln!("strict mode: {x}");
-    }
-    if v.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{} strict-mode violation(s)", v.len()).into())
-    }
+    no_violations(print_violations(&sim, seen))
 }
 
 /// What the driver loop calls between batches: step the simulated card, unless it runs on
