@@ -33,6 +33,7 @@ impl RingTable for RxRing {
     const LEN: Field<RDLEN::Reg> = RDLEN::LEN;
     const ENABLE: Bits<RXDCTL::Reg> = RXDCTL::ENABLE;
     const ZERO_HEAD: bool = true;
+    #[inline(always)]
     fn bus<B: Bus>(regs: &Regs<B>) -> &B {
         regs.bus()
     }
@@ -57,6 +58,7 @@ impl RingTable for TxRing {
     const LEN: Field<TDLEN::Reg> = TDLEN::LEN;
     const ENABLE: Bits<TXDCTL::Reg> = TXDCTL::ENABLE;
     const ZERO_HEAD: bool = true;
+    #[inline(always)]
     fn bus<B: Bus>(regs: &Regs<B>) -> &B {
         regs.bus()
     }

@@ -34,6 +34,7 @@ impl RingTable for RxRing {
     const ENABLE: Bits<RXDCTL::Reg> = RXDCTL::ENABLE;
     /// RDH is read-only on the 82599 (8.2.3.8.5) and 0 after reset: `set_ring` writes RDT only.
     const ZERO_HEAD: bool = false;
+    #[inline(always)]
     fn bus<B: Bus>(regs: &Regs<B>) -> &B {
         regs.bus()
     }
@@ -58,6 +59,7 @@ impl RingTable for TxRing {
     const LEN: Field<TDLEN::Reg> = TDLEN::LEN;
     const ENABLE: Bits<TXDCTL::Reg> = TXDCTL::ENABLE;
     const ZERO_HEAD: bool = true;
+    #[inline(always)]
     fn bus<B: Bus>(regs: &Regs<B>) -> &B {
         regs.bus()
     }

@@ -135,11 +135,6 @@ impl<B: Bus, T: RingTable> RingRegs<B, T> {
         })
     }
 
-    /// The register block (the driver's generated `Regs`).
-    pub fn regs(&self) -> &T::Regs<B> {
-        &self.regs
-    }
-
     /// Register `R` of this queue.
     #[inline(always)]
     fn reg<R: ArraySpec<Indices = T::Indices>>(&self) -> regdsl_rt::Reg<'_, B, R> {
