@@ -722,35 +722,35 @@ fn reserve_pci(
     )?)
 }
 
-/// --attach on the card process's port `port`: as [`reserve_pci`].
-fn reserve_card(
-    card: &sim_client::Card,
-    path: &std::path::Path,
-    port: usize,
-    q: AttachConfig,
-    ring: usize,
-) -> AnyResult<Reserved<sim_client::CardPort>> {
-    Ok(Attached::reserve(
-        card.port(port)?,
-        card.dma(),
-        &card_share_dir(path, port),
-        attach_config(q, ring),
-    )?)
-}
-
-/// Runs `body` on queue pair or pool `q` of the card process's port `port`, attached as a
-/// secondary; once the queues are given back, the card's strict-mode record.
+/// Runs `body` on queue pair or pool `q` of each of the card process's `ports`, attached as
+/// a secondary: every port checked and locked before any queue is written (as
+/// [`reserve_pci`]); once the queues are given back, the card's strict-mode record.
 fn on_card_attached(
     path: &std::path::Path,
-    port: usize,
+    ports: &[usize],
     q: AttachConfig,
     ring: usize,
-    body: impl FnOnce(&mut Attached<sim_client::CardPort>) -> AnyResult,
+    body: impl FnOnce(&mut [Attached<sim_client::CardPort>]) -> AnyResult,
 ) -> AnyResult {
     let card = sim_client::Card::connect(path)?;
-    let mut dev = reserve_card(&card, path, port, q, ring)?.start()?;
-    let r = body(&mut dev);
-    drop(dev);
+    let reserved = ports
+        .iter()
+        .map(|&p| {
+            let cfg = attach_config(q.clone(), ring);
+            Ok(Attached::reserve(
+                card.port(p)?,
+                card.dma(),
+                &card_share_dir(path, p),
+                cfg,
+            )?)
+        })
+        .collect::<AnyResult<Vec<_>>>()?;
+    let mut devs = reserved
+        .into_iter()
+        .map(|r| Ok(r.start()?))
+        .collect::<AnyResult<Vec<_>>>()?;
+    let r = body(&mut devs);
+    drop(devs);
     r?;
     report_card(&card)
 }
@@ -884,8 +884,8 @@ fn run(cli: Cli) -> AnyResult {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 if sh.attach {
                     let q = pktgen_attach_queue(&sh, &l, &f, rate.is_some())?;
-                    return on_card_attached(path, c.port, q, l.ring, |dev| {
-                        cmds::pktgen_attached(dev, &l, size)
+                    return on_card_attached(path, &[c.port], q, l.ring, |devs| {
+                        cmds::pktgen_attached(&mut devs[0], &l, size)
                     });
                 }
                 let mut cp = open_card(path, &c, 1, cfg, &f)?;
@@ -981,16 +981,12 @@ fn run(cli: Cli) -> AnyResult {
                 ];
                 if sh.attach {
                     let q = sh.secondary("fwd", &l, &f)?;
-                    let card = sim_client::Card::connect(path)?;
-                    let reserve = |p: usize| reserve_card(&card, path, p, q.clone(), l.ring);
-                    // Both ports checked and locked before either queue is written.
-                    let (ra, rb) = (reserve(c.port)?, reserve(c.port + 1)?);
-                    let mut da = ra.start()?;
-                    let mut db = rb.start()?;
-                    let r = cmds::fwd_attached([&mut da, &mut db], &names, &l);
-                    drop((da, db));
-                    r?;
-                    return report_card(&card);
+                    return on_card_attached(path, &[c.port, c.port + 1], q, l.ring, |devs| {
+                        let [da, db] = devs else {
+                            return Err("fwd attaches to two ports".into());
+                        };
+                        cmds::fwd_attached([da, db], &names, &l)
+                    });
                 }
                 let mut cp = open_card(path, &c, 2, cfg, &f)?;
                 irq_card(&mut cp, c.port, &l)?;
@@ -1098,8 +1094,8 @@ fn run(cli: Cli) -> AnyResult {
                 }
                 if sh.attach {
                     let q = sh.secondary("echo", &l, &f)?;
-                    return on_card_attached(path, c.port, q, l.ring, |dev| {
-                        cmds::echo_attached(dev, &l)
+                    return on_card_attached(path, &[c.port], q, l.ring, |devs| {
+                        cmds::echo_attached(&mut devs[0], &l)
                     });
                 }
                 let mut cp = open_card(path, &c, 1, cfg, &f)?;
