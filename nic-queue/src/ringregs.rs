@@ -189,3 +189,189 @@ impl<B: Bus, T: RingTable> QueueRegs for RingRegs<B, T> {
         self.reg::<T::Head>().read().bits()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regdsl_rt::{Site, Trace, TraceLog};
+    use std::cell::RefCell;
+
+    // Receive registers split as the 82599's (queues 2..3 at another base), transmit in one run.
+    regdsl_rt::registers!(mod t, inline "
+RDBAL  0x1000 +0x40*0..1 RW Receive Descriptor Base Address Low
+RDBAL  0x3000 +0x40*2..3 RW Receive Descriptor Base Address Low
+RDBAH  0x1004 +0x40*0..1 RW Receive Descriptor Base Address High
+RDBAH  0x3004 +0x40*2..3 RW Receive Descriptor Base Address High
+RDLEN  0x1008 +0x40*0..1 RW Receive Descriptor Length
+  .LEN 19:0 RW Ring length in bytes
+RDLEN  0x3008 +0x40*2..3 RW Receive Descriptor Length
+RDH    0x1010 +0x40*0..1 RW Receive Descriptor Head
+RDH    0x3010 +0x40*2..3 RW Receive Descriptor Head
+RDT    0x1018 +0x40*0..1 RW Receive Descriptor Tail
+RDT    0x3018 +0x40*2..3 RW Receive Descriptor Tail
+RXDCTL 0x1028 +0x40*0..1 RW Receive Descriptor Control
+  .ENABLE 25 RW Queue enable
+RXDCTL 0x3028 +0x40*2..3 RW Receive Descriptor Control
+TDBAL  0x2000 +0x40*0..3 RW Transmit Descriptor Base Address Low
+TDBAH  0x2004 +0x40*0..3 RW Transmit Descriptor Base Address High
+TDLEN  0x2008 +0x40*0..3 RW Transmit Descriptor Length
+  .LEN 19:0 RW Ring length in bytes
+TDH    0x2010 +0x40*0..3 RW Transmit Descriptor Head
+TDT    0x2018 +0x40*0..3 RW Transmit Descriptor Tail
+TXDCTL 0x2028 +0x40*0..3 RW Transmit Descriptor Control
+  .ENABLE 25 RW Queue enable
+");
+    use t::*;
+
+    /// Register memory: what is written reads back (an enable bit reads set at once).
+    struct Mem(RefCell<Vec<u32>>);
+    impl Mem {
+        fn new() -> Self {
+            Mem(RefCell::new(vec![0; 0x4000 / 4]))
+        }
+        fn at(&self, offset: usize) -> u32 {
+            self.0.borrow()[offset / 4]
+        }
+    }
+    impl Bus for Mem {
+        fn read8(&self, _: usize, _: Site) -> u8 {
+            unreachable!("32-bit registers only")
+        }
+        fn write8(&self, _: usize, _: u8, _: Site) {
+            unreachable!("32-bit registers only")
+        }
+        fn read16(&self, _: usize, _: Site) -> u16 {
+            unreachable!("32-bit registers only")
+        }
+        fn write16(&self, _: usize, _: u16, _: Site) {
+            unreachable!("32-bit registers only")
+        }
+        fn read32(&self, offset: usize, _: Site) -> u32 {
+            self.at(offset)
+        }
+        fn write32(&self, offset: usize, value: u32, _: Site) {
+            self.0.borrow_mut()[offset / 4] = value;
+        }
+    }
+
+    struct Rx;
+    impl RingTable for Rx {
+        const DIR: &'static str = "RX";
+        type Regs<B: Bus> = Regs<B>;
+        type Indices = <RDT::Reg as ArraySpec>::Indices;
+        type BaseLow = RDBAL::Reg;
+        type BaseHigh = RDBAH::Reg;
+        type Len = RDLEN::Reg;
+        type Head = RDH::Reg;
+        type Tail = RDT::Reg;
+        type Ctl = RXDCTL::Reg;
+        const LEN: Field<RDLEN::Reg> = RDLEN::LEN;
+        const ENABLE: Bits<RXDCTL::Reg> = RXDCTL::ENABLE;
+        const ZERO_HEAD: bool = false;
+        fn bus<B: Bus>(regs: &Regs<B>) -> &B {
+            regs.bus()
+        }
+        fn enable<B: Bus>(regs: &Regs<B>, q: u32) {
+            regs.RXDCTL().at(q).set(RXDCTL::ENABLE);
+        }
+    }
+
+    struct Tx;
+    impl RingTable for Tx {
+        const DIR: &'static str = "TX";
+        type Regs<B: Bus> = Regs<B>;
+        type Indices = <TDT::Reg as ArraySpec>::Indices;
+        type BaseLow = TDBAL::Reg;
+        type BaseHigh = TDBAH::Reg;
+        type Len = TDLEN::Reg;
+        type Head = TDH::Reg;
+        type Tail = TDT::Reg;
+        type Ctl = TXDCTL::Reg;
+        const LEN: Field<TDLEN::Reg> = TDLEN::LEN;
+        const ENABLE: Bits<TXDCTL::Reg> = TXDCTL::ENABLE;
+        const ZERO_HEAD: bool = true;
+        fn bus<B: Bus>(regs: &Regs<B>) -> &B {
+            regs.bus()
+        }
+        fn enable<B: Bus>(regs: &Regs<B>, q: u32) {
+            regs.TXDCTL().at(q).set(TXDCTL::ENABLE);
+        }
+    }
+
+    /// Each traced access as `W RDBAL[3]`.
+    fn accesses(log: &TraceLog) -> Vec<String> {
+        log.take()
+            .iter()
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                format!("{} {}", w[0], w[3])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_queue_is_programmed_started_fed_and_stopped_through_its_own_registers() {
+        let (mem, log) = (Mem::new(), TraceLog::new());
+        let rx = RingRegs::<_, Rx>::new(Regs::new(Trace::new(&mem, &log)), 3).unwrap();
+        assert_eq!(rx.id(), 3);
+        rx.set_ring(0x1_2345_6000, 4096).unwrap();
+        rx.enable();
+        assert!(rx.wait_enabled(Duration::from_millis(10)));
+        rx.write_tail(255);
+        assert_eq!(rx.head(), 0);
+        assert!(rx.stop());
+        // No head write (ZERO_HEAD = false); every access on queue 3, in the second segment.
+        let rx_seq = [
+            "W RDBAL[3]",
+            "W RDBAH[3]",
+            "W RDLEN[3]",
+            "W RDT[3]",
+            "R RXDCTL[3]",
+            "W RXDCTL[3]",
+            "R RXDCTL[3]",
+            "W RDT[3]",
+            "R RDH[3]",
+            "R RXDCTL[3]",
+            "W RXDCTL[3]",
+            "R RXDCTL[3]",
+        ];
+        assert_eq!(accesses(&log), rx_seq);
+        let q3 = 0x3000 + 0x40;
+        assert_eq!(
+            [
+                mem.at(q3),
+                mem.at(q3 + 4),
+                mem.at(q3 + 8),
+                mem.at(q3 + 0x18)
+            ],
+            [0x2345_6000, 1, 4096, 255]
+        );
+        assert_eq!(mem.at(q3 + 0x28), 0, "disabled again");
+
+        let tx = RingRegs::<_, Tx>::new(Regs::new(Trace::new(&mem, &log)), 1).unwrap();
+        tx.set_ring(0x8000, 1024).unwrap();
+        let tx_seq = [
+            "W TDBAL[1]",
+            "W TDBAH[1]",
+            "W TDLEN[1]",
+            "W TDH[1]",
+            "W TDT[1]",
+        ];
+        assert_eq!(accesses(&log), tx_seq);
+    }
+
+    #[test]
+    fn queues_and_rings_the_registers_cannot_hold_are_refused_before_any_write() {
+        let (mem, log) = (Mem::new(), TraceLog::new());
+        let e = RingRegs::<_, Tx>::new(Regs::new(Trace::new(&mem, &log)), 4).err();
+        let e = e.unwrap().to_string();
+        assert_eq!(e, "TX queue 4: no TDT register for it (TDT has 4 elements)");
+        let rx = RingRegs::<_, Rx>::new(Regs::new(Trace::new(&mem, &log)), 0).unwrap();
+        let e = rx.set_ring(0x1000, 1 << 20).unwrap_err().to_string();
+        assert!(
+            e.starts_with("RX queue 0: ") && e.contains("RDLEN.LEN"),
+            "{e}"
+        );
+        assert!(log.take().is_empty(), "nothing written");
+    }
+}
