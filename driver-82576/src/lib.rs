@@ -104,7 +104,7 @@ impl<B: Bus + Clone> Device<B> {
         // 4.5.9: receive: filters, then each queue's ring and buffers.
         init::init_rx(&dev.regs);
         for q in 0..u32::from(cfg.rx_queues) {
-            let ring = dev.alloc_ring(cfg.rx_ring)?;
+            let ring = desc::alloc_ring(&*dev.dma, cfg.rx_ring)?;
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
             let regs = rxq::RxRegs::new(Regs::new(bus.clone()), q)?;
             let rxq = dev.queues.add_rx(regs, ring, cfg.rx_ring, pool);
@@ -112,7 +112,7 @@ impl<B: Bus + Clone> Device<B> {
         }
         // 4.5.10: transmit rings.
         for q in 0..u32::from(cfg.tx_queues) {
-            let ring = dev.alloc_ring(cfg.tx_ring)?;
+            let ring = desc::alloc_ring(&*dev.dma, cfg.tx_ring)?;
             let regs = txq::TxRegs::new(Regs::new(bus.clone()), q)?;
             let txq = dev.queues.add_tx(regs, ring, cfg.tx_ring);
             init::init_tx_queue(&dev.regs, txq)?;
@@ -131,10 +131,6 @@ impl<B: Bus + Clone> Device<B> {
             link::wait_up(&dev.regs, cfg.link_timeout)?;
         }
         Ok(dev)
-    }
-
-    fn alloc_ring(&self, n: usize) -> Result<dma::DmaRegion> {
-        Ok(self.dma.alloc(n * desc::DESC_SIZE, desc::RING_ALIGN)?)
     }
 
     /// The configuration the device runs with.

@@ -1,173 +1,69 @@
-//! The 82576's queue registers for the shared ring engines ([`nic_queue::QueueRegs`]): ring
-//! base and length, enable and its bounded waits, the tail, each written through the handles
-//! generated from `registers/82576.txt`.
+//! The 82576's queue registers for the shared ring engines: the receive and transmit
+//! [`RingTable`]s naming the registers generated from `registers/82576.txt`, and the queue
+//! enable steps of `init.rs` (ENABLE with the thresholds); [`nic_queue::RingRegs`] writes them
+//! ([`nic_queue::QueueRegs`]).
 
 use crate::regs::*;
-use nic_queue::{QueueError, QueueRegs};
-use regdsl_rt::{ArraySpec, Bus, Element, Index};
-use std::time::Duration;
-
-/// Bound of the queue-disable waits at shutdown.
-const STOP_TIMEOUT: Duration = Duration::from_millis(100);
-
-fn no_register(dir: &'static str, queue: u32, reg: &str, len: usize) -> QueueError {
-    QueueError::Register {
-        dir,
-        queue,
-        reason: format!("no {reg} register for it ({reg} has {len} elements)"),
-    }
-}
-
-fn bad_value(dir: &'static str, queue: u32, e: impl std::fmt::Display) -> QueueError {
-    QueueError::Register {
-        dir,
-        queue,
-        reason: e.to_string(),
-    }
-}
+#[cfg(test)]
+use nic_queue::QueueRegs;
+use nic_queue::{RingRegs, RingTable};
+use regdsl_rt::{ArraySpec, Bits, Bus, Field};
 
 /// A receive queue's registers. RDT's offset is resolved once, so the per-refill tail write is
-/// one store.
-pub struct RxRegs<B: Bus> {
-    regs: Regs<B>,
-    rdt: Element<RDT::Reg>,
-}
+/// one store. `RxRegs::new(regs, q)` refuses a queue the table has no RDT for.
+pub type RxRegs<B> = RingRegs<B, RxRing>;
 
-impl<B: Bus> RxRegs<B> {
-    /// Receive queue `q`'s registers; an error when the table has no RDT for `q`.
-    pub fn new(regs: Regs<B>, q: u32) -> Result<Self, QueueError> {
-        let i = Index::<<RDT::Reg as ArraySpec>::Indices>::new(q)
-            .ok_or_else(|| no_register("RX", q, "RDT", regs.RDT().len()))?;
-        Ok(RxRegs {
-            regs,
-            rdt: Element::new(i),
-        })
-    }
+/// A transmit queue's registers, TDT's offset resolved once. `TxRegs::new(regs, q)` refuses a
+/// queue the table has no TDT for.
+pub type TxRegs<B> = RingRegs<B, TxRing>;
 
-    fn q(&self) -> u32 {
-        self.rdt.index()
-    }
-}
+/// The receive queue registers (4.5.9): RDBAL/RDBAH, RDLEN, RDH = RDT = 0, RXDCTL.ENABLE.
+pub struct RxRing;
 
-impl<B: Bus> QueueRegs for RxRegs<B> {
+impl RingTable for RxRing {
+    const DIR: &'static str = "RX";
+    type Regs<B: Bus> = Regs<B>;
+    type Indices = <RDT::Reg as ArraySpec>::Indices;
+    type BaseLow = RDBAL::Reg;
+    type BaseHigh = RDBAH::Reg;
+    type Len = RDLEN::Reg;
+    type Head = RDH::Reg;
+    type Tail = RDT::Reg;
+    type Ctl = RXDCTL::Reg;
+    const LEN: Field<RDLEN::Reg> = RDLEN::LEN;
+    const ENABLE: Bits<RXDCTL::Reg> = RXDCTL::ENABLE;
+    const ZERO_HEAD: bool = true;
     #[inline(always)]
-    fn id(&self) -> u32 {
-        self.rdt.index()
+    fn bus<B: Bus>(regs: &Regs<B>) -> &B {
+        regs.bus()
     }
-    /// The release fence, then RDT.
-    #[inline(always)]
-    fn write_tail(&self, tail: u32) {
-        self.rdt.on(self.regs.bus()).write_publish(tail);
-    }
-    /// RDBAL/RDBAH, RDLEN, RDH = RDT = 0 (4.5.9).
-    fn set_ring(&self, phys: u64, bytes: usize) -> Result<(), QueueError> {
-        let q = self.q();
-        let len = RDLEN::LEN
-            .try_val(u32::try_from(bytes).unwrap_or(u32::MAX))
-            .map_err(|e| bad_value("RX", q, e))?;
-        self.regs.RDBAL().at(q).write(phys as u32);
-        self.regs.RDBAH().at(q).write((phys >> 32) as u32);
-        self.regs.RDLEN().at(q).write(len);
-        self.regs.RDH().at(q).write(0u32);
-        self.regs.RDT().at(q).write(0u32);
-        Ok(())
-    }
-    fn enable(&self) {
-        crate::init::enable_rx_queue(&self.regs, self.q());
-    }
-    /// RXDCTL.ENABLE reads back set (4.5.9).
-    fn wait_enabled(&self, timeout: Duration) -> bool {
-        self.regs
-            .RXDCTL()
-            .at(self.q())
-            .wait_set(RXDCTL::ENABLE, timeout)
-            .is_ok()
-    }
-    /// RXDCTL.ENABLE = 0 and a bounded wait until it reads 0 (4.5.9).
-    fn stop(&self) -> bool {
-        let q = self.q();
-        self.regs.RXDCTL().at(q).clr(RXDCTL::ENABLE);
-        self.regs
-            .RXDCTL()
-            .at(q)
-            .wait_clear(RXDCTL::ENABLE, STOP_TIMEOUT)
-            .is_ok()
-    }
-    /// RDH: the next descriptor the card processes.
-    fn head(&self) -> u32 {
-        self.regs.RDH().at(self.q()).read().bits()
+    fn enable<B: Bus>(regs: &Regs<B>, q: u32) {
+        crate::init::enable_rx_queue(regs, q);
     }
 }
 
-/// A transmit queue's registers, TDT's offset resolved once.
-pub struct TxRegs<B: Bus> {
-    regs: Regs<B>,
-    tdt: Element<TDT::Reg>,
-}
+/// The transmit queue registers (4.5.10): TDBAL/TDBAH, TDLEN, TDH = TDT = 0, TXDCTL.ENABLE.
+pub struct TxRing;
 
-impl<B: Bus> TxRegs<B> {
-    /// Transmit queue `q`'s registers; an error when the table has no TDT for `q`.
-    pub fn new(regs: Regs<B>, q: u32) -> Result<Self, QueueError> {
-        let i = Index::<<TDT::Reg as ArraySpec>::Indices>::new(q)
-            .ok_or_else(|| no_register("TX", q, "TDT", regs.TDT().len()))?;
-        Ok(TxRegs {
-            regs,
-            tdt: Element::new(i),
-        })
-    }
-
-    fn q(&self) -> u32 {
-        self.tdt.index()
-    }
-}
-
-impl<B: Bus> QueueRegs for TxRegs<B> {
+impl RingTable for TxRing {
+    const DIR: &'static str = "TX";
+    type Regs<B: Bus> = Regs<B>;
+    type Indices = <TDT::Reg as ArraySpec>::Indices;
+    type BaseLow = TDBAL::Reg;
+    type BaseHigh = TDBAH::Reg;
+    type Len = TDLEN::Reg;
+    type Head = TDH::Reg;
+    type Tail = TDT::Reg;
+    type Ctl = TXDCTL::Reg;
+    const LEN: Field<TDLEN::Reg> = TDLEN::LEN;
+    const ENABLE: Bits<TXDCTL::Reg> = TXDCTL::ENABLE;
+    const ZERO_HEAD: bool = true;
     #[inline(always)]
-    fn id(&self) -> u32 {
-        self.tdt.index()
+    fn bus<B: Bus>(regs: &Regs<B>) -> &B {
+        regs.bus()
     }
-    /// The release fence, then TDT.
-    #[inline(always)]
-    fn write_tail(&self, tail: u32) {
-        self.tdt.on(self.regs.bus()).write_publish(tail);
-    }
-    /// TDBAL/TDBAH, TDLEN, TDH = TDT = 0.
-    fn set_ring(&self, phys: u64, bytes: usize) -> Result<(), QueueError> {
-        let q = self.q();
-        let len = TDLEN::LEN
-            .try_val(u32::try_from(bytes).unwrap_or(u32::MAX))
-            .map_err(|e| bad_value("TX", q, e))?;
-        self.regs.TDBAL().at(q).write(phys as u32);
-        self.regs.TDBAH().at(q).write((phys >> 32) as u32);
-        self.regs.TDLEN().at(q).write(len);
-        self.regs.TDH().at(q).write(0u32);
-        self.regs.TDT().at(q).write(0u32);
-        Ok(())
-    }
-    fn enable(&self) {
-        crate::init::enable_tx_queue(&self.regs, self.q());
-    }
-    /// TXDCTL.ENABLE reads back set.
-    fn wait_enabled(&self, timeout: Duration) -> bool {
-        self.regs
-            .TXDCTL()
-            .at(self.q())
-            .wait_set(TXDCTL::ENABLE, timeout)
-            .is_ok()
-    }
-    /// TXDCTL.ENABLE = 0 and a bounded wait until it reads 0.
-    fn stop(&self) -> bool {
-        let q = self.q();
-        self.regs.TXDCTL().at(q).clr(TXDCTL::ENABLE);
-        self.regs
-            .TXDCTL()
-            .at(q)
-            .wait_clear(TXDCTL::ENABLE, STOP_TIMEOUT)
-            .is_ok()
-    }
-    /// TDH: the next descriptor the card processes.
-    fn head(&self) -> u32 {
-        self.regs.TDH().at(self.q()).read().bits()
+    fn enable<B: Bus>(regs: &Regs<B>, q: u32) {
+        crate::init::enable_tx_queue(regs, q);
     }
 }
 

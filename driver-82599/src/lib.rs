@@ -239,7 +239,7 @@ impl<B: Bus + Clone> Device<B> {
             fdir::init(&dev.regs, f, t)?;
         }
         for q in 0..u32::from(cfg.rx_queues) {
-            let ring = dev.alloc_ring(cfg.rx_ring)?;
+            let ring = desc::alloc_ring(&*dev.dma, cfg.rx_ring)?;
             let pool = Mempool::new(&*dev.dma, cfg.pool_size, cfg.buf_size)?;
             let regs = rxq::RxRegs::new(Regs::new(bus.clone()), q)?;
             let rxq = dev.queues.add_rx(regs, ring, cfg.rx_ring, pool);
@@ -248,7 +248,7 @@ impl<B: Bus + Clone> Device<B> {
         // 4.6.8: transmit.
         init::init_tx(&dev.regs)?;
         for q in 0..u32::from(cfg.tx_queues) {
-            let ring = dev.alloc_ring(cfg.tx_ring)?;
+            let ring = desc::alloc_ring(&*dev.dma, cfg.tx_ring)?;
             let regs = txq::TxRegs::new(Regs::new(bus.clone()), q)?;
             let txq = dev.queues.add_tx(regs, ring, cfg.tx_ring);
             init::init_tx_queue(&dev.regs, txq)?;
@@ -270,10 +270,6 @@ impl<B: Bus + Clone> Device<B> {
             link::wait_up(&dev.regs, cfg.link_timeout, cfg.link_restarts)?;
         }
         Ok(dev)
-    }
-
-    fn alloc_ring(&self, n: usize) -> Result<dma::DmaRegion> {
-        Ok(self.dma.alloc(n * desc::DESC_SIZE, desc::RING_ALIGN)?)
     }
 
     /// The configuration the device runs with.

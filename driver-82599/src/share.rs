@@ -570,10 +570,6 @@ impl<B: Bus + Clone> Attached<B> {
         })
     }
 
-    fn alloc_ring(&self, n: usize) -> Result<dma::DmaRegion> {
-        Ok(self.dma.alloc(n * desc::DESC_SIZE, desc::RING_ALIGN)?)
-    }
-
     /// The hardware queue number of this device's queue `i`.
     pub fn hw_queue(&self, i: usize) -> Option<u16> {
         self.hw.get(i).copied()
@@ -772,11 +768,11 @@ impl<B: Bus + Clone> Reserved<B> {
             }
             // The head a crashed process left is anywhere: back to 0 while disabled.
             a.regs.RDH().at(q32).write(0u32);
-            let ring = a.alloc_ring(cfg.rx_ring)?;
+            let ring = desc::alloc_ring(&*a.dma, cfg.rx_ring)?;
             let pool = Mempool::new(&*a.dma, cfg.pool_size, cfg.buf_size)?;
             let rxq = a.queues.add_rx(rx, ring, cfg.rx_ring, pool);
             init::init_rx_queue(&a.regs, rxq, cfg.buf_size)?;
-            let ring = a.alloc_ring(cfg.tx_ring)?;
+            let ring = desc::alloc_ring(&*a.dma, cfg.tx_ring)?;
             let txq = a.queues.add_tx(tx, ring, cfg.tx_ring);
             init::init_tx_queue(&a.regs, txq)?;
         }

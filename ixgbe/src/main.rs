@@ -14,7 +14,7 @@ mod meter;
 
 use clap::{Args, Parser, Subcommand};
 use driver_82599::filter::PoolSet;
-use driver_82599::share::{AttachConfig, Attached, Primary, ShareDir};
+use driver_82599::share::{AttachConfig, Attached, Primary, Reserved, ShareDir};
 use driver_82599::vmdq::{PoolLayout, VmdqConfig};
 use driver_82599::{backend, Config, Device};
 use ixgbe::signal;
@@ -537,20 +537,32 @@ fn open_sim(sim: &Sim, port: usize, cfg: Config) -> AnyResult<Device<sim_82599::
 /// running when its memory was released shows here. A panic goes on unwinding afterwards.
 fn on_sim(sim: &Sim, body: impl FnOnce(&Sim) -> AnyResult) -> AnyResult {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(sim)));
-    let v = sim.violations();
-    for x in &v {
-        eprintln!("strict mode: {x}");
-    }
+    let violations = print_violations(sim, 0);
     match r {
         Err(panic) => std::panic::resume_unwind(panic),
         Ok(r) => {
             r?;
-            if v.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("{} strict-mode violation(s)", v.len()).into())
-            }
+            no_violations(violations)
         }
+    }
+}
+
+/// Prints the in-process card's strict-mode violations after the first `seen`; returns how
+/// many it has recorded in all.
+fn print_violations(sim: &Sim, seen: usize) -> usize {
+    let v = sim.violations();
+    for x in &v[seen.min(v.len())..] {
+        eprintln!("strict mode: {x}");
+    }
+    v.len()
+}
+
+/// Strict-mode violations of the in-process card are an error.
+fn no_violations(count: usize) -> AnyResult {
+    if count == 0 {
+        Ok(())
+    } else {
+        Err(format!("{count} strict-mode violation(s)").into())
     }
 }
 
@@ -562,6 +574,24 @@ struct CardPorts {
     devs: Vec<Device<sim_client::CardPort>>,
     _locks: Vec<sim_client::PortLock>,
     card: sim_client::Card,
+}
+
+impl CardPorts {
+    /// Runs `body` on the one port opened, with its share directory and how long to wait for
+    /// its secondaries at the end; then the card's strict-mode record.
+    fn run_one(
+        &mut self,
+        wait: std::time::Duration,
+        body: impl FnOnce(
+            &mut Device<sim_client::CardPort>,
+            (&mut Primary, std::time::Duration),
+        ) -> AnyResult,
+    ) -> AnyResult {
+        let CardPorts { share, devs, .. } = self;
+        let share = share.first_mut().ok_or("no share directory")?;
+        body(&mut devs[0], (share, wait))?;
+        report_card(&self.card)
+    }
 }
 
 /// The card process's ports `c.port..c.port + ports`, locked (a port another live process
@@ -652,6 +682,77 @@ fn open_pci_cfg(
     let mut dev = backend::open_pci_with(addr, cfg, sysfs.options())?;
     filters(&mut dev, f)?;
     Ok(dev)
+}
+
+/// A real port run by this process as the primary: with --share, its share directory claimed
+/// before the reset; opened and filtered; `setup` run on it; then published to secondaries.
+/// The device comes second, so that it is dropped (the card stopped) before the claim.
+fn open_pci_primary(
+    addr: &str,
+    sysfs: &SysfsRoot,
+    cfg: Config,
+    f: &FilterOpts,
+    sh: &ShareOpts,
+    setup: impl FnOnce(&mut Device<regdsl_rt::Mmio>) -> AnyResult,
+) -> AnyResult<(Option<Primary>, Device<regdsl_rt::Mmio>)> {
+    let mut share = (sh.share > 0)
+        .then(|| Primary::claim(ShareDir::for_pci(addr)))
+        .transpose()?;
+    let mut dev = open_pci_cfg(addr, sysfs, cfg, f)?;
+    setup(&mut dev)?;
+    if let Some(p) = share.as_mut() {
+        p.publish(&dev)?;
+    }
+    Ok((share, dev))
+}
+
+/// --attach on a real port: queue pair or pool `q` of the card at `addr` checked and locked,
+/// nothing written yet (`start` takes the queues over).
+fn reserve_pci(
+    addr: &str,
+    sysfs: &SysfsRoot,
+    q: AttachConfig,
+    ring: usize,
+) -> AnyResult<Reserved<regdsl_rt::Mmio>> {
+    Ok(backend::reserve_pci_with(
+        addr,
+        &ShareDir::for_pci(addr),
+        attach_config(q, ring),
+        sysfs.options(),
+    )?)
+}
+
+/// Runs `body` on queue pair or pool `q` of each of the card process's `ports`, attached as
+/// a secondary: every port checked and locked before any queue is written (as
+/// [`reserve_pci`]); once the queues are given back, the card's strict-mode record.
+fn on_card_attached(
+    path: &std::path::Path,
+    ports: &[usize],
+    q: AttachConfig,
+    ring: usize,
+    body: impl FnOnce(&mut [Attached<sim_client::CardPort>]) -> AnyResult,
+) -> AnyResult {
+    let card = sim_client::Card::connect(path)?;
+    let reserved = ports
+        .iter()
+        .map(|&p| {
+            let cfg = attach_config(q.clone(), ring);
+            Ok(Attached::reserve(
+                card.port(p)?,
+                card.dma(),
+                &card_share_dir(path, p),
+                cfg,
+            )?)
+        })
+        .collect::<AnyResult<Vec<_>>>()?;
+    let mut devs = reserved
+        .into_iter()
+        .map(|r| Ok(r.start()?))
+        .collect::<AnyResult<Vec<_>>>()?;
+    let r = body(&mut devs);
+    drop(devs);
+    r?;
+    report_card(&card)
 }
 
 /// A primary's configuration with `--share N` queue pairs set aside.
@@ -759,22 +860,12 @@ fn run(cli: Cli) -> AnyResult {
                 no_sim_opts(&s)?;
                 if sh.attach {
                     let q = pktgen_attach_queue(&sh, &l, &f, rate.is_some())?;
-                    let mut dev = backend::attach_pci_with(
-                        addr,
-                        &ShareDir::for_pci(addr),
-                        attach_config(q, l.ring),
-                        t.sysfs.options(),
-                    )?;
+                    let mut dev = reserve_pci(addr, &t.sysfs, q, l.ring)?.start()?;
                     return cmds::pktgen_attached(&mut dev, &l, size);
                 }
-                let mut share = (sh.share > 0)
-                    .then(|| Primary::claim(ShareDir::for_pci(addr)))
-                    .transpose()?;
-                let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
-                dev.set_tx_rate(0, rate)?;
-                if let Some(p) = share.as_mut() {
-                    p.publish(&dev)?;
-                }
+                let (mut share, mut dev) = open_pci_primary(addr, &t.sysfs, cfg, &f, &sh, |dev| {
+                    Ok(dev.set_tx_rate(0, rate)?)
+                })?;
                 let wait = sh.wait();
                 return cmds::pktgen(
                     &mut dev,
@@ -793,35 +884,21 @@ fn run(cli: Cli) -> AnyResult {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 if sh.attach {
                     let q = pktgen_attach_queue(&sh, &l, &f, rate.is_some())?;
-                    let card = sim_client::Card::connect(path)?;
-                    let mut dev = Attached::attach(
-                        card.port(c.port)?,
-                        card.dma(),
-                        &card_share_dir(path, c.port),
-                        attach_config(q, l.ring),
-                    )?;
-                    cmds::pktgen_attached(&mut dev, &l, size)?;
-                    drop(dev);
-                    return report_card(&card);
+                    return on_card_attached(path, &[c.port], q, l.ring, |devs| {
+                        cmds::pktgen_attached(&mut devs[0], &l, size)
+                    });
                 }
                 let mut cp = open_card(path, &c, 1, cfg, &f)?;
                 cp.devs[0].set_tx_rate(0, rate)?;
-                let wait = sh.wait();
-                let CardPorts { share, devs, .. } = &mut cp;
-                let share = share.first_mut().ok_or("no share directory")?;
-                cmds::pktgen(
-                    &mut devs[0],
-                    &format!("port {}", c.port),
-                    &|| {},
-                    &l,
-                    cmds::Traffic {
+                return cp.run_one(sh.wait(), |dev, share| {
+                    let traffic = cmds::Traffic {
                         size,
                         rate,
                         simulated: true,
-                    },
-                    Some((share, wait)),
-                )?;
-                return report_card(&cp.card);
+                    };
+                    let name = format!("port {}", c.port);
+                    cmds::pktgen(dev, &name, &|| {}, &l, traffic, Some(share))
+                });
             }
             sh.needs_shared_card()?;
             let sim = sim(&s, 1, &config(l.ring, &f))?;
@@ -865,14 +942,7 @@ fn run(cli: Cli) -> AnyResult {
                 if sh.attach {
                     let q = sh.secondary("fwd", &l, &f)?;
                     // Both ports checked and locked before either queue is written.
-                    let reserve = |addr: &str| {
-                        backend::reserve_pci_with(
-                            addr,
-                            &ShareDir::for_pci(addr),
-                            attach_config(q.clone(), l.ring),
-                            sysfs.options(),
-                        )
-                    };
+                    let reserve = |addr: &str| reserve_pci(addr, &sysfs, q.clone(), l.ring);
                     let (ra, rb) = (reserve(a)?, reserve(b)?);
                     let mut da = ra.start()?;
                     let mut db = rb.start()?;
@@ -911,23 +981,12 @@ fn run(cli: Cli) -> AnyResult {
                 ];
                 if sh.attach {
                     let q = sh.secondary("fwd", &l, &f)?;
-                    let card = sim_client::Card::connect(path)?;
-                    let reserve = |p: usize| -> AnyResult<_> {
-                        Ok(Attached::reserve(
-                            card.port(p)?,
-                            card.dma(),
-                            &card_share_dir(path, p),
-                            attach_config(q.clone(), l.ring),
-                        )?)
-                    };
-                    // Both ports checked and locked before either queue is written.
-                    let (ra, rb) = (reserve(c.port)?, reserve(c.port + 1)?);
-                    let mut da = ra.start()?;
-                    let mut db = rb.start()?;
-                    let r = cmds::fwd_attached([&mut da, &mut db], &names, &l);
-                    drop((da, db));
-                    r?;
-                    return report_card(&card);
+                    return on_card_attached(path, &[c.port, c.port + 1], q, l.ring, |devs| {
+                        let [da, db] = devs else {
+                            return Err("fwd attaches to two ports".into());
+                        };
+                        cmds::fwd_attached([da, db], &names, &l)
+                    });
                 }
                 let mut cp = open_card(path, &c, 2, cfg, &f)?;
                 irq_card(&mut cp, c.port, &l)?;
@@ -1011,21 +1070,11 @@ fn run(cli: Cli) -> AnyResult {
                 }
                 if sh.attach {
                     let q = sh.secondary("echo", &l, &f)?;
-                    let mut dev = backend::attach_pci_with(
-                        addr,
-                        &ShareDir::for_pci(addr),
-                        attach_config(q, l.ring),
-                        t.sysfs.options(),
-                    )?;
+                    let mut dev = reserve_pci(addr, &t.sysfs, q, l.ring)?.start()?;
                     return cmds::echo_attached(&mut dev, &l);
                 }
-                let mut share = (sh.share > 0)
-                    .then(|| Primary::claim(ShareDir::for_pci(addr)))
-                    .transpose()?;
-                let mut dev = open_pci_cfg(addr, &t.sysfs, cfg, &f)?;
-                if let Some(p) = share.as_mut() {
-                    p.publish(&dev)?;
-                }
+                let (mut share, mut dev) =
+                    open_pci_primary(addr, &t.sysfs, cfg, &f, &sh, |_| Ok(()))?;
                 irq_pci(&mut dev, &l)?;
                 let wait = sh.wait();
                 return cmds::echo(
@@ -1045,33 +1094,17 @@ fn run(cli: Cli) -> AnyResult {
                 }
                 if sh.attach {
                     let q = sh.secondary("echo", &l, &f)?;
-                    let card = sim_client::Card::connect(path)?;
-                    let mut dev = Attached::attach(
-                        card.port(c.port)?,
-                        card.dma(),
-                        &card_share_dir(path, c.port),
-                        attach_config(q, l.ring),
-                    )?;
-                    let r = cmds::echo_attached(&mut dev, &l);
-                    drop(dev);
-                    r?;
-                    return report_card(&card);
+                    return on_card_attached(path, &[c.port], q, l.ring, |devs| {
+                        cmds::echo_attached(&mut devs[0], &l)
+                    });
                 }
                 let mut cp = open_card(path, &c, 1, cfg, &f)?;
                 irq_card(&mut cp, c.port, &l)?;
-                let wait = sh.wait();
-                let CardPorts { share, devs, .. } = &mut cp;
-                let share = share.first_mut().ok_or("no share directory")?;
-                cmds::echo(
-                    &mut devs[0],
-                    &format!("port {}", c.port),
-                    &mut || {},
-                    &l,
-                    respond.then_some(ip),
-                    false,
-                    Some((share, wait)),
-                )?;
-                return report_card(&cp.card);
+                return cp.run_one(sh.wait(), |dev, share| {
+                    let name = format!("port {}", c.port);
+                    let ip = respond.then_some(ip);
+                    cmds::echo(dev, &name, &mut || {}, &l, ip, false, Some(share))
+                });
             }
             sh.needs_shared_card()?;
             let sim = sim(&s, 2, &config(l.ring, &f))?;
@@ -1303,11 +1336,7 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
     let mut seen = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        let v = sim.violations();
-        for x in &v[seen.min(v.len())..] {
-            eprintln!("strict mode: {x}");
-        }
-        seen = v.len();
+        seen = print_violations(&sim, seen);
         if seconds.is_some_and(|s| start.elapsed().as_secs() >= s) {
             break;
         }
@@ -1336,15 +1365,7 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
             sim.rx_buffered(p)?,
         );
     }
-    let v = sim.violations();
-    for x in &v[seen.min(v.len())..] {
-        eprintln!("strict mode: {x}");
-    }
-    if v.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{} strict-mode violation(s)", v.len()).into())
-    }
+    no_violations(print_violations(&sim, seen))
 }
 
 /// What the driver loop calls between batches: step the simulated card, unless it runs on

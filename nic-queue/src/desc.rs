@@ -12,6 +12,14 @@ pub const DESC_SIZE: usize = 16;
 /// RDBAL/TDBAL ignore bits 6:0 and RDLEN/TDLEN count multiples of 128 bytes).
 pub const RING_ALIGN: usize = 128;
 
+/// A descriptor ring of `descriptors` entries from `dma`, aligned as the base registers need.
+pub fn alloc_ring(
+    dma: &dyn dma::DmaMemory,
+    descriptors: usize,
+) -> Result<dma::DmaRegion, dma::DmaError> {
+    dma.alloc(descriptors * DESC_SIZE, RING_ALIGN)
+}
+
 /// What differs between the devices' receive write-back formats.
 pub trait RxFormat {
     /// Extended-error bits (of the status/error dword) that mean the frame itself is bad: such a

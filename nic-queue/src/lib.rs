@@ -15,10 +15,11 @@
 //!   batched calls) written once over its [`Queues`]; programs generic over the card use it;
 //! - [`config`]: the ring/buffer/pool checks both drivers make.
 //!
-//! What differs per device comes in through two small traits, resolved at compile time (no
+//! What differs per device comes in through small traits, resolved at compile time (no
 //! `dyn` on the hot path): [`QueueRegs`], a queue's registers as its start, tail writes and stop
-//! need them, implemented by each driver in ordinary code next to its generated register table
-//! (so this crate knows no register), and [`desc::RxFormat`], the write-back error bits that mean
+//! need them, implemented once by [`RingRegs`] over [`RingTable`], in which each driver names
+//! its generated queue registers and its enable step in ordinary code next to its table (so
+//! this crate knows no register); and [`desc::RxFormat`], the write-back error bits that mean
 //! a bad frame. Failures are one [`QueueError`], which each driver wraps.
 //!
 //! A queue's life, as a driver's `Device::new` runs it (the device-wide steps in between are the
@@ -38,6 +39,7 @@ pub mod desc;
 pub mod device;
 pub mod error;
 pub mod queues;
+pub mod ringregs;
 pub mod rxmeta;
 pub mod rxq;
 pub mod table;
@@ -51,6 +53,7 @@ pub use device::QueueDevice;
 pub use dma::{Mempool, Packet};
 pub use error::{DeviceError, ErrorKind, QueueError};
 pub use queues::Queues;
+pub use ringregs::{RingRegs, RingTable};
 pub use rxmeta::RxMeta;
 pub use rxq::{RxPath, RxQueue};
 pub use txq::{DrainWait, TxQueue};
@@ -58,8 +61,8 @@ pub use txq::{DrainWait, TxQueue};
 use std::time::Duration;
 
 /// The registers of one receive or transmit queue, as the ring engine needs them to start,
-/// feed and stop the queue. Each driver implements it with its generated handles, e.g.
-/// `regs.RDT().at(q).write_publish(tail)`, in ordinary code next to its table.
+/// feed and stop the queue. Both drivers use [`RingRegs`], which implements it over the
+/// registers a driver names in a [`RingTable`]; a test double implements it directly.
 pub trait QueueRegs {
     /// The queue number.
     fn id(&self) -> u32;
