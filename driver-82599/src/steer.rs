@@ -184,6 +184,12 @@ impl<B: Bus + Clone> Device<B> {
         self.fdir.remove(&self.regs, flow)
     }
 
+    /// Flow Director statistics, read now (with every other counter: [`Device::stats`],
+    /// whose [`crate::Stats::fdir`] they are); `None` without Flow Director.
+    pub fn fdir_stats(&mut self) -> Option<crate::fdir::FdirStats> {
+        self.stats().fdir
+    }
+
     /// Limits transmit queue `q` to `mbps` Mbit/s on the wire (`None`: no limit).
     pub fn set_tx_rate(&mut self, q: usize, mbps: Option<u32>) -> Result<()> {
         if q >= usize::from(self.cfg.tx_queues) {
