@@ -174,9 +174,10 @@ impl<B: Bus + Clone> Device<B> {
 
     /// Steers `flow` to receive queue `queue` (`None`: to the drop queue) with a Flow
     /// Director filter (perfect or signature, as configured); adding a flow again changes
-    /// its queue.
+    /// its queue. The queue may be one set aside for a secondary ([`crate::Config::shared_queues`]).
     pub fn add_fdir(&mut self, flow: crate::fdir::Flow, queue: Option<u16>) -> Result<()> {
-        self.fdir.add(&self.regs, flow, queue, self.cfg.rx_queues)
+        self.fdir
+            .add(&self.regs, flow, queue, self.cfg.all_rx_queues())
     }
 
     /// Removes the filter of `flow`.
