@@ -178,7 +178,9 @@ fn fdir_stats_fill_the_table_and_count_failed_commands() {
         .write(FDIRCMD::CMD::REMOVE | FDIRCMD::L4TYPE::UDP);
     let v = sim.violations();
     assert_eq!(v.len(), 2, "{v:?}");
-    assert!(v.iter().all(|v| v.rule == sim_82599::Rule::FdirCommandFailed));
+    assert!(v
+        .iter()
+        .all(|v| v.rule == sim_82599::Rule::FdirCommandFailed));
     assert!(v[0].detail.contains("full"), "{}", v[0].detail);
     let s = rx.fdir_stats().unwrap();
     assert_eq!(

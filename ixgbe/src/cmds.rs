@@ -131,7 +131,10 @@ fn frame_pool<B: Bus + Clone>(
 /// Flow Director with the rules' field masks; with a `drop` rule, one more receive queue
 /// that nobody polls as the drop queue (its frames are counted, SRRCTL.DROP_EN drops them
 /// once its ring is full), which RSS leaves out.
-pub fn fdir_config(cfg: driver_82599::Config, rules: &[ixgbe::fdir_rule::Rule]) -> driver_82599::Config {
+pub fn fdir_config(
+    cfg: driver_82599::Config,
+    rules: &[ixgbe::fdir_rule::Rule],
+) -> driver_82599::Config {
     use driver_82599::fdir::FdirConfig;
     use driver_82599::rss::{RssConfig, DEFAULT_KEY, RETA_LEN};
     if rules.is_empty() {
@@ -145,7 +148,7 @@ pub fn fdir_config(cfg: driver_82599::Config, rules: &[ixgbe::fdir_rule::Rule]) 
     let rx_queues = own + u16::from(plan.drop);
     driver_82599::Config {
         rx_queues,
-        rss: plan.drop.then(|| RssConfig {
+        rss: plan.drop.then_some(RssConfig {
             key: DEFAULT_KEY,
             // Every entry one of the polled queues: RSS never picks the drop queue.
             reta: [0; RETA_LEN],
@@ -1165,10 +1168,9 @@ fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
         // Frames the rules dropped: those the card put on the drop queue (never polled, released
         // at stop) and those it dropped there once its ring was full.
         let dropped = match s.queues.get(usize::from(drop_queue)) {
-            Some(q) if drop_queue > 0 => format!(
-                " | dropped by rules {}",
-                q.hw.rx_packets + q.hw.rx_drops
-            ),
+            Some(q) if drop_queue > 0 => {
+                format!(" | dropped by rules {}", q.hw.rx_packets + q.hw.rx_drops)
+            }
             _ => String::new(),
         };
         println!(

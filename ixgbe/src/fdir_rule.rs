@@ -334,7 +334,11 @@ mod tests {
         assert!(e.contains("same address prefixes"), "{e}");
         // IPv4 and IPv6 rules have their own address masks.
         assert!(plan(&[p("udp src 10.0.0.0/8 drop"), p("udp6 queue 0")]).is_ok());
-        let e = plan(&[p("udp src 10.1.0.0/8 queue 0"), p("udp src 10.2.0.0/8 drop")]).unwrap_err();
+        let e = plan(&[
+            p("udp src 10.1.0.0/8 queue 0"),
+            p("udp src 10.2.0.0/8 drop"),
+        ])
+        .unwrap_err();
         assert!(e.contains("same flow"), "{e}");
     }
 }

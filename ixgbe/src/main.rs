@@ -420,7 +420,10 @@ fn plain(ring: usize) -> Config {
 /// `--fdir` steers received frames: for the receive loops only.
 fn no_fdir(f: &FilterOpts, cmd: &str) -> AnyResult {
     if !f.fdir.is_empty() {
-        return Err(format!("--fdir steers received frames to fwd's and echo's queues; not with {cmd}").into());
+        return Err(format!(
+            "--fdir steers received frames to fwd's and echo's queues; not with {cmd}"
+        )
+        .into());
     }
     Ok(())
 }
@@ -429,7 +432,13 @@ fn no_fdir(f: &FilterOpts, cmd: &str) -> AnyResult {
 fn gen_config(ring: usize, f: &FilterOpts) -> Config {
     Config {
         fdir: None,
-        ..config(ring, &FilterOpts { fdir: vec![], ..f.clone() })
+        ..config(
+            ring,
+            &FilterOpts {
+                fdir: vec![],
+                ..f.clone()
+            },
+        )
     }
 }
 
@@ -688,9 +697,11 @@ fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
         .as_ref()
         .map_or(1, |v| v.layout.queues_per_pool() as u16);
     if sh.share > 0 && cfg.fdir.as_ref().is_some_and(|f| f.drop_queue > 0) {
-        return Err("--fdir ... drop takes a receive queue of its own after queue 0, where \
+        return Err(
+            "--fdir ... drop takes a receive queue of its own after queue 0, where \
                     --share's queues are: not with --share (steer the flow to a queue instead)"
-            .into());
+                .into(),
+        );
     }
     Ok(Config {
         shared_queues: sh.share * per,

@@ -318,13 +318,7 @@ fn fdir_rules_drop_and_steer_flows_and_print_their_counts() {
     // The generator sends IPv4 UDP, half to port 4789 (dropped by the rule), half to 53
     // (no rule: echoed). Every frame is looked up: matched + missed = received; every
     // match lands on the drop queue.
-    let (ok, text) = ixgbe(&[
-        "echo",
-        "--seconds",
-        "1",
-        "--fdir",
-        "udp dst-port 4789 drop",
-    ]);
+    let (ok, text) = ixgbe(&["echo", "--seconds", "1", "--fdir", "udp dst-port 4789 drop"]);
     assert!(ok, "{text}");
     let f = numbers_after(&text, "port 0: flow director: ");
     let [matched, missed, added, removed, failed, free, dropped] = f[..] else {
@@ -368,20 +362,47 @@ fn bad_fdir_rules_are_clear_errors() {
         (&["echo", "--fdir", "icmp drop"], "not a flow type"),
         (&["fwd", "--fdir", "udp dst-port 99999 drop"], "not a port"),
         (
-            &["echo", "--fdir", "udp dst-port 1 drop", "--fdir", "udp src-port 2 drop"],
+            &[
+                "echo",
+                "--fdir",
+                "udp dst-port 1 drop",
+                "--fdir",
+                "udp src-port 2 drop",
+            ],
             "same ports",
         ),
         (
-            &["echo", "--fdir", "udp dst-port 1 drop", "--fdir", "udp dst-port 1 queue 0"],
+            &[
+                "echo",
+                "--fdir",
+                "udp dst-port 1 drop",
+                "--fdir",
+                "udp dst-port 1 queue 0",
+            ],
             "same flow",
         ),
-        (&["echo", "--fdir", "udp dst-port 1 queue 2"], "give --share N"),
+        (
+            &["echo", "--fdir", "udp dst-port 1 queue 2"],
+            "give --share N",
+        ),
         (&["echo", "--fdir", "udp drop", "--vmdq", "64x2"], "vmdq"),
-        (&["echo", "--fdir", "udp drop", "--share", "1"], "not with --share"),
+        (
+            &["echo", "--fdir", "udp drop", "--share", "1"],
+            "not with --share",
+        ),
         (&["pktgen", "--fdir", "udp drop"], "not with pktgen"),
         (&["stats", "--fdir", "udp drop"], "not with stats"),
         (
-            &["echo", "--card", "/nonexistent", "--attach", "--queue", "1", "--fdir", "udp drop"],
+            &[
+                "echo",
+                "--card",
+                "/nonexistent",
+                "--attach",
+                "--queue",
+                "1",
+                "--fdir",
+                "udp drop",
+            ],
             "not with --attach",
         ),
     ] {

@@ -780,10 +780,13 @@ impl Shared {
         // Add 1 to the field at `shift` of `width` bits of `r`, saturating.
         let bump = |r: R, shift: u32, width: u32| {
             let max = (1u32 << width) - 1;
-            let _ = p.regs.cell(r, 0).fetch_update(Ordering::AcqRel, Ordering::Acquire, |x| {
-                let n = (x >> shift) & max;
-                (n < max).then(|| x + (1 << shift))
-            });
+            let _ = p
+                .regs
+                .cell(r, 0)
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |x| {
+                    let n = (x >> shift) & max;
+                    (n < max).then(|| x + (1 << shift))
+                });
         };
         let failed = match cmd & 3 {
             1 => match t.add(bucket, f) {
