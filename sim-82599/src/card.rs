@@ -774,6 +774,11 @@ impl Shared {
     /// `FdirCommandFailed`); FDIRFREE.FREE follows the table.
     fn fdir_command(&self, p: &PortHw, off: usize, v: u32, cmd: u32) {
         use crate::fdir::Added;
+        // No table before FDIRCTRL.INIT_DONE (a strict FdirBeforeInit): nothing done, nothing
+        // counted.
+        if p.regs.get(R::FDIRCTRL, 0) & regs::FDIRCTRL_INIT_DONE == 0 {
+            return;
+        }
         let (hash, f) = Self::fdir_filter(p, cmd);
         let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
         let bucket = hash & 0x7FFF;

@@ -477,6 +477,46 @@ mod tests {
     }
 
     #[test]
+    fn capacity_follows_pballoc_and_mode_and_a_full_table_refuses_new_filters() {
+        // FDIRCTRL: PBALLOC in 1:0, PERFECT_MATCH bit 4. 2 K - 2 perfect or 8 K - 2 signature
+        // filters per 64 KB.
+        for (ctrl, cap) in [
+            (0x11, 2046),
+            (0x13, 8190),
+            (0x01, 8190),
+            (0x03, 32766),
+            (0, 0),
+        ] {
+            assert_eq!(table(ctrl, 0, 0).capacity, cap, "FDIRCTRL {ctrl:#x}");
+        }
+        let mut t = table(0x11, 0, 0);
+        t.capacity = 2;
+        let f = |id| Filter {
+            flow_type: 1,
+            src: [0; 16],
+            dst: [0; 4],
+            dst_match: false,
+            sport: 0,
+            dport: 0,
+            vlan: 0,
+            flex: 0,
+            pool: 0,
+            id,
+            queue: Some(1),
+        };
+        assert_eq!(t.add(5, f(0)), Added::New { bucket_len: 1 });
+        assert_eq!(t.add(5, f(1)), Added::New { bucket_len: 2 });
+        assert_eq!(t.free(), 0);
+        assert_eq!(t.add(6, f(2)), Added::Full);
+        // The same bucket and id: the filter's action replaced, even with the table full.
+        assert_eq!(t.add(5, f(1)), Added::Replaced);
+        assert!(t.remove(5, 0));
+        assert!(!t.remove(5, 0));
+        assert_eq!((t.len, t.free()), (1, 1));
+        assert_eq!(t.add(6, f(2)), Added::New { bucket_len: 1 });
+    }
+
+    #[test]
     fn masked_fields_are_zero_in_the_hash() {
         let mut k = key(1, "10.0.0.1", "10.0.0.2", 1, 2, 0xABCD);
         k.vlan = 0x2005;
