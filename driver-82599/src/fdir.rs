@@ -370,11 +370,44 @@ pub fn signature_hash(flow: &Flow) -> u32 {
     hash(SIGNATURE_KEY, &flow.hash_input()) & 0x7FFF
 }
 
-/// The filters the driver put in the table, with their ids (software index or signature).
+/// The filters the driver put in the table, with their ids (software index or signature),
+/// and the statistics read so far.
 #[derive(Default)]
 pub(crate) struct Filters {
     pub cfg: Option<FdirConfig>,
     pub flows: Vec<(Flow, u32)>,
+    /// Totals of the read-to-clear fields (FDIRUSTAT, FDIRFSTAT, FDIRLEN).
+    totals: FdirStats,
+}
+
+/// Flow Director statistics ([`crate::Device::fdir_stats`], [`crate::Stats::fdir`]), as
+/// 64-bit totals since the driver started. The card keeps them in FDIRMATCH, FDIRMISS and
+/// the fields of FDIRUSTAT, FDIRFSTAT, FDIRLEN (each register cleared by reading, so each is
+/// read in one place and added up here) and FDIRFREE (datasheet 8.2.3.21.10-15).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FdirStats {
+    /// FDIRMATCH: received frames that matched a filter.
+    pub matches: u64,
+    /// FDIRMISS: received frames looked up that matched none.
+    pub misses: u64,
+    /// FDIRUSTAT.ADD: filters added (an add that changes an existing filter's queue is not
+    /// a new filter).
+    pub adds: u64,
+    /// FDIRUSTAT.REMOVE: filters removed.
+    pub removes: u64,
+    /// FDIRFSTAT.FADD: adds the card could not carry out (table full).
+    pub failed_adds: u64,
+    /// FDIRFSTAT.FREMOVE: removes of a filter the card did not hold.
+    pub failed_removes: u64,
+    /// FDIRFREE.FREE at the last read: filters that still fit.
+    pub free: u32,
+    /// FDIRFREE.COLL at the last read: filters with a collision indication.
+    pub collisions: u32,
+    /// FDIRLEN.MAXLEN: the longest bucket an add made (filters sharing one bucket hash,
+    /// each one more step of the card's lookup), over every read.
+    pub max_bucket_len: u32,
+    /// FDIRLEN.MAXHASH: that bucket's hash.
+    pub max_bucket_hash: u32,
 }
 
 const CMD_WAIT: Duration = Duration::from_millis(10);
@@ -492,6 +525,38 @@ fn command<B: Bus>(
 }
 
 impl Filters {
+    pub fn new(cfg: Option<FdirConfig>) -> Self {
+        Filters {
+            cfg,
+            ..Filters::default()
+        }
+    }
+
+    /// Reads the statistics registers (the read-to-clear ones only here) and adds them to
+    /// the totals; FDIRMATCH and FDIRMISS are counters of the table's `Stats`, read with the
+    /// others (`raw`). `None` without Flow Director.
+    pub fn stats<B: Bus>(&mut self, regs: &mut Regs<B>, raw: &Stats) -> Option<FdirStats> {
+        self.cfg.as_ref()?;
+        let t = &mut self.totals;
+        let u = regs.FDIRUSTAT_mut().read();
+        t.adds += u64::from(u.get(FDIRUSTAT::ADD));
+        t.removes += u64::from(u.get(FDIRUSTAT::REMOVE));
+        let f = regs.FDIRFSTAT_mut().read();
+        t.failed_adds += u64::from(f.get(FDIRFSTAT::FADD));
+        t.failed_removes += u64::from(f.get(FDIRFSTAT::FREMOVE));
+        let l = regs.FDIRLEN_mut().read();
+        if l.get(FDIRLEN::MAXLEN) > t.max_bucket_len {
+            t.max_bucket_len = l.get(FDIRLEN::MAXLEN);
+            t.max_bucket_hash = l.get(FDIRLEN::MAXHASH);
+        }
+        let free = regs.FDIRFREE().read();
+        t.free = free.get(FDIRFREE::FREE);
+        t.collisions = free.get(FDIRFREE::COLL);
+        t.matches = raw.FDIRMATCH.total();
+        t.misses = raw.FDIRMISS.total();
+        Some(*t)
+    }
+
     fn cfg(&self) -> Result<&FdirConfig> {
         self.cfg
             .as_ref()

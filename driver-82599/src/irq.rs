@@ -37,7 +37,8 @@
 //!
 //! Transmit ([`Device::enable_tx_interrupts`], [`Device::tx_wait`]): transmit queue `q`'s
 //! completions go to receive queue `q`'s vector (`IVAR` `INT_ALLOC1/3`), a queue pair on one
-//! vector; a sender whose ring is full sleeps until the card writes a descriptor back.
+//! vector; a sender whose ring is full sleeps until the card writes a descriptor back, and a
+//! [`Napi`] loop on that vector reclaims the completions on its empty polls.
 //!
 //! ```
 //! use driver_82599::prelude::*;
@@ -480,6 +481,17 @@ impl<B: Bus + Clone> Device<B> {
         irq.wait(|| txq.in_flight() == 0 || txq.any_done(), timeout)
     }
 
+    /// Reclaims transmit queue `q`'s completed descriptors when it shares receive queue `q`'s
+    /// vector ([`Device::enable_tx_interrupts`]): what [`Napi`] does on an empty poll. 0 when
+    /// it does not, or the queue was taken out of the device.
+    fn reclaim_shared_tx(&mut self, q: usize) -> usize {
+        let shared = self.irq.as_ref().is_some_and(|v| v.tx && q < v.rx.len());
+        match self.queues_mut().tx_queue(q) {
+            Ok(t) if shared && t.in_flight() != 0 => t.reclaim(),
+            _ => 0,
+        }
+    }
+
     /// Arms receive queue `q`'s interrupt without waiting (for a program that polls the fd
     /// itself: arm, then `epoll_wait`).
     pub fn rx_arm(&self, q: usize) -> Result<()> {
@@ -531,6 +543,10 @@ pub struct NapiStats {
     pub wakeups: u64,
     /// Sleeps that ended at the timeout.
     pub timeouts: u64,
+    /// Transmit descriptors the loop reclaimed (their buffers back in their pools): with
+    /// transmit interrupts on, the queue pair's completions raise the vector the loop sleeps
+    /// on, and the loop frees what they completed.
+    pub tx_reclaimed: u64,
 }
 
 /// A NAPI-like receive loop for one queue: polls while there is traffic, sleeps on the
@@ -542,6 +558,11 @@ pub struct NapiStats {
 /// `sleep_timeout`, then polls again. With `idle_polls` = 1 it sleeps as soon as the ring
 /// is empty (lowest CPU use); larger values trade CPU for the wake-up latency of bursts that
 /// follow each other closely.
+///
+/// With transmit interrupts on ([`Device::enable_tx_interrupts`]) transmit queue `q` shares
+/// the vector: a completion wakes the loop, and each poll that finds no packet reclaims the
+/// transmit queue's completed descriptors (as Linux's NAPI poll cleans the queue pair's
+/// transmit ring), so a sender that stops gets its buffers back without sending again.
 #[derive(Clone, Debug)]
 pub struct Napi {
     /// Empty polls in a row before sleeping (default 64).
@@ -596,6 +617,7 @@ impl Napi {
             self.idle = 0;
         } else {
             self.idle = self.idle.saturating_add(1);
+            self.stats.tx_reclaimed += dev.reclaim_shared_tx(q) as u64;
         }
         Ok(n)
     }

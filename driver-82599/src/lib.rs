@@ -216,10 +216,7 @@ impl<B: Bus + Clone> Device<B> {
             mta: filter::HashTable::default(),
             uta: filter::HashTable::default(),
             qmap: stats::QueueStatsMap::identity(cfg.all_rx_queues(), cfg.all_tx_queues()),
-            fdir: fdir::Filters {
-                cfg: cfg.fdir.clone(),
-                flows: Vec::new(),
-            },
+            fdir: fdir::Filters::new(cfg.fdir.clone()),
             stopped: false,
             irq: None,
             msix: None,
@@ -413,6 +410,7 @@ impl<B: Bus + Clone> Device<B> {
         self.raw.update(&mut self.regs);
         let per_queue_hw = usize::from(self.cfg.all_rx_queues()) <= HW_STAT_QUEUES;
         self.stats = Stats::from_raw(&self.raw, self.queues.counters(), per_queue_hw);
+        self.stats.fdir = self.fdir.stats(&mut self.regs, &self.raw);
         // With a mapping other than queue i -> set i, a queue's hardware counters are its set's.
         if !self.qmap.is_identity() {
             let s = &mut self.stats;

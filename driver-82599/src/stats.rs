@@ -52,6 +52,8 @@ pub struct Stats {
     pub queues: Vec<QueueStats>,
     /// The 16 hardware counter sets (QPRC/QBRC/QPRDC/QPTC/QBTC, indexed by set), 64-bit totals.
     pub counter_sets: Vec<HwQueueStats>,
+    /// Flow Director statistics (`None`: Flow Director off).
+    pub fdir: Option<crate::fdir::FdirStats>,
 }
 
 /// Hardware and software counters of one queue pair.
@@ -111,6 +113,7 @@ impl Stats {
                     sw: c.snapshot(),
                 })
                 .collect(),
+            fdir: None,
         }
     }
 

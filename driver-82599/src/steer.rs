@@ -174,14 +174,21 @@ impl<B: Bus + Clone> Device<B> {
 
     /// Steers `flow` to receive queue `queue` (`None`: to the drop queue) with a Flow
     /// Director filter (perfect or signature, as configured); adding a flow again changes
-    /// its queue.
+    /// its queue. The queue may be one set aside for a secondary ([`crate::Config::shared_queues`]).
     pub fn add_fdir(&mut self, flow: crate::fdir::Flow, queue: Option<u16>) -> Result<()> {
-        self.fdir.add(&self.regs, flow, queue, self.cfg.rx_queues)
+        self.fdir
+            .add(&self.regs, flow, queue, self.cfg.all_rx_queues())
     }
 
     /// Removes the filter of `flow`.
     pub fn remove_fdir(&mut self, flow: crate::fdir::Flow) -> Result<()> {
         self.fdir.remove(&self.regs, flow)
+    }
+
+    /// Flow Director statistics, read now (with every other counter: [`Device::stats`],
+    /// whose [`crate::Stats::fdir`] they are); `None` without Flow Director.
+    pub fn fdir_stats(&mut self) -> Option<crate::fdir::FdirStats> {
+        self.stats().fdir
     }
 
     /// Limits transmit queue `q` to `mbps` Mbit/s on the wire (`None`: no limit).

@@ -91,16 +91,101 @@ impl Idle {
 
 /// A pool of `n` buffers whose first `size` bytes hold a test frame: buffers keep their
 /// contents, so allocating from it later yields ready frames without writing them again.
-fn frame_pool<B: Bus + Clone>(dev: &Device<B>, n: usize, size: usize) -> AnyResult<Mempool> {
+/// `udp`: IPv4 UDP frames from 10.0.0.1 ports 1000-1015 to 10.0.0.2, half of them to port
+/// 4789 and half to 53 (flows for `--fdir` rules), else frames that are not IP.
+fn frame_pool<B: Bus + Clone>(
+    dev: &Device<B>,
+    n: usize,
+    size: usize,
+    udp: bool,
+) -> AnyResult<Mempool> {
     let pool = Mempool::new(&**dev.dma(), n, 2048)?;
     let mut all = Vec::new();
     pool.alloc_batch(&mut all, n, size);
-    for p in all.iter_mut() {
+    for (i, p) in all.iter_mut().enumerate() {
         p.fill(0);
         // Broadcast: accepted without promiscuous mode.
-        testkit::frame::header(p, testkit::frame::BROADCAST, testkit::frame::SRC);
+        if udp {
+            let sport = 1000 + (i % 16) as u16;
+            let dport = if i % 2 == 0 { 4789 } else { 53 };
+            let f = testkit::frame::ipv4(
+                testkit::frame::BROADCAST,
+                [10, 0, 0, 1],
+                [10, 0, 0, 2],
+                17,
+                sport,
+                dport,
+            );
+            let n = f.len().min(size);
+            p[..n].copy_from_slice(&f[..n]);
+            // The IP total length of the frame as sent.
+            p[16..18].copy_from_slice(&((size - 14) as u16).to_be_bytes());
+        } else {
+            testkit::frame::header(p, testkit::frame::BROADCAST, testkit::frame::SRC);
+        }
     }
     Ok(pool)
+}
+
+/// The device configuration `--fdir` rules need (checked when they are added, [`add_fdir`]):
+/// Flow Director with the rules' field masks; with a `drop` rule, one more receive queue
+/// that nobody polls as the drop queue (its frames are counted, SRRCTL.DROP_EN drops them
+/// once its ring is full), which RSS leaves out.
+pub fn fdir_config(
+    cfg: driver_82599::Config,
+    rules: &[ixgbe::fdir_rule::Rule],
+) -> driver_82599::Config {
+    use driver_82599::fdir::FdirConfig;
+    use driver_82599::rss::{RssConfig, DEFAULT_KEY, RETA_LEN};
+    if rules.is_empty() {
+        return cfg;
+    }
+    let plan = ixgbe::fdir_rule::plan(rules).unwrap_or(ixgbe::fdir_rule::Plan {
+        masks: Default::default(),
+        drop: false,
+    });
+    let own = cfg.rx_queues;
+    let rx_queues = own + u16::from(plan.drop);
+    driver_82599::Config {
+        rx_queues,
+        rss: plan.drop.then_some(RssConfig {
+            key: DEFAULT_KEY,
+            // Every entry one of the polled queues: RSS never picks the drop queue.
+            reta: [0; RETA_LEN],
+        }),
+        fdir: Some(FdirConfig {
+            masks: plan.masks,
+            drop_queue: if plan.drop { own as u8 } else { 0 },
+            ..FdirConfig::default()
+        }),
+        ..cfg
+    }
+}
+
+/// Adds the `--fdir` rules' filters: queue 0 is this process's, queues 1..=N a primary's
+/// `--share N` secondaries'.
+pub fn add_fdir<B: Bus + Clone>(
+    dev: &mut Device<B>,
+    rules: &[ixgbe::fdir_rule::Rule],
+) -> AnyResult {
+    ixgbe::fdir_rule::plan(rules)?;
+    let shared = dev.config().shared_queues;
+    for r in rules {
+        if let Some(q) = r.queue.filter(|&q| q > shared) {
+            return Err(format!(
+                "--fdir {:?}: queue {q}: this process runs on queue 0{}",
+                r.text,
+                match shared {
+                    0 => " (give --share N for queues 1..=N, each a secondary's)".to_string(),
+                    n => format!(" and --share {n} gives secondaries queues 1..={n}"),
+                }
+            )
+            .into());
+        }
+        dev.add_fdir(r.flow(), r.queue)
+            .map_err(|e| format!("--fdir {:?}: {e}", r.text))?;
+    }
+    Ok(())
 }
 
 /// How a command's loop ended. An error or a panic in the loop still gets the totals counted
@@ -174,7 +259,7 @@ pub fn pktgen<B: Bus + Clone>(
         simulated,
     } = traffic;
     let mut published = std::time::Instant::now();
-    let pool = frame_pool(dev, 4 * l.ring.max(l.batch), size)?;
+    let pool = frame_pool(dev, 4 * l.ring.max(l.batch), size, false)?;
     // Under a rate limit, what the card sent (GPTC) is the achieved rate; what the driver
     // queued runs ahead of it by up to a ring.
     let sent_before = dev.stats().tx_packets;
@@ -1077,7 +1162,28 @@ pub fn stats_read_only<B: Bus>(bus: &B, seconds: Option<u64>) -> AnyResult {
 fn print_port<B: Bus + Clone>(name: &str, dev: &mut Device<B>) {
     let shared = dev.config().shared_queues > 0;
     let gone = dev.check_present().is_err();
+    let drop_queue = dev.config().fdir.as_ref().map_or(0, |f| f.drop_queue);
     let s = dev.stats();
+    if let Some(f) = &s.fdir {
+        // Frames the rules dropped: those the card put on the drop queue (never polled, released
+        // at stop) and those it dropped there once its ring was full.
+        let dropped = match s.queues.get(usize::from(drop_queue)) {
+            Some(q) if drop_queue > 0 => {
+                format!(" | dropped by rules {}", q.hw.rx_packets + q.hw.rx_drops)
+            }
+            _ => String::new(),
+        };
+        println!(
+            "{name}: flow director: matched {} missed {} | filters added {} removed {} failed {} \
+             free {}{dropped}",
+            f.matches,
+            f.misses,
+            f.adds,
+            f.removes,
+            f.failed_adds + f.failed_removes,
+            f.free
+        );
+    }
     println!(
         "{name}: rx {} tx {} drops {} (missed {}, no descriptor {}, bad frames {}, driver {})",
         s.rx_packets,
@@ -1194,15 +1300,20 @@ pub struct Generator<B: Bus + Clone> {
 }
 
 impl<B: Bus + Clone> Generator<B> {
-    /// `devs`: (port number, device) pairs.
-    pub fn new(devs: Vec<(usize, Device<B>)>, batch: usize, size: usize) -> AnyResult<Self> {
+    /// `devs`: (port number, device) pairs; `udp`: IPv4 UDP frames (see `frame_pool`).
+    pub fn new(
+        devs: Vec<(usize, Device<B>)>,
+        batch: usize,
+        size: usize,
+        udp: bool,
+    ) -> AnyResult<Self> {
         let devs = devs
             .into_iter()
             .map(|(n, mut d)| {
                 // More buffers than the transmit ring holds (sent buffers stay there until
                 // reclaimed): else a large ring swallows the pool and the generator stalls.
                 let ring = d.tx_queue(0)?.ring_size();
-                let p = frame_pool(&d, (4 * ring.max(batch)).max(2048), size)?;
+                let p = frame_pool(&d, (4 * ring.max(batch)).max(2048), size, udp)?;
                 Ok((n, d, p))
             })
             .collect::<AnyResult<Vec<_>>>()?;

@@ -11,10 +11,12 @@
 //!   devices are gone. A second signal kills the program at once (the card is then left as it
 //!   was; the next open disables its mastering and resets it). `regs --pci` and `stats --pci`
 //!   only map BAR0 read-only (`pci_dma::Sysfs::map_bar_read_only`); `--init` takes the device;
+//! - [`fdir_rule`]: the `--fdir` rules of `fwd` and `echo` (Flow Director filters);
 //! - [`signal`]: SIGINT/SIGTERM as a flag the loops check, so that a program stops by
 //!   returning and its devices are dropped (used by the command line and the example);
 //! - [`responder`]: ARP and ICMP echo answered in place, zero copy (used by `ixgbe echo
 //!   --respond`/`--tap` and `examples/responder.rs`).
 
+pub mod fdir_rule;
 pub mod responder;
 pub mod signal;

@@ -192,6 +192,14 @@ pub struct FilterOpts {
     /// MPSAR selects pool P): frames to it go to pool P, e.g. a shared pool's secondary.
     #[arg(long = "pool-mac", value_name = "P=MAC", value_parser = parse_pool_mac, requires = "vmdq")]
     pub pool_macs: Vec<(u8, [u8; 6])>,
+    /// fwd/echo: steer a flow with a Flow Director filter (repeatable), e.g. 'udp dst-port
+    /// 4789 queue 1' or 'tcp src 10.0.0.0/8 drop': FLOW (tcp udp sctp, tcp6 udp6 sctp6),
+    /// then any of src ADDR[/LEN], dst ADDR[/LEN], src-port N, dst-port N (all rules the
+    /// same fields), then queue N (0: this process; 1..=N: --share's secondaries) or drop.
+    /// The simulated generators then send IPv4 UDP from 10.0.0.1 ports 1000-1015 to 10.0.0.2
+    /// ports 4789 and 53.
+    #[arg(long = "fdir", value_name = "RULE", value_parser = ixgbe::fdir_rule::parse)]
+    pub fdir: Vec<ixgbe::fdir_rule::Rule>,
 }
 
 fn parse_pool_mac(s: &str) -> Result<(u8, [u8; 6]), String> {
@@ -379,7 +387,7 @@ type AnyResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 fn config(ring: usize, f: &FilterOpts) -> Config {
     let queues = f.vmdq.map_or(1, |l| l.queues_per_pool() as u16);
-    Config {
+    let cfg = Config {
         rx_ring: ring,
         tx_ring: ring,
         pool_size: (ring * 4).max(1024),
@@ -391,7 +399,8 @@ fn config(ring: usize, f: &FilterOpts) -> Config {
             ..VmdqConfig::default()
         }),
         ..Config::default()
-    }
+    };
+    cmds::fdir_config(cfg, &f.fdir)
 }
 
 /// The plain configuration (no filters, no pools).
@@ -403,8 +412,34 @@ fn plain(ring: usize) -> Config {
             vlans: vec![],
             vmdq: None,
             pool_macs: vec![],
+            fdir: vec![],
         },
     )
+}
+
+/// `--fdir` steers received frames: for the receive loops only.
+fn no_fdir(f: &FilterOpts, cmd: &str) -> AnyResult {
+    if !f.fdir.is_empty() {
+        return Err(format!(
+            "--fdir steers received frames to fwd's and echo's queues; not with {cmd}"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The simulated generators' configuration: the command's filters, no Flow Director.
+fn gen_config(ring: usize, f: &FilterOpts) -> Config {
+    Config {
+        fdir: None,
+        ..config(
+            ring,
+            &FilterOpts {
+                fdir: vec![],
+                ..f.clone()
+            },
+        )
+    }
 }
 
 /// The --mac and --vlan filters, into pool 0 with pools.
@@ -426,7 +461,7 @@ fn filters<B: regdsl_rt::Bus + Clone>(dev: &mut Device<B>, f: &FilterOpts) -> An
     if !f.vlans.is_empty() {
         dev.set_vlan_filter(true)?;
     }
-    Ok(())
+    cmds::add_fdir(dev, &f.fdir)
 }
 
 /// A port the command runs on: opened, with the --mac/--vlan filters.
@@ -762,6 +797,13 @@ fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
         .vmdq
         .as_ref()
         .map_or(1, |v| v.layout.queues_per_pool() as u16);
+    if sh.share > 0 && cfg.fdir.as_ref().is_some_and(|f| f.drop_queue > 0) {
+        return Err(
+            "--fdir ... drop takes a receive queue of its own after queue 0, where \
+                    --share's queues are: not with --share (steer the flow to a queue instead)"
+                .into(),
+        );
+    }
     Ok(Config {
         shared_queues: sh.share * per,
         ..cfg
@@ -805,11 +847,15 @@ impl ShareOpts {
             (None, Some(p)) => AttachConfig::pool(p),
             _ => return Err(format!("{cmd} --attach needs --queue N or --pool P").into()),
         };
-        if !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some() || !f.pool_macs.is_empty()
+        if !f.macs.is_empty()
+            || !f.vlans.is_empty()
+            || f.vmdq.is_some()
+            || !f.pool_macs.is_empty()
+            || !f.fdir.is_empty()
         {
             return Err(
-                "--mac, --vlan, --vmdq and --pool-mac program the primary's filters; not with \
-                 --attach"
+                "--mac, --vlan, --vmdq, --pool-mac and --fdir program the primary's filters; not \
+                 with --attach"
                     .into(),
             );
         }
@@ -852,6 +898,7 @@ fn run(cli: Cli) -> AnyResult {
             if l.interrupts {
                 return Err("--interrupts is for the receive loops (fwd, echo), not pktgen".into());
             }
+            no_fdir(&f, "pktgen")?;
             if let Some(r) = rate {
                 driver_82599::ratelimit::factor(r)?;
             }
@@ -1016,11 +1063,12 @@ fn run(cli: Cli) -> AnyResult {
                 irq_sim(sim, &mut db, 1, &l)?;
                 let mut g = cmds::Generator::new(
                     vec![
-                        (2, open_sim(sim, 2, config(l.ring, &f))?),
-                        (3, open_sim(sim, 3, config(l.ring, &f))?),
+                        (2, open_sim(sim, 2, gen_config(l.ring, &f))?),
+                        (3, open_sim(sim, 3, gen_config(l.ring, &f))?),
                     ],
                     l.batch,
                     60,
+                    !f.fdir.is_empty(),
                 )?;
                 println!(
                     "simulated card: generators on ports 2 and 3 feed ports 0 <-> 1 \
@@ -1128,9 +1176,10 @@ fn run(cli: Cli) -> AnyResult {
                 let mut gen = None;
                 if tap.is_none() {
                     gen = Some(cmds::Generator::new(
-                        vec![(1, open_sim(sim, 1, config(l.ring, &f))?)],
+                        vec![(1, open_sim(sim, 1, gen_config(l.ring, &f))?)],
                         l.batch,
                         60,
+                        !f.fdir.is_empty(),
                     )?);
                 }
                 let step = stepper(sim, s.threaded);
@@ -1159,6 +1208,7 @@ fn run(cli: Cli) -> AnyResult {
             init,
             attach,
         } => {
+            no_fdir(&f, "stats")?;
             if attach {
                 if let Some(addr) = t.port("stats")? {
                     no_sim_opts(&s)?;

@@ -853,3 +853,48 @@ fn secondaries_take_whole_vmdq_pools() {
         "pool 0 got nothing: {ctx}"
     );
 }
+
+/// A primary's `--fdir` rule steers to a secondary's queue: `echo --share 2 --fdir 'udp queue
+/// 2'` takes every UDP frame to queue 2. The pktgen secondary on queue 1 (whose frames RSS
+/// would bring back to it) gets none; the one on queue 2 gets its own and queue 1's. Every
+/// frame the card sent matched the rule, and queue 2's counters hold them all.
+#[test]
+fn an_fdir_rule_of_the_primary_steers_to_a_secondarys_queue() {
+    let path = socket("fdir");
+    let card = start_card(&path, 10);
+    let primary = spawn(
+        &[
+            "echo",
+            "--seconds",
+            "3",
+            "--share",
+            "2",
+            "--fdir",
+            "udp queue 2",
+        ],
+        &path,
+    );
+    wait_primary(&path, &primary);
+    let s1 = spawn(&secondary("1", "1"), &path);
+    let s2 = spawn(&secondary("1", "2"), &path);
+    let (t1, t2) = (finished(s1, "secondary 1"), finished(s2, "secondary 2"));
+    let pt = finished(primary, "primary");
+    let ct = finished(card, "card");
+    let ctx = format!("secondary 1:\n{t1}\nsecondary 2:\n{t2}\nprimary:\n{pt}\ncard:\n{ct}");
+    // "queue Q: received R sent S | at stop: X received not taken, Y queued never sent"
+    let (q1, q2) = (numbers(&t1, "queue 1:"), numbers(&t2, "queue 2:"));
+    assert_eq!(q1[0], 0, "nothing comes back to queue 1\n{ctx}");
+    assert!(q1[1] > 0 && q2[1] > 0, "{ctx}");
+    // "queue counters Q: rx P pkts B bytes D drops | tx P pkts B bytes"
+    let (c1, c2) = (
+        numbers(&pt, "queue counters 1:"),
+        numbers(&pt, "queue counters 2:"),
+    );
+    let sent = c1[3] + c2[3];
+    assert_eq!(c1[0] + c1[2], 0, "{ctx}");
+    assert_eq!(c2[0] + c2[2], sent, "queue 2 received every frame\n{ctx}");
+    assert_eq!(c2[0], q2[0] + q2[2], "{ctx}");
+    // "port 0: flow director: matched M missed X | filters added A removed R failed F free N"
+    let f = numbers(&pt, "port 0: flow director:");
+    assert_eq!((f[0], f[1], f[2]), (sent, 0, 1), "{ctx}");
+}

@@ -300,3 +300,116 @@ fn large_rings_run_on_the_simulated_card_and_the_generators_keep_sending() {
         assert!(sent > 2 * 2048, "{line}");
     }
 }
+
+/// The numbers on the first line containing `key`, after it.
+fn numbers_after(text: &str, key: &str) -> Vec<u64> {
+    let line = text
+        .lines()
+        .find(|l| l.contains(key))
+        .unwrap_or_else(|| panic!("no {key:?} in:\n{text}"));
+    line[line.find(key).unwrap() + key.len()..]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect()
+}
+
+#[test]
+fn fdir_rules_drop_and_steer_flows_and_print_their_counts() {
+    // The generator sends IPv4 UDP, half to port 4789 (dropped by the rule), half to 53
+    // (no rule: echoed). Every frame is looked up: matched + missed = received; every
+    // match lands on the drop queue.
+    let (ok, text) = ixgbe(&["echo", "--seconds", "1", "--fdir", "udp dst-port 4789 drop"]);
+    assert!(ok, "{text}");
+    let f = numbers_after(&text, "port 0: flow director: ");
+    let [matched, missed, added, removed, failed, free, dropped] = f[..] else {
+        panic!("{f:?}\n{text}")
+    };
+    assert!(matched > 0 && missed > 0, "{text}");
+    assert_eq!((added, removed, failed, free), (1, 0, 0, 2045), "{text}");
+    assert_eq!(dropped, matched, "{text}");
+    let rx = common::number_after(&text, "port 0: rx ");
+    assert_eq!(rx, matched + missed, "{text}");
+    let echoed = common::number_after(&text, "total echoed: ");
+    assert!(echoed > 0 && echoed <= missed, "{text}");
+    // fwd: port 53 to the forwarder's queue, 4789 dropped; every frame still accounted for.
+    let (ok, text) = ixgbe(&[
+        "fwd",
+        "--seconds",
+        "1",
+        "--fdir",
+        "udp dst-port 53 queue 0",
+        "--fdir",
+        "udp dst-port 4789 drop",
+    ]);
+    assert!(ok, "{text}");
+    fwd_accounts(&text);
+    for p in ["port 0 (A): flow director: ", "port 1 (B): flow director: "] {
+        let f = numbers_after(&text, p);
+        // Every frame matches one of the two rules; half of them are dropped.
+        assert!(f[0] > 0 && f[1] == 0, "{p}{f:?}\n{text}");
+        assert_eq!((f[2], f[5]), (2, 2044), "{text}");
+        assert!(f[6] > 0 && f[6] < f[0], "{text}");
+    }
+    // Without --fdir: no Flow Director line.
+    let (ok, text) = ixgbe(&["echo", "--seconds", "1"]);
+    assert!(ok && !text.contains("flow director"), "{text}");
+}
+
+#[test]
+fn bad_fdir_rules_are_clear_errors() {
+    for (args, says) in [
+        (&["echo", "--fdir", "udp dst-port 4789"][..], "no action"),
+        (&["echo", "--fdir", "icmp drop"], "not a flow type"),
+        (&["fwd", "--fdir", "udp dst-port 99999 drop"], "not a port"),
+        (
+            &[
+                "echo",
+                "--fdir",
+                "udp dst-port 1 drop",
+                "--fdir",
+                "udp src-port 2 drop",
+            ],
+            "same ports",
+        ),
+        (
+            &[
+                "echo",
+                "--fdir",
+                "udp dst-port 1 drop",
+                "--fdir",
+                "udp dst-port 1 queue 0",
+            ],
+            "same flow",
+        ),
+        (
+            &["echo", "--fdir", "udp dst-port 1 queue 2"],
+            "give --share N",
+        ),
+        (&["echo", "--fdir", "udp drop", "--vmdq", "64x2"], "vmdq"),
+        (
+            &["echo", "--fdir", "udp drop", "--share", "1"],
+            "not with --share",
+        ),
+        (&["pktgen", "--fdir", "udp drop"], "not with pktgen"),
+        (&["stats", "--fdir", "udp drop"], "not with stats"),
+        (
+            &[
+                "echo",
+                "--card",
+                "/nonexistent",
+                "--attach",
+                "--queue",
+                "1",
+                "--fdir",
+                "udp drop",
+            ],
+            "not with --attach",
+        ),
+    ] {
+        let mut a = args.to_vec();
+        a.extend(["--seconds", "1"]);
+        let (ok, text) = ixgbe(&a);
+        assert!(!ok && text.contains(says), "{a:?}: {text}");
+        assert!(!text.contains("panicked"), "{a:?}: {text}");
+    }
+}

@@ -75,6 +75,32 @@ fn run(args: &[String], extra: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), common::text(&out))
 }
 
+/// A command line's words as `sh` splits them: at spaces, except inside single quotes
+/// (`--fdir 'udp dst-port 4789 drop'` is two words).
+fn words(line: &str) -> Vec<String> {
+    let (mut out, mut word, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => (quoted, any) = (!quoted, true),
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    assert!(!quoted, "unbalanced quote in {line:?}");
+    if any {
+        out.push(word);
+    }
+    out
+}
+
 /// Quick versions: `--seconds N` becomes 1, `--trace F` goes to a temporary file.
 fn quick(args: Vec<String>, tmp: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -130,10 +156,10 @@ fn every_ixgbe_command_of_the_readme_runs() {
             }
             args
         } else if let Some(rest) = line.split("target/release/ixgbe ").nth(1) {
-            rest.split_whitespace().map(String::from).collect()
+            words(rest)
         } else if let Some(rest) = line.strip_prefix("ixgbe ") {
             // The program as installed (`cargo install --path ixgbe`).
-            rest.split_whitespace().map(String::from).collect()
+            words(rest)
         } else {
             continue;
         };

@@ -478,7 +478,7 @@ impl Shared {
         let cell = &p.regs.dw[d.dword];
         let i = d.index.unwrap_or(0);
         match d.id.def().kind {
-            Kind::Rc => return cell.swap(0, Ordering::AcqRel),
+            Kind::Rc | Kind::Rtc => return cell.swap(0, Ordering::AcqRel),
             Kind::Wo => return 0,
             _ => {}
         }
@@ -532,7 +532,7 @@ impl Shared {
             self.check(p, d, off, v, old, new);
         }
         match def.kind {
-            Kind::Ro | Kind::Rc => return,
+            Kind::Ro | Kind::Rc | Kind::Rtc => return,
             Kind::Rw | Kind::Wo => {}
         }
         match d.id {
@@ -636,10 +636,12 @@ impl Shared {
                 let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
                 *t =
                     crate::fdir::table(new, p.regs.get(R::FDIRHKEY, 0), p.regs.get(R::FDIRSKEY, 0));
+                // An empty table: every filter free (8.2.3.21.10).
+                p.regs.set(R::FDIRFREE, 0, t.free());
                 p.cfg_gen.fetch_add(1, Ordering::AcqRel);
             }
             R::FDIRCMD => {
-                self.fdir_command(p, new);
+                self.fdir_command(p, off, v, new);
                 // The command field reads 0 once the card has done it.
                 cell.store(new & !3, Ordering::Release);
                 p.cfg_gen.fetch_add(1, Ordering::AcqRel);
@@ -765,15 +767,66 @@ impl Shared {
     /// An FDIRCMD command (datasheet 7.1.2.7): add or remove the filter the FDIR registers describe
     /// (perfect filters: by bucket and software index; signature filters: by bucket and
     /// signature, FDIRHASH 30:16 either way).
-    fn fdir_command(&self, p: &PortHw, cmd: u32) {
+    ///
+    /// The statistics (8.2.3.21.10-13): a new filter counts in FDIRUSTAT.ADD and may make the
+    /// longest bucket (FDIRLEN), a removed one in FDIRUSTAT.REMOVE; an add with the table full
+    /// in FDIRFSTAT.FADD, a remove of a filter not there in FDIRFSTAT.FREMOVE (both a strict
+    /// `FdirCommandFailed`); FDIRFREE.FREE follows the table.
+    fn fdir_command(&self, p: &PortHw, off: usize, v: u32, cmd: u32) {
+        use crate::fdir::Added;
+        // No table before FDIRCTRL.INIT_DONE (a strict FdirBeforeInit): nothing done, nothing
+        // counted.
+        if p.regs.get(R::FDIRCTRL, 0) & regs::FDIRCTRL_INIT_DONE == 0 {
+            return;
+        }
         let (hash, f) = Self::fdir_filter(p, cmd);
         let mut t = p.fdir.lock().unwrap_or_else(|e| e.into_inner());
-        match cmd & 3 {
-            1 => t.add(hash & 0x7FFF, f),
+        let bucket = hash & 0x7FFF;
+        // Add 1 to the field at `shift` of `width` bits of `r`, saturating.
+        let bump = |r: R, shift: u32, width: u32| {
+            let max = (1u32 << width) - 1;
+            let _ = p
+                .regs
+                .cell(r, 0)
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |x| {
+                    let n = (x >> shift) & max;
+                    (n < max).then(|| x + (1 << shift))
+                });
+        };
+        let failed = match cmd & 3 {
+            1 => match t.add(bucket, f) {
+                Added::New { bucket_len } => {
+                    bump(R::FDIRUSTAT, 0, 16);
+                    let len = bucket_len.min(63) as u32;
+                    let _ = p.regs.cell(R::FDIRLEN, 0).fetch_update(
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                        |x| (len > x & 0x3F).then_some((bucket & t.hash_mask) << 16 | len),
+                    );
+                    None
+                }
+                Added::Replaced => None,
+                Added::Full => {
+                    bump(R::FDIRFSTAT, 0, 8);
+                    Some(format!("filter add with the table full (FDIRFREE.FREE = 0, {} filters): the card dropped the command and counted it in FDIRFSTAT.FADD; the driver must keep count of its filters and refuse the add (datasheet 7.1.2.7, 8.2.3.21.10)", t.capacity))
+                }
+            },
             2 => {
-                t.remove(hash & 0x7FFF, f.id);
+                if t.remove(bucket, f.id) {
+                    bump(R::FDIRUSTAT, 16, 16);
+                    None
+                } else {
+                    bump(R::FDIRFSTAT, 8, 8);
+                    Some(format!("filter remove of bucket {bucket:#x} id {:#x}, which the table does not hold: counted in FDIRFSTAT.FREMOVE; the driver's list of filters is not the card's (datasheet 7.1.2.7, 8.2.3.21.13)", f.id))
+                }
             }
-            _ => {}
+            _ => None,
+        };
+        let coll = p.regs.get(R::FDIRFREE, 0) & 0x7FFF_0000;
+        p.regs.set(R::FDIRFREE, 0, coll | t.free());
+        drop(t);
+        if let (Some(detail), true) = (failed, self.cfg.strict) {
+            self.violation(p, Dir::W, off, v, Rule::FdirCommandFailed, detail);
         }
     }
 

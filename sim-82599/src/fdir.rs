@@ -36,8 +36,19 @@
 //! masked bits cleared and writes the filter so (as Linux's ixgbe does): a filter written with
 //! bits the masks ignore could never match, a strict `FdirFilterNotMasked`; changing a mask
 //! with filters in the table is `FdirMaskWithFilters`, as for FDIRM. SCTP flows (L4TYPE 3)
-//! are looked up with their ports like TCP and UDP. Not modelled: FDIRM.L4P, the table's
-//! capacity and statistics other than FDIRMATCH/FDIRMISS.
+//! are looked up with their ports like TCP and UDP.
+//!
+//! Statistics (8.2.3.21.10-15, kept by `card.rs`): FDIRMATCH and FDIRMISS count the frames
+//! looked up (read-to-clear counters); FDIRUSTAT counts filters added (ADD, 15:0) and removed
+//! (REMOVE, 31:16), FDIRFSTAT adds that failed because the table was full (FADD, 7:0) and
+//! removes of a filter not in the table (FREMOVE, 15:8), each field saturating, the whole
+//! register cleared by reading; FDIRLEN holds the longest bucket an add made since it was
+//! last read (MAXLEN, 5:0) and that bucket's hash (MAXHASH, 30:16), cleared by reading;
+//! FDIRFREE.FREE the filters still free (the table's capacity, 2 K - 2 perfect or 8 K - 2
+//! signature filters per 64 KB of PBALLOC, less those in it), not cleared by reading. An add
+//! that replaces a filter with the same bucket and software index (or signature) changes its
+//! action and counts in neither register. Not modelled: FDIRM.L4P, FDIRFREE.COLL (the
+//! collision flag of signature filters; it stays 0).
 
 use std::collections::HashMap;
 
@@ -162,6 +173,20 @@ pub(crate) struct Table {
     pub flex_offset: usize,
     /// FDIRM and the field masks, read when the receive configuration is loaded.
     pub masks: Masks,
+    /// Filters the memory PBALLOC gives holds, and filters in the table.
+    pub capacity: u32,
+    pub len: u32,
+}
+
+/// What an add command did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Added {
+    /// A new filter, now one of `bucket_len` in its bucket.
+    New { bucket_len: usize },
+    /// A filter with the same bucket and id was there: its action replaced.
+    Replaced,
+    /// The table is full: nothing added.
+    Full,
 }
 
 /// The table after FDIRCTRL is written with PBALLOC `pballoc` (1..=3).
@@ -170,7 +195,12 @@ pub(crate) fn table(fdirctrl: u32, hkey: u32, skey: u32) -> Table {
     let perfect = fdirctrl & (1 << 4) != 0;
     // 2 K perfect filters (8 K signature) per 64 KB, one bucket each.
     let bits = if perfect { 10 + pballoc } else { 12 + pballoc };
+    let capacity = match pballoc {
+        0 => 0,
+        p => (if perfect { 2048 } else { 8192 } << (p - 1)) - 2,
+    };
     Table {
+        capacity,
         hkey,
         skey,
         perfect,
@@ -298,11 +328,22 @@ fn vlan_masked(vlan: u16, fdirm: u32) -> u16 {
 }
 
 impl Table {
-    pub fn add(&mut self, bucket: u32, f: Filter) {
+    pub fn add(&mut self, bucket: u32, f: Filter) -> Added {
+        let full = self.len >= self.capacity;
         let b = self.buckets.entry(bucket & self.hash_mask).or_default();
         match b.iter_mut().find(|g| g.id == f.id) {
-            Some(g) => *g = f,
-            None => b.push(f),
+            Some(g) => {
+                *g = f;
+                Added::Replaced
+            }
+            None if full => Added::Full,
+            None => {
+                b.push(f);
+                self.len += 1;
+                Added::New {
+                    bucket_len: b.len(),
+                }
+            }
         }
     }
 
@@ -313,7 +354,16 @@ impl Table {
         };
         let n = b.len();
         b.retain(|g| g.id != id);
-        n != b.len()
+        let removed = n != b.len();
+        if removed {
+            self.len -= 1;
+        }
+        removed
+    }
+
+    /// FDIRFREE.FREE.
+    pub fn free(&self) -> u32 {
+        self.capacity - self.len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -424,6 +474,46 @@ mod tests {
             assert_eq!(hash(sk, &d) & 0x7FFF, sig & 0x7FFF, "signature of {:?}", d);
             assert_eq!(hash(bk, &d) & 0x7FF, perfect);
         }
+    }
+
+    #[test]
+    fn capacity_follows_pballoc_and_mode_and_a_full_table_refuses_new_filters() {
+        // FDIRCTRL: PBALLOC in 1:0, PERFECT_MATCH bit 4. 2 K - 2 perfect or 8 K - 2 signature
+        // filters per 64 KB.
+        for (ctrl, cap) in [
+            (0x11, 2046),
+            (0x13, 8190),
+            (0x01, 8190),
+            (0x03, 32766),
+            (0, 0),
+        ] {
+            assert_eq!(table(ctrl, 0, 0).capacity, cap, "FDIRCTRL {ctrl:#x}");
+        }
+        let mut t = table(0x11, 0, 0);
+        t.capacity = 2;
+        let f = |id| Filter {
+            flow_type: 1,
+            src: [0; 16],
+            dst: [0; 4],
+            dst_match: false,
+            sport: 0,
+            dport: 0,
+            vlan: 0,
+            flex: 0,
+            pool: 0,
+            id,
+            queue: Some(1),
+        };
+        assert_eq!(t.add(5, f(0)), Added::New { bucket_len: 1 });
+        assert_eq!(t.add(5, f(1)), Added::New { bucket_len: 2 });
+        assert_eq!(t.free(), 0);
+        assert_eq!(t.add(6, f(2)), Added::Full);
+        // The same bucket and id: the filter's action replaced, even with the table full.
+        assert_eq!(t.add(5, f(1)), Added::Replaced);
+        assert!(t.remove(5, 0));
+        assert!(!t.remove(5, 0));
+        assert_eq!((t.len, t.free()), (1, 1));
+        assert_eq!(t.add(6, f(2)), Added::New { bucket_len: 1 });
     }
 
     #[test]

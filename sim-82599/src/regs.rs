@@ -50,6 +50,8 @@ pub enum Kind {
     Ro,
     /// Read-to-clear statistics counter: writes ignored.
     Rc,
+    /// Cleared by reading, not a counter (fields of several counts): writes ignored.
+    Rtc,
     /// Write only: reads return 0.
     Wo,
 }
@@ -221,6 +223,13 @@ defs! {
     FDIRVLAN: Rw, 0, 0xFFFF_FFFF, [one(0x0EE24)], [];
     FDIRHASH: Rw, 0, 0x7FFF_FFFF, [one(0x0EE28)], [];
     FDIRCMD: Rw, 0, 0x3F7F_9FFF, [one(0x0EE2C)], [];
+    // Statistics (8.2.3.21.10-15), kept by the card (card.rs): FDIRFREE is not cleared by
+    // reading; FDIRLEN, FDIRUSTAT and FDIRFSTAT are, as whole registers (Linux's
+    // ixgbe_reinit_fdir_tables_82599 reads them to clear them).
+    FDIRFREE: Rw, 0, 0x7FFF_FFFF, [one(0x0EE38)], [];
+    FDIRLEN: Rtc, 0, 0, [one(0x0EE4C)], [];
+    FDIRUSTAT: Rtc, 0, 0, [one(0x0EE50)], [];
+    FDIRFSTAT: Rtc, 0, 0, [one(0x0EE54)], [];
     FDIRMATCH: Rc, 0, 0, [one(0x0EE58)], [];
     FDIRMISS: Rc, 0, 0, [one(0x0EE5C)], [];
     // MAC (8.2.3.22)

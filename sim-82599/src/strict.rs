@@ -51,6 +51,11 @@ pub enum Rule {
     /// with those bits cleared, so the filter never matches (datasheet 7.1.2.7; Linux's ixgbe
     /// clears them in the filter and its hash).
     FdirFilterNotMasked,
+    /// A Flow Director command the card could not carry out: an add with the table full
+    /// (FDIRFREE.FREE = 0) or a remove of a filter the table does not hold. The card only
+    /// counts it (FDIRFSTAT, datasheet 8.2.3.21.13); a driver that believes it succeeded has
+    /// a filter list that is no longer the card's.
+    FdirCommandFailed,
     /// CTRL.RST/LRST written while PCIe master requests may be pending: CTRL
     /// .PCIE_MASTER_DISABLE not set, or STATUS.PCIE_MASTER_ENABLE_STATUS not read as 0 since
     /// (datasheet 5.2.5.3.2, 4.6.3.2).

@@ -228,6 +228,7 @@ fn access_modes_agree() {
             Kind::Rw => matches!(a, Access::RW | Access::W1C),
             Kind::Ro => a == Access::RO,
             Kind::Rc => matches!(a, Access::RC | Access::RCR),
+            Kind::Rtc => matches!(a, Access::RTC | Access::RTCW),
             Kind::Wo => a == Access::WO,
         };
         if ok == known(KNOWN_ACCESS, d.name) {
