@@ -15,11 +15,46 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const PHYS_BASE: u64 = 0x1_0000_0000;
 
 pub(crate) struct Block {
-    /// Owns the mapping that `base` points into.
-    _map: memmap2::MmapMut,
+    /// Owns the memory that `base` points into.
+    _map: Backing,
     base: *mut u8,
     /// The memory file behind the mapping, handed to driver processes.
     file: std::fs::File,
+}
+
+/// The memory file's mapping; under Miri, which cannot map files, a heap block of the same size
+/// (the memory file then exists but is not what the card reads: no driver process can share it).
+#[cfg(not(miri))]
+type Backing = memmap2::MmapMut;
+#[cfg(miri)]
+type Backing = HeapBlock;
+
+/// Zeroed, page-aligned heap memory (Miri's stand-in for the mapping), owned through a raw
+/// pointer so that moving the owner does not invalidate `Block::base`.
+#[cfg(miri)]
+pub(crate) struct HeapBlock {
+    ptr: std::ptr::NonNull<u8>,
+    layout: std::alloc::Layout,
+}
+
+#[cfg(miri)]
+impl HeapBlock {
+    fn zeroed(len: usize) -> Result<Self, DmaError> {
+        let layout = std::alloc::Layout::from_size_align(len, 4096)
+            .map_err(|_| DmaError::Exhausted { size: len })?;
+        // SAFETY: `len` is at least 4096.
+        let p = unsafe { std::alloc::alloc_zeroed(layout) };
+        let ptr = std::ptr::NonNull::new(p).ok_or(DmaError::Exhausted { size: len })?;
+        Ok(HeapBlock { ptr, layout })
+    }
+}
+
+#[cfg(miri)]
+impl Drop for HeapBlock {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `zeroed` with this layout, freed once.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) }
+    }
 }
 
 // SAFETY: the block is plain anonymous memory; every access goes through raw pointers, and
@@ -86,31 +121,61 @@ impl fmt::Debug for SimMemory {
     }
 }
 
-impl SimMemory {
-    pub fn new(len: usize) -> Result<SimMemory, DmaError> {
-        let len = len.max(4096).next_multiple_of(4096);
-        let os = |what: String| {
-            let err = std::io::Error::last_os_error();
-            DmaError::Os { what, err }
-        };
+/// A new memory file: a `memfd` (under Miri, which has no `memfd_create`, an unlinked
+/// temporary file).
+fn memory_file() -> std::io::Result<std::fs::File> {
+    #[cfg(not(miri))]
+    {
         // SAFETY: a constant NUL-terminated name; the call returns a new descriptor or -1.
         let fd = unsafe { libc::memfd_create(c"sim-82599-dma".as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
-            return Err(os("creating the simulated DMA memory file (memfd)".into()));
+            return Err(std::io::Error::last_os_error());
         }
         // SAFETY: `fd` was just created and is owned by nobody else.
-        let file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        Ok(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+    }
+    #[cfg(miri)]
+    {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "sim-82599-dma-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        std::fs::remove_file(&path)?;
+        Ok(f)
+    }
+}
+
+impl SimMemory {
+    pub fn new(len: usize) -> Result<SimMemory, DmaError> {
+        let len = len.max(4096).next_multiple_of(4096);
+        let file = memory_file().map_err(|err| DmaError::Os {
+            what: "creating the simulated DMA memory file (memfd)".into(),
+            err,
+        })?;
         // Sparse: pages are allocated when first touched, as with an anonymous mapping.
         file.set_len(len as u64).map_err(|err| DmaError::Os {
             what: format!("sizing the simulated DMA memory file to {len} bytes"),
             err,
         })?;
+        #[cfg(not(miri))]
         // SAFETY: the file is ours, never truncated while mapped.
         let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(|err| DmaError::Os {
             what: format!("mapping {len} bytes of simulated DMA memory"),
             err,
         })?;
+        #[cfg(not(miri))]
         let base = map.as_mut_ptr();
+        #[cfg(miri)]
+        let map = HeapBlock::zeroed(len)?;
+        #[cfg(miri)]
+        let base = map.ptr.as_ptr();
         Ok(SimMemory {
             block: Arc::new(Block {
                 _map: map,
