@@ -48,11 +48,6 @@ impl HeapDma {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
-
-    /// The virtual address of device address `phys` (as the card's side of a test sees it).
-    pub fn virt_of(phys: u64) -> *mut u8 {
-        phys.wrapping_sub(Self::PHYS_OFFSET) as usize as *mut u8
-    }
 }
 
 /// Alignment of every piece (enough for rings and buffers).
@@ -123,7 +118,6 @@ mod tests {
         let r = m.alloc(100, 128).unwrap();
         assert_eq!(r.virt() as usize % PAGE, 0);
         assert_eq!(r.phys(), r.virt() as u64 + HeapDma::PHYS_OFFSET);
-        assert_eq!(HeapDma::virt_of(r.phys()), r.virt());
         // SAFETY: inside the region, nothing else writes it.
         assert!((0..100).all(|i| unsafe { r.virt().add(i).read_volatile() } == 0));
         assert!(matches!(

@@ -133,6 +133,24 @@ impl RxCfg {
     }
 }
 
+/// A host address inside the simulated memory, kept as a pointer (so it keeps its provenance:
+/// an address rebuilt from an integer would not) and null until set.
+#[derive(Clone, Copy)]
+pub(crate) struct HostPtr(pub *mut u8);
+
+impl Default for HostPtr {
+    fn default() -> Self {
+        HostPtr(core::ptr::null_mut())
+    }
+}
+
+// SAFETY: it points into the simulated memory, which lives as long as the card and is shared
+// with the driver anyway (`dma::Block` is Send + Sync); it is dereferenced only after the range
+// was checked against that memory.
+unsafe impl Send for HostPtr {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for HostPtr {}
+
 /// An RX queue as loaded for one step.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct RxQ {
@@ -145,7 +163,7 @@ pub(crate) struct RxQ {
     pub tail: u32,
     pub count: u32,
     /// Host address of the descriptor ring (checked against the simulated memory).
-    pub ring: usize,
+    pub ring: HostPtr,
     pub bsize: usize,
     pub drop_en: bool,
     /// RXDCTL.VME: strip VLAN tags (datasheet 7.1.1.2).

@@ -331,7 +331,7 @@ fn load(pe: &mut PortEng, sh: &Shared, p: &PortHw, q: u32, step: u64) {
                 let tail = p.regs.get(R::RDT, q);
                 if head < count {
                     rq.running = true;
-                    rq.ring = ring as usize;
+                    rq.ring = crate::engine::HostPtr(ring);
                     rq.count = count;
                     rq.head = head;
                     rq.head0 = head;
@@ -380,7 +380,7 @@ fn write(
         && rq.head != rq.tail
         && f.len() <= rq.bsize
     {
-        let ring = rq.ring as *mut u8;
+        let ring = rq.ring.0;
         let d = ring.wrapping_add(rq.head as usize * 16);
         if let Some(buf) = sh.mem.translate(dma::rd64(d, 0), f.len()) {
             dma::copy_to(f, buf);
@@ -419,7 +419,7 @@ fn write_any(
     if !rq.running {
         return Err(NoRoom);
     }
-    let (ring, count, tail, bsize) = (rq.ring as *mut u8, rq.count, rq.tail, rq.bsize);
+    let (ring, count, tail, bsize) = (rq.ring.0, rq.count, rq.tail, rq.bsize);
     let mut head = rq.head;
     // Checksum status (7.1.11), over the frame as received.
     let csum = crate::offload::rx_status(f);
