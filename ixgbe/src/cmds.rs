@@ -1075,15 +1075,19 @@ pub fn stats<B: Bus + Clone>(
     }
     dev.stop();
     let s = dev.stats().clone();
-    println!("{s:#?}");
     // The hardware counter sets in use (RQSMR/TQSM: queue i counts in set i).
+    let mut shown = 0;
     for (i, q) in s.counter_sets.iter().enumerate() {
         if *q != Default::default() {
+            shown += 1;
             println!(
                 "queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
                 q.rx_packets, q.rx_bytes, q.rx_drops, q.tx_packets, q.tx_bytes
             );
         }
+    }
+    if shown == 0 {
+        println!("queue counters: all {} sets 0", s.counter_sets.len());
     }
     print_port("port 0", dev);
     Ok(())
