@@ -52,8 +52,7 @@ impl Target {
                 "{cmd} drives one port, but --pci was given {} times ({}); only fwd takes two",
                 more.len(),
                 more.join(", ")
-            )
-            )),
+            ))),
         }
     }
 }
@@ -244,7 +243,9 @@ fn parse_pci(s: &str) -> Result<String, String> {
 fn parse_port(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n < 64 => Ok(n),
-        Ok(n) => Err(format!("port {n}: a card process has at most 64 ports (0..=63)")),
+        Ok(n) => Err(format!(
+            "port {n}: a card process has at most 64 ports (0..=63)"
+        )),
         Err(e) => Err(format!("{s:?}: {e}")),
     }
 }
@@ -486,8 +487,7 @@ fn no_fdir(f: &FilterOpts, cmd: &str) -> AnyResult {
     if !f.fdir.is_empty() {
         return Err(usage(format!(
             "--fdir steers received frames to fwd's and echo's queues; not with {cmd}"
-        )
-        ));
+        )));
     }
     Ok(())
 }
@@ -562,8 +562,7 @@ fn sim_memory(ports: usize, cfg: &Config) -> AnyResult<usize> {
             buffers,
             cfg.buf_size,
             MAX >> 20
-        )
-        ));
+        )));
     }
     Ok(need.max(256 << 20))
 }
@@ -734,8 +733,8 @@ fn open_card(
 fn no_sim_opts_with_card(c: &CardOpts, trace: &Option<PathBuf>, threaded: bool) -> AnyResult {
     if c.card.is_some() && (trace.is_some() || threaded) {
         return Err(usage(
-            "--trace and --threaded are options of the in-process card; not with --card"),
-        );
+            "--trace and --threaded are options of the in-process card; not with --card",
+        ));
     }
     Ok(())
 }
@@ -755,10 +754,14 @@ fn report_card(card: &sim_client::Card) -> AnyResult {
 
 fn no_sim_opts(s: &SimOpts) -> AnyResult {
     if s.trace.is_some() {
-        return Err(usage("--trace records the simulated card; it cannot be used with --pci"));
+        return Err(usage(
+            "--trace records the simulated card; it cannot be used with --pci",
+        ));
     }
     if s.threaded {
-        return Err(usage("--threaded runs the simulated card; it cannot be used with --pci"));
+        return Err(usage(
+            "--threaded runs the simulated card; it cannot be used with --pci",
+        ));
     }
     Ok(())
 }
@@ -864,9 +867,8 @@ fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
     if sh.share > 0 && cfg.fdir.as_ref().is_some_and(|f| f.drop_queue > 0) {
         return Err(usage(
             "--fdir ... drop takes a receive queue of its own after queue 0, where \
-                    --share's queues are: not with --share (steer the flow to a queue instead)"
-                ),
-        );
+                    --share's queues are: not with --share (steer the flow to a queue instead)",
+        ));
     }
     Ok(Config {
         shared_queues: sh.share * per,
@@ -893,7 +895,9 @@ fn pktgen_attach_queue(
 ) -> AnyResult<AttachConfig> {
     let q = sh.secondary("pktgen", l, f)?;
     if rate {
-        return Err(usage("--rate programs the primary's rate scheduler; not with --attach"));
+        return Err(usage(
+            "--rate programs the primary's rate scheduler; not with --attach",
+        ));
     }
     Ok(q)
 }
@@ -919,14 +923,13 @@ impl ShareOpts {
         {
             return Err(usage(
                 "--mac, --vlan, --vmdq, --pool-mac and --fdir program the primary's filters; not \
-                 with --attach"
-                    ),
-            );
+                 with --attach",
+            ));
         }
         if l.interrupts {
             return Err(usage(
-                "--interrupts programs the primary's interrupt registers; not with --attach"),
-            );
+                "--interrupts programs the primary's interrupt registers; not with --attach",
+            ));
         }
         Ok(q)
     }
@@ -936,9 +939,8 @@ impl ShareOpts {
         if self.attach || self.share > 0 {
             return Err(usage(
                 "--share and --attach share a card with other processes: give --card PATH or \
-                 --pci ADDR"
-                    ),
-            );
+                 --pci ADDR",
+            ));
         }
         Ok(())
     }
@@ -960,7 +962,9 @@ fn run(cli: Cli) -> AnyResult {
                 return Err(usage(format!("--size {size}: must be 60..=1514")));
             }
             if l.interrupts {
-                return Err(usage("--interrupts is for the receive loops (fwd, echo), not pktgen"));
+                return Err(usage(
+                    "--interrupts is for the receive loops (fwd, echo), not pktgen",
+                ));
             }
             no_fdir(&f, "pktgen")?;
             if let Some(r) = rate {
@@ -1043,11 +1047,12 @@ fn run(cli: Cli) -> AnyResult {
                     return Err(usage(format!(
                         "fwd takes two ports: --pci A --pci B ({} given)",
                         pci.len()
-                    )
-                    ));
+                    )));
                 };
                 if a == b {
-                    return Err(usage(format!("fwd needs two different ports (--pci {a} twice)")));
+                    return Err(usage(format!(
+                        "fwd needs two different ports (--pci {a} twice)"
+                    )));
                 }
                 let names = [format!("port {a} (A)"), format!("port {b} (B)")];
                 if sh.attach {
@@ -1164,21 +1169,22 @@ fn run(cli: Cli) -> AnyResult {
             let respond = respond || tap.is_some();
             let cfg = shared(config(l.ring, &f), &sh)?;
             if sh.attach && tap.is_some() {
-                return Err(usage("--tap attaches an in-process card; not with --attach"));
+                return Err(usage(
+                    "--tap attaches an in-process card; not with --attach",
+                ));
             }
             if sh.attach && respond {
                 return Err(usage(
                     "--respond answers ARP, which RSS and the pools give to the primary's \
-                     queue 0 (not IP, no pool address): not with --attach"
-                        ),
-                );
+                     queue 0 (not IP, no pool address): not with --attach",
+                ));
             }
             if let Some(addr) = t.port("echo")? {
                 no_sim_opts(&s)?;
                 if tap.is_some() {
                     return Err(usage(
-                        "--tap attaches the simulated card; it cannot be used with --pci"),
-                    );
+                        "--tap attaches the simulated card; it cannot be used with --pci",
+                    ));
                 }
                 if sh.attach {
                     let q = sh.secondary("echo", &l, &f)?;
@@ -1274,8 +1280,7 @@ fn run(cli: Cli) -> AnyResult {
         } => {
             no_fdir(&f, "stats")?;
             // Reading only (--attach, or --pci without --init): nothing is programmed.
-            let filtered =
-                !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some();
+            let filtered = !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some();
             if filtered && (attach || (!t.pci.is_empty() && !init)) {
                 return Err(usage(
                     "--mac, --vlan, --vmdq and --pool-mac program the card; stats --attach and \
@@ -1352,8 +1357,8 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(addr) = t.port("regs")? {
                 if trace.is_some() {
                     return Err(usage(
-                        "--trace records the simulated card; it cannot be used with --pci"),
-                    );
+                        "--trace records the simulated card; it cannot be used with --pci",
+                    ));
                 }
                 if init {
                     let dev = backend::open_pci_with(addr, plain(512), t.sysfs.options())?;
@@ -1407,7 +1412,9 @@ fn run(cli: Cli) -> AnyResult {
 /// own thread; strict-mode violations are printed as they happen.
 fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64>) -> AnyResult {
     if ports % 2 != 0 && pairs {
-        return Err(usage(format!("--pairs needs an even number of ports, not {ports}")));
+        return Err(usage(format!(
+            "--pairs needs an even number of ports, not {ports}"
+        )));
     }
     let sim = Sim::builder()
         .ports(ports)
@@ -1510,9 +1517,8 @@ fn irq_needs_engines(l: &LoopOpts, threaded: bool) -> AnyResult {
     if l.interrupts && !threaded {
         return Err(usage(
             "--interrupts sleeps until the card interrupts: the in-process card needs \
-                    --threaded (or use --card)"
-                ),
-        );
+                    --threaded (or use --card)",
+        ));
     }
     Ok(())
 }

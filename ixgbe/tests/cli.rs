@@ -199,6 +199,111 @@ fn each_subcommand_shows_only_its_own_options() {
         assert!(!stats.contains(o), "stats shows {o}:\n{stats}");
     }
     assert!(stats.contains("--init") && stats.contains("--seconds"));
+    // What a command refuses is not offered in its help: --fdir and --interrupts are the
+    // receive loops' (fwd, echo).
+    let pktgen = help("pktgen");
+    for o in ["--fdir", "--interrupts", "--itr-us"] {
+        assert!(!pktgen.contains(o), "pktgen shows {o}:\n{pktgen}");
+        for cmd in ["fwd", "echo"] {
+            assert!(help(cmd).contains(o), "{cmd} lacks {o}");
+        }
+    }
+    assert!(!stats.contains("--fdir"), "stats shows --fdir:\n{stats}");
+}
+
+/// `ixgbe args`: its exit code and what it printed.
+fn exit_code(args: &[&str]) -> (Option<i32>, String) {
+    let out = common::command(args).output().expect("run ixgbe");
+    (out.status.code(), common::text(&out))
+}
+
+#[test]
+fn wrong_arguments_exit_2_and_name_what_was_wrong() {
+    // Usage errors exit 2, as clap's own do, whether clap or the command finds them; each
+    // names the option, and none panics or runs.
+    for (args, says) in [
+        (&["pktgen", "--fdir", "udp drop"][..], "not with pktgen"),
+        (&["pktgen", "--interrupts"], "not pktgen"),
+        (&["pktgen", "--size", "20"], "--size 20"),
+        (&["fwd", "--pci", "0000:03:00.0"], "fwd takes two ports"),
+        (&["stats", "--fdir", "udp drop"], "not with stats"),
+        (&["pktgen", "--attach", "--queue", "1"], "give --card PATH"),
+        (&["pktgen", "--ring", "100"], "--ring"),
+        (&["pktgen", "--ring", "0"], "power of two"),
+        (&["fwd", "--ring", "65536"], "8..=32768"),
+        (&["pktgen", "--rate", "0"], "0 Mbit/s: must be 10..=10000"),
+        (&["pktgen", "--rate", "100000"], "must be 10..=10000"),
+        // A port number past any card: refused, not an overflow panic (fwd adds one).
+        (
+            &[
+                "fwd",
+                "--card",
+                "/nonexistent",
+                "--port",
+                "18446744073709551615",
+            ],
+            "at most 64 ports",
+        ),
+        (&["regs", "--pci", "zzz"], "bad PCI address \"zzz\""),
+        (
+            &["fwd", "--pci", "0000:03:00.0", "--pci", "03:00"],
+            "bad PCI address",
+        ),
+        (
+            &["fwd", "--mac", "+2:00:00:00:00:01"],
+            "\"+2\" is not a hex byte",
+        ),
+        // Options that would be ignored are refused.
+        (&["echo", "--ip", "10.0.0.9"], "--respond"),
+        (&["pktgen", "--wait-secondaries", "3"], "--share"),
+        (
+            &["stats", "--attach", "--init", "--card", "/nonexistent"],
+            "not with --init",
+        ),
+        (
+            &[
+                "stats",
+                "--pci",
+                "0000:03:00.0",
+                "--mac",
+                "02:00:00:00:00:01",
+            ],
+            "only read",
+        ),
+        (
+            &["stats", "--attach", "--card", "/nonexistent", "--vlan", "5"],
+            "only read",
+        ),
+    ] {
+        let mut a = args.to_vec();
+        a.extend(["--seconds", "1"]);
+        let (code, text) = exit_code(&a);
+        assert_eq!(code, Some(2), "{a:?}: {text}");
+        assert!(text.contains(says), "{a:?}: {text}");
+        assert!(!text.contains("panicked"), "{a:?}: {text}");
+    }
+    // What goes wrong at run time exits 1.
+    let (code, text) = exit_code(&["pktgen", "--card", "/nonexistent", "--seconds", "1"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("/nonexistent"), "{text}");
+}
+
+#[test]
+fn card_replaces_only_a_stale_socket() {
+    // `card --socket FILE` removed whatever was at FILE (a stale socket is replaced): a
+    // regular file or a directory there is refused and left alone.
+    let dir = std::env::temp_dir().join(format!("ixgbe-cli-socket-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("notes.txt");
+    std::fs::write(&file, "keep me").unwrap();
+    for path in [&file, &dir] {
+        let (code, text) =
+            exit_code(&["card", "--seconds", "1", "--socket", path.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("is not a socket"), "{text}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -273,10 +378,16 @@ fn filters_pools_rate_and_queue_counters() {
     assert!(!ok && text.contains("six hex bytes"), "{text}");
     let (ok, text) = ixgbe(&["echo", "--vmdq", "8x16", "--seconds", "1"]);
     assert!(!ok && text.contains("64x2 or 32x4"), "{text}");
-    // stats prints the per-queue counter sets.
-    let (ok, text) = ixgbe(&["stats", "--seconds", "1"]);
+    // stats prints the per-queue counter sets, as lines (not a Rust debug dump), and no
+    // empty line per second.
+    let (ok, text) = ixgbe(&["stats", "--seconds", "2"]);
     assert!(ok, "{text}");
-    assert!(text.contains("counter_sets"), "{text}");
+    assert!(text.contains("queue counters"), "{text}");
+    assert!(
+        !text.contains("counter_sets") && !text.contains('{'),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.trim().is_empty()), "{text}");
 }
 
 #[test]
