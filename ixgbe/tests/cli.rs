@@ -244,7 +244,7 @@ fn wrong_arguments_exit_2_and_name_what_was_wrong() {
             ],
             "at most 64 ports",
         ),
-        (&["regs", "--pci", "zzz"], "bad PCI address \"zzz\""),
+        (&["stats", "--pci", "zzz"], "bad PCI address \"zzz\""),
         (
             &["fwd", "--pci", "0000:03:00.0", "--pci", "03:00"],
             "bad PCI address",
