@@ -222,6 +222,12 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             };
             match (register.as_str(), value) {
                 ("-", None) => decode_lines(&t)?,
+                ("-", Some(_)) => {
+                    return Err(usage(
+                        "`-` reads `REGISTER VALUE` lines from standard input: give no VALUE"
+                            .into(),
+                    ))
+                }
                 (_, Some(value)) => print!("{}", decode_one(&t, &register, &value).map_err(usage)?),
                 (_, None) => return Err(usage("give a VALUE, or `-` to read lines".into())),
             }

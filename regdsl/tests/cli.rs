@@ -296,6 +296,11 @@ fn decode_shows_a_value_field_by_field() {
         (["0x44", "1"], "no register of the table is at 0x00044"),
         (["CTRL", "zz"], "expected a value"),
         (["CTRL[1]", "1"], "`CTRL` is not an array"),
+        // `-` reads lines; with a VALUE it is not a register named `-`.
+        (
+            ["-", "1"],
+            "`-` reads `REGISTER VALUE` lines from standard input",
+        ),
     ] {
         let out = regdsl(&["decode", t, args[0], args[1]]);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -337,5 +342,48 @@ fn decode_reads_register_dumps_from_standard_input() {
         out.status.code(),
         Some(1),
         "a bad line: exit 1 after the rest"
+    );
+}
+
+#[test]
+fn binary_and_utf16_tables_are_refused_where_they_stop_being_text() {
+    // A NUL or an escape sequence is valid UTF-8: such a table was accepted, the control
+    // characters kept in descriptions (and in `doc`, to a terminal), a UTF-16 file reported
+    // as `C T R L` with a register name ` `.
+    let utf16: Vec<u8> = "CTRL 0x0 - RW Device Control\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let dir = std::env::temp_dir().join(format!("regdsl-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let u16_path = dir.join("utf16.txt");
+    std::fs::write(&u16_path, utf16).unwrap();
+    let esc = temp("escape.txt", "CTRL 0x0 - RW Device\x1b[31m Control\n");
+    let nul = temp("nul.txt", "A 0x0 - RW a\nB 0x4 - RW b\0\n");
+    for (path, at) in [(&u16_path, ":1:2:"), (&esc, ":1:21:"), (&nul, ":2:13:")] {
+        for cmd in [&["check"][..], &["fmt"], &["doc"], &["dump", "--json"]] {
+            let mut args = cmd.to_vec();
+            args.push(path.to_str().unwrap());
+            let out = regdsl(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "{}{at} error: control character U+00",
+                    path.display()
+                )),
+                "{args:?}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+    // Tabs and CRLF line ends are text.
+    let tabs = temp("tabs.txt", "A\t0x0\t-\tRW\ta\r\nB 0x4 - RW b\r\n");
+    let out = regdsl(&["check", tabs.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
