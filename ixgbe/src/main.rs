@@ -492,6 +492,37 @@ fn no_fdir(f: &FilterOpts, cmd: &str) -> AnyResult {
     Ok(())
 }
 
+/// What the --fdir rules and --pool-mac addresses name, checked against each other and
+/// --share before the card is touched (the driver would refuse them only once it is reset).
+/// `share`: None for a command without --share (stats).
+fn check_filters(f: &FilterOpts, share: Option<u16>) -> AnyResult {
+    ixgbe::fdir_rule::plan(&f.fdir).map_err(usage)?;
+    let hint = |what: &str| match share {
+        None => String::new(),
+        Some(0) => format!(" (give --share N for {what}s 1..=N, each a secondary's)"),
+        Some(n) => format!(" and --share {n} gives secondaries {what}s 1..={n}"),
+    };
+    let share = share.unwrap_or(0);
+    for r in &f.fdir {
+        if let Some(q) = r.queue.filter(|&q| q > share) {
+            return Err(usage(format!(
+                "--fdir {:?}: queue {q}: this process runs on queue 0{}",
+                r.text,
+                hint("queue")
+            )));
+        }
+    }
+    for &(p, _) in &f.pool_macs {
+        if u16::from(p) > share {
+            return Err(usage(format!(
+                "--pool-mac {p}=MAC: pool {p} has no queues: this process runs pool 0{}",
+                hint("pool")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The simulated generators' configuration: the command's filters, no Flow Director.
 fn gen_config(ring: usize, f: &FilterOpts) -> Config {
     Config {
@@ -967,6 +998,9 @@ fn run(cli: Cli) -> AnyResult {
                 ));
             }
             no_fdir(&f, "pktgen")?;
+            if !sh.attach {
+                check_filters(&f, Some(sh.share))?;
+            }
             if let Some(r) = rate {
                 driver_82599::ratelimit::factor(r)?;
             }
@@ -1040,6 +1074,9 @@ fn run(cli: Cli) -> AnyResult {
             f,
             sh,
         } => {
+            if !sh.attach {
+                check_filters(&f, Some(sh.share))?;
+            }
             let cfg = shared(config(l.ring, &f), &sh)?;
             if !pci.is_empty() {
                 no_sim_opts(&s)?;
@@ -1167,6 +1204,9 @@ fn run(cli: Cli) -> AnyResult {
             sh,
         } => {
             let respond = respond || tap.is_some();
+            if !sh.attach {
+                check_filters(&f, Some(sh.share))?;
+            }
             let cfg = shared(config(l.ring, &f), &sh)?;
             if sh.attach && tap.is_some() {
                 return Err(usage(
@@ -1279,6 +1319,7 @@ fn run(cli: Cli) -> AnyResult {
             attach,
         } => {
             no_fdir(&f, "stats")?;
+            check_filters(&f, None)?;
             // Reading only (--attach, or --pci without --init): nothing is programmed.
             let filtered = !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some();
             if filtered && (attach || (!t.pci.is_empty() && !init)) {

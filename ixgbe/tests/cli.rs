@@ -253,6 +253,32 @@ fn wrong_arguments_exit_2_and_name_what_was_wrong() {
             &["fwd", "--mac", "+2:00:00:00:00:01"],
             "\"+2\" is not a hex byte",
         ),
+        // Rules and pool addresses that name what the command has not got: refused before
+        // the card is reset, not by the driver afterwards.
+        (
+            &[
+                "echo",
+                "--vmdq",
+                "64x2",
+                "--pool-mac",
+                "1=02:00:00:00:00:01",
+            ],
+            "pool 1 has no queues",
+        ),
+        (
+            &["echo", "--fdir", "udp dst-port 1 queue 2"],
+            "give --share N",
+        ),
+        (
+            &[
+                "fwd",
+                "--fdir",
+                "udp dst-port 1 drop",
+                "--fdir",
+                "udp src-port 2 drop",
+            ],
+            "same ports",
+        ),
         // Options that would be ignored are refused.
         (&["echo", "--ip", "10.0.0.9"], "--respond"),
         (&["pktgen", "--wait-secondaries", "3"], "--share"),
