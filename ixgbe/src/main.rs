@@ -169,7 +169,8 @@ pub struct LoopOpts {
     pub interrupts: bool,
     /// With --interrupts: minimum time between two interrupts of a queue, in microseconds
     /// (EITR moderation, 2 us steps, at most 1022).
-    #[arg(long, value_name = "US", default_value_t = 0, requires = "interrupts")]
+    #[arg(long, value_name = "US", default_value_t = 0, requires = "interrupts",
+          value_parser = clap::value_parser!(u32).range(0..=1022))]
     pub itr_us: u32,
 }
 

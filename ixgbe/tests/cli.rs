@@ -233,6 +233,10 @@ fn wrong_arguments_exit_2_and_name_what_was_wrong() {
         (&["fwd", "--ring", "65536"], "8..=32768"),
         (&["pktgen", "--rate", "0"], "0 Mbit/s: must be 10..=10000"),
         (&["pktgen", "--rate", "100000"], "must be 10..=10000"),
+        (
+            &["echo", "--threaded", "--interrupts", "--itr-us", "5000"],
+            "--itr-us",
+        ),
         // A port number past any card: refused, not an overflow panic (fwd adds one).
         (
             &[

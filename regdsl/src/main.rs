@@ -142,7 +142,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
     match cli.cmd {
         Cmd::Check { files, short } => {
             let (mut errors, mut warnings, mut failed) = (0, 0, false);
-            let mut unreadable = false;
+            let mut unreadable = 0;
             for f in &files {
                 let src = match read(f) {
                     Ok(src) => src,
@@ -151,7 +151,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                             errors += 1;
                             failed = true;
                         } else {
-                            unreadable = true;
+                            unreadable += 1;
                         }
                         continue;
                     }
@@ -167,10 +167,14 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                     eprintln!("{}: ok, {t} registers", f.display());
                 }
             }
-            eprintln!("{errors} error(s), {warnings} warning(s)");
-            if unreadable {
+            if unreadable > 0 {
+                // Not "0 error(s)" alone: the files not read were not checked.
+                eprintln!(
+                    "{errors} error(s), {warnings} warning(s); {unreadable} file(s) not read"
+                );
                 return Err(ExitCode::from(2));
             }
+            eprintln!("{errors} error(s), {warnings} warning(s)");
             if failed {
                 return Err(ExitCode::from(1));
             }

@@ -60,6 +60,15 @@ fn check_exit_codes() {
     );
     let out = regdsl(&["check", "/nonexistent/table.txt"]);
     assert_eq!(out.status.code(), Some(2));
+    // The summary says a file was not read, not just "0 error(s)"; a directory is not a file.
+    let dir = std::env::temp_dir();
+    let out = regdsl(&["check", good.to_str().unwrap(), dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("0 error(s), 0 warning(s); 1 file(s) not read"),
+        "{err}"
+    );
 }
 
 #[test]
