@@ -20,6 +20,7 @@ struct Cli {
 enum Cmd {
     /// Report every error and warning; exit 1 if any file has errors.
     Check {
+        /// Register tables (text files).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// One line per diagnostic (file:line:col: severity: message), no source excerpt.
@@ -28,6 +29,7 @@ enum Cmd {
     },
     /// Print the table in canonical layout (aligned columns).
     Fmt {
+        /// A register table (a text file).
         file: PathBuf,
         /// Rewrite the file in place.
         #[arg(long, conflicts_with = "check")]
@@ -41,14 +43,19 @@ enum Cmd {
         /// As JSON (the only format).
         #[arg(long, required = true)]
         json: bool,
+        /// A register table (a text file).
         file: PathBuf,
     },
     /// Print a Markdown register reference.
-    Doc { file: PathBuf },
+    Doc {
+        /// A register table (a text file).
+        file: PathBuf,
+    },
     /// Show a register value field by field (named values, set bits no field defines).
     /// `regdsl decode FILE -` reads lines `REGISTER VALUE` or `REGISTER OFFSET VALUE ...` (what
     /// `ixgbe regs` prints) from standard input and shows each.
     Decode {
+        /// The register table the register is in (a text file).
         file: PathBuf,
         /// The register: NAME, NAME[INDEX] for an array element, or an address (0x0EE00); `-`:
         /// read lines from standard input.
@@ -110,11 +117,17 @@ fn decode_one(t: &regdsl::model::Table, register: &str, value: &str) -> Result<S
 fn decode_lines(t: &regdsl::model::Table) -> Result<(), ExitCode> {
     use std::io::BufRead;
     let mut bad = 0;
-    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+    for (n, line) in std::io::stdin().lock().split(b'\n').enumerate() {
         let line = line.map_err(|e| {
             eprintln!("regdsl decode: standard input: {e}");
             ExitCode::from(2)
         })?;
+        // A line that is not text is reported as any bad line, and the rest go on.
+        let Ok(line) = String::from_utf8(line) else {
+            eprintln!("regdsl decode: line {}: not UTF-8 text", n + 1);
+            bad += 1;
+            continue;
+        };
         let words: Vec<&str> = line.split_whitespace().collect();
         let out = match words.as_slice() {
             [] => continue,

@@ -396,3 +396,30 @@ fn binary_and_utf16_tables_are_refused_where_they_stop_being_text() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn decode_goes_on_past_a_line_that_is_not_text() {
+    use std::io::Write;
+    // A line of standard input that is not UTF-8 ended the whole run ("stream did not
+    // contain valid UTF-8", no line number, exit 2): now it is a bad line like any other.
+    let t = temp("decode-bytes.txt", "CTRL 0x0 - RW Device Control\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regdsl"))
+        .args(["decode", t.to_str().unwrap(), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"CTRL 1\n\xff\xfe garbage\nCTRL 2\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(s.matches("CTRL at 0x00000").count(), 2, "{s}");
+    assert!(err.contains("line 2: not UTF-8 text"), "{err}");
+}
