@@ -554,3 +554,37 @@ fn bad_fdir_rules_are_clear_errors() {
         assert!(!text.contains("panicked"), "{a:?}: {text}");
     }
 }
+
+#[test]
+fn a_socket_that_is_not_a_card_is_a_clear_error_not_a_hang() {
+    // Something that accepts the connection and never answers: `--card` waited for its hello
+    // reply for ever, and SIGINT/SIGTERM could not end it.
+    let path = std::env::temp_dir().join(format!("ixgbe-cli-mute-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        // Connections kept open, unanswered, while the test process lives.
+        let mut conns = Vec::new();
+        while let Ok(c) = listener.accept() {
+            conns.push(c);
+        }
+    });
+    let mut child = common::command(&["regs", "--card", path.to_str().unwrap(), "links"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("ixgbe regs --card on a mute socket still waits after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = common::text(&out);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("no answer to the handshake"), "{text}");
+}
