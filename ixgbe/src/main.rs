@@ -3,9 +3,10 @@
 //! dump. Prints Mpps and Gbit/s once per second.
 //!
 //! Exit paths: SIGINT/SIGTERM stop the loops, which print their totals and return (exit 0);
-//! errors return through `?` and panics unwind (exit 1 and 101). On each of them the devices
-//! are dropped, and `Device::drop` stops the card, before the DMA memory they used is
-//! released. Nothing here calls `process::exit`, which would skip that. On the simulated card
+//! errors return through `?` and panics unwind (exit 1 and 101; a wrong or conflicting
+//! argument, found before any card is touched, exits 2 as clap's own usage errors do). On
+//! each of them the devices are dropped, and `Device::drop` stops the card, before the DMA
+//! memory they used is released. Nothing here calls `process::exit`, which would skip that. On the simulated card
 //! the strict-mode rules are checked after the devices are gone, so a card left running while
 //! its memory goes back is reported (exit 1), on the panic path too.
 
