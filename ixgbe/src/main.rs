@@ -233,10 +233,12 @@ fn parse_mac(s: &str) -> Result<[u8; 6], String> {
     Ok(m)
 }
 
-/// `--pci`: a PCI address, checked while parsing (the device itself when it is opened).
+/// `--pci`: a PCI address, checked while parsing (the device itself when it is opened), in
+/// its sysfs spelling: `03:00.0` and `0000:03:00.0` are one device, with one share directory
+/// (`/run/ixgbe/ADDR`), and fwd refuses them as two ports.
 fn parse_pci(s: &str) -> Result<String, String> {
     s.parse::<pci_dma::PciAddr>()
-        .map(|_| s.to_string())
+        .map(|a| a.to_string())
         .map_err(|e| e.to_string())
 }
 

@@ -253,6 +253,11 @@ fn wrong_arguments_exit_2_and_name_what_was_wrong() {
             &["fwd", "--pci", "0000:03:00.0", "--pci", "03:00"],
             "bad PCI address",
         ),
+        // One device spelt two ways is not two ports.
+        (
+            &["fwd", "--pci", "03:00.0", "--pci", "0000:03:00.0"],
+            "two different ports",
+        ),
         (
             &["fwd", "--mac", "+2:00:00:00:00:01"],
             "\"+2\" is not a hex byte",
