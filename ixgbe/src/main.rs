@@ -620,6 +620,7 @@ fn sim(s: &SimOpts, ports: usize, cfg: &Config) -> AnyResult<Sim> {
                     port,
                     line: Vec::new(),
                     out: out.clone(),
+                    path: path.clone(),
                 },
             )?;
         }
@@ -635,6 +636,30 @@ struct PortColumn {
     port: usize,
     line: Vec<u8>,
     out: Shared,
+    path: PathBuf,
+}
+
+/// The first error writing a `--trace` file (a full disk): the card's trace sink cannot
+/// return it, so the command fails with it at the end instead of leaving a cut trace behind
+/// an exit 0.
+static TRACE_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+impl PortColumn {
+    fn failed<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            let mut first = TRACE_ERROR.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert_with(|| format!("writing trace file {}: {e}", self.path.display()));
+        }
+        r
+    }
+}
+
+/// A `--trace` file that could not be written whole is an error.
+fn trace_written() -> AnyResult {
+    match TRACE_ERROR.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 impl std::io::Write for PortColumn {
@@ -643,15 +668,17 @@ impl std::io::Write for PortColumn {
             self.line.push(b);
             if b == b'\n' {
                 let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-                write!(out, "p{} ", self.port)?;
-                out.write_all(&self.line)?;
+                let r = write!(out, "p{} ", self.port).and_then(|()| out.write_all(&self.line));
+                drop(out);
                 self.line.clear();
+                self.failed(r)?;
             }
         }
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.lock().unwrap_or_else(|e| e.into_inner()).flush()
+        let r = self.out.lock().unwrap_or_else(|e| e.into_inner()).flush();
+        self.failed(r)
     }
 }
 
@@ -1620,7 +1647,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     signal::install();
-    match run(Cli::parse()) {
+    match run(Cli::parse()).and_then(|()| trace_written()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ixgbe: {e}");

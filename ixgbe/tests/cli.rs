@@ -95,6 +95,15 @@ fn trace_file_names_every_access() {
     assert!(trace
         .lines()
         .all(|l| l.split(' ').count() >= 5 && l.starts_with('p')));
+    // A trace that cannot be written (a full disk) fails the run; it exited 0 with the trace
+    // cut short.
+    if std::path::Path::new("/dev/full").exists() {
+        let (ok, text) = ixgbe(&["pktgen", "--seconds", "1", "--trace", "/dev/full"]);
+        assert!(
+            !ok && text.contains("writing trace file /dev/full: "),
+            "{text}"
+        );
+    }
 }
 
 #[test]
