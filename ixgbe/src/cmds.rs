@@ -1040,6 +1040,7 @@ pub fn echo<B: Bus + Clone>(
 
 pub fn stats<B: Bus + Clone>(
     dev: &mut Device<B>,
+    name: &str,
     step: &dyn Fn(),
     seconds: Option<u64>,
 ) -> AnyResult {
@@ -1089,7 +1090,7 @@ pub fn stats<B: Bus + Clone>(
     if shown == 0 {
         println!("queue counters: all {} sets 0", s.counter_sets.len());
     }
-    print_port("port 0", dev);
+    print_port(name, dev);
     Ok(())
 }
 

@@ -1385,7 +1385,7 @@ fn run(cli: Cli) -> AnyResult {
                 no_sim_opts(&s)?;
                 if init {
                     let mut dev = open_pci(addr, &t.sysfs, 512, &f)?;
-                    return cmds::stats(&mut dev, &|| {}, seconds);
+                    return cmds::stats(&mut dev, &format!("port {addr}"), &|| {}, seconds);
                 }
                 let bar = backend::map_pci_with(addr, t.sysfs.options())?;
                 return cmds::stats_read_only(&bar, seconds);
@@ -1393,7 +1393,8 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 let mut cp = open_card(path, &c, 1, config(512, &f), &f)?;
-                cmds::stats(&mut cp.devs[0], &|| {}, seconds)?;
+                let name = format!("port {}", c.port);
+                cmds::stats(&mut cp.devs[0], &name, &|| {}, seconds)?;
                 return report_card(&cp.card);
             }
             let sim = sim(&s, 1, &config(512, &f))?;
@@ -1401,7 +1402,7 @@ fn run(cli: Cli) -> AnyResult {
             on_sim(&sim, |sim| {
                 let mut dev = open_sim_with(sim, 0, 512, &f)?;
                 let step = stepper(sim, s.threaded);
-                cmds::stats(&mut dev, &step, seconds)
+                cmds::stats(&mut dev, "port 0", &step, seconds)
             })
         }
         Cmd::Card {
