@@ -29,12 +29,13 @@ enum Cmd {
     },
     /// Print the table in canonical layout (aligned columns).
     Fmt {
-        /// A register table (a text file).
-        file: PathBuf,
-        /// Rewrite the file in place.
+        /// Register tables (text files): one to print, any number with --check or --write.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Rewrite the files in place.
         #[arg(long, conflicts_with = "check")]
         write: bool,
-        /// Exit 1 if the file is not formatted; print nothing else.
+        /// Exit 1 if a file is not formatted (naming it); print nothing else.
         #[arg(long)]
         check: bool,
     },
@@ -151,6 +152,34 @@ fn decode_lines(t: &regdsl::model::Table) -> Result<(), ExitCode> {
     Ok(())
 }
 
+/// `regdsl fmt` on one file: print it formatted, check it, or rewrite it.
+fn fmt_one(file: &Path, write: bool, check: bool) -> Result<(), ExitCode> {
+    let src = read(file)?;
+    let formatted = regdsl::fmt::format(&file.display().to_string(), &src).map_err(|d| {
+        report(&d, &src, false);
+        ExitCode::from(1)
+    })?;
+    if check {
+        if formatted != src {
+            eprintln!(
+                "{}: not formatted (run `regdsl fmt --write`)",
+                file.display()
+            );
+            return Err(ExitCode::from(1));
+        }
+    } else if write {
+        if formatted != src {
+            std::fs::write(file, formatted).map_err(|e| {
+                eprintln!("regdsl: {}: {e}", file.display());
+                ExitCode::from(2)
+            })?;
+        }
+    } else {
+        print!("{formatted}");
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), ExitCode> {
     match cli.cmd {
         Cmd::Check { files, short } => {
@@ -192,30 +221,30 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 return Err(ExitCode::from(1));
             }
         }
-        Cmd::Fmt { file, write, check } => {
-            let src = read(&file)?;
-            let formatted =
-                regdsl::fmt::format(&file.display().to_string(), &src).map_err(|d| {
-                    report(&d, &src, false);
-                    ExitCode::from(1)
-                })?;
-            if check {
-                if formatted != src {
-                    eprintln!(
-                        "{}: not formatted (run `regdsl fmt --write`)",
-                        file.display()
-                    );
-                    return Err(ExitCode::from(1));
+        Cmd::Fmt {
+            files,
+            write,
+            check,
+        } => {
+            if files.len() > 1 && !write && !check {
+                eprintln!(
+                    "regdsl fmt: {} files: give one to print, or --check or --write for several",
+                    files.len()
+                );
+                return Err(ExitCode::from(2));
+            }
+            // Each file on its own; the worst outcome is the exit code (2: a file not read or
+            // not written, 1: errors or not formatted).
+            let mut worst: Option<ExitCode> = None;
+            for file in &files {
+                if let Err(code) = fmt_one(file, write, check) {
+                    if worst.is_none() || code == ExitCode::from(2) {
+                        worst = Some(code);
+                    }
                 }
-            } else if write {
-                if formatted != src {
-                    std::fs::write(&file, formatted).map_err(|e| {
-                        eprintln!("regdsl: {}: {e}", file.display());
-                        ExitCode::from(2)
-                    })?;
-                }
-            } else {
-                print!("{formatted}");
+            }
+            if let Some(code) = worst {
+                return Err(code);
             }
         }
         Cmd::Dump { json: _, file } => {

@@ -89,6 +89,41 @@ fn fmt_check_and_write() {
     );
     let out = regdsl(&["fmt", "--check", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
+    // Several files, as `regdsl fmt --check registers/*.txt` (it was refused: one FILE):
+    // each checked, each unformatted one named; --write rewrites each.
+    let q = temp(
+        "fmt2.txt",
+        "C	0x8 - RW c
+",
+    );
+    let r = temp(
+        "fmt3.txt",
+        "D	0xC - RW d
+",
+    );
+    let paths = [
+        p.to_str().unwrap(),
+        q.to_str().unwrap(),
+        r.to_str().unwrap(),
+    ];
+    let out = regdsl(&[&["fmt", "--check"][..], &paths].concat());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains(paths[0]), "{err}");
+    for f in &paths[1..] {
+        assert!(err.contains(&format!("{f}: not formatted")), "{err}");
+    }
+    let out = regdsl(&[&["fmt", "--write"][..], &paths].concat());
+    assert!(out.status.success());
+    let out = regdsl(&[&["fmt", "--check"][..], &paths].concat());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&q).unwrap(), "C 0x8 - RW c\n");
+    // A file not read: exit 2, the others still checked. Printing takes one file.
+    let out = regdsl(&["fmt", "--check", paths[0], "/nonexistent.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = regdsl(&["fmt", paths[0], paths[1]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give one to print"));
 }
 
 #[test]
