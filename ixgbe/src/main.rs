@@ -242,6 +242,17 @@ fn parse_pci(s: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// `--ip`: an address a host can have (ARP and ping answered for it).
+fn parse_ip(s: &str) -> Result<std::net::Ipv4Addr, String> {
+    let ip: std::net::Ipv4Addr = s.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() {
+        return Err(format!(
+            "{ip} is not a host's address (not 0.0.0.0, broadcast or multicast)"
+        ));
+    }
+    Ok(ip)
+}
+
 /// `--port`: a card process has at most 64 ports (`ixgbe card --ports`); whether this one has
 /// the port is asked when it is reached.
 fn parse_port(s: &str) -> Result<usize, String> {
@@ -360,7 +371,7 @@ enum Cmd {
         #[arg(long, value_name = "NAME")]
         tap: Option<String>,
         /// Our IPv4 address for --respond.
-        #[arg(long, default_value = "10.11.12.2", requires = "responder")]
+        #[arg(long, default_value = "10.11.12.2", requires = "responder", value_parser = parse_ip)]
         ip: std::net::Ipv4Addr,
         #[command(flatten)]
         sh: ShareOpts,

@@ -299,6 +299,10 @@ fn wrong_arguments_exit_2_and_name_what_was_wrong() {
         ),
         // Options that would be ignored are refused.
         (&["echo", "--ip", "10.0.0.9"], "--respond"),
+        (
+            &["echo", "--respond", "--ip", "255.255.255.255"],
+            "not a host's address",
+        ),
         (&["pktgen", "--wait-secondaries", "3"], "--share"),
         (
             &["stats", "--attach", "--init", "--card", "/nonexistent"],
