@@ -212,7 +212,14 @@ fn parse_pool_mac(s: &str) -> Result<(u8, [u8; 6]), String> {
         .ok()
         .filter(|&p| p < 64)
         .ok_or_else(|| format!("{s:?}: {p:?} is not a pool number (0..=63)"))?;
-    Ok((p, parse_mac(m)?))
+    let mac = parse_mac(m)?;
+    // The group bit: a multicast (or broadcast) address selects no one pool.
+    if mac[0] & 1 != 0 {
+        return Err(format!(
+            "{s:?}: {m} is a multicast address; a pool's address is unicast"
+        ));
+    }
+    Ok((p, mac))
 }
 
 fn parse_mac(s: &str) -> Result<[u8; 6], String> {

@@ -300,6 +300,16 @@ fn wrong_arguments_exit_2_and_name_what_was_wrong() {
         // Options that would be ignored are refused.
         (&["echo", "--ip", "10.0.0.9"], "--respond"),
         (
+            &[
+                "echo",
+                "--vmdq",
+                "64x2",
+                "--pool-mac",
+                "0=01:00:5e:00:00:01",
+            ],
+            "a pool's address is unicast",
+        ),
+        (
             &["echo", "--respond", "--ip", "255.255.255.255"],
             "not a host's address",
         ),
