@@ -1040,6 +1040,7 @@ pub fn echo<B: Bus + Clone>(
 
 pub fn stats<B: Bus + Clone>(
     dev: &mut Device<B>,
+    name: &str,
     step: &dyn Fn(),
     seconds: Option<u64>,
 ) -> AnyResult {
@@ -1075,17 +1076,21 @@ pub fn stats<B: Bus + Clone>(
     }
     dev.stop();
     let s = dev.stats().clone();
-    println!("{s:#?}");
     // The hardware counter sets in use (RQSMR/TQSM: queue i counts in set i).
+    let mut shown = 0;
     for (i, q) in s.counter_sets.iter().enumerate() {
         if *q != Default::default() {
+            shown += 1;
             println!(
                 "queue counters {i}: rx {} pkts {} bytes {} drops | tx {} pkts {} bytes",
                 q.rx_packets, q.rx_bytes, q.rx_drops, q.tx_packets, q.tx_bytes
             );
         }
     }
-    print_port("port 0", dev);
+    if shown == 0 {
+        println!("queue counters: all {} sets 0", s.counter_sets.len());
+    }
+    print_port(name, dev);
     Ok(())
 }
 

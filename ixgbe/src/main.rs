@@ -3,9 +3,10 @@
 //! dump. Prints Mpps and Gbit/s once per second.
 //!
 //! Exit paths: SIGINT/SIGTERM stop the loops, which print their totals and return (exit 0);
-//! errors return through `?` and panics unwind (exit 1 and 101). On each of them the devices
-//! are dropped, and `Device::drop` stops the card, before the DMA memory they used is
-//! released. Nothing here calls `process::exit`, which would skip that. On the simulated card
+//! errors return through `?` and panics unwind (exit 1 and 101; a wrong or conflicting
+//! argument, found before any card is touched, exits 2 as clap's own usage errors do). On
+//! each of them the devices are dropped, and `Device::drop` stops the card, before the DMA
+//! memory they used is released. Nothing here calls `process::exit`, which would skip that. On the simulated card
 //! the strict-mode rules are checked after the devices are gone, so a card left running while
 //! its memory goes back is reported (exit 1), on the panic path too.
 
@@ -36,7 +37,7 @@ struct Cli {
 pub struct Target {
     /// PCI address of a real 82599 (e.g. 0000:03:00.0); the simulated card when absent.
     /// One port (fwd takes two).
-    #[arg(long = "pci", value_name = "ADDR")]
+    #[arg(long = "pci", value_name = "ADDR", value_parser = parse_pci)]
     pub pci: Vec<String>,
     #[command(flatten)]
     pub sysfs: SysfsRoot,
@@ -48,12 +49,11 @@ impl Target {
         match self.pci.as_slice() {
             [] => Ok(None),
             [a] => Ok(Some(a)),
-            more => Err(format!(
+            more => Err(usage(format!(
                 "{cmd} drives one port, but --pci was given {} times ({}); only fwd takes two",
                 more.len(),
                 more.join(", ")
-            )
-            .into()),
+            ))),
         }
     }
 }
@@ -103,7 +103,7 @@ pub struct CardOpts {
     #[arg(long, value_name = "PATH", conflicts_with = "pci")]
     pub card: Option<PathBuf>,
     /// With --card: the card's port to use (`fwd`: the first of two).
-    #[arg(long, default_value_t = 0, requires = "card")]
+    #[arg(long, default_value_t = 0, requires = "card", value_parser = parse_port)]
     pub port: usize,
 }
 
@@ -118,9 +118,9 @@ pub struct ShareOpts {
     #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "attach",
           value_parser = clap::value_parser!(u16).range(0..=15))]
     pub share: u16,
-    /// Primary: at the end, wait up to this many seconds for attached secondaries to detach
-    /// before stopping the card (they see it stopped after that).
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    /// Primary, with --share: at the end, wait up to this many seconds for attached
+    /// secondaries to detach before stopping the card (they see it stopped after that).
+    #[arg(long, value_name = "SECS", default_value_t = 10, requires = "share")]
     pub wait_secondaries: u64,
     /// Attach to a card another process (the primary) initialised, without resetting it:
     /// touch only the registers of --queue (or --pool's queues; stats: read only, no queue).
@@ -156,8 +156,8 @@ pub struct LoopOpts {
     /// Packets per batch (1..=4096).
     #[arg(long, default_value_t = 32, value_parser = parse_batch)]
     pub batch: usize,
-    /// Descriptors per ring (power of two).
-    #[arg(long, default_value_t = 512)]
+    /// Descriptors per ring (a power of two, 8..=32768).
+    #[arg(long, default_value_t = 512, value_parser = parse_ring)]
     pub ring: usize,
     /// Test hook: panic inside the loop after this many seconds (checks that a panic stops
     /// the card before its memory goes back).
@@ -170,7 +170,8 @@ pub struct LoopOpts {
     pub interrupts: bool,
     /// With --interrupts: minimum time between two interrupts of a queue, in microseconds
     /// (EITR moderation, 2 us steps, at most 1022).
-    #[arg(long, value_name = "US", default_value_t = 0, requires = "interrupts")]
+    #[arg(long, value_name = "US", default_value_t = 0, requires = "interrupts",
+          value_parser = clap::value_parser!(u32).range(0..=1022))]
     pub itr_us: u32,
 }
 
@@ -211,7 +212,14 @@ fn parse_pool_mac(s: &str) -> Result<(u8, [u8; 6]), String> {
         .ok()
         .filter(|&p| p < 64)
         .ok_or_else(|| format!("{s:?}: {p:?} is not a pool number (0..=63)"))?;
-    Ok((p, parse_mac(m)?))
+    let mac = parse_mac(m)?;
+    // The group bit: a multicast (or broadcast) address selects no one pool.
+    if mac[0] & 1 != 0 {
+        return Err(format!(
+            "{s:?}: {m} is a multicast address; a pool's address is unicast"
+        ));
+    }
+    Ok((p, mac))
 }
 
 fn parse_mac(s: &str) -> Result<[u8; 6], String> {
@@ -223,9 +231,45 @@ fn parse_mac(s: &str) -> Result<[u8; 6], String> {
         ));
     }
     for (b, p) in m.iter_mut().zip(parts) {
+        // from_str_radix takes a sign (`+2`): only one or two hex digits are a byte here.
+        if !(1..=2).contains(&p.len()) || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!("{s:?}: {p:?} is not a hex byte"));
+        }
         *b = u8::from_str_radix(p, 16).map_err(|_| format!("{s:?}: {p:?} is not a hex byte"))?;
     }
     Ok(m)
+}
+
+/// `--pci`: a PCI address, checked while parsing (the device itself when it is opened), in
+/// its sysfs spelling: `03:00.0` and `0000:03:00.0` are one device, with one share directory
+/// (`/run/ixgbe/ADDR`), and fwd refuses them as two ports.
+fn parse_pci(s: &str) -> Result<String, String> {
+    s.parse::<pci_dma::PciAddr>()
+        .map(|a| a.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--ip`: an address a host can have (ARP and ping answered for it).
+fn parse_ip(s: &str) -> Result<std::net::Ipv4Addr, String> {
+    let ip: std::net::Ipv4Addr = s.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() {
+        return Err(format!(
+            "{ip} is not a host's address (not 0.0.0.0, broadcast or multicast)"
+        ));
+    }
+    Ok(ip)
+}
+
+/// `--port`: a card process has at most 64 ports (`ixgbe card --ports`); whether this one has
+/// the port is asked when it is reached.
+fn parse_port(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n < 64 => Ok(n),
+        Ok(n) => Err(format!(
+            "port {n}: a card process has at most 64 ports (0..=63)"
+        )),
+        Err(e) => Err(format!("{s:?}: {e}")),
+    }
 }
 
 fn parse_layout(s: &str) -> Result<PoolLayout, String> {
@@ -239,6 +283,26 @@ fn parse_layout(s: &str) -> Result<PoolLayout, String> {
 /// Largest `--batch`: more than any ring gives back in one call.
 const MAX_BATCH: usize = 4096;
 
+/// `--ring`: what the driver accepts (a power of two, 8..=32768), checked while parsing.
+fn parse_ring(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n.is_power_of_two() && (8..=32768).contains(&n) => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} descriptors: must be a power of two, 8..=32768"
+        )),
+        Err(e) => Err(format!("{s:?}: {e}")),
+    }
+}
+
+/// `--rate`: Mbit/s the transmit rate scheduler can hold (`driver_82599::ratelimit`).
+fn parse_rate(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(n) if (10..=10000).contains(&n) => Ok(n),
+        Ok(n) => Err(format!("{n} Mbit/s: must be 10..=10000")),
+        Err(e) => Err(format!("{s:?}: {e}")),
+    }
+}
+
 fn parse_batch(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=MAX_BATCH).contains(&n) => Ok(n),
@@ -250,6 +314,9 @@ fn parse_batch(s: &str) -> Result<usize, String> {
 #[derive(Subcommand)]
 enum Cmd {
     /// Send packets as fast as possible and report the TX rate (one port).
+    // Options of the receive loops, refused here by name: not in the help.
+    #[command(mut_arg("fdir", |a| a.hide(true)), mut_arg("interrupts", |a| a.hide(true)),
+              mut_arg("itr_us", |a| a.hide(true)))]
     Pktgen {
         #[command(flatten)]
         t: Target,
@@ -265,7 +332,7 @@ enum Cmd {
         #[arg(long, default_value_t = 60)]
         size: usize,
         /// Limit the transmit queue to this many Mbit/s on the wire (10..=10000).
-        #[arg(long, value_name = "MBPS")]
+        #[arg(long, value_name = "MBPS", value_parser = parse_rate)]
         rate: Option<u32>,
         #[command(flatten)]
         sh: ShareOpts,
@@ -275,7 +342,7 @@ enum Cmd {
     Fwd {
         /// PCI addresses of the two real 82599 ports (give --pci twice); the simulated card
         /// when absent.
-        #[arg(long = "pci", value_name = "ADDR")]
+        #[arg(long = "pci", value_name = "ADDR", value_parser = parse_pci)]
         pci: Vec<String>,
         #[command(flatten)]
         sysfs: SysfsRoot,
@@ -292,6 +359,7 @@ enum Cmd {
     },
     /// Send every received packet back out of the same port; with --respond, answer ARP and
     /// ICMP echo requests instead.
+    #[command(group(clap::ArgGroup::new("responder").args(["respond", "tap"]).multiple(true)))]
     Echo {
         #[command(flatten)]
         t: Target,
@@ -310,13 +378,14 @@ enum Cmd {
         #[arg(long, value_name = "NAME")]
         tap: Option<String>,
         /// Our IPv4 address for --respond.
-        #[arg(long, default_value = "10.11.12.2")]
+        #[arg(long, default_value = "10.11.12.2", requires = "responder", value_parser = parse_ip)]
         ip: std::net::Ipv4Addr,
         #[command(flatten)]
         sh: ShareOpts,
     },
     /// Print the device statistics once per second. With --pci it only maps BAR0 and reads
     /// the counters (reading clears them); --init takes the device and initialises it.
+    #[command(mut_arg("fdir", |a| a.hide(true)))]
     Stats {
         #[command(flatten)]
         t: Target,
@@ -329,7 +398,8 @@ enum Cmd {
         /// Stop after this many seconds (default: run until interrupted, Ctrl-C or SIGTERM).
         #[arg(long)]
         seconds: Option<u64>,
-        /// With --pci: unbind the kernel driver, reset and initialise the port first.
+        /// With --pci: unbind the kernel driver, reset and initialise the port first (always
+        /// done on the simulated card).
         #[arg(long)]
         init: bool,
         /// Read the per-queue state of a card other processes share (with --card), without
@@ -385,6 +455,23 @@ enum Cmd {
 /// The driver's errors, and the tool's own.
 type AnyResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
+/// A wrong or conflicting argument, found before the card is touched: exit 2, as clap's own
+/// usage errors (other errors exit 1).
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn usage(msg: impl Into<String>) -> Box<dyn std::error::Error> {
+    Box::new(Usage(msg.into()))
+}
+
 fn config(ring: usize, f: &FilterOpts) -> Config {
     let queues = f.vmdq.map_or(1, |l| l.queues_per_pool() as u16);
     let cfg = Config {
@@ -420,10 +507,40 @@ fn plain(ring: usize) -> Config {
 /// `--fdir` steers received frames: for the receive loops only.
 fn no_fdir(f: &FilterOpts, cmd: &str) -> AnyResult {
     if !f.fdir.is_empty() {
-        return Err(format!(
+        return Err(usage(format!(
             "--fdir steers received frames to fwd's and echo's queues; not with {cmd}"
-        )
-        .into());
+        )));
+    }
+    Ok(())
+}
+
+/// What the --fdir rules and --pool-mac addresses name, checked against each other and
+/// --share before the card is touched (the driver would refuse them only once it is reset).
+/// `share`: None for a command without --share (stats).
+fn check_filters(f: &FilterOpts, share: Option<u16>) -> AnyResult {
+    ixgbe::fdir_rule::plan(&f.fdir).map_err(usage)?;
+    let hint = |what: &str| match share {
+        None => String::new(),
+        Some(0) => format!(" (give --share N for {what}s 1..=N, each a secondary's)"),
+        Some(n) => format!(" and --share {n} gives secondaries {what}s 1..={n}"),
+    };
+    let share = share.unwrap_or(0);
+    for r in &f.fdir {
+        if let Some(q) = r.queue.filter(|&q| q > share) {
+            return Err(usage(format!(
+                "--fdir {:?}: queue {q}: this process runs on queue 0{}",
+                r.text,
+                hint("queue")
+            )));
+        }
+    }
+    for &(p, _) in &f.pool_macs {
+        if u16::from(p) > share {
+            return Err(usage(format!(
+                "--pool-mac {p}=MAC: pool {p} has no queues: this process runs pool 0{}",
+                hint("pool")
+            )));
+        }
     }
     Ok(())
 }
@@ -489,7 +606,7 @@ fn sim_memory(ports: usize, cfg: &Config) -> AnyResult<usize> {
     let rings = queues * (cfg.rx_ring + cfg.tx_ring) * 16;
     let need = ports * (buffers * cfg.buf_size.max(2048) + rings + (4 << 20));
     if need > MAX {
-        return Err(format!(
+        return Err(usage(format!(
             "--ring {}: {} port(s) would need {} MiB of simulated DMA memory ({} buffers of {} \
              bytes per port); the simulated card has at most {} MiB: use a smaller --ring",
             cfg.rx_ring,
@@ -498,8 +615,7 @@ fn sim_memory(ports: usize, cfg: &Config) -> AnyResult<usize> {
             buffers,
             cfg.buf_size,
             MAX >> 20
-        )
-        .into());
+        )));
     }
     Ok(need.max(256 << 20))
 }
@@ -522,6 +638,7 @@ fn sim(s: &SimOpts, ports: usize, cfg: &Config) -> AnyResult<Sim> {
                     port,
                     line: Vec::new(),
                     out: out.clone(),
+                    path: path.clone(),
                 },
             )?;
         }
@@ -537,6 +654,30 @@ struct PortColumn {
     port: usize,
     line: Vec<u8>,
     out: Shared,
+    path: PathBuf,
+}
+
+/// The first error writing a `--trace` file (a full disk): the card's trace sink cannot
+/// return it, so the command fails with it at the end instead of leaving a cut trace behind
+/// an exit 0.
+static TRACE_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+impl PortColumn {
+    fn failed<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            let mut first = TRACE_ERROR.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert_with(|| format!("writing trace file {}: {e}", self.path.display()));
+        }
+        r
+    }
+}
+
+/// A `--trace` file that could not be written whole is an error.
+fn trace_written() -> AnyResult {
+    match TRACE_ERROR.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 impl std::io::Write for PortColumn {
@@ -545,15 +686,17 @@ impl std::io::Write for PortColumn {
             self.line.push(b);
             if b == b'\n' {
                 let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-                write!(out, "p{} ", self.port)?;
-                out.write_all(&self.line)?;
+                let r = write!(out, "p{} ", self.port).and_then(|()| out.write_all(&self.line));
+                drop(out);
                 self.line.clear();
+                self.failed(r)?;
             }
         }
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.lock().unwrap_or_else(|e| e.into_inner()).flush()
+        let r = self.out.lock().unwrap_or_else(|e| e.into_inner()).flush();
+        self.failed(r)
     }
 }
 
@@ -669,9 +812,9 @@ fn open_card(
 /// apply.
 fn no_sim_opts_with_card(c: &CardOpts, trace: &Option<PathBuf>, threaded: bool) -> AnyResult {
     if c.card.is_some() && (trace.is_some() || threaded) {
-        return Err(
-            "--trace and --threaded are options of the in-process card; not with --card".into(),
-        );
+        return Err(usage(
+            "--trace and --threaded are options of the in-process card; not with --card",
+        ));
     }
     Ok(())
 }
@@ -691,10 +834,14 @@ fn report_card(card: &sim_client::Card) -> AnyResult {
 
 fn no_sim_opts(s: &SimOpts) -> AnyResult {
     if s.trace.is_some() {
-        return Err("--trace records the simulated card; it cannot be used with --pci".into());
+        return Err(usage(
+            "--trace records the simulated card; it cannot be used with --pci",
+        ));
     }
     if s.threaded {
-        return Err("--threaded runs the simulated card; it cannot be used with --pci".into());
+        return Err(usage(
+            "--threaded runs the simulated card; it cannot be used with --pci",
+        ));
     }
     Ok(())
 }
@@ -798,11 +945,10 @@ fn shared(cfg: Config, sh: &ShareOpts) -> AnyResult<Config> {
         .as_ref()
         .map_or(1, |v| v.layout.queues_per_pool() as u16);
     if sh.share > 0 && cfg.fdir.as_ref().is_some_and(|f| f.drop_queue > 0) {
-        return Err(
+        return Err(usage(
             "--fdir ... drop takes a receive queue of its own after queue 0, where \
-                    --share's queues are: not with --share (steer the flow to a queue instead)"
-                .into(),
-        );
+                    --share's queues are: not with --share (steer the flow to a queue instead)",
+        ));
     }
     Ok(Config {
         shared_queues: sh.share * per,
@@ -829,7 +975,9 @@ fn pktgen_attach_queue(
 ) -> AnyResult<AttachConfig> {
     let q = sh.secondary("pktgen", l, f)?;
     if rate {
-        return Err("--rate programs the primary's rate scheduler; not with --attach".into());
+        return Err(usage(
+            "--rate programs the primary's rate scheduler; not with --attach",
+        ));
     }
     Ok(q)
 }
@@ -845,7 +993,7 @@ impl ShareOpts {
         let q = match (self.queue, self.pool) {
             (Some(q), None) => AttachConfig::queue(q),
             (None, Some(p)) => AttachConfig::pool(p),
-            _ => return Err(format!("{cmd} --attach needs --queue N or --pool P").into()),
+            _ => return Err(usage(format!("{cmd} --attach needs --queue N or --pool P"))),
         };
         if !f.macs.is_empty()
             || !f.vlans.is_empty()
@@ -853,16 +1001,15 @@ impl ShareOpts {
             || !f.pool_macs.is_empty()
             || !f.fdir.is_empty()
         {
-            return Err(
+            return Err(usage(
                 "--mac, --vlan, --vmdq, --pool-mac and --fdir program the primary's filters; not \
-                 with --attach"
-                    .into(),
-            );
+                 with --attach",
+            ));
         }
         if l.interrupts {
-            return Err(
-                "--interrupts programs the primary's interrupt registers; not with --attach".into(),
-            );
+            return Err(usage(
+                "--interrupts programs the primary's interrupt registers; not with --attach",
+            ));
         }
         Ok(q)
     }
@@ -870,11 +1017,10 @@ impl ShareOpts {
     /// --share and --attach need a card other processes can reach.
     fn needs_shared_card(&self) -> AnyResult {
         if self.attach || self.share > 0 {
-            return Err(
+            return Err(usage(
                 "--share and --attach share a card with other processes: give --card PATH or \
-                 --pci ADDR"
-                    .into(),
-            );
+                 --pci ADDR",
+            ));
         }
         Ok(())
     }
@@ -893,12 +1039,17 @@ fn run(cli: Cli) -> AnyResult {
             sh,
         } => {
             if !(60..=1514).contains(&size) {
-                return Err(format!("--size {size}: must be 60..=1514").into());
+                return Err(usage(format!("--size {size}: must be 60..=1514")));
             }
             if l.interrupts {
-                return Err("--interrupts is for the receive loops (fwd, echo), not pktgen".into());
+                return Err(usage(
+                    "--interrupts is for the receive loops (fwd, echo), not pktgen",
+                ));
             }
             no_fdir(&f, "pktgen")?;
+            if !sh.attach {
+                check_filters(&f, Some(sh.share))?;
+            }
             if let Some(r) = rate {
                 driver_82599::ratelimit::factor(r)?;
             }
@@ -972,18 +1123,22 @@ fn run(cli: Cli) -> AnyResult {
             f,
             sh,
         } => {
+            if !sh.attach {
+                check_filters(&f, Some(sh.share))?;
+            }
             let cfg = shared(config(l.ring, &f), &sh)?;
             if !pci.is_empty() {
                 no_sim_opts(&s)?;
                 let [a, b] = pci.as_slice() else {
-                    return Err(format!(
+                    return Err(usage(format!(
                         "fwd takes two ports: --pci A --pci B ({} given)",
                         pci.len()
-                    )
-                    .into());
+                    )));
                 };
                 if a == b {
-                    return Err(format!("fwd needs two different ports (--pci {a} twice)").into());
+                    return Err(usage(format!(
+                        "fwd needs two different ports (--pci {a} twice)"
+                    )));
                 }
                 let names = [format!("port {a} (A)"), format!("port {b} (B)")];
                 if sh.attach {
@@ -1098,23 +1253,27 @@ fn run(cli: Cli) -> AnyResult {
             sh,
         } => {
             let respond = respond || tap.is_some();
+            if !sh.attach {
+                check_filters(&f, Some(sh.share))?;
+            }
             let cfg = shared(config(l.ring, &f), &sh)?;
             if sh.attach && tap.is_some() {
-                return Err("--tap attaches an in-process card; not with --attach".into());
+                return Err(usage(
+                    "--tap attaches an in-process card; not with --attach",
+                ));
             }
             if sh.attach && respond {
-                return Err(
+                return Err(usage(
                     "--respond answers ARP, which RSS and the pools give to the primary's \
-                     queue 0 (not IP, no pool address): not with --attach"
-                        .into(),
-                );
+                     queue 0 (not IP, no pool address): not with --attach",
+                ));
             }
             if let Some(addr) = t.port("echo")? {
                 no_sim_opts(&s)?;
                 if tap.is_some() {
-                    return Err(
-                        "--tap attaches the simulated card; it cannot be used with --pci".into(),
-                    );
+                    return Err(usage(
+                        "--tap attaches the simulated card; it cannot be used with --pci",
+                    ));
                 }
                 if sh.attach {
                     let q = sh.secondary("echo", &l, &f)?;
@@ -1138,7 +1297,7 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 if tap.is_some() {
-                    return Err("--tap attaches an in-process card; not with --card".into());
+                    return Err(usage("--tap attaches an in-process card; not with --card"));
                 }
                 if sh.attach {
                     let q = sh.secondary("echo", &l, &f)?;
@@ -1209,18 +1368,27 @@ fn run(cli: Cli) -> AnyResult {
             attach,
         } => {
             no_fdir(&f, "stats")?;
+            check_filters(&f, None)?;
+            // Reading only (--attach, or --pci without --init): nothing is programmed.
+            let filtered = !f.macs.is_empty() || !f.vlans.is_empty() || f.vmdq.is_some();
+            if filtered && (attach || (!t.pci.is_empty() && !init)) {
+                return Err(usage(
+                    "--mac, --vlan, --vmdq and --pool-mac program the card; stats --attach and \
+                     stats --pci (without --init) only read it",
+                ));
+            }
             if attach {
+                if init {
+                    return Err(usage("stats --attach only reads; not with --init"));
+                }
                 if let Some(addr) = t.port("stats")? {
                     no_sim_opts(&s)?;
-                    if init {
-                        return Err("stats --attach only reads; not with --init".into());
-                    }
                     let bar = backend::map_pci_with(addr, t.sysfs.options())?;
                     return cmds::stats_attached(&bar, &ShareDir::for_pci(addr), seconds);
                 }
                 let Some(path) = &c.card else {
-                    return Err(
-                        "stats --attach reads a card shared by processes: give --card PATH or --pci ADDR".into(),
+                    return Err(usage(
+                        "stats --attach reads a card shared by processes: give --card PATH or --pci ADDR"),
                     );
                 };
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
@@ -1235,7 +1403,7 @@ fn run(cli: Cli) -> AnyResult {
                 no_sim_opts(&s)?;
                 if init {
                     let mut dev = open_pci(addr, &t.sysfs, 512, &f)?;
-                    return cmds::stats(&mut dev, &|| {}, seconds);
+                    return cmds::stats(&mut dev, &format!("port {addr}"), &|| {}, seconds);
                 }
                 let bar = backend::map_pci_with(addr, t.sysfs.options())?;
                 return cmds::stats_read_only(&bar, seconds);
@@ -1243,7 +1411,8 @@ fn run(cli: Cli) -> AnyResult {
             if let Some(path) = &c.card {
                 no_sim_opts_with_card(&c, &s.trace, s.threaded)?;
                 let mut cp = open_card(path, &c, 1, config(512, &f), &f)?;
-                cmds::stats(&mut cp.devs[0], &|| {}, seconds)?;
+                let name = format!("port {}", c.port);
+                cmds::stats(&mut cp.devs[0], &name, &|| {}, seconds)?;
                 return report_card(&cp.card);
             }
             let sim = sim(&s, 1, &config(512, &f))?;
@@ -1251,7 +1420,7 @@ fn run(cli: Cli) -> AnyResult {
             on_sim(&sim, |sim| {
                 let mut dev = open_sim_with(sim, 0, 512, &f)?;
                 let step = stepper(sim, s.threaded);
-                cmds::stats(&mut dev, &step, seconds)
+                cmds::stats(&mut dev, "port 0", &step, seconds)
             })
         }
         Cmd::Card {
@@ -1278,9 +1447,9 @@ fn run(cli: Cli) -> AnyResult {
             };
             if let Some(addr) = t.port("regs")? {
                 if trace.is_some() {
-                    return Err(
-                        "--trace records the simulated card; it cannot be used with --pci".into(),
-                    );
+                    return Err(usage(
+                        "--trace records the simulated card; it cannot be used with --pci",
+                    ));
                 }
                 if init {
                     let dev = backend::open_pci_with(addr, plain(512), t.sysfs.options())?;
@@ -1334,7 +1503,9 @@ fn run(cli: Cli) -> AnyResult {
 /// own thread; strict-mode violations are printed as they happen.
 fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64>) -> AnyResult {
     if ports % 2 != 0 && pairs {
-        return Err(format!("--pairs needs an even number of ports, not {ports}").into());
+        return Err(usage(format!(
+            "--pairs needs an even number of ports, not {ports}"
+        )));
     }
     let sim = Sim::builder()
         .ports(ports)
@@ -1351,9 +1522,20 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
         }
     }
     // A socket file nobody listens on is stale (a card process that died): replace it; one
-    // somebody listens on is another card's.
+    // somebody listens on is another card's. Anything else there is not ours to remove.
     if std::os::unix::net::UnixStream::connect(socket).is_ok() {
         return Err(format!("{}: another card process is listening", socket.display()).into());
+    }
+    if let Ok(m) = std::fs::symlink_metadata(socket) {
+        use std::os::unix::fs::FileTypeExt;
+        if !m.file_type().is_socket() {
+            return Err(format!(
+                "--socket {}: exists and is not a socket (a stale socket is replaced, nothing \
+                 else): give a new path",
+                socket.display()
+            )
+            .into());
+        }
     }
     let _ = std::fs::remove_file(socket);
     // Port locks of a card that died belong to nobody now: start afresh.
@@ -1424,11 +1606,10 @@ fn card(socket: &std::path::Path, ports: usize, pairs: bool, seconds: Option<u64
 /// sleeps does not step them).
 fn irq_needs_engines(l: &LoopOpts, threaded: bool) -> AnyResult {
     if l.interrupts && !threaded {
-        return Err(
+        return Err(usage(
             "--interrupts sleeps until the card interrupts: the in-process card needs \
-                    --threaded (or use --card)"
-                .into(),
-        );
+                    --threaded (or use --card)",
+        ));
     }
     Ok(())
 }
@@ -1485,11 +1666,15 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     signal::install();
-    match run(Cli::parse()) {
+    match run(Cli::parse()).and_then(|()| trace_written()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ixgbe: {e}");
-            ExitCode::FAILURE
+            if e.is::<Usage>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

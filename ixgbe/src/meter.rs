@@ -86,7 +86,10 @@ impl Meter {
         }
         let el = self.at.elapsed();
         if el >= Duration::from_secs(1) {
-            println!("{}", self.rate_line(now_counts, el.as_secs_f64()));
+            // A meter of no counts (stats) prints its own lines: no empty one.
+            if !self.names.is_empty() {
+                println!("{}", self.rate_line(now_counts, el.as_secs_f64()));
+            }
             self.lines += 1;
             self.last.copy_from_slice(now_counts);
             self.at = Instant::now();

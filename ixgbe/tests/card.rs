@@ -135,7 +135,7 @@ fn processes_on_one_card(n: u32) {
 #[test]
 fn regs_and_stats_on_a_card_process_and_clear_errors() {
     let path = socket("regs");
-    let card = start_card(&path, 1, 4);
+    let card = start_card(&path, 2, 4);
     let o = ixgbe()
         .args(["regs", "links", "--card"])
         .arg(&path)
@@ -154,6 +154,14 @@ fn regs_and_stats_on_a_card_process_and_clear_errors() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("link: up"), "{}", text(&o));
+    // Its totals name the port it read (they said "port 0" whatever --port was).
+    let o = ixgbe()
+        .args(["stats", "--seconds", "1", "--port", "1", "--card"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("\nport 1: rx "), "{}", text(&o));
     // A port the card does not have, and a second card on the same socket: refused.
     let o = ixgbe()
         .args(["regs", "--port", "3", "--card"])

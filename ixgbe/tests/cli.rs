@@ -95,6 +95,15 @@ fn trace_file_names_every_access() {
     assert!(trace
         .lines()
         .all(|l| l.split(' ').count() >= 5 && l.starts_with('p')));
+    // A trace that cannot be written (a full disk) fails the run; it exited 0 with the trace
+    // cut short.
+    if std::path::Path::new("/dev/full").exists() {
+        let (ok, text) = ixgbe(&["pktgen", "--seconds", "1", "--trace", "/dev/full"]);
+        assert!(
+            !ok && text.contains("writing trace file /dev/full: "),
+            "{text}"
+        );
+    }
 }
 
 #[test]
@@ -199,6 +208,160 @@ fn each_subcommand_shows_only_its_own_options() {
         assert!(!stats.contains(o), "stats shows {o}:\n{stats}");
     }
     assert!(stats.contains("--init") && stats.contains("--seconds"));
+    // What a command refuses is not offered in its help: --fdir and --interrupts are the
+    // receive loops' (fwd, echo).
+    let pktgen = help("pktgen");
+    for o in ["--fdir", "--interrupts", "--itr-us"] {
+        assert!(!pktgen.contains(o), "pktgen shows {o}:\n{pktgen}");
+        for cmd in ["fwd", "echo"] {
+            assert!(help(cmd).contains(o), "{cmd} lacks {o}");
+        }
+    }
+    assert!(!stats.contains("--fdir"), "stats shows --fdir:\n{stats}");
+}
+
+/// `ixgbe args`: its exit code and what it printed.
+fn exit_code(args: &[&str]) -> (Option<i32>, String) {
+    let out = common::command(args).output().expect("run ixgbe");
+    (out.status.code(), common::text(&out))
+}
+
+#[test]
+fn wrong_arguments_exit_2_and_name_what_was_wrong() {
+    // Usage errors exit 2, as clap's own do, whether clap or the command finds them; each
+    // names the option, and none panics or runs.
+    for (args, says) in [
+        (&["pktgen", "--fdir", "udp drop"][..], "not with pktgen"),
+        (&["pktgen", "--interrupts"], "not pktgen"),
+        (&["pktgen", "--size", "20"], "--size 20"),
+        (&["fwd", "--pci", "0000:03:00.0"], "fwd takes two ports"),
+        (&["stats", "--fdir", "udp drop"], "not with stats"),
+        (&["pktgen", "--attach", "--queue", "1"], "give --card PATH"),
+        (&["pktgen", "--ring", "100"], "--ring"),
+        (&["pktgen", "--ring", "0"], "power of two"),
+        (&["fwd", "--ring", "65536"], "8..=32768"),
+        (&["pktgen", "--rate", "0"], "0 Mbit/s: must be 10..=10000"),
+        (&["pktgen", "--rate", "100000"], "must be 10..=10000"),
+        (
+            &["echo", "--threaded", "--interrupts", "--itr-us", "5000"],
+            "--itr-us",
+        ),
+        // A port number past any card: refused, not an overflow panic (fwd adds one).
+        (
+            &[
+                "fwd",
+                "--card",
+                "/nonexistent",
+                "--port",
+                "18446744073709551615",
+            ],
+            "at most 64 ports",
+        ),
+        (&["stats", "--pci", "zzz"], "bad PCI address \"zzz\""),
+        (
+            &["fwd", "--pci", "0000:03:00.0", "--pci", "03:00"],
+            "bad PCI address",
+        ),
+        // One device spelt two ways is not two ports.
+        (
+            &["fwd", "--pci", "03:00.0", "--pci", "0000:03:00.0"],
+            "two different ports",
+        ),
+        (
+            &["fwd", "--mac", "+2:00:00:00:00:01"],
+            "\"+2\" is not a hex byte",
+        ),
+        // Rules and pool addresses that name what the command has not got: refused before
+        // the card is reset, not by the driver afterwards.
+        (
+            &[
+                "echo",
+                "--vmdq",
+                "64x2",
+                "--pool-mac",
+                "1=02:00:00:00:00:01",
+            ],
+            "pool 1 has no queues",
+        ),
+        (
+            &["echo", "--fdir", "udp dst-port 1 queue 2"],
+            "give --share N",
+        ),
+        (
+            &[
+                "fwd",
+                "--fdir",
+                "udp dst-port 1 drop",
+                "--fdir",
+                "udp src-port 2 drop",
+            ],
+            "same ports",
+        ),
+        // Options that would be ignored are refused.
+        (&["echo", "--ip", "10.0.0.9"], "--respond"),
+        (
+            &[
+                "echo",
+                "--vmdq",
+                "64x2",
+                "--pool-mac",
+                "0=01:00:5e:00:00:01",
+            ],
+            "a pool's address is unicast",
+        ),
+        (
+            &["echo", "--respond", "--ip", "255.255.255.255"],
+            "not a host's address",
+        ),
+        (&["pktgen", "--wait-secondaries", "3"], "--share"),
+        (
+            &["stats", "--attach", "--init", "--card", "/nonexistent"],
+            "not with --init",
+        ),
+        (
+            &[
+                "stats",
+                "--pci",
+                "0000:03:00.0",
+                "--mac",
+                "02:00:00:00:00:01",
+            ],
+            "only read",
+        ),
+        (
+            &["stats", "--attach", "--card", "/nonexistent", "--vlan", "5"],
+            "only read",
+        ),
+    ] {
+        let mut a = args.to_vec();
+        a.extend(["--seconds", "1"]);
+        let (code, text) = exit_code(&a);
+        assert_eq!(code, Some(2), "{a:?}: {text}");
+        assert!(text.contains(says), "{a:?}: {text}");
+        assert!(!text.contains("panicked"), "{a:?}: {text}");
+    }
+    // What goes wrong at run time exits 1.
+    let (code, text) = exit_code(&["pktgen", "--card", "/nonexistent", "--seconds", "1"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("/nonexistent"), "{text}");
+}
+
+#[test]
+fn card_replaces_only_a_stale_socket() {
+    // `card --socket FILE` removed whatever was at FILE (a stale socket is replaced): a
+    // regular file or a directory there is refused and left alone.
+    let dir = std::env::temp_dir().join(format!("ixgbe-cli-socket-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("notes.txt");
+    std::fs::write(&file, "keep me").unwrap();
+    for path in [&file, &dir] {
+        let (code, text) =
+            exit_code(&["card", "--seconds", "1", "--socket", path.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("is not a socket"), "{text}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -273,10 +436,16 @@ fn filters_pools_rate_and_queue_counters() {
     assert!(!ok && text.contains("six hex bytes"), "{text}");
     let (ok, text) = ixgbe(&["echo", "--vmdq", "8x16", "--seconds", "1"]);
     assert!(!ok && text.contains("64x2 or 32x4"), "{text}");
-    // stats prints the per-queue counter sets.
-    let (ok, text) = ixgbe(&["stats", "--seconds", "1"]);
+    // stats prints the per-queue counter sets, as lines (not a Rust debug dump), and no
+    // empty line per second.
+    let (ok, text) = ixgbe(&["stats", "--seconds", "2"]);
     assert!(ok, "{text}");
-    assert!(text.contains("counter_sets"), "{text}");
+    assert!(text.contains("queue counters"), "{text}");
+    assert!(
+        !text.contains("counter_sets") && !text.contains('{'),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.trim().is_empty()), "{text}");
 }
 
 #[test]
@@ -412,4 +581,38 @@ fn bad_fdir_rules_are_clear_errors() {
         assert!(!ok && text.contains(says), "{a:?}: {text}");
         assert!(!text.contains("panicked"), "{a:?}: {text}");
     }
+}
+
+#[test]
+fn a_socket_that_is_not_a_card_is_a_clear_error_not_a_hang() {
+    // Something that accepts the connection and never answers: `--card` waited for its hello
+    // reply for ever, and SIGINT/SIGTERM could not end it.
+    let path = std::env::temp_dir().join(format!("ixgbe-cli-mute-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        // Connections kept open, unanswered, while the test process lives.
+        let mut conns = Vec::new();
+        while let Ok(c) = listener.accept() {
+            conns.push(c);
+        }
+    });
+    let mut child = common::command(&["regs", "--card", path.to_str().unwrap(), "links"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("ixgbe regs --card on a mute socket still waits after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = common::text(&out);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("no answer to the handshake"), "{text}");
 }

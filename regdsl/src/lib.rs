@@ -91,29 +91,48 @@ pub fn compile_file(path: &std::path::Path) -> std::io::Result<Outcome> {
 
 /// The text of a table file, or an error at the first byte that is not UTF-8: its byte
 /// offset, line and column (characters, as everywhere), and what to do.
+/// A control character other than tab and the line ends (NUL, ESC, ...: a binary file, or
+/// UTF-16, whose every other byte is NUL) is an error there too.
 pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let at = e.valid_up_to();
-        // The valid prefix is text: count lines (LF, CRLF or CR end one) and characters in it.
+    // The text before `at` is valid: count lines (LF, CRLF or CR end one) and characters.
+    let span_at = |at: usize| {
         let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
         let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() as u32 + 1;
-        let span = model::Span {
+        model::Span {
             line: line_count(before),
-            col,
+            col: before[line_start..].chars().count() as u32 + 1,
             offset: at,
             len: 0,
-        };
+        }
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let span = span_at(at);
         Diagnostic::error(
             file,
             span,
             format!(
-                "the file is not UTF-8: byte 0x{:02X} at byte offset {at} (line {}, column {col}); save the table as UTF-8",
-                bytes[at], span.line
+                "the file is not UTF-8: byte 0x{:02X} at byte offset {at} (line {}, column {}); save the table as UTF-8",
+                bytes[at], span.line, span.col
             ),
         )
         .with_label("not UTF-8")
-    })
+    })?;
+    let control = |b: &u8| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r');
+    if let Some(at) = bytes.iter().position(control) {
+        let span = span_at(at);
+        return Err(Diagnostic::error(
+            file,
+            span,
+            format!(
+                "control character U+{:04X} at byte offset {at} (line {}, column {}): a table is \
+                 text (is this a binary or UTF-16 file?); save it as UTF-8 text",
+                bytes[at], span.line, span.col
+            ),
+        )
+        .with_label("control character"));
+    }
+    Ok(text)
 }
 
 /// The number of the line that the end of `s` is on (1-based), lines ending at LF, CRLF or CR.

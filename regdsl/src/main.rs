@@ -20,6 +20,7 @@ struct Cli {
 enum Cmd {
     /// Report every error and warning; exit 1 if any file has errors.
     Check {
+        /// Register tables (text files).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// One line per diagnostic (file:line:col: severity: message), no source excerpt.
@@ -28,11 +29,13 @@ enum Cmd {
     },
     /// Print the table in canonical layout (aligned columns).
     Fmt {
-        file: PathBuf,
-        /// Rewrite the file in place.
+        /// Register tables (text files): one to print, any number with --check or --write.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Rewrite the files in place.
         #[arg(long, conflicts_with = "check")]
         write: bool,
-        /// Exit 1 if the file is not formatted; print nothing else.
+        /// Exit 1 if a file is not formatted (naming it); print nothing else.
         #[arg(long)]
         check: bool,
     },
@@ -41,14 +44,19 @@ enum Cmd {
         /// As JSON (the only format).
         #[arg(long, required = true)]
         json: bool,
+        /// A register table (a text file).
         file: PathBuf,
     },
     /// Print a Markdown register reference.
-    Doc { file: PathBuf },
+    Doc {
+        /// A register table (a text file).
+        file: PathBuf,
+    },
     /// Show a register value field by field (named values, set bits no field defines).
     /// `regdsl decode FILE -` reads lines `REGISTER VALUE` or `REGISTER OFFSET VALUE ...` (what
     /// `ixgbe regs` prints) from standard input and shows each.
     Decode {
+        /// The register table the register is in (a text file).
         file: PathBuf,
         /// The register: NAME, NAME[INDEX] for an array element, or an address (0x0EE00); `-`:
         /// read lines from standard input.
@@ -110,11 +118,17 @@ fn decode_one(t: &regdsl::model::Table, register: &str, value: &str) -> Result<S
 fn decode_lines(t: &regdsl::model::Table) -> Result<(), ExitCode> {
     use std::io::BufRead;
     let mut bad = 0;
-    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+    for (n, line) in std::io::stdin().lock().split(b'\n').enumerate() {
         let line = line.map_err(|e| {
             eprintln!("regdsl decode: standard input: {e}");
             ExitCode::from(2)
         })?;
+        // A line that is not text is reported as any bad line, and the rest go on.
+        let Ok(line) = String::from_utf8(line) else {
+            eprintln!("regdsl decode: line {}: not UTF-8 text", n + 1);
+            bad += 1;
+            continue;
+        };
         let words: Vec<&str> = line.split_whitespace().collect();
         let out = match words.as_slice() {
             [] => continue,
@@ -138,11 +152,39 @@ fn decode_lines(t: &regdsl::model::Table) -> Result<(), ExitCode> {
     Ok(())
 }
 
+/// `regdsl fmt` on one file: print it formatted, check it, or rewrite it.
+fn fmt_one(file: &Path, write: bool, check: bool) -> Result<(), ExitCode> {
+    let src = read(file)?;
+    let formatted = regdsl::fmt::format(&file.display().to_string(), &src).map_err(|d| {
+        report(&d, &src, false);
+        ExitCode::from(1)
+    })?;
+    if check {
+        if formatted != src {
+            eprintln!(
+                "{}: not formatted (run `regdsl fmt --write`)",
+                file.display()
+            );
+            return Err(ExitCode::from(1));
+        }
+    } else if write {
+        if formatted != src {
+            std::fs::write(file, formatted).map_err(|e| {
+                eprintln!("regdsl: {}: {e}", file.display());
+                ExitCode::from(2)
+            })?;
+        }
+    } else {
+        print!("{formatted}");
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), ExitCode> {
     match cli.cmd {
         Cmd::Check { files, short } => {
             let (mut errors, mut warnings, mut failed) = (0, 0, false);
-            let mut unreadable = false;
+            let mut unreadable = 0;
             for f in &files {
                 let src = match read(f) {
                     Ok(src) => src,
@@ -151,7 +193,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                             errors += 1;
                             failed = true;
                         } else {
-                            unreadable = true;
+                            unreadable += 1;
                         }
                         continue;
                     }
@@ -167,38 +209,42 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                     eprintln!("{}: ok, {t} registers", f.display());
                 }
             }
-            eprintln!("{errors} error(s), {warnings} warning(s)");
-            if unreadable {
+            if unreadable > 0 {
+                // Not "0 error(s)" alone: the files not read were not checked.
+                eprintln!(
+                    "{errors} error(s), {warnings} warning(s); {unreadable} file(s) not read"
+                );
                 return Err(ExitCode::from(2));
             }
+            eprintln!("{errors} error(s), {warnings} warning(s)");
             if failed {
                 return Err(ExitCode::from(1));
             }
         }
-        Cmd::Fmt { file, write, check } => {
-            let src = read(&file)?;
-            let formatted =
-                regdsl::fmt::format(&file.display().to_string(), &src).map_err(|d| {
-                    report(&d, &src, false);
-                    ExitCode::from(1)
-                })?;
-            if check {
-                if formatted != src {
-                    eprintln!(
-                        "{}: not formatted (run `regdsl fmt --write`)",
-                        file.display()
-                    );
-                    return Err(ExitCode::from(1));
+        Cmd::Fmt {
+            files,
+            write,
+            check,
+        } => {
+            if files.len() > 1 && !write && !check {
+                eprintln!(
+                    "regdsl fmt: {} files: give one to print, or --check or --write for several",
+                    files.len()
+                );
+                return Err(ExitCode::from(2));
+            }
+            // Each file on its own; the worst outcome is the exit code (2: a file not read or
+            // not written, 1: errors or not formatted).
+            let mut worst: Option<ExitCode> = None;
+            for file in &files {
+                if let Err(code) = fmt_one(file, write, check) {
+                    if worst.is_none() || code == ExitCode::from(2) {
+                        worst = Some(code);
+                    }
                 }
-            } else if write {
-                if formatted != src {
-                    std::fs::write(&file, formatted).map_err(|e| {
-                        eprintln!("regdsl: {}: {e}", file.display());
-                        ExitCode::from(2)
-                    })?;
-                }
-            } else {
-                print!("{formatted}");
+            }
+            if let Some(code) = worst {
+                return Err(code);
             }
         }
         Cmd::Dump { json: _, file } => {
@@ -222,6 +268,12 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             };
             match (register.as_str(), value) {
                 ("-", None) => decode_lines(&t)?,
+                ("-", Some(_)) => {
+                    return Err(usage(
+                        "`-` reads `REGISTER VALUE` lines from standard input: give no VALUE"
+                            .into(),
+                    ))
+                }
                 (_, Some(value)) => print!("{}", decode_one(&t, &register, &value).map_err(usage)?),
                 (_, None) => return Err(usage("give a VALUE, or `-` to read lines".into())),
             }

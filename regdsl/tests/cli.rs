@@ -60,6 +60,15 @@ fn check_exit_codes() {
     );
     let out = regdsl(&["check", "/nonexistent/table.txt"]);
     assert_eq!(out.status.code(), Some(2));
+    // The summary says a file was not read, not just "0 error(s)"; a directory is not a file.
+    let dir = std::env::temp_dir();
+    let out = regdsl(&["check", good.to_str().unwrap(), dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("0 error(s), 0 warning(s); 1 file(s) not read"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -80,6 +89,41 @@ fn fmt_check_and_write() {
     );
     let out = regdsl(&["fmt", "--check", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
+    // Several files, as `regdsl fmt --check registers/*.txt` (it was refused: one FILE):
+    // each checked, each unformatted one named; --write rewrites each.
+    let q = temp(
+        "fmt2.txt",
+        "C	0x8 - RW c
+",
+    );
+    let r = temp(
+        "fmt3.txt",
+        "D	0xC - RW d
+",
+    );
+    let paths = [
+        p.to_str().unwrap(),
+        q.to_str().unwrap(),
+        r.to_str().unwrap(),
+    ];
+    let out = regdsl(&[&["fmt", "--check"][..], &paths].concat());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains(paths[0]), "{err}");
+    for f in &paths[1..] {
+        assert!(err.contains(&format!("{f}: not formatted")), "{err}");
+    }
+    let out = regdsl(&[&["fmt", "--write"][..], &paths].concat());
+    assert!(out.status.success());
+    let out = regdsl(&[&["fmt", "--check"][..], &paths].concat());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&q).unwrap(), "C 0x8 - RW c\n");
+    // A file not read: exit 2, the others still checked. Printing takes one file.
+    let out = regdsl(&["fmt", "--check", paths[0], "/nonexistent.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = regdsl(&["fmt", paths[0], paths[1]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give one to print"));
 }
 
 #[test]
@@ -296,6 +340,11 @@ fn decode_shows_a_value_field_by_field() {
         (["0x44", "1"], "no register of the table is at 0x00044"),
         (["CTRL", "zz"], "expected a value"),
         (["CTRL[1]", "1"], "`CTRL` is not an array"),
+        // `-` reads lines; with a VALUE it is not a register named `-`.
+        (
+            ["-", "1"],
+            "`-` reads `REGISTER VALUE` lines from standard input",
+        ),
     ] {
         let out = regdsl(&["decode", t, args[0], args[1]]);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -338,4 +387,74 @@ fn decode_reads_register_dumps_from_standard_input() {
         Some(1),
         "a bad line: exit 1 after the rest"
     );
+}
+
+#[test]
+fn binary_and_utf16_tables_are_refused_where_they_stop_being_text() {
+    // A NUL or an escape sequence is valid UTF-8: such a table was accepted, the control
+    // characters kept in descriptions (and in `doc`, to a terminal), a UTF-16 file reported
+    // as `C T R L` with a register name ` `.
+    let utf16: Vec<u8> = "CTRL 0x0 - RW Device Control\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let dir = std::env::temp_dir().join(format!("regdsl-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let u16_path = dir.join("utf16.txt");
+    std::fs::write(&u16_path, utf16).unwrap();
+    let esc = temp("escape.txt", "CTRL 0x0 - RW Device\x1b[31m Control\n");
+    let nul = temp("nul.txt", "A 0x0 - RW a\nB 0x4 - RW b\0\n");
+    for (path, at) in [(&u16_path, ":1:2:"), (&esc, ":1:21:"), (&nul, ":2:13:")] {
+        for cmd in [&["check"][..], &["fmt"], &["doc"], &["dump", "--json"]] {
+            let mut args = cmd.to_vec();
+            args.push(path.to_str().unwrap());
+            let out = regdsl(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "{}{at} error: control character U+00",
+                    path.display()
+                )),
+                "{args:?}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+    // Tabs and CRLF line ends are text.
+    let tabs = temp("tabs.txt", "A\t0x0\t-\tRW\ta\r\nB 0x4 - RW b\r\n");
+    let out = regdsl(&["check", tabs.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn decode_goes_on_past_a_line_that_is_not_text() {
+    use std::io::Write;
+    // A line of standard input that is not UTF-8 ended the whole run ("stream did not
+    // contain valid UTF-8", no line number, exit 2): now it is a bad line like any other.
+    let t = temp("decode-bytes.txt", "CTRL 0x0 - RW Device Control\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regdsl"))
+        .args(["decode", t.to_str().unwrap(), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"CTRL 1\n\xff\xfe garbage\nCTRL 2\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(s.matches("CTRL at 0x00000").count(), 2, "{s}");
+    assert!(err.contains("line 2: not UTF-8 text"), "{err}");
 }

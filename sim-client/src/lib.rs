@@ -97,6 +97,9 @@ pub enum CardError {
     },
 }
 
+/// How long [`Card::connect`] waits for the card process to answer its hello.
+const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl fmt::Display for CardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -240,9 +243,27 @@ impl Card {
             a: proto::VERSION,
             ..Request::default()
         };
+        // Something that is not a card process (or a stopped one) may listen there and never
+        // answer: the handshake waits a bounded time, not for ever (SIGINT cannot end a
+        // process blocked in it).
+        sock.set_read_timeout(Some(HELLO_TIMEOUT))?;
         (&sock).write_all(&hello.encode())?;
         let mut b = [0u8; proto::REPLY_LEN];
-        let fd = proto::recv_with_fd(sock.as_fd(), &mut b)?;
+        let fd = proto::recv_with_fd(sock.as_fd(), &mut b).map_err(|err| match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => CardError::Connect {
+                path: path.display().to_string(),
+                err: io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "no answer to the handshake within {} s (something else listens there, \
+                         or the card process is stopped)",
+                        HELLO_TIMEOUT.as_secs()
+                    ),
+                ),
+            },
+            _ => CardError::Io(err),
+        })?;
+        sock.set_read_timeout(None)?;
         let r = Reply::decode(&b);
         if r.status != status::OK {
             return Err(CardError::Refused {
