@@ -2,36 +2,11 @@
 //! RSS, changed and removed at run time, dropped flows, checks, and the card's strict rules.
 
 mod steer_kit;
-use driver_82599::fdir::{FdirConfig, FdirMasks, FdirMode, Flow, L4};
+use driver_82599::fdir::{FdirMasks, FdirMode, Flow, L4};
 use driver_82599::{Config, Device, Error};
 use sim_82599::Port;
 use std::net::Ipv4Addr;
 use steer_kit::*;
-
-const BCAST: [u8; 6] = [0xFF; 6];
-
-fn cfg4() -> Config {
-    Config {
-        rx_queues: 4,
-        tx_queues: 4,
-        fdir: Some(FdirConfig {
-            drop_queue: 3,
-            ..FdirConfig::default()
-        }),
-        ..cfg()
-    }
-}
-
-/// The flow of `udp_frame(_, sport, _)`.
-fn flow(sport: u16) -> Flow {
-    Flow::v4(
-        L4::Udp,
-        Ipv4Addr::new(10, 0, 0, 1),
-        sport,
-        Ipv4Addr::new(10, 0, 0, 2),
-        12345,
-    )
-}
 
 #[test]
 fn fdir_steers_a_flow_to_its_queue_over_rss() {

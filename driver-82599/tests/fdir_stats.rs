@@ -3,39 +3,14 @@
 //! bucket, failed adds and removes; totals kept across the card's clear-on-read registers.
 
 mod steer_kit;
-use driver_82599::fdir::{bucket_hash, FdirConfig, FdirStats, Flow, HASH_KEY, L4};
-use driver_82599::{Config, Device, Error};
+use driver_82599::fdir::{bucket_hash, FdirStats, Flow, HASH_KEY};
+use driver_82599::{Device, Error};
 use sim_82599::Port;
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
 use steer_kit::*;
 
-const BCAST: [u8; 6] = [0xFF; 6];
 /// Perfect filters in 64 KB (FDIRCTRL.PBALLOC = 64 KB: 2 K - 2).
 const PERFECT_64K: u32 = 2046;
-
-fn cfg4() -> Config {
-    Config {
-        rx_queues: 4,
-        tx_queues: 4,
-        fdir: Some(FdirConfig {
-            drop_queue: 3,
-            ..FdirConfig::default()
-        }),
-        ..cfg()
-    }
-}
-
-/// The flow of `udp_frame(_, sport, _)`.
-fn flow(sport: u16) -> Flow {
-    Flow::v4(
-        L4::Udp,
-        Ipv4Addr::new(10, 0, 0, 1),
-        sport,
-        Ipv4Addr::new(10, 0, 0, 2),
-        12345,
-    )
-}
 
 /// `n` frames of the flow with source port `sport`, numbered from `seq`.
 fn frames(sport: u16, n: u32, seq: u32) -> Vec<Vec<u8>> {

@@ -6,8 +6,6 @@ use driver_82599::stats::QueueStatsMap;
 use driver_82599::Config;
 use steer_kit::*;
 
-const BCAST: [u8; 6] = [0xFF; 6];
-
 fn rss_over(queues: u16) {
     let sim = sim2();
     let (mut tx, mut rx) = pair(

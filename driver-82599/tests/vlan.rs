@@ -8,8 +8,6 @@ use driver_82599::vmdq::VmdqConfig;
 use driver_82599::{Config, QueueDevice};
 use steer_kit::*;
 
-const BCAST: [u8; 6] = [0xFF; 6];
-
 #[test]
 fn vlan_filter_table_drops_other_vlans_and_keeps_untagged() {
     let sim = sim2();

@@ -12,7 +12,6 @@ const A: [u8; 6] = [0x02, 0, 0, 0, 0xAA, 0x01];
 const B: [u8; 6] = [0x02, 0, 0, 0, 0xBB, 0x02];
 const C: [u8; 6] = [0x02, 0, 0, 0, 0xCC, 0x03];
 const UNKNOWN: [u8; 6] = [0x02, 0, 0, 0, 0xDD, 0x04];
-const BCAST: [u8; 6] = [0xFF; 6];
 
 fn pools(layout: PoolLayout, queues: u16, rss: bool) -> Config {
     Config {

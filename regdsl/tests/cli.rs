@@ -355,27 +355,13 @@ fn decode_shows_a_value_field_by_field() {
 
 #[test]
 fn decode_reads_register_dumps_from_standard_input() {
-    use std::io::Write;
     let t = temp(
         "decode-lines.txt",
         "CTRL 0x0 - RW Device Control\n  .RST 26 RW Device reset\nQ 0x100 +0x40*0..3 RW Queue\n",
     );
     // `REGISTER VALUE`, and `REGISTER OFFSET VALUE description` as `ixgbe regs` prints.
     let input = "CTRL 0x04000000\nQ[2]             0x00180 0x00000007  Queue\n\nNOPE 1\nCTRL\n";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_regdsl"))
-        .args(["decode", t.to_str().unwrap(), "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = decode_stdin(&t, input.as_bytes());
     let s = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(s.starts_with("CTRL at 0x00000 = 0x04000000"), "{s}");
@@ -434,27 +420,27 @@ fn binary_and_utf16_tables_are_refused_where_they_stop_being_text() {
 
 #[test]
 fn decode_goes_on_past_a_line_that_is_not_text() {
-    use std::io::Write;
     // A line of standard input that is not UTF-8 ended the whole run ("stream did not
     // contain valid UTF-8", no line number, exit 2): now it is a bad line like any other.
     let t = temp("decode-bytes.txt", "CTRL 0x0 - RW Device Control\n");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_regdsl"))
-        .args(["decode", t.to_str().unwrap(), "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"CTRL 1\n\xff\xfe garbage\nCTRL 2\r\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = decode_stdin(&t, b"CTRL 1\n\xff\xfe garbage\nCTRL 2\r\n");
     let s = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(s.matches("CTRL at 0x00000").count(), 2, "{s}");
     assert!(err.contains("line 2: not UTF-8 text"), "{err}");
+}
+
+/// `regdsl decode TABLE -` with `input` on its standard input.
+fn decode_stdin(table: &std::path::Path, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regdsl"))
+        .args(["decode", table.to_str().unwrap(), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
 }

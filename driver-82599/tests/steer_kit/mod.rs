@@ -9,6 +9,31 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const SRC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+pub const BCAST: [u8; 6] = [0xFF; 6];
+
+/// Four queue pairs and Flow Director with queue 3 as its drop queue (the Flow Director tests).
+pub fn cfg4() -> Config {
+    Config {
+        rx_queues: 4,
+        tx_queues: 4,
+        fdir: Some(driver_82599::fdir::FdirConfig {
+            drop_queue: 3,
+            ..Default::default()
+        }),
+        ..cfg()
+    }
+}
+
+/// The flow of `udp_frame(_, sport, _)` (the Flow Director tests).
+pub fn flow(sport: u16) -> driver_82599::fdir::Flow {
+    driver_82599::fdir::Flow::v4(
+        driver_82599::fdir::L4::Udp,
+        std::net::Ipv4Addr::new(10, 0, 0, 1),
+        sport,
+        std::net::Ipv4Addr::new(10, 0, 0, 2),
+        12345,
+    )
+}
 
 /// Small rings, unicast filtering on (not promiscuous), no link wait beyond the sim's.
 pub fn cfg() -> Config {
