@@ -368,9 +368,14 @@ impl Shared {
                 owed_o_now &= !o;
             }
         }
-        // Masked causes stay owed (sent when enabled).
-        p.irq.owed.store(owed_now, Ordering::Release);
-        p.irq.owed_other.store(owed_o_now, Ordering::Release);
+        // Masked causes stay owed (sent when enabled). Only the bits of this snapshot that
+        // were sent or cleared are taken away: a cause raised since by another thread (the
+        // test's `inject` while the card thread evaluates) was ORed in without this lock, and
+        // storing the snapshot would lose its message.
+        p.irq.owed.fetch_and(!(owed & !owed_now), Ordering::AcqRel);
+        p.irq
+            .owed_other
+            .fetch_and(!(owed_o & !owed_o_now), Ordering::AcqRel);
         p.irq.held.store(held, Ordering::Release);
     }
 
