@@ -521,40 +521,6 @@ fn print_attached<B: Bus + Clone>(name: &str, dev: &Attached<B>) {
     }
 }
 
-/// What an echo loop counted.
-#[derive(Clone, Copy, Default)]
-struct Echoed {
-    /// Packets sent back, and their bytes.
-    sent: Count,
-    /// Packets taken from the receive queue.
-    took: u64,
-    /// Packets the transmit ring could not take (returned to their pool).
-    dropped: u64,
-}
-
-impl Echoed {
-    /// Receives a batch on queue 0 and sends it back on queue 0.
-    fn once<D: QueueDevice>(
-        &mut self,
-        dev: &mut D,
-        buf: &mut Vec<Packet>,
-        batch: usize,
-    ) -> AnyResult<usize>
-    where
-        D::Error: std::error::Error + 'static,
-    {
-        let m = dev.rx_batch(0, buf, batch)?;
-        self.took += m as u64;
-        let bytes: usize = buf.iter().map(|p| p.len()).sum();
-        let n = dev.tx_batch(0, buf)?;
-        let left: usize = buf.iter().map(|p| p.len()).sum();
-        self.dropped += buf.len() as u64;
-        self.sent.add(n, bytes - left);
-        buf.clear();
-        Ok(m)
-    }
-}
-
 /// `echo --attach`: a secondary that sends what its queue pair (a pool's first) receives back
 /// out of its own transmit queue. It checks the primary every 200 ms and ends with
 /// [`driver_82599::Error::PrimaryGone`] once it stops. At the end (a signal, `--seconds`) it
@@ -564,12 +530,12 @@ pub fn echo_attached<B: Bus + Clone>(dev: &mut Attached<B>, l: &LoopOpts) -> Any
     let q = dev.hw_queue(0).ok_or("attached to no queue")?;
     println!("attached to queue {q}: sending back what it receives");
     let mut meter = meter(&["echoed"], l, None);
-    let mut e = Echoed::default();
+    let mut e = Dir::default();
     let mut buf: Vec<Packet> = Vec::with_capacity(l.batch);
     let mut i = 0u32;
     let mut checked = std::time::Instant::now();
     let ended = Ended::run(|| loop {
-        e.once(dev, &mut buf, l.batch)?;
+        e.echo(dev, &mut buf, l.batch)?;
         i += 1;
         if i % TICK == 0 {
             if checked.elapsed() >= CHECK_PRIMARY {
@@ -585,7 +551,7 @@ pub fn echo_attached<B: Bus + Clone>(dev: &mut Attached<B>, l: &LoopOpts) -> Any
     // After an error (the primary gone, the card gone) no drain: stop and count.
     let drained = match ended {
         Ended::Done => drain_attached(&mut [&mut *dev], &mut |d| {
-            e.once(&mut *d[0], &mut buf, l.batch)
+            e.echo(&mut *d[0], &mut buf, l.batch)
         }),
         _ => Ok(()),
     };
@@ -733,14 +699,15 @@ fn meter(names: &[&str], l: &LoopOpts, line_rate: Option<usize>) -> Meter {
     }
 }
 
-/// What the forwarder counted in one direction.
+/// What a loop counted in one direction: packets taken from a receive queue and sent on a
+/// transmit queue (fwd: to the other port; echo: back out of the same one).
 #[derive(Clone, Copy, Default)]
 struct Dir {
-    /// Packets and bytes sent on the other port.
+    /// Packets and bytes sent.
     sent: Count,
-    /// Packets taken from the receiving port.
+    /// Packets taken from the receive queue.
     took: u64,
-    /// Packets the other port's ring could not take (returned to their pool).
+    /// Packets the transmit ring could not take (returned to their pool).
     dropped: u64,
 }
 
@@ -757,11 +724,35 @@ impl Dir {
     where
         D::Error: std::error::Error + 'static,
     {
-        // Zero copy: the buffer received on one port is sent on the other; what the ring
-        // cannot take is dropped (returned to its pool) and counted.
         let m = from.rx_batch(0, buf, batch)?;
+        self.send(m, buf, |b| to.tx_batch(0, b))
+    }
+
+    /// Receives a batch on queue 0 and sends it back on queue 0.
+    fn echo<D: QueueDevice>(
+        &mut self,
+        dev: &mut D,
+        buf: &mut Vec<Packet>,
+        batch: usize,
+    ) -> AnyResult<usize>
+    where
+        D::Error: std::error::Error + 'static,
+    {
+        let m = dev.rx_batch(0, buf, batch)?;
+        self.send(m, buf, |b| dev.tx_batch(0, b))
+    }
+
+    /// Counts the `m` packets taken into `buf` and sends them with `tx`. Zero copy: the
+    /// buffers received are the ones sent; what the ring cannot take (left in `buf`) is
+    /// dropped (returned to its pool) and counted.
+    fn send<E: std::error::Error + 'static>(
+        &mut self,
+        m: usize,
+        buf: &mut Vec<Packet>,
+        tx: impl FnOnce(&mut Vec<Packet>) -> Result<usize, E>,
+    ) -> AnyResult<usize> {
         let bytes: usize = buf.iter().map(|p| p.len()).sum();
-        let n = to.tx_batch(0, buf)?;
+        let n = tx(buf)?;
         let left: usize = buf.iter().map(|p| p.len()).sum();
         self.took += m as u64;
         self.dropped += buf.len() as u64;
