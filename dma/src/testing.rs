@@ -65,7 +65,7 @@ impl DmaMemory for HeapDma {
             });
         }
         let block = HeapBlock::zeroed(size)?;
-        let virt = block.ptr.as_ptr();
+        let virt = block.as_ptr();
         self.allocs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -76,22 +76,29 @@ impl DmaMemory for HeapDma {
     }
 }
 
-/// One zeroed, page-aligned heap block, owned through a raw pointer: the region's pointer into
-/// it stays valid when the owner moves (a `Box<[u8]>` moved into the region would assert unique
-/// access to its bytes and invalidate that pointer, as Miri reports).
-struct HeapBlock {
+/// One zeroed, page-aligned heap block, owned through a raw pointer: a pointer into it stays
+/// valid when the owner moves (a `Box<[u8]>` moved into a region would assert unique access to
+/// its bytes and invalidate that pointer, as Miri reports). [`HeapDma`]'s pieces, and the
+/// simulated card's memory under Miri.
+pub struct HeapBlock {
     ptr: std::ptr::NonNull<u8>,
     layout: std::alloc::Layout,
 }
 
 impl HeapBlock {
-    fn zeroed(size: usize) -> Result<Self, DmaError> {
+    /// `size` zeroed bytes (at least one), aligned to 4 KiB.
+    pub fn zeroed(size: usize) -> Result<Self, DmaError> {
         let layout = std::alloc::Layout::from_size_align(size.max(1), PAGE)
             .map_err(|_| DmaError::Exhausted { size })?;
         // SAFETY: `layout` has a non-zero size.
         let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
         let ptr = std::ptr::NonNull::new(ptr).ok_or(DmaError::Exhausted { size })?;
         Ok(HeapBlock { ptr, layout })
+    }
+
+    /// The block's first byte.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
     }
 }
 

@@ -27,35 +27,7 @@ pub(crate) struct Block {
 #[cfg(not(miri))]
 type Backing = memmap2::MmapMut;
 #[cfg(miri)]
-type Backing = HeapBlock;
-
-/// Zeroed, page-aligned heap memory (Miri's stand-in for the mapping), owned through a raw
-/// pointer so that moving the owner does not invalidate `Block::base`.
-#[cfg(miri)]
-pub(crate) struct HeapBlock {
-    ptr: std::ptr::NonNull<u8>,
-    layout: std::alloc::Layout,
-}
-
-#[cfg(miri)]
-impl HeapBlock {
-    fn zeroed(len: usize) -> Result<Self, DmaError> {
-        let layout = std::alloc::Layout::from_size_align(len, 4096)
-            .map_err(|_| DmaError::Exhausted { size: len })?;
-        // SAFETY: `len` is at least 4096.
-        let p = unsafe { std::alloc::alloc_zeroed(layout) };
-        let ptr = std::ptr::NonNull::new(p).ok_or(DmaError::Exhausted { size: len })?;
-        Ok(HeapBlock { ptr, layout })
-    }
-}
-
-#[cfg(miri)]
-impl Drop for HeapBlock {
-    fn drop(&mut self) {
-        // SAFETY: allocated in `zeroed` with this layout, freed once.
-        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) }
-    }
-}
+type Backing = ::dma::testing::HeapBlock;
 
 // SAFETY: the block is plain anonymous memory; every access goes through raw pointers, and
 // whoever reads or writes it synchronises with the other side (fences around tail/DD).
@@ -173,9 +145,9 @@ impl SimMemory {
         #[cfg(not(miri))]
         let base = map.as_mut_ptr();
         #[cfg(miri)]
-        let map = HeapBlock::zeroed(len)?;
+        let map = ::dma::testing::HeapBlock::zeroed(len)?;
         #[cfg(miri)]
-        let base = map.ptr.as_ptr();
+        let base = map.as_ptr();
         Ok(SimMemory {
             block: Arc::new(Block {
                 _map: map,
