@@ -209,6 +209,13 @@ fn ex(v: u32) -> (u32, u32) {
     (v / 32, 1 << (v % 32))
 }
 
+/// The `_EX` elements a vector set touches: `(element, its 32 bits)` for each non-zero one.
+fn ex_elements(vectors: u64) -> impl Iterator<Item = (u32, u32)> {
+    (0..2u32)
+        .map(move |i| (i, (vectors >> (32 * i)) as u32))
+        .filter(|&(_, bits)| bits != 0)
+}
+
 /// The link status change interrupt: its vector and eventfd. Clone it into the thread that
 /// watches the link.
 pub struct LinkIrq<B: Bus + Clone> {
@@ -272,6 +279,16 @@ pub(crate) struct Vectors<B: Bus + Clone> {
     pub tx: bool,
 }
 
+impl<B: Bus + Clone> Default for Vectors<B> {
+    fn default() -> Self {
+        Vectors {
+            rx: Vec::new(),
+            link: None,
+            tx: false,
+        }
+    }
+}
+
 impl<B: Bus + Clone> Device<B> {
     /// Sets up one MSI-X vector per receive queue (queue `q` on vector `q`, every receive
     /// queue of the device; see the [module docs](crate::irq)), all masked. Then bind
@@ -294,13 +311,10 @@ impl<B: Bus + Clone> Device<B> {
         let regs = &self.regs;
         let all: u64 = if n == 64 { u64::MAX } else { (1 << n) - 1 };
         // 7.3.1: every queue vector masked until armed (EIMC_EX: vectors 0..31, 32..63).
-        for i in 0..2 {
-            let bits = (all >> (32 * i)) as u32;
-            if bits != 0 {
-                regs.EIMC_EX()
-                    .at(i)
-                    .write(EIMC_EX::INTERRUPT_MASK.val(bits));
-            }
+        for (i, bits) in ex_elements(all) {
+            regs.EIMC_EX()
+                .at(i)
+                .write(EIMC_EX::INTERRUPT_MASK.val(bits));
         }
         // MSI-X mode, auto-mask on.
         regs.GPIE()
@@ -318,19 +332,12 @@ impl<B: Bus + Clone> Device<B> {
         let low = (all & 0xFFFF) as u32;
         regs.EIAC()
             .modify(|r| r.with(EIAC::RTXQ.val(r.get(EIAC::RTXQ) | low)));
-        for i in 0..2 {
-            let bits = (all >> (32 * i)) as u32;
-            if bits != 0 {
-                regs.EIAM_EX()
-                    .at(i)
-                    .modify(|r| r.with(EIAM_EX::AUTO_MASK.val(r.get(EIAM_EX::AUTO_MASK) | bits)));
-            }
+        for (i, bits) in ex_elements(all) {
+            regs.EIAM_EX()
+                .at(i)
+                .modify(|r| r.with(EIAM_EX::AUTO_MASK.val(r.get(EIAM_EX::AUTO_MASK) | bits)));
         }
-        let vectors = self.irq.get_or_insert_with(|| Vectors {
-            rx: Vec::new(),
-            link: None,
-            tx: false,
-        });
+        let vectors = self.irq.get_or_insert_with(Vectors::default);
         if vectors.rx.is_empty() {
             let mut rx = Vec::with_capacity(n);
             for q in 0..n as u32 {
@@ -384,13 +391,7 @@ impl<B: Bus + Clone> Device<B> {
             fd: Arc::new(EventFd::new().map_err(irq_err)?),
             regs: Regs::new(self.regs.bus().clone()),
         };
-        self.irq
-            .get_or_insert_with(|| Vectors {
-                rx: Vec::new(),
-                link: None,
-                tx: false,
-            })
-            .link = Some(link.clone());
+        self.irq.get_or_insert_with(Vectors::default).link = Some(link.clone());
         Ok(link)
     }
 
