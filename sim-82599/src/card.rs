@@ -655,13 +655,7 @@ impl Shared {
                 p.rate_fill[q].store(u64::MAX, Ordering::Release);
                 p.rate_idle[q].store(now_ps, Ordering::Release);
             }
-            R::FDIRM
-            | R::FDIRSIP4M
-            | R::FDIRDIP4M
-            | R::FDIRTCPM
-            | R::FDIRUDPM
-            | R::FDIRSCTPM
-            | R::FDIRIP6M => {
+            r if is_fdir_mask(r) => {
                 // Part of the receive configuration (the lookup's masks).
                 cell.store(new, Ordering::Release);
                 p.cfg_gen.fetch_add(1, Ordering::AcqRel);
@@ -908,8 +902,9 @@ impl Shared {
                     )
                 }
             }
-            R::FDIRM | R::FDIRSIP4M | R::FDIRDIP4M | R::FDIRTCPM | R::FDIRUDPM | R::FDIRSCTPM | R::FDIRIP6M
-                if new != old && !p.fdir.lock().unwrap_or_else(|e| e.into_inner()).is_empty() => bad(
+            r if is_fdir_mask(r)
+                && new != old
+                && !p.fdir.lock().unwrap_or_else(|e| e.into_inner()).is_empty() => bad(
                 Rule::FdirMaskWithFilters,
                 format!("{} changed from {old:#x} to {new:#x} with filters in the table: they were hashed into buckets under the old masks, which the lookup no longer reaches; set the masks before adding filters (or remove them first)", d.id.def().name),
             ),
@@ -1114,6 +1109,20 @@ fn enable_bit(r: R) -> u32 {
         R::RXCTRL => regs::RXCTRL_RXEN,
         _ => regs::XDCTL_ENABLE,
     }
+}
+
+/// FDIRM and the field masks: part of the lookup's configuration, fixed while filters exist.
+fn is_fdir_mask(r: R) -> bool {
+    matches!(
+        r,
+        R::FDIRM
+            | R::FDIRSIP4M
+            | R::FDIRDIP4M
+            | R::FDIRTCPM
+            | R::FDIRUDPM
+            | R::FDIRSCTPM
+            | R::FDIRIP6M
+    )
 }
 
 fn bad_access(off: usize) -> String {

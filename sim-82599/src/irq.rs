@@ -147,10 +147,16 @@ impl Irq {
     }
 }
 
+/// The vector of entry `k` (8 bits each: INT_ALLOC in 5:0, valid in 7) of an `IVAR` or
+/// `IVAR_MISC` value (`None`: not valid).
+fn entry_vector(reg: u32, k: u32) -> Option<u32> {
+    let e = (reg >> (8 * k)) & 0xFF;
+    (e & IVAR_VALID != 0).then_some(e & 0x3F)
+}
+
 /// The vector of IVAR entry `k` (0..3) of `IVAR[n]` (`None`: not valid).
 fn ivar_entry(p: &PortHw, n: u32, k: u32) -> Option<u32> {
-    let e = (p.regs.get(R::IVAR, n & 63) >> (8 * k)) & 0xFF;
-    (e & IVAR_VALID != 0).then_some(e & 0x3F)
+    entry_vector(p.regs.get(R::IVAR, n & 63), k)
 }
 
 /// The vector of receive queue `q` (`INT_ALLOC0/2` of `IVAR[q / 2]`; `None`: not mapped).
@@ -166,8 +172,7 @@ pub(crate) fn tx_vector(p: &PortHw, q: u32) -> Option<u32> {
 /// The vector `IVAR_MISC` gives the other causes in `bits` (`INT_ALLOC0`: TCP timer,
 /// `INT_ALLOC1`: the rest; 8.2.3.5).
 fn misc_vector(p: &PortHw, tcp_timer: bool) -> Option<u32> {
-    let e = (p.regs.get(R::IVAR_MISC, 0) >> if tcp_timer { 0 } else { 8 }) & 0xFF;
-    (e & IVAR_VALID != 0).then_some(e & 0x3F)
+    entry_vector(p.regs.get(R::IVAR_MISC, 0), if tcp_timer { 0 } else { 1 })
 }
 
 /// A 64-bit vector set from the 16 queue bits of a legacy register and the two `_EX`
