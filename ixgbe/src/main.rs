@@ -283,12 +283,14 @@ fn parse_layout(s: &str) -> Result<PoolLayout, String> {
 /// Largest `--batch`: more than any ring gives back in one call.
 const MAX_BATCH: usize = 4096;
 
-/// `--ring`: what the driver accepts (a power of two, 8..=32768), checked while parsing.
+/// `--ring`: what the driver accepts (a power of two, `MIN_RING..=MAX_RING`), checked while
+/// parsing.
 fn parse_ring(s: &str) -> Result<usize, String> {
+    use driver_82599::config::{MAX_RING, MIN_RING};
     match s.parse::<usize>() {
-        Ok(n) if n.is_power_of_two() && (8..=32768).contains(&n) => Ok(n),
+        Ok(n) if n.is_power_of_two() && (MIN_RING..=MAX_RING).contains(&n) => Ok(n),
         Ok(n) => Err(format!(
-            "{n} descriptors: must be a power of two, 8..=32768"
+            "{n} descriptors: must be a power of two, {MIN_RING}..={MAX_RING}"
         )),
         Err(e) => Err(format!("{s:?}: {e}")),
     }
@@ -296,9 +298,12 @@ fn parse_ring(s: &str) -> Result<usize, String> {
 
 /// `--rate`: Mbit/s the transmit rate scheduler can hold (`driver_82599::ratelimit`).
 fn parse_rate(s: &str) -> Result<u32, String> {
+    use driver_82599::ratelimit::{LINE_RATE_MBPS, MIN_RATE_MBPS};
     match s.parse::<u32>() {
-        Ok(n) if (10..=10000).contains(&n) => Ok(n),
-        Ok(n) => Err(format!("{n} Mbit/s: must be 10..=10000")),
+        Ok(n) if (MIN_RATE_MBPS..=LINE_RATE_MBPS).contains(&n) => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} Mbit/s: must be {MIN_RATE_MBPS}..={LINE_RATE_MBPS}"
+        )),
         Err(e) => Err(format!("{s:?}: {e}")),
     }
 }
